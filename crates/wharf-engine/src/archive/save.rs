@@ -1,0 +1,185 @@
+//! `wharf save`: one tarball with the images' blobs in OCI layout (`oci-layout`,
+//! `index.json`, `blobs/sha256/...`) plus Docker's `manifest.json`, which is what Docker 25+
+//! writes and what every Docker version's `load` reads.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+use wharf_oci::{media_type, Digest, Reference};
+
+use super::{DockerManifestEntry, IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION};
+use crate::error::{EngineError, IoResultExt, Result};
+use crate::Engine;
+
+/// An image to save and the tags to save with it.
+struct Selected {
+    id: Digest,
+    tags: Vec<Reference>,
+}
+
+impl Engine {
+    /// Writes `names` (references, ids or repositories meaning all their tags) to `out`.
+    pub fn save(&self, names: &[String], out: impl Write) -> Result<()> {
+        let _held = self.store.shared_lock()?;
+        let selected = self.select_for_save(names)?;
+        self.write_archive(&selected, out)
+    }
+
+    /// Like [`Self::save`] into a file that appears only when complete.
+    pub fn save_to_file(&self, names: &[String], path: &Path) -> Result<()> {
+        let _held = self.store.shared_lock()?;
+        let selected = self.select_for_save(names)?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".wharf-save-")
+            .tempfile_in(dir)
+            .at("create a temp file in", dir)?;
+        self.write_archive(&selected, temp.as_file())?;
+        temp.as_file().sync_all().at("fsync", temp.path())?;
+        temp.persist(path).map_err(|e| e.error).at("write", path)?;
+        Ok(())
+    }
+
+    fn select_for_save(&self, names: &[String]) -> Result<Vec<Selected>> {
+        let index = self.store.index()?;
+        let mut selected: Vec<Selected> = Vec::new();
+        let mut add =
+            |id: Digest, tag: Option<Reference>| match selected.iter_mut().find(|s| s.id == id) {
+                Some(existing) => existing
+                    .tags
+                    .extend(tag.filter(|t| !existing.tags.contains(t))),
+                None => selected.push(Selected {
+                    id,
+                    tags: tag.into_iter().collect(),
+                }),
+            };
+        for name in names {
+            // A repository without a tag means all of its tags, as with Docker.
+            if let Ok(repository) = Reference::parse_normalized_name(name) {
+                if repository.tag().is_none() && repository.digest().is_none() {
+                    let prefix = format!("{}:", repository.repository());
+                    let mut any = false;
+                    for (tag, id) in index
+                        .tags
+                        .iter()
+                        .filter(|(tag, _)| tag.starts_with(&prefix))
+                    {
+                        add(id.clone(), tag.parse().ok());
+                        any = true;
+                    }
+                    if any {
+                        continue;
+                    }
+                }
+            }
+            let id = index
+                .resolve(name)
+                .ok_or_else(|| EngineError::ImageNotFound(name.clone()))?;
+            let tag = Reference::parse_normalized(name)
+                .ok()
+                .filter(|r| index.tags.get(&r.to_string()) == Some(&id));
+            add(id, tag);
+        }
+        Ok(selected)
+    }
+
+    fn write_archive(&self, selected: &[Selected], out: impl Write) -> Result<()> {
+        let index = self.store.index()?;
+        let blobs = self.store.blobs();
+        let mut builder = tar::Builder::new(out);
+        let mut written = BTreeSet::new();
+        let mut docker_manifest = Vec::new();
+        let mut oci_manifests = Vec::new();
+        let path_of = |digest: &Digest| format!("blobs/sha256/{}", digest.hex());
+        for image in selected {
+            let stored = self.store.image(&index, &image.id)?;
+            let layers = stored.layers()?;
+            let manifest_digest = &stored.record.manifest;
+            let contents = std::iter::once(manifest_digest.clone())
+                .chain(std::iter::once(image.id.clone()))
+                .chain(layers.iter().map(|l| l.blob.clone()));
+            for digest in contents {
+                if written.insert(digest.clone()) {
+                    let path = blobs.path(&digest);
+                    let file = blobs.open(&digest)?;
+                    let mut header = blob_header(blobs.size(&digest)?);
+                    builder
+                        .append_data(&mut header, path_of(&digest), file)
+                        .at("write blob from", &path)?;
+                }
+            }
+            docker_manifest.push(DockerManifestEntry {
+                config: path_of(&image.id),
+                repo_tags: (!image.tags.is_empty())
+                    .then(|| image.tags.iter().map(Reference::familiar).collect()),
+                layers: layers.iter().map(|l| path_of(&l.blob)).collect(),
+            });
+            let manifest_media_type = stored
+                .manifest
+                .media_type()
+                .as_ref()
+                .map_or_else(|| media_type::OCI_MANIFEST.to_string(), |m| m.to_string());
+            let descriptor = |annotations: Option<serde_json::Value>| {
+                let mut descriptor = json!({
+                    "mediaType": manifest_media_type,
+                    "digest": manifest_digest.to_string(),
+                    "size": blobs.size(manifest_digest).unwrap_or(0),
+                });
+                if let Some(annotations) = annotations {
+                    descriptor["annotations"] = annotations;
+                }
+                descriptor
+            };
+            if image.tags.is_empty() {
+                oci_manifests.push(descriptor(None));
+            }
+            for tag in &image.tags {
+                oci_manifests.push(descriptor(Some(json!({
+                    IMAGE_NAME_ANNOTATION: tag.to_string(),
+                    REF_NAME_ANNOTATION: tag.tag().unwrap_or_default(),
+                }))));
+            }
+        }
+        let oci_index = json!({
+            "schemaVersion": 2,
+            "mediaType": media_type::OCI_INDEX,
+            "manifests": oci_manifests,
+        });
+        let metadata = [
+            (
+                "oci-layout",
+                serde_json::to_vec(&json!({"imageLayoutVersion": "1.0.0"})),
+            ),
+            ("index.json", serde_json::to_vec(&oci_index)),
+            ("manifest.json", serde_json::to_vec(&docker_manifest)),
+        ];
+        for (name, bytes) in metadata {
+            let bytes = bytes.expect("archive metadata serializes");
+            let mut header = blob_header(bytes.len() as u64);
+            builder
+                .append_data(&mut header, name, bytes.as_slice())
+                .at("write archive entry", name)?;
+        }
+        builder
+            .into_inner()
+            .and_then(|mut out| out.flush())
+            .at("finish archive", "output")?;
+        Ok(())
+    }
+}
+
+fn blob_header(size: u64) -> tar::Header {
+    let mut header = tar::Header::new_ustar();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_entry_type(tar::EntryType::Regular);
+    header
+}

@@ -1,0 +1,70 @@
+use std::path::PathBuf;
+
+use wharf_oci::ReferenceError;
+use wharf_store::StoreError;
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error("no such image: {0}")]
+    ImageNotFound(String),
+    #[error("{archive}: {message}")]
+    BadArchive { archive: String, message: String },
+    #[error("--change `{change}`: {message}")]
+    BadChange { change: String, message: String },
+    #[error(
+        "unable to delete {image} (must be forced): image is referenced in multiple repositories"
+    )]
+    ImageHasSeveralTags { image: String },
+    #[error("failed to {op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    /// What the user can do about it, when there is something.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::ImageNotFound(_) => Some("`wharf images` lists the images in the store".into()),
+            Self::ImageHasSeveralTags { .. } => {
+                Some("remove it by tag (`wharf rmi NAME:TAG`), or force with `wharf rmi -f`".into())
+            }
+            Self::BadChange { .. } => Some(
+                "--change takes one Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME or WORKDIR"
+                    .into(),
+            ),
+            Self::BadArchive { .. } => {
+                Some("`wharf load` reads tarballs made by `docker save`, `wharf save` or OCI image layouts".into())
+            }
+            Self::Store(StoreError::UnsafeEntry { .. }) => {
+                Some("the archive tries to write outside its layer; it was rejected and nothing of it was kept".into())
+            }
+            Self::Store(StoreError::DigestMismatch { .. } | StoreError::DiffIdMismatch { .. }) => {
+                Some("the archive is corrupt or was tampered with; nothing of it was kept".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+pub(crate) trait IoResultExt<T> {
+    fn at(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T>;
+}
+
+impl<T> IoResultExt<T> for std::io::Result<T> {
+    fn at(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T> {
+        self.map_err(|source| EngineError::Io {
+            op,
+            path: path.into(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! `wharf import`: a root filesystem tarball becomes a one-layer image.
+
+use std::io::{BufReader, Read};
+
+use serde_json::json;
+use wharf_oci::{media_type, Digest, HistoryEntry, ImageConfig, Reference};
+use wharf_store::{sniff_compression, LayerToUnpack};
+
+use crate::error::{EngineError, Result};
+use crate::{now_rfc3339, Engine};
+
+#[derive(Debug, Default, Clone)]
+pub struct ImportOptions {
+    /// `--change` instructions.
+    pub changes: Vec<String>,
+    /// `--message`: the history comment.
+    pub message: Option<String>,
+    pub reference: Option<Reference>,
+    /// What the tarball came from (a path or `-`), for the history entry.
+    pub source: String,
+}
+
+impl Engine {
+    /// Imports a tarball (plain, gzip or zstd) and returns the new image's id.
+    pub fn import(&self, input: impl Read, options: &ImportOptions) -> Result<Digest> {
+        // Validate the changes before doing any work.
+        let mut config = ImageConfig::for_host(Vec::new());
+        crate::changes::apply(&mut config.config, &options.changes)?;
+
+        let held = self.store.shared_lock()?;
+        let blobs = self.store.blobs();
+        let mut reader = BufReader::with_capacity(1 << 20, input);
+        let bad = |e: std::io::Error| EngineError::BadArchive {
+            archive: options.source.clone(),
+            message: e.to_string(),
+        };
+        let compression = sniff_compression(&mut reader).map_err(bad)?;
+        // The layer is kept uncompressed: its blob digest is its diff id, and `save` copies it.
+        let (diff_id, _) = blobs.put(compression.decoder(reader).map_err(bad)?, None)?;
+        self.store.unpack_layers(&[LayerToUnpack {
+            blob: diff_id.clone(),
+            diff_id: diff_id.clone(),
+            chain_id: diff_id.clone(),
+            parent: None,
+        }])?;
+
+        let created = now_rfc3339();
+        config.created = Some(created.clone());
+        config.rootfs.diff_ids = vec![diff_id.clone()];
+        config.history = vec![HistoryEntry {
+            created: Some(created),
+            comment: Some(
+                options
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("Imported from {}", options.source)),
+            ),
+            ..HistoryEntry::default()
+        }];
+        let config_bytes = serde_json::to_vec(&config).expect("image configs serialize");
+        let config_digest = blobs.put_bytes(&config_bytes)?;
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": media_type::OCI_MANIFEST,
+            "config": {
+                "mediaType": media_type::OCI_CONFIG,
+                "digest": config_digest.to_string(),
+                "size": config_bytes.len(),
+            },
+            "layers": [{
+                "mediaType": media_type::OCI_LAYER_TAR,
+                "digest": diff_id.to_string(),
+                "size": blobs.size(&diff_id)?,
+            }],
+        });
+        let manifest_digest =
+            blobs.put_bytes(&serde_json::to_vec(&manifest).expect("manifests serialize"))?;
+        let tags: Vec<Reference> = options.reference.iter().cloned().collect();
+        Ok(self.store.commit_image(&held, &manifest_digest, &tags)?.id)
+    }
+}

@@ -1,0 +1,50 @@
+//! The engine: the operations the CLI offers, built from the store (and, as they land, the
+//! runtime, builder and registry client). It parses no flags and prints nothing: it returns
+//! what happened for the CLI to show.
+
+mod archive;
+mod changes;
+mod error;
+mod images;
+mod import;
+mod system;
+
+pub use archive::{LoadReport, LoadedImage};
+pub use error::{EngineError, Result};
+pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
+pub use import::ImportOptions;
+pub use system::{DiskUsage, HostInfo};
+
+use std::path::{Path, PathBuf};
+
+use wharf_store::Store;
+
+/// The default state root, as Docker's `/var/lib/docker`.
+pub const DEFAULT_ROOT: &str = "/var/lib/wharf";
+
+pub struct Engine {
+    store: Store,
+}
+
+impl Engine {
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        Ok(Self {
+            store: Store::open(root)?,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        self.store.root()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// The current time as Docker writes it in image configs.
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("the current time formats")
+}

@@ -1,0 +1,117 @@
+//! Garbage collection: mark what images reference, sweep the rest.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+
+use wharf_oci::Digest;
+
+use crate::error::{IoResultExt, Result};
+use crate::index::Index;
+use crate::lock::ExclusiveLock;
+use crate::Store;
+
+#[derive(Debug, Default, Clone)]
+pub struct GcReport {
+    pub removed_blobs: Vec<Digest>,
+    pub removed_layers: Vec<Digest>,
+    /// Leftovers of interrupted writes that were removed.
+    pub removed_leftovers: usize,
+    pub reclaimed_bytes: u64,
+}
+
+/// Everything the images of an index reference.
+#[derive(Debug, Default)]
+pub(crate) struct Referenced {
+    pub blobs: HashSet<Digest>,
+    pub layers: HashSet<Digest>,
+}
+
+impl Store {
+    pub(crate) fn referenced(&self, index: &Index) -> Referenced {
+        let mut referenced = Referenced::default();
+        for (id, record) in &index.images {
+            referenced.blobs.insert(record.manifest.clone());
+            referenced.blobs.insert(id.clone());
+            // A broken image still keeps what it names; `check` reports it.
+            let Ok(image) = self.image(index, id) else {
+                continue;
+            };
+            let Ok(layers) = image.layers() else { continue };
+            for layer in layers {
+                referenced.blobs.insert(layer.blob);
+                referenced.layers.insert(layer.chain_id);
+            }
+        }
+        referenced
+    }
+
+    /// Removes blobs and layers no image references, and leftovers of interrupted writes.
+    /// The exclusive lock guarantees that no other process is between writing content and
+    /// committing the image that references it.
+    pub fn gc(&self, _held: &ExclusiveLock) -> Result<GcReport> {
+        let index = self.index()?;
+        let referenced = self.referenced(&index);
+        let mut report = GcReport::default();
+        let blobs = self.blobs();
+        for digest in blobs.list()? {
+            if !referenced.blobs.contains(&digest) {
+                report.reclaimed_bytes += blobs.size(&digest).unwrap_or(0);
+                blobs.remove(&digest)?;
+                report.removed_blobs.push(digest);
+            }
+        }
+        for chain_id in self.list_layers()? {
+            if !referenced.layers.contains(&chain_id) {
+                if let Ok(Some(info)) = self.layer_info(&chain_id) {
+                    report.reclaimed_bytes += info.size;
+                }
+                self.remove_layer(&chain_id)?;
+                report.removed_layers.push(chain_id);
+            }
+        }
+        report.removed_leftovers = self.remove_leftovers()?;
+        Ok(report)
+    }
+
+    /// Paths left behind by interrupted writes: temp blobs, half-unpacked layers, temp
+    /// index files, layer folders without their record.
+    pub(crate) fn leftovers(&self) -> Result<Vec<std::path::PathBuf>> {
+        let mut found = Vec::new();
+        for dir in [self.blobs().tmp_dir(), self.layers_dir().join("tmp")] {
+            for entry in fs::read_dir(&dir).at("list", &dir)? {
+                found.push(entry.at("list", &dir)?.path());
+            }
+        }
+        let images = self.root.join("images");
+        for entry in fs::read_dir(&images).at("list", &images)? {
+            let path = entry.at("list", &images)?.path();
+            if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(".tmp-"))
+            {
+                found.push(path);
+            }
+        }
+        Ok(found)
+    }
+
+    fn remove_leftovers(&self) -> Result<usize> {
+        let leftovers = self.leftovers()?;
+        for path in &leftovers {
+            remove_any(path)?;
+        }
+        Ok(leftovers.len())
+    }
+}
+
+pub(crate) fn remove_any(path: &Path) -> Result<()> {
+    let result = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    };
+    result.at("remove", path)
+}

@@ -1,0 +1,225 @@
+//! Layers unpacked once into `layers/<chain-id>/diff`, ready to be overlayfs lower dirs.
+
+use std::fs;
+use std::io::{BufReader, ErrorKind};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use wharf_oci::{Digest, Sha256Reader};
+
+use crate::atomic::write_file;
+use crate::blobs::sniff_compression;
+use crate::error::{IoResultExt, Result, StoreError};
+use crate::Store;
+
+/// What `layers/<chain-id>/layer.json` records.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayerInfo {
+    pub chain_id: Digest,
+    pub diff_id: Digest,
+    pub parent: Option<Digest>,
+    /// The blob the layer was unpacked from.
+    pub blob: Digest,
+    /// Bytes of regular-file content in the layer.
+    pub size: u64,
+}
+
+/// The chain ids of a stack of layers: the first is its diff id, each next one is
+/// `sha256(parent_chain_id + " " + diff_id)`, as in the OCI image spec.
+pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
+    let mut chain: Vec<Digest> = Vec::with_capacity(diff_ids.len());
+    for diff_id in diff_ids {
+        let next = match chain.last() {
+            None => diff_id.clone(),
+            Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
+        };
+        chain.push(next);
+    }
+    chain
+}
+
+/// One layer to unpack: its blob, the diff id the config promises, and its place in the chain.
+#[derive(Debug, Clone)]
+pub struct LayerToUnpack {
+    pub blob: Digest,
+    pub diff_id: Digest,
+    pub chain_id: Digest,
+    pub parent: Option<Digest>,
+}
+
+impl Store {
+    pub fn layer_dir(&self, chain_id: &Digest) -> PathBuf {
+        self.layers_dir().join(chain_id.hex())
+    }
+
+    /// The unpacked content of a layer: what an overlay mount uses as a lower dir.
+    pub fn layer_diff_dir(&self, chain_id: &Digest) -> PathBuf {
+        self.layer_dir(chain_id).join("diff")
+    }
+
+    /// The layer's record, or `None` when it is not unpacked.
+    pub fn layer_info(&self, chain_id: &Digest) -> Result<Option<LayerInfo>> {
+        let path = self.layer_dir(chain_id).join("layer.json");
+        match fs::read(&path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|source| StoreError::BadJson {
+                        what: "layer record",
+                        digest: chain_id.clone(),
+                        source,
+                    })
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).at("read", &path),
+        }
+    }
+
+    /// Every unpacked layer's chain id.
+    pub fn list_layers(&self) -> Result<Vec<Digest>> {
+        let dir = self.layers_dir();
+        let mut layers = Vec::new();
+        for entry in fs::read_dir(&dir).at("list", &dir)? {
+            let entry = entry.at("list", &dir)?;
+            if let Some(digest) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| Digest::from_hex(n).ok())
+            {
+                layers.push(digest);
+            }
+        }
+        Ok(layers)
+    }
+
+    pub(crate) fn remove_layer(&self, chain_id: &Digest) -> Result<()> {
+        let dir = self.layer_dir(chain_id);
+        match fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(e).at("remove layer", &dir),
+            _ => Ok(()),
+        }
+    }
+
+    /// Unpacks every layer not unpacked yet, several at once (each is independent), and
+    /// flushes them to disk before returning, so an image committed afterwards never points
+    /// at content still in the page cache only.
+    pub fn unpack_layers(&self, layers: &[LayerToUnpack]) -> Result<Vec<LayerInfo>> {
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(layers.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<Result<Vec<(usize, LayerInfo)>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(layer) = layers.get(i) else {
+                                return Ok(done);
+                            };
+                            done.push((i, self.unpack_layer(layer)?));
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("unpack worker panicked"))
+                .collect()
+        });
+        let mut infos: Vec<Option<LayerInfo>> = vec![None; layers.len()];
+        for result in results {
+            for (i, info) in result? {
+                infos[i] = Some(info);
+            }
+        }
+        let layers_dir = self.layers_dir();
+        fs::File::open(&layers_dir)
+            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(Into::into))
+            .at("flush layers in", &layers_dir)?;
+        Ok(infos
+            .into_iter()
+            .map(|info| info.expect("every layer was unpacked"))
+            .collect())
+    }
+
+    /// Unpacks one layer unless it already is. The layer appears under its final name only
+    /// when complete and verified; on any failure nothing of it remains.
+    pub fn unpack_layer(&self, layer: &LayerToUnpack) -> Result<LayerInfo> {
+        if let Some(info) = self.layer_info(&layer.chain_id)? {
+            return Ok(info);
+        }
+        let tmp_root = self.layers_dir().join("tmp");
+        let temp = tempfile::Builder::new()
+            .prefix("unpack-")
+            .tempdir_in(&tmp_root)
+            .at("create a temp folder in", &tmp_root)?;
+        let diff = temp.path().join("diff");
+        fs::create_dir(&diff).at("create directory", &diff)?;
+
+        let blobs = self.blobs();
+        let blob_path = blobs.path(&layer.blob);
+        let mut reader = BufReader::with_capacity(1 << 20, blobs.open(&layer.blob)?);
+        let compression = sniff_compression(&mut reader).at("read", &blob_path)?;
+        let decoder = compression.decoder(reader).at("read", &blob_path)?;
+        let mut hashing = Sha256Reader::new(decoder);
+        let size = crate::extract::unpack(&mut hashing, &diff, &layer.blob)?;
+        let (diff_id, _) = hashing.finish().map_err(|source| StoreError::BadTar {
+            blob: layer.blob.clone(),
+            source,
+        })?;
+        if diff_id != layer.diff_id {
+            return Err(StoreError::DiffIdMismatch {
+                blob: layer.blob.clone(),
+                expected: layer.diff_id.clone(),
+                actual: diff_id,
+            });
+        }
+        let info = LayerInfo {
+            chain_id: layer.chain_id.clone(),
+            diff_id,
+            parent: layer.parent.clone(),
+            blob: layer.blob.clone(),
+            size,
+        };
+        let record = temp.path().join("layer.json");
+        write_file(
+            &record,
+            &serde_json::to_vec_pretty(&info).expect("layer records serialize"),
+        )?;
+
+        let target = self.layer_dir(&layer.chain_id);
+        match fs::rename(temp.path(), &target) {
+            Ok(()) => {
+                // The folder is in place: keep it from the temp guard's cleanup.
+                let _ = temp.keep();
+                Ok(info)
+            }
+            // Another process unpacked the same layer meanwhile; ours is dropped.
+            Err(e)
+                if matches!(
+                    rustix::io::Errno::from_io_error(&e),
+                    Some(rustix::io::Errno::NOTEMPTY | rustix::io::Errno::EXIST)
+                ) =>
+            {
+                Ok(info)
+            }
+            Err(e) => Err(e).at("move layer into place", &target),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_ids_follow_the_oci_rule() {
+        let a = Digest::of(b"a");
+        let b = Digest::of(b"b");
+        let chain = chain_ids(&[a.clone(), b.clone()]);
+        assert_eq!(chain[0], a);
+        assert_eq!(chain[1], Digest::of(format!("{a} {b}").as_bytes()));
+    }
+}

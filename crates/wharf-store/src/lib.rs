@@ -1,0 +1,96 @@
+//! The image store. It owns everything an image is made of on disk and never touches the
+//! network.
+//!
+//! Layout under the store root (`WHARF_ROOT`, default `/var/lib/wharf`):
+//!
+//! ```text
+//! lock                         flock: shared while content is added or read, exclusive for gc
+//! blobs/sha256/<hex>           content-addressed blobs: manifests, configs, layer tarballs
+//! blobs/tmp/                   blobs being written (temp file, fsync, rename into sha256/)
+//! layers/<chain-id hex>/diff/  a layer unpacked once, in overlayfs form (an overlay lowerdir)
+//! layers/<chain-id hex>/layer.json   what the layer is: diff id, parent chain id, size
+//! layers/tmp/                  layers being unpacked (renamed into place when complete)
+//! images/index.json            every image (id -> manifest) and every tag (ref -> id)
+//! images/index.lock            flock held while index.json is read, changed and replaced
+//! ```
+//!
+//! Every change becomes visible through one atomic rename, so a crash at any point leaves a
+//! readable store; what a crash leaves in the `tmp/` folders is removed by [`Store::gc`] or
+//! [`Store::check`] under the exclusive lock, when no other process can be using it.
+
+mod atomic;
+mod blobs;
+mod check;
+mod error;
+mod extract;
+mod gc;
+mod image;
+mod index;
+mod layers;
+mod lock;
+
+pub use blobs::{sniff_compression, BlobStore, Compression};
+pub use check::{CheckReport, Problem};
+pub use error::{IoResultExt, StoreError};
+pub use gc::GcReport;
+pub use image::{parse_manifest, Committed, Image, ImageLayer};
+pub use index::{ImageRecord, Index};
+pub use layers::{chain_ids, LayerInfo, LayerToUnpack};
+pub use lock::{ExclusiveLock, SharedLock};
+
+use std::path::{Path, PathBuf};
+
+use error::Result;
+
+/// An open store. Cheap to clone: it is only the root path.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens the store at `root`, creating its folders if they do not exist yet.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let store = Self { root: root.into() };
+        for dir in [
+            store.root.join("blobs/sha256"),
+            store.root.join("blobs/tmp"),
+            store.root.join("layers/tmp"),
+            store.root.join("images"),
+        ] {
+            std::fs::create_dir_all(&dir).at("create directory", &dir)?;
+        }
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn blobs(&self) -> BlobStore {
+        BlobStore::new(self.root.join("blobs"))
+    }
+
+    /// Held by every process that adds or reads content, so that gc never removes what an
+    /// unfinished operation is about to reference.
+    pub fn shared_lock(&self) -> Result<SharedLock> {
+        SharedLock::acquire(&self.root.join("lock"))
+    }
+
+    /// Held by gc and deletes: no other process adds or reads content meanwhile.
+    pub fn exclusive_lock(&self) -> Result<ExclusiveLock> {
+        ExclusiveLock::acquire(&self.root.join("lock"))
+    }
+
+    fn layers_dir(&self) -> PathBuf {
+        self.root.join("layers")
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.root.join("images/index.json")
+    }
+
+    fn index_lock_path(&self) -> PathBuf {
+        self.root.join("images/index.lock")
+    }
+}

@@ -1,0 +1,352 @@
+use std::fs::File;
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+use wharf_engine::{Engine, ImportOptions};
+use wharf_oci::Reference;
+
+use super::{parse_format, print_rows, CommandError, CommandResult};
+use crate::cli::{
+    HistoryArgs, ImagesArgs, ImportArgs, InspectArgs, LoadArgs, PruneArgs, RmiArgs, SaveArgs,
+    TagArgs,
+};
+use crate::format::{human_size, since, Format};
+use crate::printer::Printer;
+
+pub fn import(engine: &Engine, printer: Printer, args: ImportArgs) -> CommandResult {
+    if let Some(platform) = &args.platform {
+        let host = format!("linux/{}", wharf_oci::config::host_architecture());
+        if platform != &host {
+            return Err(CommandError::new(
+                format!("--platform {platform}: only this host's platform ({host}) is supported"),
+                Some("omit --platform"),
+            ));
+        }
+    }
+    let options = ImportOptions {
+        changes: args.changes,
+        message: args.message,
+        reference: args
+            .reference
+            .as_deref()
+            .map(Reference::parse_normalized)
+            .transpose()
+            .map_err(|e| {
+                CommandError::new(
+                    format!("{e}"),
+                    Some("name the image like `name:tag`, in lowercase"),
+                )
+            })?,
+        source: args.file.clone(),
+    };
+    let id = if args.file == "-" {
+        engine.import(io::stdin().lock(), &options)?
+    } else {
+        let file = File::open(&args.file).map_err(|e| {
+            CommandError::new(
+                format!("cannot open {}: {e}", args.file),
+                Some("give a tarball path, or `-` to read STDIN"),
+            )
+        })?;
+        engine.import(file, &options)?
+    };
+    printer.data(id.to_string());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn load(engine: &Engine, printer: Printer, args: LoadArgs) -> CommandResult {
+    let report = match &args.input {
+        Some(path) => {
+            let file = File::open(path).map_err(|e| {
+                CommandError::new(
+                    format!("cannot open {}: {e}", path.display()),
+                    Some("check the path given to --input"),
+                )
+            })?;
+            engine.load(file, &path.display().to_string())?
+        }
+        None => {
+            if io::stdin().is_terminal() {
+                return Err(CommandError::new(
+                    "requested load from stdin, but stdin is empty",
+                    Some("use `wharf load -i FILE` or pipe an archive into it"),
+                ));
+            }
+            engine.load(io::stdin().lock(), "stdin")?
+        }
+    };
+    if !args.quiet {
+        for image in &report.images {
+            for (tag, old) in &image.replaced {
+                printer.data(format!(
+                    "The image {} already exists, renaming the old one with ID {old} to empty string",
+                    tag.familiar()
+                ));
+            }
+            if image.tags.is_empty() {
+                printer.data(format!("Loaded image ID: {}", image.id));
+            }
+            for tag in &image.tags {
+                printer.data(format!("Loaded image: {}", tag.familiar()));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn save(engine: &Engine, args: SaveArgs) -> CommandResult {
+    match &args.output {
+        Some(path) => engine.save_to_file(&args.images, path)?,
+        None => {
+            if io::stdout().is_terminal() {
+                return Err(CommandError::new(
+                    "cowardly refusing to save to a terminal",
+                    Some("use the -o flag or redirect"),
+                ));
+            }
+            engine.save(&args.images, io::stdout().lock())?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list(engine: &Engine, printer: Printer, args: ImagesArgs) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let mut dangling_filter = None;
+    let mut reference_filters = Vec::new();
+    for filter in &args.filters {
+        match filter.split_once('=') {
+            Some(("dangling", value)) => dangling_filter = Some(value.eq_ignore_ascii_case("true")),
+            Some(("reference", pattern)) => reference_filters.push(pattern.to_string()),
+            _ => return Err(CommandError::new(
+                format!("--filter {filter}: unsupported filter"),
+                Some("wharf supports --filter dangling=true|false and --filter reference=PATTERN"),
+            )),
+        }
+    }
+    if let Some(repository) = &args.repository {
+        reference_filters.push(repository.clone());
+    }
+    let mut rows = Vec::new();
+    for image in engine.list_images()? {
+        let dangling = image.tags.is_empty();
+        if dangling_filter.is_some_and(|want| want != dangling) {
+            continue;
+        }
+        let id = if args.no_trunc {
+            image.id.to_string()
+        } else {
+            image.id.short().to_string()
+        };
+        let tags: Vec<Option<&Reference>> = if dangling {
+            vec![None]
+        } else {
+            image.tags.iter().map(Some).collect()
+        };
+        for tag in tags {
+            if !reference_filters.is_empty()
+                && !tag.is_some_and(|t| {
+                    reference_filters
+                        .iter()
+                        .any(|pattern| reference_matches(pattern, t))
+                })
+            {
+                continue;
+            }
+            rows.push(json!({
+                "Containers": "N/A",
+                "CreatedAt": image.created.clone().unwrap_or_default(),
+                "CreatedSince": since(image.created.as_deref()),
+                "Digest": "<none>",
+                "ID": id,
+                "Repository": tag.map_or("<none>".to_string(), Reference::familiar_repository),
+                "SharedSize": "N/A",
+                "Size": human_size(image.size),
+                "Tag": tag.and_then(|t| t.tag()).unwrap_or("<none>"),
+                "UniqueSize": "N/A",
+                "VirtualSize": human_size(image.size),
+            }));
+        }
+    }
+    if args.quiet {
+        let mut seen = std::collections::BTreeSet::new();
+        for row in &rows {
+            if let Some(id) = row["ID"].as_str().filter(|id| seen.insert(id.to_string())) {
+                printer.data(id);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let columns = [
+        ("REPOSITORY", "Repository"),
+        ("TAG", "Tag"),
+        ("IMAGE ID", "ID"),
+        ("CREATED", "CreatedSince"),
+        ("SIZE", "Size"),
+    ];
+    print_rows(&printer, &format, &columns, &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `reference=` filters match the familiar name, with `*` matching within a path component
+/// and a missing tag matching any tag, as Docker's.
+fn reference_matches(pattern: &str, reference: &Reference) -> bool {
+    let familiar = reference.familiar();
+    let repository = reference.familiar_repository();
+    glob(pattern, &familiar) || glob(pattern, &repository)
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((prefix, rest)) => {
+            let Some(remaining) = text.strip_prefix(prefix) else {
+                return false;
+            };
+            (0..=remaining.len())
+                .filter(|&i| remaining.is_char_boundary(i) && !remaining[..i].contains('/'))
+                .any(|i| glob(rest, &remaining[i..]))
+        }
+    }
+}
+
+pub fn tag(engine: &Engine, args: TagArgs) -> CommandResult {
+    engine.tag(&args.source, &args.target)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn remove(engine: &Engine, printer: Printer, args: RmiArgs) -> CommandResult {
+    let mut failed = false;
+    for name in &args.images {
+        match engine.remove_image(name, args.force) {
+            Ok(removed) => {
+                for tag in removed.untagged {
+                    printer.data(format!("Untagged: {}", tag.familiar()));
+                }
+                for deleted in removed.deleted {
+                    printer.data(format!("Deleted: {deleted}"));
+                }
+            }
+            Err(error) => {
+                failed = true;
+                super::report(&printer, &error.into());
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn history(engine: &Engine, printer: Printer, args: HistoryArgs) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let rows: Vec<Value> = engine
+        .image_history(&args.image)?
+        .into_iter()
+        .map(|row| {
+            let id = match &row.id {
+                Some(id) if args.no_trunc => id.to_string(),
+                Some(id) => id.short().to_string(),
+                None => "<missing>".to_string(),
+            };
+            let created_by = if args.no_trunc || row.created_by.chars().count() <= 45 {
+                row.created_by.clone()
+            } else {
+                format!("{}…", row.created_by.chars().take(44).collect::<String>())
+            };
+            json!({
+                "ID": id,
+                "CreatedAt": row.created.clone().unwrap_or_default(),
+                "CreatedSince": if args.human { since(row.created.as_deref()) } else { row.created.clone().unwrap_or_default() },
+                "CreatedBy": created_by,
+                "Size": if args.human { human_size(row.size) } else { row.size.to_string() },
+                "Comment": row.comment,
+            })
+        })
+        .collect();
+    if args.quiet {
+        rows.iter()
+            .for_each(|row| printer.data(row["ID"].as_str().unwrap_or_default()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let columns = [
+        ("IMAGE", "ID"),
+        ("CREATED", "CreatedSince"),
+        ("CREATED BY", "CreatedBy"),
+        ("SIZE", "Size"),
+        ("COMMENT", "Comment"),
+    ];
+    print_rows(&printer, &format, &columns, &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn inspect(engine: &Engine, printer: Printer, args: InspectArgs) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in &args.images {
+        match engine.inspect_image(name) {
+            Ok(value) => found.push(value),
+            Err(wharf_engine::EngineError::ImageNotFound(name)) => missing.push(name),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    match format {
+        Format::Template { parts, .. } => {
+            for value in &found {
+                printer.data(
+                    Format::render(&parts, value)
+                        .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
+                );
+            }
+        }
+        // Docker prints the array, indented, for both the default and `json`.
+        Format::Table | Format::Json => {
+            printer.data(
+                serde_json::to_string_pretty(&Value::Array(found)).expect("values serialize"),
+            );
+        }
+    }
+    if missing.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(CommandError::new(
+            format!("no such image: {}", missing.join(", ")),
+            Some("`wharf images` lists the images in the store"),
+        ))
+    }
+}
+
+pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResult {
+    if !args.force {
+        let what = if args.all {
+            "all images without at least one container associated to them"
+        } else {
+            "all dangling images"
+        };
+        if !printer.confirm(&format!(
+            "WARNING! This will remove {what}.\nAre you sure you want to continue?"
+        )) {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let report = engine.prune_images(args.all)?;
+    if !report.deleted_images.is_empty() {
+        printer.data("Deleted Images:");
+        for tag in &report.untagged {
+            printer.data(format!("untagged: {}", tag.familiar()));
+        }
+        for id in &report.deleted_images {
+            printer.data(format!("deleted: {id}"));
+        }
+        printer.data("");
+    }
+    printer.data(format!(
+        "Total reclaimed space: {}",
+        human_size(report.reclaimed_bytes)
+    ));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,129 @@
+use std::process::ExitCode;
+
+use serde_json::json;
+use wharf_engine::Engine;
+
+use super::{parse_format, print_rows, CommandError, CommandResult};
+use crate::cli::{CheckArgs, FormatArgs};
+use crate::format::{human_size, Format};
+use crate::printer::Printer;
+
+pub fn df(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let usage = engine.disk_usage()?;
+    let reclaimable = if usage.images_size == 0 {
+        "0B".to_string()
+    } else {
+        format!("{} (100%)", human_size(usage.images_size))
+    };
+    let rows = [
+        json!({"Type": "Images", "TotalCount": usage.images.to_string(), "Active": usage.active_images.to_string(), "Size": human_size(usage.images_size), "Reclaimable": reclaimable}),
+        json!({"Type": "Containers", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
+        json!({"Type": "Local Volumes", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
+        json!({"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
+    ];
+    let columns = [
+        ("TYPE", "Type"),
+        ("TOTAL", "TotalCount"),
+        ("ACTIVE", "Active"),
+        ("SIZE", "Size"),
+        ("RECLAIMABLE", "Reclaimable"),
+    ];
+    print_rows(&printer, &format, &columns, &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResult {
+    let report = engine.check(args.repair)?;
+    for problem in &report.problems {
+        printer.data(format!("problem: {problem}"));
+    }
+    for repair in &report.repairs {
+        printer.data(format!("repaired: {repair}"));
+    }
+    let state = if report.problems.is_empty() {
+        "consistent"
+    } else if args.repair {
+        "repaired"
+    } else {
+        "INCONSISTENT"
+    };
+    printer.data(format!(
+        "{} images, {} blobs verified: {state}",
+        report.images, report.blobs_verified
+    ));
+    if !args.repair {
+        printer.data(format!(
+            "reclaimable: {} leftovers of interrupted operations, {} unreferenced blobs, {} unreferenced layers",
+            report.leftovers.len(),
+            report.unreferenced_blobs,
+            report.unreferenced_layers
+        ));
+    }
+    if report.problems.is_empty() || args.repair {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(CommandError::new(
+            format!("the store at {} has {} problems", engine.root().display(), report.problems.len()),
+            Some("`wharf system check --repair` re-unpacks damaged layers and drops images whose content is lost"),
+        ))
+    }
+}
+
+pub fn info(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResult {
+    let info = engine.host_info()?;
+    let value = serde_json::to_value(&info).expect("host info serializes");
+    match parse_format(args.format.as_deref())? {
+        Format::Json => printer.data(value.to_string()),
+        Format::Template { parts, .. } => printer.data(
+            Format::render(&parts, &value)
+                .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
+        ),
+        Format::Table => {
+            let lines = [
+                format!(" Containers: {}", info.containers),
+                format!(" Images: {}", info.images),
+                format!(" Storage Driver: {}", info.storage_driver),
+                format!(" Cgroup Version: {}", info.cgroup_version),
+                format!(" Kernel Version: {}", info.kernel_version),
+                format!(" Operating System: {}", info.operating_system),
+                format!(" OSType: {}", info.os_type),
+                format!(" Architecture: {}", info.architecture),
+                format!(" CPUs: {}", info.ncpu),
+                format!(" Total Memory: {}", human_size(info.mem_total)),
+                format!(" Wharf Root Dir: {}", info.root_dir),
+            ];
+            printer.data("Engine: wharf (no daemon)");
+            lines.iter().for_each(|line| printer.data(line));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn version(printer: Printer, args: FormatArgs) -> CommandResult {
+    let value = json!({
+        "Client": {
+            "Version": env!("CARGO_PKG_VERSION"),
+            "Os": "linux",
+            "Arch": wharf_oci::config::host_architecture(),
+            "Daemon": "none: wharf runs each command itself",
+        }
+    });
+    match parse_format(args.format.as_deref())? {
+        Format::Json => printer.data(value.to_string()),
+        Format::Template { parts, .. } => printer.data(
+            Format::render(&parts, &value)
+                .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
+        ),
+        Format::Table => {
+            printer.data("Client: wharf");
+            printer.data(format!(" Version:           {}", env!("CARGO_PKG_VERSION")));
+            printer.data(format!(
+                " OS/Arch:           linux/{}",
+                wharf_oci::config::host_architecture()
+            ));
+            printer.data(" Daemon:            none (each command does its own work)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

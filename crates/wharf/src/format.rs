@@ -1,0 +1,260 @@
+//! Docker-style output: `--format` templates (a small subset of Go templates: `{{.Field}}`,
+//! `{{.A.B}}`, `{{json .Field}}`, `{{json .}}`, the `table` prefix, `\t`), aligned tables,
+//! human sizes and durations as Docker's go-units prints them.
+
+use serde_json::Value;
+
+/// A parsed `--format` value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Format {
+    /// No `--format`: the command's default table.
+    Table,
+    /// `--format json`: one JSON object per line.
+    Json,
+    Template {
+        table: bool,
+        parts: Vec<Part>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Text(String),
+    Field { path: Vec<String>, json: bool },
+}
+
+impl Format {
+    pub fn parse(text: Option<&str>) -> Result<Self, String> {
+        let Some(text) = text else {
+            return Ok(Self::Table);
+        };
+        match text.trim() {
+            "" | "table" => return Ok(Self::Table),
+            "json" => return Ok(Self::Json),
+            _ => {}
+        }
+        let (table, body) = match text.strip_prefix("table") {
+            Some(rest) if rest.starts_with(char::is_whitespace) => (true, rest.trim_start()),
+            _ => (false, text),
+        };
+        let body = body.replace("\\t", "\t").replace("\\n", "\n");
+        let mut parts = Vec::new();
+        let mut rest = body.as_str();
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                parts.push(Part::Text(rest[..start].to_string()));
+            }
+            let end = rest[start..]
+                .find("}}")
+                .ok_or_else(|| format!("template `{text}`: unclosed action"))?;
+            let action = rest[start + 2..start + end].trim();
+            parts.push(
+                parse_action(action).ok_or_else(|| {
+                    format!("template `{text}`: cannot evaluate `{{{{{action}}}}}`")
+                })?,
+            );
+            rest = &rest[start + end + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        Ok(Self::Template { table, parts })
+    }
+
+    /// Renders one value with a template.
+    pub fn render(parts: &[Part], value: &Value) -> Result<String, String> {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Field { path, json } => {
+                    let mut current = value;
+                    for key in path {
+                        current = current
+                            .get(key)
+                            .ok_or_else(|| format!("template: can't evaluate field {key}"))?;
+                    }
+                    if *json {
+                        out.push_str(&serde_json::to_string(current).expect("values serialize"));
+                    } else {
+                        out.push_str(&go_print(current));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn parse_action(action: &str) -> Option<Part> {
+    let (json, target) = match action.strip_prefix("json") {
+        Some(rest) if rest.starts_with(char::is_whitespace) => (true, rest.trim()),
+        _ => (false, action),
+    };
+    let path = target.strip_prefix('.')?;
+    let path = if path.is_empty() {
+        Vec::new()
+    } else {
+        path.split('.').map(str::to_string).collect()
+    };
+    if path
+        .iter()
+        .any(|key| key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_'))
+    {
+        return None;
+    }
+    Some(Part::Field { path, json })
+}
+
+/// How Go's text/template prints a value.
+fn go_print(value: &Value) -> String {
+    match value {
+        Value::Null => "<nil>".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(go_print).collect::<Vec<_>>().join(" ")
+        ),
+        Value::Object(map) => format!(
+            "map[{}]",
+            map.iter()
+                .map(|(k, v)| format!("{k}:{}", go_print(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Aligns rows into columns like Docker's tabwriter (min width 10, padding 3).
+pub fn table(rows: &[Vec<String>]) -> Vec<String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if c + 1 < row.len() {
+                    let width = (widths[c] + 3).max(10);
+                    line.extend(std::iter::repeat_n(' ', width - cell.chars().count()));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+/// Sizes as Docker prints them: decimal units, three significant digits (`151MB`, `2.1MB`).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit < UNITS.len() - 1 {
+        size /= 1000.0;
+        unit += 1;
+    }
+    let decimals = if size >= 100.0 {
+        0
+    } else if size >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let mut text = format!("{size:.decimals$}");
+    if text.contains('.') {
+        text = text.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{text}{}", UNITS[unit])
+}
+
+/// Durations as Docker's `HumanDuration` (`About an hour`, `3 days`).
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let minutes = s / 60;
+    let hours = s / 3600;
+    match s {
+        0 => "Less than a second".into(),
+        1 => "1 second".into(),
+        _ if s < 60 => format!("{s} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", hours / 24 / 365),
+    }
+}
+
+/// `N units ago` for an RFC 3339 time, as Docker's CREATED column.
+pub fn since(rfc3339: Option<&str>) -> String {
+    let Some(created) = rfc3339.and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    }) else {
+        return "N/A".into();
+    };
+    let elapsed = time::OffsetDateTime::now_utc() - created;
+    format!("{} ago", human_duration(elapsed.whole_seconds()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn templates_render_fields_json_and_tables() {
+        let value = json!({"Id": "sha256:abc", "Config": {"Cmd": ["python3", "-V"], "Env": null}});
+        let Format::Template { table, parts } = Format::parse(Some(
+            "{{.Id}}\\t{{.Config.Cmd}} {{json .Config.Cmd}} {{.Config.Env}}",
+        ))
+        .unwrap() else {
+            panic!("a template")
+        };
+        assert!(!table);
+        assert_eq!(
+            Format::render(&parts, &value).unwrap(),
+            "sha256:abc\t[python3 -V] [\"python3\",\"-V\"] <nil>"
+        );
+        assert!(Format::render(&parts, &json!({})).is_err());
+        assert_eq!(Format::parse(Some("json")).unwrap(), Format::Json);
+        assert!(matches!(
+            Format::parse(Some("table {{.ID}}")).unwrap(),
+            Format::Template { table: true, .. }
+        ));
+        assert!(Format::parse(Some("{{.ID")).is_err());
+        assert!(Format::parse(Some("{{range .}}")).is_err());
+    }
+
+    #[test]
+    fn sizes_and_durations_read_like_dockers() {
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(999), "999B");
+        assert_eq!(human_size(2_100_000), "2.1MB");
+        assert_eq!(human_size(151_272_960), "151MB");
+        assert_eq!(human_size(12_345_678), "12.3MB");
+        assert_eq!(human_duration(30), "30 seconds");
+        assert_eq!(human_duration(90), "About a minute");
+        assert_eq!(human_duration(7200), "2 hours");
+        assert_eq!(human_duration(3 * 86400), "3 days");
+    }
+
+    #[test]
+    fn tables_align_columns() {
+        let lines = table(&[
+            vec!["A".into(), "B".into()],
+            vec!["longer-than-ten".into(), "x".into()],
+        ]);
+        assert_eq!(lines, ["A                 B", "longer-than-ten   x"]);
+    }
+}

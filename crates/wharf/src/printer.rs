@@ -1,0 +1,33 @@
+//! The one place the CLI writes to the terminal: data on stdout, everything else on stderr,
+//! errors in the house style (`error: ...` then `hint: ...`).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer;
+
+impl Printer {
+    /// A line of data (stdout). A closed pipe (`wharf images | head -1`) is not an error.
+    pub fn data(&self, line: impl AsRef<str>) {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{}", line.as_ref());
+    }
+
+    pub fn error(&self, message: impl AsRef<str>, hint: Option<&str>) {
+        eprintln!("error: {}", message.as_ref());
+        if let Some(hint) = hint {
+            eprintln!("hint: {hint}");
+        }
+    }
+
+    /// Asks a yes/no question on stderr; anything but y/yes (or no terminal input) is no.
+    pub fn confirm(&self, question: &str) -> bool {
+        eprint!("{question} [y/N] ");
+        let _ = io::stderr().flush();
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer).is_ok()
+            && matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
+    }
+}
