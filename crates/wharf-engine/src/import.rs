@@ -4,7 +4,7 @@ use std::io::{BufReader, Read};
 
 use serde_json::json;
 use wharf_oci::{media_type, Digest, HistoryEntry, ImageConfig, Reference};
-use wharf_store::{sniff_compression, LayerToUnpack};
+use wharf_store::{sniff_compression, LayerToUnpack, SharedLock};
 
 use crate::error::{EngineError, Result};
 use crate::{now_rfc3339, Engine};
@@ -28,6 +28,17 @@ impl Engine {
         crate::changes::apply(&mut config.config, &options.changes)?;
 
         let held = self.store.shared_lock()?;
+        let result = self.import_locked(&held, input, options, config);
+        self.clean_up_on_failure(held, result)
+    }
+
+    fn import_locked(
+        &self,
+        held: &SharedLock,
+        input: impl Read,
+        options: &ImportOptions,
+        mut config: ImageConfig,
+    ) -> Result<Digest> {
         let blobs = self.store.blobs();
         let mut reader = BufReader::with_capacity(1 << 20, input);
         let bad = |e: std::io::Error| EngineError::BadArchive {
@@ -76,6 +87,6 @@ impl Engine {
         let manifest_digest =
             blobs.put_bytes(&serde_json::to_vec(&manifest).expect("manifests serialize"))?;
         let tags: Vec<Reference> = options.reference.iter().cloned().collect();
-        Ok(self.store.commit_image(&held, &manifest_digest, &tags)?.id)
+        Ok(self.store.commit_image(held, &manifest_digest, &tags)?.id)
     }
 }

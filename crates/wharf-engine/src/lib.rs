@@ -17,7 +17,7 @@ pub use system::{DiskUsage, HostInfo};
 
 use std::path::{Path, PathBuf};
 
-use wharf_store::Store;
+use wharf_store::{SharedLock, Store};
 
 /// The default state root, as Docker's `/var/lib/docker`.
 pub const DEFAULT_ROOT: &str = "/var/lib/wharf";
@@ -39,6 +39,19 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// After a failed operation, removes what it stored (now unreferenced) when no other
+    /// process is busy; otherwise that waits, invisible, for the next gc. The original
+    /// result is returned either way.
+    fn clean_up_on_failure<T>(&self, held: SharedLock, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            drop(held);
+            if let Ok(Some(exclusive)) = self.store.try_exclusive_lock() {
+                let _ = self.store.gc(&exclusive);
+            }
+        }
+        result
     }
 }
 

@@ -82,6 +82,12 @@ impl Store {
         ExclusiveLock::acquire(&self.root.join("lock"))
     }
 
+    /// The exclusive lock if it is free right now: for cleanup that may as well wait for the
+    /// next gc when other processes are busy.
+    pub fn try_exclusive_lock(&self) -> Result<Option<ExclusiveLock>> {
+        ExclusiveLock::try_acquire(&self.root.join("lock"))
+    }
+
     fn layers_dir(&self) -> PathBuf {
         self.root.join("layers")
     }

@@ -30,6 +30,19 @@ impl ExclusiveLock {
     pub(crate) fn acquire(path: &Path) -> Result<Self> {
         lock_file(path, FlockOperation::LockExclusive).map(|_file| Self { _file })
     }
+
+    /// The lock if no other process holds it now, `None` otherwise.
+    pub(crate) fn try_acquire(path: &Path) -> Result<Option<Self>> {
+        match lock_file(path, FlockOperation::NonBlockingLockExclusive) {
+            Ok(_file) => Ok(Some(Self { _file })),
+            Err(crate::StoreError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::WouldBlock =>
+            {
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
 }
 
 fn lock_file(path: &Path, operation: FlockOperation) -> Result<File> {

@@ -58,9 +58,11 @@ impl Engine {
     /// zstd). `name` names the input in errors.
     pub fn load(&self, input: impl Read, name: &str) -> Result<LoadReport> {
         let held = self.store.shared_lock()?;
-        let files = self.read_archive(input, name)?;
-        let found = self.find_images(&files)?;
-        self.commit_found(&held, &found)
+        let result = self
+            .read_archive(input, name)
+            .and_then(|files| self.find_images(&files))
+            .and_then(|found| self.commit_found(&held, &found));
+        self.clean_up_on_failure(held, result)
     }
 
     fn read_archive(&self, input: impl Read, name: &str) -> Result<ArchiveFiles> {

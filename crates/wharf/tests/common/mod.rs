@@ -1,0 +1,313 @@
+//! Shared harness for integration tests: each test drives the real `wharf` binary with its
+//! own state root in a temp dir, so tests run in parallel and clean up after themselves.
+
+#![allow(dead_code, clippy::print_stderr)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Wharf {
+    pub root: tempfile::TempDir,
+}
+
+impl Wharf {
+    pub fn new() -> Self {
+        Self {
+            root: tempfile::Builder::new()
+                .prefix("wharf-test-")
+                .tempdir()
+                .expect("temp root"),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wharf"));
+        command
+            .args(args)
+            .env("WHARF_ROOT", self.root.path())
+            .stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("wharf runs")
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wharf runs");
+        // wharf may reject its flags before reading stdin: a broken pipe is fine here.
+        let _ = child.stdin.take().expect("stdin").write_all(input);
+        child.wait_with_output().expect("wharf finishes")
+    }
+
+    /// Runs and asserts success, returning stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert_success(&output, args);
+        String::from_utf8(output.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs and asserts failure, returning stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            !output.status.success(),
+            "wharf {args:?} should fail but succeeded:\n{}",
+            stdout(&output)
+        );
+        String::from_utf8(output.stderr).expect("utf-8 stderr")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// `system check` must find the store consistent.
+    pub fn assert_consistent(&self) {
+        let report = self.ok(&["system", "check"]);
+        assert!(
+            report.contains(": consistent"),
+            "store not consistent:\n{report}"
+        );
+    }
+
+    /// Imports the busybox fixture as `busybox:latest`.
+    pub fn import_busybox(&self) -> String {
+        let (tar, changes) = fixture("busybox");
+        let mut args: Vec<String> = vec!["import".into()];
+        for change in changes {
+            args.push("--change".into());
+            args.push(change);
+        }
+        args.push(tar.display().to_string());
+        args.push("busybox:latest".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.ok(&args).trim().to_string()
+    }
+}
+
+pub fn assert_success(output: &Output, args: &[&str]) {
+    assert!(
+        output.status.success(),
+        "wharf {args:?} failed with {}:\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Builds (or finds cached) a fixture rootfs with the project's script; returns the tarball
+/// and its `--change` lines.
+pub fn fixture(name: &str) -> (PathBuf, Vec<String>) {
+    let script = repo_root().join("scripts/fixtures/build.sh");
+    let run = |extra: &[&str]| {
+        let output = Command::new(&script)
+            .args(extra)
+            .arg(name)
+            .output()
+            .expect("fixture script runs");
+        assert!(
+            output.status.success(),
+            "building fixture {name} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        PathBuf::from(String::from_utf8(output.stdout).expect("utf-8").trim())
+    };
+    let tar = run(&[]);
+    let changes = std::fs::read_to_string(run(&["--changes"])).expect("changes file");
+    (
+        tar,
+        changes
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// True when running as root; tests that need root print SKIPPED otherwise.
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+pub fn skip(why: &str) {
+    eprintln!("SKIPPED: {why}");
+}
+
+/// Raw tar entries, written without the tar crate's path checks so tests can build hostile
+/// archives too.
+pub enum Entry<'a> {
+    Dir(&'a str, u32),
+    File(&'a str, &'a [u8], u32),
+    Symlink(&'a str, &'a str),
+    HardLink(&'a str, &'a str),
+    CharDevice(&'a str, u32, u32),
+    Fifo(&'a str),
+    /// A file with ownership and an xattr (as a PAX record).
+    OwnedFile {
+        path: &'a str,
+        data: &'a [u8],
+        uid: u64,
+        gid: u64,
+        mode: u32,
+        xattr: Option<(&'a str, &'a [u8])>,
+    },
+}
+
+pub fn tarball(entries: &[Entry]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for entry in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_mtime(1_700_000_000);
+        header.set_uid(0);
+        header.set_gid(0);
+        let (path, data, kind, mode): (&str, &[u8], tar::EntryType, u32) = match entry {
+            Entry::Dir(path, mode) => (path, &[], tar::EntryType::Directory, *mode),
+            Entry::File(path, data, mode) => (path, data, tar::EntryType::Regular, *mode),
+            Entry::Symlink(path, target) => {
+                set_raw_link(&mut header, target);
+                (path, &[], tar::EntryType::Symlink, 0o777)
+            }
+            Entry::HardLink(path, target) => {
+                set_raw_link(&mut header, target);
+                (path, &[], tar::EntryType::Link, 0o644)
+            }
+            Entry::CharDevice(path, major, minor) => {
+                header.set_device_major(*major).unwrap();
+                header.set_device_minor(*minor).unwrap();
+                (path, &[], tar::EntryType::Char, 0o666)
+            }
+            Entry::Fifo(path) => (path, &[], tar::EntryType::Fifo, 0o644),
+            Entry::OwnedFile {
+                path,
+                data,
+                uid,
+                gid,
+                mode,
+                xattr,
+            } => {
+                header.set_uid(*uid);
+                header.set_gid(*gid);
+                if let Some((name, value)) = xattr {
+                    let key = format!("SCHILY.xattr.{name}");
+                    builder
+                        .append_pax_extensions([(key.as_str(), *value)])
+                        .unwrap();
+                }
+                (path, data, tar::EntryType::Regular, *mode)
+            }
+        };
+        set_raw_path(&mut header, path);
+        header.set_entry_type(kind);
+        header.set_mode(mode);
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        builder.append(&header, data).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+fn set_raw_path(header: &mut tar::Header, path: &str) {
+    let name = &mut header.as_old_mut().name;
+    name.fill(0);
+    name[..path.len()].copy_from_slice(path.as_bytes());
+}
+
+fn set_raw_link(header: &mut tar::Header, target: &str) {
+    let link = &mut header.as_old_mut().linkname;
+    link.fill(0);
+    link[..target.len()].copy_from_slice(target.as_bytes());
+}
+
+/// A `docker save` (legacy layout) archive of one image with the given layers.
+pub fn docker_save_archive(layers: &[Vec<u8>], config_extra: &str, tag: Option<&str>) -> Vec<u8> {
+    use sha2_free::sha256_hex;
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("\"sha256:{}\"", sha256_hex(l)))
+        .collect();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["sh"]{config_extra}}},"created":"2024-01-02T03:04:05Z","rootfs":{{"type":"layers","diff_ids":[{}]}}}}"#,
+        diff_ids.join(",")
+    );
+    let config_id = sha256_hex(config.as_bytes());
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut add = |path: &str, data: &[u8]| {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, path, data).unwrap();
+    };
+    let mut layer_paths = Vec::new();
+    for layer in layers {
+        let path = format!("{}/layer.tar", sha256_hex(layer));
+        add(&path, layer);
+        layer_paths.push(format!("\"{path}\""));
+    }
+    add(&format!("{config_id}.json"), config.as_bytes());
+    let repo_tags = tag.map_or("null".to_string(), |t| format!("[\"{t}\"]"));
+    let manifest = format!(
+        r#"[{{"Config":"{config_id}.json","RepoTags":{repo_tags},"Layers":[{}]}}]"#,
+        layer_paths.join(",")
+    );
+    add("manifest.json", manifest.as_bytes());
+    builder.into_inner().unwrap()
+}
+
+/// sha256 through the system's `sha256sum`, to keep the test harness free of the code
+/// under test.
+mod sha2_free {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    pub fn sha256_hex(data: &[u8]) -> String {
+        let mut child = Command::new("sha256sum")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sha256sum runs");
+        child.stdin.take().unwrap().write_all(data).unwrap();
+        let output = child.wait_with_output().unwrap();
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    }
+}
+
+pub fn sha256(data: &[u8]) -> String {
+    sha2_free::sha256_hex(data)
+}
+
+/// A tarball of plain files, for hand-made image archives.
+pub fn plain_archive(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, path, data.as_slice())
+            .unwrap();
+    }
+    builder.into_inner().unwrap()
+}
