@@ -73,57 +73,56 @@ pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResul
 pub fn info(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResult {
     let info = engine.host_info()?;
     let value = serde_json::to_value(&info).expect("host info serializes");
-    match parse_format(args.format.as_deref())? {
-        Format::Json => printer.data(value.to_string()),
-        Format::Template { parts, .. } => printer.data(
-            Format::render(&parts, &value)
-                .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
-        ),
-        Format::Table => {
-            let lines = [
-                format!(" Containers: {}", info.containers),
-                format!(" Images: {}", info.images),
-                format!(" Storage Driver: {}", info.storage_driver),
-                format!(" Cgroup Version: {}", info.cgroup_version),
-                format!(" Kernel Version: {}", info.kernel_version),
-                format!(" Operating System: {}", info.operating_system),
-                format!(" OSType: {}", info.os_type),
-                format!(" Architecture: {}", info.architecture),
-                format!(" CPUs: {}", info.ncpu),
-                format!(" Total Memory: {}", human_size(info.mem_total)),
-                format!(" Wharf Root Dir: {}", info.root_dir),
-            ];
-            printer.data("Engine: wharf (no daemon)");
-            lines.iter().for_each(|line| printer.data(line));
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    let text = [
+        "Engine: wharf (no daemon)".to_string(),
+        format!(" Containers: {}", info.containers),
+        format!(" Images: {}", info.images),
+        format!(" Storage Driver: {}", info.storage_driver),
+        format!(" Cgroup Version: {}", info.cgroup_version),
+        format!(" Kernel Version: {}", info.kernel_version),
+        format!(" Operating System: {}", info.operating_system),
+        format!(" OSType: {}", info.os_type),
+        format!(" Architecture: {}", info.architecture),
+        format!(" CPUs: {}", info.ncpu),
+        format!(" Total Memory: {}", human_size(info.mem_total)),
+        format!(" Wharf Root Dir: {}", info.root_dir),
+    ];
+    print_value(&printer, args.format.as_deref(), &value, &text)
 }
 
 pub fn version(printer: Printer, args: FormatArgs) -> CommandResult {
+    let arch = wharf_oci::config::host_architecture();
     let value = json!({
         "Client": {
             "Version": env!("CARGO_PKG_VERSION"),
             "Os": "linux",
-            "Arch": wharf_oci::config::host_architecture(),
+            "Arch": arch,
             "Daemon": "none: wharf runs each command itself",
         }
     });
-    match parse_format(args.format.as_deref())? {
+    let text = [
+        "Client: wharf".to_string(),
+        format!(" Version:           {}", env!("CARGO_PKG_VERSION")),
+        format!(" OS/Arch:           linux/{arch}"),
+        " Daemon:            none (each command does its own work)".to_string(),
+    ];
+    print_value(&printer, args.format.as_deref(), &value, &text)
+}
+
+/// One object: as JSON, through a template, or as its text form.
+fn print_value(
+    printer: &Printer,
+    format: Option<&str>,
+    value: &serde_json::Value,
+    text: &[String],
+) -> CommandResult {
+    match parse_format(format)? {
         Format::Json => printer.data(value.to_string()),
         Format::Template { parts, .. } => printer.data(
-            Format::render(&parts, &value)
+            Format::render(&parts, value)
                 .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
         ),
-        Format::Table => {
-            printer.data("Client: wharf");
-            printer.data(format!(" Version:           {}", env!("CARGO_PKG_VERSION")));
-            printer.data(format!(
-                " OS/Arch:           linux/{}",
-                wharf_oci::config::host_architecture()
-            ));
-            printer.data(" Daemon:            none (each command does its own work)");
-        }
+        Format::Table => text.iter().for_each(|line| printer.data(line)),
     }
     Ok(ExitCode::SUCCESS)
 }
