@@ -1,0 +1,648 @@
+//! [`RunConfig`]: what one container run needs, typed and validated without I/O.
+//!
+//! The caller (the engine) resolves the image config, the user's flags and the network into
+//! this; [`crate::spec`] turns it into an OCI spec and [`mod@crate::run`] runs it.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::str::FromStr;
+
+use oci_spec::runtime::{Capability, PosixRlimitType};
+use serde::{Deserialize, Serialize};
+
+/// The file names inside a container directory (the OCI bundle).
+pub mod layout {
+    /// The OCI runtime spec written for libcontainer.
+    pub const CONFIG_JSON: &str = "config.json";
+    /// The overlay's writable layer.
+    pub const UPPER: &str = "upper";
+    /// The overlay's scratch directory.
+    pub const WORK: &str = "work";
+    /// Where the overlay is mounted: the container's root.
+    pub const MERGED: &str = "merged";
+    /// Written by the caller, bind-mounted on `/etc/hostname`.
+    pub const HOSTNAME: &str = "hostname";
+    /// Written by the caller, bind-mounted on `/etc/hosts`.
+    pub const HOSTS: &str = "hosts";
+    /// Written by the caller, bind-mounted on `/etc/resolv.conf`.
+    pub const RESOLV_CONF: &str = "resolv.conf";
+    /// libcontainer writes the init's pid here, so a failed create can still reap it.
+    pub const INIT_PID: &str = "init.pid";
+}
+
+/// One container run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Container id: also the libcontainer id and the cgroup `/wharf/<id>`.
+    pub id: String,
+    /// The container directory (OCI bundle); see [`layout`] for what lives in it.
+    pub container_dir: PathBuf,
+    /// Image layers used as overlay lower dirs, top layer first.
+    pub lower_dirs: Vec<PathBuf>,
+    pub process: Process,
+    pub hostname: String,
+    /// Bind and tmpfs mounts, in the order given.
+    pub mounts: Vec<Mount>,
+    pub read_only_rootfs: bool,
+    pub resources: Resources,
+    pub ulimits: Vec<Ulimit>,
+    pub capabilities: CapabilityChanges,
+    /// Docker's `--privileged`: all capabilities, no seccomp, no masked paths, all devices.
+    pub privileged: bool,
+    pub network: NetworkMode,
+}
+
+/// The process run as the container's init.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Process {
+    /// argv; `args[0]` is resolved in the container's `PATH`.
+    pub args: Vec<String>,
+    /// `KEY=value` pairs: the image's env with the user's on top.
+    pub env: Vec<String>,
+    /// Absolute working directory inside the container.
+    pub cwd: PathBuf,
+    pub user: User,
+    /// Allocate a pseudo-terminal (needs a console socket at run time).
+    pub tty: bool,
+    pub no_new_privileges: bool,
+}
+
+/// Numeric credentials, already resolved against the image's `/etc/passwd` and `/etc/group`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups: the user's groups from the image plus `--group-add`.
+    #[serde(default)]
+    pub additional_gids: Vec<u32>,
+}
+
+/// A mount requested by the user (`-v`, `--mount`, `--tmpfs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Mount {
+    /// `-v /host:/ctr[:ro]`.
+    Bind {
+        source: PathBuf,
+        destination: PathBuf,
+        read_only: bool,
+    },
+    /// `--tmpfs /ctr[:opts]`: `nosuid,nodev` always, `noexec` unless `exec`.
+    Tmpfs {
+        destination: PathBuf,
+        /// `size=` in bytes; the kernel's default (half of RAM) when `None`.
+        size_bytes: Option<u64>,
+        /// `mode=` (octal permission bits); the kernel's default (1777) when `None`.
+        mode: Option<u32>,
+        read_only: bool,
+        exec: bool,
+    },
+}
+
+impl Mount {
+    pub fn destination(&self) -> &Path {
+        match self {
+            Mount::Bind { destination, .. } | Mount::Tmpfs { destination, .. } => destination,
+        }
+    }
+}
+
+/// cgroup limits; `None` means unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Resources {
+    /// `--memory`, in bytes.
+    pub memory: Option<u64>,
+    /// `--memory-swap`: memory plus swap. Like Docker, twice `memory` when only `memory` is set.
+    pub memory_swap: Option<MemorySwap>,
+    /// `--cpus`: fractional CPUs, turned into a CFS quota over a 100 ms period.
+    pub cpus: Option<f64>,
+    /// `--cpu-shares`: relative weight.
+    pub cpu_shares: Option<u64>,
+    /// `--pids-limit`.
+    pub pids_limit: Option<u64>,
+}
+
+/// `--memory-swap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemorySwap {
+    /// Memory plus swap, in bytes; at least `memory`.
+    Limit(u64),
+    /// `--memory-swap -1`.
+    Unlimited,
+}
+
+/// `--ulimit kind=soft:hard`. Never above the host's hard limit: raising one needs
+/// CAP_SYS_RESOURCE, which wharf may not have ([`crate::spec::build`] refuses it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimit {
+    pub kind: PosixRlimitType,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// `--cap-add` / `--cap-drop`, applied to Docker's default set as Docker does.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CapabilityChanges {
+    pub add: Vec<CapabilityName>,
+    pub drop: Vec<CapabilityName>,
+}
+
+/// A capability as the user writes it: `ALL`, `NET_ADMIN`, `cap_net_admin`...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum CapabilityName {
+    All,
+    One(Capability),
+}
+
+impl FromStr for CapabilityName {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let upper = s.to_ascii_uppercase();
+        if upper == "ALL" {
+            return Ok(CapabilityName::All);
+        }
+        let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
+        bare.parse::<Capability>()
+            .map(CapabilityName::One)
+            .map_err(|_| ConfigError::UnknownCapability(s.to_owned()))
+    }
+}
+
+impl fmt::Display for CapabilityName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CapabilityName::All => f.write_str("ALL"),
+            CapabilityName::One(cap) => write!(f, "CAP_{cap}"),
+        }
+    }
+}
+
+impl From<CapabilityName> for String {
+    fn from(name: CapabilityName) -> Self {
+        name.to_string()
+    }
+}
+
+impl TryFrom<String> for CapabilityName {
+    type Error = ConfigError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// `--network`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkMode {
+    /// A new network namespace; it starts with only a loopback device (`--network none`,
+    /// or a bridge that the network code attaches between create and start).
+    #[default]
+    New,
+    /// The host's network namespace (`--network host`).
+    Host,
+}
+
+/// A [`RunConfig`] that cannot run; each names the field or value at fault.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error(
+        "invalid container id {0:?}: use 1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit"
+    )]
+    InvalidId(String),
+    #[error("{field} must be an absolute path: {path:?}")]
+    NotAbsolute { field: &'static str, path: PathBuf },
+    #[error("{field} must not contain '..': {path:?}")]
+    ParentComponent { field: &'static str, path: PathBuf },
+    #[error("overlay path must not contain ':', ',' or '\\': {0:?}")]
+    OverlayUnsafePath(PathBuf),
+    #[error("no image layers: at least one lower dir is needed")]
+    NoLowerDirs,
+    #[error("no command: process args are empty")]
+    EmptyArgs,
+    #[error("invalid environment entry {0:?}: expected KEY=value with a non-empty KEY")]
+    InvalidEnv(String),
+    #[error("invalid hostname {0:?}: use 1-63 characters from [a-zA-Z0-9.-]")]
+    InvalidHostname(String),
+    #[error("two mounts on {0:?}")]
+    DuplicateMount(PathBuf),
+    #[error("memory limit {0} bytes is below the minimum of 6 MiB")]
+    MemoryTooLow(u64),
+    #[error("memory+swap limit needs a memory limit too")]
+    SwapWithoutMemory,
+    #[error("memory+swap limit {swap} bytes is below the memory limit {memory} bytes")]
+    SwapBelowMemory { memory: u64, swap: u64 },
+    #[error("cpus {0} is out of range: use at least 0.01")]
+    InvalidCpus(f64),
+    #[error("pids limit must be at least 1")]
+    ZeroPidsLimit,
+    #[error("ulimit {kind:?}: soft limit {soft} is above hard limit {hard}")]
+    UlimitSoftAboveHard {
+        kind: PosixRlimitType,
+        soft: u64,
+        hard: u64,
+    },
+    #[error("ulimit {0:?} is given twice")]
+    DuplicateUlimit(PosixRlimitType),
+    #[error("unknown capability {0:?}")]
+    UnknownCapability(String),
+    #[error("tmpfs mode {mode:o} on {destination:?} is not a permission mode (at most 7777)")]
+    InvalidTmpfsMode { destination: PathBuf, mode: u32 },
+}
+
+/// Docker's minimum for `--memory`.
+const MIN_MEMORY: u64 = 6 * 1024 * 1024;
+
+impl RunConfig {
+    /// Checks everything that can be checked without looking at the host.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_id(&self.id)?;
+        absolute("container_dir", &self.container_dir)?;
+        overlay_safe(&self.container_dir)?;
+        if self.lower_dirs.is_empty() {
+            return Err(ConfigError::NoLowerDirs);
+        }
+        for lower in &self.lower_dirs {
+            absolute("lower_dirs", lower)?;
+            overlay_safe(lower)?;
+        }
+        self.process.validate()?;
+        validate_hostname(&self.hostname)?;
+        self.validate_mounts()?;
+        self.resources.validate()?;
+        validate_ulimits(&self.ulimits)?;
+        Ok(())
+    }
+
+    pub fn upper_dir(&self) -> PathBuf {
+        self.container_dir.join(layout::UPPER)
+    }
+
+    pub fn work_dir(&self) -> PathBuf {
+        self.container_dir.join(layout::WORK)
+    }
+
+    pub fn merged_dir(&self) -> PathBuf {
+        self.container_dir.join(layout::MERGED)
+    }
+
+    /// Where the caller writes the container's `/etc/hostname`.
+    pub fn hostname_path(&self) -> PathBuf {
+        self.container_dir.join(layout::HOSTNAME)
+    }
+
+    /// Where the caller writes the container's `/etc/hosts`.
+    pub fn hosts_path(&self) -> PathBuf {
+        self.container_dir.join(layout::HOSTS)
+    }
+
+    /// Where the caller writes the container's `/etc/resolv.conf`.
+    pub fn resolv_conf_path(&self) -> PathBuf {
+        self.container_dir.join(layout::RESOLV_CONF)
+    }
+
+    /// The cgroup path, relative to each hierarchy's root.
+    pub fn cgroups_path(&self) -> PathBuf {
+        PathBuf::from("/wharf").join(&self.id)
+    }
+
+    fn validate_mounts(&self) -> Result<(), ConfigError> {
+        let mut seen: Vec<&Path> = Vec::with_capacity(self.mounts.len());
+        for mount in &self.mounts {
+            let destination = mount.destination();
+            absolute("mount destination", destination)?;
+            match mount {
+                Mount::Bind { source, .. } => absolute("bind mount source", source)?,
+                Mount::Tmpfs {
+                    mode: Some(mode), ..
+                } if *mode > 0o7777 => {
+                    return Err(ConfigError::InvalidTmpfsMode {
+                        destination: destination.to_owned(),
+                        mode: *mode,
+                    });
+                }
+                Mount::Tmpfs { .. } => {}
+            }
+            if seen.contains(&destination) {
+                return Err(ConfigError::DuplicateMount(destination.to_owned()));
+            }
+            seen.push(destination);
+        }
+        Ok(())
+    }
+}
+
+impl Process {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.args.is_empty() {
+            return Err(ConfigError::EmptyArgs);
+        }
+        for entry in &self.env {
+            match entry.split_once('=') {
+                Some((key, _)) if !key.is_empty() => {}
+                _ => return Err(ConfigError::InvalidEnv(entry.clone())),
+            }
+        }
+        absolute("cwd", &self.cwd)
+    }
+}
+
+impl Resources {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(memory) = self.memory {
+            if memory < MIN_MEMORY {
+                return Err(ConfigError::MemoryTooLow(memory));
+            }
+        }
+        match (self.memory, self.memory_swap) {
+            (None, Some(_)) => return Err(ConfigError::SwapWithoutMemory),
+            (Some(memory), Some(MemorySwap::Limit(swap))) if swap < memory => {
+                return Err(ConfigError::SwapBelowMemory { memory, swap });
+            }
+            _ => {}
+        }
+        if let Some(cpus) = self.cpus {
+            // Docker's floor: a 1 ms quota per 100 ms period.
+            if !cpus.is_finite() || cpus < 0.01 {
+                return Err(ConfigError::InvalidCpus(cpus));
+            }
+        }
+        if self.pids_limit == Some(0) {
+            return Err(ConfigError::ZeroPidsLimit);
+        }
+        Ok(())
+    }
+}
+
+fn validate_id(id: &str) -> Result<(), ConfigError> {
+    let mut chars = id.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if first_ok && rest_ok && id.len() <= 128 {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidId(id.to_owned()))
+    }
+}
+
+fn validate_hostname(hostname: &str) -> Result<(), ConfigError> {
+    let ok = !hostname.is_empty()
+        && hostname.len() <= 63
+        && hostname
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidHostname(hostname.to_owned()))
+    }
+}
+
+fn validate_ulimits(ulimits: &[Ulimit]) -> Result<(), ConfigError> {
+    for (i, ulimit) in ulimits.iter().enumerate() {
+        if ulimit.soft > ulimit.hard {
+            return Err(ConfigError::UlimitSoftAboveHard {
+                kind: ulimit.kind,
+                soft: ulimit.soft,
+                hard: ulimit.hard,
+            });
+        }
+        if ulimits[..i].iter().any(|u| u.kind == ulimit.kind) {
+            return Err(ConfigError::DuplicateUlimit(ulimit.kind));
+        }
+    }
+    Ok(())
+}
+
+fn absolute(field: &'static str, path: &Path) -> Result<(), ConfigError> {
+    if !path.is_absolute() {
+        return Err(ConfigError::NotAbsolute {
+            field,
+            path: path.to_owned(),
+        });
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        return Err(ConfigError::ParentComponent {
+            field,
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// overlayfs splits its options on ',' and lowerdir on ':'; refuse rather than escape.
+fn overlay_safe(path: &Path) -> Result<(), ConfigError> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    if bytes.iter().any(|b| matches!(b, b':' | b',' | b'\\')) {
+        return Err(ConfigError::OverlayUnsafePath(path.to_owned()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> RunConfig {
+        RunConfig {
+            id: "c1".to_owned(),
+            container_dir: PathBuf::from("/var/lib/wharf/containers/c1"),
+            lower_dirs: vec![PathBuf::from("/var/lib/wharf/layers/a")],
+            process: Process {
+                args: vec!["true".to_owned()],
+                env: vec!["PATH=/bin".to_owned()],
+                cwd: PathBuf::from("/"),
+                user: User::default(),
+                tty: false,
+                no_new_privileges: false,
+            },
+            hostname: "c1".to_owned(),
+            mounts: vec![],
+            read_only_rootfs: false,
+            resources: Resources::default(),
+            ulimits: vec![],
+            capabilities: CapabilityChanges::default(),
+            privileged: false,
+            network: NetworkMode::New,
+        }
+    }
+
+    #[test]
+    fn sample_is_valid() {
+        assert_eq!(sample().validate(), Ok(()));
+    }
+
+    #[test]
+    fn rejects_bad_ids() {
+        for id in ["", "-x", "a/b", "a b", "..", &"x".repeat(129)] {
+            let mut config = sample();
+            config.id = id.to_owned();
+            assert_eq!(
+                config.validate(),
+                Err(ConfigError::InvalidId(id.to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_relative_and_overlay_unsafe_paths() {
+        let mut config = sample();
+        config.lower_dirs = vec![PathBuf::from("layers/a")];
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::NotAbsolute {
+                field: "lower_dirs",
+                ..
+            })
+        ));
+        config.lower_dirs = vec![PathBuf::from("/layers/a:b")];
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::OverlayUnsafePath(PathBuf::from("/layers/a:b")))
+        );
+        config.lower_dirs = vec![PathBuf::from("/layers/../etc")];
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::ParentComponent { .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_process() {
+        let mut config = sample();
+        config.process.args.clear();
+        assert_eq!(config.validate(), Err(ConfigError::EmptyArgs));
+
+        let mut config = sample();
+        config.process.env.push("=x".to_owned());
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::InvalidEnv("=x".to_owned()))
+        );
+
+        let mut config = sample();
+        config.process.cwd = PathBuf::from("work");
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::NotAbsolute { field: "cwd", .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_resources() {
+        let cases = [
+            (
+                Resources {
+                    memory: Some(1024),
+                    ..Resources::default()
+                },
+                ConfigError::MemoryTooLow(1024),
+            ),
+            (
+                Resources {
+                    memory_swap: Some(MemorySwap::Unlimited),
+                    ..Resources::default()
+                },
+                ConfigError::SwapWithoutMemory,
+            ),
+            (
+                Resources {
+                    memory: Some(MIN_MEMORY * 2),
+                    memory_swap: Some(MemorySwap::Limit(MIN_MEMORY)),
+                    ..Resources::default()
+                },
+                ConfigError::SwapBelowMemory {
+                    memory: MIN_MEMORY * 2,
+                    swap: MIN_MEMORY,
+                },
+            ),
+            (
+                Resources {
+                    cpus: Some(0.001),
+                    ..Resources::default()
+                },
+                ConfigError::InvalidCpus(0.001),
+            ),
+            (
+                Resources {
+                    pids_limit: Some(0),
+                    ..Resources::default()
+                },
+                ConfigError::ZeroPidsLimit,
+            ),
+        ];
+        for (resources, error) in cases {
+            let mut config = sample();
+            config.resources = resources;
+            assert_eq!(config.validate(), Err(error));
+        }
+    }
+
+    #[test]
+    fn rejects_bad_ulimits_and_mounts() {
+        let mut config = sample();
+        let nofile = Ulimit {
+            kind: PosixRlimitType::RlimitNofile,
+            soft: 10,
+            hard: 5,
+        };
+        config.ulimits = vec![nofile];
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::UlimitSoftAboveHard { .. })
+        ));
+        let nofile = Ulimit { soft: 5, ..nofile };
+        config.ulimits = vec![nofile, nofile];
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::DuplicateUlimit(PosixRlimitType::RlimitNofile))
+        );
+
+        let mut config = sample();
+        let tmp = Mount::Tmpfs {
+            destination: PathBuf::from("/tmp"),
+            size_bytes: None,
+            mode: None,
+            read_only: false,
+            exec: false,
+        };
+        config.mounts = vec![tmp.clone(), tmp];
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::DuplicateMount(PathBuf::from("/tmp")))
+        );
+    }
+
+    #[test]
+    fn capability_names_parse_like_docker() {
+        assert_eq!("all".parse(), Ok(CapabilityName::All));
+        assert_eq!(
+            "net_admin".parse(),
+            Ok(CapabilityName::One(Capability::NetAdmin))
+        );
+        assert_eq!(
+            "CAP_SYS_ADMIN".parse(),
+            Ok(CapabilityName::One(Capability::SysAdmin))
+        );
+        assert_eq!(
+            "NOPE".parse::<CapabilityName>(),
+            Err(ConfigError::UnknownCapability("NOPE".to_owned()))
+        );
+        assert_eq!(
+            CapabilityName::One(Capability::NetRaw).to_string(),
+            "CAP_NET_RAW"
+        );
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let mut config = sample();
+        config.process.user.additional_gids = vec![10, 20];
+        config.capabilities.add = vec![CapabilityName::One(Capability::NetAdmin)];
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<RunConfig>(&json).unwrap(), config);
+    }
+}

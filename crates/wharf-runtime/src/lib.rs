@@ -1,0 +1,25 @@
+//! Runs one container: [`RunConfig`] → OCI spec ([`spec::build`]) → overlay rootfs
+//! ([`Overlay`]) → libcontainer create, start, wait, delete ([`mod@run`]).
+//!
+//! Creating a container clones the calling process, which must be single-threaded: see
+//! [`mod@run`]. A monitor process drives [`Container`] (create, set up the network, start,
+//! wait, read OOM, delete); [`run()`] is the whole cycle in one call; [`run::kill`] and
+//! [`run::delete`] act on a container by id from any process.
+
+pub mod caps;
+pub mod config;
+pub mod host;
+pub mod rootfs;
+pub mod run;
+pub mod seccomp;
+pub mod spec;
+
+pub use config::{
+    CapabilityChanges, CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Process,
+    Resources, RunConfig, Ulimit, User,
+};
+pub use host::{Host, HostError};
+pub use rootfs::{Overlay, RootfsError};
+pub use run::{run, Container, ExitStatus, Outcome, RunError, Stdio};
+pub use seccomp::{KernelVersion, SeccompError};
+pub use spec::SpecError;

@@ -1,0 +1,152 @@
+//! The container's root: an overlay of the image layers with a per-container upper dir.
+
+use std::ffi::CString;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rustix::mount::{MountFlags, UnmountFlags};
+
+/// An I/O error and the path it happened on (youki's `WrappedIoError`).
+#[derive(Debug, thiserror::Error)]
+pub enum RootfsError {
+    #[error("failed to create directory {path}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to mount overlay on {path}")]
+    Mount {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to unmount {path}")]
+    Unmount {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("overlay options for {path} are {len} bytes, over the kernel's limit of {max}")]
+    OptionsTooLong {
+        path: PathBuf,
+        len: usize,
+        max: usize,
+    },
+}
+
+/// The kernel copies at most one page of mount data.
+const MAX_MOUNT_DATA: usize = 4095;
+
+/// The paths of one overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    /// Read-only layers, top first.
+    pub lower: Vec<PathBuf>,
+    pub upper: PathBuf,
+    pub work: PathBuf,
+    pub merged: PathBuf,
+}
+
+impl Overlay {
+    /// overlayfs' mount data. Paths are assumed free of ':' and ','
+    /// ([`crate::RunConfig::validate`] refuses them).
+    pub fn options(&self) -> String {
+        let lower: Vec<_> = self.lower.iter().map(|p| p.to_string_lossy()).collect();
+        format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.join(":"),
+            self.upper.to_string_lossy(),
+            self.work.to_string_lossy()
+        )
+    }
+
+    /// Creates upper, work and merged if missing, then mounts the overlay on merged.
+    pub fn mount(&self) -> Result<(), RootfsError> {
+        let options = self.options();
+        if options.len() > MAX_MOUNT_DATA {
+            return Err(RootfsError::OptionsTooLong {
+                path: self.merged.clone(),
+                len: options.len(),
+                max: MAX_MOUNT_DATA,
+            });
+        }
+        for dir in [&self.upper, &self.work, &self.merged] {
+            std::fs::create_dir_all(dir).map_err(|source| RootfsError::CreateDir {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        let mount_error = |source| RootfsError::Mount {
+            path: self.merged.clone(),
+            source,
+        };
+        let data = CString::new(options)
+            .map_err(|e| mount_error(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+        rustix::mount::mount(
+            "overlay",
+            &self.merged,
+            "overlay",
+            MountFlags::empty(),
+            Some(data.as_c_str()),
+        )
+        .map_err(|errno| mount_error(errno.into()))
+    }
+
+    /// Unmounts merged.
+    pub fn unmount(&self) -> Result<(), RootfsError> {
+        unmount(&self.merged)
+    }
+}
+
+/// Unmounts `path`; a path that is not a mount point (EINVAL) counts as done, so cleanup can
+/// be retried.
+pub fn unmount(path: &Path) -> Result<(), RootfsError> {
+    match rustix::mount::unmount(path, UnmountFlags::empty()) {
+        Ok(()) | Err(rustix::io::Errno::INVAL) => Ok(()),
+        Err(errno) => Err(RootfsError::Unmount {
+            path: path.to_owned(),
+            source: errno.into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_list_lower_dirs_top_first() {
+        let overlay = Overlay {
+            lower: vec![PathBuf::from("/l/top"), PathBuf::from("/l/base")],
+            upper: PathBuf::from("/c/upper"),
+            work: PathBuf::from("/c/work"),
+            merged: PathBuf::from("/c/merged"),
+        };
+        assert_eq!(
+            overlay.options(),
+            "lowerdir=/l/top:/l/base,upperdir=/c/upper,workdir=/c/work"
+        );
+    }
+
+    #[test]
+    fn too_many_layers_is_a_named_error() {
+        let overlay = Overlay {
+            lower: (0..200)
+                .map(|i| PathBuf::from(format!("/var/lib/wharf/layers/{i:064}")))
+                .collect(),
+            upper: PathBuf::from("/nonexistent-wharf-test/upper"),
+            work: PathBuf::from("/nonexistent-wharf-test/work"),
+            merged: PathBuf::from("/nonexistent-wharf-test/merged"),
+        };
+        // Refused before anything is created, so the paths need not exist.
+        assert!(matches!(
+            overlay.mount(),
+            Err(RootfsError::OptionsTooLong {
+                max: MAX_MOUNT_DATA,
+                ..
+            })
+        ));
+        assert!(!Path::new("/nonexistent-wharf-test").exists());
+    }
+}

@@ -1,0 +1,624 @@
+//! Running one container with libcontainer: create, start, wait, kill, delete.
+//!
+//! **The caller must be single-threaded.** libcontainer's create clones the calling process
+//! and runs Rust code in the child; with other threads alive, a lock one of them held (the
+//! allocator's, stdout's, the environment's) stays locked forever in the child. wharf calls
+//! this from a monitor process started before any thread exists. Create also marks the calling
+//! process non-dumpable (no core dumps, `/proc/self` owned by root).
+//!
+//! The init process is the caller's child: [`Container::wait`] reaps it. Every error path
+//! undoes what was done, in reverse: no mount, cgroup, state directory or process is left.
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
+
+use libcgroups::common::{CgroupConfig, CgroupManager, CgroupSetup};
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::container::{Container as Inner, ContainerStatus};
+use libcontainer::error::LibcontainerError;
+use libcontainer::signal::Signal;
+use libcontainer::syscall::syscall::SyscallType;
+use oci_spec::runtime::Spec;
+use rustix::io::Errno;
+use rustix::process::{Pid, WaitOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{layout, RunConfig};
+use crate::host::{Host, HostError};
+use crate::rootfs::{self, Overlay, RootfsError};
+use crate::spec::{self, SpecError};
+
+/// The init's stdio and terminal. `None` streams are inherited from the caller.
+#[derive(Debug, Default)]
+pub struct Stdio {
+    pub stdin: Option<OwnedFd>,
+    pub stdout: Option<OwnedFd>,
+    pub stderr: Option<OwnedFd>,
+    /// For a tty: a listening unix socket to which libcontainer sends the pty master.
+    pub console_socket: Option<PathBuf>,
+}
+
+/// How the init ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    /// The exit code as Docker reports it: 128 + signal for a killed process.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled(signal) => 128 + signal,
+        }
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitStatus::Exited(code) => write!(f, "exited with code {code}"),
+            ExitStatus::Signaled(signal) => write!(f, "killed by signal {signal}"),
+        }
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    /// The kernel's OOM killer killed a process in the container's cgroup.
+    pub oom_killed: bool,
+}
+
+/// Why a container could not be run, stopped or removed; each names its object.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Rootfs(#[from] RootfsError),
+    #[error("failed to {action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("container {id} already exists in {state_root}")]
+    Exists { id: String, state_root: PathBuf },
+    #[error("container {0} is not running")]
+    NotRunning(String),
+    #[error("invalid signal {0}")]
+    InvalidSignal(i32),
+    #[error("failed to {action} container {id}")]
+    Libcontainer {
+        action: &'static str,
+        id: String,
+        // Boxed: libcontainer's error is large and every result here carries it.
+        #[source]
+        source: Box<LibcontainerError>,
+    },
+    #[error("failed to signal process {pid} of container {id}")]
+    Signal {
+        id: String,
+        pid: i32,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to wait for process {pid} of container {id}")]
+    Wait {
+        id: String,
+        pid: i32,
+        #[source]
+        source: io::Error,
+    },
+    #[error("failed to open cgroup {path}")]
+    CgroupOpen {
+        path: PathBuf,
+        #[source]
+        source: libcgroups::common::CreateCgroupSetupError,
+    },
+    #[error("failed to remove cgroup {path}")]
+    CgroupRemove {
+        path: PathBuf,
+        #[source]
+        source: libcgroups::common::AnyManagerError,
+    },
+    #[error("cgroup setup of this host is unsupported")]
+    CgroupSetup(#[source] libcgroups::common::GetCgroupSetupError),
+    #[error("cannot find the memory cgroup hierarchy")]
+    MemoryCgroup(#[source] libcgroups::v1::util::V1MountPointError),
+    #[error("{error}; cleanup also failed: {}", list(cleanup))]
+    Cleanup {
+        error: Box<RunError>,
+        cleanup: Vec<RunError>,
+    },
+}
+
+fn list(errors: &[RunError]) -> String {
+    let parts: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    parts.join("; ")
+}
+
+/// The first of `errors`, carrying the rest, or `Ok` when there are none.
+fn first_error(mut errors: Vec<RunError>) -> Result<(), RunError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        let first = errors.remove(0);
+        Err(first.with_cleanup(errors))
+    }
+}
+
+impl RunError {
+    /// `self`, with any errors from the cleanup that followed it.
+    fn with_cleanup(self, cleanup: Vec<RunError>) -> RunError {
+        if cleanup.is_empty() {
+            self
+        } else {
+            RunError::Cleanup {
+                error: Box::new(self),
+                cleanup,
+            }
+        }
+    }
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> RunError + 'a {
+    move |source| RunError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn lc_error<'a>(
+    action: &'static str,
+    id: &'a str,
+) -> impl FnOnce(LibcontainerError) -> RunError + 'a {
+    move |source| RunError::Libcontainer {
+        action,
+        id: id.to_owned(),
+        source: Box::new(source),
+    }
+}
+
+/// Creates, starts and waits for the container, then deletes it and unmounts its rootfs.
+///
+/// **Call only from a single-threaded process** (see the module docs).
+pub fn run(config: &RunConfig, state_root: &Path, stdio: Stdio) -> Result<Outcome, RunError> {
+    let mut container = Container::create(config, state_root, stdio)?;
+    let outcome = container.start().and_then(|()| {
+        let status = container.wait()?;
+        // Before delete, which removes the cgroup that counts OOM kills.
+        let oom_killed = container.oom_killed()?;
+        Ok(Outcome { status, oom_killed })
+    });
+    match (outcome, container.delete()) {
+        (Ok(outcome), Ok(())) => Ok(outcome),
+        (Ok(_), Err(error)) => Err(error),
+        (Err(error), Ok(())) => Err(error),
+        (Err(error), Err(cleanup)) => Err(error.with_cleanup(vec![cleanup])),
+    }
+}
+
+/// A created container whose init is this process's child.
+///
+/// Dropping it without [`Container::delete`] still tears it down, best effort.
+#[derive(Debug)]
+pub struct Container {
+    id: String,
+    bundle: PathBuf,
+    cgroups_path: PathBuf,
+    overlay: Overlay,
+    inner: Inner,
+    pid: Pid,
+    exit: Option<ExitStatus>,
+    deleted: bool,
+}
+
+impl Container {
+    /// Mounts the rootfs, writes `config.json` and creates the container: its namespaces,
+    /// cgroup and init exist, and the init waits for [`Container::start`]. Between the two
+    /// the caller can set up the network namespace of [`Container::pid`].
+    ///
+    /// **Call only from a single-threaded process** (see the module docs).
+    pub fn create(config: &RunConfig, state_root: &Path, stdio: Stdio) -> Result<Self, RunError> {
+        let spec = spec::build(config, &Host::current()?)?;
+        for file in [
+            config.hostname_path(),
+            config.hosts_path(),
+            config.resolv_conf_path(),
+        ] {
+            fs::metadata(&file).map_err(io_error("read", &file))?;
+        }
+        fs::create_dir_all(state_root).map_err(io_error("create state root", state_root))?;
+        let state_dir = state_root.join(&config.id);
+        if state_dir.exists() {
+            return Err(RunError::Exists {
+                id: config.id.clone(),
+                state_root: state_root.to_owned(),
+            });
+        }
+
+        let overlay = Overlay {
+            lower: config.lower_dirs.clone(),
+            upper: config.upper_dir(),
+            work: config.work_dir(),
+            merged: config.merged_dir(),
+        };
+        overlay.mount()?;
+
+        match build(config, state_root, &spec, stdio) {
+            Ok((inner, pid)) => Ok(Container {
+                id: config.id.clone(),
+                bundle: config.container_dir.clone(),
+                cgroups_path: config.cgroups_path(),
+                overlay,
+                inner,
+                pid,
+                exit: None,
+                deleted: false,
+            }),
+            Err(error) => {
+                // libcontainer cleans up after its own failures, not after one before or
+                // after them: undo everything in reverse; each step is a no-op when done.
+                let mut cleanup = Vec::new();
+                reap_failed_init(&config.container_dir.join(layout::INIT_PID), &config.id)
+                    .unwrap_or_else(|e| cleanup.push(e));
+                remove_cgroup(&config.cgroups_path(), &config.id)
+                    .unwrap_or_else(|e| cleanup.push(e));
+                if state_dir.exists() {
+                    fs::remove_dir_all(&state_dir)
+                        .map_err(io_error("remove state dir", &state_dir))
+                        .unwrap_or_else(|e| cleanup.push(e));
+                }
+                unmount_retrying(&overlay.merged).unwrap_or_else(|e| cleanup.push(e));
+                Err(error.with_cleanup(cleanup))
+            }
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The init's pid, in the caller's pid namespace.
+    pub fn pid(&self) -> i32 {
+        self.pid.as_raw_nonzero().get()
+    }
+
+    /// Lets the init exec the container's process.
+    pub fn start(&mut self) -> Result<(), RunError> {
+        self.inner.start().map_err(lc_error("start", &self.id))
+    }
+
+    /// Sends `signal` to the init.
+    pub fn kill(&mut self, signal: i32) -> Result<(), RunError> {
+        if self.exit.is_some() {
+            return Err(RunError::NotRunning(self.id.clone()));
+        }
+        kill_inner(&mut self.inner, signal)
+    }
+
+    /// Blocks until the init exits and reaps it. When the init exits, the kernel kills every
+    /// other process in the container's pid namespace.
+    pub fn wait(&mut self) -> Result<ExitStatus, RunError> {
+        if let Some(status) = self.exit {
+            return Ok(status);
+        }
+        let status = loop {
+            match rustix::process::waitpid(Some(self.pid), WaitOptions::empty()) {
+                Ok(Some((_, status))) => {
+                    if let Some(code) = status.exit_status() {
+                        break ExitStatus::Exited(code);
+                    }
+                    if let Some(signal) = status.terminating_signal() {
+                        break ExitStatus::Signaled(signal);
+                    }
+                }
+                Ok(None) | Err(Errno::INTR) => {}
+                Err(errno) => {
+                    return Err(RunError::Wait {
+                        id: self.id.clone(),
+                        pid: self.pid(),
+                        source: errno.into(),
+                    });
+                }
+            }
+        };
+        self.exit = Some(status);
+        Ok(status)
+    }
+
+    /// Whether the OOM killer killed anything in the container's cgroup. Ask before
+    /// [`Container::delete`], which removes the cgroup.
+    pub fn oom_killed(&self) -> Result<bool, RunError> {
+        oom_killed(&self.cgroups_path)
+    }
+
+    /// Kills what still runs, reaps the init, removes the cgroup and the state, and unmounts
+    /// the rootfs. The container directory (with the upper layer) stays.
+    pub fn delete(mut self) -> Result<(), RunError> {
+        self.deleted = true;
+        first_error(self.teardown())
+    }
+
+    fn teardown(&mut self) -> Vec<RunError> {
+        let mut errors = Vec::new();
+        if self.exit.is_none() {
+            // SIGKILL to the init takes the whole pid namespace down with it.
+            match rustix::process::kill_process(self.pid, rustix::process::Signal::KILL) {
+                Ok(()) | Err(Errno::SRCH) => {}
+                Err(errno) => errors.push(RunError::Signal {
+                    id: self.id.clone(),
+                    pid: self.pid(),
+                    source: errno.into(),
+                }),
+            }
+            if let Err(error) = self.wait() {
+                errors.push(error);
+            }
+        }
+        if let Err(source) = self.inner.delete(true) {
+            errors.push(lc_error("delete", &self.id)(source));
+        }
+        if let Err(error) = unmount_retrying(&self.overlay.merged) {
+            errors.push(error);
+        }
+        let pid_file = self.bundle.join(layout::INIT_PID);
+        if let Err(error) = remove_file_if_exists(&pid_file) {
+            errors.push(error);
+        }
+        errors
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if !self.deleted {
+            // Nobody to report to; delete() is the way to see errors.
+            let _ = self.teardown();
+        }
+    }
+}
+
+fn build(
+    config: &RunConfig,
+    state_root: &Path,
+    spec: &Spec,
+    stdio: Stdio,
+) -> Result<(Inner, Pid), RunError> {
+    let id = config.id.as_str();
+    let bundle = &config.container_dir;
+    let config_json = bundle.join(layout::CONFIG_JSON);
+    let json = serde_json::to_vec_pretty(spec).map_err(|e| RunError::Io {
+        action: "serialize",
+        path: config_json.clone(),
+        source: e.into(),
+    })?;
+    fs::write(&config_json, json).map_err(io_error("write", &config_json))?;
+    let pid_file = bundle.join(layout::INIT_PID);
+    remove_file_if_exists(&pid_file)?;
+
+    let mut builder = ContainerBuilder::new(id.to_owned(), SyscallType::default())
+        .with_root_path(state_root)
+        .map_err(lc_error("set the state root of", id))?
+        .with_pid_file(Some(&pid_file))
+        .map_err(lc_error("set the pid file of", id))?
+        .with_console_socket(stdio.console_socket.as_ref());
+    if let Some(fd) = stdio.stdin {
+        builder = builder.with_stdin(fd);
+    }
+    if let Some(fd) = stdio.stdout {
+        builder = builder.with_stdout(fd);
+    }
+    if let Some(fd) = stdio.stderr {
+        builder = builder.with_stderr(fd);
+    }
+    let inner = builder
+        .validate_id()
+        .map_err(lc_error("validate the id of", id))?
+        .as_init(bundle)
+        .with_systemd(false)
+        .with_detach(true)
+        .build()
+        .map_err(lc_error("create", id))?;
+    let pid = inner
+        .pid()
+        .and_then(|pid| Pid::from_raw(pid.as_raw()))
+        .ok_or_else(|| RunError::NotRunning(id.to_owned()))?;
+    Ok((inner, pid))
+}
+
+/// After a failed create the init may exist (a zombie, or waiting for start); libcontainer
+/// wrote its pid before failing. Kill and reap it.
+fn reap_failed_init(pid_file: &Path, id: &str) -> Result<(), RunError> {
+    let text = match fs::read_to_string(pid_file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("read", pid_file)(e)),
+    };
+    remove_file_if_exists(pid_file)?;
+    let Some(pid) = text.trim().parse().ok().and_then(Pid::from_raw) else {
+        return Ok(());
+    };
+    match rustix::process::kill_process(pid, rustix::process::Signal::KILL) {
+        Ok(()) | Err(Errno::SRCH) => {}
+        Err(errno) => {
+            return Err(RunError::Signal {
+                id: id.to_owned(),
+                pid: pid.as_raw_nonzero().get(),
+                source: errno.into(),
+            });
+        }
+    }
+    loop {
+        match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
+            // ECHILD: not our child (already reaped, or the pid was never the init).
+            Ok(_) | Err(Errno::CHILD) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(errno) => {
+                return Err(RunError::Wait {
+                    id: id.to_owned(),
+                    pid: pid.as_raw_nonzero().get(),
+                    source: errno.into(),
+                });
+            }
+        }
+    }
+}
+
+/// Removes the container's cgroup if it still exists, killing what is left in it.
+fn remove_cgroup(cgroups_path: &Path, id: &str) -> Result<(), RunError> {
+    let manager = libcgroups::common::create_cgroup_manager(CgroupConfig {
+        cgroup_path: cgroups_path.to_owned(),
+        systemd_cgroup: false,
+        container_name: id.to_owned(),
+    })
+    .map_err(|source| RunError::CgroupOpen {
+        path: cgroups_path.to_owned(),
+        source,
+    })?;
+    manager.remove().map_err(|source| RunError::CgroupRemove {
+        path: cgroups_path.to_owned(),
+        source,
+    })
+}
+
+fn remove_file_if_exists(path: &Path) -> Result<(), RunError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error("remove", path)(e)),
+    }
+}
+
+/// Unmounts the rootfs. The container's mount namespace, which holds it busy, goes away with
+/// the container's last process, which may take a moment after a SIGKILL.
+fn unmount_retrying(path: &Path) -> Result<(), RunError> {
+    let mut delay = Duration::from_millis(1);
+    loop {
+        match rootfs::unmount(path) {
+            Err(RootfsError::Unmount { source, .. })
+                if source.raw_os_error() == Some(Errno::BUSY.raw_os_error())
+                    && delay < Duration::from_secs(1) =>
+            {
+                thread::sleep(delay);
+                delay *= 2;
+            }
+            result => return result.map_err(RunError::from),
+        }
+    }
+}
+
+fn kill_inner(inner: &mut Inner, signal: i32) -> Result<(), RunError> {
+    let signal = Signal::try_from(signal).map_err(|_| RunError::InvalidSignal(signal))?;
+    let id = inner.id().to_owned();
+    inner
+        .refresh_status()
+        .map_err(lc_error("read the status of", &id))?;
+    if inner.status() == ContainerStatus::Stopped {
+        return Err(RunError::NotRunning(id));
+    }
+    inner.kill(signal, false).map_err(lc_error("kill", &id))
+}
+
+fn load(state_root: &Path, id: &str) -> Result<Inner, RunError> {
+    Inner::load(state_root.join(id)).map_err(lc_error("load the state of", id))
+}
+
+/// Sends `signal` to the init of container `id`, from any process (not only its monitor).
+pub fn kill(state_root: &Path, id: &str, signal: i32) -> Result<(), RunError> {
+    kill_inner(&mut load(state_root, id)?, signal)
+}
+
+/// Removes container `id` from any process, e.g. after its monitor died: kills what still
+/// runs, removes the cgroup and the state, and unmounts the rootfs named in its `config.json`.
+/// The init is not this process's child, so it is not reaped here.
+pub fn delete(state_root: &Path, id: &str) -> Result<(), RunError> {
+    let mut inner = load(state_root, id)?;
+    let config_json = inner.bundle().join(layout::CONFIG_JSON);
+    let spec = Spec::load(&config_json).map_err(|e| RunError::Io {
+        action: "read",
+        path: config_json.clone(),
+        source: io::Error::other(e),
+    })?;
+    let merged = spec
+        .root()
+        .as_ref()
+        .map(|root| root.path().clone())
+        .ok_or_else(|| RunError::Io {
+            action: "find the rootfs in",
+            path: config_json.clone(),
+            source: io::ErrorKind::NotFound.into(),
+        })?;
+    let mut errors = Vec::new();
+    if let Err(source) = inner.delete(true) {
+        errors.push(lc_error("delete", id)(source));
+    }
+    if let Err(error) = unmount_retrying(&merged) {
+        errors.push(error);
+    }
+    if let Err(error) = remove_file_if_exists(&inner.bundle().join(layout::INIT_PID)) {
+        errors.push(error);
+    }
+    first_error(errors)
+}
+
+/// Reads the OOM kill count of cgroup `cgroups_path`: `memory.oom_control` on cgroup v1,
+/// `memory.events` on v2. A cgroup without the memory controller saw no OOM kill.
+fn oom_killed(cgroups_path: &Path) -> Result<bool, RunError> {
+    let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
+    let file = match libcgroups::common::get_cgroup_setup().map_err(RunError::CgroupSetup)? {
+        CgroupSetup::Legacy | CgroupSetup::Hybrid => {
+            libcgroups::v1::util::get_subsystem_mount_point(&libcgroups::v1::ControllerType::Memory)
+                .map_err(RunError::MemoryCgroup)?
+                .join(relative)
+                .join("memory.oom_control")
+        }
+        CgroupSetup::Unified => Path::new(libcgroups::common::DEFAULT_CGROUP_ROOT)
+            .join(relative)
+            .join("memory.events"),
+    };
+    let text = match fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io_error("read", &file)(e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| line.strip_prefix("oom_kill "))
+        .any(|count| count.trim().parse::<u64>().is_ok_and(|n| n > 0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_docker() {
+        assert_eq!(ExitStatus::Exited(3).code(), 3);
+        assert_eq!(ExitStatus::Signaled(9).code(), 137);
+    }
+
+    #[test]
+    fn cleanup_errors_are_kept() {
+        let error =
+            RunError::NotRunning("a".to_owned()).with_cleanup(vec![RunError::InvalidSignal(99)]);
+        assert_eq!(
+            error.to_string(),
+            "container a is not running; cleanup also failed: invalid signal 99"
+        );
+    }
+}
