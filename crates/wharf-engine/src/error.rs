@@ -21,6 +21,32 @@ pub enum EngineError {
         "unable to delete {image} (must be forced): image is referenced in multiple repositories"
     )]
     ImageHasSeveralTags { image: String },
+    #[error("{flag} {value}: {message}")]
+    BadOption {
+        flag: &'static str,
+        value: String,
+        message: String,
+    },
+    #[error("no command specified: image {0} has no Cmd or Entrypoint")]
+    NoCommand(String),
+    #[error("unable to find user {user}: no matching entries in the image's {file}")]
+    UnknownUser { user: String, file: &'static str },
+    #[error("the container name \"{name}\" is already in use by container {id}")]
+    NameInUse { name: String, id: String },
+    #[error("no such container: {0}")]
+    ContainerNotFound(String),
+    #[error("container {name} is running: stop it before removing it")]
+    ContainerRunning { name: String },
+    #[error("container {name} is not running")]
+    ContainerNotRunning { name: String },
+    #[error("unable to remove image {image}: it is used by container {container}")]
+    ImageInUse { image: String, container: String },
+    #[error("container {name}: {message}")]
+    Runtime {
+        name: String,
+        message: String,
+        exit_code: i32,
+    },
     #[error("failed to {op} {path}: {source}")]
     Io {
         op: &'static str,
@@ -37,6 +63,11 @@ impl EngineError {
             Self::ImageHasSeveralTags { .. } => {
                 Some("remove it by tag (`wharf rmi NAME:TAG`), or force with `wharf rmi -f`".into())
             }
+            Self::NameInUse { .. } => Some("choose another --name, or remove that container with `wharf rm`".into()),
+            Self::ContainerNotFound(_) => Some("`wharf ps -a` lists the containers".into()),
+            Self::ContainerRunning { .. } => Some("`wharf stop` it first, or use `wharf rm -f`".into()),
+            Self::ImageInUse { .. } => Some("remove the container first (`wharf rm`)".into()),
+            Self::NoCommand(_) => Some("give a command after the image name".into()),
             Self::BadChange { .. } => Some(
                 "--change takes one Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME or WORKDIR"
                     .into(),

@@ -148,9 +148,15 @@ impl Engine {
     pub fn remove_image(&self, name: &str, force: bool) -> Result<RemovedImage> {
         let held = self.store.exclusive_lock()?;
         let mut removed = RemovedImage::default();
+        let target = self.store.index()?.resolve(name);
+        let users = match &target {
+            Some(id) => self.containers_using(id)?,
+            None => Vec::new(),
+        };
         let deleted_id = self.store.update_index(|index| {
             let id = index
                 .resolve(name)
+                .filter(|id| Some(id) == target.as_ref())
                 .ok_or_else(|| EngineError::ImageNotFound(name.to_string()))?;
             let by_tag = Reference::parse_normalized(name)
                 .ok()
@@ -161,6 +167,12 @@ impl Engine {
                     removed.untagged.push(tag);
                 }
                 None => {
+                    if let (Some(container), false) = (users.first(), force) {
+                        return Err(EngineError::ImageInUse {
+                            image: name.to_string(),
+                            container: container.clone(),
+                        });
+                    }
                     let tags = index.tags_of(&id);
                     if tags.len() > 1 && !force {
                         return Err(EngineError::ImageHasSeveralTags {
@@ -173,7 +185,8 @@ impl Engine {
                     }
                 }
             }
-            Ok(index.is_dangling(&id).then(|| {
+            // An image a container uses stays (untagged) until the container is removed.
+            Ok((index.is_dangling(&id) && users.is_empty()).then(|| {
                 index.images.remove(&id);
                 id
             }))
@@ -185,16 +198,21 @@ impl Engine {
         Ok(removed)
     }
 
-    /// `image prune`: removes dangling images, or with `all` every image (no container uses
-    /// images yet), then collects what they referenced.
+    /// `image prune`: removes dangling images, or with `all` every image no container
+    /// uses, then collects what they referenced.
     pub fn prune_images(&self, all: bool) -> Result<PruneReport> {
         let held = self.store.exclusive_lock()?;
+        let in_use: BTreeSet<Digest> = self
+            .list_containers()?
+            .into_iter()
+            .map(|c| c.record.image_id)
+            .collect();
         let mut report = PruneReport::default();
         self.store.update_index(|index| {
             let doomed: BTreeSet<Digest> = index
                 .images
                 .keys()
-                .filter(|id| all || index.is_dangling(id))
+                .filter(|id| !in_use.contains(*id) && (all || index.is_dangling(id)))
                 .cloned()
                 .collect();
             for id in &doomed {

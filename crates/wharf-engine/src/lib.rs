@@ -4,12 +4,17 @@
 
 mod archive;
 mod changes;
+mod containers;
 mod error;
 mod images;
 mod import;
 mod system;
 
 pub use archive::{LoadReport, LoadedImage};
+pub use containers::{
+    signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState, CreateOptions, LogLine,
+    Status, MONITOR_COMMAND,
+};
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
@@ -21,15 +26,19 @@ use wharf_store::{SharedLock, Store};
 
 /// The default state root, as Docker's `/var/lib/docker`.
 pub const DEFAULT_ROOT: &str = "/var/lib/wharf";
+/// The default root of runtime state (on tmpfs: it does not outlive a reboot).
+pub const DEFAULT_RUN_ROOT: &str = "/run/wharf";
 
 pub struct Engine {
     store: Store,
+    run_root: PathBuf,
 }
 
 impl Engine {
-    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+    pub fn open(root: impl Into<PathBuf>, run_root: impl Into<PathBuf>) -> Result<Self> {
         Ok(Self {
             store: Store::open(root)?,
+            run_root: run_root.into(),
         })
     }
 

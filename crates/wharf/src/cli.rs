@@ -16,12 +16,42 @@ pub struct Cli {
     #[arg(long, global = true, env = "WHARF_ROOT", default_value = wharf_engine::DEFAULT_ROOT)]
     pub root: PathBuf,
 
+    /// Runtime state: container runtime state and locks (like /run/docker)
+    #[arg(long, global = true, env = "WHARF_RUN", default_value = wharf_engine::DEFAULT_RUN_ROOT)]
+    pub run_root: PathBuf,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create and run a new container from an image
+    Run(RunArgs),
+    /// Create a new container
+    Create(CreateArgs),
+    /// Start one or more stopped containers
+    Start(StartArgs),
+    /// Stop one or more running containers
+    Stop(StopArgs),
+    /// Kill one or more running containers
+    Kill(KillArgs),
+    /// Restart one or more containers
+    Restart(StopArgs),
+    /// Remove one or more containers
+    Rm(RmArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Fetch the logs of a container
+    Logs(LogsArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(NamesArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// The per-container monitor process (started by wharf itself)
+    #[command(name = "__monitor", hide = true)]
+    Monitor(MonitorArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(ImportArgs),
     /// Load an image from a tar archive or STDIN
@@ -36,7 +66,7 @@ pub enum Command {
     Rmi(RmiArgs),
     /// Show the history of an image
     History(HistoryArgs),
-    /// Return low-level information on images
+    /// Return low-level information on containers and images
     Inspect(InspectArgs),
     /// Manage images
     #[command(subcommand)]
@@ -48,6 +78,202 @@ pub enum Command {
     Version(FormatArgs),
     /// Display system-wide information
     Info(FormatArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    Run(RunArgs),
+    Create(CreateArgs),
+    Start(StartArgs),
+    Stop(StopArgs),
+    Kill(KillArgs),
+    Restart(StopArgs),
+    #[command(alias = "remove")]
+    Rm(RmArgs),
+    #[command(alias = "list", alias = "ps")]
+    Ls(PsArgs),
+    Logs(LogsArgs),
+    Wait(NamesArgs),
+    Inspect(InspectArgs),
+    /// Remove all stopped containers
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the container in the background and print its id
+    #[arg(short, long)]
+    pub detach: bool,
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Automatically remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Set environment variables (`KEY=VALUE`, or `KEY` to take it from this environment)
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file")]
+    pub env_files: Vec<PathBuf>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Container host name
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Bind mount a volume (`/host/path:/container/path[:ro]`)
+    #[arg(short, long = "volume")]
+    pub volumes: Vec<String>,
+    /// Mount a tmpfs directory (`/path[:size=64m,mode=1777,exec]`)
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long)]
+    pub read_only: bool,
+    /// Memory limit (e.g. 64m, 1g)
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Memory plus swap limit: a size, or -1 for unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs (e.g. 0.5)
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<u64>,
+    /// Tune the container's pids limit
+    #[arg(long)]
+    pub pids_limit: Option<u64>,
+    /// Connect the container to a network: `none` or `host` (bridges come later)
+    #[arg(long, alias = "net")]
+    pub network: Option<String>,
+    /// Add Linux capabilities
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security options (`no-new-privileges`)
+    #[arg(long)]
+    pub security_opt: Vec<String>,
+    /// Set metadata on the container (`KEY=VALUE`)
+    #[arg(short, long = "label")]
+    pub labels: Vec<String>,
+    /// Signal to stop the container
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop the container
+    #[arg(long)]
+    pub stop_timeout: Option<u64>,
+    pub image: String,
+    /// The command and its arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Attach the container's output and wait for it
+    #[arg(short, long)]
+    pub attach: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container
+    #[arg(short = 't', long = "time", alias = "timeout")]
+    pub time: Option<u64>,
+    /// Signal to send instead of the container's stop signal
+    #[arg(short, long)]
+    pub signal: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Signal to send to the container
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: String,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove anonymous volumes associated with the container (wharf has none yet)
+    #[arg(short, long)]
+    pub volumes: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only display container IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Don't truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Filter output (`status=running|exited|created`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
+    #[arg(short, long = "filter")]
+    pub filters: Vec<String>,
+    /// Format output: `table`, `json`, or a Go template such as `{{.ID}} {{.Names}}`
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Follow log output
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs (a number or `all`)
+    #[arg(short = 'n', long)]
+    pub tail: Option<String>,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NamesArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    pub id: String,
+    #[arg(long)]
+    pub attach: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,7 +396,7 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     #[arg(required = true)]
-    pub images: Vec<String>,
+    pub names: Vec<String>,
     /// Format output: `json` (the default) or a Go template such as `{{.Config.Cmd}}`
     #[arg(short, long)]
     pub format: Option<String>,

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             commands::report(&printer, &error);
-            ExitCode::FAILURE
+            ExitCode::from(error.exit_code)
         }
     }
 }

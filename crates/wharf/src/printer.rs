@@ -15,6 +15,16 @@ impl Printer {
         let _ = writeln!(out, "{}", line.as_ref());
     }
 
+    /// Container output, to the stream it came from, as is.
+    pub fn raw(&self, stream: &str, text: &str) {
+        let _ = if stream == "stderr" {
+            io::stderr().lock().write_all(text.as_bytes())
+        } else {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        };
+    }
+
     pub fn error(&self, message: impl AsRef<str>, hint: Option<&str>) {
         eprintln!("error: {}", message.as_ref());
         if let Some(hint) = hint {

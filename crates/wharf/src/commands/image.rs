@@ -8,10 +8,9 @@ use wharf_oci::Reference;
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    HistoryArgs, ImagesArgs, ImportArgs, InspectArgs, LoadArgs, PruneArgs, RmiArgs, SaveArgs,
-    TagArgs,
+    HistoryArgs, ImagesArgs, ImportArgs, LoadArgs, PruneArgs, RmiArgs, SaveArgs, TagArgs,
 };
-use crate::format::{human_size, since, Format};
+use crate::format::{human_size, since};
 use crate::printer::Printer;
 
 pub fn import(engine: &Engine, printer: Printer, args: ImportArgs) -> CommandResult {
@@ -281,43 +280,6 @@ pub fn history(engine: &Engine, printer: Printer, args: HistoryArgs) -> CommandR
     ];
     print_rows(&printer, &format, &columns, &rows)?;
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn inspect(engine: &Engine, printer: Printer, args: InspectArgs) -> CommandResult {
-    let format = parse_format(args.format.as_deref())?;
-    let mut found = Vec::new();
-    let mut missing = Vec::new();
-    for name in &args.images {
-        match engine.inspect_image(name) {
-            Ok(value) => found.push(value),
-            Err(wharf_engine::EngineError::ImageNotFound(name)) => missing.push(name),
-            Err(other) => return Err(other.into()),
-        }
-    }
-    match format {
-        Format::Template { parts, .. } => {
-            for value in &found {
-                printer.data(
-                    Format::render(&parts, value)
-                        .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
-                );
-            }
-        }
-        // Docker prints the array, indented, for both the default and `json`.
-        Format::Table | Format::Json => {
-            printer.data(
-                serde_json::to_string_pretty(&Value::Array(found)).expect("values serialize"),
-            );
-        }
-    }
-    if missing.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Err(CommandError::new(
-            format!("no such image: {}", missing.join(", ")),
-            Some("`wharf images` lists the images in the store"),
-        ))
-    }
 }
 
 pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResult {

@@ -1,5 +1,6 @@
 //! One function per command: turn flags into engine calls and results into output.
 
+mod container;
 mod image;
 mod system;
 
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 use serde_json::Value;
 use wharf_engine::{Engine, EngineError};
 
-use crate::cli::{Cli, Command, ImageCommand, SystemCommand};
+use crate::cli::{Cli, Command, ContainerCommand, ImageCommand, InspectArgs, SystemCommand};
 use crate::format::Format;
 use crate::printer::Printer;
 
@@ -17,6 +18,8 @@ use crate::printer::Printer;
 pub struct CommandError {
     pub message: String,
     pub hint: Option<String>,
+    /// The process's exit code: 1, or 125 for engine failures before a container runs.
+    pub exit_code: u8,
 }
 
 impl From<EngineError> for CommandError {
@@ -24,6 +27,7 @@ impl From<EngineError> for CommandError {
         Self {
             hint: error.hint(),
             message: error.to_string(),
+            exit_code: 1,
         }
     }
 }
@@ -33,6 +37,7 @@ impl CommandError {
         Self {
             message: message.into(),
             hint: hint.map(str::to_string),
+            exit_code: 1,
         }
     }
 }
@@ -44,8 +49,45 @@ pub fn report(printer: &Printer, error: &CommandError) {
 }
 
 pub fn run(cli: Cli, printer: Printer) -> CommandResult {
-    let open = || Engine::open(&cli.root).map_err(CommandError::from);
+    let open = || Engine::open(&cli.root, &cli.run_root).map_err(CommandError::from);
     match cli.command {
+        Command::Run(args) | Command::Container(ContainerCommand::Run(args)) => {
+            container::run(&open()?, printer, args)
+        }
+        Command::Create(args) | Command::Container(ContainerCommand::Create(args)) => {
+            container::create(&open()?, printer, args)
+        }
+        Command::Start(args) | Command::Container(ContainerCommand::Start(args)) => {
+            container::start(&open()?, printer, args)
+        }
+        Command::Stop(args) | Command::Container(ContainerCommand::Stop(args)) => {
+            container::stop(&open()?, printer, args)
+        }
+        Command::Restart(args) | Command::Container(ContainerCommand::Restart(args)) => {
+            container::restart(&open()?, printer, args)
+        }
+        Command::Kill(args) | Command::Container(ContainerCommand::Kill(args)) => {
+            container::kill(&open()?, printer, args)
+        }
+        Command::Rm(args) | Command::Container(ContainerCommand::Rm(args)) => {
+            container::remove(&open()?, printer, args)
+        }
+        Command::Ps(args) | Command::Container(ContainerCommand::Ls(args)) => {
+            container::list(&open()?, printer, args)
+        }
+        Command::Logs(args) | Command::Container(ContainerCommand::Logs(args)) => {
+            container::logs(&open()?, printer, args)
+        }
+        Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => {
+            container::wait(&open()?, printer, args)
+        }
+        Command::Container(ContainerCommand::Inspect(args)) => {
+            inspect(&open()?, printer, args, Kinds::Containers)
+        }
+        Command::Container(ContainerCommand::Prune(args)) => {
+            container::prune(&open()?, printer, args)
+        }
+        Command::Monitor(args) => container::monitor(&open()?, printer, args),
         Command::Import(args) | Command::Image(ImageCommand::Import(args)) => {
             image::import(&open()?, printer, args)
         }
@@ -65,8 +107,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::History(args) | Command::Image(ImageCommand::History(args)) => {
             image::history(&open()?, printer, args)
         }
-        Command::Inspect(args) | Command::Image(ImageCommand::Inspect(args)) => {
-            image::inspect(&open()?, printer, args)
+        Command::Inspect(args) => inspect(&open()?, printer, args, Kinds::Both),
+        Command::Image(ImageCommand::Inspect(args)) => {
+            inspect(&open()?, printer, args, Kinds::Images)
         }
         Command::Image(ImageCommand::Prune(args)) => image::prune(&open()?, printer, args),
         Command::System(SystemCommand::Df(args)) => system::df(&open()?, printer, args),
@@ -76,6 +119,68 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         }
         Command::Version(args) => system::version(printer, args),
     }
+}
+
+/// What `inspect` looks for: `wharf inspect` tries containers first, then images, as Docker.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kinds {
+    Containers,
+    Images,
+    Both,
+}
+
+fn inspect(engine: &Engine, printer: Printer, args: InspectArgs, kinds: Kinds) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in &args.names {
+        let container = match kinds {
+            Kinds::Images => None,
+            _ => match engine.inspect_container(name) {
+                Ok(value) => Some(value),
+                Err(EngineError::ContainerNotFound(_)) => None,
+                Err(other) => return Err(other.into()),
+            },
+        };
+        let value = match (container, kinds) {
+            (Some(value), _) => Some(value),
+            (None, Kinds::Containers) => None,
+            (None, _) => match engine.inspect_image(name) {
+                Ok(value) => Some(value),
+                Err(EngineError::ImageNotFound(_)) => None,
+                Err(other) => return Err(other.into()),
+            },
+        };
+        match value {
+            Some(value) => found.push(value),
+            None => missing.push(name.clone()),
+        }
+    }
+    match format {
+        Format::Template { parts, .. } => {
+            for value in &found {
+                printer.data(
+                    Format::render(&parts, value)
+                        .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
+                );
+            }
+        }
+        // Docker prints the array, indented, for both the default and `json`.
+        Format::Table | Format::Json => printer
+            .data(serde_json::to_string_pretty(&Value::Array(found)).expect("values serialize")),
+    }
+    if missing.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let what = match kinds {
+        Kinds::Containers => "container",
+        Kinds::Images => "image",
+        Kinds::Both => "object",
+    };
+    Err(CommandError::new(
+        format!("no such {what}: {}", missing.join(", ")),
+        Some("`wharf ps -a` lists the containers and `wharf images` the images"),
+    ))
 }
 
 pub(crate) fn parse_format(text: Option<&str>) -> Result<Format, CommandError> {

@@ -26,8 +26,33 @@ impl Wharf {
         command
             .args(args)
             .env("WHARF_ROOT", self.root.path())
+            .env("WHARF_RUN", self.root.path().join("run"))
             .stdin(Stdio::null());
         command
+    }
+
+    /// Nothing of this store's containers may remain: no mount under the root, no process
+    /// started with this root (monitors), no container cgroup.
+    pub fn assert_nothing_leaked(&self, ids: &[String]) {
+        let root = self.root.path().display().to_string();
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let leaked: Vec<&str> = mounts.lines().filter(|l| l.contains(&root)).collect();
+        assert!(leaked.is_empty(), "mounts left behind: {leaked:#?}");
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                assert!(!cmdline.contains(&root), "process left behind: {cmdline}");
+            }
+        }
+        for id in ids {
+            for controller in ["memory", "pids", "cpu", "freezer", "devices", "unified"] {
+                let dir = Path::new("/sys/fs/cgroup")
+                    .join(controller)
+                    .join("wharf")
+                    .join(id);
+                assert!(!dir.exists(), "cgroup left behind: {}", dir.display());
+            }
+        }
     }
 
     pub fn run(&self, args: &[&str]) -> Output {

@@ -1,0 +1,320 @@
+//! `create`: from an image and the user's flags to a container record and a prepared bundle
+//! (the image's layers as lower dirs, `/etc/hostname`, `/etc/hosts`, `/etc/resolv.conf`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use wharf_oci::Digest;
+use wharf_runtime::{CapabilityChanges, Mount, NetworkMode, Process, Resources, RunConfig, User};
+
+use super::names::random_name;
+use super::record::{
+    container_dir, write_json, ContainerRecord, ContainerState, RECORD_FILE, STATE_FILE,
+};
+use crate::error::{EngineError, IoResultExt, Result};
+use crate::{now_rfc3339, Engine};
+
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const DEFAULT_STOP_TIMEOUT: u64 = 10;
+
+/// The flags of `create` and `run`, already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub image: String,
+    pub name: Option<String>,
+    /// The command; `None` keeps the image's `Cmd`.
+    pub command: Option<Vec<String>>,
+    /// `--entrypoint`; `Some("")` clears the image's entrypoint, as Docker's.
+    pub entrypoint: Option<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    pub auto_remove: bool,
+    /// `none` or `host`.
+    pub network: Option<String>,
+    pub mounts: Vec<Mount>,
+    pub read_only: bool,
+    pub resources: Resources,
+    pub capabilities: CapabilityChanges,
+    pub privileged: bool,
+    pub no_new_privileges: bool,
+    pub labels: BTreeMap<String, String>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<u64>,
+}
+
+impl Engine {
+    /// Creates a container and returns its id. Nothing runs yet.
+    pub fn create_container(&self, options: &CreateOptions) -> Result<String> {
+        let network = options
+            .network
+            .clone()
+            .unwrap_or_else(|| "none".to_string());
+        let network_mode = match network.as_str() {
+            "none" => NetworkMode::New,
+            "host" => NetworkMode::Host,
+            other => {
+                return Err(EngineError::BadOption {
+                    flag: "--network",
+                    value: other.to_string(),
+                    message: "only `none` and `host` exist until bridge networks land".into(),
+                })
+            }
+        };
+        let _held = self.store.shared_lock()?;
+        let index = self.store.index()?;
+        let image_id = index
+            .resolve(&options.image)
+            .ok_or_else(|| EngineError::ImageNotFound(options.image.clone()))?;
+        let image = self.store.image(&index, &image_id)?;
+        let layers = image.layers()?;
+        let lower_dirs: Vec<PathBuf> = layers
+            .iter()
+            .rev()
+            .map(|l| self.store.layer_diff_dir(&l.chain_id))
+            .collect();
+        let config = &image.config.config;
+
+        let id = random_id()?;
+        let name = match &options.name {
+            Some(name) => {
+                validate_name(name)?;
+                name.clone()
+            }
+            None => random_name(),
+        };
+        let args = command_line(config.entrypoint.as_deref(), config.cmd.as_deref(), options)?;
+        let user = resolve_user(options.user.as_deref().unwrap_or(&config.user), &lower_dirs)?;
+        let mut env = config.env.clone().unwrap_or_default();
+        if !env.iter().any(|e| e.starts_with("PATH=")) {
+            env.insert(0, DEFAULT_PATH.to_string());
+        }
+        let hostname = options
+            .hostname
+            .clone()
+            .unwrap_or_else(|| id[..12].to_string());
+        merge_env(&mut env, &[format!("HOSTNAME={hostname}")]);
+        merge_env(&mut env, &options.env);
+        if !env.iter().any(|e| e.starts_with("HOME=")) {
+            env.push(format!("HOME={}", user.home));
+        }
+        let cwd = options
+            .workdir
+            .clone()
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| {
+                if config.working_dir.is_empty() {
+                    "/".into()
+                } else {
+                    config.working_dir.clone()
+                }
+            });
+        if !cwd.starts_with('/') {
+            return Err(EngineError::BadOption {
+                flag: "--workdir",
+                value: cwd,
+                message: "the working directory must be an absolute path".into(),
+            });
+        }
+
+        let dir = container_dir(self.root(), &id);
+        let run = RunConfig {
+            id: id.clone(),
+            container_dir: dir.clone(),
+            lower_dirs,
+            process: Process {
+                args,
+                env,
+                cwd: cwd.into(),
+                user: User {
+                    uid: user.uid,
+                    gid: user.gid,
+                    additional_gids: Vec::new(),
+                },
+                tty: false,
+                no_new_privileges: options.no_new_privileges,
+            },
+            hostname: hostname.clone(),
+            mounts: options.mounts.clone(),
+            read_only_rootfs: options.read_only,
+            resources: options.resources,
+            ulimits: Vec::new(),
+            capabilities: options.capabilities.clone(),
+            privileged: options.privileged,
+            network: network_mode,
+        };
+        run.validate().map_err(|e| EngineError::BadOption {
+            flag: "run",
+            value: options.image.clone(),
+            message: e.to_string(),
+        })?;
+        let record = ContainerRecord {
+            id: id.clone(),
+            name: name.clone(),
+            image_name: options.image.clone(),
+            image_id,
+            created: now_rfc3339(),
+            run,
+            auto_remove: options.auto_remove,
+            labels: options.labels.clone(),
+            network_mode: network,
+            stop_signal: options
+                .stop_signal
+                .clone()
+                .or_else(|| (!config.stop_signal.is_empty()).then(|| config.stop_signal.clone()))
+                .unwrap_or_else(|| "SIGTERM".into()),
+            stop_timeout: options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
+        };
+        self.claim_name(&name, &id)?;
+        let result = write_bundle(&record, &dir);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&dir);
+            self.release_name(&name);
+        }
+        result.map(|()| id)
+    }
+}
+
+fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).at("create directory", dir)?;
+    for sub in [
+        record.run.upper_dir(),
+        record.run.work_dir(),
+        record.run.merged_dir(),
+    ] {
+        std::fs::create_dir_all(&sub).at("create directory", &sub)?;
+    }
+    let hostname = &record.run.hostname;
+    std::fs::write(record.run.hostname_path(), format!("{hostname}\n"))
+        .at("write", record.run.hostname_path())?;
+    let hosts = format!(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
+    );
+    std::fs::write(record.run.hosts_path(), hosts).at("write", record.run.hosts_path())?;
+    // The host's resolvers, as Docker copies them.
+    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    std::fs::write(record.run.resolv_conf_path(), resolv)
+        .at("write", record.run.resolv_conf_path())?;
+    write_json(&dir.join(STATE_FILE), &ContainerState::created())?;
+    // The record last: a folder without it is a leftover of a failed create.
+    write_json(&dir.join(RECORD_FILE), record)
+}
+
+/// Docker's rule: `--entrypoint` replaces the image's entrypoint and drops its `Cmd`; a
+/// command replaces the image's `Cmd`.
+fn command_line(
+    image_entrypoint: Option<&[String]>,
+    image_cmd: Option<&[String]>,
+    options: &CreateOptions,
+) -> Result<Vec<String>> {
+    let (entrypoint, default_cmd): (Vec<String>, Vec<String>) = match &options.entrypoint {
+        Some(entrypoint) if entrypoint.is_empty() => (Vec::new(), Vec::new()),
+        Some(entrypoint) => (vec![entrypoint.clone()], Vec::new()),
+        None => (
+            image_entrypoint.unwrap_or_default().to_vec(),
+            image_cmd.unwrap_or_default().to_vec(),
+        ),
+    };
+    let cmd = options.command.clone().unwrap_or(default_cmd);
+    let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
+    if args.is_empty() {
+        return Err(EngineError::NoCommand(options.image.clone()));
+    }
+    Ok(args)
+}
+
+fn merge_env(env: &mut Vec<String>, overrides: &[String]) {
+    for entry in overrides {
+        let key = entry.split('=').next().unwrap_or(entry);
+        let prefix = format!("{key}=");
+        env.retain(|e| !e.starts_with(&prefix) && e != key);
+        env.push(entry.clone());
+    }
+}
+
+struct ResolvedUser {
+    uid: u32,
+    gid: u32,
+    home: String,
+}
+
+/// Resolves `user[:group]` (names or numbers) in the image's `/etc/passwd` and `/etc/group`,
+/// read from the topmost layer that has them.
+fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<ResolvedUser> {
+    let find = |file: &str| {
+        lower_dirs
+            .iter()
+            .map(|dir| dir.join(file))
+            .find(|path| path.symlink_metadata().is_ok_and(|m| m.is_file()))
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
+    };
+    let (user, group) = match spec.split_once(':') {
+        Some((user, group)) => (user, Some(group)),
+        None => (spec, None),
+    };
+    let user = if user.is_empty() { "0" } else { user };
+    let passwd = find("etc/passwd");
+    // name:x:uid:gid:gecos:home:shell
+    let entry = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 6 && (f[0] == user || f[2] == user));
+    let uid = match (user.parse::<u32>(), &entry) {
+        (Ok(uid), _) => uid,
+        (Err(_), Some(fields)) => fields[2].parse().unwrap_or(0),
+        (Err(_), None) => {
+            return Err(EngineError::UnknownUser {
+                user: user.to_string(),
+                file: "/etc/passwd",
+            })
+        }
+    };
+    let home = entry
+        .as_ref()
+        .map_or_else(|| "/".to_string(), |f| f[5].to_string());
+    let gid = match group {
+        Some(group) => match group.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => find("etc/group")
+                .lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.len() >= 3 && f[0] == group)
+                .and_then(|f| f[2].parse().ok())
+                .ok_or_else(|| EngineError::UnknownUser {
+                    user: group.to_string(),
+                    file: "/etc/group",
+                })?,
+        },
+        None => entry.as_ref().and_then(|f| f[3].parse().ok()).unwrap_or(0),
+    };
+    Ok(ResolvedUser { uid, gid, home })
+}
+
+/// Docker's names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+fn validate_name(name: &str) -> Result<()> {
+    let name = name.strip_prefix('/').unwrap_or(name);
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && name.len() >= 2;
+    if valid {
+        Ok(())
+    } else {
+        Err(EngineError::BadOption {
+            flag: "--name",
+            value: name.to_string(),
+            message: "a name is [a-zA-Z0-9][a-zA-Z0-9_.-]+".into(),
+        })
+    }
+}
+
+/// 64 random hex characters, as Docker's container ids.
+fn random_id() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+        .at("read", "/dev/urandom")?;
+    Ok(Digest::of(&bytes).hex().to_string())
+}

@@ -1,0 +1,417 @@
+//! Everything after create: start, stop, kill, rm, ps, wait, logs, inspect. Each reads the
+//! state the monitor wrote and first reconciles it with reality, so a monitor killed with
+//! SIGKILL shows as exited (and is cleaned up) at the next command.
+
+use std::io::{BufRead, BufReader, Seek};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::monitor::{is_alive, Attach};
+use super::record::{
+    container_dir, read_json, write_json, ContainerRecord, ContainerState, Status, LOG_FILE,
+    RECORD_FILE, STATE_FILE,
+};
+use crate::error::{EngineError, IoResultExt, Result};
+use crate::{now_rfc3339, Engine};
+
+/// A container with its current state.
+#[derive(Debug, Clone)]
+pub struct ContainerInfo {
+    pub record: ContainerRecord,
+    pub state: ContainerState,
+}
+
+/// One line of a container's log.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub stream: String,
+    pub time: String,
+    pub text: String,
+}
+
+const POLL: Duration = Duration::from_millis(5);
+
+impl Engine {
+    /// Finds a container by full id, unique id prefix, or name.
+    pub fn find_container(&self, name: &str) -> Result<ContainerInfo> {
+        let id = self.resolve_container(name)?;
+        self.container_info(&id)
+    }
+
+    fn resolve_container(&self, name: &str) -> Result<String> {
+        if let Some(id) = self.id_by_name(name) {
+            return Ok(id);
+        }
+        let not_found = || EngineError::ContainerNotFound(name.to_string());
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(not_found());
+        }
+        let mut matches = self
+            .container_ids()?
+            .into_iter()
+            .filter(|id| id.starts_with(name));
+        match (matches.next(), matches.next()) {
+            (Some(id), None) => Ok(id),
+            _ => Err(not_found()),
+        }
+    }
+
+    fn container_ids(&self) -> Result<Vec<String>> {
+        let dir = self.root().join("containers");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).at("list", &dir),
+        };
+        Ok(entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|name| {
+                name.len() == 64 && container_dir(self.root(), name).join(RECORD_FILE).exists()
+            })
+            .collect())
+    }
+
+    /// Reads a container, reconciling a dead monitor first.
+    fn container_info(&self, id: &str) -> Result<ContainerInfo> {
+        let dir = container_dir(self.root(), id);
+        let record: ContainerRecord = read_json(&dir.join(RECORD_FILE))
+            .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
+        let mut state: ContainerState = read_json(&dir.join(STATE_FILE))?;
+        if state.status == Status::Running
+            && !state
+                .monitor_pid
+                .is_some_and(|pid| is_alive(pid, state.monitor_start_time))
+        {
+            // The monitor died without recording the end: kill what runs, clean up, say so.
+            let _ = wharf_runtime::run::delete(&self.runtime_state_root(), id);
+            state.status = Status::Exited;
+            state.exit_code = Some(137);
+            state.finished_at = Some(now_rfc3339());
+            state.error = Some("the container's monitor was killed".into());
+            write_json(&dir.join(STATE_FILE), &state)?;
+        }
+        Ok(ContainerInfo { record, state })
+    }
+
+    /// Every container, newest first.
+    pub fn list_containers(&self) -> Result<Vec<ContainerInfo>> {
+        let mut all: Vec<ContainerInfo> = self
+            .container_ids()?
+            .iter()
+            .filter_map(|id| self.container_info(id).ok())
+            .collect();
+        all.sort_by(|a, b| b.record.created.cmp(&a.record.created));
+        Ok(all)
+    }
+
+    /// Starts a created or exited container through a new monitor.
+    pub fn start_container(&self, name: &str, attach: Attach) -> Result<std::process::Child> {
+        let info = self.find_container(name)?;
+        if info.state.status == Status::Running {
+            return Err(EngineError::BadOption {
+                flag: "start",
+                value: info.record.name,
+                message: "the container is already running".into(),
+            });
+        }
+        self.spawn_monitor(&info.record.id, attach)
+    }
+
+    /// Sends `signal` (a name like `SIGTERM`/`TERM` or a number) to the container's init.
+    pub fn kill_container(&self, name: &str, signal: &str) -> Result<()> {
+        let info = self.find_container(name)?;
+        if info.state.status != Status::Running {
+            return Err(EngineError::ContainerNotRunning {
+                name: info.record.name,
+            });
+        }
+        let number = signal_number(signal).ok_or_else(|| EngineError::BadOption {
+            flag: "--signal",
+            value: signal.to_string(),
+            message: "not a signal name or number".into(),
+        })?;
+        wharf_runtime::run::kill(&self.runtime_state_root(), &info.record.id, number).map_err(|e| {
+            EngineError::Runtime {
+                name: info.record.name.clone(),
+                message: e.to_string(),
+                exit_code: 125,
+            }
+        })
+    }
+
+    /// The stop signal, then SIGKILL after `timeout` seconds, as Docker.
+    pub fn stop_container(&self, name: &str, timeout: Option<u64>) -> Result<()> {
+        let info = self.find_container(name)?;
+        if info.state.status != Status::Running {
+            return Ok(());
+        }
+        let timeout = timeout.unwrap_or(info.record.stop_timeout);
+        let _ = self.kill_container(&info.record.id, &info.record.stop_signal);
+        if self
+            .wait_exited(&info.record.id, Some(Duration::from_secs(timeout)))?
+            .is_none()
+        {
+            let _ = self.kill_container(&info.record.id, "SIGKILL");
+            self.wait_exited(&info.record.id, None)?;
+        }
+        Ok(())
+    }
+
+    /// Waits until the container has exited (or `timeout` passes) and returns its state.
+    pub fn wait_exited(
+        &self,
+        id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Option<ContainerState>> {
+        let start = Instant::now();
+        loop {
+            let info = self.container_info(id)?;
+            if info.state.status == Status::Exited {
+                return Ok(Some(info.state));
+            }
+            if timeout.is_some_and(|t| start.elapsed() >= t) {
+                return Ok(None);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// `wharf wait`: blocks until the container exits, returns its exit code.
+    pub fn wait_container(&self, name: &str) -> Result<i32> {
+        let info = self.find_container(name)?;
+        let state = self
+            .wait_exited(&info.record.id, None)?
+            .expect("waiting without a timeout ends exited");
+        Ok(state.exit_code.unwrap_or(0))
+    }
+
+    /// `wharf rm [-f]`: removes the container and its writable layer.
+    pub fn remove_container(&self, name: &str, force: bool) -> Result<String> {
+        let info = self.find_container(name)?;
+        let id = info.record.id.clone();
+        if info.state.status == Status::Running {
+            if !force {
+                return Err(EngineError::ContainerRunning {
+                    name: info.record.name,
+                });
+            }
+            let _ = self.kill_container(&id, "SIGKILL");
+            self.wait_exited(&id, Some(Duration::from_secs(10)))?;
+        }
+        let dir = container_dir(self.root(), &id);
+        // Never delete through a still-mounted rootfs.
+        let merged = info.record.run.merged_dir();
+        if is_mounted(&merged) {
+            let _ = wharf_runtime::run::delete(&self.runtime_state_root(), &id);
+            wharf_runtime::rootfs::unmount(&merged).map_err(|e| EngineError::Runtime {
+                name: info.record.name.clone(),
+                message: e.to_string(),
+                exit_code: 125,
+            })?;
+        }
+        // The record goes first, so a half-removed folder is never listed.
+        let record_path = dir.join(RECORD_FILE);
+        match std::fs::remove_file(&record_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).at("remove", &record_path)
+            }
+            _ => {}
+        }
+        std::fs::remove_dir_all(&dir).at("remove", &dir)?;
+        self.release_name(&info.record.name);
+        Ok(info.record.name)
+    }
+
+    /// The container's log lines; with `follow`, calls `each` as lines arrive until the
+    /// container has exited.
+    pub fn container_logs(
+        &self,
+        name: &str,
+        tail: Option<usize>,
+        follow: bool,
+        mut each: impl FnMut(&LogLine),
+    ) -> Result<()> {
+        let info = self.find_container(name)?;
+        let path = container_dir(self.root(), &info.record.id).join(LOG_FILE);
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !follow => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .at("open", &path)?;
+                std::fs::File::open(&path).at("open", &path)?
+            }
+            Err(e) => return Err(e).at("open", &path),
+        };
+        let mut reader = BufReader::new(file);
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).at("read", &path)? > 0 {
+            if line.ends_with('\n') {
+                lines.extend(parse_log_line(&line));
+                line.clear();
+            }
+        }
+        let skip = tail.map_or(0, |n| lines.len().saturating_sub(n));
+        lines.iter().skip(skip).for_each(&mut each);
+        if !follow {
+            return Ok(());
+        }
+        loop {
+            let exited = self.container_info(&info.record.id)?.state.status == Status::Exited;
+            let mut got = false;
+            while reader.read_line(&mut line).at("read", &path)? > 0 {
+                if !line.ends_with('\n') {
+                    break;
+                }
+                if let Some(entry) = parse_log_line(&line) {
+                    each(&entry);
+                }
+                line.clear();
+                got = true;
+            }
+            if exited && !got {
+                return Ok(());
+            }
+            if !got {
+                let _ = reader.stream_position();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// Container names and ids that use image `id`, for rmi and prune.
+    pub(crate) fn containers_using(&self, image: &wharf_oci::Digest) -> Result<Vec<String>> {
+        Ok(self
+            .list_containers()?
+            .into_iter()
+            .filter(|c| &c.record.image_id == image)
+            .map(|c| c.record.name)
+            .collect())
+    }
+
+    /// `inspect` of a container, in Docker's JSON shape.
+    pub fn inspect_container(&self, name: &str) -> Result<Value> {
+        let ContainerInfo { record, state } = self.find_container(name)?;
+        let run = &record.run;
+        let mounts: Vec<Value> = run
+            .mounts
+            .iter()
+            .map(|mount| match mount {
+                wharf_runtime::Mount::Bind { source, destination, read_only } => json!({
+                    "Type": "bind", "Source": source, "Destination": destination, "Mode": if *read_only { "ro" } else { "" }, "RW": !read_only, "Propagation": "rprivate",
+                }),
+                wharf_runtime::Mount::Tmpfs { destination, read_only, .. } => json!({
+                    "Type": "tmpfs", "Source": "", "Destination": destination, "Mode": "", "RW": !read_only, "Propagation": "",
+                }),
+            })
+            .collect();
+        let zero_time = "0001-01-01T00:00:00Z";
+        Ok(json!({
+            "Id": record.id,
+            "Created": record.created,
+            "Path": run.process.args.first(),
+            "Args": run.process.args.get(1..).unwrap_or_default(),
+            "State": {
+                "Status": state.status.as_str(),
+                "Running": state.status == Status::Running,
+                "Paused": false,
+                "Restarting": false,
+                "OOMKilled": state.oom_killed,
+                "Dead": false,
+                "Pid": if state.status == Status::Running { state.pid.unwrap_or(0) } else { 0 },
+                "ExitCode": state.exit_code.unwrap_or(0),
+                "Error": state.error.clone().unwrap_or_default(),
+                "StartedAt": state.started_at.clone().unwrap_or_else(|| zero_time.into()),
+                "FinishedAt": state.finished_at.clone().unwrap_or_else(|| zero_time.into()),
+            },
+            "Image": record.image_id.to_string(),
+            "ResolvConfPath": run.resolv_conf_path(),
+            "HostnamePath": run.hostname_path(),
+            "HostsPath": run.hosts_path(),
+            "LogPath": container_dir(self.root(), &record.id).join(LOG_FILE),
+            "Name": format!("/{}", record.name),
+            "Driver": "overlay",
+            "HostConfig": {
+                "NetworkMode": record.network_mode,
+                "AutoRemove": record.auto_remove,
+                "Privileged": run.privileged,
+                "ReadonlyRootfs": run.read_only_rootfs,
+                "Memory": run.resources.memory.unwrap_or(0),
+                "NanoCpus": run.resources.cpus.map_or(0, |c| (c * 1e9) as u64),
+                "CpuShares": run.resources.cpu_shares.unwrap_or(0),
+                "PidsLimit": run.resources.pids_limit,
+                "CapAdd": run.capabilities.add.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "CapDrop": run.capabilities.drop.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            },
+            "Mounts": mounts,
+            "Config": {
+                "Hostname": run.hostname,
+                "User": format!("{}:{}", run.process.user.uid, run.process.user.gid),
+                "Env": run.process.env,
+                "Cmd": run.process.args,
+                "Image": record.image_name,
+                "WorkingDir": run.process.cwd,
+                "Labels": record.labels,
+                "StopSignal": record.stop_signal,
+                "StopTimeout": record.stop_timeout,
+            },
+        }))
+    }
+}
+
+fn parse_log_line(line: &str) -> Option<LogLine> {
+    let value: Value = serde_json::from_str(line).ok()?;
+    Some(LogLine {
+        stream: value["stream"].as_str()?.to_string(),
+        time: value["time"].as_str().unwrap_or_default().to_string(),
+        text: value["log"].as_str()?.to_string(),
+    })
+}
+
+fn is_mounted(path: &std::path::Path) -> bool {
+    let target = path.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|info| {
+            info.lines()
+                .any(|l| l.split(' ').nth(4) == Some(target.as_str()))
+        })
+        .unwrap_or(false)
+}
+
+/// Signal names as Docker accepts them (`SIGTERM`, `TERM`, `15`).
+pub fn signal_number(signal: &str) -> Option<i32> {
+    if let Ok(number) = signal.parse::<i32>() {
+        return (1..=64).contains(&number).then_some(number);
+    }
+    let name = signal.to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    Some(match name {
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "ILL" => 4,
+        "TRAP" => 5,
+        "ABRT" => 6,
+        "BUS" => 7,
+        "FPE" => 8,
+        "KILL" => 9,
+        "USR1" => 10,
+        "SEGV" => 11,
+        "USR2" => 12,
+        "PIPE" => 13,
+        "ALRM" => 14,
+        "TERM" => 15,
+        "CHLD" => 17,
+        "CONT" => 18,
+        "STOP" => 19,
+        "TSTP" => 20,
+        "WINCH" => 28,
+        _ => return None,
+    })
+}

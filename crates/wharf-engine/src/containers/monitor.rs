@@ -1,0 +1,343 @@
+//! The monitor: one small process per container (the `wharf` binary re-executed), started
+//! before any thread exists. It creates and starts the container through the runtime,
+//! records its output as Docker's json-file log, waits for it, records how it ended, and
+//! cleans up. Attached, it also copies the output to its own stdout and stderr.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
+
+use rustix::event::{poll, PollFd, PollFlags};
+use wharf_runtime::{Container, Stdio as ContainerStdio};
+
+use super::record::{
+    container_dir, read_json, write_json, ContainerRecord, ContainerState, Status, LOG_FILE,
+    STATE_FILE,
+};
+use crate::error::{EngineError, IoResultExt, Result};
+use crate::{now_rfc3339, Engine};
+
+/// The hidden subcommand the monitor runs as.
+pub const MONITOR_COMMAND: &str = "__monitor";
+/// What a detached monitor prints once the container runs.
+const STARTED: &str = "started";
+
+/// How the monitor reports to the CLI that started it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// Output goes to the monitor's stdout/stderr too; the CLI waits for the monitor.
+    Attached,
+    /// The monitor prints `started` once running, then lets go of its stdio.
+    Detached,
+}
+
+impl Engine {
+    /// Starts the monitor of container `id` as a new process of this binary.
+    pub fn spawn_monitor(&self, id: &str, attach: Attach) -> Result<std::process::Child> {
+        let exe = std::env::current_exe().at("find", "the wharf executable")?;
+        let mut command = Command::new(&exe);
+        command
+            .arg("--root")
+            .arg(self.root())
+            .arg("--run-root")
+            .arg(&self.run_root)
+            .arg(MONITOR_COMMAND)
+            .arg(id)
+            .stdin(Stdio::null());
+        if attach == Attach::Attached {
+            command.arg("--attach");
+        } else {
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+        command.spawn().at("start the monitor", &exe)
+    }
+
+    /// Waits until a detached monitor reports the container running, or reports why not.
+    pub fn await_detached_start(&self, mut child: std::process::Child, name: &str) -> Result<()> {
+        let mut out = String::new();
+        let mut err = String::new();
+        if let Some(mut stdout) = child.stdout.take() {
+            let _ = stdout.read_to_string(&mut out);
+        }
+        if out.trim() == STARTED {
+            return Ok(());
+        }
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = stderr.read_to_string(&mut err);
+        }
+        let status = child.wait().at("wait for the monitor of", name)?;
+        Err(EngineError::Runtime {
+            name: name.to_string(),
+            message: err.trim().trim_start_matches("error: ").to_string(),
+            exit_code: status.code().unwrap_or(125),
+        })
+    }
+
+    /// The monitor's whole life; returns the container's exit code (or 125/126/127 when it
+    /// could not run, as Docker). **Call only from a single-threaded process.**
+    pub fn monitor(&self, id: &str, attach: Attach) -> Result<i32> {
+        // Its own session: Ctrl-C in the user's terminal must not kill the monitor.
+        let _ = rustix::process::setsid();
+        let dir = container_dir(self.root(), id);
+        let record: ContainerRecord = read_json(&dir.join(super::record::RECORD_FILE))?;
+        let state_path = dir.join(STATE_FILE);
+        let mut state: ContainerState = read_json(&state_path)?;
+        if state.status == Status::Running {
+            return Err(EngineError::BadOption {
+                flag: "start",
+                value: record.name.clone(),
+                message: "the container is already running".into(),
+            });
+        }
+        let (out_read, out_write) = pipe()?;
+        let (err_read, err_write) = pipe()?;
+        let stdin: OwnedFd = File::open("/dev/null").at("open", "/dev/null")?.into();
+        let stdio = ContainerStdio {
+            stdin: Some(stdin),
+            stdout: Some(out_write),
+            stderr: Some(err_write),
+            console_socket: None,
+        };
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        state = ContainerState {
+            monitor_pid: Some(me),
+            monitor_start_time: process_start_time(me),
+            ..ContainerState::created()
+        };
+        let created = Container::create(&record.run, &self.runtime_state_root(), stdio).and_then(
+            |mut container| {
+                container.start()?;
+                Ok(container)
+            },
+        );
+        let mut container = match created {
+            Ok(container) => container,
+            Err(error) => {
+                let message = error_chain(&error);
+                let code = if message.contains("No such file") || message.contains("not found") {
+                    127
+                } else if message.contains("ermission denied")
+                    || message.contains("correct permissions")
+                {
+                    126
+                } else {
+                    125
+                };
+                state.status = Status::Exited;
+                state.exit_code = Some(code);
+                state.error = Some(message.clone());
+                state.finished_at = Some(now_rfc3339());
+                write_json(&state_path, &state)?;
+                self.finish(&record);
+                return Err(EngineError::Runtime {
+                    name: record.name.clone(),
+                    message,
+                    exit_code: code,
+                });
+            }
+        };
+        state.status = Status::Running;
+        state.pid = Some(container.pid());
+        state.started_at = Some(now_rfc3339());
+        write_json(&state_path, &state)?;
+        if attach == Attach::Detached {
+            println_started();
+        }
+
+        let log_path = dir.join(LOG_FILE);
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .at("open", &log_path)?;
+        let pumped = pump(out_read, err_read, log, attach == Attach::Attached)
+            .at("write the log", &log_path);
+        let status = container.wait();
+        let oom_killed = container.oom_killed().unwrap_or(false);
+        let deleted = container.delete();
+        state.status = Status::Exited;
+        state.finished_at = Some(now_rfc3339());
+        state.oom_killed = oom_killed;
+        state.exit_code = Some(status.as_ref().map_or(125, |s| s.code()));
+        if let Err(error) = status.as_ref().map(drop).and(deleted.as_ref().map(drop)) {
+            state.error = Some(error_chain(error));
+        }
+        write_json(&state_path, &state)?;
+        pumped?;
+        self.finish(&record);
+        Ok(state.exit_code.unwrap_or(125))
+    }
+
+    /// `--rm`: remove the container once it has exited.
+    fn finish(&self, record: &ContainerRecord) {
+        if record.auto_remove {
+            let _ = self.remove_container(&record.id, false);
+        }
+    }
+
+    pub(crate) fn runtime_state_root(&self) -> std::path::PathBuf {
+        self.run_root.join("runtime")
+    }
+}
+
+/// An error and its causes, `: `-separated, as one message.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+#[allow(clippy::print_stdout)]
+fn println_started() {
+    println!("{STARTED}");
+    let _ = io::stdout().flush();
+    // Let go of the CLI's pipes so it sees end of file and returns.
+    if let Ok(null) = OpenOptions::new().write(true).open("/dev/null") {
+        let _ = rustix::stdio::dup2_stdout(&null);
+        let _ = rustix::stdio::dup2_stderr(&null);
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(io::Error::from)
+        .at("create a pipe for", "container output")
+}
+
+/// Copies both streams into the json-lines log (and to our stdio when attached) until both
+/// reach end of file, which happens when every process of the container has exited.
+fn pump(stdout: OwnedFd, stderr: OwnedFd, log: File, attached: bool) -> io::Result<()> {
+    let mut log = io::BufWriter::new(log);
+    let mut streams = [
+        LogStream::new("stdout", stdout),
+        LogStream::new("stderr", stderr),
+    ];
+    let mut buf = vec![0u8; 64 * 1024];
+    while streams.iter().any(|s| s.open) {
+        let mut fds: Vec<PollFd> = streams
+            .iter()
+            .filter(|s| s.open)
+            .map(|s| PollFd::new(&s.fd, PollFlags::IN | PollFlags::HUP))
+            .collect();
+        match poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
+        drop(fds);
+        let mut ready = ready.into_iter();
+        for stream in streams.iter_mut().filter(|s| s.open) {
+            if !ready.next().unwrap_or(false) {
+                continue;
+            }
+            let n = match rustix::io::read(&stream.fd, &mut buf) {
+                Ok(n) => n,
+                Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                stream.open = false;
+                stream.flush_partial(&mut log)?;
+                continue;
+            }
+            if attached {
+                let _ = match stream.name {
+                    "stdout" => io::stdout()
+                        .write_all(&buf[..n])
+                        .and_then(|()| io::stdout().flush()),
+                    _ => io::stderr().write_all(&buf[..n]),
+                };
+            }
+            stream.push(&buf[..n], &mut log)?;
+        }
+        log.flush()?;
+    }
+    log.flush()
+}
+
+struct LogStream {
+    name: &'static str,
+    fd: OwnedFd,
+    open: bool,
+    partial: Vec<u8>,
+}
+
+impl LogStream {
+    fn new(name: &'static str, fd: OwnedFd) -> Self {
+        Self {
+            name,
+            fd,
+            open: true,
+            partial: Vec::new(),
+        }
+    }
+
+    /// Writes every complete line; keeps the rest for the next read.
+    fn push(&mut self, bytes: &[u8], log: &mut impl Write) -> io::Result<()> {
+        self.partial.extend_from_slice(bytes);
+        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            write_entry(log, self.name, &line)?;
+        }
+        Ok(())
+    }
+
+    fn flush_partial(&mut self, log: &mut impl Write) -> io::Result<()> {
+        if !self.partial.is_empty() {
+            let rest = std::mem::take(&mut self.partial);
+            write_entry(log, self.name, &rest)?;
+        }
+        Ok(())
+    }
+}
+
+/// One line of Docker's json-file format.
+fn write_entry(log: &mut impl Write, stream: &str, line: &[u8]) -> io::Result<()> {
+    let entry = serde_json::json!({
+        "log": String::from_utf8_lossy(line),
+        "stream": stream,
+        "time": now_rfc3339_nanos(),
+    });
+    serde_json::to_writer(&mut *log, &entry)?;
+    log.write_all(b"\n")
+}
+
+pub(crate) fn now_rfc3339_nanos() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{}.{:09}Z",
+        now.replace_nanosecond(0)
+            .expect("zero nanoseconds are valid")
+            .format(&time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]"
+            ))
+            .expect("the time formats"),
+        now.nanosecond()
+    )
+}
+
+/// The process's start time in clock ticks since boot (`/proc/<pid>/stat` field 22): with
+/// the pid, it names one process even after pids are reused. `None` once the process is
+/// dead, including a zombie nobody has reaped yet.
+pub(crate) fn process_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing paren.
+    let mut fields = stat[stat.rfind(')')? + 2..].split_whitespace();
+    if matches!(fields.next(), Some("Z" | "X")) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
+pub(crate) fn is_alive(pid: i32, start_time: Option<u64>) -> bool {
+    start_time.is_some() && process_start_time(pid) == start_time
+}

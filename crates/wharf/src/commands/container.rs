@@ -1,0 +1,552 @@
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::json;
+use wharf_engine::{Attach, ContainerInfo, CreateOptions, Engine, EngineError, Status};
+use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Resources};
+
+use super::{parse_format, print_rows, CommandError, CommandResult};
+use crate::cli::{
+    CreateArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs, PsArgs, RmArgs, RunArgs,
+    StartArgs, StopArgs,
+};
+use crate::format::since;
+use crate::printer::Printer;
+
+/// Docker's exit code when the engine itself fails before the container runs.
+const ENGINE_FAILED: u8 = 125;
+
+pub fn run(engine: &Engine, printer: Printer, args: RunArgs) -> CommandResult {
+    let options = create_options(&args.create)?;
+    let id = engine.create_container(&options).map_err(engine_failure)?;
+    if args.detach {
+        let child = engine
+            .spawn_monitor(&id, Attach::Detached)
+            .map_err(engine_failure)?;
+        engine
+            .await_detached_start(child, &id)
+            .map_err(runtime_failure)?;
+        printer.data(&id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    attached(engine, &id)
+}
+
+/// Runs the monitor in the foreground: its output is the container's, its exit code too.
+fn attached(engine: &Engine, id: &str) -> CommandResult {
+    let mut child = engine
+        .spawn_monitor(id, Attach::Attached)
+        .map_err(engine_failure)?;
+    let status = child
+        .wait()
+        .map_err(|e| CommandError::new(format!("waiting for container {id}: {e}"), None))?;
+    Ok(ExitCode::from(
+        status.code().map_or(ENGINE_FAILED, |c| c as u8),
+    ))
+}
+
+pub fn create(engine: &Engine, printer: Printer, args: CreateArgs) -> CommandResult {
+    let options = create_options(&args)?;
+    printer.data(engine.create_container(&options).map_err(engine_failure)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn start(engine: &Engine, printer: Printer, args: StartArgs) -> CommandResult {
+    if args.attach {
+        let [name] = args.containers.as_slice() else {
+            return Err(CommandError::new(
+                "start --attach takes one container",
+                Some("start the others without -a"),
+            ));
+        };
+        let id = engine.find_container(name)?.record.id;
+        engine.start_container(&id, Attach::Attached)?;
+        return engine
+            .wait_container(&id)
+            .map(|code| ExitCode::from(code as u8))
+            .map_err(CommandError::from);
+    }
+    each(&printer, &args.containers, |name| {
+        let child = engine.start_container(name, Attach::Detached)?;
+        engine.await_detached_start(child, name)
+    })
+}
+
+pub fn stop(engine: &Engine, printer: Printer, args: StopArgs) -> CommandResult {
+    each(&printer, &args.containers, |name| match &args.signal {
+        Some(signal) => engine
+            .kill_container(name, signal)
+            .and_then(|()| engine.stop_container(name, args.time)),
+        None => engine.stop_container(name, args.time),
+    })
+}
+
+pub fn restart(engine: &Engine, printer: Printer, args: StopArgs) -> CommandResult {
+    each(&printer, &args.containers, |name| {
+        engine.stop_container(name, args.time)?;
+        let child = engine.start_container(name, Attach::Detached)?;
+        engine.await_detached_start(child, name)
+    })
+}
+
+pub fn kill(engine: &Engine, printer: Printer, args: KillArgs) -> CommandResult {
+    each(&printer, &args.containers, |name| {
+        engine.kill_container(name, &args.signal)
+    })
+}
+
+pub fn remove(engine: &Engine, printer: Printer, args: RmArgs) -> CommandResult {
+    each(&printer, &args.containers, |name| {
+        engine.remove_container(name, args.force).map(drop)
+    })
+}
+
+/// Runs `action` on each name, printing the name on success like Docker, and the error
+/// otherwise; fails at the end if any failed.
+fn each(
+    printer: &Printer,
+    names: &[String],
+    mut action: impl FnMut(&str) -> Result<(), EngineError>,
+) -> CommandResult {
+    let mut failed = false;
+    for name in names {
+        match action(name) {
+            Ok(()) => printer.data(name),
+            Err(error) => {
+                failed = true;
+                super::report(printer, &error.into());
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn wait(engine: &Engine, printer: Printer, args: NamesArgs) -> CommandResult {
+    let mut failed = false;
+    for name in &args.containers {
+        match engine.wait_container(name) {
+            Ok(code) => printer.data(code.to_string()),
+            Err(error) => {
+                failed = true;
+                super::report(&printer, &error.into());
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResult {
+    if !args.force
+        && !printer.confirm(
+            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
+        )
+    {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut removed = Vec::new();
+    for container in engine.list_containers()? {
+        if container.state.status != Status::Running {
+            engine.remove_container(&container.record.id, false)?;
+            removed.push(container.record.id);
+        }
+    }
+    if !removed.is_empty() {
+        printer.data("Deleted Containers:");
+        removed.iter().for_each(|id| printer.data(id));
+        printer.data("");
+    }
+    printer.data("Total reclaimed space: 0B");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let mut containers = engine.list_containers()?;
+    containers
+        .retain(|c| args.all || c.state.status == Status::Running || !args.filters.is_empty());
+    for filter in &args.filters {
+        let (key, value) = filter.split_once('=').unwrap_or((filter, ""));
+        match key {
+            "status" => containers.retain(|c| c.state.status.as_str() == value),
+            "name" => containers.retain(|c| c.record.name.contains(value)),
+            "id" => containers.retain(|c| c.record.id.starts_with(value)),
+            "label" => containers.retain(|c| match value.split_once('=') {
+                Some((k, v)) => c.record.labels.get(k).is_some_and(|l| l == v),
+                None => c.record.labels.contains_key(value),
+            }),
+            _ => {
+                return Err(CommandError::new(
+                    format!("--filter {filter}: unsupported filter"),
+                    Some("wharf ps supports status=, name=, id= and label= filters"),
+                ))
+            }
+        }
+    }
+    if args.quiet {
+        for c in &containers {
+            printer.data(if args.no_trunc {
+                &c.record.id[..]
+            } else {
+                &c.record.id[..12]
+            });
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<_> = containers
+        .iter()
+        .map(|c| ps_row(c, args.no_trunc))
+        .collect();
+    let columns = [
+        ("CONTAINER ID", "ID"),
+        ("IMAGE", "Image"),
+        ("COMMAND", "Command"),
+        ("CREATED", "RunningFor"),
+        ("STATUS", "Status"),
+        ("PORTS", "Ports"),
+        ("NAMES", "Names"),
+    ];
+    print_rows(&printer, &format, &columns, &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ps_row(c: &ContainerInfo, no_trunc: bool) -> serde_json::Value {
+    let command = c.record.run.process.args.join(" ");
+    let command = if no_trunc || command.chars().count() <= 20 {
+        format!("\"{command}\"")
+    } else {
+        format!("\"{}…\"", command.chars().take(19).collect::<String>())
+    };
+    let status = match c.state.status {
+        Status::Created => "Created".to_string(),
+        Status::Running => format!("Up {}", elapsed(c.state.started_at.as_deref())),
+        Status::Exited => format!(
+            "Exited ({}) {}",
+            c.state.exit_code.unwrap_or(0),
+            since(c.state.finished_at.as_deref())
+        ),
+    };
+    json!({
+        "ID": if no_trunc { c.record.id.clone() } else { c.record.id[..12].to_string() },
+        "Image": c.record.image_name,
+        "Command": command,
+        "CreatedAt": c.record.created,
+        "RunningFor": since(Some(&c.record.created)),
+        "Status": status,
+        "State": c.state.status.as_str(),
+        "Ports": "",
+        "Names": c.record.name,
+        "Labels": c.record.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+        "Networks": c.record.network_mode,
+    })
+}
+
+fn elapsed(rfc3339: Option<&str>) -> String {
+    since(rfc3339).trim_end_matches(" ago").to_string()
+}
+
+pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult {
+    let tail = match args.tail.as_deref() {
+        None | Some("all") => None,
+        Some(n) => Some(n.parse::<usize>().map_err(|_| {
+            CommandError::new(
+                format!("--tail {n}: not a number"),
+                Some("give a number of lines or `all`"),
+            )
+        })?),
+    };
+    engine.container_logs(&args.container, tail, args.follow, |line| {
+        let text = if args.timestamps {
+            format!("{} {}", line.time, line.text)
+        } else {
+            line.text.clone()
+        };
+        printer.raw(&line.stream, &text);
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hidden monitor process: exits with the container's code.
+pub fn monitor(engine: &Engine, printer: Printer, args: MonitorArgs) -> CommandResult {
+    let attach = if args.attach {
+        Attach::Attached
+    } else {
+        Attach::Detached
+    };
+    match engine.monitor(&args.id, attach) {
+        Ok(code) => Ok(ExitCode::from(code as u8)),
+        Err(EngineError::Runtime {
+            name,
+            message,
+            exit_code,
+        }) => {
+            printer.error(format!("container {name}: {message}"), None);
+            Ok(ExitCode::from(exit_code as u8))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Engine errors before the container runs exit 125, as Docker's.
+fn engine_failure(error: EngineError) -> CommandError {
+    let mut error = CommandError::from(error);
+    error.exit_code = ENGINE_FAILED;
+    error
+}
+
+/// A container that could not start keeps the runtime's code (126, 127 or 125).
+fn runtime_failure(error: EngineError) -> CommandError {
+    let code = match &error {
+        EngineError::Runtime { exit_code, .. } => *exit_code as u8,
+        _ => ENGINE_FAILED,
+    };
+    let mut error = CommandError::from(error);
+    error.exit_code = code;
+    error
+}
+
+fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
+    let bad = |flag: &str, value: &str, why: &str| CommandError {
+        message: format!("{flag} {value}: {why}"),
+        hint: None,
+        exit_code: ENGINE_FAILED,
+    };
+    let mut env = Vec::new();
+    for file in &args.env_files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| bad("--env-file", &file.display().to_string(), &e.to_string()))?;
+        env.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(env_entry),
+        );
+    }
+    env.extend(args.env.iter().map(|e| env_entry(e)));
+
+    let mut mounts = Vec::new();
+    for volume in &args.volumes {
+        mounts.push(bind_mount(volume).map_err(|why| CommandError {
+            message: format!("--volume {volume}: {why}"),
+            hint: Some("wharf mounts host paths (`/host:/ctr[:ro]`); named volumes come with volume support".into()),
+            exit_code: ENGINE_FAILED,
+        })?);
+    }
+    for tmpfs in &args.tmpfs {
+        mounts.push(tmpfs_mount(tmpfs).map_err(|why| bad("--tmpfs", tmpfs, &why))?);
+    }
+    let memory = args
+        .memory
+        .as_deref()
+        .map(|m| parse_bytes(m).ok_or_else(|| bad("--memory", m, "not a size like 64m or 1g")))
+        .transpose()?;
+    let memory_swap = match args.memory_swap.as_deref() {
+        None => None,
+        Some("-1") => Some(MemorySwap::Unlimited),
+        Some(size) => Some(MemorySwap::Limit(parse_bytes(size).ok_or_else(|| {
+            bad("--memory-swap", size, "not a size like 128m, or -1")
+        })?)),
+    };
+    let capabilities = CapabilityChanges {
+        add: parse_caps(&args.cap_add).map_err(|(c, e)| bad("--cap-add", &c, &e))?,
+        drop: parse_caps(&args.cap_drop).map_err(|(c, e)| bad("--cap-drop", &c, &e))?,
+    };
+    let mut no_new_privileges = false;
+    for option in &args.security_opt {
+        match option.as_str() {
+            "no-new-privileges" | "no-new-privileges=true" | "no-new-privileges:true" => {
+                no_new_privileges = true
+            }
+            "no-new-privileges=false" | "no-new-privileges:false" => no_new_privileges = false,
+            other => {
+                return Err(bad(
+                    "--security-opt",
+                    other,
+                    "wharf supports no-new-privileges",
+                ))
+            }
+        }
+    }
+    let labels: BTreeMap<String, String> = args
+        .labels
+        .iter()
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (l.clone(), String::new()),
+        })
+        .collect();
+    Ok(CreateOptions {
+        image: args.image.clone(),
+        name: args.name.clone(),
+        command: (!args.command.is_empty()).then(|| args.command.clone()),
+        entrypoint: args.entrypoint.clone(),
+        env,
+        workdir: args.workdir.clone(),
+        user: args.user.clone(),
+        hostname: args.hostname.clone(),
+        auto_remove: args.rm,
+        network: args.network.clone(),
+        mounts,
+        read_only: args.read_only,
+        resources: Resources {
+            memory,
+            memory_swap,
+            cpus: args.cpus,
+            cpu_shares: args.cpu_shares,
+            pids_limit: args.pids_limit,
+        },
+        capabilities,
+        privileged: args.privileged,
+        no_new_privileges,
+        labels,
+        stop_signal: args.stop_signal.clone(),
+        stop_timeout: args.stop_timeout,
+    })
+}
+
+/// `KEY=VALUE` as is; a bare `KEY` takes its value from wharf's environment, as Docker.
+fn env_entry(entry: &str) -> String {
+    match entry.split_once('=') {
+        Some(_) => entry.to_string(),
+        None => std::env::var(entry)
+            .map_or_else(|_| entry.to_string(), |value| format!("{entry}={value}")),
+    }
+}
+
+fn bind_mount(spec: &str) -> Result<Mount, String> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (source, destination, mode) = match parts.as_slice() {
+        [source, destination] => (*source, *destination, ""),
+        [source, destination, mode] => (*source, *destination, *mode),
+        _ => return Err("expected /host/path:/container/path[:ro]".into()),
+    };
+    if !source.starts_with('/') {
+        return Err(format!("`{source}` is not an absolute host path"));
+    }
+    let read_only = match mode {
+        "" | "rw" => false,
+        "ro" => true,
+        other => return Err(format!("unknown mode `{other}` (use ro or rw)")),
+    };
+    let source = PathBuf::from(source);
+    if !source.exists() {
+        // Docker creates a missing bind source as a folder.
+        std::fs::create_dir_all(&source)
+            .map_err(|e| format!("cannot create {}: {e}", source.display()))?;
+    }
+    Ok(Mount::Bind {
+        source,
+        destination: destination.into(),
+        read_only,
+    })
+}
+
+fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
+    let (destination, options) = spec.split_once(':').unwrap_or((spec, ""));
+    let (mut size_bytes, mut mode, mut read_only, mut exec) = (None, None, false, false);
+    for option in options.split(',').filter(|o| !o.is_empty()) {
+        match option.split_once('=') {
+            Some(("size", size)) => {
+                size_bytes = Some(parse_bytes(size).ok_or(format!("size `{size}` is not a size"))?)
+            }
+            Some(("mode", m)) => {
+                mode = Some(
+                    u32::from_str_radix(m, 8).map_err(|_| format!("mode `{m}` is not octal"))?,
+                )
+            }
+            None if option == "ro" => read_only = true,
+            None if option == "rw" || option == "noexec" => {}
+            None if option == "exec" => exec = true,
+            _ => return Err(format!("unknown option `{option}`")),
+        }
+    }
+    Ok(Mount::Tmpfs {
+        destination: destination.into(),
+        size_bytes,
+        mode,
+        read_only,
+        exec,
+    })
+}
+
+fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)> {
+    names
+        .iter()
+        .map(|n| {
+            n.parse()
+                .map_err(|e: wharf_runtime::ConfigError| (n.clone(), e.to_string()))
+        })
+        .collect()
+}
+
+/// Docker's sizes: a number with an optional b, k, m, g or t suffix (powers of 1024).
+fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
+    let text = text
+        .strip_suffix('b')
+        .filter(|t| t.ends_with(|c: char| c.is_ascii_alphabetic()))
+        .unwrap_or(&text);
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return None,
+    };
+    let value: f64 = number.parse().ok()?;
+    (value >= 0.0).then_some((value * scale as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_like_dockers() {
+        assert_eq!(parse_bytes("64m"), Some(64 << 20));
+        assert_eq!(parse_bytes("1g"), Some(1 << 30));
+        assert_eq!(parse_bytes("1GB"), Some(1 << 30));
+        assert_eq!(parse_bytes("512"), Some(512));
+        assert_eq!(parse_bytes("1.5k"), Some(1536));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("-1m"), None);
+    }
+
+    #[test]
+    fn volumes_and_tmpfs_parse() {
+        assert!(bind_mount("relative:/x").is_err());
+        assert!(bind_mount("/tmp:/x:zz").is_err());
+        assert_eq!(
+            bind_mount("/tmp:/x:ro").unwrap(),
+            Mount::Bind {
+                source: "/tmp".into(),
+                destination: "/x".into(),
+                read_only: true
+            }
+        );
+        assert_eq!(
+            tmpfs_mount("/run:size=1m,mode=755,exec").unwrap(),
+            Mount::Tmpfs {
+                destination: "/run".into(),
+                size_bytes: Some(1 << 20),
+                mode: Some(0o755),
+                read_only: false,
+                exec: true
+            }
+        );
+        assert!(tmpfs_mount("/run:bogus").is_err());
+    }
+}

@@ -1,0 +1,485 @@
+//! Containers end to end: `run` attached and detached, exit codes, limits, security, the
+//! lifecycle commands, and that nothing (mount, process, cgroup) outlives a container.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Wharf;
+
+fn wharf_with_busybox() -> Option<Wharf> {
+    if !common::is_root() {
+        common::skip("containers need root");
+        return None;
+    }
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    Some(wharf)
+}
+
+fn code(output: &std::process::Output) -> i32 {
+    output.status.code().expect("exited, not killed")
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn container_ids(wharf: &Wharf) -> Vec<String> {
+    wharf
+        .ok(&["ps", "-a", "-q", "--no-trunc"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn run_prints_output_and_returns_the_exit_code() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let output = wharf.run(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+    ]);
+    assert_eq!(
+        (code(&output), common::stdout(&output).as_str()),
+        (0, "out\n")
+    );
+    assert_eq!(stderr(&output), "err\n");
+    assert_eq!(
+        code(&wharf.run(&["run", "--rm", "busybox", "sh", "-c", "exit 3"])),
+        3
+    );
+
+    let missing = wharf.run(&["run", "--rm", "busybox", "no-such-command"]);
+    assert_eq!(code(&missing), 127);
+    assert!(
+        stderr(&missing).contains("executable 'no-such-command' not found"),
+        "{}",
+        stderr(&missing)
+    );
+    let not_executable = wharf.run(&["run", "--rm", "busybox", "/etc/passwd"]);
+    assert_eq!(code(&not_executable), 126, "{}", stderr(&not_executable));
+
+    let no_image = wharf.run(&["run", "--rm", "nope:1", "true"]);
+    assert_eq!(code(&no_image), 125);
+    assert!(
+        stderr(&no_image).starts_with("error: no such image: nope:1\nhint:"),
+        "{}",
+        stderr(&no_image)
+    );
+    assert_eq!(
+        wharf.ok(&["ps", "-a", "-q"]),
+        "",
+        "--rm leaves no container"
+    );
+    wharf.assert_nothing_leaked(&[]);
+}
+
+#[test]
+fn run_applies_env_workdir_user_hostname_and_mounts() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let host_dir = tempfile::tempdir().unwrap();
+    std::fs::write(host_dir.path().join("in.txt"), "from host").unwrap();
+    let env_file = host_dir.path().join("app.env");
+    std::fs::write(&env_file, "# comment\nFROM_FILE=yes\n").unwrap();
+    let volume = format!("{}:/data", host_dir.path().display());
+    let output = wharf.ok(&[
+        "run", "--rm", "-e", "A=1", "--env-file", env_file.to_str().unwrap(), "-w", "/tmp", "-u", "nobody",
+        "--hostname", "box", "-v", &volume, "--tmpfs", "/scratch:size=1m",
+        "busybox", "sh", "-c",
+        "echo $A $FROM_FILE $(pwd) $(id -u) $(hostname) $(cat /data/in.txt); grep -c scratch /proc/mounts",
+    ]);
+    assert_eq!(output, "1 yes /tmp 65534 box from host\n1\n");
+
+    let read_only = wharf.run(&["run", "--rm", "--read-only", "busybox", "touch", "/x"]);
+    assert_ne!(code(&read_only), 0);
+    assert!(
+        stderr(&read_only).contains("Read-only file system"),
+        "{}",
+        stderr(&read_only)
+    );
+    let ro_volume = format!("{}:/data:ro", host_dir.path().display());
+    assert_ne!(
+        code(&wharf.run(&["run", "--rm", "-v", &ro_volume, "busybox", "touch", "/data/x"])),
+        0
+    );
+
+    let entrypoint = wharf.ok(&["run", "--rm", "--entrypoint", "echo", "busybox", "a", "b"]);
+    assert_eq!(entrypoint, "a b\n");
+    let bad_user = wharf.run(&["run", "--rm", "-u", "nosuchuser", "busybox", "true"]);
+    assert_eq!(code(&bad_user), 125);
+    assert!(
+        stderr(&bad_user).contains("unable to find user nosuchuser"),
+        "{}",
+        stderr(&bad_user)
+    );
+    let bad_volume = wharf.run(&["run", "--rm", "-v", "named:/data", "busybox", "true"]);
+    assert!(
+        stderr(&bad_volume).starts_with("error: --volume named:/data:")
+            && stderr(&bad_volume).contains("hint:")
+    );
+    wharf.assert_nothing_leaked(&[]);
+}
+
+#[test]
+fn networks_none_and_host() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let none = wharf.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "cat",
+        "/proc/net/dev",
+    ]);
+    let interfaces: Vec<&str> = none
+        .lines()
+        .skip(2)
+        .map(|l| l.split(':').next().unwrap().trim())
+        .collect();
+    assert_eq!(interfaces, ["lo"]);
+    let host = wharf.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "busybox",
+        "cat",
+        "/proc/net/dev",
+    ]);
+    assert_eq!(
+        host.lines().count(),
+        std::fs::read_to_string("/proc/net/dev")
+            .unwrap()
+            .lines()
+            .count()
+    );
+    let bridge = wharf.run(&["run", "--rm", "--network", "bridge", "busybox", "true"]);
+    assert_eq!(code(&bridge), 125);
+    assert!(
+        stderr(&bridge).contains("--network bridge: only `none` and `host` exist"),
+        "{}",
+        stderr(&bridge)
+    );
+}
+
+#[test]
+fn memory_limit_kills_with_137_and_reports_oom() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let (rootfs, _) = common::fixture("python-3.11-slim");
+    wharf.ok(&[
+        "import",
+        "--change",
+        "CMD [\"python3\"]",
+        rootfs.to_str().unwrap(),
+        "python:3.11-slim",
+    ]);
+    assert_eq!(
+        wharf.ok(&[
+            "run",
+            "--rm",
+            "python:3.11-slim",
+            "python3",
+            "-c",
+            "print(42)"
+        ]),
+        "42\n"
+    );
+    let output = wharf.run(&[
+        "run",
+        "--name",
+        "hog",
+        "--memory",
+        "64m",
+        "python:3.11-slim",
+        "python3",
+        "-c",
+        "x = bytearray(256 * 1024 * 1024)",
+    ]);
+    assert_eq!(code(&output), 137, "{}", stderr(&output));
+    assert_eq!(
+        wharf
+            .ok(&[
+                "inspect",
+                "-f",
+                "{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}}",
+                "hog"
+            ])
+            .trim(),
+        "true 137 67108864"
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "hog"]);
+    wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn pids_limit_stops_a_fork_loop_and_seccomp_denies_unshare() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let forks = wharf.run(&[
+        "run",
+        "--rm",
+        "--pids-limit",
+        "10",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in $(seq 30); do sleep 1 & done; wait",
+    ]);
+    assert!(stderr(&forks).contains("can't fork"), "{}", stderr(&forks));
+    let denied = wharf.run(&["run", "--rm", "busybox", "unshare", "-U", "true"]);
+    assert_ne!(code(&denied), 0);
+    assert!(
+        stderr(&denied).contains("Operation not permitted"),
+        "{}",
+        stderr(&denied)
+    );
+    // Privileged drops the seccomp profile, as Docker's.
+    assert_eq!(
+        code(&wharf.run(&[
+            "run",
+            "--rm",
+            "--privileged",
+            "busybox",
+            "unshare",
+            "-U",
+            "true"
+        ])),
+        0
+    );
+    let dropped = wharf.run(&[
+        "run",
+        "--rm",
+        "--cap-drop",
+        "ALL",
+        "busybox",
+        "chown",
+        "nobody",
+        "/tmp",
+    ]);
+    assert!(
+        stderr(&dropped).contains("Operation not permitted"),
+        "{}",
+        stderr(&dropped)
+    );
+}
+
+#[test]
+fn detached_lifecycle_logs_stop_and_remove() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let script =
+        "echo start; echo warn >&2; trap 'echo bye; exit 0' TERM; while true; do sleep 0.05; done";
+    let id = wharf
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--label",
+            "tier=front",
+            "busybox",
+            "sh",
+            "-c",
+            script,
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 64);
+    assert_eq!(
+        wharf
+            .ok(&["ps", "--format", "{{.Names}} {{.State}} {{.Labels}}"])
+            .trim(),
+        "web running tier=front"
+    );
+    let name_taken = wharf.run(&["run", "-d", "--name", "web", "busybox", "true"]);
+    assert!(
+        stderr(&name_taken).contains("the container name \"web\" is already in use"),
+        "{}",
+        stderr(&name_taken)
+    );
+    let running_rm = wharf.run(&["rm", "web"]);
+    assert!(stderr(&running_rm).contains("is running") && stderr(&running_rm).contains("hint:"));
+
+    // Follow the log while the container runs; it ends when the container stops.
+    let follower = wharf
+        .command(&["logs", "-f", "web"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(wharf.ok(&["stop", "web"]).trim(), "web");
+    let followed = follower.wait_with_output().unwrap();
+    assert_eq!(common::stdout(&followed), "start\nbye\n");
+    assert_eq!(wharf.ok(&["logs", "--tail", "1", "web"]), "bye\n");
+    let stamped = wharf.ok(&["logs", "-t", "web"]);
+    assert!(stamped.starts_with(&time_prefix()), "{stamped}");
+
+    assert_eq!(wharf.ok(&["ps", "-q"]), "");
+    assert_eq!(
+        wharf
+            .ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"])
+            .trim(),
+        "web exited"
+    );
+    assert_eq!(
+        wharf
+            .ok(&[
+                "inspect",
+                "-f",
+                "{{.State.Status}} {{.State.ExitCode}} {{.Name}}",
+                "web"
+            ])
+            .trim(),
+        "exited 0 /web"
+    );
+    assert_eq!(wharf.ok(&["wait", "web"]).trim(), "0");
+
+    // Started again, the same container runs its command again.
+    assert_eq!(wharf.ok(&["start", "web"]).trim(), "web");
+    assert_eq!(wharf.ok(&["ps", "--format", "{{.Names}}"]).trim(), "web");
+    let busy = wharf.run(&["rmi", "busybox"]);
+    assert!(
+        !busy.status.success() || wharf.ok(&["images", "-q"]).lines().count() == 1,
+        "an image in use keeps existing"
+    );
+    wharf.ok(&["kill", "web"]);
+    assert_eq!(wharf.ok(&["wait", "web"]).trim(), "137");
+    let ids = container_ids(&wharf);
+    assert_eq!(wharf.ok(&["rm", &id[..12]]).trim(), &id[..12]);
+    assert_eq!(wharf.ok(&["ps", "-a", "-q"]), "");
+    wharf.assert_nothing_leaked(&ids);
+}
+
+/// The year (`2026-`) that RFC 3339 log timestamps start with.
+fn time_prefix() -> String {
+    let output = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-")
+        .output()
+        .unwrap();
+    common::stdout(&output).trim().to_string()
+}
+
+#[test]
+fn stop_kills_after_the_timeout_and_kill_sends_signals() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "stubborn",
+        "busybox",
+        "sh",
+        "-c",
+        "trap '' TERM; trap 'echo got usr1' USR1; while true; do sleep 0.05; done",
+    ]);
+    wharf.ok(&["kill", "-s", "USR1", "stubborn"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !wharf.ok(&["logs", "stubborn"]).contains("got usr1") {
+        assert!(Instant::now() < deadline, "USR1 never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let started = Instant::now();
+    wharf.ok(&["stop", "-t", "1", "stubborn"]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "stop waited for the timeout"
+    );
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.ExitCode}}", "stubborn"])
+            .trim(),
+        "137"
+    );
+    let not_running = wharf.run(&["kill", "stubborn"]);
+    assert!(
+        stderr(&not_running).contains("is not running"),
+        "{}",
+        stderr(&not_running)
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "stubborn"]);
+    wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn a_killed_monitor_is_seen_and_cleaned_up() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let id = wharf
+        .ok(&["run", "-d", "busybox", "sleep", "1000"])
+        .trim()
+        .to_string();
+    let root = wharf.path().display().to_string();
+    let monitor = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| {
+                    let c = String::from_utf8_lossy(&c);
+                    c.contains(&root) && c.contains("__monitor")
+                })
+                .unwrap_or(false)
+        })
+        .expect("the monitor runs");
+    let pid: i32 = monitor.file_name().to_str().unwrap().parse().unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        wharf.ok(&["ps", "-a", "--format", "{{.State}}"]).trim(),
+        "exited"
+    );
+    assert!(wharf
+        .ok(&["inspect", "-f", "{{.State.Error}}", &id])
+        .contains("monitor was killed"));
+    wharf.ok(&["rm", &id]);
+    wharf.assert_nothing_leaked(&[id]);
+}
+
+#[test]
+fn images_in_use_are_kept_by_rmi_and_prune() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let image = wharf.ok(&["images", "-q", "--no-trunc"]).trim().to_string();
+    wharf.ok(&["create", "--name", "keeper", "busybox", "true"]);
+    let refused = wharf.run(&["rmi", &image]);
+    assert!(
+        stderr(&refused).contains("it is used by container keeper"),
+        "{}",
+        stderr(&refused)
+    );
+    // By tag: untagged, but kept for the container.
+    wharf.ok(&["rmi", "busybox"]);
+    wharf.ok(&["image", "prune", "-a", "-f"]);
+    assert_eq!(wharf.ok(&["images", "-q", "--no-trunc"]).trim(), image);
+    assert_eq!(code(&wharf.run(&["start", "-a", "keeper"])), 0);
+    wharf.ok(&["rm", "keeper"]);
+    wharf.ok(&["image", "prune", "-a", "-f"]);
+    assert_eq!(wharf.ok(&["images", "-q"]), "");
+    wharf.assert_consistent();
+}
