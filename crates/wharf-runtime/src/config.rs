@@ -171,6 +171,38 @@ impl FromStr for CapabilityName {
     }
 }
 
+impl FromStr for Ulimit {
+    type Err = ConfigError;
+
+    /// Docker's `--ulimit NAME=SOFT[:HARD]`; a single value sets both.
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::InvalidUlimit(text.to_string());
+        let (name, limits) = text.split_once('=').ok_or_else(invalid)?;
+        let kind = match name {
+            "core" => PosixRlimitType::RlimitCore,
+            "cpu" => PosixRlimitType::RlimitCpu,
+            "data" => PosixRlimitType::RlimitData,
+            "fsize" => PosixRlimitType::RlimitFsize,
+            "locks" => PosixRlimitType::RlimitLocks,
+            "memlock" => PosixRlimitType::RlimitMemlock,
+            "msgqueue" => PosixRlimitType::RlimitMsgqueue,
+            "nice" => PosixRlimitType::RlimitNice,
+            "nofile" => PosixRlimitType::RlimitNofile,
+            "nproc" => PosixRlimitType::RlimitNproc,
+            "rss" => PosixRlimitType::RlimitRss,
+            "rtprio" => PosixRlimitType::RlimitRtprio,
+            "rttime" => PosixRlimitType::RlimitRttime,
+            "sigpending" => PosixRlimitType::RlimitSigpending,
+            "stack" => PosixRlimitType::RlimitStack,
+            _ => return Err(invalid()),
+        };
+        let (soft, hard) = limits.split_once(':').unwrap_or((limits, limits));
+        let soft = soft.parse().map_err(|_| invalid())?;
+        let hard = hard.parse().map_err(|_| invalid())?;
+        Ok(Ulimit { kind, soft, hard })
+    }
+}
+
 impl fmt::Display for CapabilityName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -247,6 +279,8 @@ pub enum ConfigError {
     },
     #[error("ulimit {0:?} is given twice")]
     DuplicateUlimit(PosixRlimitType),
+    #[error("invalid ulimit {0:?}: expected NAME=SOFT[:HARD], NAME one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack")]
+    InvalidUlimit(String),
     #[error("unknown capability {0:?}")]
     UnknownCapability(String),
     #[error("tmpfs mode {mode:o} on {destination:?} is not a permission mode (at most 7777)")]
@@ -584,6 +618,17 @@ mod tests {
     #[test]
     fn rejects_bad_ulimits_and_mounts() {
         let mut config = sample();
+        assert_eq!(
+            "nofile=5:10".parse::<Ulimit>().unwrap(),
+            Ulimit {
+                kind: PosixRlimitType::RlimitNofile,
+                soft: 5,
+                hard: 10
+            }
+        );
+        assert_eq!("nproc=7".parse::<Ulimit>().unwrap().hard, 7);
+        assert!("nofiles=1".parse::<Ulimit>().is_err());
+        assert!("nofile=a:b".parse::<Ulimit>().is_err());
         let nofile = Ulimit {
             kind: PosixRlimitType::RlimitNofile,
             soft: 10,

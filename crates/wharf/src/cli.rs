@@ -158,6 +158,9 @@ pub struct CreateArgs {
     /// Tune the container's pids limit
     #[arg(long)]
     pub pids_limit: Option<u64>,
+    /// Ulimit options (`nofile=1024:2048`); never above the host's hard limit
+    #[arg(long)]
+    pub ulimit: Vec<String>,
     /// Connect the container to a network: `none` or `host` (bridges come later)
     #[arg(long, alias = "net")]
     pub network: Option<String>,

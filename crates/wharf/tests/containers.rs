@@ -112,6 +112,24 @@ fn run_applies_env_workdir_user_hostname_and_mounts() {
         0
     );
 
+    let limited = wharf.ok(&[
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=100:200",
+        "busybox",
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn",
+    ]);
+    assert_eq!(limited, "100\n200\n");
+    let bad_ulimit = wharf.run(&["run", "--rm", "--ulimit", "nofiles=1", "busybox", "true"]);
+    assert!(
+        stderr(&bad_ulimit).starts_with("error: --ulimit nofiles=1: invalid ulimit"),
+        "{}",
+        stderr(&bad_ulimit)
+    );
+
     let entrypoint = wharf.ok(&["run", "--rm", "--entrypoint", "echo", "busybox", "a", "b"]);
     assert_eq!(entrypoint, "a b\n");
     let bad_user = wharf.run(&["run", "--rm", "-u", "nosuchuser", "busybox", "true"]);

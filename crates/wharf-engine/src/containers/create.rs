@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wharf_oci::Digest;
-use wharf_runtime::{CapabilityChanges, Mount, NetworkMode, Process, Resources, RunConfig, User};
+use wharf_runtime::{
+    CapabilityChanges, Mount, NetworkMode, Process, Resources, RunConfig, Ulimit, User,
+};
 
 use super::names::random_name;
 use super::record::{
@@ -36,6 +38,7 @@ pub struct CreateOptions {
     pub mounts: Vec<Mount>,
     pub read_only: bool,
     pub resources: Resources,
+    pub ulimits: Vec<Ulimit>,
     pub capabilities: CapabilityChanges,
     pub privileged: bool,
     pub no_new_privileges: bool,
@@ -139,7 +142,7 @@ impl Engine {
             mounts: options.mounts.clone(),
             read_only_rootfs: options.read_only,
             resources: options.resources,
-            ulimits: Vec::new(),
+            ulimits: options.ulimits.clone(),
             capabilities: options.capabilities.clone(),
             privileged: options.privileged,
             network: network_mode,

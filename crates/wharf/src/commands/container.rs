@@ -403,6 +403,14 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
             cpu_shares: args.cpu_shares,
             pids_limit: args.pids_limit,
         },
+        ulimits: args
+            .ulimit
+            .iter()
+            .map(|u| {
+                u.parse()
+                    .map_err(|e: wharf_runtime::ConfigError| bad("--ulimit", u, &e.to_string()))
+            })
+            .collect::<Result<_, _>>()?,
         capabilities,
         privileged: args.privileged,
         no_new_privileges,

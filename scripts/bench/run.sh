@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Times `wharf run --rm busybox true` against `docker run --rm` of the same image on this
+# machine (median of many runs, hyperfine) and prints the ratio, plus a monitor's RSS.
+# Needs root, hyperfine and (for the comparison) a Docker daemon.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+runs=${RUNS:-30}
+docker=/usr/bin/docker
+cargo build --release -q -p wharf
+wharf=$PWD/target/release/wharf
+work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export WHARF_ROOT=$work/root WHARF_RUN=$work/run
+
+mapfile -t changes < "$(scripts/fixtures/build.sh --changes busybox)"
+change_args=()
+for change in "${changes[@]}"; do change_args+=(--change "$change"); done
+"$wharf" import "${change_args[@]}" "$(scripts/fixtures/build.sh busybox)" wharf-bench/busybox:latest >/dev/null
+
+median() { python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/wharf.json" \
+  "$wharf run --rm --network none wharf-bench/busybox true" >/dev/null
+wharf_median=$(median "$work/wharf.json")
+
+# A monitor's memory while its container sleeps.
+id=$("$wharf" run -d --network none wharf-bench/busybox sleep 30)
+monitor=$(pgrep -f "__monitor $id" | head -1)
+rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$monitor/status")
+"$wharf" rm -f "$id" >/dev/null
+
+printf '%-28s %10s\n' "wharf run --rm true" "${wharf_median}s"
+printf '%-28s %10s\n' "monitor RSS" "${rss_kib} KiB"
+if scripts/dockerd.sh start >/dev/null 2>&1; then
+  "$wharf" save wharf-bench/busybox | "$docker" load -q >/dev/null
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/docker.json" \
+    "$docker run --rm --network none wharf-bench/busybox true" >/dev/null
+  docker_median=$(median "$work/docker.json")
+  "$docker" rmi -f wharf-bench/busybox >/dev/null
+  printf '%-28s %10s\n' "docker run --rm true" "${docker_median}s"
+  python3 -c "import sys; print('ratio: wharf is %.1fx faster than docker' % (float(sys.argv[2]) / float(sys.argv[1])))" "$wharf_median" "$docker_median"
+else
+  echo "SKIPPED: docker comparison: no Docker daemon could start" >&2
+fi
