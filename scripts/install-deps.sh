@@ -15,6 +15,9 @@ PACKAGES=(
     docker.io      # interop tests against real Docker (scripts/dockerd.sh)
     hyperfine      # benchmarks
     iproute2       # `ip`, for container networking
+    docker-registry # a real OCI registry on loopback for the registry tests
+    apache2-utils  # htpasswd, for the registry auth tests
+    openssl        # self-signed certificates and JWTs in the registry tests
 )
 
 die() {
