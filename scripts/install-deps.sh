@@ -14,7 +14,8 @@ PACKAGES=(
     pkg-config     # finds libseccomp at build time
     docker.io      # interop tests against real Docker (scripts/dockerd.sh)
     hyperfine      # benchmarks
-    iproute2       # `ip`, for container networking
+    iproute2       # `ip netns`, for the network tests
+    nftables       # NAT and published ports (wharf-net)
     docker-registry # a real OCI registry on loopback for the registry tests
     apache2-utils  # htpasswd, for the registry auth tests
     openssl        # self-signed certificates and JWTs in the registry tests

@@ -1,0 +1,44 @@
+//! Container networks for wharf: bridge networks with persistent IPAM, a veth pair per
+//! container, outbound NAT, isolation between networks, published ports and name
+//! resolution, in the host's network namespace (that of the calling thread). Knows nothing
+//! of images or compose.
+//!
+//! - [`Networks`] is the entry point: `create`/`list`/`inspect`/`remove` networks,
+//!   `connect` a container (between runtime create and start, given its init pid),
+//!   `disconnect`, `disconnect_all` on container removal, `reconcile` after a crash.
+//! - State: one JSON file per network under a caller-given directory, with its leases and
+//!   published ports, written atomically under a file lock (`store.rs`).
+//! - Interfaces, addresses and routes go through rtnetlink, synchronously and without
+//!   threads (`netlink.rs`); firewall and NAT rules are the nftables table `ip wharf`, loaded
+//!   whole by one `nft -f -` per change (`nft.rs` explains the rules and the choice).
+//! - `-p` values are parsed like Docker's ([`parse_publish`]).
+//! - [`DnsServer`] resolves container names and aliases on a user network's gateway.
+//!
+//! Every operation validates the whole request before it changes anything, and undoes its
+//! own changes when a later step fails; errors name the object at fault. The library never
+//! prints.
+//!
+//! Host requirements: Linux with nf_tables (`nft`, Debian package `nftables`), run as root
+//! (CAP_NET_ADMIN). IPv4 only for now.
+
+mod dns;
+mod error;
+mod host;
+mod ipam;
+mod model;
+mod netlink;
+mod networks;
+mod nft;
+mod ports;
+mod store;
+mod subnet;
+
+pub use dns::{resolvers_from, DnsServer};
+pub use error::NetError;
+pub use model::{
+    Attach, Driver, Endpoint, Netns, Network, NetworkSpec, Reconciled, DEFAULT_BRIDGE,
+    DEFAULT_NETWORK,
+};
+pub use networks::Networks;
+pub use ports::{parse_publish, PortBinding, PortSpec, PortSpecError, Protocol};
+pub use subnet::{Subnet, SubnetError};

@@ -1,0 +1,352 @@
+//! A small synchronous rtnetlink client: one request at a time, each acknowledged.
+//!
+//! A netlink socket stays in the network namespace it was created in, so a socket for a
+//! container is made by entering its namespace on this thread, creating the socket and
+//! returning at once ([`Netlink::open_in`]); no thread is spawned.
+
+use std::fs::File;
+use std::io;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use netlink_packet_core::{
+    NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE,
+    NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
+
+/// The loopback interface's index in every network namespace.
+const LOOPBACK_INDEX: u32 = 1;
+
+pub(crate) struct Netlink {
+    socket: Socket,
+    sequence: u32,
+    buffer: Vec<u8>,
+}
+
+/// A link as listed by [`Netlink::links`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub index: u32,
+    pub name: String,
+    pub kind: Option<String>,
+}
+
+/// An IPv4 route of the main table, as listed by [`Netlink::routes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub destination: Ipv4Addr,
+    pub prefix: u8,
+    pub interface: Option<u32>,
+}
+
+impl Netlink {
+    /// A socket in this thread's network namespace.
+    pub fn open() -> io::Result<Self> {
+        let mut socket = Socket::new(NETLINK_ROUTE)?;
+        socket.bind_auto()?;
+        socket.connect(&SocketAddr::new(0, 0))?;
+        Ok(Netlink {
+            socket,
+            sequence: 0,
+            buffer: vec![0; 64 * 1024],
+        })
+    }
+
+    /// A socket in the namespace `netns`; this thread enters it and comes back.
+    pub fn open_in(netns: BorrowedFd<'_>) -> io::Result<Self> {
+        let home = File::open("/proc/thread-self/ns/net")?;
+        move_into_link_name_space(netns, Some(LinkNameSpaceType::Network))?;
+        let socket = Netlink::open();
+        move_into_link_name_space(home.as_fd(), Some(LinkNameSpaceType::Network)).map_err(
+            |error| {
+                io::Error::other(format!(
+                    "cannot return to this thread's network namespace: {error}"
+                ))
+            },
+        )?;
+        socket
+    }
+
+    fn send(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
+        self.sequence = self.sequence.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | flags;
+        header.sequence_number = self.sequence;
+        let mut packet = NetlinkMessage::new(header, NetlinkPayload::from(message));
+        packet.finalize();
+        let mut bytes = vec![0; packet.buffer_len()];
+        packet.serialize(&mut bytes);
+        self.socket.send(&bytes, 0)?;
+        Ok(self.sequence)
+    }
+
+    /// Receives the answers to request `sequence`, handing each message to `on_message`,
+    /// until its acknowledgement (or, for a dump, its end). A dump skips entries that this
+    /// library cannot decode rather than failing on an exotic interface.
+    fn receive(
+        &mut self,
+        sequence: u32,
+        mut on_message: impl FnMut(RouteNetlinkMessage),
+        dump: bool,
+    ) -> io::Result<()> {
+        let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+        loop {
+            let size = self.socket.recv(&mut &mut self.buffer[..], 0)?;
+            let mut offset = 0;
+            while offset < size {
+                let bytes = &self.buffer[offset..size];
+                let frame =
+                    NetlinkBuffer::new_checked(bytes).map_err(|e| invalid(e.to_string()))?;
+                let length = frame.length() as usize;
+                let matches = frame.sequence_number() == sequence;
+                // Messages are padded to 4 bytes.
+                offset += (length + 3) & !3;
+                if !matches {
+                    continue;
+                }
+                let packet =
+                    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[..length]) {
+                        Ok(packet) => packet,
+                        Err(_) if dump => continue,
+                        Err(error) => return Err(invalid(error.to_string())),
+                    };
+                match packet.payload {
+                    NetlinkPayload::Error(error) if error.code.is_some() => {
+                        return Err(error.to_io());
+                    }
+                    // The acknowledgement that ends a request.
+                    NetlinkPayload::Error(_) => return Ok(()),
+                    NetlinkPayload::Done(_) => return Ok(()),
+                    NetlinkPayload::InnerMessage(message) => {
+                        on_message(message);
+                        if !dump {
+                            return Ok(());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Sends a change and waits for its acknowledgement.
+    fn request(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
+        let sequence = self.send(message, flags | NLM_F_ACK)?;
+        self.receive(sequence, |_| {}, false)
+    }
+
+    fn dump(&mut self, message: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>> {
+        let sequence = self.send(message, NLM_F_DUMP)?;
+        let mut messages = Vec::new();
+        self.receive(sequence, |message| messages.push(message), true)?;
+        Ok(messages)
+    }
+
+    /// The index of interface `name`, if it exists.
+    pub fn link_index(&mut self, name: &str) -> io::Result<Option<u32>> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::IfName(name.to_owned()));
+        let sequence = self.send(RouteNetlinkMessage::GetLink(message), 0)?;
+        let mut index = None;
+        match self.receive(
+            sequence,
+            |reply| {
+                if let RouteNetlinkMessage::NewLink(link) = reply {
+                    index = Some(link.header.index);
+                }
+            },
+            false,
+        ) {
+            Ok(()) => Ok(index),
+            Err(error) if error.raw_os_error() == Some(rustix::io::Errno::NODEV.raw_os_error()) => {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    pub fn links(&mut self) -> io::Result<Vec<Link>> {
+        let replies = self.dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|reply| match reply {
+                RouteNetlinkMessage::NewLink(link) => Some(link),
+                _ => None,
+            })
+            .map(|link| {
+                let mut name = String::new();
+                let mut kind = None;
+                for attribute in link.attributes {
+                    match attribute {
+                        LinkAttribute::IfName(value) => name = value,
+                        LinkAttribute::LinkInfo(infos) => {
+                            kind = infos.into_iter().find_map(|info| match info {
+                                LinkInfo::Kind(kind) => Some(kind.to_string()),
+                                _ => None,
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+                Link {
+                    index: link.header.index,
+                    name,
+                    kind,
+                }
+            })
+            .collect())
+    }
+
+    /// Creates bridge `name`, up.
+    pub fn add_bridge(&mut self, name: &str) -> io::Result<u32> {
+        let mut message = LinkMessage::default();
+        message.header.flags = LinkFlags::Up;
+        message.header.change_mask = LinkFlags::Up;
+        message.attributes = vec![
+            LinkAttribute::IfName(name.to_owned()),
+            LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
+        ];
+        self.request(
+            RouteNetlinkMessage::NewLink(message),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )?;
+        self.link_index(name)?
+            .ok_or_else(|| io::Error::other(format!("bridge {name} vanished after creation")))
+    }
+
+    /// Creates a veth pair: `host` attached to bridge `master` and up, its peer named `peer`
+    /// in the namespace `peer_netns`.
+    pub fn add_veth(
+        &mut self,
+        host: &str,
+        master: u32,
+        peer: &str,
+        peer_netns: BorrowedFd<'_>,
+    ) -> io::Result<()> {
+        let mut peer_message = LinkMessage::default();
+        peer_message.attributes = vec![
+            LinkAttribute::IfName(peer.to_owned()),
+            LinkAttribute::NetNsFd(peer_netns.as_raw_fd()),
+        ];
+        let mut message = LinkMessage::default();
+        message.header.flags = LinkFlags::Up;
+        message.header.change_mask = LinkFlags::Up;
+        message.attributes = vec![
+            LinkAttribute::IfName(host.to_owned()),
+            LinkAttribute::Controller(master),
+            LinkAttribute::LinkInfo(vec![
+                LinkInfo::Kind(InfoKind::Veth),
+                LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_message))),
+            ]),
+        ];
+        self.request(
+            RouteNetlinkMessage::NewLink(message),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    pub fn set_up(&mut self, index: u32) -> io::Result<()> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        message.header.flags = LinkFlags::Up;
+        message.header.change_mask = LinkFlags::Up;
+        self.request(RouteNetlinkMessage::SetLink(message), 0)
+    }
+
+    pub fn set_loopback_up(&mut self) -> io::Result<()> {
+        self.set_up(LOOPBACK_INDEX)
+    }
+
+    pub fn delete_link(&mut self, index: u32) -> io::Result<()> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        self.request(RouteNetlinkMessage::DelLink(message), 0)
+    }
+
+    /// Adds `ip/prefix` (with its broadcast address) to interface `index`.
+    pub fn add_address(
+        &mut self,
+        index: u32,
+        ip: Ipv4Addr,
+        prefix: u8,
+        broadcast: Ipv4Addr,
+    ) -> io::Result<()> {
+        let mut message = AddressMessage::default();
+        message.header.family = AddressFamily::Inet;
+        message.header.prefix_len = prefix;
+        message.header.index = index;
+        message.attributes = vec![
+            AddressAttribute::Local(ip.into()),
+            AddressAttribute::Address(ip.into()),
+            AddressAttribute::Broadcast(broadcast),
+        ];
+        self.request(
+            RouteNetlinkMessage::NewAddress(message),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    pub fn add_default_route(&mut self, gateway: Ipv4Addr) -> io::Result<()> {
+        let mut message = RouteMessage::default();
+        message.header.address_family = AddressFamily::Inet;
+        message.header.table = RouteHeader::RT_TABLE_MAIN;
+        message.header.protocol = RouteProtocol::Boot;
+        message.header.scope = RouteScope::Universe;
+        message.header.kind = RouteType::Unicast;
+        message
+            .attributes
+            .push(RouteAttribute::Gateway(RouteAddress::Inet(gateway)));
+        self.request(
+            RouteNetlinkMessage::NewRoute(message),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+    }
+
+    /// The unicast IPv4 routes of the main table.
+    pub fn routes(&mut self) -> io::Result<Vec<Route>> {
+        let mut query = RouteMessage::default();
+        query.header.address_family = AddressFamily::Inet;
+        let replies = self.dump(RouteNetlinkMessage::GetRoute(query))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|reply| match reply {
+                RouteNetlinkMessage::NewRoute(route) => Some(route),
+                _ => None,
+            })
+            .filter(|route| {
+                route.header.kind == RouteType::Unicast
+                    && route.header.address_family == AddressFamily::Inet
+            })
+            .filter_map(|route| {
+                let mut destination = Ipv4Addr::UNSPECIFIED;
+                let mut interface = None;
+                let mut table = u32::from(route.header.table);
+                for attribute in &route.attributes {
+                    match attribute {
+                        RouteAttribute::Destination(RouteAddress::Inet(ip)) => destination = *ip,
+                        RouteAttribute::Oif(index) => interface = Some(*index),
+                        RouteAttribute::Table(id) => table = *id,
+                        _ => {}
+                    }
+                }
+                (table == u32::from(RouteHeader::RT_TABLE_MAIN)).then_some(Route {
+                    destination,
+                    prefix: route.header.destination_prefix_length,
+                    interface,
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,731 @@
+//! [`Networks`]: every operation takes the state lock, loads the state, validates the whole
+//! request, then acts, and on failure undoes what it did, newest first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::AsFd;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{io_error, netlink_error, NetError};
+use crate::host;
+use crate::ipam::{self, HostRoute};
+use crate::model::{
+    Attach, Endpoint, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX, DEFAULT_BRIDGE,
+    DEFAULT_NETWORK, VETH_PREFIX,
+};
+use crate::netlink::Netlink;
+use crate::nft;
+use crate::ports::{PortBinding, PortSpec};
+use crate::store::{Lock, Store};
+
+/// Names that `network create` refuses: Docker's predefined networks.
+const RESERVED_NAMES: [&str; 3] = [DEFAULT_NETWORK, "host", "none"];
+/// How many kernel-chosen ports to try for `-p CONTAINERPORT` before giving up.
+const EPHEMERAL_TRIES: usize = 16;
+
+/// The networks of one state directory, acting on the network namespace of the calling
+/// thread (the host's, for the engine).
+///
+/// Every change holds an exclusive lock on the state directory; the nftables table
+/// `ip wharf` and the interface names are global to the namespace, so use one state
+/// directory per host.
+#[derive(Debug, Clone)]
+pub struct Networks {
+    store: Store,
+}
+
+impl Networks {
+    /// Opens (creating it if needed) the state directory, e.g. `$WHARF_ROOT/networks`.
+    pub fn open(dir: &Path) -> Result<Self, NetError> {
+        Ok(Networks {
+            store: Store::open(dir)?,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.store.dir()
+    }
+
+    /// Every network, sorted by name.
+    pub fn list(&self) -> Result<Vec<Network>, NetError> {
+        let lock = self.store.lock_shared()?;
+        self.store.load(&lock)
+    }
+
+    /// The network named `name_or_id` (or whose id starts with it).
+    pub fn inspect(&self, name_or_id: &str) -> Result<Network, NetError> {
+        let lock = self.store.lock_shared()?;
+        let networks = self.store.load(&lock)?;
+        let index = find(&networks, name_or_id)?;
+        Ok(networks[index].clone())
+    }
+
+    /// The endpoints of `container_id`, with their network's name (for `wharf port` and
+    /// container inspect).
+    pub fn endpoints(&self, container_id: &str) -> Result<Vec<(String, Endpoint)>, NetError> {
+        let lock = self.store.lock_shared()?;
+        Ok(self
+            .store
+            .load(&lock)?
+            .into_iter()
+            .filter_map(|mut network| {
+                let endpoint = network.endpoints.remove(container_id)?;
+                Some((network.name, endpoint))
+            })
+            .collect())
+    }
+
+    /// `network create`: a user network with its own bridge `wh-<id12>`. The bridge is made
+    /// when the first container connects; the firewall rules now.
+    pub fn create(&self, spec: &NetworkSpec) -> Result<Network, NetError> {
+        validate_name(&spec.name)?;
+        if RESERVED_NAMES.contains(&spec.name.as_str()) {
+            return Err(NetError::ReservedName(spec.name.clone()));
+        }
+        let lock = self.store.lock_exclusive()?;
+        let networks = self.store.load(&lock)?;
+        self.create_locked(&lock, networks, spec, None)
+    }
+
+    /// The default network `bridge` (bridge `wharf0`), created on first use with the first
+    /// free default-pool subnet (`172.17.0.0/16` unless taken).
+    pub fn ensure_default(&self) -> Result<Network, NetError> {
+        let lock = self.store.lock_exclusive()?;
+        let networks = self.store.load(&lock)?;
+        if let Some(network) = networks.iter().find(|n| n.name == DEFAULT_NETWORK) {
+            return Ok(network.clone());
+        }
+        let spec = NetworkSpec {
+            name: DEFAULT_NETWORK.to_owned(),
+            ..NetworkSpec::default()
+        };
+        self.create_locked(&lock, networks, &spec, Some(DEFAULT_BRIDGE))
+    }
+
+    fn create_locked(
+        &self,
+        lock: &Lock,
+        mut networks: Vec<Network>,
+        spec: &NetworkSpec,
+        bridge: Option<&str>,
+    ) -> Result<Network, NetError> {
+        if networks.iter().any(|network| network.name == spec.name) {
+            return Err(NetError::NameExists(spec.name.clone()));
+        }
+        let routes = host_routes(&networks)?;
+        let subnet = match (spec.subnet, spec.gateway) {
+            (Some(subnet), _) => {
+                ipam::check_subnet(subnet, &networks, &routes)?;
+                subnet
+            }
+            (None, Some(gateway)) => return Err(NetError::GatewayWithoutSubnet { gateway }),
+            (None, None) => ipam::pick_subnet(&networks, &routes)?,
+        };
+        let gateway = ipam::gateway(subnet, spec.gateway)?;
+        let id = loop {
+            let id = random_id()?;
+            if !networks.iter().any(|n| n.id[..12] == id[..12]) {
+                break id;
+            }
+        };
+        let network = Network {
+            name: spec.name.clone(),
+            bridge: bridge.map_or_else(|| format!("{BRIDGE_PREFIX}{}", &id[..12]), str::to_owned),
+            id,
+            driver: spec.driver,
+            subnet,
+            gateway,
+            internal: spec.internal,
+            labels: spec.labels.clone(),
+            created: now_rfc3339(),
+            endpoints: BTreeMap::new(),
+        };
+        self.store.create(lock, &network)?;
+        networks.push(network.clone());
+        if let Err(error) = nft::apply(&nft::render(&networks)) {
+            let cleanup = self
+                .store
+                .remove(lock, &network)
+                .err()
+                .into_iter()
+                .collect();
+            return Err(error.with_cleanup(cleanup));
+        }
+        Ok(network)
+    }
+
+    /// `network rm`: refuses while containers are attached (naming them); removes the
+    /// rules, the bridge and the state file.
+    pub fn remove(&self, name_or_id: &str) -> Result<Network, NetError> {
+        let lock = self.store.lock_exclusive()?;
+        let mut networks = self.store.load(&lock)?;
+        let index = find(&networks, name_or_id)?;
+        let network = networks.remove(index);
+        if !network.endpoints.is_empty() {
+            return Err(NetError::InUse {
+                network: network.name.clone(),
+                containers: network
+                    .endpoints
+                    .values()
+                    .map(|endpoint| endpoint.container_name.clone())
+                    .collect(),
+            });
+        }
+        let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
+
+        nft::apply(&nft::render(&networks))?;
+        if let Err(error) = delete_link(&mut netlink, &network.bridge) {
+            networks.push(network);
+            networks.sort_by(|a, b| a.name.cmp(&b.name));
+            let cleanup = nft::apply(&nft::render(&networks))
+                .err()
+                .into_iter()
+                .collect();
+            return Err(error.with_cleanup(cleanup));
+        }
+        // A failure here leaves a state file whose bridge and rules are gone: `remove` again
+        // finishes the job.
+        self.store.remove(&lock, &network)?;
+        Ok(network)
+    }
+
+    /// `network connect`, or the setup between runtime create and start: a veth pair from
+    /// the network's bridge (created if missing) to `attach.interface` in the container's
+    /// namespace, with its address, `lo` up, a default route (unless internal) and the
+    /// published ports.
+    pub fn connect(&self, attach: &Attach) -> Result<Endpoint, NetError> {
+        validate_interface(&attach.interface)?;
+        let lock = self.store.lock_exclusive()?;
+        let mut networks = self.store.load(&lock)?;
+        let index = find(&networks, &attach.network)?;
+        let network = &networks[index];
+        if network.endpoints.contains_key(&attach.container_id) {
+            return Err(NetError::AlreadyConnected {
+                container: attach.container_id.clone(),
+                network: network.name.clone(),
+            });
+        }
+        if attach.ip.is_some() && network.name == DEFAULT_NETWORK {
+            return Err(NetError::StaticIpOnDefault(network.name.clone()));
+        }
+        if network.internal && !attach.ports.is_empty() {
+            return Err(NetError::PublishOnInternal(network.name.clone()));
+        }
+        let ip = ipam::allocate(network, attach.ip)?;
+        let ports = resolve_ports(&networks, &attach.ports)?;
+        let netns_path = attach.netns.path();
+        let netns =
+            File::open(&netns_path).map_err(io_error("open network namespace", &netns_path))?;
+        let mut inner = Netlink::open_in(netns.as_fd()).map_err(netlink_error(format!(
+            "open netlink in the namespace of container {}",
+            attach.container_id
+        )))?;
+        if inner
+            .link_index(&attach.interface)
+            .map_err(netlink_error("look up the container interface"))?
+            .is_some()
+        {
+            return Err(NetError::InterfaceExists {
+                interface: attach.interface.clone(),
+                container: attach.container_id.clone(),
+            });
+        }
+        let mut host = Netlink::open().map_err(netlink_error("open netlink"))?;
+        let veth = veth_name(&network.id, &attach.container_id);
+        let endpoint = Endpoint {
+            container_name: attach.container_name.clone(),
+            aliases: attach.aliases.clone(),
+            ip,
+            interface: attach.interface.clone(),
+            veth: veth.clone(),
+            ports,
+        };
+
+        let mut undo = Undo::default();
+        let result: Result<(), NetError> = (|| {
+            let network = &networks[index];
+            // Under the lock and absent from the state: the leftover of a crashed attach.
+            delete_link(&mut host, &veth)?;
+            let existing = host
+                .link_index(&network.bridge)
+                .map_err(netlink_error(format!("look up bridge {}", network.bridge)))?;
+            let bridge = match existing {
+                Some(bridge) => bridge,
+                None => {
+                    let op = format!("create bridge {}", network.bridge);
+                    let bridge = host
+                        .add_bridge(&network.bridge)
+                        .map_err(netlink_error(&op))?;
+                    undo.links.push(network.bridge.clone());
+                    host.add_address(
+                        bridge,
+                        network.gateway,
+                        network.subnet.prefix(),
+                        network.subnet.broadcast(),
+                    )
+                    .map_err(netlink_error(&op))?;
+                    host::enable_ipv4_sysctl(&format!("conf/{}/route_localnet", network.bridge))?;
+                    bridge
+                }
+            };
+            if !network.internal {
+                host::enable_ipv4_sysctl("ip_forward")?;
+            }
+            host.add_veth(&veth, bridge, &attach.interface, netns.as_fd())
+                .map_err(netlink_error(format!(
+                    "create veth pair {veth} for container {}",
+                    attach.container_id
+                )))?;
+            undo.links.push(veth.clone());
+            configure_container(&mut inner, network, &endpoint).map_err(netlink_error(format!(
+                "configure {} of container {}",
+                attach.interface, attach.container_id
+            )))?;
+
+            let mut updated = network.clone();
+            updated
+                .endpoints
+                .insert(attach.container_id.clone(), endpoint.clone());
+            self.store.save(&lock, &updated)?;
+            undo.state = Some(network.clone());
+            // A new bridge also means a first container since boot: the rules may be gone
+            // with the reboot, so load them then too.
+            if !endpoint.ports.is_empty() || existing.is_none() {
+                networks[index] = updated;
+                nft::apply(&nft::render(&networks))?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(endpoint),
+            Err(error) => Err(error.with_cleanup(undo.run(&self.store, &lock, &mut host))),
+        }
+    }
+
+    /// `network disconnect`: removes the veth pair (and with it the container's interface),
+    /// the lease and the published ports of `container_id` on `network`.
+    pub fn disconnect(&self, network: &str, container_id: &str) -> Result<Endpoint, NetError> {
+        let lock = self.store.lock_exclusive()?;
+        let mut networks = self.store.load(&lock)?;
+        let index = find(&networks, network)?;
+        let before = networks[index].clone();
+        let Some(endpoint) = networks[index].endpoints.remove(container_id) else {
+            return Err(NetError::NotConnected {
+                container: container_id.to_owned(),
+                network: before.name,
+            });
+        };
+        let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
+        let has_ports = !endpoint.ports.is_empty();
+        if has_ports {
+            nft::apply(&nft::render(&networks))?;
+        }
+        if let Err(error) = delete_link(&mut netlink, &endpoint.veth) {
+            networks[index] = before;
+            let cleanup = if has_ports {
+                nft::apply(&nft::render(&networks))
+                    .err()
+                    .into_iter()
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return Err(error.with_cleanup(cleanup));
+        }
+        // A failure here leaves a lease whose veth and rules are gone: disconnecting again
+        // finishes the job.
+        self.store.save(&lock, &networks[index])?;
+        Ok(endpoint)
+    }
+
+    /// Disconnects `container_id` from every network it is on (container removal); returns
+    /// the names of those networks.
+    pub fn disconnect_all(&self, container_id: &str) -> Result<Vec<String>, NetError> {
+        let lock = self.store.lock_exclusive()?;
+        let mut networks = self.store.load(&lock)?;
+        let mut removed = Vec::new();
+        for network in &mut networks {
+            if let Some(endpoint) = network.endpoints.remove(container_id) {
+                removed.push((network.clone(), endpoint));
+            }
+        }
+        self.teardown(&lock, &networks, &removed, &[])?;
+        Ok(removed
+            .into_iter()
+            .map(|(network, _)| network.name)
+            .collect())
+    }
+
+    /// Removes what containers that are not in `live` left behind: their leases, veths and
+    /// port rules, plus wharf-named veths and bridges that no state refers to (a crash
+    /// between creating an interface and saving the state). Reloads the firewall rules.
+    pub fn reconcile(&self, live: &[&str]) -> Result<Reconciled, NetError> {
+        let live: BTreeSet<&str> = live.iter().copied().collect();
+        let lock = self.store.lock_exclusive()?;
+        let mut networks = self.store.load(&lock)?;
+        let mut removed = Vec::new();
+        for network in &mut networks {
+            let dead: Vec<String> = network
+                .endpoints
+                .keys()
+                .filter(|id| !live.contains(id.as_str()))
+                .cloned()
+                .collect();
+            for id in dead {
+                if let Some(endpoint) = network.endpoints.remove(&id) {
+                    removed.push((network.clone(), endpoint));
+                }
+            }
+        }
+        let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
+        let links = netlink.links().map_err(netlink_error("list interfaces"))?;
+        let known: BTreeSet<&str> = networks
+            .iter()
+            .flat_map(|network| {
+                std::iter::once(network.bridge.as_str())
+                    .chain(network.endpoints.values().map(|e| e.veth.as_str()))
+            })
+            .chain(removed.iter().map(|(_, endpoint)| endpoint.veth.as_str()))
+            .collect();
+        let strays: Vec<String> = links
+            .iter()
+            .filter(|link| is_wharf_interface(&link.name, link.kind.as_deref()))
+            .filter(|link| !known.contains(link.name.as_str()))
+            .map(|link| link.name.clone())
+            .collect();
+        self.teardown(&lock, &networks, &removed, &strays)?;
+        Ok(Reconciled {
+            endpoints: removed
+                .into_iter()
+                .map(|(network, endpoint)| (network.name, endpoint.container_name))
+                .collect(),
+            interfaces: strays,
+        })
+    }
+
+    /// Loads the rules for `networks` (the state after the change), deletes the veths of
+    /// `removed` endpoints and the `strays`, then saves the changed networks.
+    fn teardown(
+        &self,
+        lock: &Lock,
+        networks: &[Network],
+        removed: &[(Network, Endpoint)],
+        strays: &[String],
+    ) -> Result<(), NetError> {
+        nft::apply(&nft::render(networks))?;
+        let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
+        for name in removed
+            .iter()
+            .map(|(_, endpoint)| &endpoint.veth)
+            .chain(strays)
+        {
+            delete_link(&mut netlink, name)?;
+        }
+        let changed: BTreeSet<&str> = removed.iter().map(|(n, _)| n.id.as_str()).collect();
+        for network in networks.iter().filter(|n| changed.contains(n.id.as_str())) {
+            self.store.save(lock, network)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a failed [`Networks::connect`] undoes: interfaces it made, and the state it saved.
+#[derive(Default)]
+struct Undo {
+    links: Vec<String>,
+    state: Option<Network>,
+}
+
+impl Undo {
+    fn run(self, store: &Store, lock: &Lock, netlink: &mut Netlink) -> Vec<NetError> {
+        let mut errors = Vec::new();
+        if let Some(network) = self.state {
+            store
+                .save(lock, &network)
+                .unwrap_or_else(|e| errors.push(e));
+        }
+        for name in self.links.iter().rev() {
+            delete_link(netlink, name).unwrap_or_else(|e| errors.push(e));
+        }
+        errors
+    }
+}
+
+fn find(networks: &[Network], name_or_id: &str) -> Result<usize, NetError> {
+    networks
+        .iter()
+        .position(|network| network.name == name_or_id)
+        .or_else(|| {
+            let mut matches = networks
+                .iter()
+                .enumerate()
+                .filter(|(_, network)| network.matches(name_or_id));
+            match (matches.next(), matches.next()) {
+                (Some((index, _)), None) => Some(index),
+                _ => None,
+            }
+        })
+        .ok_or_else(|| NetError::NotFound(name_or_id.to_owned()))
+}
+
+fn validate_name(name: &str) -> Result<(), NetError> {
+    let mut bytes = name.bytes();
+    let valid = name.len() <= 64
+        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(NetError::InvalidName(name.to_owned()))
+    }
+}
+
+fn validate_interface(name: &str) -> Result<(), NetError> {
+    let valid = (1..=15).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(())
+    } else {
+        Err(NetError::InvalidInterface(name.to_owned()))
+    }
+}
+
+/// `wv` and 12 hex digits of a hash of the network and container ids: stable, so a
+/// leftover of a crashed attach is found again, and at most 15 bytes.
+fn veth_name(network_id: &str, container_id: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(network_id)
+        .chain_update([0])
+        .chain_update(container_id)
+        .finalize();
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{VETH_PREFIX}{hex}")
+}
+
+/// Whether `name` is one that wharf gives its veths and bridges.
+fn is_wharf_interface(name: &str, kind: Option<&str>) -> bool {
+    let hex12 = |s: &str| {
+        s.len() == 12
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    match kind {
+        Some("veth") => name.strip_prefix(VETH_PREFIX).is_some_and(hex12),
+        Some("bridge") => {
+            name == DEFAULT_BRIDGE || name.strip_prefix(BRIDGE_PREFIX).is_some_and(hex12)
+        }
+        _ => false,
+    }
+}
+
+/// Deletes interface `name` if it exists.
+fn delete_link(netlink: &mut Netlink, name: &str) -> Result<(), NetError> {
+    let op = || format!("delete interface {name}");
+    if let Some(index) = netlink.link_index(name).map_err(netlink_error(op()))? {
+        match netlink.delete_link(index) {
+            Err(error) if error.raw_os_error() == Some(rustix::io::Errno::NODEV.raw_os_error()) => {
+            }
+            other => other.map_err(netlink_error(op()))?,
+        }
+    }
+    Ok(())
+}
+
+/// Inside the container: address on the interface, interface and `lo` up, default route.
+fn configure_container(
+    netlink: &mut Netlink,
+    network: &Network,
+    endpoint: &Endpoint,
+) -> std::io::Result<()> {
+    let index = netlink
+        .link_index(&endpoint.interface)?
+        .ok_or_else(|| std::io::Error::other("the interface did not arrive in the namespace"))?;
+    netlink.add_address(
+        index,
+        endpoint.ip,
+        network.subnet.prefix(),
+        network.subnet.broadcast(),
+    )?;
+    netlink.set_up(index)?;
+    netlink.set_loopback_up()?;
+    if !network.internal {
+        // A container on several networks keeps the default route of its first one.
+        match netlink.add_default_route(network.gateway) {
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+/// The host's routes that a new subnet must not overlap: not the default route, not the
+/// routes of wharf's own bridges.
+fn host_routes(networks: &[Network]) -> Result<Vec<HostRoute>, NetError> {
+    let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
+    let links = netlink.links().map_err(netlink_error("list interfaces"))?;
+    let routes = netlink.routes().map_err(netlink_error("list routes"))?;
+    Ok(routes
+        .into_iter()
+        .filter(|route| route.prefix > 0)
+        .filter_map(|route| {
+            let device = route
+                .interface
+                .and_then(|index| links.iter().find(|link| link.index == index))
+                .map_or_else(|| "?".to_owned(), |link| link.name.clone());
+            let ours = networks.iter().any(|network| network.bridge == device);
+            (!ours).then_some(HostRoute {
+                destination: route.destination,
+                prefix: route.prefix,
+                device,
+            })
+        })
+        .collect())
+}
+
+/// Host ports for the requested specs: explicit ones checked, ranges and "any" resolved to
+/// free ports. A port is taken if any endpoint has it or a host socket is bound to it.
+fn resolve_ports(networks: &[Network], specs: &[PortSpec]) -> Result<Vec<PortBinding>, NetError> {
+    let taken: Vec<(&PortBinding, &str)> = networks
+        .iter()
+        .flat_map(|network| network.endpoints.iter())
+        .flat_map(|(id, endpoint)| {
+            endpoint
+                .ports
+                .iter()
+                .map(move |binding| (binding, id.as_str()))
+        })
+        .collect();
+    let mut chosen: Vec<PortBinding> = Vec::new();
+    let check = |binding: &PortBinding, chosen: &[PortBinding]| -> Result<(), NetError> {
+        if let Some((_, holder)) = taken
+            .iter()
+            .find(|(other, _)| other.conflicts_with(binding))
+        {
+            return Err(NetError::PortAllocated {
+                port: binding.host_side(),
+                container: (*holder).to_owned(),
+            });
+        }
+        if chosen.iter().any(|other| other.conflicts_with(binding)) {
+            return Err(NetError::PortAllocated {
+                port: binding.host_side(),
+                container: "this container (requested twice)".to_owned(),
+            });
+        }
+        host::check_port_free(binding)
+    };
+    for spec in specs {
+        let host_ip = match spec.host_ip {
+            None => Ipv4Addr::UNSPECIFIED,
+            Some(IpAddr::V4(ip)) => ip,
+            Some(IpAddr::V6(ip)) => {
+                return Err(NetError::Ipv6HostIp {
+                    port: format!("[{ip}]:{}", spec.container_port),
+                })
+            }
+        };
+        let binding = |host_port| PortBinding {
+            protocol: spec.protocol,
+            host_ip,
+            host_port,
+            container_port: spec.container_port,
+        };
+        let wanted = || {
+            let ports = spec.host_ports.map_or_else(String::new, |(start, end)| {
+                if start == end {
+                    start.to_string()
+                } else {
+                    format!("{start}-{end}")
+                }
+            });
+            format!(
+                "{host_ip}:{ports}->{}/{}",
+                spec.container_port, spec.protocol
+            )
+        };
+        let found = match spec.host_ports {
+            Some((start, end)) if start == end => {
+                let candidate = binding(start);
+                check(&candidate, &chosen)?;
+                candidate
+            }
+            Some((start, end)) => (start..=end)
+                .map(binding)
+                .find(|candidate| check(candidate, &chosen).is_ok())
+                .ok_or_else(|| NetError::NoFreePort { port: wanted() })?,
+            None => (0..EPHEMERAL_TRIES)
+                .find_map(|_| {
+                    let port = host::ephemeral_port(spec.protocol, host_ip).ok()?;
+                    let candidate = binding(port);
+                    check(&candidate, &chosen).is_ok().then_some(candidate)
+                })
+                .ok_or_else(|| NetError::NoFreePort { port: wanted() })?,
+        };
+        chosen.push(found);
+    }
+    Ok(chosen)
+}
+
+fn random_id() -> Result<String, NetError> {
+    let mut bytes = [0u8; 32];
+    File::open("/dev/urandom")
+        .and_then(|mut file| file.read_exact(&mut bytes))
+        .map_err(io_error("read", "/dev/urandom"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for good in ["a", "web", "my_net.1-x", &"a".repeat(64)] {
+            validate_name(good).unwrap();
+        }
+        for bad in ["", "-a", "a b", "a/b", &"a".repeat(65)] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            "bridge".parse::<crate::Driver>().unwrap(),
+            crate::Driver::Bridge
+        );
+        assert_eq!(
+            "overlay".parse::<crate::Driver>().unwrap_err().to_string(),
+            "network driver \"overlay\" is not supported: use bridge"
+        );
+        validate_interface("eth0").unwrap();
+        for bad in ["", "a/b", "a:b", "0123456789abcdef", ".."] {
+            assert!(validate_interface(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn veth_names_are_stable_and_recognized() {
+        let name = veth_name(&"a".repeat(64), "c1");
+        assert_eq!(name, veth_name(&"a".repeat(64), "c1"));
+        assert_ne!(name, veth_name(&"a".repeat(64), "c2"));
+        assert_eq!(name.len(), 14);
+        assert!(is_wharf_interface(&name, Some("veth")));
+        assert!(!is_wharf_interface(&name, Some("bridge")));
+        assert!(is_wharf_interface("wharf0", Some("bridge")));
+        assert!(is_wharf_interface("wh-0123456789ab", Some("bridge")));
+        assert!(!is_wharf_interface("wh-0123456789AB", Some("bridge")));
+        assert!(!is_wharf_interface("wvother", Some("veth")));
+        assert!(!is_wharf_interface("eth0", None));
+    }
+}
