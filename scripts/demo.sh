@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: build wharf, make the python:3.11-slim fixture from Debian packages, import it,
-# list it, save it and load it back into a fresh store. Needs root.
+# list it, save it and load it back into a fresh store, then run python3 in a container.
+# Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,4 @@ set -x
 WHARF_ROOT=$WHARF_ROOT/reloaded "$wharf" load -i "$WHARF_ROOT/python.tar"
 WHARF_ROOT=$WHARF_ROOT/reloaded "$wharf" image inspect --format '{{.Id}} {{.RepoTags}} {{.Config.Cmd}}' python:3.11-slim
 "$wharf" system check
+"$wharf" run --rm python:3.11-slim python3 -c 'import sys; print("hello from", sys.version.split()[0])'

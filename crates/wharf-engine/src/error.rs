@@ -11,6 +11,11 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Reference(#[from] ReferenceError),
+    /// Boxed: registry errors carry the registry's whole answer.
+    #[error(transparent)]
+    Registry(Box<wharf_registry::RegistryError>),
+    #[error("cannot find your home folder for ~/.docker/config.json")]
+    NoHome,
     #[error("no such image: {0}")]
     ImageNotFound(String),
     #[error("{archive}: {message}")]
@@ -55,11 +60,19 @@ pub enum EngineError {
     },
 }
 
+impl From<wharf_registry::RegistryError> for EngineError {
+    fn from(error: wharf_registry::RegistryError) -> Self {
+        Self::Registry(Box::new(error))
+    }
+}
+
 impl EngineError {
     /// What the user can do about it, when there is something.
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::ImageNotFound(_) => Some("`wharf images` lists the images in the store".into()),
+            Self::Registry(error) => error.hint(),
+            Self::NoHome => Some("set HOME or DOCKER_CONFIG".into()),
             Self::ImageHasSeveralTags { .. } => {
                 Some("remove it by tag (`wharf rmi NAME:TAG`), or force with `wharf rmi -f`".into())
             }

@@ -8,6 +8,7 @@ mod containers;
 mod error;
 mod images;
 mod import;
+mod registry;
 mod system;
 
 pub use archive::{LoadReport, LoadedImage};
@@ -18,7 +19,9 @@ pub use containers::{
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
+pub use registry::{PullReport, PushReport};
 pub use system::{DiskUsage, HostInfo};
+pub use wharf_registry::BlobPushed;
 
 use std::path::{Path, PathBuf};
 

@@ -142,6 +142,26 @@ impl BlobStore {
         Ok((digest, size))
     }
 
+    /// Moves a complete file (on the store's filesystem, e.g. in [`Self::tmp_dir`]) into the
+    /// store once it hashes to `expected`; a file that does not is deleted.
+    pub fn adopt(&self, path: &Path, expected: &Digest) -> Result<()> {
+        let (actual, _, _) = copy_hashed(
+            BufReader::new(File::open(path).at("open", path)?),
+            io::sink(),
+        )
+        .at("read", path)?;
+        if let Err(error) = verified(expected, actual) {
+            let _ = std::fs::remove_file(path);
+            return Err(error);
+        }
+        File::open(path)
+            .and_then(|f| f.sync_all())
+            .at("fsync", path)?;
+        let target = self.path(expected);
+        std::fs::rename(path, &target).at("rename blob into place", &target)?;
+        sync_dir(&self.dir.join("sha256"))
+    }
+
     /// Re-reads a blob and checks that it still hashes to its name.
     pub fn verify(&self, digest: &Digest) -> Result<()> {
         let path = self.path(digest);
@@ -175,7 +195,8 @@ impl BlobStore {
         }
     }
 
-    pub(crate) fn tmp_dir(&self) -> PathBuf {
+    /// Where in-flight writes live; on the store's filesystem, so [`Self::adopt`] renames.
+    pub fn tmp_dir(&self) -> PathBuf {
         self.dir.join("tmp")
     }
 

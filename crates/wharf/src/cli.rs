@@ -52,6 +52,14 @@ pub enum Command {
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// Download an image from a registry
+    Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
+    /// Log in to a registry
+    Login(LoginArgs),
+    /// Log out from a registry
+    Logout(LogoutArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(ImportArgs),
     /// Load an image from a tar archive or STDIN
@@ -134,6 +142,9 @@ pub struct CreateArgs {
     /// Container host name
     #[arg(long)]
     pub hostname: Option<String>,
+    /// Pull the image before creating: `missing` (default), `always` or `never`
+    #[arg(long, default_value = "missing")]
+    pub pull: String,
     /// Bind mount a volume (`/host/path:/container/path[:ro]`)
     #[arg(short, long = "volume")]
     pub volumes: Vec<String>,
@@ -281,6 +292,8 @@ pub struct MonitorArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    Pull(PullArgs),
+    Push(PushArgs),
     Import(ImportArgs),
     Load(LoadArgs),
     Save(SaveArgs),
@@ -303,6 +316,45 @@ pub enum SystemCommand {
     Info(FormatArgs),
     /// Verify the store: every image complete, every blob intact, every tag valid
     Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Platform (`os/arch[/variant]`), default this host's
+    #[arg(long)]
+    pub platform: Option<String>,
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+    pub image: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[arg(short, long)]
+    pub username: Option<String>,
+    /// Password (visible to other users of this machine: prefer --password-stdin)
+    #[arg(short, long)]
+    pub password: Option<String>,
+    /// Take the password from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The registry (default: Docker Hub)
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The registry (default: Docker Hub)
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Args)]

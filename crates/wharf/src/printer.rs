@@ -25,6 +25,17 @@ impl Printer {
         };
     }
 
+    /// A line about what wharf is doing (stderr), such as a pull during `run`.
+    pub fn info(&self, line: impl AsRef<str>) {
+        eprintln!("{}", line.as_ref());
+    }
+
+    /// A question on stderr, answered on stdin.
+    pub fn prompt(&self, question: &str) {
+        eprint!("{question}");
+        let _ = io::stderr().flush();
+    }
+
     pub fn error(&self, message: impl AsRef<str>, hint: Option<&str>) {
         eprintln!("error: {}", message.as_ref());
         if let Some(hint) = hint {

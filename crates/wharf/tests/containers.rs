@@ -66,7 +66,8 @@ fn run_prints_output_and_returns_the_exit_code() {
     let not_executable = wharf.run(&["run", "--rm", "busybox", "/etc/passwd"]);
     assert_eq!(code(&not_executable), 126, "{}", stderr(&not_executable));
 
-    let no_image = wharf.run(&["run", "--rm", "nope:1", "true"]);
+    // `--pull never`: tests reach no registry but their own.
+    let no_image = wharf.run(&["run", "--rm", "--pull", "never", "nope:1", "true"]);
     assert_eq!(code(&no_image), 125);
     assert!(
         stderr(&no_image).starts_with("error: no such image: nope:1\nhint:"),

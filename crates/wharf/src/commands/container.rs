@@ -19,7 +19,7 @@ const ENGINE_FAILED: u8 = 125;
 
 pub fn run(engine: &Engine, printer: Printer, args: RunArgs) -> CommandResult {
     let options = create_options(&args.create)?;
-    let id = engine.create_container(&options).map_err(engine_failure)?;
+    let id = create_pulling(engine, &printer, &args.create, &options)?;
     if args.detach {
         let child = engine
             .spawn_monitor(&id, Attach::Detached)
@@ -48,8 +48,44 @@ fn attached(engine: &Engine, id: &str) -> CommandResult {
 
 pub fn create(engine: &Engine, printer: Printer, args: CreateArgs) -> CommandResult {
     let options = create_options(&args)?;
-    printer.data(engine.create_container(&options).map_err(engine_failure)?);
+    printer.data(create_pulling(engine, &printer, &args, &options)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates the container, pulling its image first as `--pull` says (Docker's default:
+/// only when missing). Pull progress goes to stderr: stdout is the container's.
+fn create_pulling(
+    engine: &Engine,
+    printer: &Printer,
+    args: &CreateArgs,
+    options: &CreateOptions,
+) -> Result<String, CommandError> {
+    let say = |line: String| printer.info(line);
+    let pull = || {
+        super::registry::pull_image(engine, &args.image, None, false, &say).map_err(|mut e| {
+            e.exit_code = ENGINE_FAILED;
+            e
+        })
+    };
+    match args.pull.as_str() {
+        "always" => drop(pull()?),
+        "missing" | "never" => {}
+        other => {
+            return Err(CommandError {
+                message: format!("--pull {other}: expected missing, always or never"),
+                hint: None,
+                exit_code: ENGINE_FAILED,
+            })
+        }
+    }
+    match engine.create_container(options) {
+        Err(EngineError::ImageNotFound(_)) if args.pull == "missing" => {
+            printer.info(format!("Unable to find image '{}' locally", args.image));
+            pull()?;
+            engine.create_container(options).map_err(engine_failure)
+        }
+        result => result.map_err(engine_failure),
+    }
 }
 
 pub fn start(engine: &Engine, printer: Printer, args: StartArgs) -> CommandResult {

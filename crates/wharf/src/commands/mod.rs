@@ -2,6 +2,7 @@
 
 mod container;
 mod image;
+mod registry;
 mod system;
 
 use std::process::ExitCode;
@@ -88,6 +89,14 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
             container::prune(&open()?, printer, args)
         }
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
+        Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => {
+            registry::pull(&open()?, printer, args)
+        }
+        Command::Push(args) | Command::Image(ImageCommand::Push(args)) => {
+            registry::push(&open()?, printer, args)
+        }
+        Command::Login(args) => registry::login(&open()?, printer, args),
+        Command::Logout(args) => registry::logout(&open()?, printer, args),
         Command::Import(args) | Command::Image(ImageCommand::Import(args)) => {
             image::import(&open()?, printer, args)
         }

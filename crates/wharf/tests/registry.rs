@@ -1,0 +1,293 @@
+//! `pull`, `push`, `login`, `logout` and `run`'s automatic pull against Debian's real
+//! `docker-registry` (the CNCF distribution server) started on loopback for each test.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Wharf;
+
+/// A registry on a free loopback port, stopped when dropped.
+struct Registry {
+    child: Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// `None` (after a SKIPPED line) when docker-registry is not installed.
+    fn start(htpasswd: Option<(&str, &str)>) -> Option<Self> {
+        let binary = Path::new("/usr/bin/docker-registry");
+        if !binary.exists() {
+            common::skip("docker-registry is not installed (scripts/install-deps.sh installs it)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let mut auth = String::new();
+        if let Some((user, password)) = htpasswd {
+            let output = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd runs");
+            std::fs::write(dir.path().join("htpasswd"), output.stdout).unwrap();
+            auth = format!(
+                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            );
+        }
+        let config = format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\nlog:\n  level: error\n{auth}",
+            dir.path().join("data").display()
+        );
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let child = Command::new(binary)
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not listen on {address}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Self {
+            child,
+            address,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn push_then_pull_into_another_store_and_run() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let source = Wharf::new();
+    let id = source.import_busybox();
+    let name = format!("{}/tools/bb:1", registry.address);
+    source.ok(&["tag", "busybox", &name]);
+    let pushed = source.ok(&["push", &name]);
+    assert!(
+        pushed.contains(": Pushed") && pushed.contains("1: digest: sha256:"),
+        "{pushed}"
+    );
+    let again = source.ok(&["push", &name]);
+    assert!(
+        again.contains(": Layer already exists") && !again.contains(": Pushed"),
+        "{again}"
+    );
+
+    let target = Wharf::new();
+    let pulled = target.ok(&["pull", &name]);
+    assert!(
+        pulled.contains("Status: Downloaded newer image for")
+            && pulled.ends_with(&format!("{name}\n")),
+        "{pulled}"
+    );
+    assert_eq!(target.ok(&["inspect", "-f", "{{.Id}}", &name]).trim(), id);
+    assert!(target.ok(&["pull", &name]).contains("Image is up to date"));
+    target.assert_consistent();
+
+    // `run` pulls what is missing, with the pull's lines on stderr.
+    let fresh = Wharf::new();
+    let output = fresh.run(&["run", "--rm", &name, "echo", "ran"]);
+    common::assert_success(&output, &["run"]);
+    assert_eq!(common::stdout(&output), "ran\n");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Unable to find image"));
+    let never = Wharf::new().run(&["run", "--rm", "--pull", "never", &name, "true"]);
+    assert_eq!(never.status.code(), Some(125));
+
+    let unknown = target.fails(&["pull", &format!("{}/tools/nope:1", registry.address)]);
+    assert!(
+        unknown.starts_with("error: ") && unknown.contains("tools/nope"),
+        "{unknown}"
+    );
+}
+
+#[test]
+fn a_mirror_serves_docker_hub_names() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let source = Wharf::new();
+    source.import_busybox();
+    let mirrored = format!("{}/library/busybox:latest", registry.address);
+    source.ok(&["tag", "busybox", &mirrored]);
+    source.ok(&["push", &mirrored]);
+    let target = Wharf::new();
+    let output = target
+        .command(&["pull", "busybox"])
+        .env(
+            "WHARF_REGISTRY_MIRRORS",
+            format!("http://{}", registry.address),
+        )
+        .output()
+        .unwrap();
+    common::assert_success(&output, &["pull busybox"]);
+    assert!(common::stdout(&output).ends_with("docker.io/library/busybox:latest\n"));
+    assert_eq!(
+        target
+            .ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .trim(),
+        "busybox:latest"
+    );
+}
+
+#[test]
+fn login_checks_credentials_and_stores_them_for_push() {
+    let Some(registry) = Registry::start(Some(("alice", "s3cret"))) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    let name = format!("{}/private/bb:1", registry.address);
+    wharf.ok(&["tag", "busybox", &name]);
+    let with_home = |args: &[&str], stdin: &[u8]| {
+        let mut child = wharf
+            .command(args)
+            .env("HOME", home.path())
+            .env_remove("DOCKER_CONFIG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let _ = child.stdin.take().unwrap().write_all(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let anonymous = with_home(&["push", &name], b"");
+    assert!(!anonymous.status.success());
+    assert!(
+        String::from_utf8_lossy(&anonymous.stderr).contains("wharf login"),
+        "{}",
+        String::from_utf8_lossy(&anonymous.stderr)
+    );
+    let wrong = with_home(
+        &[
+            "login",
+            "-u",
+            "alice",
+            "--password-stdin",
+            &registry.address,
+        ],
+        b"wrong\n",
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("hint:"));
+    let right = with_home(
+        &[
+            "login",
+            "-u",
+            "alice",
+            "--password-stdin",
+            &registry.address,
+        ],
+        b"s3cret\n",
+    );
+    assert_eq!(
+        common::stdout(&right),
+        "Login Succeeded\n",
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    let config = std::fs::read_to_string(home.path().join(".docker/config.json")).unwrap();
+    assert!(
+        config.contains(&registry.address),
+        "credentials are stored where Docker keeps them"
+    );
+    common::assert_success(&with_home(&["push", &name], b""), &["push"]);
+    assert!(
+        common::stdout(&with_home(&["logout", &registry.address], b""))
+            .starts_with("Removing login credentials")
+    );
+    assert!(
+        !with_home(&["push", &name], b"").status.success(),
+        "logged out again"
+    );
+}
+
+#[test]
+fn docker_pulls_what_wharf_pushes_and_wharf_pulls_what_docker_pushes() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let start = Command::new(common::repo_root().join("scripts/dockerd.sh"))
+        .arg("start")
+        .output()
+        .unwrap();
+    if !start.status.success() {
+        common::skip(&format!(
+            "docker interop: {}",
+            String::from_utf8_lossy(&start.stderr).trim()
+        ));
+        return;
+    }
+    let docker = |args: &[&str]| {
+        let output = Command::new("/usr/bin/docker").args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        common::stdout(&output)
+    };
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    let from_wharf = format!(
+        "{}/interop/from-wharf:{}",
+        registry.address,
+        std::process::id()
+    );
+    let from_docker = format!(
+        "{}/interop/from-docker:{}",
+        registry.address,
+        std::process::id()
+    );
+    wharf.ok(&["tag", "busybox", &from_wharf]);
+    wharf.ok(&["push", &from_wharf]);
+    docker(&["pull", "-q", &from_wharf]);
+    assert_eq!(
+        docker(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &from_wharf,
+            "echo",
+            "hi"
+        ]),
+        "hi\n"
+    );
+    docker(&["tag", &from_wharf, &from_docker]);
+    docker(&["push", &from_docker]);
+    docker(&["rmi", "-f", &from_wharf, &from_docker]);
+    let target = Wharf::new();
+    target.ok(&["pull", &from_docker]);
+    assert_eq!(
+        target.ok(&["run", "--rm", &from_docker, "echo", "back"]),
+        "back\n"
+    );
+}
