@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Times a cold `wharf pull` of the python:3.11-slim fixture from a loopback registry
+# (Debian's docker-registry) against a cold `docker pull` of the same image, and prints the
+# ratio. Needs root, hyperfine, docker-registry and (for the comparison) a Docker daemon.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+runs=${RUNS:-5}
+docker=/usr/bin/docker
+cargo build --release -q -p wharf
+wharf=$PWD/target/release/wharf
+work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+log:
+  level: error
+YAML
+docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
+until (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do sleep 0.1; done
+
+image=127.0.0.1:$port/bench/python:3.11-slim
+export WHARF_ROOT=$work/source WHARF_RUN=$work/run
+mapfile -t changes < "$(scripts/fixtures/build.sh --changes python-3.11-slim)"
+change_args=()
+for change in "${changes[@]}"; do change_args+=(--change "$change"); done
+"$wharf" import "${change_args[@]}" "$(scripts/fixtures/build.sh python-3.11-slim)" "$image" >/dev/null
+"$wharf" push -q "$image" >/dev/null
+
+median() { python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
+hyperfine -N --runs "$runs" --prepare "rm -rf $work/target" --export-json "$work/wharf.json" \
+  "env WHARF_ROOT=$work/target $wharf pull -q $image" >/dev/null
+wharf_median=$(median "$work/wharf.json")
+printf '%-24s %10s\n' "wharf pull (cold)" "${wharf_median}s"
+if scripts/dockerd.sh start >/dev/null 2>&1; then
+  hyperfine -N --runs "$runs" --prepare "$docker rmi -f $image" --export-json "$work/docker.json" \
+    "$docker pull -q $image" >/dev/null 2>&1
+  docker_median=$(median "$work/docker.json")
+  "$docker" rmi -f "$image" >/dev/null 2>&1 || true
+  printf '%-24s %10s\n' "docker pull (cold)" "${docker_median}s"
+  python3 -c "import sys; print('ratio: wharf is %.2fx faster than docker' % (float(sys.argv[2]) / float(sys.argv[1])))" "$wharf_median" "$docker_median"
+else
+  echo "SKIPPED: docker comparison: no Docker daemon could start" >&2
+fi
