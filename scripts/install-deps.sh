@@ -14,6 +14,7 @@ PACKAGES=(
     pkg-config     # finds libseccomp at build time
     docker.io      # interop tests against real Docker (scripts/dockerd.sh)
     hyperfine      # benchmarks
+    wrk            # HTTP load for the network benchmark (scripts/bench/network.sh)
     iproute2       # `ip netns`, for the network tests
     nftables       # NAT and published ports (wharf-net)
     docker-registry # a real OCI registry on loopback for the registry tests

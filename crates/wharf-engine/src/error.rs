@@ -16,6 +16,25 @@ pub enum EngineError {
     Registry(Box<wharf_registry::RegistryError>),
     #[error("cannot find your home folder for ~/.docker/config.json")]
     NoHome,
+    /// Networks: bridges, addresses, published ports, name resolution.
+    #[error(transparent)]
+    Network(Box<wharf_net::NetError>),
+    #[error("network {0} is pre-defined and cannot be removed")]
+    PredefinedNetwork(String),
+    #[error("network {network} is used by {}: {}", if containers.len() == 1 { "container" } else { "containers" }, containers.join(", "))]
+    NetworkUsed {
+        network: String,
+        containers: Vec<String>,
+    },
+    #[error("no public port {port} published for container {container}")]
+    NoPublicPort { port: String, container: String },
+    /// A container that could not start, as its monitor reported it.
+    #[error("{message}")]
+    StartFailed {
+        message: String,
+        hint: Option<String>,
+        exit_code: i32,
+    },
     #[error("no such image: {0}")]
     ImageNotFound(String),
     #[error("{archive}: {message}")]
@@ -71,6 +90,16 @@ impl EngineError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::ImageNotFound(_) => Some("`wharf images` lists the images in the store".into()),
+            Self::Network(error) => crate::network::hint(error),
+            Self::PredefinedNetwork(_) => {
+                Some("only networks made with `wharf network create` can be removed".into())
+            }
+            Self::NetworkUsed { .. } => Some(
+                "remove those containers (`wharf rm`) or disconnect them (`wharf network disconnect`) first"
+                    .into(),
+            ),
+            Self::NoPublicPort { .. } => Some("`wharf port CONTAINER` lists its published ports".into()),
+            Self::StartFailed { hint, .. } => hint.clone(),
             Self::Registry(error) => error.hint(),
             Self::NoHome => Some("set HOME or DOCKER_CONFIG".into()),
             Self::ImageHasSeveralTags { .. } => {
@@ -110,5 +139,11 @@ impl<T> IoResultExt<T> for std::io::Result<T> {
             path: path.into(),
             source,
         })
+    }
+}
+
+impl From<wharf_net::NetError> for EngineError {
+    fn from(error: wharf_net::NetError) -> Self {
+        Self::Network(Box::new(error))
     }
 }

@@ -8,6 +8,7 @@ mod containers;
 mod error;
 mod images;
 mod import;
+mod network;
 mod registry;
 mod system;
 
@@ -19,8 +20,10 @@ pub use containers::{
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
+pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
 pub use registry::{PullReport, PushReport};
 pub use system::{DiskUsage, HostInfo};
+pub use wharf_net::PortBinding;
 pub use wharf_registry::BlobPushed;
 
 use std::path::{Path, PathBuf};

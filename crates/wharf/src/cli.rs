@@ -52,6 +52,14 @@ pub enum Command {
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// The DNS helper of a user network (started by wharf itself)
+    #[command(name = "__dns", hide = true)]
+    Dns(DnsArgs),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// List port mappings or a specific mapping for the container
+    Port(PortArgs),
     /// Download an image from a registry
     Pull(PullArgs),
     /// Upload an image to a registry
@@ -172,9 +180,27 @@ pub struct CreateArgs {
     /// Ulimit options (`nofile=1024:2048`); never above the host's hard limit
     #[arg(long)]
     pub ulimit: Vec<String>,
-    /// Connect the container to a network: `none` or `host` (bridges come later)
+    /// Connect the container to a network: `bridge` (default), a network's name, `host` or `none`
     #[arg(long, alias = "net")]
     pub network: Option<String>,
+    /// Publish a container's port to the host (`[ip:][hostPort:]containerPort[/proto]`)
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random host ports
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// IPv4 address on a user-defined network (e.g. 172.30.100.104)
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Add a network-scoped alias for the container
+    #[arg(long = "network-alias", alias = "net-alias")]
+    pub network_aliases: Vec<String>,
+    /// Add a custom host-to-IP mapping (`host:ip`, ip may be `host-gateway`)
+    #[arg(long = "add-host")]
+    pub add_hosts: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long)]
+    pub dns: Vec<String>,
     /// Add Linux capabilities
     #[arg(long)]
     pub cap_add: Vec<String>,
@@ -306,6 +332,112 @@ pub enum ImageCommand {
     Inspect(InspectArgs),
     /// Remove unused images
     Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DnsArgs {
+    /// The network's id
+    pub network: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    pub container: String,
+    /// `PRIVATE_PORT[/PROTO]`
+    pub port: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network
+    Create(NetworkCreateArgs),
+    /// List networks
+    #[command(alias = "list")]
+    Ls(NetworkLsArgs),
+    /// Display detailed information on one or more networks
+    Inspect(InspectArgs),
+    /// Remove one or more networks
+    #[command(alias = "remove")]
+    Rm(NetworkRmArgs),
+    /// Remove all unused networks
+    Prune(NetworkPruneArgs),
+    /// Connect a container to a network
+    Connect(NetworkConnectArgs),
+    /// Disconnect a container from a network
+    Disconnect(NetworkDisconnectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// Driver to manage the network (only `bridge`)
+    #[arg(short, long)]
+    pub driver: Option<String>,
+    /// Subnet in CIDR format (e.g. 172.30.0.0/16)
+    #[arg(long)]
+    pub subnet: Option<String>,
+    /// IPv4 gateway for the subnet
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// Restrict external access to the network
+    #[arg(long)]
+    pub internal: bool,
+    /// Set metadata on a network (`KEY=VALUE`)
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkLsArgs {
+    /// Only display network IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Do not truncate the output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Filter output (`name=NAME`, `id=ID`, `driver=DRIVER`, `label=KEY[=VALUE]`, `type=custom|builtin`)
+    #[arg(short, long = "filter")]
+    pub filters: Vec<String>,
+    /// Format output: `table`, `json`, or a Go template such as `{{.ID}} {{.Name}}`
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkRmArgs {
+    /// Do not error if the network does not exist
+    #[arg(short, long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub networks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkPruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkConnectArgs {
+    /// Add a network-scoped alias for the container
+    #[arg(long = "alias")]
+    pub aliases: Vec<String>,
+    /// IPv4 address (e.g. 172.30.100.104)
+    #[arg(long)]
+    pub ip: Option<String>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkDisconnectArgs {
+    /// Force the container to disconnect from a network (accepted for Docker compatibility)
+    #[arg(short, long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,7 @@ fn wharf_with_busybox() -> Option<Wharf> {
         common::skip("containers need root");
         return None;
     }
-    let wharf = Wharf::new();
+    let wharf = Wharf::isolated();
     wharf.import_busybox();
     Some(wharf)
 }
@@ -177,20 +177,30 @@ fn networks_none_and_host() {
         "cat",
         "/proc/net/dev",
     ]);
+    // The host's network namespace is the one this test's wharf runs in.
+    let host_dev = wharf
+        .host_command("cat")
+        .arg("/proc/net/dev")
+        .output()
+        .unwrap();
     assert_eq!(
         host.lines().count(),
-        std::fs::read_to_string("/proc/net/dev")
-            .unwrap()
+        common::stdout(&host_dev).lines().count()
+    );
+    // The default, Docker's `bridge`: loopback and eth0.
+    for network in [&["--network", "bridge"][..], &[]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(network);
+        args.extend_from_slice(&["busybox", "cat", "/proc/net/dev"]);
+        let bridge = wharf.ok(&args);
+        let mut interfaces: Vec<&str> = bridge
             .lines()
-            .count()
-    );
-    let bridge = wharf.run(&["run", "--rm", "--network", "bridge", "busybox", "true"]);
-    assert_eq!(code(&bridge), 125);
-    assert!(
-        stderr(&bridge).contains("--network bridge: only `none` and `host` exist"),
-        "{}",
-        stderr(&bridge)
-    );
+            .skip(2)
+            .map(|l| l.split(':').next().unwrap().trim())
+            .collect();
+        interfaces.sort_unstable();
+        assert_eq!(interfaces, ["eth0", "lo"], "{network:?}");
+    }
 }
 
 #[test]

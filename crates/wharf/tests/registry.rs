@@ -111,11 +111,21 @@ fn push_then_pull_into_another_store_and_run() {
 
     // `run` pulls what is missing, with the pull's lines on stderr.
     let fresh = Wharf::new();
-    let output = fresh.run(&["run", "--rm", &name, "echo", "ran"]);
+    // In the host's namespace (the registry is on its loopback): no bridge to leave behind.
+    let output = fresh.run(&["run", "--rm", "--network", "none", &name, "echo", "ran"]);
     common::assert_success(&output, &["run"]);
     assert_eq!(common::stdout(&output), "ran\n");
     assert!(String::from_utf8_lossy(&output.stderr).contains("Unable to find image"));
-    let never = Wharf::new().run(&["run", "--rm", "--pull", "never", &name, "true"]);
+    let never = Wharf::new().run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--pull",
+        "never",
+        &name,
+        "true",
+    ]);
     assert_eq!(never.status.code(), Some(125));
 
     let unknown = target.fails(&["pull", &format!("{}/tools/nope:1", registry.address)]);
@@ -287,7 +297,15 @@ fn docker_pulls_what_wharf_pushes_and_wharf_pulls_what_docker_pushes() {
     let target = Wharf::new();
     target.ok(&["pull", &from_docker]);
     assert_eq!(
-        target.ok(&["run", "--rm", &from_docker, "echo", "back"]),
+        target.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &from_docker,
+            "echo",
+            "back"
+        ]),
         "back\n"
     );
 }

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wharf_oci::Digest;
-use wharf_runtime::{
-    CapabilityChanges, Mount, NetworkMode, Process, Resources, RunConfig, Ulimit, User,
-};
+use wharf_runtime::{CapabilityChanges, Mount, Process, Resources, RunConfig, Ulimit, User};
 
 use super::names::random_name;
 use super::record::{
@@ -33,8 +31,20 @@ pub struct CreateOptions {
     pub user: Option<String>,
     pub hostname: Option<String>,
     pub auto_remove: bool,
-    /// `none` or `host`.
+    /// `bridge` (the default), `none`, `host` or a network's name or id.
     pub network: Option<String>,
+    /// `-p` values, as typed.
+    pub publish: Vec<String>,
+    /// `-P`: publish every exposed port of the image on a free host port.
+    pub publish_all: bool,
+    /// `--ip`.
+    pub ip: Option<String>,
+    /// `--network-alias`.
+    pub network_aliases: Vec<String>,
+    /// `--add-host NAME:IP`.
+    pub add_hosts: Vec<String>,
+    /// `--dns`.
+    pub dns: Vec<String>,
     pub mounts: Vec<Mount>,
     pub read_only: bool,
     pub resources: Resources,
@@ -50,21 +60,6 @@ pub struct CreateOptions {
 impl Engine {
     /// Creates a container and returns its id. Nothing runs yet.
     pub fn create_container(&self, options: &CreateOptions) -> Result<String> {
-        let network = options
-            .network
-            .clone()
-            .unwrap_or_else(|| "none".to_string());
-        let network_mode = match network.as_str() {
-            "none" => NetworkMode::New,
-            "host" => NetworkMode::Host,
-            other => {
-                return Err(EngineError::BadOption {
-                    flag: "--network",
-                    value: other.to_string(),
-                    message: "only `none` and `host` exist until bridge networks land".into(),
-                })
-            }
-        };
         let _held = self.store.shared_lock()?;
         let index = self.store.index()?;
         let image_id = index
@@ -78,6 +73,8 @@ impl Engine {
             .map(|l| self.store.layer_diff_dir(&l.chain_id))
             .collect();
         let config = &image.config.config;
+        let (network_mode, network, net) =
+            self.plan_networking(options, config.exposed_ports.as_ref())?;
 
         let id = random_id()?;
         let name = match &options.name {
@@ -162,6 +159,7 @@ impl Engine {
             auto_remove: options.auto_remove,
             labels: options.labels.clone(),
             network_mode: network,
+            net,
             stop_signal: options
                 .stop_signal
                 .clone()
@@ -191,12 +189,13 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     let hostname = &record.run.hostname;
     std::fs::write(record.run.hostname_path(), format!("{hostname}\n"))
         .at("write", record.run.hostname_path())?;
-    let hosts = format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
-    );
+    // Networked containers get their address here at start.
+    let hosts = crate::network::hosts_file(hostname, None, &record.net.extra_hosts, None);
     std::fs::write(record.run.hosts_path(), hosts).at("write", record.run.hosts_path())?;
-    // The host's resolvers, as Docker copies them.
-    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    // The host's resolvers, as Docker copies them (the monitor points a container on a user
+    // network at that network's DNS at start).
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let resolv = crate::network::resolv_conf(&host_resolv, &record.net, None, record.run.network);
     std::fs::write(record.run.resolv_conf_path(), resolv)
         .at("write", record.run.resolv_conf_path())?;
     write_json(&dir.join(STATE_FILE), &ContainerState::created())?;

@@ -79,13 +79,15 @@ impl Engine {
         let record: ContainerRecord = read_json(&dir.join(RECORD_FILE))
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
         let mut state: ContainerState = read_json(&dir.join(STATE_FILE))?;
-        if state.status == Status::Running
+        let starting = state.status == Status::Created && state.monitor_pid.is_some();
+        if (state.status == Status::Running || starting)
             && !state
                 .monitor_pid
                 .is_some_and(|pid| is_alive(pid, state.monitor_start_time))
         {
             // The monitor died without recording the end: kill what runs, clean up, say so.
             let _ = wharf_runtime::run::delete(&self.runtime_state_root(), id);
+            let _ = self.detach_networks(id);
             state.status = Status::Exited;
             state.exit_code = Some(137);
             state.finished_at = Some(now_rfc3339());
@@ -221,6 +223,9 @@ impl Engine {
         }
         std::fs::remove_dir_all(&dir).at("remove", &dir)?;
         self.release_name(&info.record.name);
+        // What a dead monitor left in the networks (its own are gone by now).
+        let _ = self.detach_networks(&id);
+        let _ = self.reconcile_networks(true);
         Ok(info.record.name)
     }
 
@@ -312,6 +317,8 @@ impl Engine {
             })
             .collect();
         let zero_time = "0001-01-01T00:00:00Z";
+        let network_settings = self.network_settings(&record, &state);
+        let (network_host_config, exposed_ports) = Engine::network_host_config(&record);
         Ok(json!({
             "Id": record.id,
             "Created": record.created,
@@ -348,8 +355,13 @@ impl Engine {
                 "PidsLimit": run.resources.pids_limit,
                 "CapAdd": run.capabilities.add.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                 "CapDrop": run.capabilities.drop.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "PortBindings": network_host_config["PortBindings"],
+                "PublishAllPorts": network_host_config["PublishAllPorts"],
+                "Dns": network_host_config["Dns"],
+                "ExtraHosts": network_host_config["ExtraHosts"],
             },
             "Mounts": mounts,
+            "NetworkSettings": network_settings,
             "Config": {
                 "Hostname": run.hostname,
                 "User": format!("{}:{}", run.process.user.uid, run.process.user.gid),
@@ -360,6 +372,7 @@ impl Engine {
                 "Labels": record.labels,
                 "StopSignal": record.stop_signal,
                 "StopTimeout": record.stop_timeout,
+                "ExposedPorts": exposed_ports,
             },
         }))
     }

@@ -8,5 +8,9 @@ mod record;
 
 pub use create::CreateOptions;
 pub use lifecycle::{signal_number, ContainerInfo, LogLine};
+pub(crate) use monitor::{announce, is_alive, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};
+pub(crate) use record::{
+    container_dir, write_json, NetConfig, NetworkAttachment, PublishedPort, RECORD_FILE,
+};
 pub use record::{ContainerRecord, ContainerState, Status};

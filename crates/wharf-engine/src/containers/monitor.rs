@@ -1,7 +1,8 @@
 //! The monitor: one small process per container (the `wharf` binary re-executed), started
-//! before any thread exists. It creates and starts the container through the runtime,
-//! records its output as Docker's json-file log, waits for it, records how it ended, and
-//! cleans up. Attached, it also copies the output to its own stdout and stderr.
+//! before any thread exists. It creates the container through the runtime, joins it to its
+//! networks, starts it, records its output as Docker's json-file log, waits for it, records
+//! how it ended, and cleans up (network endpoints included). Attached, it also copies the
+//! output to its own stdout and stderr.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -67,10 +68,22 @@ impl Engine {
             let _ = stderr.read_to_string(&mut err);
         }
         let status = child.wait().at("wait for the monitor of", name)?;
+        let exit_code = status.code().unwrap_or(125);
+        // The monitor reported in the house style: pass its message and hint on as they are.
+        if let Some(message) = err.lines().find_map(|l| l.strip_prefix("error: ")) {
+            return Err(EngineError::StartFailed {
+                message: message.to_string(),
+                hint: err
+                    .lines()
+                    .find_map(|l| l.strip_prefix("hint: "))
+                    .map(str::to_string),
+                exit_code,
+            });
+        }
         Err(EngineError::Runtime {
             name: name.to_string(),
-            message: err.trim().trim_start_matches("error: ").to_string(),
-            exit_code: status.code().unwrap_or(125),
+            message: err.trim().to_string(),
+            exit_code,
         })
     }
 
@@ -105,24 +118,27 @@ impl Engine {
             monitor_start_time: process_start_time(me),
             ..ContainerState::created()
         };
-        let created = Container::create(&record.run, &self.runtime_state_root(), stdio).and_then(
-            |mut container| {
-                container.start()?;
-                Ok(container)
-            },
-        );
+        // Our pid first: from now on the container's network endpoints are ours, and a
+        // reconcile by another command must not take them.
+        write_json(&state_path, &state)?;
+        let created = self.prepare_resolv_conf(&record).and_then(|()| {
+            let mut container = Container::create(&record.run, &self.runtime_state_root(), stdio)
+                .map_err(|e| runtime_error(&record.name, &e))?;
+            self.attach_networks(&record, container.pid())?;
+            if let Err(error) = container.start() {
+                let _ = self.detach_networks(&record.id);
+                return Err(runtime_error(&record.name, &error));
+            }
+            Ok(container)
+        });
         let mut container = match created {
             Ok(container) => container,
             Err(error) => {
-                let message = error_chain(&error);
-                let code = if message.contains("No such file") || message.contains("not found") {
-                    127
-                } else if message.contains("ermission denied")
-                    || message.contains("correct permissions")
-                {
-                    126
-                } else {
-                    125
+                let (message, code) = match &error {
+                    EngineError::Runtime {
+                        message, exit_code, ..
+                    } => (message.clone(), *exit_code),
+                    other => (other.to_string(), 125),
                 };
                 state.status = Status::Exited;
                 state.exit_code = Some(code);
@@ -130,10 +146,13 @@ impl Engine {
                 state.finished_at = Some(now_rfc3339());
                 write_json(&state_path, &state)?;
                 self.finish(&record);
-                return Err(EngineError::Runtime {
-                    name: record.name.clone(),
-                    message,
-                    exit_code: code,
+                return Err(match error {
+                    runtime @ EngineError::Runtime { .. } => runtime,
+                    other => EngineError::StartFailed {
+                        message: format!("container {}: {message}", record.name),
+                        hint: other.hint(),
+                        exit_code: code,
+                    },
                 });
             }
         };
@@ -156,12 +175,15 @@ impl Engine {
         let status = container.wait();
         let oom_killed = container.oom_killed().unwrap_or(false);
         let deleted = container.delete();
+        let detached = self.detach_networks(&record.id);
         state.status = Status::Exited;
         state.finished_at = Some(now_rfc3339());
         state.oom_killed = oom_killed;
         state.exit_code = Some(status.as_ref().map_or(125, |s| s.code()));
         if let Err(error) = status.as_ref().map(drop).and(deleted.as_ref().map(drop)) {
             state.error = Some(error_chain(error));
+        } else if let Err(error) = &detached {
+            state.error = Some(error.to_string());
         }
         write_json(&state_path, &state)?;
         pumped?;
@@ -181,6 +203,24 @@ impl Engine {
     }
 }
 
+/// A runtime failure before the container runs, with Docker's exit code: 127 for a
+/// command not found, 126 for one not runnable, 125 otherwise.
+fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
+    let message = error_chain(error);
+    let exit_code = if message.contains("No such file") || message.contains("not found") {
+        127
+    } else if message.contains("ermission denied") || message.contains("correct permissions") {
+        126
+    } else {
+        125
+    };
+    EngineError::Runtime {
+        name: name.to_string(),
+        message,
+        exit_code,
+    }
+}
+
 /// An error and its causes, `: `-separated, as one message.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
@@ -196,9 +236,14 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-#[allow(clippy::print_stdout)]
 fn println_started() {
-    println!("{STARTED}");
+    announce(STARTED);
+}
+
+/// Prints `word` for the process that started us, then lets go of its pipes.
+#[allow(clippy::print_stdout)]
+pub(crate) fn announce(word: &str) {
+    println!("{word}");
     let _ = io::stdout().flush();
     // Let go of the CLI's pipes so it sees end of file and returns.
     if let Ok(null) = OpenOptions::new().write(true).open("/dev/null") {

@@ -1,7 +1,9 @@
-//! A container on disk: `containers/<id>/container.json` (what was asked for, written once
-//! at create) and `containers/<id>/state.json` (what happened, written by the monitor).
+//! A container on disk: `containers/<id>/container.json` (what was asked for, written at
+//! create; `network connect` and `disconnect` rewrite its networks) and
+//! `containers/<id>/state.json` (what happened, written by the monitor).
 //! The same folder is the OCI bundle: the runtime writes `config.json` and the overlay dirs.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -28,12 +30,87 @@ pub struct ContainerRecord {
     pub auto_remove: bool,
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
-    /// Docker's `--network` value, for inspect (`none` or `host` until bridges land).
+    /// Docker's `--network` value, for inspect: `bridge`, `none`, `host` or a network name.
     pub network_mode: String,
+    /// Networks to join at start, published ports and name settings. Rewritten by
+    /// `network connect` and `network disconnect`.
+    #[serde(default)]
+    pub net: NetConfig,
     /// `--stop-signal` or the image's STOPSIGNAL.
     pub stop_signal: String,
     /// `--stop-timeout` in seconds (Docker's default is 10).
     pub stop_timeout: u64,
+}
+
+/// The networking a container asked for; what it got (addresses, host ports) lives in the
+/// network state while it runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetConfig {
+    /// In order: the first is `eth0`, holds the default route and the published ports.
+    /// Empty for `--network none` and `host`.
+    #[serde(default)]
+    pub networks: Vec<NetworkAttachment>,
+    /// `-p`, and with `-P` every exposed port of the image, as asked for.
+    #[serde(default)]
+    pub ports: Vec<PublishedPort>,
+    /// `-P`.
+    #[serde(default)]
+    pub publish_all: bool,
+    /// The image's exposed ports (`8000/tcp`), shown by `ps` and `inspect`.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
+    /// `--dns`.
+    #[serde(default)]
+    pub dns: Vec<IpAddr>,
+    /// `--add-host NAME:IP` (IP may be `host-gateway`), as `(name, ip)`.
+    #[serde(default)]
+    pub extra_hosts: Vec<(String, String)>,
+}
+
+/// One network to join, by id (a network removed and made again under the same name is
+/// another network, as in Docker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAttachment {
+    pub network_id: String,
+    /// The network's name when the container was attached, for messages.
+    pub network: String,
+    /// `--network-alias`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// `--ip`.
+    #[serde(default)]
+    pub ip: Option<Ipv4Addr>,
+}
+
+/// One `-p` value (or `-P` entry) as asked for; see [`wharf_net::PortSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPort {
+    pub host_ip: Option<IpAddr>,
+    pub host_ports: Option<(u16, u16)>,
+    pub container_port: u16,
+    pub protocol: wharf_net::Protocol,
+}
+
+impl From<wharf_net::PortSpec> for PublishedPort {
+    fn from(spec: wharf_net::PortSpec) -> Self {
+        Self {
+            host_ip: spec.host_ip,
+            host_ports: spec.host_ports,
+            container_port: spec.container_port,
+            protocol: spec.protocol,
+        }
+    }
+}
+
+impl From<PublishedPort> for wharf_net::PortSpec {
+    fn from(port: PublishedPort) -> Self {
+        Self {
+            host_ip: port.host_ip,
+            host_ports: port.host_ports,
+            container_port: port.container_port,
+            protocol: port.protocol,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

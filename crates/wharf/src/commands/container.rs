@@ -237,9 +237,10 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let ports = engine.published_ports()?;
     let rows: Vec<_> = containers
         .iter()
-        .map(|c| ps_row(c, args.no_trunc))
+        .map(|c| ps_row(c, args.no_trunc, ports.get(&c.record.id)))
         .collect();
     let columns = [
         ("CONTAINER ID", "ID"),
@@ -254,7 +255,30 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn ps_row(c: &ContainerInfo, no_trunc: bool) -> serde_json::Value {
+/// Docker's PORTS column: `0.0.0.0:8080->8000/tcp`, and exposed ports that are not
+/// published (`8000/tcp`), for running containers.
+fn ports_column(c: &ContainerInfo, bindings: Option<&Vec<wharf_engine::PortBinding>>) -> String {
+    if c.state.status != Status::Running {
+        return String::new();
+    }
+    let bindings = bindings.map(Vec::as_slice).unwrap_or_default();
+    let mut parts: Vec<String> = bindings.iter().map(ToString::to_string).collect();
+    for exposed in &c.record.net.exposed_ports {
+        let published = bindings
+            .iter()
+            .any(|b| format!("{}/{}", b.container_port, b.protocol) == *exposed);
+        if !published {
+            parts.push(exposed.clone());
+        }
+    }
+    parts.join(", ")
+}
+
+fn ps_row(
+    c: &ContainerInfo,
+    no_trunc: bool,
+    ports: Option<&Vec<wharf_engine::PortBinding>>,
+) -> serde_json::Value {
     let command = c.record.run.process.args.join(" ");
     let command = if no_trunc || command.chars().count() <= 20 {
         format!("\"{command}\"")
@@ -278,10 +302,14 @@ fn ps_row(c: &ContainerInfo, no_trunc: bool) -> serde_json::Value {
         "RunningFor": since(Some(&c.record.created)),
         "Status": status,
         "State": c.state.status.as_str(),
-        "Ports": "",
+        "Ports": ports_column(c, ports),
         "Names": c.record.name,
         "Labels": c.record.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
-        "Networks": c.record.network_mode,
+        "Networks": if c.record.net.networks.is_empty() {
+            c.record.network_mode.clone()
+        } else {
+            c.record.net.networks.iter().map(|n| n.network.as_str()).collect::<Vec<_>>().join(",")
+        },
     })
 }
 
@@ -327,6 +355,14 @@ pub fn monitor(engine: &Engine, printer: Printer, args: MonitorArgs) -> CommandR
             printer.error(format!("container {name}: {message}"), None);
             Ok(ExitCode::from(exit_code as u8))
         }
+        Err(EngineError::StartFailed {
+            message,
+            hint,
+            exit_code,
+        }) => {
+            printer.error(message, hint.as_deref());
+            Ok(ExitCode::from(exit_code as u8))
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -341,7 +377,9 @@ fn engine_failure(error: EngineError) -> CommandError {
 /// A container that could not start keeps the runtime's code (126, 127 or 125).
 fn runtime_failure(error: EngineError) -> CommandError {
     let code = match &error {
-        EngineError::Runtime { exit_code, .. } => *exit_code as u8,
+        EngineError::Runtime { exit_code, .. } | EngineError::StartFailed { exit_code, .. } => {
+            *exit_code as u8
+        }
         _ => ENGINE_FAILED,
     };
     let mut error = CommandError::from(error);
@@ -430,6 +468,12 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         hostname: args.hostname.clone(),
         auto_remove: args.rm,
         network: args.network.clone(),
+        publish: args.publish.clone(),
+        publish_all: args.publish_all,
+        ip: args.ip.clone(),
+        network_aliases: args.network_aliases.clone(),
+        add_hosts: args.add_hosts.clone(),
+        dns: args.dns.clone(),
         mounts,
         read_only: args.read_only,
         resources: Resources {

@@ -2,6 +2,7 @@
 
 mod container;
 mod image;
+mod network;
 mod registry;
 mod system;
 
@@ -89,6 +90,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
             container::prune(&open()?, printer, args)
         }
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
+        Command::Dns(args) => network::dns(&open()?, args),
+        Command::Network(command) => network::run(&open()?, printer, command),
+        Command::Port(args) => network::port(&open()?, printer, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => {
             registry::pull(&open()?, printer, args)
         }

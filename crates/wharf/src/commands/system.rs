@@ -41,6 +41,19 @@ pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResul
     for repair in &report.repairs {
         printer.data(format!("repaired: {repair}"));
     }
+    if args.repair {
+        // Network leftovers of containers whose monitor is gone (a crash, a SIGKILL).
+        if let Some(reconciled) = engine.reconcile_networks(false)? {
+            for (network, container) in &reconciled.endpoints {
+                printer.data(format!(
+                    "repaired: released the address and ports of container {container} on network {network}"
+                ));
+            }
+            for interface in &reconciled.interfaces {
+                printer.data(format!("repaired: removed stray interface {interface}"));
+            }
+        }
+    }
     let state = if report.problems.is_empty() {
         "consistent"
     } else if args.repair {

@@ -9,20 +9,36 @@ use std::process::{Command, Output, Stdio};
 
 pub struct Wharf {
     pub root: tempfile::TempDir,
+    /// With [`Wharf::isolated`], the network namespace this test's wharf runs in.
+    pub netns: Option<TestNetns>,
 }
 
 impl Wharf {
+    /// A store whose wharf runs in the real host's network namespace: for tests that need
+    /// the host's loopback (a registry) and run no container on a bridge.
     pub fn new() -> Self {
         Self {
             root: tempfile::Builder::new()
                 .prefix("wharf-test-")
                 .tempdir()
                 .expect("temp root"),
+            netns: None,
+        }
+    }
+
+    /// A store whose wharf (and its monitors and containers) runs in a network namespace of
+    /// its own (as root; else like [`Wharf::new`]), which plays the host: bridges, firewall
+    /// rules and published ports of tests running in parallel stay apart, and nothing
+    /// reaches the real host's network. For every test that runs containers on a bridge.
+    pub fn isolated() -> Self {
+        Self {
+            netns: TestNetns::new(),
+            ..Self::new()
         }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_wharf"));
+        let mut command = self.host_command(env!("CARGO_BIN_EXE_wharf"));
         command
             .args(args)
             .env("WHARF_ROOT", self.root.path())
@@ -115,6 +131,68 @@ impl Wharf {
         args.push("busybox:latest".into());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.ok(&args).trim().to_string()
+    }
+}
+
+impl Wharf {
+    /// `program` run in the namespace that plays the host for this test (the real host's
+    /// when the test has none).
+    pub fn host_command(&self, program: &str) -> Command {
+        match &self.netns {
+            Some(netns) => {
+                let mut command = Command::new("nsenter");
+                command
+                    .arg(format!("--net={}", netns.path().display()))
+                    .arg(program);
+                command
+            }
+            None => Command::new(program),
+        }
+    }
+}
+
+/// A network namespace made for one test (`ip netns add`, loopback up), deleted on drop.
+pub struct TestNetns {
+    pub name: String,
+}
+
+impl TestNetns {
+    /// `None` when it cannot be made (not root, no `ip`).
+    fn new() -> Option<Self> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        if !is_root() {
+            return None;
+        }
+        let name = format!(
+            "wharf-t{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let ip = |args: &[&str]| {
+            Command::new("ip")
+                .args(args)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ip(&["netns", "add", &name]) {
+            return None;
+        }
+        let netns = TestNetns { name };
+        ip(&["-n", &netns.name, "link", "set", "lo", "up"]).then_some(netns)
+    }
+
+    pub fn path(&self) -> PathBuf {
+        Path::new("/run/netns").join(&self.name)
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 

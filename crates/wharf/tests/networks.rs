@@ -1,0 +1,840 @@
+//! Networks end to end: user networks with name resolution and aliases, internal networks,
+//! isolation between networks, published ports on the host's loopback, the `network`
+//! commands, `port`, and that nothing (veth, firewall rule, lease, DNS helper) outlives its
+//! container or network, even after a monitor is killed.
+//!
+//! Each test's wharf runs in a network namespace of its own that plays the host (see
+//! `common::TestNetns`), with no route out: all traffic goes to loopback or to the bridges
+//! and containers the test makes. Servers are `python3 -m http.server` from the python
+//! fixture; clients are busybox `wget` (without `-T`, which crashes the static busybox;
+//! `timeout` bounds the calls that must fail) and the host's `curl` and python `urllib`.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Wharf;
+
+/// A test's wharf with busybox and python (with `EXPOSE 8000`) imported, or `None` (after
+/// printing SKIPPED) when networks cannot be tested here.
+fn setup() -> Option<Wharf> {
+    if !common::is_root() {
+        common::skip("networks need root (CAP_NET_ADMIN)");
+        return None;
+    }
+    for (tool, package) in [
+        ("nft", "nftables"),
+        ("ip", "iproute2"),
+        ("nsenter", "util-linux"),
+        ("curl", "curl"),
+        ("python3", "python3"),
+    ] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            common::skip(&format!("`{tool}` is missing (apt-get install {package})"));
+            return None;
+        }
+    }
+    let wharf = Wharf::isolated();
+    if wharf.netns.is_none() {
+        common::skip("cannot make a network namespace for the test (`ip netns add`)");
+        return None;
+    }
+    wharf.import_busybox();
+    let (tar, changes) = common::fixture("python-3.11-slim");
+    let mut args: Vec<String> = vec!["import".into()];
+    for change in changes
+        .into_iter()
+        .chain(std::iter::once("EXPOSE 8000".to_string()))
+    {
+        args.push("--change".into());
+        args.push(change);
+    }
+    args.push(tar.display().to_string());
+    args.push("python:3.11-slim".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    wharf.ok(&args);
+    Some(wharf)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited, not killed")
+}
+
+/// Starts `python3 -m http.server 8000` serving `marker` as `/`, detached, with the extra
+/// flags (`--network ...`), and waits until it listens. Returns the container id.
+fn serve(wharf: &Wharf, name: &str, flags: &[&str], marker: &str) -> String {
+    let script = format!(
+        "mkdir -p /srv && echo {marker} > /srv/index.html && cd /srv && exec python3 -u -m http.server 8000"
+    );
+    let mut args = vec!["run", "-d", "--name", name];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["python:3.11-slim", "sh", "-c", &script]);
+    let id = wharf.ok(&args).trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if wharf.ok(&["logs", name]).contains("Serving HTTP") {
+            return id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server {name} did not start: {}",
+            wharf.ok(&["ps", "-a"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `busybox sh -c script` in a new container with the extra flags.
+fn busybox(wharf: &Wharf, flags: &[&str], script: &str) -> Output {
+    let mut args = vec!["run", "--rm"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["busybox", "sh", "-c", script]);
+    wharf.run(&args)
+}
+
+/// What `wget -qO- url` prints in a busybox container, or its error.
+fn fetch(wharf: &Wharf, flags: &[&str], url: &str) -> Result<String, String> {
+    // Not the container's pid 1, which would ignore timeout's signal.
+    let output = busybox(wharf, flags, &format!("timeout 3 wget -qO- {url}; exit $?"));
+    if output.status.success() {
+        Ok(common::stdout(&output))
+    } else {
+        Err(stderr(&output))
+    }
+}
+
+fn inspect(wharf: &Wharf, name: &str, template: &str) -> String {
+    wharf
+        .ok(&["inspect", "-f", template, name])
+        .trim()
+        .to_string()
+}
+
+/// A TCP port that nothing uses in the test's host namespace.
+fn free_port(wharf: &Wharf) -> u16 {
+    let output = wharf
+        .host_command("python3")
+        .args([
+            "-c",
+            "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])",
+        ])
+        .output()
+        .unwrap();
+    common::stdout(&output).trim().parse().unwrap()
+}
+
+/// `curl` from the test's host to `url` (loopback only).
+fn curl(wharf: &Wharf, url: &str) -> String {
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let output = wharf
+        .host_command("curl")
+        .args(["-sS", "--max-time", "5", url])
+        .output()
+        .unwrap();
+    common::assert_success(&output, &["curl", url]);
+    common::stdout(&output)
+}
+
+/// Processes started with this test's root (monitors, DNS helpers).
+fn processes_of(wharf: &Wharf, needle: &str) -> Vec<String> {
+    let root = wharf.path().display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&root) && c.contains(needle))
+        .collect()
+}
+
+/// No veth, no published-port rule and no lease is left in the test's host namespace.
+fn assert_no_network_leftovers(wharf: &Wharf) {
+    let netns = wharf.netns.as_ref().unwrap();
+    let veths = Command::new("ip")
+        .args(["-n", &netns.name, "-o", "link", "show", "type", "veth"])
+        .output()
+        .unwrap();
+    assert_eq!(common::stdout(&veths), "", "veths left behind");
+    let table = wharf
+        .host_command("nft")
+        .args(["list", "table", "ip", "wharf"])
+        .output()
+        .unwrap();
+    assert!(
+        !common::stdout(&table).contains("dnat to"),
+        "port rules left behind:\n{}",
+        common::stdout(&table)
+    );
+    for network in wharf
+        .ok(&[
+            "network",
+            "ls",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            "driver=bridge",
+        ])
+        .lines()
+    {
+        assert_eq!(
+            wharf
+                .ok(&["network", "inspect", "-f", "{{json .Containers}}", network])
+                .trim(),
+            "{}",
+            "leases left behind on {network}"
+        );
+    }
+}
+
+#[test]
+fn containers_find_each_other_by_name_and_alias_on_a_user_network() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    wharf.ok(&["network", "create", "app"]);
+    wharf.ok(&["network", "create", "other"]);
+    let server = serve(
+        &wharf,
+        "srv",
+        &["--network", "app", "--network-alias", "api"],
+        "hello-from-srv",
+    );
+    let on_app = ["--network", "app"];
+    assert_eq!(
+        fetch(&wharf, &on_app, "http://srv:8000/").unwrap(),
+        "hello-from-srv\n"
+    );
+    assert_eq!(
+        fetch(&wharf, &on_app, "http://api:8000/").unwrap(),
+        "hello-from-srv\n"
+    );
+    assert_eq!(
+        fetch(&wharf, &on_app, &format!("http://{}:8000/", &server[..12])).unwrap(),
+        "hello-from-srv\n"
+    );
+    // The container's own files: its address in /etc/hosts, the network's DNS in resolv.conf.
+    let ip = inspect(&wharf, "srv", "{{.NetworkSettings.Networks.app.IPAddress}}");
+    let gateway = inspect(&wharf, "srv", "{{.NetworkSettings.Networks.app.Gateway}}");
+    assert!(ip.starts_with("172.") || ip.starts_with("192.168."), "{ip}");
+    assert_eq!(
+        inspect(
+            &wharf,
+            "srv",
+            "{{json .NetworkSettings.Networks.app.Aliases}}"
+        ),
+        r#"["api"]"#
+    );
+    let files = busybox(&wharf, &on_app, "cat /etc/resolv.conf");
+    assert!(
+        common::stdout(&files).starts_with(&format!("nameserver {gateway}\n")),
+        "{}",
+        common::stdout(&files)
+    );
+    assert_eq!(
+        wharf
+            .ok(&["ps", "--format", "{{.Names}} {{.Networks}}"])
+            .trim(),
+        "srv app"
+    );
+
+    // Another network can neither resolve nor reach it.
+    let on_other = ["--network", "other"];
+    let unresolved = fetch(&wharf, &on_other, "http://srv:8000/").unwrap_err();
+    assert!(unresolved.contains("bad address"), "{unresolved}");
+    assert!(fetch(&wharf, &on_other, &format!("http://{ip}:8000/")).is_err());
+    // Nor can the default bridge reach it.
+    assert!(fetch(&wharf, &[], &format!("http://{ip}:8000/")).is_err());
+
+    // One DNS helper per user network, gone with its network.
+    assert_eq!(processes_of(&wharf, "__dns").len(), 2);
+    wharf.ok(&["rm", "-f", "srv"]);
+    wharf.ok(&["network", "rm", "app", "other"]);
+    assert_eq!(processes_of(&wharf, "__dns"), Vec::<String>::new());
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[server]);
+}
+
+#[test]
+fn an_internal_network_talks_inside_but_not_out() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    wharf.ok(&["network", "create", "--internal", "inside"]);
+    wharf.ok(&["network", "create", "public"]);
+    let inner = serve(&wharf, "inner", &["--network", "inside"], "inner-page");
+    let outer = serve(&wharf, "outer", &["--network", "public"], "outer-page");
+    let outer_ip = inspect(
+        &wharf,
+        "outer",
+        "{{.NetworkSettings.Networks.public.IPAddress}}",
+    );
+    let inside = ["--network", "inside"];
+    assert_eq!(
+        fetch(&wharf, &inside, "http://inner:8000/").unwrap(),
+        "inner-page\n"
+    );
+    // No route out of an internal network, and its DNS knows only its own containers.
+    let unreachable = fetch(&wharf, &inside, &format!("http://{outer_ip}:8000/")).unwrap_err();
+    assert!(unreachable.contains("unreachable"), "{unreachable}");
+    let unresolved = fetch(&wharf, &inside, "http://outer:8000/").unwrap_err();
+    assert!(unresolved.contains("bad address"), "{unresolved}");
+    // Internal networks publish no ports.
+    let refused = wharf.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "inside",
+        "-p",
+        "8000",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code(&refused), 125);
+    assert!(
+        stderr(&refused).contains("cannot publish ports on network inside: it is internal"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        wharf
+            .ok(&["network", "inspect", "-f", "{{.Internal}}", "inside"])
+            .trim(),
+        "true"
+    );
+    wharf.ok(&["rm", "-f", "inner", "outer"]);
+    wharf.ok(&["network", "rm", "inside", "public"]);
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[inner, outer]);
+}
+
+#[test]
+fn published_ports_answer_on_the_hosts_loopback() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    let port = free_port(&wharf);
+    let published = format!("{port}:8000");
+    let web = serve(&wharf, "web", &["-p", &published], "published-page");
+    let url = format!("http://127.0.0.1:{port}/");
+    assert_eq!(curl(&wharf, &url), "published-page\n");
+    let urllib = wharf
+        .host_command("python3")
+        .args([
+            "-c",
+            "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end='')",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        common::stdout(&urllib),
+        "published-page\n",
+        "{}",
+        stderr(&urllib)
+    );
+    assert_eq!(
+        wharf.ok(&["port", "web"]),
+        format!("8000/tcp -> 0.0.0.0:{port}\n")
+    );
+    assert_eq!(
+        wharf.ok(&["port", "web", "8000/tcp"]),
+        format!("0.0.0.0:{port}\n")
+    );
+    let missing = wharf.run(&["port", "web", "9000"]);
+    assert!(
+        stderr(&missing).contains("no public port 9000/tcp published for container web"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(
+        wharf.ok(&["ps", "--format", "{{.Ports}}"]).trim(),
+        format!("0.0.0.0:{port}->8000/tcp")
+    );
+    assert_eq!(
+        inspect(&wharf, "web", "{{json .NetworkSettings.Ports}}"),
+        format!(r#"{{"8000/tcp":[{{"HostIp":"0.0.0.0","HostPort":"{port}"}}]}}"#)
+    );
+    assert_eq!(
+        inspect(&wharf, "web", "{{json .HostConfig.PortBindings}}"),
+        format!(r#"{{"8000/tcp":[{{"HostIp":"","HostPort":"{port}"}}]}}"#)
+    );
+
+    // The same host port again: refused, naming the port and its holder.
+    let conflict = wharf.run(&[
+        "run", "-d", "--name", "late", "-p", &published, "busybox", "sleep", "60",
+    ]);
+    assert_eq!(code(&conflict), 125);
+    assert!(
+        stderr(&conflict).contains(&format!(
+            "port 0.0.0.0:{port}/tcp is already allocated to container web"
+        )) && stderr(&conflict).contains("hint:"),
+        "{}",
+        stderr(&conflict)
+    );
+    assert!(inspect(&wharf, "late", "{{.State.Error}}").contains(&format!("{port}")));
+    // A host process holding the port is named too.
+    let mut holder = wharf
+        .host_command("python3")
+        .args([
+            "-c",
+            "import socket, sys, time; s = socket.socket(); s.bind(('0.0.0.0', 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let held = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(holder.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        line.trim().to_string()
+    };
+    let busy = wharf.run(&[
+        "run",
+        "--rm",
+        "-p",
+        &format!("{held}:80"),
+        "busybox",
+        "true",
+    ]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(code(&busy), 125);
+    assert!(
+        stderr(&busy).contains(&format!(
+            "port 0.0.0.0:{held}/tcp is already in use on the host by process {} (python",
+            holder.id()
+        )),
+        "{}",
+        stderr(&busy)
+    );
+
+    // -P: every exposed port on a free host port.
+    let all = serve(&wharf, "all", &["-P"], "all-page");
+    let mapped = wharf.ok(&["port", "all", "8000"]);
+    let all_port = mapped.trim().rsplit(':').next().unwrap().to_string();
+    assert_eq!(
+        curl(&wharf, &format!("http://127.0.0.1:{all_port}/")),
+        "all-page\n"
+    );
+    assert_eq!(
+        inspect(&wharf, "all", "{{.HostConfig.PublishAllPorts}}"),
+        "true"
+    );
+
+    wharf.ok(&["rm", "-f", "web", "late", "all"]);
+    assert_no_network_leftovers(&wharf);
+    let refused = wharf
+        .host_command("curl")
+        .args(["-sS", "--max-time", "2", &url])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "the port still answers");
+    wharf.assert_nothing_leaked(&[web, all]);
+}
+
+#[test]
+fn network_commands_create_list_inspect_remove_prune() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    let id = wharf
+        .ok(&[
+            "network",
+            "create",
+            "--subnet",
+            "10.123.0.0/24",
+            "--gateway",
+            "10.123.0.254",
+            "--label",
+            "team=web",
+            "front",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 64);
+    wharf.ok(&["network", "create", "--driver", "bridge", "spare"]);
+    let listed = wharf.ok(&["network", "ls"]);
+    let mut lines = listed.lines();
+    assert_eq!(
+        lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["NETWORK", "ID", "NAME", "DRIVER", "SCOPE"]
+    );
+    let names: Vec<&str> = lines
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(names, ["bridge", "front", "host", "none", "spare"]);
+    assert_eq!(
+        wharf
+            .ok(&["network", "ls", "-q", "--filter", "name=fro"])
+            .trim(),
+        &id[..12]
+    );
+    assert_eq!(
+        wharf.ok(&[
+            "network",
+            "ls",
+            "--filter",
+            "label=team=web",
+            "--format",
+            "{{.Name}} {{.Driver}}"
+        ]),
+        "front bridge\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&wharf.ok(&["network", "inspect", "front"])).unwrap();
+    let network = &json[0];
+    assert_eq!(network["Name"], "front");
+    assert_eq!(network["Id"], id.as_str());
+    assert_eq!(network["Driver"], "bridge");
+    assert_eq!(network["Scope"], "local");
+    assert_eq!(network["Internal"], false);
+    assert_eq!(network["IPAM"]["Config"][0]["Subnet"], "10.123.0.0/24");
+    assert_eq!(network["IPAM"]["Config"][0]["Gateway"], "10.123.0.254");
+    assert_eq!(network["Labels"]["team"], "web");
+
+    // Errors name the object and say what to do.
+    let exists = wharf.run(&["network", "create", "front"]);
+    assert!(
+        stderr(&exists).contains("error: network with name front already exists")
+            && stderr(&exists).contains("hint:"),
+        "{}",
+        stderr(&exists)
+    );
+    let overlap = wharf.run(&["network", "create", "--subnet", "10.123.0.0/16", "dup"]);
+    assert!(
+        stderr(&overlap).contains("overlaps with network front"),
+        "{}",
+        stderr(&overlap)
+    );
+    let driver = wharf.run(&["network", "create", "--driver", "overlay", "x"]);
+    assert!(stderr(&driver).contains("\"overlay\" is not supported"));
+    let missing = wharf.run(&["network", "inspect", "nope"]);
+    assert!(
+        stderr(&missing).contains("error: network nope not found")
+            && stderr(&missing).contains("hint: `wharf network ls`"),
+        "{}",
+        stderr(&missing)
+    );
+
+    // A network that a container names is kept, running or not.
+    wharf.ok(&[
+        "create",
+        "--name",
+        "user",
+        "--network",
+        "front",
+        "--ip",
+        "10.123.0.7",
+        "busybox",
+        "true",
+    ]);
+    let busy = wharf.run(&["network", "rm", "front"]);
+    assert!(
+        stderr(&busy).contains("error: network front is used by container: user")
+            && stderr(&busy).contains("hint:"),
+        "{}",
+        stderr(&busy)
+    );
+    let builtin = wharf.run(&["network", "rm", "bridge"]);
+    assert!(stderr(&builtin).contains("network bridge is pre-defined"));
+    assert_eq!(code(&wharf.run(&["start", "-a", "user"])), 0);
+    // The static address was used, and released when the container ended.
+    assert_eq!(
+        wharf
+            .ok(&["network", "inspect", "-f", "{{json .Containers}}", "front"])
+            .trim(),
+        "{}"
+    );
+    wharf.ok(&["network", "prune", "-f"]);
+    assert_eq!(
+        wharf.ok(&[
+            "network",
+            "ls",
+            "--filter",
+            "type=custom",
+            "--format",
+            "{{.Name}}"
+        ]),
+        "front\n"
+    );
+    wharf.ok(&["rm", "user"]);
+    wharf.ok(&["network", "rm", "front"]);
+    wharf.ok(&["network", "rm", "-f", "front"]);
+    assert_eq!(
+        wharf.ok(&["network", "ls", "--filter", "type=custom", "-q"]),
+        ""
+    );
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[]);
+}
+
+#[test]
+fn connect_and_disconnect_a_running_container() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    wharf.ok(&["network", "create", "first"]);
+    wharf.ok(&["network", "create", "second"]);
+    let server = serve(&wharf, "srv2", &["--network", "second"], "second-page");
+    let server_ip = inspect(
+        &wharf,
+        "srv2",
+        "{{.NetworkSettings.Networks.second.IPAddress}}",
+    );
+    // Waits for its second interface, then fetches from the server on the other network.
+    let script = format!(
+        "while ! ip addr show eth1 >/dev/null 2>&1; do sleep 0.05; done; wget -qO- http://{server_ip}:8000/; sleep 60"
+    );
+    let client = wharf
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "client",
+            "--network",
+            "first",
+            "busybox",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .trim()
+        .to_string();
+    wharf.ok(&["network", "connect", "--alias", "cli", "second", "client"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !wharf.ok(&["logs", "client"]).contains("second-page") {
+        assert!(Instant::now() < deadline, "client never reached srv2");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!inspect(
+        &wharf,
+        "client",
+        "{{.NetworkSettings.Networks.second.IPAddress}}"
+    )
+    .is_empty());
+    // Its name and alias resolve on the second network now.
+    let ip = inspect(
+        &wharf,
+        "client",
+        "{{.NetworkSettings.Networks.second.IPAddress}}",
+    );
+    let lookup = busybox(
+        &wharf,
+        &["--network", "second"],
+        "nslookup cli; nslookup client",
+    );
+    assert_eq!(
+        common::stdout(&lookup)
+            .matches(&format!("Address: {ip}"))
+            .count(),
+        2,
+        "{}",
+        common::stdout(&lookup)
+    );
+    let again = wharf.run(&["network", "connect", "second", "client"]);
+    assert!(
+        stderr(&again).contains("container client is already connected to network second"),
+        "{}",
+        stderr(&again)
+    );
+    wharf.ok(&["network", "disconnect", "second", "client"]);
+    assert!(!inspect(&wharf, "client", "{{json .NetworkSettings.Networks}}").contains("second"));
+    let gone = wharf.run(&["network", "disconnect", "second", "client"]);
+    assert!(stderr(&gone).contains("is not connected to network second"));
+    let host = wharf.run(&[
+        "run",
+        "-d",
+        "--name",
+        "hosted",
+        "--network",
+        "host",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    common::assert_success(&host, &["run hosted"]);
+    let refused = wharf.run(&["network", "connect", "second", "hosted"]);
+    assert!(
+        stderr(&refused).contains("cannot join or leave networks while on --network host"),
+        "{}",
+        stderr(&refused)
+    );
+    wharf.ok(&["rm", "-f", "client", "srv2", "hosted"]);
+    wharf.ok(&["network", "rm", "first", "second"]);
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[client, server]);
+}
+
+#[test]
+fn a_killed_monitor_leaves_no_network_behind() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    wharf.ok(&["network", "create", "crash"]);
+    let port = free_port(&wharf);
+    let id = wharf
+        .ok(&[
+            "run",
+            "-d",
+            "--network",
+            "crash",
+            "-p",
+            &format!("{port}:80"),
+            "busybox",
+            "sleep",
+            "1000",
+        ])
+        .trim()
+        .to_string();
+    let netns = wharf.netns.as_ref().unwrap();
+    let veths = || {
+        common::stdout(
+            &Command::new("ip")
+                .args(["-n", &netns.name, "-o", "link", "show", "type", "veth"])
+                .output()
+                .unwrap(),
+        )
+    };
+    assert_eq!(veths().lines().count(), 1);
+    let monitor = processes_of(&wharf, "__monitor");
+    assert_eq!(monitor.len(), 1);
+    let pid = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c);
+                c.contains(&wharf.path().display().to_string()) && c.contains("__monitor")
+            })
+        })
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+    Command::new("kill").args(["-9", &pid]).status().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // The next command sees it, and releases the address, the port and the veth.
+    assert_eq!(
+        wharf.ok(&["ps", "-a", "--format", "{{.State}}"]).trim(),
+        "exited"
+    );
+    assert_no_network_leftovers(&wharf);
+
+    // A stray wharf veth (a crash between creating it and saving the state) is repaired.
+    let ip = |args: &[&str]| {
+        let mut all = vec!["-n", netns.name.as_str()];
+        all.extend_from_slice(args);
+        assert!(Command::new("ip").args(&all).status().unwrap().success());
+    };
+    ip(&[
+        "link",
+        "add",
+        "wv0123456789ab",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "strayp",
+    ]);
+    let repaired = wharf.ok(&["system", "check", "--repair"]);
+    assert!(
+        repaired.contains("removed stray interface wv0123456789ab"),
+        "{repaired}"
+    );
+    assert_eq!(veths(), "");
+    wharf.ok(&["rm", &id]);
+    wharf.ok(&["network", "rm", "crash"]);
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[id]);
+}
+
+#[test]
+fn network_flags_are_checked_and_errors_name_them() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["-p", "80/icmp"],
+            "error: --publish 80/icmp: invalid proto: icmp",
+        ),
+        (
+            &["-p", "x:80"],
+            "error: --publish x:80: invalid hostPort: x",
+        ),
+        (&["--network", "nope"], "error: network nope not found"),
+        (
+            &["--network", "none", "-p", "80"],
+            "ports cannot be published with --network none",
+        ),
+        (
+            &["--ip", "172.17.0.9"],
+            "user specified IP address is supported on user defined networks only",
+        ),
+        (
+            &["--network-alias", "x"],
+            "--network-alias x: network-scoped aliases need a user-defined network",
+        ),
+        (
+            &["--add-host", "nohost"],
+            "error: --add-host nohost: expected NAME:IP",
+        ),
+    ];
+    for (flags, message) in cases {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["busybox", "true"]);
+        let output = wharf.run(&args);
+        assert_eq!(code(&output), 125, "{flags:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+    }
+    // --add-host and --dns reach the container's files.
+    let files = busybox(
+        &wharf,
+        &[
+            "--add-host",
+            "db:10.9.8.7",
+            "--add-host",
+            "gw:host-gateway",
+            "--dns",
+            "10.1.1.1",
+        ],
+        "cat /etc/hosts /etc/resolv.conf",
+    );
+    let text = common::stdout(&files);
+    let gateway = wharf.ok(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{json .IPAM.Config}}",
+        "bridge",
+    ]);
+    let gateway: serde_json::Value = serde_json::from_str(&gateway).unwrap();
+    assert!(text.contains("10.9.8.7\tdb\n"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{}\tgw\n",
+            gateway[0]["Gateway"].as_str().unwrap()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("nameserver 10.1.1.1\n"), "{text}");
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[]);
+}
