@@ -138,45 +138,20 @@ pub fn remove(engine: &Engine, printer: Printer, args: RmArgs) -> CommandResult 
     })
 }
 
-/// Runs `action` on each name, printing the name on success like Docker, and the error
-/// otherwise; fails at the end if any failed.
+/// Runs `action` on each name, printing the name on success, as Docker.
 fn each(
     printer: &Printer,
     names: &[String],
     mut action: impl FnMut(&str) -> Result<(), EngineError>,
 ) -> CommandResult {
-    let mut failed = false;
-    for name in names {
-        match action(name) {
-            Ok(()) => printer.data(name),
-            Err(error) => {
-                failed = true;
-                super::report(printer, &error.into());
-            }
-        }
-    }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    super::for_each_name(printer, names, |name| {
+        action(name).map(|()| vec![name.to_string()])
     })
 }
 
 pub fn wait(engine: &Engine, printer: Printer, args: NamesArgs) -> CommandResult {
-    let mut failed = false;
-    for name in &args.containers {
-        match engine.wait_container(name) {
-            Ok(code) => printer.data(code.to_string()),
-            Err(error) => {
-                failed = true;
-                super::report(&printer, &error.into());
-            }
-        }
-    }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    super::for_each_name(&printer, &args.containers, |name| {
+        Ok(vec![engine.wait_container(name)?.to_string()])
     })
 }
 

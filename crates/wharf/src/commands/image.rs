@@ -216,27 +216,14 @@ pub fn tag(engine: &Engine, args: TagArgs) -> CommandResult {
 }
 
 pub fn remove(engine: &Engine, printer: Printer, args: RmiArgs) -> CommandResult {
-    let mut failed = false;
-    for name in &args.images {
-        match engine.remove_image(name, args.force) {
-            Ok(removed) => {
-                for tag in removed.untagged {
-                    printer.data(format!("Untagged: {}", tag.familiar()));
-                }
-                for deleted in removed.deleted {
-                    printer.data(format!("Deleted: {deleted}"));
-                }
-            }
-            Err(error) => {
-                failed = true;
-                super::report(&printer, &error.into());
-            }
-        }
-    }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    super::for_each_name(&printer, &args.images, |name| {
+        let removed = engine.remove_image(name, args.force)?;
+        let untagged = removed
+            .untagged
+            .iter()
+            .map(|tag| format!("Untagged: {}", tag.familiar()));
+        let deleted = removed.deleted.iter().map(|id| format!("Deleted: {id}"));
+        Ok(untagged.chain(deleted).collect())
     })
 }
 

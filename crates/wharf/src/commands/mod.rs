@@ -169,19 +169,7 @@ fn inspect(engine: &Engine, printer: Printer, args: InspectArgs, kinds: Kinds) -
             None => missing.push(name.clone()),
         }
     }
-    match format {
-        Format::Template { parts, .. } => {
-            for value in &found {
-                printer.data(
-                    Format::render(&parts, value)
-                        .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
-                );
-            }
-        }
-        // Docker prints the array, indented, for both the default and `json`.
-        Format::Table | Format::Json => printer
-            .data(serde_json::to_string_pretty(&Value::Array(found)).expect("values serialize")),
-    }
+    print_inspected(&printer, &format, found)?;
     if missing.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -194,6 +182,52 @@ fn inspect(engine: &Engine, printer: Printer, args: InspectArgs, kinds: Kinds) -
         format!("no such {what}: {}", missing.join(", ")),
         Some("`wharf ps -a` lists the containers and `wharf images` the images"),
     ))
+}
+
+/// Runs `action` on each name, as Docker's commands that take several: the lines it returns go
+/// to stdout, an error is reported and the others still run, and the command fails at the end.
+pub(crate) fn for_each_name(
+    printer: &Printer,
+    names: &[String],
+    mut action: impl FnMut(&str) -> Result<Vec<String>, EngineError>,
+) -> CommandResult {
+    let mut failed = false;
+    for name in names {
+        match action(name) {
+            Ok(lines) => lines.iter().for_each(|line| printer.data(line)),
+            Err(error) => {
+                failed = true;
+                report(printer, &error.into());
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints what `inspect` found: through a template, or (default and `json`) as Docker's
+/// indented JSON array.
+pub(crate) fn print_inspected(
+    printer: &Printer,
+    format: &Format,
+    found: Vec<Value>,
+) -> Result<(), CommandError> {
+    match format {
+        Format::Template { parts, .. } => {
+            for value in &found {
+                printer.data(
+                    Format::render(parts, value)
+                        .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
+                );
+            }
+        }
+        Format::Table | Format::Json => printer
+            .data(serde_json::to_string_pretty(&Value::Array(found)).expect("values serialize")),
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_format(text: Option<&str>) -> Result<Format, CommandError> {

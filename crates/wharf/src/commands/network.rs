@@ -11,7 +11,6 @@ use crate::cli::{
     DnsArgs, InspectArgs, NetworkCommand, NetworkConnectArgs, NetworkCreateArgs,
     NetworkDisconnectArgs, NetworkLsArgs, NetworkPruneArgs, NetworkRmArgs, PortArgs,
 };
-use crate::format::Format;
 use crate::printer::Printer;
 
 /// Networks that exist without `network create`.
@@ -120,18 +119,7 @@ fn inspect(engine: &Engine, printer: Printer, args: InspectArgs) -> CommandResul
             Err(error) => failed.push(CommandError::from(error)),
         }
     }
-    match format {
-        Format::Template { parts, .. } => {
-            for value in &found {
-                printer.data(
-                    Format::render(&parts, value)
-                        .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
-                );
-            }
-        }
-        Format::Table | Format::Json => printer
-            .data(serde_json::to_string_pretty(&Value::Array(found)).expect("values serialize")),
-    }
+    super::print_inspected(&printer, &format, found)?;
     match failed.pop() {
         None => Ok(ExitCode::SUCCESS),
         Some(last) => {
@@ -142,21 +130,12 @@ fn inspect(engine: &Engine, printer: Printer, args: InspectArgs) -> CommandResul
 }
 
 fn remove(engine: &Engine, printer: Printer, args: NetworkRmArgs) -> CommandResult {
-    let mut failed = false;
-    for name in &args.networks {
+    super::for_each_name(&printer, &args.networks, |name| {
         match engine.remove_network(name) {
-            Ok(_) => printer.data(name),
-            Err(error) if args.force && error.is_network_not_found() => {}
-            Err(error) => {
-                failed = true;
-                super::report(&printer, &error.into());
-            }
+            Ok(_) => Ok(vec![name.to_string()]),
+            Err(error) if args.force && error.is_network_not_found() => Ok(Vec::new()),
+            Err(error) => Err(error),
         }
-    }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
     })
 }
 
