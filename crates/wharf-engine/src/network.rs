@@ -26,8 +26,8 @@ use wharf_net::{
 use wharf_runtime::NetworkMode;
 
 use crate::containers::{
-    is_alive, process_start_time, write_json, ContainerInfo, ContainerRecord, ContainerState,
-    CreateOptions, NetConfig, NetworkAttachment, PublishedPort, Status,
+    is_alive, process_start_time, write_json, write_state, ContainerInfo, ContainerRecord,
+    ContainerState, CreateOptions, NetConfig, NetworkAttachment, PublishedPort, Status,
 };
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
@@ -510,7 +510,7 @@ impl Engine {
         let path = self.dns_pid_path(network_id);
         let dir = path.parent().expect("pid files live in a folder");
         std::fs::create_dir_all(dir).at("create directory", dir)?;
-        write_json(
+        write_state(
             &path,
             &DnsPid {
                 pid: me,

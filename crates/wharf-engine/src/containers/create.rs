@@ -9,7 +9,8 @@ use wharf_runtime::{CapabilityChanges, Mount, Process, Resources, RunConfig, Uli
 
 use super::names::random_name;
 use super::record::{
-    container_dir, write_json, ContainerRecord, ContainerState, RECORD_FILE, STATE_FILE,
+    container_dir, write_json, write_state, ContainerRecord, ContainerState, RECORD_FILE,
+    STATE_FILE,
 };
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::{now_rfc3339, Engine};
@@ -198,7 +199,7 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     let resolv = crate::network::resolv_conf(&host_resolv, &record.net, None, record.run.network);
     std::fs::write(record.run.resolv_conf_path(), resolv)
         .at("write", record.run.resolv_conf_path())?;
-    write_json(&dir.join(STATE_FILE), &ContainerState::created())?;
+    write_state(&dir.join(STATE_FILE), &ContainerState::created())?;
     // The record last: a folder without it is a leftover of a failed create.
     write_json(&dir.join(RECORD_FILE), record)
 }

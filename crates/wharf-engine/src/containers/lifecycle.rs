@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::monitor::{is_alive, Attach};
 use super::record::{
-    container_dir, read_json, write_json, ContainerRecord, ContainerState, Status, LOG_FILE,
+    container_dir, read_json, write_state, ContainerRecord, ContainerState, Status, LOG_FILE,
     RECORD_FILE, STATE_FILE,
 };
 use crate::error::{EngineError, IoResultExt, Result};
@@ -92,7 +92,7 @@ impl Engine {
             state.exit_code = Some(137);
             state.finished_at = Some(now_rfc3339());
             state.error = Some("the container's monitor was killed".into());
-            write_json(&dir.join(STATE_FILE), &state)?;
+            write_state(&dir.join(STATE_FILE), &state)?;
         }
         Ok(ContainerInfo { record, state })
     }

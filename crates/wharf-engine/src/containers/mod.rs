@@ -11,6 +11,7 @@ pub use lifecycle::{signal_number, ContainerInfo, LogLine};
 pub(crate) use monitor::{announce, is_alive, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};
 pub(crate) use record::{
-    container_dir, write_json, NetConfig, NetworkAttachment, PublishedPort, RECORD_FILE,
+    container_dir, write_json, write_state, NetConfig, NetworkAttachment, PublishedPort,
+    RECORD_FILE,
 };
 pub use record::{ContainerRecord, ContainerState, Status};

@@ -13,7 +13,7 @@ use rustix::event::{poll, PollFd, PollFlags};
 use wharf_runtime::{Container, Stdio as ContainerStdio};
 
 use super::record::{
-    container_dir, read_json, write_json, ContainerRecord, ContainerState, Status, LOG_FILE,
+    container_dir, read_json, write_state, ContainerRecord, ContainerState, Status, LOG_FILE,
     STATE_FILE,
 };
 use crate::error::{EngineError, IoResultExt, Result};
@@ -120,7 +120,7 @@ impl Engine {
         };
         // Our pid first: from now on the container's network endpoints are ours, and a
         // reconcile by another command must not take them.
-        write_json(&state_path, &state)?;
+        write_state(&state_path, &state)?;
         let created = self.prepare_resolv_conf(&record).and_then(|()| {
             let mut container = Container::create(&record.run, &self.runtime_state_root(), stdio)
                 .map_err(|e| runtime_error(&record.name, &e))?;
@@ -144,7 +144,7 @@ impl Engine {
                 state.exit_code = Some(code);
                 state.error = Some(message.clone());
                 state.finished_at = Some(now_rfc3339());
-                write_json(&state_path, &state)?;
+                write_state(&state_path, &state)?;
                 self.finish(&record);
                 return Err(match error {
                     runtime @ EngineError::Runtime { .. } => runtime,
@@ -159,7 +159,7 @@ impl Engine {
         state.status = Status::Running;
         state.pid = Some(container.pid());
         state.started_at = Some(now_rfc3339());
-        write_json(&state_path, &state)?;
+        write_state(&state_path, &state)?;
         if attach == Attach::Detached {
             println_started();
         }
@@ -185,7 +185,7 @@ impl Engine {
         } else if let Err(error) = &detached {
             state.error = Some(error.to_string());
         }
-        write_json(&state_path, &state)?;
+        write_state(&state_path, &state)?;
         pumped?;
         self.finish(&record);
         Ok(state.exit_code.unwrap_or(125))

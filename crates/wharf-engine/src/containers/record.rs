@@ -182,8 +182,19 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     })
 }
 
-/// Atomic replace: temp file in the same folder, fsync, rename.
+/// Atomic and durable: temp file in the same folder, fsync, rename. For what is written once
+/// and must survive a crash (the container record).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_atomic(path, value, true)
+}
+
+/// Atomic but not fsynced: for state that the next command reconciles with reality anyway
+/// (state.json, pid files). Each fsync costs ~10 ms on the `run` path.
+pub fn write_state<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_atomic(path, value, false)
+}
+
+fn write_atomic<T: Serialize>(path: &Path, value: &T, durable: bool) -> Result<()> {
     let dir = path.parent().expect("container files live in a folder");
     let mut temp = tempfile::Builder::new()
         .prefix(".tmp-")
@@ -194,7 +205,9 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         path: path.to_path_buf(),
         source: e.into(),
     })?;
-    temp.as_file().sync_all().at("fsync", temp.path())?;
+    if durable {
+        temp.as_file().sync_all().at("fsync", temp.path())?;
+    }
     temp.persist(path).map_err(|e| e.error).at("write", path)?;
     Ok(())
 }

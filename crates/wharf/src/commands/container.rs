@@ -1,4 +1,3 @@
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -424,14 +423,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
             }
         }
     }
-    let labels: BTreeMap<String, String> = args
-        .labels
-        .iter()
-        .map(|l| match l.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (l.clone(), String::new()),
-        })
-        .collect();
+    let labels = super::parse_labels(&args.labels);
     Ok(CreateOptions {
         image: args.image.clone(),
         name: args.name.clone(),

@@ -230,6 +230,17 @@ pub(crate) fn print_inspected(
     Ok(())
 }
 
+/// `--label KEY=VALUE` (or a bare `KEY`, with an empty value), as Docker.
+pub(crate) fn parse_labels(labels: &[String]) -> std::collections::BTreeMap<String, String> {
+    labels
+        .iter()
+        .map(|label| match label.split_once('=') {
+            Some((key, value)) => (key.to_string(), value.to_string()),
+            None => (label.clone(), String::new()),
+        })
+        .collect()
+}
+
 pub(crate) fn parse_format(text: Option<&str>) -> Result<Format, CommandError> {
     Format::parse(text).map_err(|e| {
         CommandError::new(

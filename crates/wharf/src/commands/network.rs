@@ -1,6 +1,5 @@
 //! `network ...`, `port`, and the hidden DNS helper (`__dns`).
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
@@ -29,14 +28,7 @@ pub fn run(engine: &Engine, printer: Printer, command: NetworkCommand) -> Comman
 }
 
 fn create(engine: &Engine, printer: Printer, args: NetworkCreateArgs) -> CommandResult {
-    let labels: BTreeMap<String, String> = args
-        .labels
-        .iter()
-        .map(|l| match l.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (l.clone(), String::new()),
-        })
-        .collect();
+    let labels = super::parse_labels(&args.labels);
     let id = engine.create_network(&NetworkCreateOptions {
         name: args.name,
         driver: args.driver,
