@@ -3,3 +3,14 @@
 //! Dockerfile syntax and never knows which runtime runs a step.
 
 pub mod context;
+pub mod graph;
+pub mod solver;
+
+pub use graph::{
+    Base, BuildGraph, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network, Op,
+    StageGraph, Step,
+};
+pub use solver::{
+    BuildError, Cache, CacheRecord, Executor, Reporter, Solver, StageResult, StepError, StepId,
+    StepOutcome, StepRun,
+};

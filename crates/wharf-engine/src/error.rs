@@ -71,6 +71,22 @@ pub enum EngineError {
         message: String,
         exit_code: i32,
     },
+    /// A Dockerfile that cannot build as written; line 0 when no line is to blame.
+    #[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
+    Dockerfile {
+        file: String,
+        line: usize,
+        message: String,
+        hint: Option<String>,
+    },
+    /// A build step that failed.
+    #[error(transparent)]
+    Build(Box<wharf_build::BuildError>),
+    /// The build context, a COPY source or a .dockerignore file.
+    #[error(transparent)]
+    Context(#[from] wharf_build::context::Error),
+    #[error("build context {path}: {message}")]
+    BuildContext { path: PathBuf, message: String },
     #[error("failed to {op} {path}: {source}")]
     Io {
         op: &'static str,
@@ -100,6 +116,7 @@ impl EngineError {
             ),
             Self::NoPublicPort { .. } => Some("`wharf port CONTAINER` lists its published ports".into()),
             Self::StartFailed { hint, .. } => hint.clone(),
+            Self::Dockerfile { hint, .. } => hint.clone(),
             Self::Registry(error) => error.hint(),
             Self::NoHome => Some("set HOME or DOCKER_CONFIG".into()),
             Self::ImageHasSeveralTags { .. } => {

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use wharf_oci::{Digest, Reference};
+use wharf_oci::{media_type, Digest, Reference};
 use wharf_store::{GcReport, Image, Index};
 
 use crate::error::{EngineError, Result};
@@ -269,5 +269,38 @@ impl Engine {
     pub fn check(&self, repair: bool) -> Result<wharf_store::CheckReport> {
         let held = self.store.exclusive_lock()?;
         Ok(self.store.check(&held, repair)?)
+    }
+}
+
+impl Engine {
+    /// Stores an image's config and manifest (its layers are stored and unpacked already)
+    /// and commits it with its tags. Returns the image id.
+    pub(crate) fn write_image(
+        &self,
+        held: &wharf_store::SharedLock,
+        config: &wharf_oci::ImageConfig,
+        layers: &[wharf_build::Layer],
+        tags: &[Reference],
+    ) -> Result<Digest> {
+        let blobs = self.store.blobs();
+        let config_bytes = serde_json::to_vec(config).expect("image configs serialize");
+        let config_digest = blobs.put_bytes(&config_bytes)?;
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": media_type::OCI_MANIFEST,
+            "config": {
+                "mediaType": media_type::OCI_CONFIG,
+                "digest": config_digest.to_string(),
+                "size": config_bytes.len(),
+            },
+            "layers": layers.iter().map(|l| json!({
+                "mediaType": l.media_type,
+                "digest": l.blob.to_string(),
+                "size": l.size,
+            })).collect::<Vec<_>>(),
+        });
+        let manifest_digest =
+            blobs.put_bytes(&serde_json::to_vec(&manifest).expect("manifests serialize"))?;
+        Ok(self.store.commit_image(held, &manifest_digest, tags)?.id)
     }
 }

@@ -2,7 +2,6 @@
 
 use std::io::{BufReader, Read};
 
-use serde_json::json;
 use wharf_oci::{media_type, Digest, HistoryEntry, ImageConfig, Reference};
 use wharf_store::{sniff_compression, LayerToUnpack, SharedLock};
 
@@ -68,25 +67,14 @@ impl Engine {
             ),
             ..HistoryEntry::default()
         }];
-        let config_bytes = serde_json::to_vec(&config).expect("image configs serialize");
-        let config_digest = blobs.put_bytes(&config_bytes)?;
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": media_type::OCI_MANIFEST,
-            "config": {
-                "mediaType": media_type::OCI_CONFIG,
-                "digest": config_digest.to_string(),
-                "size": config_bytes.len(),
-            },
-            "layers": [{
-                "mediaType": media_type::OCI_LAYER_TAR,
-                "digest": diff_id.to_string(),
-                "size": blobs.size(&diff_id)?,
-            }],
-        });
-        let manifest_digest =
-            blobs.put_bytes(&serde_json::to_vec(&manifest).expect("manifests serialize"))?;
+        let layer = wharf_build::Layer {
+            size: blobs.size(&diff_id)?,
+            blob: diff_id.clone(),
+            chain_id: diff_id.clone(),
+            diff_id,
+            media_type: media_type::OCI_LAYER_TAR.into(),
+        };
         let tags: Vec<Reference> = options.reference.iter().cloned().collect();
-        Ok(self.store.commit_image(held, &manifest_digest, &tags)?.id)
+        self.write_image(held, &config, &[layer], &tags)
     }
 }

@@ -3,6 +3,7 @@
 //! what happened for the CLI to show.
 
 mod archive;
+mod build;
 mod changes;
 mod containers;
 mod error;
@@ -13,6 +14,7 @@ mod registry;
 mod system;
 
 pub use archive::{LoadReport, LoadedImage};
+pub use build::{read_secret, BuildOptions, BuildOutcome, BuildSource, Secret, BUILD_STEP_COMMAND};
 pub use containers::{
     signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState, CreateOptions, LogLine,
     Status, MONITOR_COMMAND,
@@ -23,7 +25,9 @@ pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
 pub use registry::{PullReport, PushReport};
 pub use system::{DiskUsage, HostInfo};
+pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};
 pub use wharf_net::PortBinding;
+pub use wharf_oci::error_chain;
 pub use wharf_registry::BlobPushed;
 
 use std::path::{Path, PathBuf};

@@ -11,6 +11,22 @@ pub use config::{ContainerConfig, HistoryEntry, ImageConfig, RootFs};
 pub use digest::{Digest, DigestError, Sha256Reader, Sha256Writer};
 pub use reference::{Reference, ReferenceError};
 
+/// An error and its causes, `: `-separated, skipping causes its message already shows: how
+/// every crate turns a chain of errors into one user-facing line.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
 /// The OCI image-spec types (manifests, indexes, descriptors), re-exported so that every crate
 /// uses the same version.
 pub use oci_spec::image as spec;

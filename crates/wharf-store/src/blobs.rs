@@ -142,6 +142,17 @@ impl BlobStore {
         Ok((digest, size))
     }
 
+    /// Moves a temp file of [`Self::tmp_dir`] that this process wrote while hashing it into
+    /// the store as `digest`, without reading it again.
+    pub fn adopt_written(&self, temp: tempfile::NamedTempFile, digest: &Digest) -> Result<()> {
+        temp.as_file().sync_all().at("fsync", temp.path())?;
+        let target = self.path(digest);
+        temp.persist(&target)
+            .map_err(|e| e.error)
+            .at("rename blob into place", &target)?;
+        sync_dir(&self.dir.join("sha256"))
+    }
+
     /// Moves a complete file (on the store's filesystem, e.g. in [`Self::tmp_dir`]) into the
     /// store once it hashes to `expected`; a file that does not is deleted.
     pub fn adopt(&self, path: &Path, expected: &Digest) -> Result<()> {

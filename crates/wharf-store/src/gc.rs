@@ -30,6 +30,13 @@ pub(crate) struct Referenced {
 impl Store {
     pub(crate) fn referenced(&self, index: &Index) -> Referenced {
         let mut referenced = Referenced::default();
+        // Build cache records keep their layers; unreadable records keep nothing.
+        for record in self.build_records().unwrap_or_default() {
+            if let Some(layer) = record.layer {
+                referenced.blobs.insert(layer.blob);
+                referenced.layers.insert(layer.chain_id);
+            }
+        }
         for (id, record) in &index.images {
             referenced.blobs.insert(record.manifest.clone());
             referenced.blobs.insert(id.clone());
@@ -83,6 +90,13 @@ impl Store {
                 found.push(entry.at("list", &dir)?.path());
             }
         }
+        // Work folders of build steps that were killed; they may still hold mounts.
+        let steps = self.build_steps_dir();
+        if let Ok(entries) = fs::read_dir(&steps) {
+            for entry in entries {
+                found.push(entry.at("list", &steps)?.path());
+            }
+        }
         let images = self.root.join("images");
         for entry in fs::read_dir(&images).at("list", &images)? {
             let path = entry.at("list", &images)?.path();
@@ -100,6 +114,9 @@ impl Store {
     fn remove_leftovers(&self) -> Result<usize> {
         let leftovers = self.leftovers()?;
         for path in &leftovers {
+            if path.starts_with(self.build_steps_dir()) {
+                crate::build_cache::unmount_step_dir(path);
+            }
             remove_any(path)?;
         }
         Ok(leftovers.len())

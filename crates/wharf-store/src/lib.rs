@@ -12,6 +12,8 @@
 //! layers/tmp/                  layers being unpacked (renamed into place when complete)
 //! images/index.json            every image (id -> manifest) and every tag (ref -> id)
 //! images/index.lock            flock held while index.json is read, changed and replaced
+//! build-cache/records/<key>.json   what a build step produced (its layer), by cache key
+//! build-cache/mounts/<id>/     `RUN --mount=type=cache` folders, kept across builds
 //! ```
 //!
 //! Every change becomes visible through one atomic rename, so a crash at any point leaves a
@@ -20,7 +22,9 @@
 
 mod atomic;
 mod blobs;
+mod build_cache;
 mod check;
+mod diff;
 mod error;
 mod extract;
 mod gc;
@@ -30,7 +34,9 @@ mod layers;
 mod lock;
 
 pub use blobs::{sniff_compression, BlobStore, Compression};
+pub use build_cache::{unmount_step_dir, BuildLayer, BuildRecord};
 pub use check::{CheckReport, Problem};
+pub use diff::NewLayer;
 pub use error::{IoResultExt, StoreError};
 pub use gc::GcReport;
 pub use image::{parse_manifest, Committed, Image, ImageLayer};

@@ -46,9 +46,17 @@ pub enum Command {
     Logs(LogsArgs),
     /// Block until one or more containers stop, then print their exit codes
     Wait(NamesArgs),
+    /// Build an image from a Dockerfile
+    Build(BuildArgs),
+    /// Manage the build cache
+    #[command(subcommand)]
+    Builder(BuilderCommand),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Runs one RUN step of a build (started by wharf itself)
+    #[command(name = "__build-step", hide = true)]
+    BuildStep(BuildStepArgs),
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
@@ -94,6 +102,67 @@ pub enum Command {
     Version(FormatArgs),
     /// Display system-wide information
     Info(FormatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Name and optionally a tag (`name:tag`); may be given several times
+    #[arg(short, long = "tag", value_name = "NAME")]
+    pub tags: Vec<String>,
+    /// Name of the Dockerfile (default: PATH/Dockerfile; `-` reads it from stdin)
+    #[arg(short, long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Set a build-time variable (`NAME=VALUE`, or `NAME` to take it from the environment)
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+    /// The stage to build
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use the cache when building the image
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always attempt to pull newer versions of the base images
+    #[arg(long)]
+    pub pull: bool,
+    /// Set metadata for the image (`KEY=VALUE`)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// A secret for RUN --mount=type=secret: `id=ID,src=FILE` or `id=ID,env=VAR`
+    #[arg(long = "secret", value_name = "id=ID,src=FILE")]
+    pub secrets: Vec<String>,
+    /// Network of RUN steps: default (the host's), none or host
+    #[arg(long, default_value = "default")]
+    pub network: String,
+    /// Add a custom host-to-IP mapping to RUN steps (`host:ip`)
+    #[arg(long = "add-host", value_name = "HOST:IP")]
+    pub add_hosts: Vec<String>,
+    /// Suppress the build output and print the image ID on success
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Progress output: auto, plain or tty
+    #[arg(long, default_value = "auto")]
+    pub progress: String,
+    /// Write the image ID to the file
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Let RUN steps trust the host's CA certificates (for a TLS-intercepting proxy); they
+    /// are mounted for each step and never written into the image
+    #[arg(long, env = "WHARF_BUILD_HOST_CA_CERTS")]
+    pub host_ca_certs: bool,
+    /// The build context: a folder, or `-` for a tarball or a Dockerfile on stdin
+    #[arg(value_name = "PATH")]
+    pub context: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BuilderCommand {
+    /// Remove the build cache
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildStepArgs {
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,10 +291,26 @@ pub struct CreateArgs {
     /// Timeout (in seconds) to stop the container
     #[arg(long)]
     pub stop_timeout: Option<u64>,
-    pub image: String,
-    /// The command and its arguments
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
+    /// The image, then the command and its arguments, taken as they are (`IMAGE -c ...`
+    /// passes `-c` to the image's entrypoint, as with Docker)
+    #[arg(
+        value_name = "IMAGE [COMMAND] [ARG...]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub image_and_command: Vec<String>,
+}
+
+impl CreateArgs {
+    pub fn image(&self) -> &str {
+        &self.image_and_command[0]
+    }
+
+    pub fn command(&self) -> &[String] {
+        &self.image_and_command[1..]
+    }
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +403,7 @@ pub struct MonitorArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    Build(BuildArgs),
     Pull(PullArgs),
     Push(PushArgs),
     Import(ImportArgs),

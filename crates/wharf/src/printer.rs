@@ -30,6 +30,12 @@ impl Printer {
         eprintln!("{}", line.as_ref());
     }
 
+    /// Progress text on stderr, as is (a live view redraws itself with escape codes).
+    pub fn status(&self, text: &str) {
+        let mut err = io::stderr().lock();
+        let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+    }
+
     /// A question on stderr, answered on stdin.
     pub fn prompt(&self, question: &str) {
         eprint!("{question}");

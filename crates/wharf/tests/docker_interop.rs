@@ -163,3 +163,40 @@ fn docker_loads_and_runs_what_wharf_saves_and_wharf_loads_what_docker_saves() {
     ));
     target.assert_consistent();
 }
+
+#[test]
+fn docker_runs_an_image_that_wharf_built() {
+    if !docker_available() {
+        return;
+    }
+    let image = format!("wharf-interop/built-by-wharf:{}", std::process::id());
+    let _cleanup = DockerImages(vec![image.clone()]);
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(context.path().join("hello.txt"), "hello\n").unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nWORKDIR /app\nCOPY hello.txt .\nRUN echo built >> hello.txt && rm /etc/group && mkdir -p /opt/x && touch /opt/x/y\nENV GREETING=hi\nCMD [\"sh\", \"-c\", \"cat hello.txt; test ! -e /etc/group && echo no-group; echo $GREETING\"]\n",
+    )
+    .unwrap();
+    wharf.ok(&[
+        "build",
+        "-q",
+        "-t",
+        &image,
+        context.path().to_str().unwrap(),
+    ]);
+    let archive = wharf.path().join("built.tar");
+    wharf.ok(&["save", "-o", archive.to_str().unwrap(), &image]);
+    docker_ok(&["load", "-i", archive.to_str().unwrap()]);
+    // The deleted file is a whiteout in the layer: Docker must not see it either.
+    assert_eq!(
+        docker_ok(&["run", "--rm", "--network", "none", &image]),
+        "hello\nbuilt\nno-group\nhi\n"
+    );
+    assert_eq!(
+        docker_ok(&["image", "inspect", "-f", "{{.Config.WorkingDir}}", &image]).trim(),
+        "/app"
+    );
+}

@@ -6,6 +6,7 @@ mod monitor;
 mod names;
 mod record;
 
+pub(crate) use create::resolve_user;
 pub use create::CreateOptions;
 pub use lifecycle::{signal_number, ContainerInfo, LogLine};
 pub(crate) use monitor::{announce, is_alive, process_start_time};

@@ -181,7 +181,7 @@ impl Engine {
         state.oom_killed = oom_killed;
         state.exit_code = Some(status.as_ref().map_or(125, |s| s.code()));
         if let Err(error) = status.as_ref().map(drop).and(deleted.as_ref().map(drop)) {
-            state.error = Some(error_chain(error));
+            state.error = Some(wharf_oci::error_chain(error));
         } else if let Err(error) = &detached {
             state.error = Some(error.to_string());
         }
@@ -206,7 +206,7 @@ impl Engine {
 /// A runtime failure before the container runs, with Docker's exit code: 127 for a
 /// command not found, 126 for one not runnable, 125 otherwise.
 fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
-    let message = error_chain(error);
+    let message = wharf_oci::error_chain(error);
     let exit_code = if message.contains("No such file") || message.contains("not found") {
         127
     } else if message.contains("ermission denied") || message.contains("correct permissions") {
@@ -219,21 +219,6 @@ fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
         message,
         exit_code,
     }
-}
-
-/// An error and its causes, `: `-separated, as one message.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 fn println_started() {

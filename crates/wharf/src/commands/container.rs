@@ -61,7 +61,7 @@ fn create_pulling(
 ) -> Result<String, CommandError> {
     let say = |line: String| printer.info(line);
     let pull = || {
-        super::registry::pull_image(engine, &args.image, None, false, &say).map_err(|mut e| {
+        super::registry::pull_image(engine, args.image(), None, false, &say).map_err(|mut e| {
             e.exit_code = ENGINE_FAILED;
             e
         })
@@ -79,7 +79,7 @@ fn create_pulling(
     }
     match engine.create_container(options) {
         Err(EngineError::ImageNotFound(_)) if args.pull == "missing" => {
-            printer.info(format!("Unable to find image '{}' locally", args.image));
+            printer.info(format!("Unable to find image '{}' locally", args.image()));
             pull()?;
             engine.create_container(options).map_err(engine_failure)
         }
@@ -425,9 +425,9 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     }
     let labels = super::parse_labels(&args.labels);
     Ok(CreateOptions {
-        image: args.image.clone(),
+        image: args.image().to_owned(),
         name: args.name.clone(),
-        command: (!args.command.is_empty()).then(|| args.command.clone()),
+        command: (!args.command().is_empty()).then(|| args.command().to_vec()),
         entrypoint: args.entrypoint.clone(),
         env,
         workdir: args.workdir.clone(),

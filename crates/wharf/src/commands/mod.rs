@@ -1,5 +1,6 @@
 //! One function per command: turn flags into engine calls and results into output.
 
+mod build;
 mod container;
 mod image;
 mod network;
@@ -11,7 +12,9 @@ use std::process::ExitCode;
 use serde_json::Value;
 use wharf_engine::{Engine, EngineError};
 
-use crate::cli::{Cli, Command, ContainerCommand, ImageCommand, InspectArgs, SystemCommand};
+use crate::cli::{
+    BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, InspectArgs, SystemCommand,
+};
 use crate::format::Format;
 use crate::printer::Printer;
 
@@ -28,7 +31,7 @@ impl From<EngineError> for CommandError {
     fn from(error: EngineError) -> Self {
         Self {
             hint: error.hint(),
-            message: error.to_string(),
+            message: wharf_engine::error_chain(&error),
             exit_code: 1,
         }
     }
@@ -89,6 +92,11 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Container(ContainerCommand::Prune(args)) => {
             container::prune(&open()?, printer, args)
         }
+        Command::Build(args) | Command::Image(ImageCommand::Build(args)) => {
+            build::build(&open()?, printer, args)
+        }
+        Command::Builder(BuilderCommand::Prune(args)) => build::prune(&open()?, printer, args),
+        Command::BuildStep(args) => build::build_step(&open()?, args),
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),

@@ -121,14 +121,19 @@ impl Wharf {
 
     /// Imports the busybox fixture as `busybox:latest`.
     pub fn import_busybox(&self) -> String {
-        let (tar, changes) = fixture("busybox");
+        self.import_fixture("busybox", "busybox:latest")
+    }
+
+    /// Imports fixture `name` (see `scripts/fixtures/recipes`) as `tag`; returns the image id.
+    pub fn import_fixture(&self, name: &str, tag: &str) -> String {
+        let (tar, changes) = fixture(name);
         let mut args: Vec<String> = vec!["import".into()];
         for change in changes {
             args.push("--change".into());
             args.push(change);
         }
         args.push(tar.display().to_string());
-        args.push("busybox:latest".into());
+        args.push(tag.into());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.ok(&args).trim().to_string()
     }

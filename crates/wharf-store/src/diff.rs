@@ -1,0 +1,357 @@
+//! Layers made from an overlay upper dir (what a build step changed): the inverse of
+//! [`crate::extract`]. Overlay whiteouts (0:0 character devices) become `.wh.NAME` entries and
+//! opaque folders get a `.wh..wh..opq` entry, as the OCI image spec writes them.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use tar::{EntryType, Header};
+use wharf_oci::{media_type, Digest, Sha256Writer};
+
+use crate::error::{IoResultExt, Result};
+use crate::layers::{LayerInfo, LayerToUnpack};
+use crate::Store;
+
+const OVERLAY_XATTR_PREFIX: &str = "trusted.overlay.";
+const OVERLAY_OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+
+/// A layer stored from a folder of changes.
+#[derive(Debug, Clone)]
+pub struct NewLayer {
+    pub info: LayerInfo,
+    pub media_type: &'static str,
+    /// Size of the compressed blob.
+    pub blob_size: u64,
+}
+
+impl Store {
+    /// Stores the changes in `upper` (an overlay upper dir) as a gzip layer on top of the
+    /// chain `parent`, and unpacks it, ready to be a lower dir. Returns `None` when `upper`
+    /// is empty. `mtime_clamp` (seconds, from `SOURCE_DATE_EPOCH`) caps every entry's mtime
+    /// so that the same changes make the same layer.
+    ///
+    /// The caller holds the shared lock until an image or cache record references the layer.
+    pub fn add_layer_from_dir(
+        &self,
+        upper: &Path,
+        parent: Option<&Digest>,
+        mtime_clamp: Option<u64>,
+    ) -> Result<Option<NewLayer>> {
+        if fs::read_dir(upper).at("list", upper)?.next().is_none() {
+            return Ok(None);
+        }
+        let blobs = self.blobs();
+        let tmp_dir = blobs.tmp_dir();
+        let temp = tempfile::Builder::new()
+            .prefix("layer-")
+            .tempfile_in(&tmp_dir)
+            .at("create a temp file in", &tmp_dir)?;
+        let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
+        let gzip = GzEncoder::new(blob_writer, flate2::Compression::new(3));
+        let mut tar = tar::Builder::new(Sha256Writer::new(gzip));
+        let mut writer = DiffWriter {
+            mtime_clamp,
+            links: HashMap::new(),
+        };
+        writer.dir(&mut tar, upper, Path::new(""))?;
+        let (diff_id, _, gzip) = tar.into_inner().at("write layer of", upper)?.finish();
+        let (blob, blob_size, buffered) = gzip.finish().at("compress layer of", upper)?.finish();
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at("write", temp.path())?;
+        blobs.adopt_written(temp, &blob)?;
+
+        let chain_id = match parent {
+            None => diff_id.clone(),
+            Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
+        };
+        let info = self.unpack_layer(&LayerToUnpack {
+            blob,
+            diff_id,
+            chain_id,
+            parent: parent.cloned(),
+        })?;
+        Ok(Some(NewLayer {
+            info,
+            media_type: media_type::OCI_LAYER_GZIP,
+            blob_size,
+        }))
+    }
+}
+
+struct DiffWriter {
+    mtime_clamp: Option<u64>,
+    /// Files with several links already written: (device, inode) -> path in the layer.
+    links: HashMap<(u64, u64), PathBuf>,
+}
+
+impl DiffWriter {
+    /// Writes the entries of folder `full` (at `rel` in the layer), sorted by name so that the
+    /// same changes make the same tar.
+    fn dir<W: Write>(&mut self, tar: &mut tar::Builder<W>, full: &Path, rel: &Path) -> Result<()> {
+        let mut names: Vec<_> = fs::read_dir(full)
+            .at("list", full)?
+            .map(|entry| entry.map(|e| e.file_name()))
+            .collect::<io::Result<_>>()
+            .at("list", full)?;
+        names.sort();
+        for name in names {
+            let path = full.join(&name);
+            let entry_rel = rel.join(&name);
+            let meta = fs::symlink_metadata(&path).at("stat", &path)?;
+            let file_type = meta.file_type();
+            if file_type.is_char_device() && meta.rdev() == 0 {
+                let whiteout = rel.join(format!(".wh.{}", name.to_string_lossy()));
+                self.empty_entry(tar, &whiteout, &meta, EntryType::Regular, &path)?;
+                continue;
+            }
+            self.xattrs(tar, &path)?;
+            if file_type.is_dir() {
+                self.empty_entry(tar, &entry_rel, &meta, EntryType::Directory, &path)?;
+                if is_opaque(&path) {
+                    let opaque = entry_rel.join(".wh..wh..opq");
+                    self.empty_entry(tar, &opaque, &meta, EntryType::Regular, &path)?;
+                }
+                self.dir(tar, &path, &entry_rel)?;
+            } else if file_type.is_symlink() {
+                let target = fs::read_link(&path).at("read link", &path)?;
+                let mut header = self.header(&meta, EntryType::Symlink, 0);
+                tar.append_link(&mut header, &entry_rel, &target)
+                    .at("write layer entry for", &path)?;
+            } else if file_type.is_file() {
+                if meta.nlink() > 1 {
+                    let key = (meta.dev(), meta.ino());
+                    if let Some(first) = self.links.get(&key) {
+                        let mut header = self.header(&meta, EntryType::Link, 0);
+                        tar.append_link(&mut header, &entry_rel, first)
+                            .at("write layer entry for", &path)?;
+                        continue;
+                    }
+                    self.links.insert(key, entry_rel.clone());
+                }
+                let mut header = self.header(&meta, EntryType::Regular, meta.len());
+                let file = File::open(&path).at("open", &path)?;
+                tar.append_data(&mut header, &entry_rel, file)
+                    .at("write layer entry for", &path)?;
+            } else {
+                let kind = if file_type.is_char_device() {
+                    EntryType::Char
+                } else if file_type.is_block_device() {
+                    EntryType::Block
+                } else if file_type.is_fifo() {
+                    EntryType::Fifo
+                } else {
+                    // Sockets cannot be in a tar; Docker skips them too.
+                    continue;
+                };
+                let mut header = self.header(&meta, kind, 0);
+                let rdev = meta.rdev();
+                header
+                    .set_device_major(rustix::fs::major(rdev))
+                    .at("write layer entry for", &path)?;
+                header
+                    .set_device_minor(rustix::fs::minor(rdev))
+                    .at("write layer entry for", &path)?;
+                tar.append_data(&mut header, &entry_rel, io::empty())
+                    .at("write layer entry for", &path)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Extended attributes other than overlayfs' own, as PAX records before the entry.
+    fn xattrs<W: Write>(&self, tar: &mut tar::Builder<W>, path: &Path) -> Result<()> {
+        let names = list_xattrs(path).at("list xattrs of", path)?;
+        let mut records = Vec::new();
+        for name in names {
+            if name.starts_with(OVERLAY_XATTR_PREFIX) {
+                continue;
+            }
+            let value = get_xattr(path, &name).at("read xattr of", path)?;
+            records.push((format!("SCHILY.xattr.{name}"), value));
+        }
+        if !records.is_empty() {
+            tar.append_pax_extensions(records.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
+                .at("write layer entry for", path)?;
+        }
+        Ok(())
+    }
+
+    /// A folder, or an empty file such as a whiteout.
+    fn empty_entry<W: Write>(
+        &self,
+        tar: &mut tar::Builder<W>,
+        rel: &Path,
+        meta: &fs::Metadata,
+        kind: EntryType,
+        full: &Path,
+    ) -> Result<()> {
+        let mut header = self.header(meta, kind, 0);
+        if kind == EntryType::Regular {
+            header.set_mode(0o644);
+        }
+        tar.append_data(&mut header, rel, io::empty())
+            .at("write layer entry for", full)
+    }
+
+    fn header(&self, meta: &fs::Metadata, kind: EntryType, size: u64) -> Header {
+        let mut header = Header::new_gnu();
+        header.set_entry_type(kind);
+        header.set_size(size);
+        header.set_mode(meta.mode() & 0o7777);
+        header.set_uid(meta.uid().into());
+        header.set_gid(meta.gid().into());
+        let mtime = u64::try_from(meta.mtime()).unwrap_or(0);
+        header.set_mtime(self.mtime_clamp.map_or(mtime, |clamp| mtime.min(clamp)));
+        header
+    }
+}
+
+fn is_opaque(path: &Path) -> bool {
+    get_xattr(path, OVERLAY_OPAQUE_XATTR).is_ok_and(|v| v == b"y")
+}
+
+fn list_xattrs(path: &Path) -> io::Result<Vec<String>> {
+    let mut buf = vec![0u8; 1024];
+    loop {
+        match rustix::fs::llistxattr(path, &mut buf) {
+            Ok(len) => {
+                return Ok(buf[..len]
+                    .split(|b| *b == 0)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .collect())
+            }
+            Err(rustix::io::Errno::RANGE) => buf.resize(buf.len() * 4, 0),
+            Err(rustix::io::Errno::NOTSUP) => return Ok(Vec::new()),
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+}
+
+fn get_xattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; 256];
+    loop {
+        match rustix::fs::lgetxattr(path, name, &mut buf) {
+            Ok(len) => {
+                buf.truncate(len);
+                return Ok(buf);
+            }
+            Err(rustix::io::Errno::RANGE) => buf.resize(buf.len() * 4, 0),
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::os::unix::fs::symlink;
+
+    use rustix::fs::{FileType, Mode, XattrFlags, CWD};
+
+    use super::*;
+
+    /// Entries of a gzip layer blob: (path, type, link target).
+    fn entries(store: &Store, blob: &Digest) -> Vec<(String, EntryType, Option<String>)> {
+        let file = store.blobs().open(blob).unwrap();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let mut sink = Vec::new();
+                e.read_to_end(&mut sink).unwrap();
+                let link = e
+                    .link_name()
+                    .unwrap()
+                    .map(|l| l.to_string_lossy().into_owned());
+                (
+                    e.path().unwrap().to_string_lossy().into_owned(),
+                    e.header().entry_type(),
+                    link,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_upper_dir_becomes_an_oci_layer_and_unpacks_back_to_overlay_form() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path().join("store")).unwrap();
+        let upper = root.path().join("upper");
+        fs::create_dir_all(upper.join("app/opaque")).unwrap();
+        fs::write(upper.join("app/main.py"), "print(42)\n").unwrap();
+        fs::hard_link(upper.join("app/main.py"), upper.join("app/link.py")).unwrap();
+        symlink("/etc/passwd", upper.join("app/passwd")).unwrap();
+        rustix::fs::mknodat(
+            CWD,
+            upper.join("app/deleted"),
+            FileType::CharacterDevice,
+            Mode::empty(),
+            0,
+        )
+        .unwrap();
+        rustix::fs::lsetxattr(
+            upper.join("app/opaque"),
+            OVERLAY_OPAQUE_XATTR,
+            b"y",
+            XattrFlags::empty(),
+        )
+        .unwrap();
+
+        let layer = store
+            .add_layer_from_dir(&upper, None, Some(0))
+            .unwrap()
+            .expect("changes make a layer");
+        let got = entries(&store, &layer.info.blob);
+        let names: Vec<&str> = got.iter().map(|(p, _, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "app",
+                "app/.wh.deleted",
+                "app/link.py",
+                "app/main.py",
+                "app/opaque",
+                "app/opaque/.wh..wh..opq",
+                "app/passwd"
+            ]
+        );
+        assert_eq!(got[3].1, EntryType::Link);
+        assert_eq!(got[3].2.as_deref(), Some("app/link.py"));
+        assert_eq!(got[6].2.as_deref(), Some("/etc/passwd"));
+
+        // Unpacked again, the whiteouts are overlay whiteouts.
+        let diff = store.layer_diff_dir(&layer.info.chain_id);
+        let deleted = fs::symlink_metadata(diff.join("app/deleted")).unwrap();
+        assert!(deleted.file_type().is_char_device() && deleted.rdev() == 0);
+        assert!(is_opaque(&diff.join("app/opaque")));
+        assert_eq!(fs::read(diff.join("app/main.py")).unwrap(), b"print(42)\n");
+
+        // The same changes with clamped times make the same layer.
+        let again = store
+            .add_layer_from_dir(&upper, None, Some(0))
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.info.diff_id, layer.info.diff_id);
+    }
+
+    #[test]
+    fn an_empty_upper_dir_makes_no_layer() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path().join("store")).unwrap();
+        let upper = root.path().join("upper");
+        fs::create_dir(&upper).unwrap();
+        assert!(store
+            .add_layer_from_dir(&upper, None, None)
+            .unwrap()
+            .is_none());
+    }
+}

@@ -1,0 +1,10 @@
+# The tutorials' example Flask application.
+from flask import Flask
+app = Flask(__name__)
+
+@app.route('/')
+def hello():
+    return "Hello from Dockerized Flask!"
+
+if __name__ == '__main__':
+    app.run(host='0.0.0.0', port=5000)
