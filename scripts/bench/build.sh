@@ -26,12 +26,9 @@ ctx=$work/flask
 mkdir -p "$ctx/wheels"
 cp examples/flask/app.py examples/flask/requirements.txt "$ctx/"
 ca=/etc/ssl/certs/ca-certificates.crt
-"$wharf" run --rm --network host -v "$ctx/wheels:/wheels" -v "$ca:/host-ca.crt:ro" \
-  -e PIP_CERT=/host-ca.crt python:3.11-slim \
-  pip download -q -d /wheels -r /dev/stdin <<<"flask" >/dev/null 2>&1 \
-  || "$wharf" run --rm --network host -v "$ctx/wheels:/wheels" -v "$ctx:/ctx:ro" \
-       -v "$ca:/host-ca.crt:ro" -e PIP_CERT=/host-ca.crt python:3.11-slim \
-       pip download -q -d /wheels -r /ctx/requirements.txt
+"$wharf" run --rm --network host -v "$ctx/wheels:/wheels" -v "$ctx:/ctx:ro" \
+  -v "$ca:/host-ca.crt:ro" -e PIP_CERT=/host-ca.crt python:3.11-slim \
+  pip download -q -d /wheels -r /ctx/requirements.txt
 cat > "$ctx/Dockerfile" <<'DOCKERFILE'
 FROM python:3.11-slim
 

@@ -30,9 +30,11 @@ pub struct NewLayer {
 
 impl Store {
     /// Stores the changes in `upper` (an overlay upper dir) as a gzip layer on top of the
-    /// chain `parent`, and unpacks it, ready to be a lower dir. Returns `None` when `upper`
-    /// is empty. `mtime_clamp` (seconds, from `SOURCE_DATE_EPOCH`) caps every entry's mtime
-    /// so that the same changes make the same layer.
+    /// chain `parent`, ready to be a lower dir: `upper` itself becomes the unpacked layer
+    /// (moved, its overlayfs bookkeeping xattrs removed), so nothing is written twice.
+    /// Returns `None` when `upper` is empty. `mtime_clamp` (seconds, from
+    /// `SOURCE_DATE_EPOCH`) caps every entry's mtime so that the same changes make the same
+    /// layer; the layer is then unpacked from its blob, so that its files carry those times.
     ///
     /// The caller holds the shared lock until an image or cache record references the layer.
     pub fn add_layer_from_dir(
@@ -51,11 +53,13 @@ impl Store {
             .tempfile_in(&tmp_dir)
             .at("create a temp file in", &tmp_dir)?;
         let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
-        let gzip = GzEncoder::new(blob_writer, flate2::Compression::new(3));
+        // The fastest level: a build waits for it, and a layer is compressed once.
+        let gzip = GzEncoder::new(blob_writer, flate2::Compression::fast());
         let mut tar = tar::Builder::new(Sha256Writer::new(gzip));
         let mut writer = DiffWriter {
             mtime_clamp,
             links: HashMap::new(),
+            size: 0,
         };
         writer.dir(&mut tar, upper, Path::new(""))?;
         let (diff_id, _, gzip) = tar.into_inner().at("write layer of", upper)?.finish();
@@ -70,12 +74,38 @@ impl Store {
             None => diff_id.clone(),
             Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
         };
-        let info = self.unpack_layer(&LayerToUnpack {
+        let layer = LayerToUnpack {
             blob,
             diff_id,
             chain_id,
             parent: parent.cloned(),
-        })?;
+        };
+        let info = if mtime_clamp.is_some() {
+            self.unpack_layer(&layer)?
+        } else {
+            let tmp_root = self.layers_dir().join("tmp");
+            let temp = tempfile::Builder::new()
+                .prefix("adopt-")
+                .tempdir_in(&tmp_root)
+                .at("create a temp folder in", &tmp_root)?;
+            let diff = temp.path().join("diff");
+            fs::rename(upper, &diff).at("move layer into place", &diff)?;
+            self.install_layer(
+                temp,
+                LayerInfo {
+                    chain_id: layer.chain_id,
+                    diff_id: layer.diff_id,
+                    parent: layer.parent,
+                    blob: layer.blob,
+                    size: writer.size,
+                },
+            )?
+        };
+        // A cache record or image will point at this layer: it must be on disk first.
+        let layers_dir = self.layers_dir();
+        File::open(&layers_dir)
+            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(Into::into))
+            .at("flush layers in", &layers_dir)?;
         Ok(Some(NewLayer {
             info,
             media_type: media_type::OCI_LAYER_GZIP,
@@ -88,6 +118,8 @@ struct DiffWriter {
     mtime_clamp: Option<u64>,
     /// Files with several links already written: (device, inode) -> path in the layer.
     links: HashMap<(u64, u64), PathBuf>,
+    /// Bytes of regular-file content written.
+    size: u64,
 }
 
 impl DiffWriter {
@@ -134,6 +166,7 @@ impl DiffWriter {
                     }
                     self.links.insert(key, entry_rel.clone());
                 }
+                self.size += meta.len();
                 let mut header = self.header(&meta, EntryType::Regular, meta.len());
                 let file = File::open(&path).at("open", &path)?;
                 tar.append_data(&mut header, &entry_rel, file)
@@ -165,11 +198,18 @@ impl DiffWriter {
     }
 
     /// Extended attributes other than overlayfs' own, as PAX records before the entry.
+    /// overlayfs' bookkeeping (origin, impure...) is removed on the way, as the folder
+    /// becomes a lower dir; only the opaque marker means something there.
     fn xattrs<W: Write>(&self, tar: &mut tar::Builder<W>, path: &Path) -> Result<()> {
         let names = list_xattrs(path).at("list xattrs of", path)?;
         let mut records = Vec::new();
         for name in names {
             if name.starts_with(OVERLAY_XATTR_PREFIX) {
+                if name != OVERLAY_OPAQUE_XATTR {
+                    rustix::fs::lremovexattr(path, name.as_str())
+                        .map_err(io::Error::from)
+                        .at("remove xattr from", path)?;
+                }
                 continue;
             }
             let value = get_xattr(path, &name).at("read xattr of", path)?;
@@ -341,6 +381,41 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(again.info.diff_id, layer.info.diff_id);
+    }
+
+    #[test]
+    fn without_a_clamp_the_upper_dir_itself_becomes_the_layer() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path().join("store")).unwrap();
+        let upper = root.path().join("upper");
+        fs::create_dir_all(upper.join("srv")).unwrap();
+        fs::write(upper.join("srv/app.py"), "print(1)\n").unwrap();
+        rustix::fs::lsetxattr(
+            upper.join("srv"),
+            "trusted.overlay.impure",
+            b"y",
+            XattrFlags::empty(),
+        )
+        .unwrap();
+        let layer = store
+            .add_layer_from_dir(&upper, None, None)
+            .unwrap()
+            .unwrap();
+        assert!(!upper.exists(), "moved, not copied");
+        let diff = store.layer_diff_dir(&layer.info.chain_id);
+        assert_eq!(fs::read(diff.join("srv/app.py")).unwrap(), b"print(1)\n");
+        assert!(get_xattr(&diff.join("srv"), "trusted.overlay.impure").is_err());
+        assert_eq!(layer.info.size, 9);
+        assert_eq!(
+            store.layer_info(&layer.info.chain_id).unwrap().unwrap(),
+            layer.info
+        );
+        // The blob unpacks to the same diff id.
+        let names: Vec<String> = entries(&store, &layer.info.blob)
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(names, ["srv", "srv/app.py"]);
     }
 
     #[test]

@@ -183,13 +183,22 @@ impl Store {
             blob: layer.blob.clone(),
             size,
         };
+        self.install_layer(temp, info)
+    }
+
+    /// A temp folder of `layers/tmp` with a complete `diff/`: records the layer and moves it
+    /// into place under its chain id in one rename.
+    pub(crate) fn install_layer(
+        &self,
+        temp: tempfile::TempDir,
+        info: LayerInfo,
+    ) -> Result<LayerInfo> {
         let record = temp.path().join("layer.json");
         write_file(
             &record,
             &serde_json::to_vec_pretty(&info).expect("layer records serialize"),
         )?;
-
-        let target = self.layer_dir(&layer.chain_id);
+        let target = self.layer_dir(&info.chain_id);
         match fs::rename(temp.path(), &target) {
             Ok(()) => {
                 // The folder is in place: keep it from the temp guard's cleanup.

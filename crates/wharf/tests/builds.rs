@@ -587,3 +587,29 @@ fn bad_flags_name_the_flag() {
     let output = wharf.run(&["build", "/nonexistent/context"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/context"));
 }
+
+#[test]
+fn source_date_epoch_makes_builds_reproducible() {
+    let Some(wharf) = setup() else { return };
+    let context = Context::new(&[
+        (
+            "Dockerfile",
+            "FROM busybox\nWORKDIR /app\nCOPY data.txt .\nRUN echo generated > gen.txt && mkdir -p out && touch out/stamp\nCMD [\"cat\", \"gen.txt\"]\n",
+        ),
+        ("data.txt", "data\n"),
+    ]);
+    let args = [
+        "-q",
+        "--no-cache",
+        "--build-arg",
+        "SOURCE_DATE_EPOCH=1700000000",
+        "-t",
+        "repro",
+    ];
+    let first = build(&wharf, &context, &args);
+    let first_id = config(&wharf, "repro")["Id"].clone();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    build(&wharf, &context, &args);
+    assert_eq!(config(&wharf, "repro")["Id"], first_id, "{first}");
+    assert_eq!(config(&wharf, "repro")["Created"], "2023-11-14T22:13:20Z");
+}
