@@ -13,7 +13,7 @@ use wharf_build::{
     StageGraph, StageResult, Step,
 };
 use wharf_dockerfile::instructions::{
-    CommandLine, Healthcheck, Mount, MountType, NetworkMode, RunInstruction,
+    CommandLine, Healthcheck, Mount, MountType, NetworkMode, RunInstruction, SecurityMode,
 };
 use wharf_dockerfile::{
     BuildArgs, BuildStages, Dockerfile, Instruction, Located, ShellLexer, StageBase,
@@ -615,6 +615,15 @@ impl Planner<'_> {
     }
 
     fn run(&mut self, run: &RunInstruction, state: &StageState, line: usize) -> Result<Op> {
+        if run.security == SecurityMode::Insecure {
+            return Err(EngineError::Dockerfile {
+                file: self.input.dockerfile_name.to_owned(),
+                line,
+                message: "RUN --security=insecure is not supported: RUN steps are always sandboxed"
+                    .into(),
+                hint: Some("drop --security=insecure".into()),
+            });
+        }
         let args = match (&run.command, run.heredocs.first()) {
             // `RUN <<EOF`: the heredoc is the script.
             (CommandLine::Shell(command), Some(heredoc))
