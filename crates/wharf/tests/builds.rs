@@ -613,3 +613,36 @@ fn source_date_epoch_makes_builds_reproducible() {
     assert_eq!(config(&wharf, "repro")["Id"], first_id, "{first}");
     assert_eq!(config(&wharf, "repro")["Created"], "2023-11-14T22:13:20Z");
 }
+
+#[test]
+fn onbuild_triggers_of_a_base_image_run_in_the_child_build() {
+    let Some(wharf) = setup() else { return };
+    let base = Context::new(&[(
+        "Dockerfile",
+        "FROM busybox\nWORKDIR /app\nONBUILD COPY app.txt .\nONBUILD RUN cat app.txt > copied-by-trigger.txt\n",
+    )]);
+    build(&wharf, &base, &["-t", "onbuild-base"]);
+    let triggers = config(&wharf, "onbuild-base")["Config"]["OnBuild"].clone();
+    assert_eq!(
+        triggers,
+        serde_json::json!(["COPY app.txt .", "RUN cat app.txt > copied-by-trigger.txt"])
+    );
+
+    let child = Context::new(&[
+        (
+            "Dockerfile",
+            "FROM onbuild-base\nCMD [\"cat\", \"copied-by-trigger.txt\"]\n",
+        ),
+        ("app.txt", "from the child's context\n"),
+    ]);
+    build(&wharf, &child, &["-t", "onbuild-child"]);
+    assert_eq!(
+        run_in(&wharf, "onbuild-child", &[]),
+        "from the child's context\n"
+    );
+    // Triggers run once: the child does not pass them on.
+    assert_eq!(
+        config(&wharf, "onbuild-child")["Config"]["OnBuild"],
+        Value::Null
+    );
+}

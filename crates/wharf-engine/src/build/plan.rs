@@ -302,20 +302,6 @@ impl Planner<'_> {
             }
             StageBase::Image(name) => {
                 let image = (self.input.resolve_image)(&name)?;
-                if image
-                    .config
-                    .config
-                    .on_build
-                    .as_ref()
-                    .is_some_and(|t| !t.is_empty())
-                {
-                    return Err(EngineError::Dockerfile {
-                        file: self.input.dockerfile_name.to_owned(),
-                        line: from_line,
-                        message: format!("base image {name} has ONBUILD triggers"),
-                        hint: Some("wharf does not run ONBUILD triggers yet; use a base image without them".into()),
-                    });
-                }
                 let config = image.config.config.clone();
                 let author = image.config.author.clone();
                 (
@@ -345,8 +331,19 @@ impl Planner<'_> {
                 .get_or_insert_with(Vec::new)
                 .insert(0, DEFAULT_PATH.into());
         }
+        // The base image's ONBUILD triggers run first, as if written after FROM; they are
+        // not passed on to this image.
+        for trigger in state.config.on_build.take().unwrap_or_default() {
+            let parsed = wharf_dockerfile::parse(&trigger)
+                .and_then(|d| wharf_dockerfile::parse_instructions(&d))
+                .map_err(|e| self.error(from_line, format!("ONBUILD trigger `{trigger}`: {e}")))?;
+            for located in parsed {
+                self.instruction(&located.value, from_line, trigger.clone(), &mut state)?;
+            }
+        }
         for located in &stage.instructions {
-            self.instruction(located, &mut state)?;
+            let text = self.text(located);
+            self.instruction(&located.value, located.lines.start, text, &mut state)?;
         }
         let name = stage
             .name()
@@ -367,15 +364,16 @@ impl Planner<'_> {
         ))
     }
 
+    /// Plans one instruction: `line` and `text` are where it was written, for messages.
     fn instruction(
         &mut self,
-        located: &Located<Instruction>,
+        instruction: &Instruction,
+        line: usize,
+        text: String,
         state: &mut StageState,
     ) -> Result<()> {
-        let line = located.lines.start;
-        let text = self.text(located);
         let origin = self.origin(line);
-        match &located.value {
+        match instruction {
             Instruction::From(_) => unreachable!("stages hold no FROM"),
             Instruction::Arg(declarations) => {
                 for arg in declarations {
