@@ -14,8 +14,8 @@ mod system;
 
 pub use archive::{LoadReport, LoadedImage};
 pub use containers::{
-    signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState, CreateOptions, LogLine,
-    Status, MONITOR_COMMAND,
+    signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState, CreateOptions,
+    ExecOptions, LogLine, Status, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};

@@ -44,6 +44,8 @@ pub enum Command {
     Ps(PsArgs),
     /// Fetch the logs of a container
     Logs(LogsArgs),
+    /// Execute a command in a running container
+    Exec(ExecArgs),
     /// Block until one or more containers stop, then print their exit codes
     Wait(NamesArgs),
     /// Manage containers
@@ -109,6 +111,7 @@ pub enum ContainerCommand {
     #[command(alias = "list", alias = "ps")]
     Ls(PsArgs),
     Logs(LogsArgs),
+    Exec(ExecArgs),
     Wait(NamesArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
@@ -301,6 +304,29 @@ pub struct LogsArgs {
     #[arg(short, long)]
     pub timestamps: bool,
     pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Detached mode: run the command in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep STDIN open: the command reads wharf's stdin
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Set environment variables (`KEY=VALUE`, or `KEY` to take it from this environment)
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    pub container: String,
+    /// The command and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

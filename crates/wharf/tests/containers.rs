@@ -512,3 +512,119 @@ fn images_in_use_are_kept_by_rmi_and_prune() {
     assert_eq!(wharf.ok(&["images", "-q"]), "");
     wharf.assert_consistent();
 }
+
+#[test]
+fn exec_runs_in_the_container_namespaces_with_its_env() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let id = wharf
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "box",
+            "--network",
+            "none",
+            "-e",
+            "FROM_RUN=1",
+            "-w",
+            "/tmp",
+            "busybox",
+            "sleep",
+            "1000",
+        ])
+        .trim()
+        .to_string();
+    // Same pid namespace (the init is pid 1 and runs sleep), same cgroup, same root, the
+    // container's env, user and working directory.
+    let seen = wharf.ok(&[
+        "exec",
+        "box",
+        "sh",
+        "-c",
+        "cat /proc/1/cmdline | tr '\\0' ' '; echo; [ \"$(cat /proc/1/cgroup)\" = \"$(cat /proc/self/cgroup)\" ] && echo same-cgroup; echo $FROM_RUN $(id -u) $(pwd) $(hostname)",
+    ]);
+    assert_eq!(
+        seen,
+        format!("sleep 1000 \nsame-cgroup\n1 0 /tmp {}\n", &id[..12])
+    );
+    let overridden = wharf.ok(&[
+        "exec",
+        "-e",
+        "FROM_RUN=2",
+        "-e",
+        "NEW=x",
+        "-u",
+        "nobody",
+        "-w",
+        "/",
+        "box",
+        "sh",
+        "-c",
+        "echo $FROM_RUN $NEW $(id -u) $(pwd)",
+    ]);
+    assert_eq!(overridden, "2 x 65534 /\n");
+    // A file written by exec is seen by the next one: the same root.
+    wharf.ok(&["exec", "box", "sh", "-c", "echo kept > /tmp/f"]);
+    assert_eq!(wharf.ok(&["exec", "box", "cat", "/tmp/f"]), "kept\n");
+
+    let piped = wharf.run_with_stdin(&["exec", "-i", "box", "cat"], b"through stdin\n");
+    assert_eq!(common::stdout(&piped), "through stdin\n");
+    let no_stdin = wharf.run_with_stdin(&["exec", "box", "cat"], b"ignored\n");
+    assert_eq!(
+        common::stdout(&no_stdin),
+        "",
+        "without -i stdin is /dev/null"
+    );
+
+    assert_eq!(code(&wharf.run(&["exec", "box", "sh", "-c", "exit 7"])), 7);
+    let missing = wharf.run(&["exec", "box", "no-such-command"]);
+    assert_eq!(code(&missing), 127);
+    assert!(
+        stderr(&missing).contains("executable 'no-such-command' not found"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(code(&wharf.run(&["exec", "box", "/etc/passwd"])), 126);
+    let bad_user = wharf.run(&["exec", "-u", "nosuchuser", "box", "true"]);
+    assert_eq!(code(&bad_user), 125);
+    assert!(stderr(&bad_user).contains("unable to find user nosuchuser"));
+
+    // Detached: returns at once, the process runs on in the container.
+    wharf.ok(&[
+        "exec",
+        "-d",
+        "box",
+        "sh",
+        "-c",
+        "sleep 0.2; echo late > /tmp/late",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while code(&wharf.run(&["exec", "box", "test", "-e", "/tmp/late"])) != 0 {
+        assert!(Instant::now() < deadline, "the detached exec never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Nothing of the execs is left in the runtime state.
+    let state_dir = wharf.path().join("run/runtime").join(&id);
+    let mut left: Vec<String> = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["notify.sock", "state.json", "youki_config.json"]);
+
+    wharf.ok(&["stop", "-t", "0", "box"]);
+    let stopped = wharf.run(&["exec", "box", "true"]);
+    assert_eq!(code(&stopped), 125);
+    assert!(
+        stderr(&stopped).starts_with("error: container box is not running\nhint:"),
+        "{}",
+        stderr(&stopped)
+    );
+    let nobody = wharf.run(&["exec", "nope", "true"]);
+    assert!(stderr(&nobody).starts_with("error: no such container: nope"));
+    wharf.ok(&["rm", "box"]);
+    wharf.assert_nothing_leaked(&[id]);
+}

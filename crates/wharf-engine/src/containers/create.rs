@@ -236,15 +236,15 @@ fn merge_env(env: &mut Vec<String>, overrides: &[String]) {
     }
 }
 
-struct ResolvedUser {
-    uid: u32,
-    gid: u32,
-    home: String,
+pub(crate) struct ResolvedUser {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) home: String,
 }
 
 /// Resolves `user[:group]` (names or numbers) in the image's `/etc/passwd` and `/etc/group`,
 /// read from the topmost layer that has them.
-fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<ResolvedUser> {
+pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<ResolvedUser> {
     let find = |file: &str| {
         lower_dirs
             .iter()

@@ -1,12 +1,14 @@
 //! Containers: created from an image and flags, run by one monitor process each.
 
 mod create;
+mod exec;
 mod lifecycle;
 mod monitor;
 mod names;
 mod record;
 
 pub use create::CreateOptions;
+pub use exec::ExecOptions;
 pub use lifecycle::{signal_number, ContainerInfo, LogLine};
 pub(crate) use monitor::{announce, is_alive, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};

@@ -205,7 +205,7 @@ impl Engine {
 
 /// A runtime failure before the container runs, with Docker's exit code: 127 for a
 /// command not found, 126 for one not runnable, 125 otherwise.
-fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
+pub(crate) fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
     let message = error_chain(error);
     let exit_code = if message.contains("No such file") || message.contains("not found") {
         127

@@ -2,13 +2,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
-use wharf_engine::{Attach, ContainerInfo, CreateOptions, Engine, EngineError, Status};
+use wharf_engine::{
+    Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, Status,
+};
 use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Resources};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    CreateArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs, PsArgs, RmArgs, RunArgs,
-    StartArgs, StopArgs,
+    CreateArgs, ExecArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs, PsArgs, RmArgs,
+    RunArgs, StartArgs, StopArgs,
 };
 use crate::format::since;
 use crate::printer::Printer;
@@ -310,6 +312,29 @@ pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult 
         printer.raw(&line.stream, &text);
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `exec`: the process is this one's child, so its stdio is ours and its exit code ours.
+/// This process has no other thread, as libcontainer needs (the runtime checks).
+pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult {
+    let options = ExecOptions {
+        command: args.command,
+        env: args.env.iter().map(|e| env_entry(e)).collect(),
+        user: args.user,
+        workdir: args.workdir,
+        interactive: args.interactive,
+        detach: args.detach,
+    };
+    match engine.exec_in_container(&args.container, &options) {
+        Ok(code) => Ok(ExitCode::from(code as u8)),
+        Err(error @ EngineError::ContainerNotRunning { .. }) => {
+            let mut error = CommandError::from(error);
+            error.hint = Some(format!("start it first: `wharf start {}`", args.container));
+            error.exit_code = ENGINE_FAILED;
+            Err(error)
+        }
+        Err(error) => Err(runtime_failure(error)),
+    }
 }
 
 /// The hidden monitor process: exits with the container's code.

@@ -80,6 +80,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Logs(args) | Command::Container(ContainerCommand::Logs(args)) => {
             container::logs(&open()?, printer, args)
         }
+        Command::Exec(args) | Command::Container(ContainerCommand::Exec(args)) => {
+            container::exec(&open()?, printer, args)
+        }
         Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => {
             container::wait(&open()?, printer, args)
         }
