@@ -15,7 +15,7 @@ mod system;
 pub use archive::{LoadReport, LoadedImage};
 pub use containers::{
     signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState, CreateOptions,
-    ExecOptions, LogLine, Status, MONITOR_COMMAND,
+    ExecOptions, LogLine, RestartPolicy, Status, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};

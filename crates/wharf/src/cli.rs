@@ -225,6 +225,9 @@ pub struct CreateArgs {
     /// Timeout (in seconds) to stop the container
     #[arg(long)]
     pub stop_timeout: Option<u64>,
+    /// Restart policy when the container exits: `no`, `on-failure[:N]`, `always` or `unless-stopped`
+    #[arg(long, default_value = "no")]
+    pub restart: String,
     pub image: String,
     /// The command and its arguments
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -284,7 +287,7 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter output (`status=running|exited|created`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
+    /// Filter output (`status=running|restarting|exited|created`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
     #[arg(short, long = "filter")]
     pub filters: Vec<String>,
     /// Format output: `table`, `json`, or a Go template such as `{{.ID}} {{.Names}}`
@@ -340,6 +343,9 @@ pub struct MonitorArgs {
     pub id: String,
     #[arg(long)]
     pub attach: bool,
+    /// Started by the previous monitor for a policy restart
+    #[arg(long, conflicts_with = "attach")]
+    pub restarted: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -628,3 +628,216 @@ fn exec_runs_in_the_container_namespaces_with_its_env() {
     wharf.ok(&["rm", "box"]);
     wharf.assert_nothing_leaked(&[id]);
 }
+
+/// Polls `inspect -f FORMAT NAME` until it prints `want`.
+fn await_inspect(wharf: &Wharf, name: &str, format: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = wharf.ok(&["inspect", "-f", format, name]);
+        if seen.trim() == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name}: `{format}` is `{}`, never `{want}`",
+            seen.trim()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn restart_on_failure_runs_the_container_again_up_to_the_limit() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // Attached, `run` returns at the first exit while the container goes on restarting.
+    let first = wharf.run(&[
+        "run",
+        "--name",
+        "flaky",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        "echo ran; exit 1",
+    ]);
+    assert_eq!(code(&first), 1);
+    assert_eq!(common::stdout(&first), "ran\n");
+    await_inspect(
+        &wharf,
+        "flaky",
+        "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}",
+        "exited 2 1",
+    );
+    assert_eq!(
+        wharf.ok(&["logs", "flaky"]),
+        "ran\nran\nran\n",
+        "three runs"
+    );
+    assert_eq!(
+        wharf
+            .ok(&[
+                "inspect",
+                "-f",
+                "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+                "flaky"
+            ])
+            .trim(),
+        "on-failure 2"
+    );
+    // A success is not a failure: no restart.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "fine",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure",
+        "busybox",
+        "true",
+    ]);
+    await_inspect(&wharf, "fine", "{{.State.Status}}", "exited");
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.RestartCount}}", "fine"])
+            .trim(),
+        "0"
+    );
+
+    // A user start counts anew.
+    assert_eq!(code(&wharf.run(&["start", "-a", "flaky"])), 1);
+    await_inspect(
+        &wharf,
+        "flaky",
+        "{{.State.Status}} {{.RestartCount}}",
+        "exited 2",
+    );
+    assert_eq!(wharf.ok(&["logs", "flaky"]).lines().count(), 6);
+
+    let bad = wharf.run(&["run", "--restart", "sometimes", "busybox", "true"]);
+    assert_eq!(code(&bad), 125);
+    assert!(
+        stderr(&bad).starts_with("error: --restart sometimes: expected no, on-failure[:N], always or unless-stopped\nhint:"),
+        "{}",
+        stderr(&bad)
+    );
+    let conflict = wharf.run(&["run", "--rm", "--restart", "always", "busybox", "true"]);
+    assert_eq!(code(&conflict), 125);
+    assert!(
+        stderr(&conflict).contains("conflicts with --rm"),
+        "{}",
+        stderr(&conflict)
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "flaky", "fine"]);
+    wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn a_container_stopped_or_killed_by_the_user_is_not_restarted() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // `always`, exiting at once: it spends its time waiting for the next restart.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "looping",
+        "--network",
+        "none",
+        "--restart",
+        "always",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    await_inspect(&wharf, "looping", "{{.State.Status}}", "restarting");
+    assert_eq!(
+        wharf
+            .ok(&["ps", "--format", "{{.Names}} {{.State}}"])
+            .trim(),
+        "looping restarting",
+        "ps lists a restarting container without -a"
+    );
+    assert!(wharf.ok(&["ps"]).contains("Restarting (3)"));
+    wharf.ok(&["stop", "looping"]);
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.Status}}", "looping"])
+            .trim(),
+        "exited"
+    );
+
+    // `unless-stopped`, killed while it runs.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "server",
+        "--network",
+        "none",
+        "--restart",
+        "unless-stopped",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    wharf.ok(&["kill", "server"]);
+    assert_eq!(wharf.ok(&["wait", "server"]).trim(), "137");
+    // `on-failure`, stopped: the stop signal's 143 is a failure, but the user's.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "worker",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    wharf.ok(&["stop", "-t", "1", "worker"]);
+    // No monitor is left that could restart any of them.
+    let ids = container_ids(&wharf);
+    for name in ["looping", "server", "worker"] {
+        assert_eq!(
+            wharf
+                .ok(&["inspect", "-f", "{{.State.Status}}", name])
+                .trim(),
+            "exited",
+            "{name}"
+        );
+    }
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.RestartCount}}", "server"])
+            .trim(),
+        "0"
+    );
+    let root = wharf.path().display().to_string();
+    let monitors = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&root))
+        })
+        .count();
+    assert_eq!(monitors, 0, "no monitor is left");
+
+    // Started again by the user, the policy applies again; rm -f ends it for good.
+    wharf.ok(&["start", "looping"]);
+    await_inspect(&wharf, "looping", "{{.State.Status}}", "restarting");
+    wharf.ok(&["rm", "-f", "looping", "server", "worker"]);
+    wharf.assert_nothing_leaked(&ids);
+}

@@ -9,8 +9,8 @@ use wharf_runtime::{CapabilityChanges, Mount, Process, Resources, RunConfig, Uli
 
 use super::names::random_name;
 use super::record::{
-    container_dir, write_json, write_state, ContainerRecord, ContainerState, RECORD_FILE,
-    STATE_FILE,
+    container_dir, write_json, write_state, ContainerRecord, ContainerState, RestartPolicy,
+    RECORD_FILE, STATE_FILE,
 };
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::{now_rfc3339, Engine};
@@ -56,6 +56,8 @@ pub struct CreateOptions {
     pub labels: BTreeMap<String, String>,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<u64>,
+    /// `--restart`.
+    pub restart_policy: RestartPolicy,
 }
 
 impl Engine {
@@ -119,6 +121,15 @@ impl Engine {
             });
         }
 
+        if options.auto_remove && options.restart_policy != RestartPolicy::No {
+            return Err(EngineError::BadOption {
+                flag: "--restart",
+                value: options.restart_policy.name().into(),
+                message:
+                    "conflicts with --rm: a container removed when it exits is never restarted"
+                        .into(),
+            });
+        }
         let dir = container_dir(self.root(), &id);
         let run = RunConfig {
             id: id.clone(),
@@ -167,6 +178,7 @@ impl Engine {
                 .or_else(|| (!config.stop_signal.is_empty()).then(|| config.stop_signal.clone()))
                 .unwrap_or_else(|| "SIGTERM".into()),
             stop_timeout: options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
+            restart_policy: options.restart_policy,
         };
         self.claim_name(&name, &id)?;
         let result = write_bundle(&record, &dir);

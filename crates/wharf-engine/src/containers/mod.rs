@@ -16,4 +16,4 @@ pub(crate) use record::{
     container_dir, write_json, write_state, NetConfig, NetworkAttachment, PublishedPort,
     RECORD_FILE,
 };
-pub use record::{ContainerRecord, ContainerState, Status};
+pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status};

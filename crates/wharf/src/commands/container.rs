@@ -166,7 +166,7 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
     }
     let mut removed = Vec::new();
     for container in engine.list_containers()? {
-        if container.state.status != Status::Running {
+        if matches!(container.state.status, Status::Exited | Status::Created) {
             engine.remove_container(&container.record.id, false)?;
             removed.push(container.record.id);
         }
@@ -183,8 +183,7 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
 pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
     let format = parse_format(args.format.as_deref())?;
     let mut containers = engine.list_containers()?;
-    containers
-        .retain(|c| args.all || c.state.status == Status::Running || !args.filters.is_empty());
+    containers.retain(|c| args.all || is_up(c.state.status) || !args.filters.is_empty());
     for filter in &args.filters {
         let (key, value) = filter.split_once('=').unwrap_or((filter, ""));
         match key {
@@ -264,6 +263,11 @@ fn ps_row(
     let status = match c.state.status {
         Status::Created => "Created".to_string(),
         Status::Running => format!("Up {}", elapsed(c.state.started_at.as_deref())),
+        Status::Restarting => format!(
+            "Restarting ({}) {}",
+            c.state.exit_code.unwrap_or(0),
+            since(c.state.finished_at.as_deref())
+        ),
         Status::Exited => format!(
             "Exited ({}) {}",
             c.state.exit_code.unwrap_or(0),
@@ -287,6 +291,11 @@ fn ps_row(
             c.record.net.networks.iter().map(|n| n.network.as_str()).collect::<Vec<_>>().join(",")
         },
     })
+}
+
+/// What `ps` lists without `-a`: Docker counts a container waiting to restart as running.
+fn is_up(status: Status) -> bool {
+    matches!(status, Status::Running | Status::Restarting)
 }
 
 fn elapsed(rfc3339: Option<&str>) -> String {
@@ -341,6 +350,8 @@ pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult
 pub fn monitor(engine: &Engine, printer: Printer, args: MonitorArgs) -> CommandResult {
     let attach = if args.attach {
         Attach::Attached
+    } else if args.restarted {
+        Attach::Restarted
     } else {
         Attach::Detached
     };
@@ -449,6 +460,11 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         }
     }
     let labels = super::parse_labels(&args.labels);
+    let restart_policy = args.restart.parse().map_err(|why: String| CommandError {
+        message: format!("--restart {}: {why}", args.restart),
+        hint: Some("e.g. --restart on-failure:3 or --restart unless-stopped".into()),
+        exit_code: ENGINE_FAILED,
+    })?;
     Ok(CreateOptions {
         image: args.image.clone(),
         name: args.name.clone(),
@@ -489,6 +505,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         labels,
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
+        restart_policy,
     })
 }
 
