@@ -54,6 +54,9 @@ pub enum Command {
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// One healthcheck probe of a container (started by its monitor)
+    #[command(name = "__healthcheck", hide = true)]
+    Healthcheck(HealthcheckArgs),
     /// The DNS helper of a user network (started by wharf itself)
     #[command(name = "__dns", hide = true)]
     Dns(DnsArgs),
@@ -225,6 +228,24 @@ pub struct CreateArgs {
     /// Timeout (in seconds) to stop the container
     #[arg(long)]
     pub stop_timeout: Option<u64>,
+    /// Command to run to check health (run with /bin/sh -c in the container)
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (e.g. 30s, 1m30s)
+    #[arg(long)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (e.g. 30s)
+    #[arg(long)]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long)]
+    pub health_retries: Option<u32>,
+    /// Start period for the container to initialize before failures count (e.g. 10s)
+    #[arg(long)]
+    pub health_start_period: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Restart policy when the container exits: `no`, `on-failure[:N]`, `always` or `unless-stopped`
     #[arg(long, default_value = "no")]
     pub restart: String,
@@ -287,7 +308,7 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter output (`status=running|restarting|exited|created`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
+    /// Filter output (`status=running|restarting|exited|created`, `health=starting|healthy|unhealthy|none`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
     #[arg(short, long = "filter")]
     pub filters: Vec<String>,
     /// Format output: `table`, `json`, or a Go template such as `{{.ID}} {{.Names}}`
@@ -364,6 +385,12 @@ pub enum ImageCommand {
     Inspect(InspectArgs),
     /// Remove unused images
     Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The container's id
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

@@ -841,3 +841,176 @@ fn a_container_stopped_or_killed_by_the_user_is_not_restarted() {
     wharf.ok(&["rm", "-f", "looping", "server", "worker"]);
     wharf.assert_nothing_leaked(&ids);
 }
+
+/// Polls `ps` (running containers) with `format` until `want` is printed.
+fn await_ps(wharf: &Wharf, args: &[&str], want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut all = vec!["ps"];
+    all.extend_from_slice(args);
+    loop {
+        let seen = wharf.ok(&all);
+        if seen.trim() == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ps {args:?} is `{}`, never `{want}`",
+            seen.trim()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn healthchecks_turn_healthy_or_unhealthy() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let run = |name: &str, health: &[&str]| {
+        let mut args = vec!["run", "-d", "--name", name, "--network", "none"];
+        args.extend_from_slice(health);
+        args.extend_from_slice(&["busybox", "sleep", "1000"]);
+        wharf.ok(&args);
+    };
+    run(
+        "sick",
+        &[
+            "--health-cmd",
+            "echo bad; false",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+    );
+    run("well", &["--health-cmd", "true", "--health-interval", "1s"]);
+    run(
+        "slow",
+        &[
+            "--health-cmd",
+            "sleep 100",
+            "--health-interval",
+            "100ms",
+            "--health-timeout",
+            "200ms",
+            "--health-retries",
+            "1",
+        ],
+    );
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.Health.Status}}", "well"])
+            .trim(),
+        "starting"
+    );
+    await_ps(
+        &wharf,
+        &["--filter", "health=unhealthy", "--format", "{{.Names}}"],
+        "slow\nsick",
+    );
+    await_ps(
+        &wharf,
+        &["--filter", "health=healthy", "--format", "{{.Names}}"],
+        "well",
+    );
+    assert!(wharf
+        .ok(&["ps", "--filter", "name=sick"])
+        .contains("(unhealthy)"));
+    assert!(wharf
+        .ok(&["ps", "--filter", "name=well"])
+        .contains("(healthy)"));
+    let first_log = |name: &str| {
+        let log: serde_json::Value =
+            serde_json::from_str(&wharf.ok(&["inspect", "-f", "{{json .State.Health.Log}}", name]))
+                .unwrap();
+        (
+            log[0]["ExitCode"].as_i64().unwrap(),
+            log[0]["Output"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(first_log("sick"), (1, "bad\n".to_string()));
+    assert_eq!(
+        first_log("slow"),
+        (-1, "Health check exceeded timeout (200ms)".to_string())
+    );
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{json .Config.Healthcheck}}", "sick"])
+            .trim(),
+        r#"{"Test":["CMD-SHELL","echo bad; false"],"Interval":1000000000,"Timeout":0,"StartPeriod":0,"Retries":1}"#
+    );
+
+    let bad = wharf.run(&["run", "--health-interval", "5", "busybox", "true"]);
+    assert_eq!(code(&bad), 125);
+    assert!(
+        stderr(&bad).starts_with("error: --health-interval 5: `5` is not a duration"),
+        "{}",
+        stderr(&bad)
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "-f", "sick", "well", "slow"]);
+    wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn the_image_healthcheck_runs_unless_disabled() {
+    if !common::is_root() {
+        common::skip("containers need root");
+        return;
+    }
+    let wharf = Wharf::isolated();
+    let (rootfs, _) = common::fixture("busybox");
+    let layer = std::fs::read(rootfs).unwrap();
+    let archive = common::docker_save_archive(
+        &[layer],
+        r#","Env":["PATH=/bin"],"Healthcheck":{"Test":["CMD-SHELL","test -e /tmp/ready"],"Interval":100000000,"Retries":1}"#,
+        Some("checked:1"),
+    );
+    let loaded = wharf.run_with_stdin(&["load"], &archive);
+    common::assert_success(&loaded, &["load"]);
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "app",
+        "--network",
+        "none",
+        "checked:1",
+        "sleep",
+        "1000",
+    ]);
+    await_inspect(&wharf, "app", "{{.State.Health.Status}}", "unhealthy");
+    // The probe runs in the container: a file made there makes it healthy.
+    wharf.ok(&["exec", "app", "touch", "/tmp/ready"]);
+    await_inspect(
+        &wharf,
+        "app",
+        "{{.State.Health.Status}} {{.State.Health.FailingStreak}}",
+        "healthy 0",
+    );
+
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "unchecked",
+        "--network",
+        "none",
+        "--no-healthcheck",
+        "checked:1",
+        "sleep",
+        "1000",
+    ]);
+    let state: serde_json::Value =
+        serde_json::from_str(&wharf.ok(&["inspect", "-f", "{{json .State}}", "unchecked"]))
+            .unwrap();
+    assert!(state.get("Health").is_none(), "{state}");
+    await_ps(
+        &wharf,
+        &["--filter", "health=none", "--format", "{{.Names}}"],
+        "unchecked",
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "-f", "app", "unchecked"]);
+    wharf.assert_nothing_leaked(&ids);
+}

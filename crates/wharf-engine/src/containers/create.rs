@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use wharf_oci::Digest;
 use wharf_runtime::{CapabilityChanges, Mount, Process, Resources, RunConfig, Ulimit, User};
 
+use super::health::{HealthOptions, Healthcheck};
 use super::names::random_name;
 use super::record::{
     container_dir, write_json, write_state, ContainerRecord, ContainerState, RestartPolicy,
@@ -58,6 +59,8 @@ pub struct CreateOptions {
     pub stop_timeout: Option<u64>,
     /// `--restart`.
     pub restart_policy: RestartPolicy,
+    /// `--health-*`, `--no-healthcheck`.
+    pub health: HealthOptions,
 }
 
 impl Engine {
@@ -130,6 +133,7 @@ impl Engine {
                         .into(),
             });
         }
+        let healthcheck = Healthcheck::merge(config.healthcheck.as_ref(), &options.health)?;
         let dir = container_dir(self.root(), &id);
         let run = RunConfig {
             id: id.clone(),
@@ -179,6 +183,7 @@ impl Engine {
                 .unwrap_or_else(|| "SIGTERM".into()),
             stop_timeout: options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
             restart_policy: options.restart_policy,
+            healthcheck,
         };
         self.claim_name(&name, &id)?;
         let result = write_bundle(&record, &dir);

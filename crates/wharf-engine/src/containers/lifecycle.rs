@@ -335,9 +335,16 @@ impl Engine {
             })
             .collect();
         let zero_time = "0001-01-01T00:00:00Z";
+        let health = record.healthcheck.as_ref().map(|_| {
+            state.health.clone().unwrap_or_else(|| crate::Health {
+                status: "starting".into(),
+                failing_streak: 0,
+                log: Vec::new(),
+            })
+        });
         let network_settings = self.network_settings(&record, &state);
         let (network_host_config, exposed_ports) = Engine::network_host_config(&record);
-        Ok(json!({
+        let mut value = json!({
             "Id": record.id,
             "Created": record.created,
             "Path": run.process.args.first(),
@@ -397,8 +404,14 @@ impl Engine {
                 "StopSignal": record.stop_signal,
                 "StopTimeout": record.stop_timeout,
                 "ExposedPorts": exposed_ports,
+                "Healthcheck": record.healthcheck,
             },
-        }))
+        });
+        // As Docker's: `State.Health` only for a container with a healthcheck.
+        if let Some(health) = health {
+            value["State"]["Health"] = json!(health);
+        }
+        Ok(value)
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod create;
 mod exec;
+mod health;
 mod lifecycle;
 mod monitor;
 mod names;
@@ -9,6 +10,9 @@ mod record;
 
 pub use create::CreateOptions;
 pub use exec::ExecOptions;
+pub use health::{
+    parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
+};
 pub use lifecycle::{signal_number, ContainerInfo, LogLine};
 pub(crate) use monitor::{announce, is_alive, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};

@@ -6,13 +6,14 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags};
 use wharf_runtime::{Container, Stdio as ContainerStdio};
 
+use super::health::HealthMonitor;
 use super::record::{
     container_dir, read_json, write_state, ContainerRecord, ContainerState, RestartPolicy, Status,
     LOG_FILE, STATE_FILE, STOPPED_BY_USER_FILE,
@@ -225,10 +226,31 @@ impl Engine {
             .open(&log_path)
             .at("open", &log_path)?;
         let ran = Instant::now();
-        let pumped = pump(out_read, err_read, log, attach == Attach::Attached)
-            .at("write the log", &log_path);
+        let mut health = match &record.healthcheck {
+            Some(check) => Some(HealthMonitor::new(
+                self,
+                &record,
+                check.clone(),
+                state.clone(),
+                state_path.clone(),
+            )?),
+            None => None,
+        };
+        let pumped = pump(
+            out_read,
+            err_read,
+            log,
+            attach == Attach::Attached,
+            health.as_mut(),
+        )
+        .at("write the log", &log_path);
         let status = container.wait();
         let ran_for = ran.elapsed();
+        let health_failure = health.and_then(|health| {
+            let (last, failure) = health.finish();
+            state.health = last;
+            failure
+        });
         let oom_killed = container.oom_killed().unwrap_or(false);
         let deleted = container.delete();
         let detached = self.detach_networks(&record.id);
@@ -240,6 +262,8 @@ impl Engine {
             state.error = Some(error_chain(error));
         } else if let Err(error) = &detached {
             state.error = Some(error.to_string());
+        } else if let Some(error) = health_failure {
+            state.error = Some(format!("healthcheck: {error}"));
         }
         let code = state.exit_code.unwrap_or(125);
         let restart = state.error.is_none()
@@ -374,8 +398,15 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Copies both streams into the json-lines log (and to our stdio when attached) until both
-/// reach end of file, which happens when every process of the container has exited.
-fn pump(stdout: OwnedFd, stderr: OwnedFd, log: File, attached: bool) -> io::Result<()> {
+/// reach end of file, which happens when every process of the container has exited. With a
+/// healthcheck, runs it meanwhile: the poll also wakes for its timers and its probe's exit.
+fn pump(
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    log: File,
+    attached: bool,
+    mut health: Option<&mut HealthMonitor<'_>>,
+) -> io::Result<()> {
     let mut log = io::BufWriter::new(log);
     let mut streams = [
         LogStream::new("stdout", stdout),
@@ -388,12 +419,25 @@ fn pump(stdout: OwnedFd, stderr: OwnedFd, log: File, attached: bool) -> io::Resu
             .filter(|s| s.open)
             .map(|s| PollFd::new(&s.fd, PollFlags::IN | PollFlags::HUP))
             .collect();
-        match poll(&mut fds, None) {
+        let probe = health.as_deref().and_then(HealthMonitor::fd);
+        if let Some(fd) = &probe {
+            fds.push(PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::IN));
+        }
+        let timeout = health.as_deref().and_then(HealthMonitor::timeout).map(|t| {
+            rustix::event::Timespec::try_from(t).unwrap_or(rustix::event::Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            })
+        });
+        match poll(&mut fds, timeout.as_ref()) {
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
         let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
         drop(fds);
+        if let Some(health) = health.as_deref_mut() {
+            health.tick();
+        }
         let mut ready = ready.into_iter();
         for stream in streams.iter_mut().filter(|s| s.open) {
             if !ready.next().unwrap_or(false) {

@@ -47,6 +47,9 @@ pub struct ContainerRecord {
     /// `--restart`.
     #[serde(default)]
     pub restart_policy: RestartPolicy,
+    /// The image's healthcheck with the `--health-*` flags over it; `None` without one.
+    #[serde(default)]
+    pub healthcheck: Option<super::health::Healthcheck>,
 }
 
 /// Docker's `--restart`: whether the monitor starts the container again when it exits.
@@ -264,6 +267,9 @@ pub struct ContainerState {
     /// The last restart's backoff, in milliseconds.
     #[serde(default)]
     pub restart_delay_ms: u64,
+    /// With a healthcheck, its results since the container last started.
+    #[serde(default)]
+    pub health: Option<super::health::Health>,
 }
 
 impl ContainerState {
@@ -280,6 +286,7 @@ impl ContainerState {
             error: None,
             restart_count: 0,
             restart_delay_ms: 0,
+            health: None,
         }
     }
 }

@@ -3,14 +3,14 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use wharf_engine::{
-    Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, Status,
+    Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, HealthOptions, Status,
 };
 use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Resources};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    CreateArgs, ExecArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs, PsArgs, RmArgs,
-    RunArgs, StartArgs, StopArgs,
+    CreateArgs, ExecArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs,
+    PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
 };
 use crate::format::since;
 use crate::printer::Printer;
@@ -190,6 +190,7 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
             "status" => containers.retain(|c| c.state.status.as_str() == value),
             "name" => containers.retain(|c| c.record.name.contains(value)),
             "id" => containers.retain(|c| c.record.id.starts_with(value)),
+            "health" => containers.retain(|c| health_status(c) == value),
             "label" => containers.retain(|c| match value.split_once('=') {
                 Some((k, v)) => c.record.labels.get(k).is_some_and(|l| l == v),
                 None => c.record.labels.contains_key(value),
@@ -197,7 +198,7 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
             _ => {
                 return Err(CommandError::new(
                     format!("--filter {filter}: unsupported filter"),
-                    Some("wharf ps supports status=, name=, id= and label= filters"),
+                    Some("wharf ps supports status=, health=, name=, id= and label= filters"),
                 ))
             }
         }
@@ -262,7 +263,14 @@ fn ps_row(
     };
     let status = match c.state.status {
         Status::Created => "Created".to_string(),
-        Status::Running => format!("Up {}", elapsed(c.state.started_at.as_deref())),
+        Status::Running => match health_status(c) {
+            "none" => format!("Up {}", elapsed(c.state.started_at.as_deref())),
+            "starting" => format!(
+                "Up {} (health: starting)",
+                elapsed(c.state.started_at.as_deref())
+            ),
+            health => format!("Up {} ({health})", elapsed(c.state.started_at.as_deref())),
+        },
         Status::Restarting => format!(
             "Restarting ({}) {}",
             c.state.exit_code.unwrap_or(0),
@@ -291,6 +299,15 @@ fn ps_row(
             c.record.net.networks.iter().map(|n| n.network.as_str()).collect::<Vec<_>>().join(",")
         },
     })
+}
+
+/// Docker's health filter values: `none` without a healthcheck.
+fn health_status(c: &ContainerInfo) -> &str {
+    match (&c.record.healthcheck, &c.state.health) {
+        (None, _) => "none",
+        (Some(_), Some(health)) if c.state.status == Status::Running => &health.status,
+        (Some(_), _) => "starting",
+    }
 }
 
 /// What `ps` lists without `-a`: Docker counts a container waiting to restart as running.
@@ -344,6 +361,12 @@ pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult
         }
         Err(error) => Err(runtime_failure(error)),
     }
+}
+
+/// The hidden healthcheck helper: runs one probe, prints `exit N` or `timeout` for the monitor.
+pub fn healthcheck(engine: &Engine, printer: Printer, args: HealthcheckArgs) -> CommandResult {
+    printer.data(engine.run_healthcheck(&args.id)?.line());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The hidden monitor process: exits with the container's code.
@@ -465,6 +488,30 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         hint: Some("e.g. --restart on-failure:3 or --restart unless-stopped".into()),
         exit_code: ENGINE_FAILED,
     })?;
+    let duration = |flag: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|text| {
+                wharf_engine::parse_duration(text)
+                    .and_then(|d| {
+                        if d.is_zero() || d >= std::time::Duration::from_millis(1) {
+                            Ok(d)
+                        } else {
+                            Err(format!("`{text}` is below the minimum of 1ms"))
+                        }
+                    })
+                    .map_err(|why| bad(flag, text, &why))
+            })
+            .transpose()
+    };
+    let health = HealthOptions {
+        cmd: args.health_cmd.clone(),
+        interval: duration("--health-interval", &args.health_interval)?,
+        timeout: duration("--health-timeout", &args.health_timeout)?,
+        start_period: duration("--health-start-period", &args.health_start_period)?,
+        retries: args.health_retries,
+        disable: args.no_healthcheck,
+    };
     Ok(CreateOptions {
         image: args.image.clone(),
         name: args.name.clone(),
@@ -506,6 +553,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
         restart_policy,
+        health,
     })
 }
 

@@ -93,6 +93,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
             container::prune(&open()?, printer, args)
         }
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
+        Command::Healthcheck(args) => container::healthcheck(&open()?, printer, args),
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),
         Command::Port(args) => network::port(&open()?, printer, args),
