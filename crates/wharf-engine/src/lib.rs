@@ -16,8 +16,9 @@ mod system;
 pub use archive::{LoadReport, LoadedImage};
 pub use build::{read_secret, BuildOptions, BuildOutcome, BuildSource, Secret, BUILD_STEP_COMMAND};
 pub use containers::{
-    signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState, CreateOptions, LogLine,
-    Status, MONITOR_COMMAND,
+    parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
+    CreateOptions, ExecOptions, Health, HealthLog, HealthOptions, Healthcheck, LogLine,
+    ProbeResult, RestartPolicy, Status, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};

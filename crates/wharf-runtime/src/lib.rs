@@ -4,10 +4,12 @@
 //! Creating a container clones the calling process, which must be single-threaded: see
 //! [`mod@run`]. A monitor process drives [`Container`] (create, set up the network, start,
 //! wait, read OOM, delete); [`run()`] is the whole cycle in one call; [`run::kill`] and
-//! [`run::delete`] act on a container by id from any process.
+//! [`run::delete`] act on a container by id from any process; [`exec()`] runs another process
+//! in a running container.
 
 pub mod caps;
 pub mod config;
+pub mod exec;
 pub mod host;
 pub mod rootfs;
 pub mod run;
@@ -18,6 +20,7 @@ pub use config::{
     CapabilityChanges, CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Process,
     Resources, RunConfig, Ulimit, User,
 };
+pub use exec::{exec, ExecConfig, ExecProcess};
 pub use host::{Host, HostError};
 pub use rootfs::{Overlay, RootfsError};
 pub use run::{run, Container, ExitStatus, Outcome, RunError, Stdio};

@@ -100,6 +100,8 @@ pub enum RunError {
     NotRunning(String),
     #[error("invalid signal {0}")]
     InvalidSignal(i32),
+    #[error("libcontainer needs a single-threaded caller, and this process has {0} threads")]
+    Threaded(usize),
     #[error("failed to {action} container {id}")]
     Libcontainer {
         action: &'static str,
@@ -162,7 +164,7 @@ fn first_error(mut errors: Vec<RunError>) -> Result<(), RunError> {
 
 impl RunError {
     /// `self`, with any errors from the cleanup that followed it.
-    fn with_cleanup(self, cleanup: Vec<RunError>) -> RunError {
+    pub(crate) fn with_cleanup(self, cleanup: Vec<RunError>) -> RunError {
         if cleanup.is_empty() {
             self
         } else {
@@ -443,7 +445,7 @@ fn build(
 
 /// After a failed create the init may exist (a zombie, or waiting for start); libcontainer
 /// wrote its pid before failing. Kill and reap it.
-fn reap_failed_init(pid_file: &Path, id: &str) -> Result<(), RunError> {
+pub(crate) fn reap_failed_init(pid_file: &Path, id: &str) -> Result<(), RunError> {
     let text = match fs::read_to_string(pid_file) {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -496,7 +498,7 @@ fn remove_cgroup(cgroups_path: &Path, id: &str) -> Result<(), RunError> {
     })
 }
 
-fn remove_file_if_exists(path: &Path) -> Result<(), RunError> {
+pub(crate) fn remove_file_if_exists(path: &Path) -> Result<(), RunError> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

@@ -44,6 +44,8 @@ pub enum Command {
     Ps(PsArgs),
     /// Fetch the logs of a container
     Logs(LogsArgs),
+    /// Execute a command in a running container
+    Exec(ExecArgs),
     /// Block until one or more containers stop, then print their exit codes
     Wait(NamesArgs),
     /// Build an image from a Dockerfile
@@ -60,6 +62,9 @@ pub enum Command {
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// One healthcheck probe of a container (started by its monitor)
+    #[command(name = "__healthcheck", hide = true)]
+    Healthcheck(HealthcheckArgs),
     /// The DNS helper of a user network (started by wharf itself)
     #[command(name = "__dns", hide = true)]
     Dns(DnsArgs),
@@ -178,6 +183,7 @@ pub enum ContainerCommand {
     #[command(alias = "list", alias = "ps")]
     Ls(PsArgs),
     Logs(LogsArgs),
+    Exec(ExecArgs),
     Wait(NamesArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
@@ -291,6 +297,27 @@ pub struct CreateArgs {
     /// Timeout (in seconds) to stop the container
     #[arg(long)]
     pub stop_timeout: Option<u64>,
+    /// Command to run to check health (run with /bin/sh -c in the container)
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (e.g. 30s, 1m30s)
+    #[arg(long)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (e.g. 30s)
+    #[arg(long)]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long)]
+    pub health_retries: Option<u32>,
+    /// Start period for the container to initialize before failures count (e.g. 10s)
+    #[arg(long)]
+    pub health_start_period: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long)]
+    pub no_healthcheck: bool,
+    /// Restart policy when the container exits: `no`, `on-failure[:N]`, `always` or `unless-stopped`
+    #[arg(long, default_value = "no")]
+    pub restart: String,
     /// The image, then the command and its arguments, taken as they are (`IMAGE -c ...`
     /// passes `-c` to the image's entrypoint, as with Docker)
     #[arg(
@@ -366,7 +393,7 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter output (`status=running|exited|created`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
+    /// Filter output (`status=running|restarting|exited|created`, `health=starting|healthy|unhealthy|none`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
     #[arg(short, long = "filter")]
     pub filters: Vec<String>,
     /// Format output: `table`, `json`, or a Go template such as `{{.ID}} {{.Names}}`
@@ -389,6 +416,29 @@ pub struct LogsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Detached mode: run the command in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep STDIN open: the command reads wharf's stdin
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Set environment variables (`KEY=VALUE`, or `KEY` to take it from this environment)
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    pub container: String,
+    /// The command and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct NamesArgs {
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -399,6 +449,9 @@ pub struct MonitorArgs {
     pub id: String,
     #[arg(long)]
     pub attach: bool,
+    /// Started by the previous monitor for a policy restart
+    #[arg(long, conflicts_with = "attach")]
+    pub restarted: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -418,6 +471,12 @@ pub enum ImageCommand {
     Inspect(InspectArgs),
     /// Remove unused images
     Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The container's id
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

@@ -512,3 +512,505 @@ fn images_in_use_are_kept_by_rmi_and_prune() {
     assert_eq!(wharf.ok(&["images", "-q"]), "");
     wharf.assert_consistent();
 }
+
+#[test]
+fn exec_runs_in_the_container_namespaces_with_its_env() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let id = wharf
+        .ok(&[
+            "run",
+            "-d",
+            "--name",
+            "box",
+            "--network",
+            "none",
+            "-e",
+            "FROM_RUN=1",
+            "-w",
+            "/tmp",
+            "busybox",
+            "sleep",
+            "1000",
+        ])
+        .trim()
+        .to_string();
+    // Same pid namespace (the init is pid 1 and runs sleep), same cgroup, same root, the
+    // container's env, user and working directory.
+    let seen = wharf.ok(&[
+        "exec",
+        "box",
+        "sh",
+        "-c",
+        "cat /proc/1/cmdline | tr '\\0' ' '; echo; [ \"$(cat /proc/1/cgroup)\" = \"$(cat /proc/self/cgroup)\" ] && echo same-cgroup; echo $FROM_RUN $(id -u) $(pwd) $(hostname)",
+    ]);
+    assert_eq!(
+        seen,
+        format!("sleep 1000 \nsame-cgroup\n1 0 /tmp {}\n", &id[..12])
+    );
+    let overridden = wharf.ok(&[
+        "exec",
+        "-e",
+        "FROM_RUN=2",
+        "-e",
+        "NEW=x",
+        "-u",
+        "nobody",
+        "-w",
+        "/",
+        "box",
+        "sh",
+        "-c",
+        "echo $FROM_RUN $NEW $(id -u) $(pwd)",
+    ]);
+    assert_eq!(overridden, "2 x 65534 /\n");
+    // A file written by exec is seen by the next one: the same root.
+    wharf.ok(&["exec", "box", "sh", "-c", "echo kept > /tmp/f"]);
+    assert_eq!(wharf.ok(&["exec", "box", "cat", "/tmp/f"]), "kept\n");
+
+    let piped = wharf.run_with_stdin(&["exec", "-i", "box", "cat"], b"through stdin\n");
+    assert_eq!(common::stdout(&piped), "through stdin\n");
+    let no_stdin = wharf.run_with_stdin(&["exec", "box", "cat"], b"ignored\n");
+    assert_eq!(
+        common::stdout(&no_stdin),
+        "",
+        "without -i stdin is /dev/null"
+    );
+
+    assert_eq!(code(&wharf.run(&["exec", "box", "sh", "-c", "exit 7"])), 7);
+    let missing = wharf.run(&["exec", "box", "no-such-command"]);
+    assert_eq!(code(&missing), 127);
+    assert!(
+        stderr(&missing).contains("executable 'no-such-command' not found"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(code(&wharf.run(&["exec", "box", "/etc/passwd"])), 126);
+    let bad_user = wharf.run(&["exec", "-u", "nosuchuser", "box", "true"]);
+    assert_eq!(code(&bad_user), 125);
+    assert!(stderr(&bad_user).contains("unable to find user nosuchuser"));
+
+    // Detached: returns at once, the process runs on in the container.
+    wharf.ok(&[
+        "exec",
+        "-d",
+        "box",
+        "sh",
+        "-c",
+        "sleep 0.2; echo late > /tmp/late",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while code(&wharf.run(&["exec", "box", "test", "-e", "/tmp/late"])) != 0 {
+        assert!(Instant::now() < deadline, "the detached exec never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Nothing of the execs is left in the runtime state.
+    let state_dir = wharf.path().join("run/runtime").join(&id);
+    let mut left: Vec<String> = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["notify.sock", "state.json", "youki_config.json"]);
+
+    wharf.ok(&["stop", "-t", "0", "box"]);
+    let stopped = wharf.run(&["exec", "box", "true"]);
+    assert_eq!(code(&stopped), 125);
+    assert!(
+        stderr(&stopped).starts_with("error: container box is not running\nhint:"),
+        "{}",
+        stderr(&stopped)
+    );
+    let nobody = wharf.run(&["exec", "nope", "true"]);
+    assert!(stderr(&nobody).starts_with("error: no such container: nope"));
+    wharf.ok(&["rm", "box"]);
+    wharf.assert_nothing_leaked(&[id]);
+}
+
+/// Polls `inspect -f FORMAT NAME` until it prints `want`.
+fn await_inspect(wharf: &Wharf, name: &str, format: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = wharf.ok(&["inspect", "-f", format, name]);
+        if seen.trim() == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name}: `{format}` is `{}`, never `{want}`",
+            seen.trim()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn restart_on_failure_runs_the_container_again_up_to_the_limit() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // Attached, `run` returns at the first exit while the container goes on restarting.
+    let first = wharf.run(&[
+        "run",
+        "--name",
+        "flaky",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        "echo ran; exit 1",
+    ]);
+    assert_eq!(code(&first), 1);
+    assert_eq!(common::stdout(&first), "ran\n");
+    await_inspect(
+        &wharf,
+        "flaky",
+        "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}",
+        "exited 2 1",
+    );
+    assert_eq!(
+        wharf.ok(&["logs", "flaky"]),
+        "ran\nran\nran\n",
+        "three runs"
+    );
+    assert_eq!(
+        wharf
+            .ok(&[
+                "inspect",
+                "-f",
+                "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+                "flaky"
+            ])
+            .trim(),
+        "on-failure 2"
+    );
+    // A success is not a failure: no restart.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "fine",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure",
+        "busybox",
+        "true",
+    ]);
+    await_inspect(&wharf, "fine", "{{.State.Status}}", "exited");
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.RestartCount}}", "fine"])
+            .trim(),
+        "0"
+    );
+
+    // A user start counts anew.
+    assert_eq!(code(&wharf.run(&["start", "-a", "flaky"])), 1);
+    await_inspect(
+        &wharf,
+        "flaky",
+        "{{.State.Status}} {{.RestartCount}}",
+        "exited 2",
+    );
+    assert_eq!(wharf.ok(&["logs", "flaky"]).lines().count(), 6);
+
+    let bad = wharf.run(&["run", "--restart", "sometimes", "busybox", "true"]);
+    assert_eq!(code(&bad), 125);
+    assert!(
+        stderr(&bad).starts_with("error: --restart sometimes: expected no, on-failure[:N], always or unless-stopped\nhint:"),
+        "{}",
+        stderr(&bad)
+    );
+    let conflict = wharf.run(&["run", "--rm", "--restart", "always", "busybox", "true"]);
+    assert_eq!(code(&conflict), 125);
+    assert!(
+        stderr(&conflict).contains("conflicts with --rm"),
+        "{}",
+        stderr(&conflict)
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "flaky", "fine"]);
+    wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn a_container_stopped_or_killed_by_the_user_is_not_restarted() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // `always`, exiting at once: it spends its time waiting for the next restart.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "looping",
+        "--network",
+        "none",
+        "--restart",
+        "always",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    await_inspect(&wharf, "looping", "{{.State.Status}}", "restarting");
+    assert_eq!(
+        wharf
+            .ok(&["ps", "--format", "{{.Names}} {{.State}}"])
+            .trim(),
+        "looping restarting",
+        "ps lists a restarting container without -a"
+    );
+    assert!(wharf.ok(&["ps"]).contains("Restarting (3)"));
+    wharf.ok(&["stop", "looping"]);
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.Status}}", "looping"])
+            .trim(),
+        "exited"
+    );
+
+    // `unless-stopped`, killed while it runs.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "server",
+        "--network",
+        "none",
+        "--restart",
+        "unless-stopped",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    wharf.ok(&["kill", "server"]);
+    assert_eq!(wharf.ok(&["wait", "server"]).trim(), "137");
+    // `on-failure`, stopped: the stop signal's 143 is a failure, but the user's.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "worker",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    wharf.ok(&["stop", "-t", "1", "worker"]);
+    // No monitor is left that could restart any of them.
+    let ids = container_ids(&wharf);
+    for name in ["looping", "server", "worker"] {
+        assert_eq!(
+            wharf
+                .ok(&["inspect", "-f", "{{.State.Status}}", name])
+                .trim(),
+            "exited",
+            "{name}"
+        );
+    }
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.RestartCount}}", "server"])
+            .trim(),
+        "0"
+    );
+    let root = wharf.path().display().to_string();
+    let monitors = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&root))
+        })
+        .count();
+    assert_eq!(monitors, 0, "no monitor is left");
+
+    // Started again by the user, the policy applies again; rm -f ends it for good.
+    wharf.ok(&["start", "looping"]);
+    await_inspect(&wharf, "looping", "{{.State.Status}}", "restarting");
+    wharf.ok(&["rm", "-f", "looping", "server", "worker"]);
+    wharf.assert_nothing_leaked(&ids);
+}
+
+/// Polls `ps` (running containers) with `format` until `want` is printed.
+fn await_ps(wharf: &Wharf, args: &[&str], want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut all = vec!["ps"];
+    all.extend_from_slice(args);
+    loop {
+        let seen = wharf.ok(&all);
+        if seen.trim() == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ps {args:?} is `{}`, never `{want}`",
+            seen.trim()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn healthchecks_turn_healthy_or_unhealthy() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let run = |name: &str, health: &[&str]| {
+        let mut args = vec!["run", "-d", "--name", name, "--network", "none"];
+        args.extend_from_slice(health);
+        args.extend_from_slice(&["busybox", "sleep", "1000"]);
+        wharf.ok(&args);
+    };
+    run(
+        "sick",
+        &[
+            "--health-cmd",
+            "echo bad; false",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+    );
+    run("well", &["--health-cmd", "true", "--health-interval", "1s"]);
+    run(
+        "slow",
+        &[
+            "--health-cmd",
+            "sleep 100",
+            "--health-interval",
+            "100ms",
+            "--health-timeout",
+            "200ms",
+            "--health-retries",
+            "1",
+        ],
+    );
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.Health.Status}}", "well"])
+            .trim(),
+        "starting"
+    );
+    await_ps(
+        &wharf,
+        &["--filter", "health=unhealthy", "--format", "{{.Names}}"],
+        "slow\nsick",
+    );
+    await_ps(
+        &wharf,
+        &["--filter", "health=healthy", "--format", "{{.Names}}"],
+        "well",
+    );
+    assert!(wharf
+        .ok(&["ps", "--filter", "name=sick"])
+        .contains("(unhealthy)"));
+    assert!(wharf
+        .ok(&["ps", "--filter", "name=well"])
+        .contains("(healthy)"));
+    let first_log = |name: &str| {
+        let log: serde_json::Value =
+            serde_json::from_str(&wharf.ok(&["inspect", "-f", "{{json .State.Health.Log}}", name]))
+                .unwrap();
+        (
+            log[0]["ExitCode"].as_i64().unwrap(),
+            log[0]["Output"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(first_log("sick"), (1, "bad\n".to_string()));
+    assert_eq!(
+        first_log("slow"),
+        (-1, "Health check exceeded timeout (200ms)".to_string())
+    );
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{json .Config.Healthcheck}}", "sick"])
+            .trim(),
+        r#"{"Test":["CMD-SHELL","echo bad; false"],"Interval":1000000000,"Timeout":0,"StartPeriod":0,"Retries":1}"#
+    );
+
+    let bad = wharf.run(&["run", "--health-interval", "5", "busybox", "true"]);
+    assert_eq!(code(&bad), 125);
+    assert!(
+        stderr(&bad).starts_with("error: --health-interval 5: `5` is not a duration"),
+        "{}",
+        stderr(&bad)
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "-f", "sick", "well", "slow"]);
+    wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn the_image_healthcheck_runs_unless_disabled() {
+    if !common::is_root() {
+        common::skip("containers need root");
+        return;
+    }
+    let wharf = Wharf::isolated();
+    let (rootfs, _) = common::fixture("busybox");
+    let layer = std::fs::read(rootfs).unwrap();
+    let archive = common::docker_save_archive(
+        &[layer],
+        r#","Env":["PATH=/bin"],"Healthcheck":{"Test":["CMD-SHELL","test -e /tmp/ready"],"Interval":100000000,"Retries":1}"#,
+        Some("checked:1"),
+    );
+    let loaded = wharf.run_with_stdin(&["load"], &archive);
+    common::assert_success(&loaded, &["load"]);
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "app",
+        "--network",
+        "none",
+        "checked:1",
+        "sleep",
+        "1000",
+    ]);
+    await_inspect(&wharf, "app", "{{.State.Health.Status}}", "unhealthy");
+    // The probe runs in the container: a file made there makes it healthy.
+    wharf.ok(&["exec", "app", "touch", "/tmp/ready"]);
+    await_inspect(
+        &wharf,
+        "app",
+        "{{.State.Health.Status}} {{.State.Health.FailingStreak}}",
+        "healthy 0",
+    );
+
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "unchecked",
+        "--network",
+        "none",
+        "--no-healthcheck",
+        "checked:1",
+        "sleep",
+        "1000",
+    ]);
+    let state: serde_json::Value =
+        serde_json::from_str(&wharf.ok(&["inspect", "-f", "{{json .State}}", "unchecked"]))
+            .unwrap();
+    assert!(state.get("Health").is_none(), "{state}");
+    await_ps(
+        &wharf,
+        &["--filter", "health=none", "--format", "{{.Names}}"],
+        "unchecked",
+    );
+    let ids = container_ids(&wharf);
+    wharf.ok(&["rm", "-f", "app", "unchecked"]);
+    wharf.assert_nothing_leaked(&ids);
+}

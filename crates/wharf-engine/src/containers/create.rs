@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use wharf_oci::Digest;
 use wharf_runtime::{CapabilityChanges, Mount, Process, Resources, RunConfig, Ulimit, User};
 
+use super::health::{HealthOptions, Healthcheck};
 use super::names::random_name;
 use super::record::{
-    container_dir, write_json, write_state, ContainerRecord, ContainerState, RECORD_FILE,
-    STATE_FILE,
+    container_dir, write_json, write_state, ContainerRecord, ContainerState, RestartPolicy,
+    RECORD_FILE, STATE_FILE,
 };
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::{now_rfc3339, Engine};
@@ -56,6 +57,10 @@ pub struct CreateOptions {
     pub labels: BTreeMap<String, String>,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<u64>,
+    /// `--restart`.
+    pub restart_policy: RestartPolicy,
+    /// `--health-*`, `--no-healthcheck`.
+    pub health: HealthOptions,
 }
 
 impl Engine {
@@ -119,6 +124,16 @@ impl Engine {
             });
         }
 
+        if options.auto_remove && options.restart_policy != RestartPolicy::No {
+            return Err(EngineError::BadOption {
+                flag: "--restart",
+                value: options.restart_policy.name().into(),
+                message:
+                    "conflicts with --rm: a container removed when it exits is never restarted"
+                        .into(),
+            });
+        }
+        let healthcheck = Healthcheck::merge(config.healthcheck.as_ref(), &options.health)?;
         let dir = container_dir(self.root(), &id);
         let run = RunConfig {
             id: id.clone(),
@@ -167,6 +182,8 @@ impl Engine {
                 .or_else(|| (!config.stop_signal.is_empty()).then(|| config.stop_signal.clone()))
                 .unwrap_or_else(|| "SIGTERM".into()),
             stop_timeout: options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
+            restart_policy: options.restart_policy,
+            healthcheck,
         };
         self.claim_name(&name, &id)?;
         let result = write_bundle(&record, &dir);

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::monitor::{is_alive, Attach};
 use super::record::{
     container_dir, read_json, write_state, ContainerRecord, ContainerState, Status, LOG_FILE,
-    RECORD_FILE, STATE_FILE,
+    RECORD_FILE, STATE_FILE, STOPPED_BY_USER_FILE,
 };
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::{now_rfc3339, Engine};
@@ -80,7 +80,7 @@ impl Engine {
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
         let mut state: ContainerState = read_json(&dir.join(STATE_FILE))?;
         let starting = state.status == Status::Created && state.monitor_pid.is_some();
-        if (state.status == Status::Running || starting)
+        if (matches!(state.status, Status::Running | Status::Restarting) || starting)
             && !state
                 .monitor_pid
                 .is_some_and(|pid| is_alive(pid, state.monitor_start_time))
@@ -111,7 +111,7 @@ impl Engine {
     /// Starts a created or exited container through a new monitor.
     pub fn start_container(&self, name: &str, attach: Attach) -> Result<std::process::Child> {
         let info = self.find_container(name)?;
-        if info.state.status == Status::Running {
+        if matches!(info.state.status, Status::Running | Status::Restarting) {
             return Err(EngineError::BadOption {
                 flag: "start",
                 value: info.record.name,
@@ -122,18 +122,28 @@ impl Engine {
     }
 
     /// Sends `signal` (a name like `SIGTERM`/`TERM` or a number) to the container's init.
+    /// SIGKILL or the container's stop signal stop it for good: its restart policy does not
+    /// restart it (until the next `start`), and one waiting to restart stays exited.
     pub fn kill_container(&self, name: &str, signal: &str) -> Result<()> {
         let info = self.find_container(name)?;
-        if info.state.status != Status::Running {
-            return Err(EngineError::ContainerNotRunning {
-                name: info.record.name,
-            });
-        }
         let number = signal_number(signal).ok_or_else(|| EngineError::BadOption {
             flag: "--signal",
             value: signal.to_string(),
             message: "not a signal name or number".into(),
         })?;
+        let stops = number == 9 || signal_number(&info.record.stop_signal) == Some(number);
+        match info.state.status {
+            Status::Running => {}
+            Status::Restarting if stops => return self.mark_stopped_by_user(&info.record.id),
+            _ => {
+                return Err(EngineError::ContainerNotRunning {
+                    name: info.record.name,
+                })
+            }
+        }
+        if stops {
+            self.mark_stopped_by_user(&info.record.id)?;
+        }
         wharf_runtime::run::kill(&self.runtime_state_root(), &info.record.id, number).map_err(|e| {
             EngineError::Runtime {
                 name: info.record.name.clone(),
@@ -143,13 +153,21 @@ impl Engine {
         })
     }
 
-    /// The stop signal, then SIGKILL after `timeout` seconds, as Docker.
+    /// Tells the container's monitor not to restart it.
+    fn mark_stopped_by_user(&self, id: &str) -> Result<()> {
+        let path = container_dir(self.root(), id).join(STOPPED_BY_USER_FILE);
+        std::fs::write(&path, b"").at("write", &path)
+    }
+
+    /// The stop signal, then SIGKILL after `timeout` seconds, as Docker. A container waiting
+    /// to restart just stays exited.
     pub fn stop_container(&self, name: &str, timeout: Option<u64>) -> Result<()> {
         let info = self.find_container(name)?;
-        if info.state.status != Status::Running {
+        if !matches!(info.state.status, Status::Running | Status::Restarting) {
             return Ok(());
         }
         let timeout = timeout.unwrap_or(info.record.stop_timeout);
+        self.mark_stopped_by_user(&info.record.id)?;
         let _ = self.kill_container(&info.record.id, &info.record.stop_signal);
         if self
             .wait_exited(&info.record.id, Some(Duration::from_secs(timeout)))?
@@ -193,7 +211,7 @@ impl Engine {
     pub fn remove_container(&self, name: &str, force: bool) -> Result<String> {
         let info = self.find_container(name)?;
         let id = info.record.id.clone();
-        if info.state.status == Status::Running {
+        if matches!(info.state.status, Status::Running | Status::Restarting) {
             if !force {
                 return Err(EngineError::ContainerRunning {
                     name: info.record.name,
@@ -317,18 +335,26 @@ impl Engine {
             })
             .collect();
         let zero_time = "0001-01-01T00:00:00Z";
+        let health = record.healthcheck.as_ref().map(|_| {
+            state.health.clone().unwrap_or_else(|| crate::Health {
+                status: "starting".into(),
+                failing_streak: 0,
+                log: Vec::new(),
+            })
+        });
         let network_settings = self.network_settings(&record, &state);
         let (network_host_config, exposed_ports) = Engine::network_host_config(&record);
-        Ok(json!({
+        let mut value = json!({
             "Id": record.id,
             "Created": record.created,
             "Path": run.process.args.first(),
             "Args": run.process.args.get(1..).unwrap_or_default(),
             "State": {
                 "Status": state.status.as_str(),
-                "Running": state.status == Status::Running,
+                // Docker counts a container waiting to restart as running.
+                "Running": matches!(state.status, Status::Running | Status::Restarting),
                 "Paused": false,
-                "Restarting": false,
+                "Restarting": state.status == Status::Restarting,
                 "OOMKilled": state.oom_killed,
                 "Dead": false,
                 "Pid": if state.status == Status::Running { state.pid.unwrap_or(0) } else { 0 },
@@ -337,6 +363,7 @@ impl Engine {
                 "StartedAt": state.started_at.clone().unwrap_or_else(|| zero_time.into()),
                 "FinishedAt": state.finished_at.clone().unwrap_or_else(|| zero_time.into()),
             },
+            "RestartCount": state.restart_count,
             "Image": record.image_id.to_string(),
             "ResolvConfPath": run.resolv_conf_path(),
             "HostnamePath": run.hostname_path(),
@@ -347,6 +374,10 @@ impl Engine {
             "HostConfig": {
                 "NetworkMode": record.network_mode,
                 "AutoRemove": record.auto_remove,
+                "RestartPolicy": {
+                    "Name": record.restart_policy.name(),
+                    "MaximumRetryCount": record.restart_policy.max_retries(),
+                },
                 "Privileged": run.privileged,
                 "ReadonlyRootfs": run.read_only_rootfs,
                 "Memory": run.resources.memory.unwrap_or(0),
@@ -373,8 +404,14 @@ impl Engine {
                 "StopSignal": record.stop_signal,
                 "StopTimeout": record.stop_timeout,
                 "ExposedPorts": exposed_ports,
+                "Healthcheck": record.healthcheck,
             },
-        }))
+        });
+        // As Docker's: `State.Health` only for a container with a healthcheck.
+        if let Some(health) = health {
+            value["State"]["Health"] = json!(health);
+        }
+        Ok(value)
     }
 }
 

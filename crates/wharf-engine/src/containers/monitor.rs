@@ -6,15 +6,17 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags};
 use wharf_runtime::{Container, Stdio as ContainerStdio};
 
+use super::health::HealthMonitor;
 use super::record::{
-    container_dir, read_json, write_state, ContainerRecord, ContainerState, Status, LOG_FILE,
-    STATE_FILE,
+    container_dir, read_json, write_state, ContainerRecord, ContainerState, RestartPolicy, Status,
+    LOG_FILE, STATE_FILE, STOPPED_BY_USER_FILE,
 };
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::{now_rfc3339, Engine};
@@ -23,6 +25,10 @@ use crate::{now_rfc3339, Engine};
 pub const MONITOR_COMMAND: &str = "__monitor";
 /// What a detached monitor prints once the container runs.
 const STARTED: &str = "started";
+/// What a monitor started for a policy restart prints once it has taken over.
+const RESTARTING: &str = "restarting";
+/// How often a monitor waiting to restart looks for a stop by the user.
+const BACKOFF_POLL: Duration = Duration::from_millis(20);
 
 /// How the monitor reports to the CLI that started it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +37,10 @@ pub enum Attach {
     Attached,
     /// The monitor prints `started` once running, then lets go of its stdio.
     Detached,
+    /// A monitor started by the previous one for a policy restart: it takes over the
+    /// container (prints `restarting`, then lets go of its stdio), waits the backoff unless
+    /// the user stops the container meanwhile, and runs it again.
+    Restarted,
 }
 
 impl Engine {
@@ -46,10 +56,19 @@ impl Engine {
             .arg(MONITOR_COMMAND)
             .arg(id)
             .stdin(Stdio::null());
-        if attach == Attach::Attached {
-            command.arg("--attach");
-        } else {
-            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        match attach {
+            Attach::Attached => {
+                command.arg("--attach");
+            }
+            Attach::Detached => {
+                command.stdout(Stdio::piped()).stderr(Stdio::piped());
+            }
+            Attach::Restarted => {
+                command
+                    .arg("--restarted")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null());
+            }
         }
         command.spawn().at("start the monitor", &exe)
     }
@@ -96,12 +115,46 @@ impl Engine {
         let record: ContainerRecord = read_json(&dir.join(super::record::RECORD_FILE))?;
         let state_path = dir.join(STATE_FILE);
         let mut state: ContainerState = read_json(&state_path)?;
-        if state.status == Status::Running {
-            return Err(EngineError::BadOption {
-                flag: "start",
-                value: record.name.clone(),
-                message: "the container is already running".into(),
-            });
+        let stopped_marker = dir.join(STOPPED_BY_USER_FILE);
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        if attach == Attach::Restarted {
+            if state.status != Status::Restarting {
+                return Err(EngineError::BadOption {
+                    flag: "start",
+                    value: record.name.clone(),
+                    message: "the container is not waiting for a restart".into(),
+                });
+            }
+            // Ours from now on; the previous monitor exits once it reads the word.
+            state.monitor_pid = Some(me);
+            state.monitor_start_time = process_start_time(me);
+            write_state(&state_path, &state)?;
+            announce(RESTARTING);
+            if !wait_unless_stopped(
+                Duration::from_millis(state.restart_delay_ms),
+                &stopped_marker,
+            ) {
+                state.status = Status::Exited;
+                write_state(&state_path, &state)?;
+                return Ok(state.exit_code.unwrap_or(0));
+            }
+        } else {
+            if matches!(state.status, Status::Running | Status::Restarting) {
+                return Err(EngineError::BadOption {
+                    flag: "start",
+                    value: record.name.clone(),
+                    message: "the container is already running".into(),
+                });
+            }
+            // Started by the user: a stop by the user before counts no more, nor do restarts.
+            match std::fs::remove_file(&stopped_marker) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(e).at("remove", &stopped_marker)
+                }
+                _ => {}
+            }
+            state.restart_count = 0;
+            state.restart_delay_ms = 0;
         }
         let (out_read, out_write) = pipe()?;
         let (err_read, err_write) = pipe()?;
@@ -116,6 +169,8 @@ impl Engine {
         state = ContainerState {
             monitor_pid: Some(me),
             monitor_start_time: process_start_time(me),
+            restart_count: state.restart_count,
+            restart_delay_ms: state.restart_delay_ms,
             ..ContainerState::created()
         };
         // Our pid first: from now on the container's network endpoints are ours, and a
@@ -170,9 +225,32 @@ impl Engine {
             .append(true)
             .open(&log_path)
             .at("open", &log_path)?;
-        let pumped = pump(out_read, err_read, log, attach == Attach::Attached)
-            .at("write the log", &log_path);
+        let ran = Instant::now();
+        let mut health = match &record.healthcheck {
+            Some(check) => Some(HealthMonitor::new(
+                self,
+                &record,
+                check.clone(),
+                state.clone(),
+                state_path.clone(),
+            )?),
+            None => None,
+        };
+        let pumped = pump(
+            out_read,
+            err_read,
+            log,
+            attach == Attach::Attached,
+            health.as_mut(),
+        )
+        .at("write the log", &log_path);
         let status = container.wait();
+        let ran_for = ran.elapsed();
+        let health_failure = health.and_then(|health| {
+            let (last, failure) = health.finish();
+            state.health = last;
+            failure
+        });
         let oom_killed = container.oom_killed().unwrap_or(false);
         let deleted = container.delete();
         let detached = self.detach_networks(&record.id);
@@ -184,11 +262,56 @@ impl Engine {
             state.error = Some(wharf_oci::error_chain(error));
         } else if let Err(error) = &detached {
             state.error = Some(error.to_string());
+        } else if let Some(error) = health_failure {
+            state.error = Some(format!("healthcheck: {error}"));
         }
-        write_state(&state_path, &state)?;
+        let code = state.exit_code.unwrap_or(125);
+        let restart = state.error.is_none()
+            && record.restart_policy.should_restart(
+                code,
+                state.restart_count,
+                stopped_marker.exists(),
+            );
+        if restart {
+            state.status = Status::Restarting;
+            state.restart_count += 1;
+            let delay =
+                RestartPolicy::next_delay(Duration::from_millis(state.restart_delay_ms), ran_for);
+            state.restart_delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            write_state(&state_path, &state)?;
+            if let Err(error) = self.hand_over(&record) {
+                state.status = Status::Exited;
+                state.error = Some(error.to_string());
+                write_state(&state_path, &state)?;
+            }
+        } else {
+            write_state(&state_path, &state)?;
+        }
         pumped?;
-        self.finish(&record);
-        Ok(state.exit_code.unwrap_or(125))
+        if !restart {
+            self.finish(&record);
+        }
+        Ok(code)
+    }
+
+    /// Starts the monitor that restarts the container and waits until it has taken over.
+    /// A new process rather than a loop here: an attached `run` returns at the first exit,
+    /// as Docker's, while the container goes on restarting.
+    fn hand_over(&self, record: &ContainerRecord) -> Result<()> {
+        let mut child = self.spawn_monitor(&record.id, Attach::Restarted)?;
+        let mut out = String::new();
+        if let Some(mut stdout) = child.stdout.take() {
+            let _ = stdout.read_to_string(&mut out);
+        }
+        if out.trim() == RESTARTING {
+            return Ok(());
+        }
+        let status = child.wait().at("wait for the monitor of", &record.name)?;
+        Err(EngineError::Runtime {
+            name: record.name.clone(),
+            message: format!("the monitor that restarts it failed ({status})"),
+            exit_code: 125,
+        })
     }
 
     /// `--rm`: remove the container once it has exited.
@@ -205,7 +328,7 @@ impl Engine {
 
 /// A runtime failure before the container runs, with Docker's exit code: 127 for a
 /// command not found, 126 for one not runnable, 125 otherwise.
-fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
+pub(crate) fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
     let message = wharf_oci::error_chain(error);
     let exit_code = if message.contains("No such file") || message.contains("not found") {
         127
@@ -218,6 +341,22 @@ fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
         name: name.to_string(),
         message,
         exit_code,
+    }
+}
+
+/// Sleeps `delay`, or less when the user stops the container meanwhile (`marker` appears).
+/// True when the delay ran out.
+fn wait_unless_stopped(delay: Duration, marker: &std::path::Path) -> bool {
+    let deadline = Instant::now() + delay;
+    loop {
+        if marker.exists() {
+            return false;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(BACKOFF_POLL));
     }
 }
 
@@ -244,8 +383,15 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Copies both streams into the json-lines log (and to our stdio when attached) until both
-/// reach end of file, which happens when every process of the container has exited.
-fn pump(stdout: OwnedFd, stderr: OwnedFd, log: File, attached: bool) -> io::Result<()> {
+/// reach end of file, which happens when every process of the container has exited. With a
+/// healthcheck, runs it meanwhile: the poll also wakes for its timers and its probe's exit.
+fn pump(
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    log: File,
+    attached: bool,
+    mut health: Option<&mut HealthMonitor<'_>>,
+) -> io::Result<()> {
     let mut log = io::BufWriter::new(log);
     let mut streams = [
         LogStream::new("stdout", stdout),
@@ -258,12 +404,25 @@ fn pump(stdout: OwnedFd, stderr: OwnedFd, log: File, attached: bool) -> io::Resu
             .filter(|s| s.open)
             .map(|s| PollFd::new(&s.fd, PollFlags::IN | PollFlags::HUP))
             .collect();
-        match poll(&mut fds, None) {
+        let probe = health.as_deref().and_then(HealthMonitor::fd);
+        if let Some(fd) = &probe {
+            fds.push(PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::IN));
+        }
+        let timeout = health.as_deref().and_then(HealthMonitor::timeout).map(|t| {
+            rustix::event::Timespec::try_from(t).unwrap_or(rustix::event::Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            })
+        });
+        match poll(&mut fds, timeout.as_ref()) {
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
         let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
         drop(fds);
+        if let Some(health) = health.as_deref_mut() {
+            health.tick();
+        }
         let mut ready = ready.into_iter();
         for stream in streams.iter_mut().filter(|s| s.open) {
             if !ready.next().unwrap_or(false) {

@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use wharf_oci::Digest;
@@ -15,6 +16,9 @@ use crate::error::{EngineError, IoResultExt, Result};
 pub const RECORD_FILE: &str = "container.json";
 pub const STATE_FILE: &str = "state.json";
 pub const LOG_FILE: &str = "container.log";
+/// Present while the user has stopped or killed the container (`stop`, `kill`, `rm -f`): its
+/// monitor must not restart it. `start` removes it.
+pub const STOPPED_BY_USER_FILE: &str = "stopped-by-user";
 
 /// What `create` decided, from the image and the flags.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +44,105 @@ pub struct ContainerRecord {
     pub stop_signal: String,
     /// `--stop-timeout` in seconds (Docker's default is 10).
     pub stop_timeout: u64,
+    /// `--restart`.
+    #[serde(default)]
+    pub restart_policy: RestartPolicy,
+    /// The image's healthcheck with the `--health-*` flags over it; `None` without one.
+    #[serde(default)]
+    pub healthcheck: Option<super::health::Healthcheck>,
+}
+
+/// Docker's `--restart`: whether the monitor starts the container again when it exits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    /// Only after a non-zero exit, at most `max_retries` times (0: no limit).
+    OnFailure {
+        max_retries: u32,
+    },
+    Always,
+    /// As `always`, except after the user stopped it.
+    UnlessStopped,
+}
+
+impl RestartPolicy {
+    /// Docker's name, as `HostConfig.RestartPolicy.Name` shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RestartPolicy::No => "no",
+            RestartPolicy::OnFailure { .. } => "on-failure",
+            RestartPolicy::Always => "always",
+            RestartPolicy::UnlessStopped => "unless-stopped",
+        }
+    }
+
+    pub fn max_retries(self) -> u32 {
+        match self {
+            RestartPolicy::OnFailure { max_retries } => max_retries,
+            _ => 0,
+        }
+    }
+
+    /// Docker's rule, after `restarts` restarts so far. A container stopped by the user is
+    /// never restarted (Docker cancels its restart manager on `stop` and `kill`).
+    pub fn should_restart(self, exit_code: i32, restarts: u32, stopped_by_user: bool) -> bool {
+        if stopped_by_user {
+            return false;
+        }
+        match self {
+            RestartPolicy::No => false,
+            RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
+            RestartPolicy::OnFailure { max_retries } => {
+                exit_code != 0 && (max_retries == 0 || restarts < max_retries)
+            }
+        }
+    }
+
+    /// Docker's backoff: 100 ms, doubled at each restart up to a minute, back to 100 ms after
+    /// a run of 10 s or more. `previous` is the last delay (zero before the first restart).
+    pub fn next_delay(previous: Duration, ran_for: Duration) -> Duration {
+        const FIRST: Duration = Duration::from_millis(100);
+        const MAX: Duration = Duration::from_secs(60);
+        if previous.is_zero() || ran_for >= Duration::from_secs(10) {
+            FIRST
+        } else {
+            (previous * 2).min(MAX)
+        }
+    }
+}
+
+impl std::str::FromStr for RestartPolicy {
+    type Err = String;
+
+    /// `no`, `on-failure[:N]`, `always`, `unless-stopped`.
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let (name, count) = match text.split_once(':') {
+            Some((name, count)) => (name, Some(count)),
+            None => (text, None),
+        };
+        let policy = match name {
+            "no" | "" => RestartPolicy::No,
+            "always" => RestartPolicy::Always,
+            "unless-stopped" => RestartPolicy::UnlessStopped,
+            "on-failure" => RestartPolicy::OnFailure {
+                max_retries: match count {
+                    None => 0,
+                    Some(n) => n
+                        .parse()
+                        .map_err(|_| format!("maximum retry count `{n}` is not a number"))?,
+                },
+            },
+            _ => return Err("expected no, on-failure[:N], always or unless-stopped".into()),
+        };
+        if count.is_some() && !matches!(policy, RestartPolicy::OnFailure { .. }) {
+            return Err(format!(
+                "a maximum retry count applies only to on-failure, not {name}"
+            ));
+        }
+        Ok(policy)
+    }
 }
 
 /// The networking a container asked for; what it got (addresses, host ports) lives in the
@@ -118,6 +221,8 @@ impl From<PublishedPort> for wharf_net::PortSpec {
 pub enum Status {
     Created,
     Running,
+    /// Exited, and its monitor waits to start it again (restart policy).
+    Restarting,
     Exited,
 }
 
@@ -126,6 +231,7 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Restarting => "restarting",
             Status::Exited => "exited",
         }
     }
@@ -155,6 +261,15 @@ pub struct ContainerState {
     /// Why the container could not run, as Docker's `State.Error`.
     #[serde(default)]
     pub error: Option<String>,
+    /// Restarts by the restart policy since the user last started it.
+    #[serde(default)]
+    pub restart_count: u32,
+    /// The last restart's backoff, in milliseconds.
+    #[serde(default)]
+    pub restart_delay_ms: u64,
+    /// With a healthcheck, its results since the container last started.
+    #[serde(default)]
+    pub health: Option<super::health::Health>,
 }
 
 impl ContainerState {
@@ -169,6 +284,9 @@ impl ContainerState {
             exit_code: None,
             oom_killed: false,
             error: None,
+            restart_count: 0,
+            restart_delay_ms: 0,
+            health: None,
         }
     }
 }
@@ -214,4 +332,58 @@ fn write_atomic<T: Serialize>(path: &Path, value: &T, durable: bool) -> Result<(
 
 pub fn container_dir(root: &Path, id: &str) -> PathBuf {
     root.join("containers").join(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_policies_parse_like_dockers() {
+        assert_eq!("no".parse(), Ok(RestartPolicy::No));
+        assert_eq!("always".parse(), Ok(RestartPolicy::Always));
+        assert_eq!("unless-stopped".parse(), Ok(RestartPolicy::UnlessStopped));
+        assert_eq!(
+            "on-failure".parse(),
+            Ok(RestartPolicy::OnFailure { max_retries: 0 })
+        );
+        assert_eq!(
+            "on-failure:3".parse(),
+            Ok(RestartPolicy::OnFailure { max_retries: 3 })
+        );
+        assert!("on-failure:x".parse::<RestartPolicy>().is_err());
+        assert!("always:2".parse::<RestartPolicy>().is_err());
+        assert!("sometimes".parse::<RestartPolicy>().is_err());
+    }
+
+    #[test]
+    fn restart_decisions_follow_docker() {
+        let on_failure = RestartPolicy::OnFailure { max_retries: 2 };
+        assert!(on_failure.should_restart(1, 0, false));
+        assert!(on_failure.should_restart(1, 1, false));
+        assert!(!on_failure.should_restart(1, 2, false));
+        assert!(!on_failure.should_restart(0, 0, false));
+        assert!(RestartPolicy::OnFailure { max_retries: 0 }.should_restart(1, 99, false));
+        assert!(RestartPolicy::Always.should_restart(0, 5, false));
+        assert!(!RestartPolicy::Always.should_restart(0, 5, true));
+        assert!(!RestartPolicy::UnlessStopped.should_restart(1, 0, true));
+        assert!(!RestartPolicy::No.should_restart(1, 0, false));
+    }
+
+    #[test]
+    fn backoff_doubles_and_resets_after_ten_seconds() {
+        let ms = Duration::from_millis;
+        let quick = ms(50);
+        assert_eq!(RestartPolicy::next_delay(Duration::ZERO, quick), ms(100));
+        assert_eq!(RestartPolicy::next_delay(ms(100), quick), ms(200));
+        assert_eq!(RestartPolicy::next_delay(ms(400), quick), ms(800));
+        assert_eq!(
+            RestartPolicy::next_delay(Duration::from_secs(40), quick),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            RestartPolicy::next_delay(ms(800), Duration::from_secs(10)),
+            ms(100)
+        );
+    }
 }

@@ -2,13 +2,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
-use wharf_engine::{Attach, ContainerInfo, CreateOptions, Engine, EngineError, Status};
+use wharf_engine::{
+    Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, HealthOptions, Status,
+};
 use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Resources};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    CreateArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs, PsArgs, RmArgs, RunArgs,
-    StartArgs, StopArgs,
+    CreateArgs, ExecArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs,
+    PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
 };
 use crate::format::since;
 use crate::printer::Printer;
@@ -164,7 +166,7 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
     }
     let mut removed = Vec::new();
     for container in engine.list_containers()? {
-        if container.state.status != Status::Running {
+        if matches!(container.state.status, Status::Exited | Status::Created) {
             engine.remove_container(&container.record.id, false)?;
             removed.push(container.record.id);
         }
@@ -181,14 +183,14 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
 pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
     let format = parse_format(args.format.as_deref())?;
     let mut containers = engine.list_containers()?;
-    containers
-        .retain(|c| args.all || c.state.status == Status::Running || !args.filters.is_empty());
+    containers.retain(|c| args.all || is_up(c.state.status) || !args.filters.is_empty());
     for filter in &args.filters {
         let (key, value) = filter.split_once('=').unwrap_or((filter, ""));
         match key {
             "status" => containers.retain(|c| c.state.status.as_str() == value),
             "name" => containers.retain(|c| c.record.name.contains(value)),
             "id" => containers.retain(|c| c.record.id.starts_with(value)),
+            "health" => containers.retain(|c| health_status(c) == value),
             "label" => containers.retain(|c| match value.split_once('=') {
                 Some((k, v)) => c.record.labels.get(k).is_some_and(|l| l == v),
                 None => c.record.labels.contains_key(value),
@@ -196,7 +198,7 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
             _ => {
                 return Err(CommandError::new(
                     format!("--filter {filter}: unsupported filter"),
-                    Some("wharf ps supports status=, name=, id= and label= filters"),
+                    Some("wharf ps supports status=, health=, name=, id= and label= filters"),
                 ))
             }
         }
@@ -261,7 +263,19 @@ fn ps_row(
     };
     let status = match c.state.status {
         Status::Created => "Created".to_string(),
-        Status::Running => format!("Up {}", elapsed(c.state.started_at.as_deref())),
+        Status::Running => match health_status(c) {
+            "none" => format!("Up {}", elapsed(c.state.started_at.as_deref())),
+            "starting" => format!(
+                "Up {} (health: starting)",
+                elapsed(c.state.started_at.as_deref())
+            ),
+            health => format!("Up {} ({health})", elapsed(c.state.started_at.as_deref())),
+        },
+        Status::Restarting => format!(
+            "Restarting ({}) {}",
+            c.state.exit_code.unwrap_or(0),
+            since(c.state.finished_at.as_deref())
+        ),
         Status::Exited => format!(
             "Exited ({}) {}",
             c.state.exit_code.unwrap_or(0),
@@ -285,6 +299,20 @@ fn ps_row(
             c.record.net.networks.iter().map(|n| n.network.as_str()).collect::<Vec<_>>().join(",")
         },
     })
+}
+
+/// Docker's health filter values: `none` without a healthcheck.
+fn health_status(c: &ContainerInfo) -> &str {
+    match (&c.record.healthcheck, &c.state.health) {
+        (None, _) => "none",
+        (Some(_), Some(health)) if c.state.status == Status::Running => &health.status,
+        (Some(_), _) => "starting",
+    }
+}
+
+/// What `ps` lists without `-a`: Docker counts a container waiting to restart as running.
+fn is_up(status: Status) -> bool {
+    matches!(status, Status::Running | Status::Restarting)
 }
 
 fn elapsed(rfc3339: Option<&str>) -> String {
@@ -312,10 +340,41 @@ pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult 
     Ok(ExitCode::SUCCESS)
 }
 
+/// `exec`: the process is this one's child, so its stdio is ours and its exit code ours.
+/// This process has no other thread, as libcontainer needs (the runtime checks).
+pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult {
+    let options = ExecOptions {
+        command: args.command,
+        env: args.env.iter().map(|e| env_entry(e)).collect(),
+        user: args.user,
+        workdir: args.workdir,
+        interactive: args.interactive,
+        detach: args.detach,
+    };
+    match engine.exec_in_container(&args.container, &options) {
+        Ok(code) => Ok(ExitCode::from(code as u8)),
+        Err(error @ EngineError::ContainerNotRunning { .. }) => {
+            let mut error = CommandError::from(error);
+            error.hint = Some(format!("start it first: `wharf start {}`", args.container));
+            error.exit_code = ENGINE_FAILED;
+            Err(error)
+        }
+        Err(error) => Err(runtime_failure(error)),
+    }
+}
+
+/// The hidden healthcheck helper: runs one probe, prints `exit N` or `timeout` for the monitor.
+pub fn healthcheck(engine: &Engine, printer: Printer, args: HealthcheckArgs) -> CommandResult {
+    printer.data(engine.run_healthcheck(&args.id)?.line());
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The hidden monitor process: exits with the container's code.
 pub fn monitor(engine: &Engine, printer: Printer, args: MonitorArgs) -> CommandResult {
     let attach = if args.attach {
         Attach::Attached
+    } else if args.restarted {
+        Attach::Restarted
     } else {
         Attach::Detached
     };
@@ -424,6 +483,35 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         }
     }
     let labels = super::parse_labels(&args.labels);
+    let restart_policy = args.restart.parse().map_err(|why: String| CommandError {
+        message: format!("--restart {}: {why}", args.restart),
+        hint: Some("e.g. --restart on-failure:3 or --restart unless-stopped".into()),
+        exit_code: ENGINE_FAILED,
+    })?;
+    let duration = |flag: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|text| {
+                wharf_engine::parse_duration(text)
+                    .and_then(|d| {
+                        if d.is_zero() || d >= std::time::Duration::from_millis(1) {
+                            Ok(d)
+                        } else {
+                            Err(format!("`{text}` is below the minimum of 1ms"))
+                        }
+                    })
+                    .map_err(|why| bad(flag, text, &why))
+            })
+            .transpose()
+    };
+    let health = HealthOptions {
+        cmd: args.health_cmd.clone(),
+        interval: duration("--health-interval", &args.health_interval)?,
+        timeout: duration("--health-timeout", &args.health_timeout)?,
+        start_period: duration("--health-start-period", &args.health_start_period)?,
+        retries: args.health_retries,
+        disable: args.no_healthcheck,
+    };
     Ok(CreateOptions {
         image: args.image().to_owned(),
         name: args.name.clone(),
@@ -464,6 +552,8 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         labels,
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
+        restart_policy,
+        health,
     })
 }
 

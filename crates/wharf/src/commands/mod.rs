@@ -83,6 +83,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Logs(args) | Command::Container(ContainerCommand::Logs(args)) => {
             container::logs(&open()?, printer, args)
         }
+        Command::Exec(args) | Command::Container(ContainerCommand::Exec(args)) => {
+            container::exec(&open()?, printer, args)
+        }
         Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => {
             container::wait(&open()?, printer, args)
         }
@@ -98,6 +101,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Builder(BuilderCommand::Prune(args)) => build::prune(&open()?, printer, args),
         Command::BuildStep(args) => build::build_step(&open()?, args),
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
+        Command::Healthcheck(args) => container::healthcheck(&open()?, printer, args),
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),
         Command::Port(args) => network::port(&open()?, printer, args),
