@@ -85,6 +85,9 @@ pub enum EngineError {
     /// The build context, a COPY source or a .dockerignore file.
     #[error(transparent)]
     Context(#[from] wharf_build::context::Error),
+    /// A build step's overlay that could not be mounted.
+    #[error(transparent)]
+    Rootfs(#[from] wharf_runtime::RootfsError),
     #[error("build context {path}: {message}")]
     BuildContext { path: PathBuf, message: String },
     #[error("failed to {op} {path}: {source}")]

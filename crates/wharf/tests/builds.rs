@@ -646,3 +646,56 @@ fn onbuild_triggers_of_a_base_image_run_in_the_child_build() {
         Value::Null
     );
 }
+
+/// `--exclude` patterns match like .dockerignore ones, from the copied folder: `**/` reaches
+/// into subfolders.
+#[test]
+fn copy_exclude_applies_inside_copied_folders() {
+    let Some(wharf) = setup() else { return };
+    let context = Context::new(&[
+        (
+            "Dockerfile",
+            "FROM busybox\nCOPY --exclude=**/*.pyc --exclude=tests src/ /app/\n",
+        ),
+        ("src/main.py", "print(1)\n"),
+        ("src/main.pyc", "junk"),
+        ("src/pkg/mod.py", "x = 1\n"),
+        ("src/pkg/mod.pyc", "junk"),
+        ("src/tests/test_main.py", "assert True\n"),
+    ]);
+    build(&wharf, &context, &["-t", "excluded"]);
+    let listing = run_in(&wharf, "excluded", &["find", "/app", "-type", "f"]);
+    let mut files: Vec<&str> = listing.lines().collect();
+    files.sort();
+    assert_eq!(files, ["/app/main.py", "/app/pkg/mod.py"]);
+}
+
+#[test]
+fn bind_mounts_read_the_context_and_rw_writes_are_thrown_away() {
+    let Some(wharf) = setup() else { return };
+    let context = Context::new(&[
+        (
+            "Dockerfile",
+            "FROM busybox\nRUN --mount=type=bind,source=conf,target=/mnt/conf cat /mnt/conf/app.ini > /copied.ini\nRUN --mount=type=bind,source=conf,target=/mnt/conf,rw echo scratch >> /mnt/conf/app.ini && cat /mnt/conf/app.ini > /seen.ini\n",
+        ),
+        ("conf/app.ini", "[app]\n"),
+    ]);
+    build(&wharf, &context, &["-t", "bind"]);
+    assert_eq!(
+        run_in(
+            &wharf,
+            "bind",
+            &[
+                "sh",
+                "-c",
+                "cat /copied.ini /seen.ini; ls /mnt 2>&1 || true"
+            ]
+        ),
+        "[app]\n[app]\nscratch\nls: /mnt: No such file or directory\n"
+    );
+    // The context is untouched.
+    assert_eq!(
+        fs::read_to_string(context.dir.path().join("conf/app.ini")).unwrap(),
+        "[app]\n"
+    );
+}

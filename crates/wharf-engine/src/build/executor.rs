@@ -139,7 +139,7 @@ impl StepExecutor<'_> {
             work: work.path.join("work"),
             merged: work.path.join("merged"),
         };
-        overlay.mount().map_err(runtime_rootfs_error)?;
+        overlay.mount()?;
         Ok(overlay.merged)
     }
 
@@ -208,20 +208,24 @@ impl StepExecutor<'_> {
         let options = CopyOptions {
             chown,
             chmod: op.chmod,
+            excludes: op.exclude.clone(),
             extract_archives: op.extract_archives,
             ..CopyOptions::default()
         };
-        if !op.sources.is_empty() {
-            let tree = self.source_tree(work, step, &op.from, 0)?;
-            let matches = tree.resolve(&op.sources, &op.exclude)?;
+        let copy_from = |tree: &SourceTree, sources: &[String]| -> Result<(), StepError> {
+            let matches = tree.resolve(sources, &op.exclude)?;
             context::copy(
-                &tree,
+                tree,
                 &matches,
                 &merged,
                 &op.destination,
                 &op.workdir,
                 &options,
             )?;
+            Ok(())
+        };
+        if !op.sources.is_empty() {
+            copy_from(&self.source_tree(work, step, &op.from, 0)?, &op.sources)?;
         }
         if !op.inline.is_empty() {
             let inline = work.path.join("inline");
@@ -233,16 +237,7 @@ impl StepExecutor<'_> {
                 fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).at("chmod", &path)?;
                 names.push(name.clone());
             }
-            let tree = SourceTree::context(&inline, None);
-            let matches = tree.resolve(&names, &[])?;
-            context::copy(
-                &tree,
-                &matches,
-                &merged,
-                &op.destination,
-                &op.workdir,
-                &options,
-            )?;
+            copy_from(&SourceTree::context(&inline, None), &names)?;
         }
         Ok(())
     }
@@ -316,7 +311,7 @@ impl StepExecutor<'_> {
                     // gives the step a copy whose changes are dropped.
                     let source = if *read_write {
                         let copy = work.path.join(format!("bind-{n}"));
-                        copy_tree(&resolved, &copy)?;
+                        private_copy(&resolved, &copy)?;
                         copy
                     } else {
                         resolved
@@ -545,13 +540,6 @@ impl Drop for StepDir {
     }
 }
 
-fn runtime_rootfs_error(error: wharf_runtime::RootfsError) -> EngineError {
-    EngineError::BuildContext {
-        path: PathBuf::from("overlay"),
-        message: error.to_string(),
-    }
-}
-
 fn random_hex() -> Result<String> {
     let mut bytes = [0u8; 8];
     fs::File::open("/dev/urandom")
@@ -586,20 +574,16 @@ fn lock_dir(dir: &Path) -> Result<fs::File> {
     Ok(file)
 }
 
-/// A read-write bind mount's private copy.
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .at("run cp -a for", from)?;
-    if !status.success() {
-        return Err(EngineError::BuildContext {
-            path: from.to_owned(),
-            message: "could not copy it for a read-write bind mount".into(),
-        });
+/// A read-write bind mount's private copy, owners and modes kept.
+fn private_copy(from: &Path, to: &Path) -> Result<(), StepError> {
+    if !from.is_dir() {
+        fs::copy(from, to).at("copy", from)?;
+        return Ok(());
     }
+    fs::create_dir(to).at("create directory", to)?;
+    let tree = SourceTree::rootfs(from);
+    let matches = tree.resolve(&["/".to_owned()], &[])?;
+    context::copy(&tree, &matches, to, "/", "/", &CopyOptions::default())?;
     Ok(())
 }
 

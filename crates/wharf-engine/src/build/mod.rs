@@ -229,12 +229,15 @@ impl Engine {
 
     /// An image named in the Dockerfile: from the store, pulled when missing or `--pull`.
     fn base_image(&self, name: &str, pull: bool) -> Result<BaseImage> {
-        let found = self.store.index()?.resolve(name);
-        let id = match found {
+        let mut index = self.store.index()?;
+        let id = match index.resolve(name) {
             Some(id) if !pull => id,
-            _ => self.pull(name, None, &|_, _| {})?.id,
+            _ => {
+                let id = self.pull(name, None, &|_, _| {})?.id;
+                index = self.store.index()?;
+                id
+            }
         };
-        let index = self.store.index()?;
         let image = self.store.image(&index, &id)?;
         let layers = image
             .layers()?
