@@ -8,19 +8,14 @@
 # with `pip install --no-index --find-links wheels`. Needs root, hyperfine, curl and (for the
 # comparison) a Docker daemon (scripts/dockerd.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.sh"
 
 runs=${RUNS:-10}
-docker=/usr/bin/docker
-cargo build --release -q -p wharf
-wharf=$PWD/target/release/wharf
 work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export WHARF_ROOT=$work/root WHARF_RUN=$work/run
 
-changes=()
-while IFS= read -r change; do changes+=(--change "$change"); done < "$(scripts/fixtures/build.sh --changes python-3.11-slim)"
-"$wharf" import "${changes[@]}" "$(scripts/fixtures/build.sh python-3.11-slim)" python:3.11-slim >/dev/null
+import_fixture python-3.11-slim python:3.11-slim
 
 ctx=$work/flask
 mkdir -p "$ctx/wheels"
@@ -43,7 +38,8 @@ EXPOSE 5000
 CMD ["python", "app.py"]
 DOCKERFILE
 
-median() { python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
+# Expanded by hyperfine's shell, once per run.
+# shellcheck disable=SC2016
 edit='echo "# edit $RANDOM" >> '"$ctx/app.py"
 
 bench() { # NAME BUILD_COMMAND CACHE_RESET_COMMAND

@@ -3,26 +3,18 @@
 # and `docker save` of the same archive on this machine, cold store each run, and prints
 # the medians and ratios. Needs root, hyperfine and (for the comparison) a Docker daemon.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.sh"
 
 runs=${RUNS:-7}
-docker=/usr/bin/docker
-cargo build --release -q -p wharf
-wharf=$PWD/target/release/wharf
 
 work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export WHARF_ROOT=$work/source
 
-rootfs=$(scripts/fixtures/build.sh python-3.11-slim)
-mapfile -t changes < "$(scripts/fixtures/build.sh --changes python-3.11-slim)"
-change_args=()
-for change in "${changes[@]}"; do change_args+=(--change "$change"); done
-"$wharf" import "${change_args[@]}" "$rootfs" wharf-bench/python:3.11-slim >/dev/null
+import_fixture python-3.11-slim wharf-bench/python:3.11-slim
 "$wharf" save -o "$work/python.tar" wharf-bench/python:3.11-slim
 echo "archive: $(du -h "$work/python.tar" | cut -f1), $(tar tf "$work/python.tar" | wc -l) entries" >&2
 
-median() { python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
 bench() { # name, prepare, command
   hyperfine -N --runs "$runs" --prepare "$2" --export-json "$work/$1.json" "$3" >/dev/null 2>&1 || {
     hyperfine --runs "$runs" --prepare "$2" --export-json "$work/$1.json" "$3" >/dev/null

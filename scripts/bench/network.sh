@@ -14,22 +14,19 @@
 # Needs root, wrk, hyperfine; Docker optionally. DURATION (s per round), CONNECTIONS, ROUNDS
 # and RUNS (hyperfine) tune it.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.sh"
 
 duration=${DURATION:-10}
 connections=${CONNECTIONS:-32}
 rounds=${ROUNDS:-3}
 runs=${RUNS:-30}
 server=${SERVER:-python}
-docker=/usr/bin/docker
 
 for tool in wrk hyperfine nft nsenter; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing" >&2; echo "hint: run scripts/install-deps.sh" >&2; exit 1; }
 done
 [[ "$(id -u)" == 0 ]] || { echo "error: the benchmark needs root (network namespaces, nftables)" >&2; exit 1; }
 
-cargo build --release -q -p wharf
-wharf=${CARGO_TARGET_DIR:-$PWD/target}/release/wharf
 work=$(mktemp -d /var/tmp/wharf-bench-net.XXXXXX)
 ns=wharf-bench-$$
 docker_net=wharf-bench-$$
@@ -148,7 +145,6 @@ in_ns "$wharf" rm -f wb-web >/dev/null
 # --- start-up: what joining a bridge adds to `run --rm true`.
 in_ns "$wharf" network create wb-user >/dev/null
 in_ns "$wharf" run --rm wharf-bench/busybox true # makes the default bridge
-median() { python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
 for mode in none bridge wb-user; do
   in_ns hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/$mode.json" \
     "$wharf run --rm --network $mode wharf-bench/busybox true" >/dev/null

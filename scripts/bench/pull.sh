@@ -3,12 +3,9 @@
 # (Debian's docker-registry) against a cold `docker pull` of the same image, and prints the
 # ratio. Needs root, hyperfine, docker-registry and (for the comparison) a Docker daemon.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.sh"
 
 runs=${RUNS:-5}
-docker=/usr/bin/docker
-cargo build --release -q -p wharf
-wharf=$PWD/target/release/wharf
 work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$work/registry.yml" <<YAML
@@ -24,17 +21,13 @@ YAML
 docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
 registry_pid=$!
 trap 'kill $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
-until (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do sleep 0.1; done
+until (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; do sleep 0.1; done
 
 image=127.0.0.1:$port/bench/python:3.11-slim
 export WHARF_ROOT=$work/source WHARF_RUN=$work/run
-mapfile -t changes < "$(scripts/fixtures/build.sh --changes python-3.11-slim)"
-change_args=()
-for change in "${changes[@]}"; do change_args+=(--change "$change"); done
-"$wharf" import "${change_args[@]}" "$(scripts/fixtures/build.sh python-3.11-slim)" "$image" >/dev/null
+import_fixture python-3.11-slim "$image"
 "$wharf" push -q "$image" >/dev/null
 
-median() { python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
 hyperfine -N --runs "$runs" --prepare "rm -rf $work/target" --export-json "$work/wharf.json" \
   "env WHARF_ROOT=$work/target $wharf pull -q $image" >/dev/null
 wharf_median=$(median "$work/wharf.json")

@@ -3,22 +3,15 @@
 # machine (median of many runs, hyperfine) and prints the ratio, plus a monitor's RSS.
 # Needs root, hyperfine and (for the comparison) a Docker daemon.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.sh"
 
 runs=${RUNS:-30}
-docker=/usr/bin/docker
-cargo build --release -q -p wharf
-wharf=$PWD/target/release/wharf
 work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export WHARF_ROOT=$work/root WHARF_RUN=$work/run
 
-mapfile -t changes < "$(scripts/fixtures/build.sh --changes busybox)"
-change_args=()
-for change in "${changes[@]}"; do change_args+=(--change "$change"); done
-"$wharf" import "${change_args[@]}" "$(scripts/fixtures/build.sh busybox)" wharf-bench/busybox:latest >/dev/null
+import_fixture busybox wharf-bench/busybox:latest
 
-median() { python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/wharf.json" \
   "$wharf run --rm --network none wharf-bench/busybox true" >/dev/null
 wharf_median=$(median "$work/wharf.json")

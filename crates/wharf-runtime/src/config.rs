@@ -477,7 +477,7 @@ fn overlay_safe(path: &Path) -> Result<(), ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> RunConfig {

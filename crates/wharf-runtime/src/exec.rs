@@ -15,15 +15,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container as Inner;
-use libcontainer::syscall::syscall::SyscallType;
 use oci_spec::runtime::Spec;
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
 
 use crate::config::{layout, User};
-use crate::run::{ExitStatus, RunError, Stdio};
+use crate::run::{container_builder, lc_error, reap, ExitStatus, RunError, Stdio};
 
 /// What to run in the container.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -167,36 +165,12 @@ fn build(
     pid_file: &Path,
     stdio: Stdio,
 ) -> Result<Pid, RunError> {
-    let lc = |action: &'static str| {
-        move |source| RunError::Libcontainer {
-            action,
-            id: id.to_owned(),
-            source: Box::new(source),
-        }
-    };
-    let mut builder = ContainerBuilder::new(id.to_owned(), SyscallType::default())
-        .with_root_path(state_root)
-        .map_err(lc("set the state root of"))?
-        .with_pid_file(Some(pid_file))
-        .map_err(lc("set the pid file of"))?
-        .with_console_socket(stdio.console_socket.as_ref());
-    if let Some(fd) = stdio.stdin {
-        builder = builder.with_stdin(fd);
-    }
-    if let Some(fd) = stdio.stdout {
-        builder = builder.with_stdout(fd);
-    }
-    if let Some(fd) = stdio.stderr {
-        builder = builder.with_stderr(fd);
-    }
-    let pid = builder
-        .validate_id()
-        .map_err(lc("validate the id of"))?
+    let pid = container_builder(id, state_root, pid_file, stdio)?
         .as_tenant()
         .with_process(Some(process_json))
         .with_detach(true)
         .build()
-        .map_err(lc("exec in"))?;
+        .map_err(lc_error("exec in", id))?;
     Pid::from_raw(pid.as_raw()).ok_or_else(|| RunError::NotRunning(id.to_owned()))
 }
 
@@ -270,24 +244,8 @@ impl ExecProcess {
         if let Some(status) = self.exit {
             return Ok(Some(status));
         }
-        let status = match rustix::process::waitpid(Some(self.pid), options) {
-            Ok(Some((_, status))) => {
-                if let Some(code) = status.exit_status() {
-                    ExitStatus::Exited(code)
-                } else if let Some(signal) = status.terminating_signal() {
-                    ExitStatus::Signaled(signal)
-                } else {
-                    return Ok(None);
-                }
-            }
-            Ok(None) | Err(Errno::INTR) => return Ok(None),
-            Err(errno) => {
-                return Err(RunError::Wait {
-                    id: self.id.clone(),
-                    pid: self.pid(),
-                    source: errno.into(),
-                })
-            }
+        let Some(status) = reap(&self.id, self.pid, options)? else {
+            return Ok(None);
         };
         self.exit = Some(status);
         Ok(Some(status))

@@ -184,7 +184,7 @@ fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) 
     }
 }
 
-fn lc_error<'a>(
+pub(crate) fn lc_error<'a>(
     action: &'static str,
     id: &'a str,
 ) -> impl FnOnce(LibcontainerError) -> RunError + 'a {
@@ -320,23 +320,8 @@ impl Container {
             return Ok(status);
         }
         let status = loop {
-            match rustix::process::waitpid(Some(self.pid), WaitOptions::empty()) {
-                Ok(Some((_, status))) => {
-                    if let Some(code) = status.exit_status() {
-                        break ExitStatus::Exited(code);
-                    }
-                    if let Some(signal) = status.terminating_signal() {
-                        break ExitStatus::Signaled(signal);
-                    }
-                }
-                Ok(None) | Err(Errno::INTR) => {}
-                Err(errno) => {
-                    return Err(RunError::Wait {
-                        id: self.id.clone(),
-                        pid: self.pid(),
-                        source: errno.into(),
-                    });
-                }
+            if let Some(status) = reap(&self.id, self.pid, WaitOptions::empty())? {
+                break status;
             }
         };
         self.exit = Some(status);
@@ -413,10 +398,31 @@ fn build(
     let pid_file = bundle.join(layout::INIT_PID);
     remove_file_if_exists(&pid_file)?;
 
+    let inner = container_builder(id, state_root, &pid_file, stdio)?
+        .as_init(bundle)
+        .with_systemd(false)
+        .with_detach(true)
+        .build()
+        .map_err(lc_error("create", id))?;
+    let pid = inner
+        .pid()
+        .and_then(|pid| Pid::from_raw(pid.as_raw()))
+        .ok_or_else(|| RunError::NotRunning(id.to_owned()))?;
+    Ok((inner, pid))
+}
+
+/// A libcontainer builder for container `id` with the state root, pid file and stdio set,
+/// ready to become an init (`as_init`) or a process in a running container (`as_tenant`).
+pub(crate) fn container_builder(
+    id: &str,
+    state_root: &Path,
+    pid_file: &Path,
+    stdio: Stdio,
+) -> Result<ContainerBuilder, RunError> {
     let mut builder = ContainerBuilder::new(id.to_owned(), SyscallType::default())
         .with_root_path(state_root)
         .map_err(lc_error("set the state root of", id))?
-        .with_pid_file(Some(&pid_file))
+        .with_pid_file(Some(pid_file))
         .map_err(lc_error("set the pid file of", id))?
         .with_console_socket(stdio.console_socket.as_ref());
     if let Some(fd) = stdio.stdin {
@@ -428,19 +434,30 @@ fn build(
     if let Some(fd) = stdio.stderr {
         builder = builder.with_stderr(fd);
     }
-    let inner = builder
+    builder
         .validate_id()
-        .map_err(lc_error("validate the id of", id))?
-        .as_init(bundle)
-        .with_systemd(false)
-        .with_detach(true)
-        .build()
-        .map_err(lc_error("create", id))?;
-    let pid = inner
-        .pid()
-        .and_then(|pid| Pid::from_raw(pid.as_raw()))
-        .ok_or_else(|| RunError::NotRunning(id.to_owned()))?;
-    Ok((inner, pid))
+        .map_err(lc_error("validate the id of", id))
+}
+
+/// Reaps our child `pid` (of container `id`), blocking unless `options` says NOHANG:
+/// its exit status once it has ended, `None` while it runs or when interrupted.
+pub(crate) fn reap(
+    id: &str,
+    pid: Pid,
+    options: WaitOptions,
+) -> Result<Option<ExitStatus>, RunError> {
+    match rustix::process::waitpid(Some(pid), options) {
+        Ok(Some((_, status))) => Ok(status
+            .exit_status()
+            .map(ExitStatus::Exited)
+            .or_else(|| status.terminating_signal().map(ExitStatus::Signaled))),
+        Ok(None) | Err(Errno::INTR) => Ok(None),
+        Err(errno) => Err(RunError::Wait {
+            id: id.to_owned(),
+            pid: pid.as_raw_nonzero().get(),
+            source: errno.into(),
+        }),
+    }
 }
 
 /// After a failed create the init may exist (a zombie, or waiting for start); libcontainer

@@ -490,7 +490,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::config::{CapabilityChanges, Process, Resources, RunConfig, Ulimit, User};
+    use crate::config::{Resources, RunConfig, Ulimit, User};
 
     fn host() -> Host {
         Host {
@@ -500,28 +500,12 @@ mod tests {
         }
     }
 
+    /// The config module's sample, running a shell command.
     fn config() -> RunConfig {
-        RunConfig {
-            id: "c1".to_owned(),
-            container_dir: PathBuf::from("/var/lib/wharf/containers/c1"),
-            lower_dirs: vec![PathBuf::from("/var/lib/wharf/layers/a")],
-            process: Process {
-                args: vec!["sh".to_owned(), "-c".to_owned(), "echo hi".to_owned()],
-                env: vec!["FOO=bar".to_owned()],
-                cwd: PathBuf::from("/"),
-                user: User::default(),
-                tty: false,
-                no_new_privileges: false,
-            },
-            hostname: "c1".to_owned(),
-            mounts: vec![],
-            read_only_rootfs: false,
-            resources: Resources::default(),
-            ulimits: vec![],
-            capabilities: CapabilityChanges::default(),
-            privileged: false,
-            network: NetworkMode::New,
-        }
+        let mut config = crate::config::tests::sample();
+        config.process.args = vec!["sh".to_owned(), "-c".to_owned(), "echo hi".to_owned()];
+        config.process.env = vec!["FOO=bar".to_owned()];
+        config
     }
 
     /// JSON with capability sets sorted: oci-spec keeps them in a HashSet.

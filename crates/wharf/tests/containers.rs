@@ -631,15 +631,20 @@ fn exec_runs_in_the_container_namespaces_with_its_env() {
 
 /// Polls `inspect -f FORMAT NAME` until it prints `want`.
 fn await_inspect(wharf: &Wharf, name: &str, format: &str, want: &str) {
+    await_output(wharf, &["inspect", "-f", format, name], want);
+}
+
+/// Polls `wharf ARGS` until it prints `want` (trimmed), for at most 20 s.
+fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let seen = wharf.ok(&["inspect", "-f", format, name]);
+        let seen = wharf.ok(args);
         if seen.trim() == want {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "{name}: `{format}` is `{}`, never `{want}`",
+            "wharf {args:?} prints `{}`, never `{want}`",
             seen.trim()
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -842,23 +847,11 @@ fn a_container_stopped_or_killed_by_the_user_is_not_restarted() {
     wharf.assert_nothing_leaked(&ids);
 }
 
-/// Polls `ps` (running containers) with `format` until `want` is printed.
+/// Polls `ps ARGS` (running containers) until it prints `want`.
 fn await_ps(wharf: &Wharf, args: &[&str], want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
     let mut all = vec!["ps"];
     all.extend_from_slice(args);
-    loop {
-        let seen = wharf.ok(&all);
-        if seen.trim() == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ps {args:?} is `{}`, never `{want}`",
-            seen.trim()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    await_output(wharf, &all, want);
 }
 
 #[test]

@@ -85,19 +85,29 @@ fn the_tutorial_flask_app_builds_runs_and_answers() {
     builder.import_fixture("python-3.11-slim", "python:3.11-slim");
     let example = common::repo_root().join("examples/flask");
     build(&builder, &example, "flask-demo");
-    let archive = builder.path().join("flask.tar");
-    builder.ok(&["save", "-o", archive.to_str().unwrap(), "flask-demo"]);
-
     // ...run where published ports stay inside the test's own network namespace.
+    assert_eq!(
+        serve(&builder, "flask-demo"),
+        "Hello from Dockerized Flask!"
+    );
+}
+
+/// Moves `image` from `builder` (`save`) into a store whose containers run in a network
+/// namespace of their own (`load`), runs it with `-p 5000:5000`, and returns its page. The
+/// container is removed and checked to leave nothing behind.
+fn serve(builder: &Wharf, image: &str) -> String {
+    let archive = builder.path().join("image.tar");
+    builder.ok(&["save", "-o", archive.to_str().unwrap(), image]);
     let host = Wharf::isolated();
     host.ok(&["load", "-i", archive.to_str().unwrap()]);
     let id = host
-        .ok(&["run", "-d", "-p", "5000:5000", "flask-demo"])
+        .ok(&["run", "-d", "-p", "5000:5000", image])
         .trim()
         .to_owned();
-    assert_eq!(page(&host, 5000), "Hello from Dockerized Flask!");
+    let answer = page(&host, 5000);
     host.ok(&["rm", "-f", &id]);
     host.assert_nothing_leaked(&[id]);
+    answer
 }
 
 #[test]
@@ -134,14 +144,8 @@ fn a_multi_stage_flask_build_with_a_non_root_user_runs() {
     ]);
     assert_eq!(out, "app\napp\napp\nflask\n");
 
-    let archive = builder.path().join("multi.tar");
-    builder.ok(&["save", "-o", archive.to_str().unwrap(), "flask-multi"]);
-    let host = Wharf::isolated();
-    host.ok(&["load", "-i", archive.to_str().unwrap()]);
-    let id = host
-        .ok(&["run", "-d", "-p", "5001:5000", "flask-multi"])
-        .trim()
-        .to_owned();
-    assert_eq!(page(&host, 5001), "Hello from Dockerized Flask!");
-    host.ok(&["rm", "-f", &id]);
+    assert_eq!(
+        serve(&builder, "flask-multi"),
+        "Hello from Dockerized Flask!"
+    );
 }
