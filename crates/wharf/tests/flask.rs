@@ -12,6 +12,21 @@ use std::time::{Duration, Instant};
 
 use common::{is_root, skip, Wharf};
 
+/// A store in the host's network namespace with python:3.11-slim, where RUN steps reach
+/// PyPI; `None` (after a loud SKIPPED) when that cannot be.
+fn builder() -> Option<Wharf> {
+    if !is_root() {
+        skip("builds need root");
+        return None;
+    }
+    if !pypi_reachable() {
+        return None;
+    }
+    let builder = Wharf::new();
+    builder.import_fixture("python-3.11-slim", "python:3.11-slim");
+    Some(builder)
+}
+
 fn pypi_reachable() -> bool {
     let reachable = Command::new("curl")
         .args([
@@ -74,15 +89,8 @@ fn page(wharf: &Wharf, port: u16) -> String {
 
 #[test]
 fn the_tutorial_flask_app_builds_runs_and_answers() {
-    if !is_root() {
-        return skip("builds need root");
-    }
-    if !pypi_reachable() {
-        return;
-    }
     // Built where RUN steps reach PyPI (the host's network)...
-    let builder = Wharf::new();
-    builder.import_fixture("python-3.11-slim", "python:3.11-slim");
+    let Some(builder) = builder() else { return };
     let example = common::repo_root().join("examples/flask");
     build(&builder, &example, "flask-demo");
     // ...run where published ports stay inside the test's own network namespace.
@@ -112,14 +120,7 @@ fn serve(builder: &Wharf, image: &str) -> String {
 
 #[test]
 fn a_multi_stage_flask_build_with_a_non_root_user_runs() {
-    if !is_root() {
-        return skip("builds need root");
-    }
-    if !pypi_reachable() {
-        return;
-    }
-    let builder = Wharf::new();
-    builder.import_fixture("python-3.11-slim", "python:3.11-slim");
+    let Some(builder) = builder() else { return };
     let context = tempfile::tempdir().unwrap();
     let example = common::repo_root().join("examples/flask");
     for file in ["app.py", "requirements.txt"] {
