@@ -63,6 +63,12 @@ pub enum EngineError {
     ContainerRunning { name: String },
     #[error("container {name} is not running")]
     ContainerNotRunning { name: String },
+    #[error("container {name} is paused")]
+    ContainerPaused { name: String },
+    #[error("container {name} is not paused")]
+    ContainerNotPaused { name: String },
+    #[error("container {name} keeps no logs: its log driver is {driver}")]
+    NoLogs { name: String, driver: &'static str },
     #[error("unable to remove image {image}: it is used by container {container}")]
     ImageInUse { image: String, container: String },
     #[error("container {name}: {message}")]
@@ -128,6 +134,12 @@ impl EngineError {
             Self::NameInUse { .. } => Some("choose another --name, or remove that container with `wharf rm`".into()),
             Self::ContainerNotFound(_) => Some("`wharf ps -a` lists the containers".into()),
             Self::ContainerRunning { .. } => Some("`wharf stop` it first, or use `wharf rm -f`".into()),
+            Self::BadOption { flag: "--ulimit", .. } => {
+                Some("give limits no higher than this host's hard limits (`ulimit -Ha` lists them)".into())
+            }
+            Self::ContainerPaused { name } => Some(format!("unpause it first: `wharf unpause {name}`")),
+            Self::ContainerNotPaused { name } => Some(format!("`wharf pause {name}` pauses it")),
+            Self::NoLogs { .. } => Some("only the json-file log driver (the default) keeps logs for `wharf logs`; create the container with --log-driver json-file".into()),
             Self::ImageInUse { .. } => Some("remove the container first (`wharf rm`)".into()),
             Self::NoCommand(_) => Some("give a command after the image name".into()),
             Self::BadChange { .. } => Some(

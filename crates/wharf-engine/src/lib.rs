@@ -17,8 +17,9 @@ pub use archive::{LoadReport, LoadedImage};
 pub use build::{read_secret, BuildOptions, BuildOutcome, BuildSource, Secret, BUILD_STEP_COMMAND};
 pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
-    CreateOptions, ExecOptions, Health, HealthLog, HealthOptions, Healthcheck, LogLine,
-    ProbeResult, RestartPolicy, Status, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
+    ContainerStats, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions, Healthcheck,
+    LogConfig, LogDriver, LogLine, LogsOptions, ProbeResult, ProcessTable, RestartPolicy, Status,
+    HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};

@@ -770,7 +770,9 @@ impl Engine {
         container: &str,
         options: &ConnectOptions,
     ) -> Result<()> {
-        let ContainerInfo { mut record, state } = self.find_container(container)?;
+        let ContainerInfo {
+            mut record, state, ..
+        } = self.find_container(container)?;
         refuse_pseudo(&record, network)?;
         let networks = self.networks()?;
         let network = if network == DEFAULT_NETWORK {

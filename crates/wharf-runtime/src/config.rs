@@ -171,6 +171,35 @@ impl FromStr for CapabilityName {
     }
 }
 
+/// Docker's ulimit names and the rlimits they set.
+const ULIMIT_NAMES: [(&str, PosixRlimitType); 15] = [
+    ("core", PosixRlimitType::RlimitCore),
+    ("cpu", PosixRlimitType::RlimitCpu),
+    ("data", PosixRlimitType::RlimitData),
+    ("fsize", PosixRlimitType::RlimitFsize),
+    ("locks", PosixRlimitType::RlimitLocks),
+    ("memlock", PosixRlimitType::RlimitMemlock),
+    ("msgqueue", PosixRlimitType::RlimitMsgqueue),
+    ("nice", PosixRlimitType::RlimitNice),
+    ("nofile", PosixRlimitType::RlimitNofile),
+    ("nproc", PosixRlimitType::RlimitNproc),
+    ("rss", PosixRlimitType::RlimitRss),
+    ("rtprio", PosixRlimitType::RlimitRtprio),
+    ("rttime", PosixRlimitType::RlimitRttime),
+    ("sigpending", PosixRlimitType::RlimitSigpending),
+    ("stack", PosixRlimitType::RlimitStack),
+];
+
+impl Ulimit {
+    /// Docker's name (`nofile`), as `--ulimit` takes it and inspect shows it.
+    pub fn name(&self) -> &'static str {
+        ULIMIT_NAMES
+            .iter()
+            .find(|(_, kind)| *kind == self.kind)
+            .map_or("unknown", |(name, _)| name)
+    }
+}
+
 impl FromStr for Ulimit {
     type Err = ConfigError;
 
@@ -178,24 +207,11 @@ impl FromStr for Ulimit {
     fn from_str(text: &str) -> Result<Self, ConfigError> {
         let invalid = || ConfigError::InvalidUlimit(text.to_string());
         let (name, limits) = text.split_once('=').ok_or_else(invalid)?;
-        let kind = match name {
-            "core" => PosixRlimitType::RlimitCore,
-            "cpu" => PosixRlimitType::RlimitCpu,
-            "data" => PosixRlimitType::RlimitData,
-            "fsize" => PosixRlimitType::RlimitFsize,
-            "locks" => PosixRlimitType::RlimitLocks,
-            "memlock" => PosixRlimitType::RlimitMemlock,
-            "msgqueue" => PosixRlimitType::RlimitMsgqueue,
-            "nice" => PosixRlimitType::RlimitNice,
-            "nofile" => PosixRlimitType::RlimitNofile,
-            "nproc" => PosixRlimitType::RlimitNproc,
-            "rss" => PosixRlimitType::RlimitRss,
-            "rtprio" => PosixRlimitType::RlimitRtprio,
-            "rttime" => PosixRlimitType::RlimitRttime,
-            "sigpending" => PosixRlimitType::RlimitSigpending,
-            "stack" => PosixRlimitType::RlimitStack,
-            _ => return Err(invalid()),
-        };
+        let kind = ULIMIT_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, kind)| *kind)
+            .ok_or_else(invalid)?;
         let (soft, hard) = limits.split_once(':').unwrap_or((limits, limits));
         let soft = soft.parse().map_err(|_| invalid())?;
         let hard = hard.parse().map_err(|_| invalid())?;

@@ -8,6 +8,7 @@
 //! in a running container.
 
 pub mod caps;
+pub mod cgroup;
 pub mod config;
 pub mod exec;
 pub mod host;
@@ -16,6 +17,7 @@ pub mod run;
 pub mod seccomp;
 pub mod spec;
 
+pub use cgroup::CgroupUsage;
 pub use config::{
     CapabilityChanges, CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Process,
     Resources, RunConfig, Ulimit, User,

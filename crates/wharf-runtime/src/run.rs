@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use libcgroups::common::{CgroupConfig, CgroupManager, CgroupSetup};
+use libcgroups::common::CgroupManager;
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::{Container as Inner, ContainerStatus};
 use libcontainer::error::LibcontainerError;
@@ -28,6 +28,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
 use serde::{Deserialize, Serialize};
 
+use crate::cgroup;
 use crate::config::{layout, RunConfig};
 use crate::host::{Host, HostError};
 use crate::rootfs::{self, Overlay, RootfsError};
@@ -138,8 +139,19 @@ pub enum RunError {
     },
     #[error("cgroup setup of this host is unsupported")]
     CgroupSetup(#[source] libcgroups::common::GetCgroupSetupError),
-    #[error("cannot find the memory cgroup hierarchy")]
-    MemoryCgroup(#[source] libcgroups::v1::util::V1MountPointError),
+    #[error("failed to {action} cgroup {path}")]
+    Cgroup {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: libcgroups::common::AnyManagerError,
+    },
+    #[error("cannot find the {controller} cgroup hierarchy")]
+    CgroupHierarchy {
+        controller: String,
+        #[source]
+        source: libcgroups::v1::util::V1MountPointError,
+    },
     #[error("{error}; cleanup also failed: {}", list(cleanup))]
     Cleanup {
         error: Box<RunError>,
@@ -500,19 +512,12 @@ pub(crate) fn reap_failed_init(pid_file: &Path, id: &str) -> Result<(), RunError
 
 /// Removes the container's cgroup if it still exists, killing what is left in it.
 fn remove_cgroup(cgroups_path: &Path, id: &str) -> Result<(), RunError> {
-    let manager = libcgroups::common::create_cgroup_manager(CgroupConfig {
-        cgroup_path: cgroups_path.to_owned(),
-        systemd_cgroup: false,
-        container_name: id.to_owned(),
-    })
-    .map_err(|source| RunError::CgroupOpen {
-        path: cgroups_path.to_owned(),
-        source,
-    })?;
-    manager.remove().map_err(|source| RunError::CgroupRemove {
-        path: cgroups_path.to_owned(),
-        source,
-    })
+    cgroup::manager(cgroups_path, id)?
+        .remove()
+        .map_err(|source| RunError::CgroupRemove {
+            path: cgroups_path.to_owned(),
+            source,
+        })
 }
 
 pub(crate) fn remove_file_if_exists(path: &Path) -> Result<(), RunError> {
@@ -598,27 +603,17 @@ pub fn delete(state_root: &Path, id: &str) -> Result<(), RunError> {
 /// Reads the OOM kill count of cgroup `cgroups_path`: `memory.oom_control` on cgroup v1,
 /// `memory.events` on v2. A cgroup without the memory controller saw no OOM kill.
 fn oom_killed(cgroups_path: &Path) -> Result<bool, RunError> {
-    let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
-    let file = match libcgroups::common::get_cgroup_setup().map_err(RunError::CgroupSetup)? {
-        CgroupSetup::Legacy | CgroupSetup::Hybrid => {
-            libcgroups::v1::util::get_subsystem_mount_point(&libcgroups::v1::ControllerType::Memory)
-                .map_err(RunError::MemoryCgroup)?
-                .join(relative)
-                .join("memory.oom_control")
-        }
-        CgroupSetup::Unified => Path::new(libcgroups::common::DEFAULT_CGROUP_ROOT)
-            .join(relative)
-            .join("memory.events"),
-    };
-    let text = match fs::read_to_string(&file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(io_error("read", &file)(e)),
-    };
-    Ok(text
-        .lines()
-        .filter_map(|line| line.strip_prefix("oom_kill "))
-        .any(|count| count.trim().parse::<u64>().is_ok_and(|n| n > 0)))
+    let file = cgroup::controller_file(
+        cgroups_path,
+        libcgroups::v1::ControllerType::Memory,
+        "memory.oom_control",
+        "memory.events",
+    )?;
+    Ok(cgroup::read_if_exists(&file)?.is_some_and(|text| {
+        text.lines()
+            .filter_map(|line| line.strip_prefix("oom_kill "))
+            .any(|count| count.trim().parse::<u64>().is_ok_and(|n| n > 0))
+    }))
 }
 
 #[cfg(test)]

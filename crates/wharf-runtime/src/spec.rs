@@ -61,9 +61,9 @@ pub enum SpecError {
     Seccomp(#[from] SeccompError),
     #[error("capability {0} is not in this host's bounding set")]
     CapabilityUnavailable(Capability),
-    #[error("ulimit {kind:?} hard limit {requested} is above the host's {host}")]
+    #[error("ulimit {name}: hard limit {requested} is above this host's {host}, and raising it needs CAP_SYS_RESOURCE")]
     UlimitAboveHost {
-        kind: oci_spec::runtime::PosixRlimitType,
+        name: &'static str,
         requested: u64,
         host: u64,
     },
@@ -79,20 +79,26 @@ fn built<T>(what: &'static str, result: Result<T, oci_spec::OciSpecError>) -> Re
     result.map_err(|source| SpecError::Build { what, source })
 }
 
-/// The OCI spec for `config` on `host`.
-pub fn build(config: &RunConfig, host: &Host) -> Result<Spec, SpecError> {
-    config.validate()?;
-    let caps = capabilities(config, host)?;
-    for ulimit in &config.ulimits {
+/// Refuses ulimits above `host`'s hard limits: raising one needs CAP_SYS_RESOURCE.
+pub fn check_ulimits(ulimits: &[crate::Ulimit], host: &Host) -> Result<(), SpecError> {
+    for ulimit in ulimits {
         let limit = host.hard_limit(ulimit.kind);
         if ulimit.hard > limit {
             return Err(SpecError::UlimitAboveHost {
-                kind: ulimit.kind,
+                name: ulimit.name(),
                 requested: ulimit.hard,
                 host: limit,
             });
         }
     }
+    Ok(())
+}
+
+/// The OCI spec for `config` on `host`.
+pub fn build(config: &RunConfig, host: &Host) -> Result<Spec, SpecError> {
+    config.validate()?;
+    let caps = capabilities(config, host)?;
+    check_ulimits(&config.ulimits, host)?;
     let kernel = host.kernel;
 
     let root = built(

@@ -48,6 +48,16 @@ pub enum Command {
     Exec(ExecArgs),
     /// Block until one or more containers stop, then print their exit codes
     Wait(NamesArgs),
+    /// Rename a container
+    Rename(RenameArgs),
+    /// Pause all processes within one or more containers
+    Pause(NamesArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(NamesArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(StatsArgs),
+    /// Display the running processes of a container
+    Top(TopArgs),
     /// Build an image from a Dockerfile
     Build(BuildArgs),
     /// Manage the build cache
@@ -185,6 +195,11 @@ pub enum ContainerCommand {
     Logs(LogsArgs),
     Exec(ExecArgs),
     Wait(NamesArgs),
+    Rename(RenameArgs),
+    Pause(NamesArgs),
+    Unpause(NamesArgs),
+    Stats(StatsArgs),
+    Top(TopArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
@@ -315,6 +330,12 @@ pub struct CreateArgs {
     /// Disable any container-specified HEALTHCHECK
     #[arg(long)]
     pub no_healthcheck: bool,
+    /// Logging driver for the container: `json-file` (default) or `none`
+    #[arg(long, default_value = "json-file")]
+    pub log_driver: String,
+    /// Log driver options: `max-size=10m`, `max-file=3`
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opts: Vec<String>,
     /// Restart policy when the container exits: `no`, `on-failure[:N]`, `always` or `unless-stopped`
     #[arg(long, default_value = "no")]
     pub restart: String,
@@ -412,7 +433,48 @@ pub struct LogsArgs {
     /// Show timestamps
     #[arg(short, long)]
     pub timestamps: bool,
+    /// Show logs since a time: RFC 3339 (`2026-01-02T15:04:05Z`), Unix seconds, or relative (`10m`)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show logs before a time: RFC 3339, Unix seconds, or relative (`10m`)
+    #[arg(long)]
+    pub until: Option<String>,
     pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Disable streaming stats and only pull the first result
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output: `table`, `json`, or a Go template such as `{{.Name}} {{.CPUPerc}}`
+    #[arg(long)]
+    pub format: Option<String>,
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    pub container: String,
+    /// Options for `ps` (default `-ef`)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ps OPTIONS"
+    )]
+    pub ps_args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

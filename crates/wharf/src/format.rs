@@ -155,25 +155,37 @@ pub fn table(rows: &[Vec<String>]) -> Vec<String> {
 
 /// Sizes as Docker prints them: decimal units, three significant digits (`151MB`, `2.1MB`).
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    scaled_size(bytes, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 3)
+}
+
+/// Memory sizes as Docker's `stats`: binary units, four significant digits (`1.953MiB`).
+pub fn human_binary_size(bytes: u64) -> String {
+    scaled_size(
+        bytes,
+        1024.0,
+        &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"],
+        4,
+    )
+}
+
+fn scaled_size(bytes: u64, base: f64, units: &[&str], digits: usize) -> String {
     let mut size = bytes as f64;
     let mut unit = 0;
-    while size >= 1000.0 && unit < UNITS.len() - 1 {
-        size /= 1000.0;
+    while size >= base && unit < units.len() - 1 {
+        size /= base;
         unit += 1;
     }
-    let decimals = if size >= 100.0 {
-        0
-    } else if size >= 10.0 {
-        1
+    let whole_digits = if size >= 1.0 {
+        size.log10().floor() as usize + 1
     } else {
-        2
+        1
     };
+    let decimals = digits.saturating_sub(whole_digits);
     let mut text = format!("{size:.decimals$}");
     if text.contains('.') {
         text = text.trim_end_matches('0').trim_end_matches('.').to_string();
     }
-    format!("{text}{}", UNITS[unit])
+    format!("{text}{}", units[unit])
 }
 
 /// Durations as Docker's `HumanDuration` (`About an hour`, `3 days`).
@@ -243,6 +255,10 @@ mod tests {
         assert_eq!(human_size(2_100_000), "2.1MB");
         assert_eq!(human_size(151_272_960), "151MB");
         assert_eq!(human_size(12_345_678), "12.3MB");
+        assert_eq!(human_binary_size(0), "0B");
+        assert_eq!(human_binary_size(64 << 20), "64MiB");
+        assert_eq!(human_binary_size(2_048_000), "1.953MiB");
+        assert_eq!(human_binary_size(1536), "1.5KiB");
         assert_eq!(human_duration(30), "30 seconds");
         assert_eq!(human_duration(90), "About a minute");
         assert_eq!(human_duration(7200), "2 hours");

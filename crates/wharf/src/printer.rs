@@ -25,6 +25,15 @@ impl Printer {
         };
     }
 
+    /// Clears a terminal before the next screenful of data (`stats`); nothing elsewhere.
+    pub fn redraw(&self) {
+        use std::io::IsTerminal;
+        let mut out = io::stdout().lock();
+        if out.is_terminal() {
+            let _ = out.write_all(b"\x1b[2J\x1b[H");
+        }
+    }
+
     /// A line about what wharf is doing (stderr), such as a pull during `run`.
     pub fn info(&self, line: impl AsRef<str>) {
         eprintln!("{}", line.as_ref());

@@ -8,6 +8,7 @@ use wharf_oci::Digest;
 use wharf_runtime::{CapabilityChanges, Mount, Process, Resources, RunConfig, Ulimit, User};
 
 use super::health::{HealthOptions, Healthcheck};
+use super::logfile::LogConfig;
 use super::names::random_name;
 use super::record::{
     container_dir, write_json, write_state, ContainerRecord, ContainerState, RestartPolicy,
@@ -61,6 +62,8 @@ pub struct CreateOptions {
     pub restart_policy: RestartPolicy,
     /// `--health-*`, `--no-healthcheck`.
     pub health: HealthOptions,
+    /// `--log-driver`, `--log-opt`.
+    pub log_config: LogConfig,
 }
 
 impl Engine {
@@ -85,7 +88,7 @@ impl Engine {
         let id = random_id()?;
         let name = match &options.name {
             Some(name) => {
-                validate_name(name)?;
+                validate_name("--name", name)?;
                 name.clone()
             }
             None => random_name(),
@@ -165,6 +168,26 @@ impl Engine {
             value: options.image.clone(),
             message: e.to_string(),
         })?;
+        // Checked here too, so that such a container is never created.
+        if !run.ulimits.is_empty() {
+            let host = wharf_runtime::Host::current().map_err(|e| EngineError::BadOption {
+                flag: "--ulimit",
+                value: String::new(),
+                message: e.to_string(),
+            })?;
+            wharf_runtime::spec::check_ulimits(&run.ulimits, &host).map_err(|e| {
+                EngineError::BadOption {
+                    flag: "--ulimit",
+                    value: run
+                        .ulimits
+                        .iter()
+                        .map(|u| format!("{}={}:{}", u.name(), u.soft, u.hard))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    message: e.to_string(),
+                }
+            })?;
+        }
         let record = ContainerRecord {
             id: id.clone(),
             name: name.clone(),
@@ -184,6 +207,7 @@ impl Engine {
             stop_timeout: options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
             restart_policy: options.restart_policy,
             healthcheck,
+            log_config: options.log_config.clone(),
         };
         self.claim_name(&name, &id)?;
         let result = write_bundle(&record, &dir);
@@ -313,7 +337,7 @@ pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<Resolve
 }
 
 /// Docker's names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
-fn validate_name(name: &str) -> Result<()> {
+pub(crate) fn validate_name(flag: &'static str, name: &str) -> Result<()> {
     let name = name.strip_prefix('/').unwrap_or(name);
     let mut chars = name.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
@@ -323,7 +347,7 @@ fn validate_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(EngineError::BadOption {
-            flag: "--name",
+            flag,
             value: name.to_string(),
             message: "a name is [a-zA-Z0-9][a-zA-Z0-9_.-]+".into(),
         })

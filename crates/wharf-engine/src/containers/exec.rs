@@ -42,6 +42,12 @@ impl Engine {
                 name: info.record.name,
             });
         }
+        // As Docker: a frozen container would hang the exec.
+        if info.paused {
+            return Err(EngineError::ContainerPaused {
+                name: info.record.name,
+            });
+        }
         let config = exec_config(&info.record, options)?;
         let stdio = if options.detach {
             Stdio {

@@ -6,7 +6,10 @@ use std::io::{BufRead, BufReader, Seek};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
+use super::logfile::{rotated_files, LogDriver};
 use super::monitor::{is_alive, Attach};
 use super::record::{
     container_dir, read_json, write_state, ContainerRecord, ContainerState, Status, LOG_FILE,
@@ -20,6 +23,18 @@ use crate::{now_rfc3339, Engine};
 pub struct ContainerInfo {
     pub record: ContainerRecord,
     pub state: ContainerState,
+    /// Running, with its processes frozen (`pause`): read from its cgroup, never stored.
+    pub paused: bool,
+}
+
+/// What `logs` shows: `--tail`, `--follow`, `--since`, `--until`.
+#[derive(Debug, Clone, Default)]
+pub struct LogsOptions {
+    /// The last this many lines (before `since` and `until` apply, as Docker's).
+    pub tail: Option<usize>,
+    pub follow: bool,
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
 }
 
 /// One line of a container's log.
@@ -74,7 +89,7 @@ impl Engine {
     }
 
     /// Reads a container, reconciling a dead monitor first.
-    fn container_info(&self, id: &str) -> Result<ContainerInfo> {
+    pub(crate) fn container_info(&self, id: &str) -> Result<ContainerInfo> {
         let dir = container_dir(self.root(), id);
         let record: ContainerRecord = read_json(&dir.join(RECORD_FILE))
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
@@ -94,7 +109,13 @@ impl Engine {
             state.error = Some("the container's monitor was killed".into());
             write_state(&dir.join(STATE_FILE), &state)?;
         }
-        Ok(ContainerInfo { record, state })
+        let paused = state.status == Status::Running
+            && wharf_runtime::cgroup::is_frozen(&record.run.cgroups_path()).unwrap_or(false);
+        Ok(ContainerInfo {
+            record,
+            state,
+            paused,
+        })
     }
 
     /// Every container, newest first.
@@ -144,13 +165,23 @@ impl Engine {
         if stops {
             self.mark_stopped_by_user(&info.record.id)?;
         }
-        wharf_runtime::run::kill(&self.runtime_state_root(), &info.record.id, number).map_err(|e| {
-            EngineError::Runtime {
-                name: info.record.name.clone(),
-                message: e.to_string(),
-                exit_code: 125,
-            }
-        })
+        let runtime_error = |e: wharf_runtime::RunError| EngineError::Runtime {
+            name: info.record.name.clone(),
+            message: e.to_string(),
+            exit_code: 125,
+        };
+        wharf_runtime::run::kill(&self.runtime_state_root(), &info.record.id, number)
+            .map_err(runtime_error)?;
+        // As Docker: a paused container is thawed, so that it gets the signal.
+        if info.paused {
+            wharf_runtime::cgroup::set_frozen(
+                &info.record.run.cgroups_path(),
+                &info.record.id,
+                false,
+            )
+            .map_err(runtime_error)?;
+        }
+        Ok(())
     }
 
     /// Tells the container's monitor not to restart it.
@@ -247,62 +278,86 @@ impl Engine {
         Ok(info.record.name)
     }
 
-    /// The container's log lines; with `follow`, calls `each` as lines arrive until the
-    /// container has exited.
+    /// The container's log lines, from its rotated files on, oldest first; with `follow`,
+    /// calls `each` as lines arrive until the container has exited (or `until` has passed).
     pub fn container_logs(
         &self,
         name: &str,
-        tail: Option<usize>,
-        follow: bool,
+        options: &LogsOptions,
         mut each: impl FnMut(&LogLine),
     ) -> Result<()> {
         let info = self.find_container(name)?;
-        let path = container_dir(self.root(), &info.record.id).join(LOG_FILE);
-        let file = match std::fs::File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !follow => return Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .at("open", &path)?;
-                std::fs::File::open(&path).at("open", &path)?
-            }
-            Err(e) => return Err(e).at("open", &path),
+        if info.record.log_config.driver == LogDriver::None {
+            return Err(EngineError::NoLogs {
+                name: info.record.name,
+                driver: LogDriver::None.as_str(),
+            });
+        }
+        let wanted = |line: &LogLine| {
+            let time = OffsetDateTime::parse(&line.time, &Rfc3339).ok();
+            options
+                .since
+                .is_none_or(|since| time.is_some_and(|t| t >= since))
+                && options
+                    .until
+                    .is_none_or(|until| time.is_some_and(|t| t <= until))
         };
-        let mut reader = BufReader::new(file);
+        let path = container_dir(self.root(), &info.record.id).join(LOG_FILE);
         let mut lines = Vec::new();
-        let mut line = String::new();
-        while reader.read_line(&mut line).at("read", &path)? > 0 {
-            if line.ends_with('\n') {
-                lines.extend(parse_log_line(&line));
-                line.clear();
+        for rotated in rotated_files(&path) {
+            match std::fs::File::open(&rotated) {
+                Ok(file) => read_lines(&mut BufReader::new(file), &rotated, &mut lines)?,
+                // Rotated away while we read: its lines are in the next file.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).at("open", &rotated),
             }
         }
-        let skip = tail.map_or(0, |n| lines.len().saturating_sub(n));
-        lines.iter().skip(skip).for_each(&mut each);
-        if !follow {
+        let mut reader = match std::fs::File::open(&path) {
+            Ok(file) => Some(BufReader::new(file)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).at("open", &path),
+        };
+        if let Some(reader) = &mut reader {
+            read_lines(reader, &path, &mut lines)?;
+        }
+        let skip = options.tail.map_or(0, |n| lines.len().saturating_sub(n));
+        lines
+            .iter()
+            .skip(skip)
+            .filter(|l| wanted(l))
+            .for_each(&mut each);
+        if !options.follow {
             return Ok(());
         }
         loop {
             let exited = self.container_info(&info.record.id)?.state.status == Status::Exited;
-            let mut got = false;
-            while reader.read_line(&mut line).at("read", &path)? > 0 {
-                if !line.ends_with('\n') {
-                    break;
-                }
-                if let Some(entry) = parse_log_line(&line) {
-                    each(&entry);
-                }
-                line.clear();
-                got = true;
+            let mut arrived = Vec::new();
+            if let Some(open) = &mut reader {
+                read_lines(open, &path, &mut arrived)?;
             }
-            if exited && !got {
+            // The monitor rotated the file: what we read is complete, go on with the new one.
+            if reader
+                .as_ref()
+                .is_none_or(|open| is_replaced(open.get_ref(), &path))
+            {
+                // What reached the old file between the read above and its rotation.
+                if let Some(open) = &mut reader {
+                    read_lines(open, &path, &mut arrived)?;
+                }
+                if let Ok(file) = std::fs::File::open(&path) {
+                    let mut next = BufReader::new(file);
+                    read_lines(&mut next, &path, &mut arrived)?;
+                    reader = Some(next);
+                }
+            }
+            let past_until = options
+                .until
+                .is_some_and(|until| OffsetDateTime::now_utc() > until);
+            arrived.iter().filter(|l| wanted(l)).for_each(&mut each);
+            if (exited || past_until) && arrived.is_empty() {
                 return Ok(());
             }
-            if !got {
-                let _ = reader.stream_position();
+            if arrived.is_empty() {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -320,7 +375,11 @@ impl Engine {
 
     /// `inspect` of a container, in Docker's JSON shape.
     pub fn inspect_container(&self, name: &str) -> Result<Value> {
-        let ContainerInfo { record, state } = self.find_container(name)?;
+        let ContainerInfo {
+            record,
+            state,
+            paused,
+        } = self.find_container(name)?;
         let run = &record.run;
         let mounts: Vec<Value> = run
             .mounts
@@ -350,10 +409,10 @@ impl Engine {
             "Path": run.process.args.first(),
             "Args": run.process.args.get(1..).unwrap_or_default(),
             "State": {
-                "Status": state.status.as_str(),
+                "Status": if paused { "paused" } else { state.status.as_str() },
                 // Docker counts a container waiting to restart as running.
                 "Running": matches!(state.status, Status::Running | Status::Restarting),
-                "Paused": false,
+                "Paused": paused,
                 "Restarting": state.status == Status::Restarting,
                 "OOMKilled": state.oom_killed,
                 "Dead": false,
@@ -368,7 +427,10 @@ impl Engine {
             "ResolvConfPath": run.resolv_conf_path(),
             "HostnamePath": run.hostname_path(),
             "HostsPath": run.hosts_path(),
-            "LogPath": container_dir(self.root(), &record.id).join(LOG_FILE),
+            "LogPath": match record.log_config.driver {
+                LogDriver::JsonFile => container_dir(self.root(), &record.id).join(LOG_FILE),
+                LogDriver::None => std::path::PathBuf::new(),
+            },
             "Name": format!("/{}", record.name),
             "Driver": "overlay",
             "HostConfig": {
@@ -384,6 +446,11 @@ impl Engine {
                 "NanoCpus": run.resources.cpus.map_or(0, |c| (c * 1e9) as u64),
                 "CpuShares": run.resources.cpu_shares.unwrap_or(0),
                 "PidsLimit": run.resources.pids_limit,
+                "Ulimits": run.ulimits.iter().map(|u| json!({"Name": u.name(), "Soft": u.soft, "Hard": u.hard})).collect::<Vec<_>>(),
+                "LogConfig": {
+                    "Type": record.log_config.driver.as_str(),
+                    "Config": record.log_config.options,
+                },
                 "CapAdd": run.capabilities.add.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                 "CapDrop": run.capabilities.drop.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                 "PortBindings": network_host_config["PortBindings"],
@@ -412,6 +479,39 @@ impl Engine {
             value["State"]["Health"] = json!(health);
         }
         Ok(value)
+    }
+}
+
+/// Appends the complete lines from `reader` to `lines`; a partial last line stays unread.
+fn read_lines(
+    reader: &mut BufReader<std::fs::File>,
+    path: &std::path::Path,
+    lines: &mut Vec<LogLine>,
+) -> Result<()> {
+    let mut line = String::new();
+    loop {
+        let start = reader.stream_position().at("read", path)?;
+        if reader.read_line(&mut line).at("read", path)? == 0 {
+            return Ok(());
+        }
+        if !line.ends_with('\n') {
+            // Written halfway: read it again whole next time.
+            reader
+                .seek(std::io::SeekFrom::Start(start))
+                .at("read", path)?;
+            return Ok(());
+        }
+        lines.extend(parse_log_line(&line));
+        line.clear();
+    }
+}
+
+/// Whether `path` is no longer the file `open` (rotated away, or gone).
+fn is_replaced(open: &std::fs::File, path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (open.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(current)) => open.ino() != current.ino() || open.dev() != current.dev(),
+        _ => true,
     }
 }
 

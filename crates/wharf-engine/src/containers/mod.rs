@@ -4,6 +4,8 @@ mod create;
 mod exec;
 mod health;
 mod lifecycle;
+mod logfile;
+mod manage;
 mod monitor;
 mod names;
 mod record;
@@ -14,7 +16,9 @@ pub use exec::ExecOptions;
 pub use health::{
     parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
 };
-pub use lifecycle::{signal_number, ContainerInfo, LogLine};
+pub use lifecycle::{signal_number, ContainerInfo, LogLine, LogsOptions};
+pub use logfile::{LogConfig, LogDriver};
+pub use manage::{ContainerStats, ProcessTable};
 pub(crate) use monitor::{announce, is_alive, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};
 pub(crate) use record::{

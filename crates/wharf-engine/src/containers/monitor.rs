@@ -14,6 +14,7 @@ use rustix::event::{poll, PollFd, PollFlags};
 use wharf_runtime::{Container, Stdio as ContainerStdio};
 
 use super::health::HealthMonitor;
+use super::logfile::JsonLog;
 use super::record::{
     container_dir, read_json, write_state, ContainerRecord, ContainerState, RestartPolicy, Status,
     LOG_FILE, STATE_FILE, STOPPED_BY_USER_FILE,
@@ -220,11 +221,7 @@ impl Engine {
         }
 
         let log_path = dir.join(LOG_FILE);
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .at("open", &log_path)?;
+        let log = JsonLog::open(&log_path, &record.log_config).at("open", &log_path)?;
         let ran = Instant::now();
         let mut health = match &record.healthcheck {
             Some(check) => Some(HealthMonitor::new(
@@ -388,11 +385,10 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 fn pump(
     stdout: OwnedFd,
     stderr: OwnedFd,
-    log: File,
+    mut log: JsonLog,
     attached: bool,
     mut health: Option<&mut HealthMonitor<'_>>,
 ) -> io::Result<()> {
-    let mut log = io::BufWriter::new(log);
     let mut streams = [
         LogStream::new("stdout", stdout),
         LogStream::new("stderr", stderr),
@@ -471,33 +467,22 @@ impl LogStream {
     }
 
     /// Writes every complete line; keeps the rest for the next read.
-    fn push(&mut self, bytes: &[u8], log: &mut impl Write) -> io::Result<()> {
+    fn push(&mut self, bytes: &[u8], log: &mut JsonLog) -> io::Result<()> {
         self.partial.extend_from_slice(bytes);
         while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = self.partial.drain(..=end).collect();
-            write_entry(log, self.name, &line)?;
+            log.write_entry(self.name, &line, &now_rfc3339_nanos())?;
         }
         Ok(())
     }
 
-    fn flush_partial(&mut self, log: &mut impl Write) -> io::Result<()> {
+    fn flush_partial(&mut self, log: &mut JsonLog) -> io::Result<()> {
         if !self.partial.is_empty() {
             let rest = std::mem::take(&mut self.partial);
-            write_entry(log, self.name, &rest)?;
+            log.write_entry(self.name, &rest, &now_rfc3339_nanos())?;
         }
         Ok(())
     }
-}
-
-/// One line of Docker's json-file format.
-fn write_entry(log: &mut impl Write, stream: &str, line: &[u8]) -> io::Result<()> {
-    let entry = serde_json::json!({
-        "log": String::from_utf8_lossy(line),
-        "stream": stream,
-        "time": now_rfc3339_nanos(),
-    });
-    serde_json::to_writer(&mut *log, &entry)?;
-    log.write_all(b"\n")
 }
 
 pub(crate) fn now_rfc3339_nanos() -> String {

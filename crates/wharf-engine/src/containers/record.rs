@@ -50,6 +50,9 @@ pub struct ContainerRecord {
     /// The image's healthcheck with the `--health-*` flags over it; `None` without one.
     #[serde(default)]
     pub healthcheck: Option<super::health::Healthcheck>,
+    /// `--log-driver` and `--log-opt`.
+    #[serde(default)]
+    pub log_config: super::logfile::LogConfig,
 }
 
 /// Docker's `--restart`: whether the monitor starts the container again when it exits.

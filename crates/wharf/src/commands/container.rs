@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use wharf_engine::{
-    Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, HealthOptions, Status,
+    Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, HealthOptions,
+    LogConfig, LogDriver, LogsOptions, Status,
 };
 use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Resources};
 
@@ -187,7 +188,7 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
     for filter in &args.filters {
         let (key, value) = filter.split_once('=').unwrap_or((filter, ""));
         match key {
-            "status" => containers.retain(|c| c.state.status.as_str() == value),
+            "status" => containers.retain(|c| state_name(c) == value),
             "name" => containers.retain(|c| c.record.name.contains(value)),
             "id" => containers.retain(|c| c.record.id.starts_with(value)),
             "health" => containers.retain(|c| health_status(c) == value),
@@ -263,6 +264,9 @@ fn ps_row(
     };
     let status = match c.state.status {
         Status::Created => "Created".to_string(),
+        Status::Running if c.paused => {
+            format!("Up {} (Paused)", elapsed(c.state.started_at.as_deref()))
+        }
         Status::Running => match health_status(c) {
             "none" => format!("Up {}", elapsed(c.state.started_at.as_deref())),
             "starting" => format!(
@@ -289,7 +293,7 @@ fn ps_row(
         "CreatedAt": c.record.created,
         "RunningFor": since(Some(&c.record.created)),
         "Status": status,
-        "State": c.state.status.as_str(),
+        "State": state_name(c),
         "Ports": ports_column(c, ports),
         "Names": c.record.name,
         "Labels": c.record.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
@@ -299,6 +303,15 @@ fn ps_row(
             c.record.net.networks.iter().map(|n| n.network.as_str()).collect::<Vec<_>>().join(",")
         },
     })
+}
+
+/// Docker's state names: those of [`Status`], and `paused`.
+fn state_name(c: &ContainerInfo) -> &'static str {
+    if c.paused {
+        "paused"
+    } else {
+        c.state.status.as_str()
+    }
 }
 
 /// Docker's health filter values: `none` without a healthcheck.
@@ -329,7 +342,27 @@ pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult 
             )
         })?),
     };
-    engine.container_logs(&args.container, tail, args.follow, |line| {
+    let now = time::OffsetDateTime::now_utc();
+    let time_flag = |flag: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|text| {
+                parse_log_time(text, now).map_err(|why| {
+                    CommandError::new(
+                        format!("{flag} {text}: {why}"),
+                        Some("give an RFC 3339 time (2026-01-02T15:04:05Z), Unix seconds (1767366245) or a duration before now (10m, 1h30m)"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let options = LogsOptions {
+        tail,
+        follow: args.follow,
+        since: time_flag("--since", &args.since)?,
+        until: time_flag("--until", &args.until)?,
+    };
+    engine.container_logs(&args.container, &options, |line| {
         let text = if args.timestamps {
             format!("{} {}", line.time, line.text)
         } else {
@@ -338,6 +371,41 @@ pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult 
         printer.raw(&line.stream, &text);
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Docker's times for `logs --since/--until`: a duration before `now` (`10m`), RFC 3339
+/// (`2026-01-02T15:04:05Z`, also without zone or time of day: then UTC, where Docker takes
+/// local time), or Unix seconds with an optional fraction (`1767366245.5`).
+fn parse_log_time(text: &str, now: time::OffsetDateTime) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    if text != "0" {
+        if let Ok(duration) = wharf_engine::parse_duration(text) {
+            return Ok(now - duration);
+        }
+    }
+    if let Ok(time) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(time);
+    }
+    let local = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    if let Ok(time) = time::PrimitiveDateTime::parse(text, &local) {
+        return Ok(time.assume_utc());
+    }
+    if let Ok(date) = time::Date::parse(text, &format_description!("[year]-[month]-[day]")) {
+        return Ok(date.midnight().assume_utc());
+    }
+    let (seconds, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let valid_fraction = fraction.len() <= 9 && fraction.bytes().all(|b| b.is_ascii_digit());
+    match (seconds.parse::<i64>(), valid_fraction) {
+        (Ok(seconds), true) => {
+            let nanos: i128 = format!("{fraction:0<9}").parse().unwrap_or(0);
+            time::OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(seconds) * 1_000_000_000 + nanos,
+            )
+            .map_err(|e| e.to_string())
+        }
+        _ => Err("not a time".into()),
+    }
 }
 
 /// `exec`: the process is this one's child, so its stdio is ours and its exit code ours.
@@ -554,7 +622,79 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         stop_timeout: args.stop_timeout,
         restart_policy,
         health,
+        log_config: log_config(&args.log_driver, &args.log_opts)?,
     })
+}
+
+/// `--log-driver json-file|none` and its `--log-opt max-size=SIZE`, `max-file=N`.
+fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
+    let bad = |flag: &str, value: &str, why: &str, hint: &str| CommandError {
+        message: format!("{flag} {value}: {why}"),
+        hint: Some(hint.into()),
+        exit_code: ENGINE_FAILED,
+    };
+    let mut config = LogConfig {
+        driver: match driver {
+            "json-file" => LogDriver::JsonFile,
+            "none" => LogDriver::None,
+            _ => {
+                return Err(bad(
+                    "--log-driver",
+                    driver,
+                    "unsupported log driver",
+                    "wharf has the json-file (default) and none log drivers",
+                ))
+            }
+        },
+        max_size: None,
+        max_file: 1,
+        options: Default::default(),
+    };
+    for option in options {
+        let Some((key, value)) = option.split_once('=') else {
+            return Err(bad(
+                "--log-opt",
+                option,
+                "expected KEY=VALUE",
+                "e.g. --log-opt max-size=10m",
+            ));
+        };
+        match (config.driver, key) {
+            (LogDriver::JsonFile, "max-size") => {
+                config.max_size = match value {
+                    "-1" => None,
+                    _ => Some(parse_bytes(value).filter(|&n| n > 0).ok_or_else(|| {
+                        bad(
+                            "--log-opt",
+                            option,
+                            "not a size",
+                            "e.g. max-size=10m (or -1: no limit)",
+                        )
+                    })?),
+                }
+            }
+            (LogDriver::JsonFile, "max-file") => {
+                config.max_file = value.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+                    bad(
+                        "--log-opt",
+                        option,
+                        "max-file is a number of files, at least 1",
+                        "e.g. max-file=3",
+                    )
+                })?
+            }
+            (driver, _) => {
+                return Err(bad(
+                    "--log-opt",
+                    option,
+                    &format!("unknown log option for the {} log driver", driver.as_str()),
+                    "the json-file driver takes max-size and max-file; the none driver takes none",
+                ))
+            }
+        }
+        config.options.insert(key.to_string(), value.to_string());
+    }
+    Ok(config)
 }
 
 /// `KEY=VALUE` as is; a bare `KEY` takes its value from wharf's environment, as Docker.

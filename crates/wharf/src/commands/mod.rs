@@ -3,6 +3,7 @@
 mod build;
 mod container;
 mod image;
+mod manage;
 mod network;
 mod registry;
 mod system;
@@ -88,6 +89,21 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         }
         Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => {
             container::wait(&open()?, printer, args)
+        }
+        Command::Rename(args) | Command::Container(ContainerCommand::Rename(args)) => {
+            manage::rename(&open()?, printer, args)
+        }
+        Command::Pause(args) | Command::Container(ContainerCommand::Pause(args)) => {
+            manage::pause(&open()?, printer, args)
+        }
+        Command::Unpause(args) | Command::Container(ContainerCommand::Unpause(args)) => {
+            manage::unpause(&open()?, printer, args)
+        }
+        Command::Stats(args) | Command::Container(ContainerCommand::Stats(args)) => {
+            manage::stats(&open()?, printer, args)
+        }
+        Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => {
+            manage::top(&open()?, printer, args)
         }
         Command::Container(ContainerCommand::Inspect(args)) => {
             inspect(&open()?, printer, args, Kinds::Containers)

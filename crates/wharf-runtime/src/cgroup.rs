@@ -1,0 +1,167 @@
+//! A running container's cgroup, from any process: freeze and thaw it (`pause`/`unpause`),
+//! read its usage (`stats`) and list its processes (`top`). cgroup v1 (this host, hybrid)
+//! and v2 both, through libcgroups where it has the operation.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use libcgroups::common::{
+    AnyCgroupManager, CgroupConfig, CgroupManager, CgroupSetup, FreezerState,
+};
+use libcgroups::v1::ControllerType;
+
+use crate::run::RunError;
+
+/// One reading of a container's cgroup counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CgroupUsage {
+    /// CPU time used by all its processes, in nanoseconds.
+    pub cpu_ns: u64,
+    /// Memory in use, without the inactive page cache (what Docker shows).
+    pub memory_bytes: u64,
+    /// The memory limit; `None` without one.
+    pub memory_limit: Option<u64>,
+    pub pids: u64,
+    pub block_read_bytes: u64,
+    pub block_write_bytes: u64,
+}
+
+pub(crate) fn manager(cgroups_path: &Path, id: &str) -> Result<AnyCgroupManager, RunError> {
+    libcgroups::common::create_cgroup_manager(CgroupConfig {
+        cgroup_path: cgroups_path.to_owned(),
+        systemd_cgroup: false,
+        container_name: id.to_owned(),
+    })
+    .map_err(|source| RunError::CgroupOpen {
+        path: cgroups_path.to_owned(),
+        source,
+    })
+}
+
+fn cgroup_error<'a>(
+    action: &'static str,
+    cgroups_path: &'a Path,
+) -> impl FnOnce(libcgroups::common::AnyManagerError) -> RunError + 'a {
+    move |source| RunError::Cgroup {
+        action,
+        path: cgroups_path.to_owned(),
+        source,
+    }
+}
+
+/// Freezes (`true`) or thaws every process of the cgroup; returns once the kernel has done it.
+pub fn set_frozen(cgroups_path: &Path, id: &str, frozen: bool) -> Result<(), RunError> {
+    let state = if frozen {
+        FreezerState::Frozen
+    } else {
+        FreezerState::Thawed
+    };
+    manager(cgroups_path, id)?
+        .freeze(state)
+        .map_err(cgroup_error(
+            if frozen { "freeze" } else { "thaw" },
+            cgroups_path,
+        ))
+}
+
+/// Whether the cgroup is frozen (or freezing). A cgroup that does not exist is not.
+pub fn is_frozen(cgroups_path: &Path) -> Result<bool, RunError> {
+    let file = controller_file(
+        cgroups_path,
+        ControllerType::Freezer,
+        "freezer.state",
+        "cgroup.freeze",
+    )?;
+    Ok(match read_if_exists(&file)? {
+        Some(text) => matches!(text.trim(), "FROZEN" | "FREEZING" | "1"),
+        None => false,
+    })
+}
+
+/// The pids of every process in the cgroup, in the host's pid namespace.
+pub fn pids(cgroups_path: &Path, id: &str) -> Result<Vec<i32>, RunError> {
+    let pids = manager(cgroups_path, id)?
+        .get_all_pids()
+        .map_err(cgroup_error("list the processes of", cgroups_path))?;
+    Ok(pids.into_iter().map(|pid| pid.as_raw()).collect())
+}
+
+/// CPU, memory, pids and block I/O of the cgroup now.
+pub fn usage(cgroups_path: &Path, id: &str) -> Result<CgroupUsage, RunError> {
+    let stats = manager(cgroups_path, id)?
+        .stats()
+        .map_err(cgroup_error("read the statistics of", cgroups_path))?;
+    // Docker leaves the inactive page cache out: `total_inactive_file` on v1,
+    // `inactive_file` on v2.
+    let memory = &stats.memory;
+    let inactive = memory
+        .stats
+        .get("total_inactive_file")
+        .or_else(|| memory.stats.get("inactive_file"))
+        .copied()
+        .unwrap_or(0);
+    // An unlimited cgroup reports a huge number (v1) or zero.
+    let memory_limit = Some(memory.memory.limit).filter(|&l| l > 0 && l < i64::MAX as u64 / 2);
+    let block = |op: &str| {
+        stats
+            .blkio
+            .service_bytes
+            .iter()
+            .filter(|s| {
+                s.op_type
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(op))
+            })
+            .map(|s| s.value)
+            .sum()
+    };
+    Ok(CgroupUsage {
+        cpu_ns: stats.cpu.usage.usage_total,
+        memory_bytes: memory.memory.usage.saturating_sub(inactive),
+        memory_limit,
+        pids: stats.pids.current,
+        block_read_bytes: block("read"),
+        block_write_bytes: block("write"),
+    })
+}
+
+/// The file `v1_file` of the cgroup in controller `v1`'s hierarchy on cgroup v1, or
+/// `v2_file` in the unified hierarchy.
+pub(crate) fn controller_file(
+    cgroups_path: &Path,
+    v1: ControllerType,
+    v1_file: &str,
+    v2_file: &str,
+) -> Result<PathBuf, RunError> {
+    let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
+    Ok(
+        match libcgroups::common::get_cgroup_setup().map_err(RunError::CgroupSetup)? {
+            CgroupSetup::Legacy | CgroupSetup::Hybrid => {
+                libcgroups::v1::util::get_subsystem_mount_point(&v1)
+                    .map_err(|source| RunError::CgroupHierarchy {
+                        controller: v1.to_string(),
+                        source,
+                    })?
+                    .join(relative)
+                    .join(v1_file)
+            }
+            CgroupSetup::Unified => Path::new(libcgroups::common::DEFAULT_CGROUP_ROOT)
+                .join(relative)
+                .join(v2_file),
+        },
+    )
+}
+
+/// The file's text, or `None` when it does not exist (the cgroup is gone).
+pub(crate) fn read_if_exists(file: &Path) -> Result<Option<String>, RunError> {
+    match fs::read_to_string(file) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(RunError::Io {
+            action: "read",
+            path: file.to_owned(),
+            source,
+        }),
+    }
+}
