@@ -257,6 +257,35 @@ pub fn skip(why: &str) {
     eprintln!("SKIPPED: {why}");
 }
 
+/// A store (in its own network namespace) with the busybox fixture; `None`, said loudly,
+/// where containers cannot run.
+pub fn wharf_with_busybox() -> Option<Wharf> {
+    if !is_root() {
+        skip("containers need root");
+        return None;
+    }
+    let wharf = Wharf::isolated();
+    wharf.import_busybox();
+    Some(wharf)
+}
+
+/// Polls `wharf ARGS` until it prints `want` (trimmed), for at most 20 s.
+pub fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let seen = wharf.ok(args);
+        if seen.trim() == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "wharf {args:?} prints `{}`, never `{want}`",
+            seen.trim()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Raw tar entries, written without the tar crate's path checks so tests can build hostile
 /// archives too.
 pub enum Entry<'a> {
