@@ -342,6 +342,18 @@ impl Networks {
         Ok(endpoint)
     }
 
+    /// Renames `container_id` in every network it is on, so that its new name resolves.
+    pub fn rename_container(&self, container_id: &str, name: &str) -> Result<(), NetError> {
+        let lock = self.store.lock_exclusive()?;
+        for mut network in self.store.load(&lock)? {
+            if let Some(endpoint) = network.endpoints.get_mut(container_id) {
+                endpoint.container_name = name.to_owned();
+                self.store.save(&lock, &network)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Disconnects `container_id` from every network it is on (container removal); returns
     /// the names of those networks.
     pub fn disconnect_all(&self, container_id: &str) -> Result<Vec<String>, NetError> {

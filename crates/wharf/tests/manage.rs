@@ -70,6 +70,43 @@ fn rename_keeps_a_running_container_running() {
     assert!(wharf
         .fails(&["rename", "nope", "x1"])
         .starts_with("error: no such container: nope"));
+    // On a user network, the new name resolves and the old one no longer does.
+    wharf.ok(&["network", "create", "shop"]);
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "api",
+        "--network",
+        "shop",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    wharf.ok(&["rename", "api", "shop-api-1"]);
+    let ip = wharf.ok(&[
+        "inspect",
+        "-f",
+        "{{.NetworkSettings.Networks.shop.IPAddress}}",
+        "shop-api-1",
+    ]);
+    let lookup = wharf.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "shop",
+        "busybox",
+        "sh",
+        "-c",
+        "nslookup shop-api-1; echo ---; nslookup api",
+    ]);
+    let lookup = common::stdout(&lookup);
+    let (new, old) = lookup.split_once("---").unwrap();
+    assert!(new.contains(&format!("Address: {}", ip.trim())), "{lookup}");
+    assert!(!old.contains(ip.trim()), "{lookup}");
+    wharf.ok(&["rm", "-f", "shop-api-1"]);
+    wharf.ok(&["network", "rm", "shop"]);
+
     // Still the same process, still logging, and it stops under its new name.
     assert!(wharf.ok(&["logs", "shop_web_1"]).starts_with("tick\n"));
     wharf.ok(&["stop", "shop_web_1"]);

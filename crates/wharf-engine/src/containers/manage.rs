@@ -56,12 +56,27 @@ impl Engine {
         self.claim_name(new_name, &record.id)?;
         let old_name = std::mem::replace(&mut record.name, new_name.to_string());
         let path = container_dir(self.root(), &record.id).join(RECORD_FILE);
-        if let Err(error) = write_json(&path, &record) {
-            self.release_name(new_name);
-            return Err(error);
+        // A running container's endpoints answer to the new name in DNS, as Docker's.
+        let renamed = self
+            .networks()
+            .and_then(|networks| Ok(networks.rename_container(&record.id, new_name)?))
+            .and_then(|()| {
+                write_json(&path, &record).inspect_err(|_| {
+                    let _ = self
+                        .networks()
+                        .map(|networks| networks.rename_container(&record.id, &old_name));
+                })
+            });
+        match renamed {
+            Ok(()) => {
+                self.release_name(&old_name);
+                Ok(())
+            }
+            Err(error) => {
+                self.release_name(new_name);
+                Err(error)
+            }
         }
-        self.release_name(&old_name);
-        Ok(())
     }
 
     /// `wharf pause`: freezes every process of a running container.
