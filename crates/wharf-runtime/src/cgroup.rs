@@ -46,7 +46,7 @@ fn cgroup_error<'a>(
     move |source| RunError::Cgroup {
         action,
         path: cgroups_path.to_owned(),
-        source,
+        source: Box::new(source),
     }
 }
 
@@ -141,7 +141,7 @@ pub(crate) fn controller_file(
                 libcgroups::v1::util::get_subsystem_mount_point(&v1)
                     .map_err(|source| RunError::CgroupHierarchy {
                         controller: v1.to_string(),
-                        source,
+                        source: Box::new(source),
                     })?
                     .join(relative)
                     .join(v1_file)

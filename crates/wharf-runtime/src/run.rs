@@ -143,14 +143,15 @@ pub enum RunError {
     Cgroup {
         action: &'static str,
         path: PathBuf,
+        // Boxed, as libcontainer's: the manager's error is large.
         #[source]
-        source: libcgroups::common::AnyManagerError,
+        source: Box<libcgroups::common::AnyManagerError>,
     },
     #[error("cannot find the {controller} cgroup hierarchy")]
     CgroupHierarchy {
         controller: String,
         #[source]
-        source: libcgroups::v1::util::V1MountPointError,
+        source: Box<libcgroups::v1::util::V1MountPointError>,
     },
     #[error("{error}; cleanup also failed: {}", list(cleanup))]
     Cleanup {

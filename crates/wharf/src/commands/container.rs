@@ -811,6 +811,40 @@ mod tests {
     }
 
     #[test]
+    fn log_times_parse_like_dockers() {
+        let now = time::macros::datetime!(2026-01-02 15:04:05 UTC);
+        let at = |text| parse_log_time(text, now);
+        assert_eq!(at("10m"), Ok(time::macros::datetime!(2026-01-02 14:54:05 UTC)));
+        assert_eq!(at("1h30m"), Ok(time::macros::datetime!(2026-01-02 13:34:05 UTC)));
+        assert_eq!(
+            at("2026-01-02T15:04:05.5+01:00"),
+            Ok(time::macros::datetime!(2026-01-02 14:04:05.5 UTC))
+        );
+        assert_eq!(at("2026-01-02T15:04:05"), Ok(now));
+        assert_eq!(at("2026-01-02"), Ok(time::macros::datetime!(2026-01-02 0:00 UTC)));
+        assert_eq!(at("1767366245"), Ok(now));
+        assert_eq!(at("1767366245.25"), Ok(time::macros::datetime!(2026-01-02 15:04:05.25 UTC)));
+        assert_eq!(at("0"), Ok(time::OffsetDateTime::UNIX_EPOCH));
+        assert!(at("yesterday").is_err());
+        assert!(at("12.x").is_err());
+    }
+
+    #[test]
+    fn log_options_parse_like_dockers() {
+        let opts = |o: &[&str]| o.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let config = log_config("json-file", &opts(&["max-size=10m", "max-file=3"])).unwrap();
+        assert_eq!((config.max_size, config.max_file), (Some(10 << 20), 3));
+        assert_eq!(config.options.len(), 2);
+        let unlimited = log_config("json-file", &opts(&["max-size=-1"])).unwrap();
+        assert_eq!((unlimited.max_size, unlimited.max_file), (None, 1));
+        assert_eq!(log_config("none", &[]).unwrap().driver, LogDriver::None);
+        assert!(log_config("none", &opts(&["max-size=1m"])).is_err());
+        assert!(log_config("json-file", &opts(&["max-file=0"])).is_err());
+        assert!(log_config("json-file", &opts(&["max-size"])).is_err());
+        assert!(log_config("journald", &[]).is_err());
+    }
+
+    #[test]
     fn volumes_and_tmpfs_parse() {
         assert!(bind_mount("relative:/x").is_err());
         assert!(bind_mount("/tmp:/x:zz").is_err());
