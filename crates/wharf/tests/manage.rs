@@ -11,14 +11,6 @@ use common::{await_output, wharf_with_busybox, Wharf};
 
 const TICKING: &str = "trap 'echo bye; exit 0' TERM; while true; do echo tick; sleep 0.05; done";
 
-fn ids(wharf: &Wharf) -> Vec<String> {
-    wharf
-        .ok(&["ps", "-a", "-q", "--no-trunc"])
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn rename_keeps_a_running_container_running() {
     let Some(wharf) = wharf_with_busybox() else {
@@ -116,10 +108,7 @@ fn rename_keeps_a_running_container_running() {
             .trim(),
         "0"
     );
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "-f", "shop_web_1", "db", "shop-web-1"]);
-    assert_eq!(wharf.ok(&["ps", "-a", "-q"]), "");
-    wharf.assert_nothing_leaked(&all);
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 fn log_lines(wharf: &Wharf, name: &str) -> usize {
@@ -216,9 +205,7 @@ fn pause_freezes_the_container_and_stop_thaws_it() {
     wharf.ok(&["pause", "sleeper"]);
     wharf.ok(&["kill", "sleeper"]);
     assert_eq!(wharf.ok(&["wait", "sleeper"]).trim(), "137");
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "ticker", "sleeper"]);
-    wharf.assert_nothing_leaked(&all);
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 /// A number from the start of a `stats` cell (`12.5%`, `1.2MiB`) and its unit.
@@ -351,9 +338,7 @@ fn stats_show_cpu_memory_and_pids_of_a_busy_container() {
     assert!(!stream.wait().unwrap().success(), "Ctrl-C ends the stream");
     assert_eq!(headers, 2);
 
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "-f", "busy", "idle"]);
-    wharf.assert_nothing_leaked(&all);
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 #[test]
@@ -426,9 +411,7 @@ fn top_shows_the_container_processes_through_ps() {
         stopped.starts_with("error: container procs is not running"),
         "{stopped}"
     );
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "procs"]);
-    wharf.assert_nothing_leaked(&all);
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 fn container_dir(wharf: &Wharf, name: &str) -> std::path::PathBuf {
@@ -529,7 +512,7 @@ fn logs_rotate_and_read_across_files_with_since_and_until() {
     );
 
     // Bad options create nothing.
-    let before = ids(&wharf);
+    let before = wharf.container_ids();
     for (flag, value) in [
         ("--log-opt", "max-size=lots"),
         ("--log-opt", "max-file=0"),
@@ -542,10 +525,8 @@ fn logs_rotate_and_read_across_files_with_since_and_until() {
             "{error}"
         );
     }
-    assert_eq!(ids(&wharf), before);
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "chatty"]);
-    wharf.assert_nothing_leaked(&all);
+    assert_eq!(wharf.container_ids(), before);
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 #[test]
@@ -570,9 +551,7 @@ fn logs_follow_a_container_across_rotations() {
     let followed = wharf.run(&["logs", "-f", "slow"]);
     let expected: String = (1..=80).map(|n| format!("line {n}\n")).collect();
     assert_eq!(common::stdout(&followed), expected);
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "slow"]);
-    wharf.assert_nothing_leaked(&all);
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 #[test]
@@ -623,9 +602,7 @@ fn the_none_log_driver_keeps_nothing() {
         with_option.contains("unknown log option for the none log driver"),
         "{with_option}"
     );
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "quiet"]);
-    wharf.assert_nothing_leaked(&all);
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 /// This process's hard limit of open files: wharf cannot raise it for a container.
@@ -661,7 +638,7 @@ fn ulimits_show_in_inspect_and_above_the_host_are_refused() {
         r#"[{"Name":"nofile","Soft":100,"Hard":200},{"Name":"nproc","Soft":50,"Hard":50}]"#
     );
     let above = format!("nofile=10:{}", hard_nofile() + 1);
-    let before = ids(&wharf);
+    let before = wharf.container_ids();
     let refused = wharf.run(&["run", "--rm", "--ulimit", &above, "busybox", "true"]);
     assert_eq!(refused.status.code(), Some(125));
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -671,8 +648,6 @@ fn ulimits_show_in_inspect_and_above_the_host_are_refused() {
         )) && stderr.contains("CAP_SYS_RESOURCE\nhint: "),
         "{stderr}"
     );
-    assert_eq!(ids(&wharf), before, "no container was created");
-    let all = ids(&wharf);
-    wharf.ok(&["rm", "limited"]);
-    wharf.assert_nothing_leaked(&all);
+    assert_eq!(wharf.container_ids(), before, "no container was created");
+    wharf.remove_all_containers_leaving_nothing();
 }

@@ -814,16 +814,28 @@ mod tests {
     fn log_times_parse_like_dockers() {
         let now = time::macros::datetime!(2026-01-02 15:04:05 UTC);
         let at = |text| parse_log_time(text, now);
-        assert_eq!(at("10m"), Ok(time::macros::datetime!(2026-01-02 14:54:05 UTC)));
-        assert_eq!(at("1h30m"), Ok(time::macros::datetime!(2026-01-02 13:34:05 UTC)));
+        assert_eq!(
+            at("10m"),
+            Ok(time::macros::datetime!(2026-01-02 14:54:05 UTC))
+        );
+        assert_eq!(
+            at("1h30m"),
+            Ok(time::macros::datetime!(2026-01-02 13:34:05 UTC))
+        );
         assert_eq!(
             at("2026-01-02T15:04:05.5+01:00"),
             Ok(time::macros::datetime!(2026-01-02 14:04:05.5 UTC))
         );
         assert_eq!(at("2026-01-02T15:04:05"), Ok(now));
-        assert_eq!(at("2026-01-02"), Ok(time::macros::datetime!(2026-01-02 0:00 UTC)));
+        assert_eq!(
+            at("2026-01-02"),
+            Ok(time::macros::datetime!(2026-01-02 0:00 UTC))
+        );
         assert_eq!(at("1767366245"), Ok(now));
-        assert_eq!(at("1767366245.25"), Ok(time::macros::datetime!(2026-01-02 15:04:05.25 UTC)));
+        assert_eq!(
+            at("1767366245.25"),
+            Ok(time::macros::datetime!(2026-01-02 15:04:05.25 UTC))
+        );
         assert_eq!(at("0"), Ok(time::OffsetDateTime::UNIX_EPOCH));
         assert!(at("yesterday").is_err());
         assert!(at("12.x").is_err());

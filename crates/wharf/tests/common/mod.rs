@@ -71,6 +71,26 @@ impl Wharf {
         }
     }
 
+    /// Every container's full id (`ps -a -q --no-trunc`).
+    pub fn container_ids(&self) -> Vec<String> {
+        self.ok(&["ps", "-a", "-q", "--no-trunc"])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `rm -f` of every container, then [`Wharf::assert_nothing_leaked`] for them all.
+    pub fn remove_all_containers_leaving_nothing(&self) {
+        let ids = self.container_ids();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            self.ok(&args);
+        }
+        assert_eq!(self.ok(&["ps", "-a", "-q"]), "");
+        self.assert_nothing_leaked(&ids);
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("wharf runs")
     }
