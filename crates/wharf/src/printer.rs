@@ -4,6 +4,10 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once a line of data could not be written: whoever reads stdout has gone.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug, Clone, Copy)]
 pub struct Printer;
@@ -12,7 +16,14 @@ impl Printer {
     /// A line of data (stdout). A closed pipe (`wharf images | head -1`) is not an error.
     pub fn data(&self, line: impl AsRef<str>) {
         let mut out = io::stdout().lock();
-        let _ = writeln!(out, "{}", line.as_ref());
+        if writeln!(out, "{}", line.as_ref()).is_err() {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether stdout has gone (`wharf stats | head -3`): a stream of data may stop.
+    pub fn stdout_closed(&self) -> bool {
+        STDOUT_CLOSED.load(Ordering::Relaxed)
     }
 
     /// Container output, to the stream it came from, as is.

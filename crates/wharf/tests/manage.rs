@@ -337,6 +337,18 @@ fn stats_show_cpu_memory_and_pids_of_a_busy_container() {
         .unwrap();
     assert!(!stream.wait().unwrap().success(), "Ctrl-C ends the stream");
     assert_eq!(headers, 2);
+    // So does its reader going away (`wharf stats | head -2`).
+    let mut stream = wharf
+        .command(&["stats", "busy"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(stream.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("CONTAINER ID"), "{first}");
+    assert!(stream.wait().unwrap().success());
 
     wharf.remove_all_containers_leaving_nothing();
 }

@@ -76,7 +76,7 @@ pub fn stats(engine: &Engine, printer: Printer, args: StatsArgs) -> CommandResul
             ("PIDS", "PIDs"),
         ];
         print_rows(&printer, &format, &columns, &rows)?;
-        if args.no_stream {
+        if args.no_stream || printer.stdout_closed() {
             return Ok(ExitCode::SUCCESS);
         }
         previous = by_id(current);
