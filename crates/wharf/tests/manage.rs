@@ -208,6 +208,52 @@ fn pause_freezes_the_container_and_stop_thaws_it() {
     wharf.remove_all_containers_leaving_nothing();
 }
 
+#[test]
+fn a_paused_container_is_not_healthchecked() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "checked",
+        "--health-cmd",
+        "exit 1",
+        "--health-interval",
+        "1s",
+        "--health-timeout",
+        "1s",
+        "--health-retries",
+        "1",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    wharf.ok(&["pause", "checked"]);
+    // Long enough for a probe to start, hang in the frozen container, time out and be
+    // given up on (its helper is killed 5 s after the timeout): it would make it unhealthy.
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(
+        wharf
+            .ok(&[
+                "inspect",
+                "-f",
+                "{{.State.Health.Status}} {{.State.Health.FailingStreak}}",
+                "checked"
+            ])
+            .trim(),
+        "starting 0"
+    );
+    wharf.ok(&["unpause", "checked"]);
+    await_output(
+        &wharf,
+        &["inspect", "-f", "{{.State.Health.Status}}", "checked"],
+        "unhealthy",
+    );
+    wharf.remove_all_containers_leaving_nothing();
+}
+
 /// A number from the start of a `stats` cell (`12.5%`, `1.2MiB`) and its unit.
 fn number_and_unit(cell: &str) -> (f64, String) {
     let end = cell

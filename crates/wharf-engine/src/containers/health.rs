@@ -330,7 +330,12 @@ impl<'a> HealthMonitor<'a> {
             self.next = Instant::now() + self.check.interval();
         }
         if Instant::now() >= self.next {
-            self.start_probe()?;
+            // As Docker: no probe while the container is paused; the next an interval later.
+            if wharf_runtime::cgroup::is_frozen(&self.record.run.cgroups_path()).unwrap_or(false) {
+                self.next = Instant::now() + self.check.interval();
+            } else {
+                self.start_probe()?;
+            }
         }
         Ok(())
     }
