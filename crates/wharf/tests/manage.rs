@@ -368,20 +368,22 @@ fn stats_show_cpu_memory_and_pids_of_a_busy_container() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    // Kept open until it has ended: a reader going away ends it too (below).
+    let mut reader = BufReader::new(stream.stdout.take().unwrap());
     let mut headers = 0;
-    for line in BufReader::new(stream.stdout.take().unwrap()).lines() {
-        if line.unwrap().starts_with("CONTAINER ID") {
+    let mut line = String::new();
+    while headers < 2 && reader.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("CONTAINER ID") {
             headers += 1;
         }
-        if headers == 2 {
-            break;
-        }
+        line.clear();
     }
     std::process::Command::new("kill")
         .args(["-INT", &stream.id().to_string()])
         .status()
         .unwrap();
     assert!(!stream.wait().unwrap().success(), "Ctrl-C ends the stream");
+    drop(reader);
     assert_eq!(headers, 2);
     // So does its reader going away (`wharf stats | head -2`).
     let mut stream = wharf
