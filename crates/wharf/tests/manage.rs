@@ -287,6 +287,9 @@ fn stats_show_cpu_memory_and_pids_of_a_busy_container() {
             "busy",
             "--memory",
             "64m",
+            // Half a CPU: enough to measure, and parallel tests keep the rest.
+            "--cpus",
+            "0.5",
             "busybox",
             "sh",
             "-c",
@@ -424,8 +427,11 @@ fn top_shows_the_container_processes_through_ps() {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let top = loop {
         let top = wharf.ok(&["top", "procs"]);
-        // The header and a row for each process, once the shell has started both.
-        if top.lines().count() == 4 || std::time::Instant::now() > deadline {
+        // Once the shell's children have become the two sleeps.
+        let started = wanted
+            .iter()
+            .all(|w| top.lines().filter(|l| l.ends_with(w)).count() == 1);
+        if started || std::time::Instant::now() > deadline {
             break top;
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -167,7 +167,7 @@ impl Engine {
         }
         let runtime_error = |e: wharf_runtime::RunError| EngineError::Runtime {
             name: info.record.name.clone(),
-            message: e.to_string(),
+            message: wharf_oci::error_chain(&e),
             exit_code: 125,
         };
         wharf_runtime::run::kill(&self.runtime_state_root(), &info.record.id, number)
