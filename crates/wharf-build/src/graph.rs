@@ -174,6 +174,35 @@ pub struct CopyOp {
     pub exclude: Vec<String>,
     /// ADD: local archives are extracted.
     pub extract_archives: bool,
+    /// ADD: files downloaded from URLs, copied like sources (never extracted).
+    pub remote: Vec<RemoteSource>,
+}
+
+/// `ADD <url>`: a file fetched over HTTP(S).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteSource {
+    pub url: String,
+    /// `--checksum`: the content must have this digest; it also stands in for the content
+    /// in the cache key, so a cached step downloads nothing.
+    pub checksum: Option<Digest>,
+}
+
+impl RemoteSource {
+    /// The name the file gets in a destination folder, as BuildKit names it: the last
+    /// non-empty segment of the URL's path.
+    pub fn file_name(&self) -> String {
+        let path = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, rest)| rest);
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let path = path.split_once('/').map_or("", |(_, path)| path);
+        // Go's path.Base, which BuildKit uses, ignores trailing slashes.
+        match path.trim_end_matches('/').rsplit('/').next() {
+            Some(name) if !name.is_empty() && name != "." && name != ".." => name.to_string(),
+            _ => "__unnamed__".to_string(),
+        }
+    }
 }
 
 /// WORKDIR: creates the directory, owned by the stage's user, when it does not exist.

@@ -8,7 +8,7 @@ pub mod solver;
 
 pub use graph::{
     Base, BuildGraph, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network, Op,
-    StageGraph, Step,
+    RemoteSource, StageGraph, Step,
 };
 pub use solver::{
     BuildError, Cache, CacheRecord, Executor, Reporter, Solver, StageResult, StepError, StepId,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wharf_oci::Digest;
 
-use crate::graph::{Base, BuildGraph, ExecMount, FileSource, Layer, Op};
+use crate::graph::{Base, BuildGraph, ExecMount, FileSource, Layer, Op, RemoteSource};
 
 /// What an executor or cache reports when a step cannot be done.
 pub type StepError = Box<dyn std::error::Error + Send + Sync>;
@@ -23,6 +23,10 @@ pub trait Executor: Sync {
     /// A hash of the context files that `sources` (patterns, less `exclude`) name: their
     /// paths, types, modes and content.
     fn context_digest(&self, sources: &[String], exclude: &[String]) -> Result<String, StepError>;
+
+    /// What a downloaded file brings into a step that its URL does not say: its content
+    /// digest and modification time. The executor may keep the download for the step.
+    fn remote_digest(&self, source: &RemoteSource) -> Result<String, StepError>;
 
     /// Runs one operation on the filesystem made of `step.layers` and returns the layer of
     /// its changes, or `None` when it changed nothing.
@@ -265,7 +269,12 @@ impl Solver<'_> {
             Ok::<_, StepError>(())
         };
         match op {
-            Op::Copy(copy) => source(&copy.from, &copy.sources, &copy.exclude)?,
+            Op::Copy(copy) => {
+                source(&copy.from, &copy.sources, &copy.exclude)?;
+                for remote in copy.remote.iter().filter(|r| r.checksum.is_none()) {
+                    inputs.push(self.executor.remote_digest(remote)?);
+                }
+            }
             Op::Exec(exec) => {
                 for mount in &exec.mounts {
                     if let ExecMount::Bind {

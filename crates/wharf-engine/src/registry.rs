@@ -53,7 +53,7 @@ struct SettingsFile {
 }
 
 impl Engine {
-    fn registry_settings(&self) -> Result<RegistrySettings> {
+    pub(crate) fn registry_settings(&self) -> Result<RegistrySettings> {
         let mut settings = RegistrySettings::default();
         let path = std::env::var_os("WHARF_REGISTRY_CONFIG")
             .map_or_else(|| PathBuf::from(DEFAULT_SETTINGS_FILE), PathBuf::from);

@@ -699,3 +699,165 @@ fn bind_mounts_read_the_context_and_rw_writes_are_thrown_away() {
         "[app]\n"
     );
 }
+
+/// A loopback HTTP server for `ADD <url>`: serves what `files` holds at each path, with a
+/// fixed Last-Modified, and counts the requests for each path.
+struct FileServer {
+    port: u16,
+    files: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FileServer {
+    fn start() -> Self {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let files = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+            String,
+            Vec<u8>,
+        >::new()));
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (served, seen) = (files.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut header = String::new();
+                while reader.read_line(&mut header).unwrap() > 2 {
+                    header.clear();
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+                seen.lock().unwrap().push(path.clone());
+                let body = served.lock().unwrap().get(&path).cloned();
+                let head = match &body {
+                    Some(body) => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Tue, 14 Nov 2023 22:13:20 GMT\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    ),
+                    None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+                };
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_deref().unwrap_or_default());
+            }
+        });
+        Self {
+            port,
+            files,
+            requests,
+        }
+    }
+
+    fn serve(&self, path: &str, content: &[u8]) {
+        self.files
+            .lock()
+            .unwrap()
+            .insert(path.into(), content.to_vec());
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many times `path` was asked for since the last call.
+    fn take_requests(&self, path: &str) -> usize {
+        let mut requests = self.requests.lock().unwrap();
+        let count = requests.iter().filter(|p| *p == path).count();
+        requests.clear();
+        count
+    }
+}
+
+#[test]
+fn add_downloads_urls_with_checksums_and_caches_by_content() {
+    let Some(wharf) = setup() else { return };
+    let server = FileServer::start();
+    server.serve("/dl/tool.sh", b"echo tool v1\n");
+    server.serve("/pinned.bin", b"pinned content");
+    let archive = tar_of(&[("inside.txt".into(), b"x".to_vec())]);
+    server.serve("/files.tar", &archive);
+    let pinned = format!("sha256:{}", common::sha256(b"pinned content"));
+    let dockerfile = format!(
+        "FROM busybox\nADD {tool} /opt/\nADD --checksum={pinned} --chmod=755 {bin} /usr/local/bin/pinned\nADD {tar} /archives/\nRUN cat /opt/tool.sh > /built.txt\n",
+        tool = server.url("/dl/tool.sh"),
+        bin = server.url("/pinned.bin"),
+        tar = server.url("/files.tar"),
+    );
+    let context = Context::new(&[("Dockerfile", &dockerfile)]);
+    build(&wharf, &context, &["-t", "fetched"]);
+    // BuildKit's mode and the server's Last-Modified; --chmod wins; archives stay packed.
+    assert_eq!(
+        run_in(
+            &wharf,
+            "fetched",
+            &[
+                "stat",
+                "-c",
+                "%n %a %Y",
+                "/opt/tool.sh",
+                "/usr/local/bin/pinned",
+                "/archives/files.tar"
+            ]
+        ),
+        "/opt/tool.sh 600 1700000000\n/usr/local/bin/pinned 755 1700000000\n/archives/files.tar 600 1700000000\n"
+    );
+    assert_eq!(
+        run_in(&wharf, "fetched", &["cat", "/built.txt"]),
+        "echo tool v1\n"
+    );
+    assert_eq!(server.take_requests("/pinned.bin"), 1);
+
+    // Unchanged: every step cached; URLs without a checksum are fetched to learn their
+    // content, a pinned one is not fetched at all.
+    let stderr = build(&wharf, &context, &["-t", "fetched"]);
+    assert_eq!(stderr.matches("CACHED").count(), 4, "{stderr}");
+    assert_eq!(server.take_requests("/pinned.bin"), 0);
+    server.serve("/dl/tool.sh", b"echo tool v2\n");
+    let stderr = build(&wharf, &context, &["-t", "fetched"]);
+    assert_eq!(stderr.matches("CACHED").count(), 0, "{stderr}");
+    assert_eq!(
+        run_in(&wharf, "fetched", &["cat", "/built.txt"]),
+        "echo tool v2\n"
+    );
+    assert!(steps_dir_is_empty(&wharf));
+
+    // A wrong checksum, a missing file and a git URL fail naming the line; nothing is left.
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    for (dockerfile, message) in [
+        (
+            format!(
+                "FROM busybox\nADD --checksum={wrong} {} /x\n",
+                server.url("/pinned.bin")
+            ),
+            format!("content has digest {pinned}, expected {wrong}"),
+        ),
+        (
+            format!("FROM busybox\nADD {} /x\n", server.url("/missing")),
+            "invalid response status 404".to_string(),
+        ),
+        (
+            "FROM busybox\nADD https://example.com/repo.git#main /src\n".to_string(),
+            "git sources are not supported".to_string(),
+        ),
+        (
+            format!(
+                "FROM busybox\nADD --checksum=md5:abc {} /x\n",
+                server.url("/pinned.bin")
+            ),
+            "invalid ADD --checksum=md5:abc".to_string(),
+        ),
+    ] {
+        context.write("Dockerfile", &dockerfile);
+        let output = wharf.run(&["build", "--progress", "plain", "-t", "bad", context.path()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains("Dockerfile:2"), "{stderr}");
+        assert!(stderr.contains(&message), "{message} in {stderr}");
+    }
+    assert!(wharf.fails(&["inspect", "bad"]).contains("no such"));
+    assert!(steps_dir_is_empty(&wharf));
+    assert!(no_mounts_under(wharf.path()));
+    wharf.assert_consistent();
+}

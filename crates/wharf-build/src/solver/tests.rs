@@ -5,19 +5,27 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::*;
-use crate::graph::{CopyOp, ExecOp, MkdirOp, Network, StageGraph, Step};
+use crate::graph::{CopyOp, ExecOp, MkdirOp, Network, RemoteSource, StageGraph, Step};
 
 #[derive(Default)]
 struct Recorder {
     /// The label of every step executed, in order.
     ran: Mutex<Vec<String>>,
     context: Mutex<String>,
+    /// What every URL serves, and how many times one was asked for.
+    remote: Mutex<String>,
+    fetches: Mutex<usize>,
     cache: Mutex<HashMap<Digest, CacheRecord>>,
 }
 
 impl Executor for Recorder {
     fn context_digest(&self, sources: &[String], _: &[String]) -> Result<String, StepError> {
         Ok(format!("{sources:?} {}", self.context.lock().unwrap()))
+    }
+
+    fn remote_digest(&self, source: &RemoteSource) -> Result<String, StepError> {
+        *self.fetches.lock().unwrap() += 1;
+        Ok(format!("{} {}", source.url, self.remote.lock().unwrap()))
     }
 
     fn execute(&self, step: &StepRun<'_>) -> Result<Option<Layer>, StepError> {
@@ -92,6 +100,7 @@ fn copy(from: FileSource, source: &str) -> Step {
             chmod: None,
             exclude: Vec::new(),
             extract_archives: false,
+            remote: Vec::new(),
         }),
     }
 }
@@ -266,4 +275,75 @@ fn a_failing_step_names_its_origin_and_caches_nothing() {
     .unwrap_err();
     assert_eq!(error.to_string(), "Dockerfile:1: RUN fail: exit code: 1");
     assert_eq!(recorder.cache.lock().unwrap().len(), 1);
+}
+
+fn add_url(url: &str, checksum: Option<Digest>) -> Step {
+    let mut step = copy(FileSource::Context, url);
+    if let Op::Copy(copy) = &mut step.op {
+        copy.sources.clear();
+        copy.remote.push(RemoteSource {
+            url: url.into(),
+            checksum,
+        });
+    }
+    step
+}
+
+#[test]
+fn a_url_without_checksum_is_fetched_each_build_and_its_content_keys_the_step() {
+    let recorder = Recorder::default();
+    let graph = BuildGraph {
+        stages: vec![stage(
+            Base::Scratch,
+            vec![add_url("http://h/app.tar", None), run("after")],
+        )],
+        target: 0,
+    };
+    *recorder.remote.lock().unwrap() = "v1".into();
+    solve(&recorder, &graph, false);
+    solve(&recorder, &graph, false);
+    assert_eq!(*recorder.fetches.lock().unwrap(), 2);
+    assert_eq!(take_ran(&recorder).len(), 2, "the second build is cached");
+
+    *recorder.remote.lock().unwrap() = "v2".into();
+    solve(&recorder, &graph, false);
+    assert_eq!(
+        take_ran(&recorder).len(),
+        2,
+        "new content reruns the step and what follows"
+    );
+}
+
+#[test]
+fn a_url_with_checksum_is_keyed_by_the_checksum_without_fetching() {
+    let recorder = Recorder::default();
+    let graph = BuildGraph {
+        stages: vec![stage(
+            Base::Scratch,
+            vec![add_url("http://h/app.tar", Some(Digest::of(b"v1")))],
+        )],
+        target: 0,
+    };
+    solve(&recorder, &graph, false);
+    solve(&recorder, &graph, false);
+    assert_eq!(*recorder.fetches.lock().unwrap(), 0);
+    assert_eq!(take_ran(&recorder).len(), 1);
+}
+
+#[test]
+fn remote_file_names_follow_the_url_path() {
+    let name = |url: &str| {
+        RemoteSource {
+            url: url.into(),
+            checksum: None,
+        }
+        .file_name()
+    };
+    assert_eq!(
+        name("https://example.com/dl/get-pip.py?x=1#frag"),
+        "get-pip.py"
+    );
+    assert_eq!(name("https://example.com/"), "__unnamed__");
+    assert_eq!(name("https://example.com"), "__unnamed__");
+    assert_eq!(name("http://h:8080/a/b/"), "b");
 }

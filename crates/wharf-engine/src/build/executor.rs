@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use wharf_build::context::{self, CopyOptions, SourceTree};
 use wharf_build::{
     Cache, CacheRecord, CopyOp, ExecMount, ExecOp, Executor, FileSource, Layer, MkdirOp, Network,
-    Op, StepError, StepRun,
+    Op, RemoteSource, StepError, StepRun,
 };
 use wharf_oci::Digest;
 use wharf_runtime::{Mount, NetworkMode, Process, RunConfig, User};
 use wharf_store::{BuildLayer, BuildRecord, Store};
 
+use super::downloads::Downloads;
 use crate::containers::resolve_user;
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
@@ -52,6 +53,8 @@ pub struct Secret {
 
 pub(crate) struct StepExecutor<'a> {
     pub engine: &'a Engine,
+    /// `ADD <url>` files of this build.
+    pub downloads: Downloads,
     pub context: SourceTree,
     pub secrets: &'a [Secret],
     /// `SOURCE_DATE_EPOCH`: caps layer file times.
@@ -64,6 +67,15 @@ impl Executor for StepExecutor<'_> {
     fn context_digest(&self, sources: &[String], exclude: &[String]) -> Result<String, StepError> {
         let matches = self.context.resolve(sources, exclude)?;
         Ok(self.context.digest(&matches, exclude)?)
+    }
+
+    fn remote_digest(&self, source: &RemoteSource) -> Result<String, StepError> {
+        let (_, fetched) = self.downloads.get(self.engine, source)?;
+        let modified = fetched
+            .last_modified
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs());
+        Ok(format!("{} modified {modified:?}", fetched.digest))
     }
 
     fn execute(&self, step: &StepRun<'_>) -> Result<Option<Layer>, StepError> {
@@ -212,7 +224,7 @@ impl StepExecutor<'_> {
             extract_archives: op.extract_archives,
             ..CopyOptions::default()
         };
-        let copy_from = |tree: &SourceTree, sources: &[String]| -> Result<(), StepError> {
+        let copy_from = |tree: &SourceTree, sources: &[String], options: &CopyOptions| {
             let matches = tree.resolve(sources, &op.exclude)?;
             context::copy(
                 tree,
@@ -220,24 +232,40 @@ impl StepExecutor<'_> {
                 &merged,
                 &op.destination,
                 &op.workdir,
-                &options,
-            )?;
-            Ok(())
+                options,
+            )
         };
         if !op.sources.is_empty() {
-            copy_from(&self.source_tree(work, step, &op.from, 0)?, &op.sources)?;
+            copy_from(
+                &self.source_tree(work, step, &op.from, 0)?,
+                &op.sources,
+                &options,
+            )?;
         }
-        if !op.inline.is_empty() {
-            let inline = work.path.join("inline");
-            fs::create_dir_all(&inline).at("create directory", &inline)?;
+        // Heredocs and downloads are staged as files, then copied like sources (never
+        // extracted).
+        if !op.inline.is_empty() || !op.remote.is_empty() {
+            let staged = work.path.join("staged");
+            fs::create_dir_all(&staged).at("create directory", &staged)?;
             let mut names = Vec::new();
             for (name, content) in &op.inline {
-                let path = inline.join(name);
+                let path = staged.join(name);
                 fs::write(&path, content).at("write", &path)?;
                 fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).at("chmod", &path)?;
                 names.push(name.clone());
             }
-            copy_from(&SourceTree::context(&inline, None), &names)?;
+            for remote in &op.remote {
+                let (download, _) = self.downloads.get(self.engine, remote)?;
+                let name = remote.file_name();
+                let path = staged.join(&name);
+                fs::hard_link(&download, &path).at("link", &path)?;
+                names.push(name);
+            }
+            let options = CopyOptions {
+                extract_archives: false,
+                ..options
+            };
+            copy_from(&SourceTree::context(&staged, None), &names, &options)?;
         }
         Ok(())
     }
@@ -508,12 +536,12 @@ impl StepExecutor<'_> {
 }
 
 /// A step's work folder; dropping it unmounts and removes everything in it.
-struct StepDir {
-    path: PathBuf,
+pub(super) struct StepDir {
+    pub path: PathBuf,
 }
 
 impl StepDir {
-    fn new(store: &Store) -> Result<Self> {
+    pub fn new(store: &Store) -> Result<Self> {
         let parent = store.build_steps_dir();
         fs::create_dir_all(&parent).at("create directory", &parent)?;
         let path = parent.join(random_hex()?);

@@ -2,6 +2,7 @@
 //! `wharf-build` runs it with the store's cache and this executor ([`executor`]), and the
 //! result becomes an image in the store.
 
+mod downloads;
 mod executor;
 mod plan;
 
@@ -180,6 +181,7 @@ impl Engine {
 
         let executor = StepExecutor {
             engine: self,
+            downloads: downloads::Downloads::new(self)?,
             context: SourceTree::context(&context_dir, ignore),
             secrets: &options.secrets,
             epoch,
