@@ -274,13 +274,15 @@ impl Engine {
 
 impl Engine {
     /// Stores an image's config and manifest (its layers are stored and unpacked already)
-    /// and commits it with its tags. Returns the image id.
+    /// and commits it with its tags (see [`wharf_store::Store::commit_image`] for
+    /// `replace_manifest`). Returns the image id.
     pub(crate) fn write_image(
         &self,
         held: &wharf_store::SharedLock,
         config: &wharf_oci::ImageConfig,
         layers: &[wharf_build::Layer],
         tags: &[Reference],
+        replace_manifest: bool,
     ) -> Result<Digest> {
         let blobs = self.store.blobs();
         let config_bytes = serde_json::to_vec(config).expect("image configs serialize");
@@ -301,6 +303,9 @@ impl Engine {
         });
         let manifest_digest =
             blobs.put_bytes(&serde_json::to_vec(&manifest).expect("manifests serialize"))?;
-        Ok(self.store.commit_image(held, &manifest_digest, tags)?.id)
+        Ok(self
+            .store
+            .commit_image(held, &manifest_digest, tags, replace_manifest)?
+            .id)
     }
 }

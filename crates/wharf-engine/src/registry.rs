@@ -140,7 +140,7 @@ impl Engine {
             .is_some_and(|r| r.manifest == resolved.manifest.digest)
         {
             self.store
-                .commit_image(held, &resolved.manifest.digest, &tags)?;
+                .commit_image(held, &resolved.manifest.digest, &tags, false)?;
             return Ok(PullReport {
                 reference,
                 id: config_digest,
@@ -200,7 +200,9 @@ impl Engine {
             })
             .collect();
         self.store.unpack_layers(&layers)?;
-        let committed = self.store.commit_image(held, &manifest_digest, &tags)?;
+        let committed = self
+            .store
+            .commit_image(held, &manifest_digest, &tags, false)?;
         Ok(PullReport {
             reference,
             id: committed.id,

@@ -155,11 +155,15 @@ impl Store {
     ///
     /// The caller holds the shared lock from before it stored the content until this returns,
     /// so gc cannot remove that content in between.
+    ///
+    /// An image that is already there keeps its manifest (a pulled image its registry's),
+    /// unless `replace_manifest` (a build asked for other layer blobs of the same layers).
     pub fn commit_image(
         &self,
         _held: &SharedLock,
         manifest_digest: &Digest,
         tags: &[Reference],
+        replace_manifest: bool,
     ) -> Result<Committed> {
         let blobs = self.blobs();
         let manifest = parse_manifest(manifest_digest, &blobs.read(manifest_digest)?)?;
@@ -194,9 +198,8 @@ impl Store {
         }
         self.update_index(|index| {
             let record = match index.images.get(&id) {
-                // Re-adding an image keeps its original record (and its manifest).
-                Some(existing) => existing.clone(),
-                None => record,
+                Some(existing) if !replace_manifest => existing.clone(),
+                _ => record,
             };
             index.images.insert(id.clone(), record);
             let tags = tags

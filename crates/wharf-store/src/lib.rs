@@ -33,7 +33,7 @@ mod index;
 mod layers;
 mod lock;
 
-pub use blobs::{sniff_compression, BlobStore, Compression};
+pub use blobs::{sniff_compression, BlobStore, Compression, Encoder, LayerCompression};
 pub use build_cache::{unmount_step_dir, BuildLayer, BuildRecord};
 pub use check::{CheckReport, Problem};
 pub use diff::NewLayer;

@@ -141,6 +141,10 @@ pub struct BuildArgs {
     /// Add a custom host-to-IP mapping to RUN steps (`host:ip`)
     #[arg(long = "add-host", value_name = "HOST:IP")]
     pub add_hosts: Vec<String>,
+    /// Output: type=image|docker[,name=NAME][,compression=gzip|zstd|uncompressed]
+    /// [,compression-level=N][,force-compression=true]
+    #[arg(short, long, value_name = "SPEC")]
+    pub output: Option<String>,
     /// Suppress the build output and print the image ID on success
     #[arg(short, long)]
     pub quiet: bool,

@@ -861,3 +861,76 @@ fn add_downloads_urls_with_checksums_and_caches_by_content() {
     assert!(no_mounts_under(wharf.path()));
     wharf.assert_consistent();
 }
+
+/// The first bytes of each layer blob of `image`, as `wharf save` writes them.
+fn saved_layer_heads(wharf: &Wharf, image: &str) -> Vec<Vec<u8>> {
+    let out = tempfile::tempdir().unwrap();
+    let archive = out.path().join("image.tar");
+    wharf.ok(&["save", "-o", archive.to_str().unwrap(), image]);
+    let mut files = std::collections::HashMap::new();
+    let mut tar = tar::Archive::new(fs::File::open(&archive).unwrap());
+    for entry in tar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+        files.insert(name, content);
+    }
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    manifest[0]["Layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|layer| files[layer.as_str().unwrap()][..4].to_vec())
+        .collect()
+}
+
+#[test]
+fn output_compression_zstd_compresses_new_layers_and_force_converts_the_rest() {
+    let Some(wharf) = setup() else { return };
+    const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+    let context = Context::new(&[("Dockerfile", "FROM busybox\nRUN echo zstd > /made.txt\n")]);
+    build(
+        &wharf,
+        &context,
+        &["-t", "z", "--output", "type=image,compression=zstd"],
+    );
+    let heads = saved_layer_heads(&wharf, "z");
+    assert_eq!(heads.len(), 2);
+    assert_ne!(
+        heads[0], ZSTD,
+        "the base layer (an imported tar) is kept as it is"
+    );
+    assert_eq!(heads[1], ZSTD, "the new layer is zstd");
+    assert_eq!(run_in(&wharf, "z", &["cat", "/made.txt"]), "zstd\n");
+
+    // force-compression converts the base layer too; the diff ids, so the image's
+    // filesystem, stay the same.
+    build(
+        &wharf,
+        &context,
+        &[
+            "--output",
+            "type=image,name=forced,compression=zstd,force-compression=true",
+        ],
+    );
+    assert!(saved_layer_heads(&wharf, "forced")
+        .iter()
+        .all(|h| h == ZSTD));
+    assert_eq!(
+        config(&wharf, "forced")["RootFS"],
+        config(&wharf, "z")["RootFS"]
+    );
+    assert_eq!(run_in(&wharf, "forced", &["cat", "/made.txt"]), "zstd\n");
+
+    // A bad --output names the flag and builds nothing.
+    let output = wharf.run(&["build", "--output", "type=local,dest=out", context.path()]);
+    assert_eq!(output.status.code(), Some(125));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("error: --output type=local,dest=out: output type `local` is not supported"),
+        "{stderr}"
+    );
+    wharf.assert_consistent();
+}

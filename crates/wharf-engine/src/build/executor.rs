@@ -19,7 +19,7 @@ use wharf_build::{
 };
 use wharf_oci::Digest;
 use wharf_runtime::{Mount, NetworkMode, Process, RunConfig, User};
-use wharf_store::{BuildLayer, BuildRecord, Store};
+use wharf_store::{BuildLayer, BuildRecord, LayerCompression, Store};
 
 use super::downloads::Downloads;
 use crate::containers::resolve_user;
@@ -59,6 +59,7 @@ pub(crate) struct StepExecutor<'a> {
     pub secrets: &'a [Secret],
     /// `SOURCE_DATE_EPOCH`: caps layer file times.
     pub epoch: Option<u64>,
+    pub compression: LayerCompression,
     /// The host's CA bundle, for steps that ask for it.
     pub host_ca_bundle: Option<PathBuf>,
 }
@@ -518,10 +519,10 @@ impl StepExecutor<'_> {
             return Ok(None);
         }
         let parent = layers.last().map(|l| &l.chain_id);
-        let Some(new) = self
-            .engine
-            .store()
-            .add_layer_from_dir(&upper, parent, self.epoch)?
+        let Some(new) =
+            self.engine
+                .store()
+                .add_layer_from_dir(&upper, parent, self.epoch, self.compression)?
         else {
             return Ok(None);
         };
