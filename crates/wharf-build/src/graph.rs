@@ -176,6 +176,9 @@ pub struct CopyOp {
     pub extract_archives: bool,
     /// ADD: files downloaded from URLs, copied like sources (never extracted).
     pub remote: Vec<RemoteSource>,
+    /// `--link`: the files are copied onto an empty filesystem, and that layer is put on top
+    /// of the stage's layers; its cache entry does not depend on the layers below.
+    pub link: bool,
 }
 
 /// `ADD <url>`: a file fetched over HTTP(S).

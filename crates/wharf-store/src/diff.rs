@@ -72,10 +72,7 @@ impl Store {
             .at("write", temp.path())?;
         blobs.adopt_written(temp, &blob)?;
 
-        let chain_id = match parent {
-            None => diff_id.clone(),
-            Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
-        };
+        let chain_id = crate::layers::chain_id(parent, &diff_id);
         let layer = LayerToUnpack {
             blob,
             diff_id,

@@ -29,13 +29,17 @@ pub struct LayerInfo {
 pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
     let mut chain: Vec<Digest> = Vec::with_capacity(diff_ids.len());
     for diff_id in diff_ids {
-        let next = match chain.last() {
-            None => diff_id.clone(),
-            Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
-        };
-        chain.push(next);
+        chain.push(chain_id(chain.last(), diff_id));
     }
     chain
+}
+
+/// The chain id of layer `diff_id` on top of the chain `parent`, as OCI defines it.
+pub fn chain_id(parent: Option<&Digest>, diff_id: &Digest) -> Digest {
+    match parent {
+        None => diff_id.clone(),
+        Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
+    }
 }
 
 /// One layer to unpack: its blob, the diff id the config promises, and its place in the chain.

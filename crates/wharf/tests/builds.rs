@@ -934,3 +934,37 @@ fn output_compression_zstd_compresses_new_layers_and_force_converts_the_rest() {
     );
     wharf.assert_consistent();
 }
+
+#[test]
+fn copy_link_layers_are_reused_on_a_new_base() {
+    let Some(wharf) = setup() else { return };
+    let context = Context::new(&[
+        (
+            "Dockerfile",
+            "ARG BASE=one\nFROM busybox AS one\nRUN echo one > /base.txt\nFROM busybox AS two\nRUN echo two > /base.txt\nFROM $BASE\nCOPY --link --chown=nobody app.txt /app/\nRUN cat /base.txt /app/app.txt > /out.txt\n",
+        ),
+        ("app.txt", "app\n"),
+    ]);
+    build(&wharf, &context, &["-t", "on-one"]);
+    let stderr = build(&wharf, &context, &["-t", "on-two", "--build-arg", "BASE=two"]);
+    let copy_line = stderr
+        .lines()
+        .position(|l| l.contains("COPY --link"))
+        .expect("the COPY step is shown");
+    assert!(
+        stderr.lines().nth(copy_line + 1).unwrap().ends_with("CACHED"),
+        "the linked copy is reused on the new base:\n{stderr}"
+    );
+    assert_eq!(run_in(&wharf, "on-two", &["cat", "/out.txt"]), "two\napp\n");
+    assert_eq!(
+        run_in(&wharf, "on-two", &["stat", "-c", "%U %a", "/app/app.txt"]),
+        "nobody 644\n"
+    );
+    assert_eq!(run_in(&wharf, "on-one", &["cat", "/out.txt"]), "one\napp\n");
+    // The same layer (diff id) under both images, on different layers below.
+    let layers = |image: &str| config(&wharf, image)["RootFS"]["Layers"].clone();
+    let (one, two) = (layers("on-one"), layers("on-two"));
+    assert_eq!(one[2], two[2]);
+    assert_ne!(one[1], two[1]);
+    wharf.assert_consistent();
+}

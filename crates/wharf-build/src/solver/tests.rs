@@ -48,6 +48,14 @@ impl Executor for Recorder {
             size: 1,
         }))
     }
+
+    fn rebase(&self, layer: &Layer, below: &[Layer]) -> Result<Layer, StepError> {
+        let below = below.last().map(|l| l.chain_id.to_string());
+        Ok(Layer {
+            chain_id: Digest::of(format!("{below:?} {}", layer.diff_id).as_bytes()),
+            ..layer.clone()
+        })
+    }
 }
 
 impl Cache for Recorder {
@@ -101,6 +109,7 @@ fn copy(from: FileSource, source: &str) -> Step {
             exclude: Vec::new(),
             extract_archives: false,
             remote: Vec::new(),
+            link: false,
         }),
     }
 }
@@ -346,4 +355,39 @@ fn remote_file_names_follow_the_url_path() {
     assert_eq!(name("https://example.com/"), "__unnamed__");
     assert_eq!(name("https://example.com"), "__unnamed__");
     assert_eq!(name("http://h:8080/a/b/"), "b");
+}
+
+#[test]
+fn copy_link_is_cached_across_a_new_base_and_stacked_on_it() {
+    let recorder = Recorder::default();
+    let mut linked = copy(FileSource::Context, "app.py");
+    if let Op::Copy(copy) = &mut linked.op {
+        copy.link = true;
+    }
+    let graph = |base: &str| BuildGraph {
+        stages: vec![stage(
+            Base::Image {
+                id: Digest::of(base.as_bytes()),
+                layers: Vec::new(),
+            },
+            vec![run(base), linked.clone(), run("after")],
+        )],
+        target: 0,
+    };
+    let first = solve(&recorder, &graph("base v1"), false);
+    assert_eq!(take_ran(&recorder), ["base v1", "app.py", "after"]);
+    let second = solve(&recorder, &graph("base v2"), false);
+    assert_eq!(
+        take_ran(&recorder),
+        ["base v2", "after"],
+        "the linked copy comes from the cache on the new base"
+    );
+    let (a, b) = (&first[0].layers[1], &second[0].layers[1]);
+    assert_eq!(a.diff_id, b.diff_id, "the same copied files");
+    assert_ne!(a.chain_id, b.chain_id, "stacked on different layers");
+    assert_eq!(
+        a.diff_id,
+        Digest::of(b"0 app.py"),
+        "made on an empty filesystem"
+    );
 }

@@ -19,7 +19,7 @@ use wharf_build::{
 };
 use wharf_oci::Digest;
 use wharf_runtime::{Mount, NetworkMode, Process, RunConfig, User};
-use wharf_store::{BuildLayer, BuildRecord, LayerCompression, Store};
+use wharf_store::{BuildLayer, BuildRecord, LayerCompression, LayerToUnpack, Store};
 
 use super::downloads::Downloads;
 use crate::containers::resolve_user;
@@ -89,6 +89,22 @@ impl Executor for StepExecutor<'_> {
         let layer = self.commit(&work, step.layers)?;
         work.remove()?;
         Ok(layer)
+    }
+
+    fn rebase(&self, layer: &Layer, below: &[Layer]) -> Result<Layer, StepError> {
+        let parent = below.last().map(|l| l.chain_id.clone());
+        let chain_id = wharf_store::chain_id(parent.as_ref(), &layer.diff_id);
+        // The same files under another chain id: unpacked again from the blob, once.
+        self.engine.store().unpack_layer(&LayerToUnpack {
+            blob: layer.blob.clone(),
+            diff_id: layer.diff_id.clone(),
+            chain_id: chain_id.clone(),
+            parent,
+        })?;
+        Ok(Layer {
+            chain_id,
+            ..layer.clone()
+        })
     }
 }
 
@@ -213,7 +229,13 @@ impl StepExecutor<'_> {
         let merged = self.mount_rootfs(work, step.layers)?;
         let chown = match &op.chown {
             Some(spec) => {
-                let user = resolve_user(spec, std::slice::from_ref(&merged))?;
+                // COPY --link copies onto nothing; names come from the stage's files.
+                let users_root = if op.link {
+                    self.mount_source(work, step.user_layers, 1)?
+                } else {
+                    merged.clone()
+                };
+                let user = resolve_user(spec, std::slice::from_ref(&users_root))?;
                 Some((user.uid, user.gid))
             }
             None => None,

@@ -643,6 +643,7 @@ impl Planner<'_> {
             exclude,
             extract_archives,
             remote: Vec::new(),
+            link: files.link,
         }))
     }
 
