@@ -946,13 +946,21 @@ fn copy_link_layers_are_reused_on_a_new_base() {
         ("app.txt", "app\n"),
     ]);
     build(&wharf, &context, &["-t", "on-one"]);
-    let stderr = build(&wharf, &context, &["-t", "on-two", "--build-arg", "BASE=two"]);
+    let stderr = build(
+        &wharf,
+        &context,
+        &["-t", "on-two", "--build-arg", "BASE=two"],
+    );
     let copy_line = stderr
         .lines()
         .position(|l| l.contains("COPY --link"))
         .expect("the COPY step is shown");
     assert!(
-        stderr.lines().nth(copy_line + 1).unwrap().ends_with("CACHED"),
+        stderr
+            .lines()
+            .nth(copy_line + 1)
+            .unwrap()
+            .ends_with("CACHED"),
         "the linked copy is reused on the new base:\n{stderr}"
     );
     assert_eq!(run_in(&wharf, "on-two", &["cat", "/out.txt"]), "two\napp\n");

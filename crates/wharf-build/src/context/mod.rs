@@ -69,11 +69,6 @@ pub enum Error {
     ArchiveEscape { name: String },
     #[error("unsupported tar entry {name:?} of type {kind}")]
     ArchiveEntry { name: String, kind: u8 },
-    #[error("{path}: {compression} compressed archives are not supported")]
-    UnsupportedCompression {
-        path: PathBuf,
-        compression: &'static str,
-    },
 }
 
 impl Error {
