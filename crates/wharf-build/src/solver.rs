@@ -352,11 +352,16 @@ impl Solver<'_> {
             }
             Op::Exec(exec) => {
                 for mount in &exec.mounts {
-                    if let ExecMount::Bind {
-                        from, source: path, ..
-                    } = mount
-                    {
-                        source(from, std::slice::from_ref(path), &[])?;
+                    match mount {
+                        ExecMount::Bind {
+                            from, source: path, ..
+                        }
+                        | ExecMount::Cache {
+                            from: Some(from),
+                            source: path,
+                            ..
+                        } => source(from, std::slice::from_ref(path), &[])?,
+                        _ => {}
                     }
                 }
             }

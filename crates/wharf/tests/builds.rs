@@ -976,3 +976,47 @@ fn copy_link_layers_are_reused_on_a_new_base() {
     assert_ne!(one[1], two[1]);
     wharf.assert_consistent();
 }
+
+#[test]
+fn cache_mounts_start_from_a_stage_and_private_ones_never_share_an_instance_in_use() {
+    let Some(wharf) = setup() else { return };
+    let context = Context::new(&[(
+        "Dockerfile",
+        "FROM busybox AS seed\nRUN mkdir /seed && echo seeded > /seed/file\nFROM busybox\nRUN --mount=type=cache,target=/cache,from=seed,source=/seed cat /cache/file > /first.txt && echo more >> /cache/file\nRUN --mount=type=cache,target=/cache,from=seed,source=/seed cat /cache/file > /second.txt\n",
+    )]);
+    build(&wharf, &context, &["-t", "seeded"]);
+    assert_eq!(run_in(&wharf, "seeded", &["cat", "/first.txt"]), "seeded\n");
+    assert_eq!(
+        run_in(&wharf, "seeded", &["cat", "/second.txt"]),
+        "seeded\nmore\n",
+        "the cache persists between steps, and the stage is not changed"
+    );
+
+    // sharing=private: a step that finds the cache in use (here: locked by this test) gets
+    // a fresh instance instead of waiting or sharing it.
+    context.write(
+        "Dockerfile",
+        "FROM busybox\nRUN --mount=type=cache,id=p,target=/c,sharing=private touch /c/kept && ls /c > /seen.txt\n",
+    );
+    build(&wharf, &context, &["-t", "private"]);
+    let instance = wharf
+        .path()
+        .join("build-cache/mounts")
+        .join(common::sha256(b"p"));
+    assert!(instance.join("kept").is_file());
+    fs::remove_file(instance.join("kept")).unwrap();
+    fs::write(instance.join("old"), "").unwrap();
+    let held = fs::File::open(&instance).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    build(&wharf, &context, &["-t", "private", "--no-cache"]);
+    assert_eq!(run_in(&wharf, "private", &["cat", "/seen.txt"]), "kept\n");
+    drop(held);
+    build(&wharf, &context, &["-t", "private", "--no-cache"]);
+    assert_eq!(
+        run_in(&wharf, "private", &["cat", "/seen.txt"]),
+        "kept\nold\n",
+        "free again, the first instance is used"
+    );
+    assert!(steps_dir_is_empty(&wharf));
+    wharf.assert_consistent();
+}

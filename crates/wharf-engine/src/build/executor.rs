@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 use wharf_build::context::{self, CopyOptions, SourceTree};
 use wharf_build::{
-    Cache, CacheRecord, CopyOp, ExecMount, ExecOp, Executor, FileSource, Layer, MkdirOp, Network,
-    Op, RemoteSource, StepError, StepRun,
+    Cache, CacheRecord, CacheSharing, CopyOp, ExecMount, ExecOp, Executor, FileSource, Layer,
+    MkdirOp, Network, Op, RemoteSource, StepError, StepRun,
 };
 use wharf_oci::Digest;
 use wharf_runtime::{Mount, NetworkMode, Process, RunConfig, User};
@@ -331,18 +331,10 @@ impl StepExecutor<'_> {
         for (n, mount) in op.mounts.iter().enumerate() {
             match mount {
                 ExecMount::Cache {
-                    target,
-                    id,
-                    locked,
-                    read_only,
-                    mode,
-                    uid,
-                    gid,
+                    target, read_only, ..
                 } => {
-                    let dir = self.cache_mount_dir(id, *mode, *uid, *gid)?;
-                    if *locked {
-                        locks.push(lock_dir(&dir)?);
-                    }
+                    let (dir, lock) = self.cache_mount(work, step, n + 1, mount)?;
+                    locks.extend(lock);
                     mounts.push(Mount::Bind {
                         source: dir,
                         destination: target.into(),
@@ -517,20 +509,107 @@ impl StepExecutor<'_> {
         })
     }
 
-    /// `RUN --mount=type=cache` folders persist in the store, one per id.
-    fn cache_mount_dir(&self, id: &str, mode: u32, uid: u32, gid: u32) -> Result<PathBuf> {
-        let dir = self
-            .engine
-            .store()
-            .build_cache_dir()
-            .join("mounts")
-            .join(Digest::of(id.as_bytes()).hex());
-        if !dir.exists() {
-            fs::create_dir_all(&dir).at("create directory", &dir)?;
-            fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).at("chmod", &dir)?;
-            chown(&dir, uid, gid)?;
+    /// `RUN --mount=type=cache` folders persist in the store, one per id (and per `from`
+    /// content). Returns the folder and, for locked and private sharing, the lock that the
+    /// step holds while it runs.
+    fn cache_mount(
+        &self,
+        work: &StepDir,
+        step: &StepRun<'_>,
+        n: usize,
+        mount: &ExecMount,
+    ) -> Result<(PathBuf, Option<fs::File>), StepError> {
+        let ExecMount::Cache {
+            id,
+            sharing,
+            from,
+            source,
+            ..
+        } = mount
+        else {
+            unreachable!("called for cache mounts")
+        };
+        let key = match from {
+            None => id.clone(),
+            Some(from) => {
+                let base = match from {
+                    FileSource::Context => "context".to_owned(),
+                    FileSource::Stage(i) => format!("{:?}", step.stage_layers[*i].last()),
+                    FileSource::Image { id, .. } => id.to_string(),
+                };
+                format!("{id}\0{base}\0{source}")
+            }
+        };
+        let name = Digest::of(key.as_bytes()).hex().to_owned();
+        let mounts = self.engine.store().build_cache_dir().join("mounts");
+        let mut instance = 0;
+        loop {
+            let dir = match instance {
+                0 => mounts.join(&name),
+                _ => mounts.join(format!("{name}-{instance}")),
+            };
+            if !dir.exists() {
+                self.create_cache_dir(work, step, n, mount, &dir)?;
+            }
+            match sharing {
+                CacheSharing::Shared => return Ok((dir, None)),
+                CacheSharing::Locked => {
+                    let lock = lock_dir(&dir, true)?;
+                    return Ok((dir, lock));
+                }
+                // In use: the next instance, made when missing.
+                CacheSharing::Private => match lock_dir(&dir, false)? {
+                    Some(lock) => return Ok((dir, Some(lock))),
+                    None => instance += 1,
+                },
+            }
         }
-        Ok(dir)
+    }
+
+    /// A new cache folder: empty with the mount's owner and mode, or a copy of its `from`.
+    /// Made aside and renamed into place, so a crash or a concurrent step never sees it half
+    /// made.
+    fn create_cache_dir(
+        &self,
+        work: &StepDir,
+        step: &StepRun<'_>,
+        n: usize,
+        mount: &ExecMount,
+        dir: &Path,
+    ) -> Result<(), StepError> {
+        let ExecMount::Cache {
+            mode,
+            uid,
+            gid,
+            from,
+            source,
+            ..
+        } = mount
+        else {
+            unreachable!("called for cache mounts")
+        };
+        let new = work.path.join(format!("cache-{n}"));
+        match from {
+            Some(from) => {
+                let tree = self.source_tree(work, step, from, n)?;
+                let matches = tree.resolve(std::slice::from_ref(source), &[])?;
+                private_copy(&tree.root.join(&matches[0].resolved), &new)?;
+            }
+            None => {
+                fs::create_dir(&new).at("create directory", &new)?;
+                fs::set_permissions(&new, fs::Permissions::from_mode(*mode)).at("chmod", &new)?;
+                chown(&new, *uid, *gid)?;
+            }
+        }
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent).at("create directory", parent)?;
+        }
+        match fs::rename(&new, dir) {
+            Ok(()) => Ok(()),
+            // Another step made it first: use theirs.
+            Err(_) if dir.exists() => Ok(fs::remove_dir_all(&new).at("remove", &new)?),
+            Err(e) => Err(e).at("rename into place", dir)?,
+        }
     }
 
     /// Unmounts, then stores what the step changed as a layer.
@@ -613,16 +692,25 @@ fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
 }
 
 /// `sharing=locked`: an exclusive flock on the cache folder for the step's duration.
-fn lock_dir(dir: &Path) -> Result<fs::File> {
+/// Locks `dir` for this process (released when the file closes). Without `wait`, a lock
+/// held elsewhere gives `None`.
+fn lock_dir(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
+    use rustix::fs::FlockOperation;
     let file = fs::File::open(dir).at("open", dir)?;
-    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map_err(|e| {
-        EngineError::Io {
+    let operation = if wait {
+        FlockOperation::LockExclusive
+    } else {
+        FlockOperation::NonBlockingLockExclusive
+    };
+    match rustix::fs::flock(&file, operation) {
+        Ok(()) => Ok(Some(file)),
+        Err(rustix::io::Errno::WOULDBLOCK) if !wait => Ok(None),
+        Err(e) => Err(EngineError::Io {
             op: "lock",
             path: dir.to_owned(),
             source: e.into(),
-        }
-    })?;
-    Ok(file)
+        }),
+    }
 }
 
 /// A read-write bind mount's private copy, owners and modes kept.

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use wharf_build::{
-    Base, BuildGraph, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network, Op,
-    RemoteSource, StageGraph, StageResult, Step,
+    Base, BuildGraph, CacheSharing, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network,
+    Op, RemoteSource, StageGraph, StageResult, Step,
 };
 use wharf_dockerfile::instructions::{
-    AddInstruction, CommandLine, Healthcheck, Mount, MountType, NetworkMode, RunInstruction,
-    SecurityMode,
+    AddInstruction, CacheSharing as Sharing, CommandLine, Healthcheck, Mount, MountType,
+    NetworkMode, RunInstruction, SecurityMode,
 };
 use wharf_dockerfile::{
     BuildArgs, BuildStages, Dockerfile, Instruction, Located, ShellLexer, StageBase,
@@ -757,14 +757,20 @@ impl Planner<'_> {
                 ExecMount::Cache {
                     id: id.unwrap_or_else(|| target.clone()),
                     target,
-                    locked: matches!(
-                        mount.sharing,
-                        Some(wharf_dockerfile::instructions::CacheSharing::Locked)
-                    ),
+                    sharing: match mount.sharing {
+                        None | Some(Sharing::Shared) => CacheSharing::Shared,
+                        Some(Sharing::Private) => CacheSharing::Private,
+                        Some(Sharing::Locked) => CacheSharing::Locked,
+                    },
                     read_only: mount.read_only,
                     mode: mount.mode.unwrap_or(0o755),
                     uid: mount.uid.unwrap_or(0),
                     gid: mount.gid.unwrap_or(0),
+                    from: match &mount.from {
+                        Some(from) => Some(self.file_source(from)?),
+                        None => None,
+                    },
+                    source: source.unwrap_or_else(|| "/".into()),
                 }
             }
             MountType::Bind => ExecMount::Bind {
