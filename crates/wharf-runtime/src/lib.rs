@@ -11,6 +11,7 @@ pub mod caps;
 pub mod config;
 pub mod exec;
 pub mod host;
+pub mod resident;
 pub mod rootfs;
 pub mod run;
 pub mod seccomp;

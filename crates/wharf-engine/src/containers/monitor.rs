@@ -236,6 +236,9 @@ impl Engine {
             )?),
             None => None,
         };
+        // From here on the monitor only copies output and waits: the code that set the
+        // container up need not stay resident for the container's lifetime.
+        wharf_runtime::resident::release_clean_file_pages();
         let pumped = pump(
             out_read,
             err_read,
