@@ -13,12 +13,14 @@ mod error;
 mod hosts;
 mod manifest;
 mod platform;
+mod tags;
 mod transport;
 
-pub use blob::{BlobDownload, BlobPushed, BlobUpload, CHUNK_SIZE};
+pub use blob::{BlobDownload, BlobPushed, BlobUpload, TransferObserver, CHUNK_SIZE};
 pub use client::Client;
 pub use credentials::{server_key, AuthConfig, DockerConfigFile, Secret};
 pub use error::{ApiError, ApiErrors, RegistryError, Result};
 pub use hosts::{RegistrySettings, DOCKER_HUB};
 pub use manifest::{Manifest, ResolvedImage};
 pub use platform::Platform;
+pub use tags::TAGS_PAGE_SIZE;
