@@ -30,7 +30,10 @@ pub enum LayerEvent {
     /// Queued behind other transfers.
     Waiting,
     /// `done` of `total` bytes went down (pull) or up (push).
-    Moving { done: u64, total: u64 },
+    Moving {
+        done: u64,
+        total: u64,
+    },
     /// Pull: downloaded; its digest is being checked.
     Verifying,
     /// Pull: verified, waiting to be unpacked.
@@ -346,8 +349,8 @@ impl Engine {
             })
         };
         let stored_manifest = blobs.read(&image.record.manifest)?;
-        let mut manifest: serde_json::Value =
-            serde_json::from_slice(&stored_manifest).map_err(|e| bad_stored_manifest(&image.id, &e))?;
+        let mut manifest: serde_json::Value = serde_json::from_slice(&stored_manifest)
+            .map_err(|e| bad_stored_manifest(&image.id, &e))?;
         // The compressed copies live in temp files until the push is over.
         let mut compressed = Vec::new();
         let mut uploads = Vec::new();
@@ -438,7 +441,11 @@ impl Engine {
 
     /// For each blob of an image the store pulled from (or pushed to) another repository
     /// of `target`'s registry: that repository, to mount the blob from.
-    fn mount_sources(&self, index: &Index, target: &Reference) -> Result<HashMap<Digest, Reference>> {
+    fn mount_sources(
+        &self,
+        index: &Index,
+        target: &Reference,
+    ) -> Result<HashMap<Digest, Reference>> {
         let mut sources = HashMap::new();
         for (id, record) in &index.images {
             let Some(source) = record
