@@ -1020,7 +1020,7 @@ impl Engine {
                 "IPAMConfig": attachment.ip.map(|ip| json!({"IPv4Address": ip.to_string()})),
                 "Links": null,
                 "Aliases": if attachment.aliases.is_empty() { Value::Null } else { json!(attachment.aliases) },
-                "MacAddress": "",
+                "MacAddress": live.map_or(String::new(), |(_, e)| e.mac_address()),
                 "DriverOpts": null,
                 "NetworkID": attachment.network_id,
                 "EndpointID": live.map_or(String::new(), |(n, _)| endpoint_id(&n.id, &record.id)),
@@ -1092,7 +1092,7 @@ impl Engine {
             "IPAddress": field("IPAddress", json!("")),
             "IPPrefixLen": field("IPPrefixLen", json!(0)),
             "IPv6Gateway": "",
-            "MacAddress": "",
+            "MacAddress": field("MacAddress", json!("")),
             "Networks": by_name,
         })
     }

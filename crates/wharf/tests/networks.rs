@@ -885,7 +885,7 @@ fn a_container_joins_another_containers_network() {
     let joined = busybox(
         &wharf,
         &["--network", &format!("container:{}", &owner_id[..12])],
-        "hostname; echo $HOSTNAME; ip -o -4 addr show eth0 | awk '{print $4}'; cat /etc/resolv.conf",
+        "hostname; echo $HOSTNAME; ip -o -4 addr show eth0 | awk '{print $4}'; cat /sys/class/net/eth0/address /etc/resolv.conf",
     );
     common::assert_success(&joined, &["run --network container:ID"]);
     let owner_ip = inspect(&wharf, "owner", "{{.NetworkSettings.IPAddress}}");
@@ -895,8 +895,27 @@ fn a_container_joins_another_containers_network() {
         .collect();
     assert_eq!(lines[..2], ["ownerhost", "ownerhost"], "{lines:?}");
     assert!(lines[2].starts_with(&format!("{owner_ip}/")), "{lines:?}");
+    // The MAC is Docker's 02:42 and the address's bytes, in inspect and on eth0.
+    let octets: Vec<u8> = owner_ip.split('.').map(|o| o.parse().unwrap()).collect();
+    let mac = format!(
+        "02:42:{:02x}:{:02x}:{:02x}:{:02x}",
+        octets[0], octets[1], octets[2], octets[3]
+    );
+    assert_eq!(lines[3], mac);
+    assert_eq!(
+        inspect(&wharf, "owner", "{{.NetworkSettings.MacAddress}}"),
+        mac
+    );
+    assert_eq!(
+        inspect(
+            &wharf,
+            "owner",
+            "{{.NetworkSettings.Networks.bridge.MacAddress}}"
+        ),
+        mac
+    );
     let owner_resolv = wharf.ok(&["exec", "owner", "cat", "/etc/resolv.conf"]);
-    assert_eq!(lines[3..].join("\n") + "\n", owner_resolv);
+    assert_eq!(lines[4..].join("\n") + "\n", owner_resolv);
 
     // Docker's mode text and refusals.
     let id = wharf.ok(&["create", "--network", "container:owner", "busybox", "true"]);
