@@ -85,7 +85,10 @@ struct DnsPid {
 impl Engine {
     /// The network state, created on first use.
     pub(crate) fn networks(&self) -> Result<Networks> {
-        Ok(Networks::open(&self.networks_dir())?)
+        Ok(Networks::open(
+            &self.networks_dir(),
+            &self.run_root.join("networks"),
+        )?)
     }
 
     fn networks_dir(&self) -> PathBuf {

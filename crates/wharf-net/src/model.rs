@@ -45,7 +45,7 @@ impl fmt::Display for Driver {
     }
 }
 
-/// A network and its endpoints (leases), one JSON file per network.
+/// A network and its endpoints (leases); the store keeps the two in files of their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
     pub name: String,

@@ -39,10 +39,12 @@ pub struct Networks {
 }
 
 impl Networks {
-    /// Opens (creating it if needed) the state directory, e.g. `$WHARF_ROOT/networks`.
-    pub fn open(dir: &Path) -> Result<Self, NetError> {
+    /// Opens (creating them if needed) the state directory, e.g. `$WHARF_ROOT/networks`,
+    /// and the directory of the leases, e.g. `$WHARF_RUN/networks`: a tmpfs is best, as the
+    /// leases end with the containers at a reboot and are rewritten at every start and exit.
+    pub fn open(dir: &Path, leases_dir: &Path) -> Result<Self, NetError> {
         Ok(Networks {
-            store: Store::open(dir)?,
+            store: Store::open(dir, leases_dir)?,
         })
     }
 
