@@ -78,6 +78,21 @@ impl Drop for Registry {
     }
 }
 
+/// A store with the busybox fixture, tagged and pushed as each of `names`.
+fn pushed_busybox(names: &[&str]) -> Wharf {
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    for name in names {
+        tag_and_push(&wharf, name);
+    }
+    wharf
+}
+
+fn tag_and_push(wharf: &Wharf, name: &str) {
+    wharf.ok(&["tag", "busybox", name]);
+    wharf.ok(&["push", name]);
+}
+
 #[test]
 fn push_then_pull_into_another_store_and_run() {
     let Some(registry) = Registry::start(None) else {
@@ -140,11 +155,8 @@ fn a_mirror_serves_docker_hub_names() {
     let Some(registry) = Registry::start(None) else {
         return;
     };
-    let source = Wharf::new();
-    source.import_busybox();
     let mirrored = format!("{}/library/busybox:latest", registry.address);
-    source.ok(&["tag", "busybox", &mirrored]);
-    source.ok(&["push", &mirrored]);
+    let _source = pushed_busybox(&[&mirrored]);
     let target = Wharf::new();
     let output = target
         .command(&["pull", "busybox"])
@@ -385,9 +397,7 @@ fn pull_all_tags_and_repo_digests() {
     ]);
     source.ok(&["push", &other]);
     for tag in ["1", "2"] {
-        let name = format!("{repository}:{tag}");
-        source.ok(&["tag", "busybox", &name]);
-        source.ok(&["push", &name]);
+        tag_and_push(&source, &format!("{repository}:{tag}"));
     }
     // Pushing recorded what the registry calls the image.
     let pushed_digests = source.ok(&["inspect", "-f", "{{json .RepoDigests}}", "busybox"]);
@@ -450,11 +460,8 @@ fn push_compresses_layers_and_mounts_from_the_source_repository() {
     let Some(registry) = Registry::start(None) else {
         return;
     };
-    let source = Wharf::new();
-    source.import_busybox();
     let base = format!("{}/team/base:1", registry.address);
-    source.ok(&["tag", "busybox", &base]);
-    source.ok(&["push", &base]);
+    let source = pushed_busybox(&[&base]);
     let manifest = Command::new("curl")
         .args([
             "-sf",
