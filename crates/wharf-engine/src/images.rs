@@ -99,7 +99,10 @@ impl Engine {
         Ok(json!({
             "Id": image.id.to_string(),
             "RepoTags": index.tags_of(&image.id).iter().map(Reference::familiar).collect::<Vec<_>>(),
-            "RepoDigests": [],
+            "RepoDigests": image.record.repo_digests.iter()
+                .filter_map(|text| text.parse::<Reference>().ok())
+                .map(|r| r.familiar())
+                .collect::<Vec<_>>(),
             "Parent": "",
             "Comment": extra("comment").unwrap_or(json!("")),
             "Created": config.created.clone().unwrap_or_default(),

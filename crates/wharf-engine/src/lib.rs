@@ -24,7 +24,7 @@ pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
-pub use registry::{PullReport, PushReport};
+pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport, PushedLayer};
 pub use system::{DiskUsage, HostInfo};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};
 pub use wharf_net::PortBinding;

@@ -94,6 +94,12 @@ pub enum RegistryError {
         reference: String,
         message: String,
     },
+    #[error("{registry}/{repository}: the tag list is not valid: {message}")]
+    BadTagList {
+        registry: String,
+        repository: String,
+        message: String,
+    },
     #[error("{registry}/{repository}:{reference}: no matching manifest for {platform} in the manifest list entries (available: {})", .available.join(", "))]
     NoMatchingPlatform {
         registry: String,

@@ -14,9 +14,10 @@ mod fetch;
 mod hosts;
 mod manifest;
 mod platform;
+mod tags;
 mod transport;
 
-pub use blob::{BlobDownload, BlobPushed, BlobUpload, CHUNK_SIZE};
+pub use blob::{BlobDownload, BlobPushed, BlobUpload, TransferObserver, CHUNK_SIZE};
 pub use client::Client;
 pub use credentials::{server_key, AuthConfig, DockerConfigFile, Secret};
 pub use error::{ApiError, ApiErrors, RegistryError, Result};
@@ -24,3 +25,4 @@ pub use fetch::{Fetched, Fetcher};
 pub use hosts::{RegistrySettings, DOCKER_HUB};
 pub use manifest::{Manifest, ResolvedImage};
 pub use platform::Platform;
+pub use tags::TAGS_PAGE_SIZE;

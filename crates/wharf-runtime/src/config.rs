@@ -50,6 +50,10 @@ pub struct RunConfig {
     /// Docker's `--privileged`: all capabilities, no seccomp, no masked paths, all devices.
     pub privileged: bool,
     pub network: NetworkMode,
+    /// With [`NetworkMode::Joined`], the namespace to join (`/proc/PID/ns/net` of the other
+    /// container's init), known only when it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_namespace: Option<PathBuf>,
 }
 
 /// The process run as the container's init.
@@ -236,6 +240,9 @@ pub enum NetworkMode {
     New,
     /// The host's network namespace (`--network host`).
     Host,
+    /// Another container's network namespace (`--network container:NAME`), named by
+    /// [`RunConfig::network_namespace`].
+    Joined,
 }
 
 /// A [`RunConfig`] that cannot run; each names the field or value at fault.
@@ -245,6 +252,8 @@ pub enum ConfigError {
         "invalid container id {0:?}: use 1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit"
     )]
     InvalidId(String),
+    #[error("network mode joined needs the path of the network namespace to join")]
+    NoNetworkNamespace,
     #[error("{field} must be an absolute path: {path:?}")]
     NotAbsolute { field: &'static str, path: PathBuf },
     #[error("{field} must not contain '..': {path:?}")]
@@ -501,6 +510,7 @@ pub(crate) mod tests {
             capabilities: CapabilityChanges::default(),
             privileged: false,
             network: NetworkMode::New,
+            network_namespace: None,
         }
     }
 

@@ -354,7 +354,7 @@ fn namespaces(config: &RunConfig) -> Result<Vec<LinuxNamespace>, SpecError> {
         LinuxNamespaceType::Ipc,
         LinuxNamespaceType::Cgroup,
     ]);
-    types
+    let mut namespaces = types
         .into_iter()
         .map(|typ| {
             built(
@@ -362,7 +362,21 @@ fn namespaces(config: &RunConfig) -> Result<Vec<LinuxNamespace>, SpecError> {
                 LinuxNamespaceBuilder::default().typ(typ).build(),
             )
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if config.network == NetworkMode::Joined {
+        let path = config
+            .network_namespace
+            .clone()
+            .ok_or(ConfigError::NoNetworkNamespace)?;
+        namespaces.push(built(
+            "namespace",
+            LinuxNamespaceBuilder::default()
+                .typ(LinuxNamespaceType::Network)
+                .path(path)
+                .build(),
+        )?);
+    }
+    Ok(namespaces)
 }
 
 /// Docker's device cgroup rules; libcontainer adds the usual allow rules (pts, ptmx, tun...).

@@ -304,6 +304,28 @@ impl BlobStore {
         }
     }
 
+    /// Blob `digest` gzip-compressed into a temp file of [`Self::tmp_dir`] (gone when the
+    /// returned file is dropped), with the copy's digest and size: uncompressed layers go
+    /// to registries compressed. The output is the same for the same input.
+    pub fn gzip_copy(&self, digest: &Digest) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
+        let source = self.path(digest);
+        let input = BufReader::new(File::open(&source).at("open", &source)?);
+        let tmp_dir = self.tmp_dir();
+        let temp = tempfile::Builder::new()
+            .prefix("gzip-")
+            .tempfile_in(&tmp_dir)
+            .at("create a temp file in", &tmp_dir)?;
+        // No name and mtime 0 in the header: a second push finds the same digest.
+        let gzip = flate2::read::GzEncoder::new(input, flate2::Compression::default());
+        let (digest, size, file) =
+            copy_hashed(gzip, io::BufWriter::with_capacity(1 << 20, temp.as_file()))
+                .at("compress", &source)?;
+        file.into_inner()
+            .map_err(|e| e.into_error())
+            .at("write", temp.path())?;
+        Ok((temp, digest, size))
+    }
+
     /// Where in-flight writes live; on the store's filesystem, so [`Self::adopt`] renames.
     pub fn tmp_dir(&self) -> PathBuf {
         self.dir.join("tmp")

@@ -178,6 +178,7 @@ impl Store {
             manifest: manifest_digest.clone(),
             added: now_rfc3339(),
             last_tag_time: None,
+            repo_digests: Vec::new(),
         };
         let mut probe = Index::default();
         probe.images.insert(id.clone(), record.clone());
@@ -214,6 +215,16 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records that image `id` is `repo_digest` in a registry (after a pull or push).
+    pub fn record_repo_digest(&self, id: &Digest, repo_digest: &Reference) -> Result<()> {
+        self.update_index(|index| {
+            index.add_repo_digest(id, repo_digest);
+            Ok::<_, StoreError>(())
+        })
+    }
+}
+
 impl Index {
     /// Finds an image by reference (`python:3.11-slim`), full id (`sha256:...`), or id
     /// prefix of at least one hex character, as Docker does. An ambiguous prefix matches none.
@@ -221,6 +232,14 @@ impl Index {
         if let Ok(reference) = Reference::parse_normalized(text) {
             if let Some(id) = self.tags.get(&reference.to_string()) {
                 return Some(id.clone());
+            }
+            if let Some(digest) = reference.digest() {
+                let wanted = reference.with_digest(digest.clone()).to_string();
+                return self
+                    .images
+                    .iter()
+                    .find(|(_, record)| record.repo_digests.contains(&wanted))
+                    .map(|(id, _)| id.clone());
             }
         }
         let hex = text.strip_prefix("sha256:").unwrap_or(text);

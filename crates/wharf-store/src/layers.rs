@@ -42,6 +42,13 @@ pub fn chain_id(parent: Option<&Digest>, diff_id: &Digest) -> Digest {
     }
 }
 
+/// Where [`Store::unpack_layers_observed`] is with one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnpackStep {
+    Started,
+    Finished,
+}
+
 /// One layer to unpack: its blob, the diff id the config promises, and its place in the chain.
 #[derive(Debug, Clone)]
 pub struct LayerToUnpack {
@@ -108,6 +115,15 @@ impl Store {
     /// flushes them to disk before returning, so an image committed afterwards never points
     /// at content still in the page cache only.
     pub fn unpack_layers(&self, layers: &[LayerToUnpack]) -> Result<Vec<LayerInfo>> {
+        self.unpack_layers_observed(layers, &|_, _| {})
+    }
+
+    /// [`Self::unpack_layers`], telling `observe` when each layer starts and ends.
+    pub fn unpack_layers_observed(
+        &self,
+        layers: &[LayerToUnpack],
+        observe: &(dyn Fn(&LayerToUnpack, UnpackStep) + Sync),
+    ) -> Result<Vec<LayerInfo>> {
         let workers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .min(layers.len().max(1));
@@ -122,7 +138,9 @@ impl Store {
                             let Some(layer) = layers.get(i) else {
                                 return Ok(done);
                             };
+                            observe(layer, UnpackStep::Started);
                             done.push((i, self.unpack_layer(layer)?));
+                            observe(layer, UnpackStep::Finished);
                         }
                     })
                 })

@@ -601,6 +601,9 @@ pub enum SystemCommand {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
+    /// Download all tagged images in the repository
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
     /// Suppress verbose output
     #[arg(short, long)]
     pub quiet: bool,

@@ -451,6 +451,7 @@ impl StepExecutor<'_> {
                 Network::Default | Network::Host => NetworkMode::Host,
                 Network::None => NetworkMode::New,
             },
+            network_namespace: None,
         };
         config
             .validate()

@@ -261,7 +261,7 @@ impl Engine {
         let id = match index.resolve(name) {
             Some(id) if !pull => id,
             _ => {
-                let id = self.pull(name, None, &|_, _| {})?.id;
+                let id = self.pull(name, None, &crate::NoProgress)?.id;
                 index = self.store.index()?;
                 id
             }

@@ -159,6 +159,7 @@ impl Engine {
             capabilities: options.capabilities.clone(),
             privileged: options.privileged,
             network: network_mode,
+            network_namespace: None,
         };
         run.validate().map_err(|e| EngineError::BadOption {
             flag: "run",

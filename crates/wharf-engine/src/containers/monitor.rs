@@ -177,7 +177,8 @@ impl Engine {
         // reconcile by another command must not take them.
         write_state(&state_path, &state)?;
         let created = self.prepare_resolv_conf(&record).and_then(|()| {
-            let mut container = Container::create(&record.run, &self.runtime_state_root(), stdio)
+            let run = self.join_owner_network(&record)?;
+            let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
                 .map_err(|e| runtime_error(&record.name, &e))?;
             self.attach_networks(&record, container.pid())?;
             if let Err(error) = container.start() {
