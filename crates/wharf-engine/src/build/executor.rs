@@ -296,6 +296,7 @@ impl StepExecutor<'_> {
                         source: dir,
                         destination: target.into(),
                         read_only: *read_only,
+                        propagation: Default::default(),
                     });
                 }
                 ExecMount::Bind {
@@ -320,6 +321,7 @@ impl StepExecutor<'_> {
                         source,
                         destination: target.into(),
                         read_only: !read_write,
+                        propagation: Default::default(),
                     });
                 }
                 ExecMount::Secret {
@@ -352,6 +354,7 @@ impl StepExecutor<'_> {
                             source: path,
                             destination: target.into(),
                             read_only: true,
+                            propagation: Default::default(),
                         });
                     }
                 }
@@ -370,6 +373,7 @@ impl StepExecutor<'_> {
                     source: bundle.clone(),
                     destination: HOST_CA_TARGET.into(),
                     read_only: true,
+                    propagation: Default::default(),
                 });
                 for name in [
                     "SSL_CERT_FILE",

@@ -50,10 +50,7 @@ fn list(engine: &Engine, printer: Printer, args: NetworkLsArgs) -> CommandResult
             "name" => Box::new(|n| n.name.contains(value)),
             "id" => Box::new(|n| n.id.starts_with(value)),
             "driver" => Box::new(|n| n.driver == value),
-            "label" => Box::new(|n| match value.split_once('=') {
-                Some((k, v)) => n.labels.get(k).is_some_and(|l| l == v),
-                None => n.labels.contains_key(value),
-            }),
+            "label" => Box::new(|n| super::has_label(&n.labels, value)),
             "type" if value == "custom" => Box::new(|n| !BUILTIN.contains(&n.name.as_str())),
             "type" if value == "builtin" => Box::new(|n| BUILTIN.contains(&n.name.as_str())),
             _ => return Err(CommandError::new(
