@@ -704,7 +704,6 @@ fn mount_flag(spec: &str) -> Result<Requested, String> {
             })
             .map(|k| format!("`{k}` does not apply to a mount of type {kind}"))
     };
-    let mut fields = fields;
     let read_only = flag(&mut fields, "readonly")?;
     let requested = match kind {
         "bind" => {

@@ -12,6 +12,9 @@ use crate::cli::{
 use crate::format::human_size;
 use crate::printer::Printer;
 
+/// One `--filter` of `volume ls`.
+type Keep<'a> = Box<dyn Fn(&Volume) -> Result<bool, EngineError> + 'a>;
+
 pub fn run(engine: &Engine, printer: Printer, command: VolumeCommand) -> CommandResult {
     match command {
         VolumeCommand::Create(args) => create(engine, printer, args),
@@ -47,7 +50,7 @@ fn list(engine: &Engine, printer: Printer, args: VolumeLsArgs) -> CommandResult 
     let mut volumes = engine.list_volumes()?;
     for filter in &args.filters {
         let (key, value) = filter.split_once('=').unwrap_or((filter, ""));
-        let keep: Box<dyn Fn(&Volume) -> Result<bool, EngineError>> =
+        let keep: Keep =
             match (key, value) {
                 ("name", _) => Box::new(|v| Ok(v.name.contains(value))),
                 ("driver", _) => Box::new(|_| Ok(value == "local")),
