@@ -226,6 +226,32 @@ pub(crate) fn for_each_name(
     })
 }
 
+/// `network inspect`, `volume inspect`: prints what `inspect` finds of each name, then reports
+/// the names it could not find and fails with the last.
+pub(crate) fn inspect_each(
+    printer: &Printer,
+    args: &InspectArgs,
+    inspect: impl Fn(&str) -> Result<Value, EngineError>,
+) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let mut found = Vec::new();
+    let mut failed = Vec::new();
+    for name in &args.names {
+        match inspect(name) {
+            Ok(value) => found.push(value),
+            Err(error) => failed.push(CommandError::from(error)),
+        }
+    }
+    print_inspected(printer, &format, found)?;
+    match failed.pop() {
+        None => Ok(ExitCode::SUCCESS),
+        Some(last) => {
+            failed.iter().for_each(|e| report(printer, e));
+            Err(last)
+        }
+    }
+}
+
 /// Prints what `inspect` found: through a template, or (default and `json`) as Docker's
 /// indented JSON array.
 pub(crate) fn print_inspected(

@@ -101,23 +101,7 @@ fn list(engine: &Engine, printer: Printer, args: VolumeLsArgs) -> CommandResult 
 }
 
 fn inspect(engine: &Engine, printer: Printer, args: InspectArgs) -> CommandResult {
-    let format = parse_format(args.format.as_deref())?;
-    let mut found = Vec::new();
-    let mut failed = Vec::new();
-    for name in &args.names {
-        match engine.inspect_volume(name) {
-            Ok(value) => found.push(value),
-            Err(error) => failed.push(CommandError::from(error)),
-        }
-    }
-    super::print_inspected(&printer, &format, found)?;
-    match failed.pop() {
-        None => Ok(ExitCode::SUCCESS),
-        Some(last) => {
-            failed.iter().for_each(|e| super::report(&printer, e));
-            Err(last)
-        }
-    }
+    super::inspect_each(&printer, &args, |name| engine.inspect_volume(name))
 }
 
 fn remove(engine: &Engine, printer: Printer, args: VolumeRmArgs) -> CommandResult {
