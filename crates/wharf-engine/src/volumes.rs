@@ -24,6 +24,8 @@ use crate::{now_rfc3339, Engine};
 pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
 const DATA_DIR: &str = "_data";
 const RECORD_FILE: &str = "volume.json";
+/// A volume being removed is first renamed to this prefix, out of `volume ls`'s sight.
+const REMOVING_PREFIX: &str = ".removing-";
 
 /// One volume, as `volume ls` and `volume inspect` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,11 +188,27 @@ impl Engine {
         let dir = self.volumes_dir().join(name);
         let doomed = self
             .volumes_dir()
-            .join(format!(".removing-{name}-{}", &random_id()?[..12]));
+            .join(format!("{REMOVING_PREFIX}{name}-{}", &random_id()?[..12]));
         std::fs::rename(&dir, &doomed).at("rename", &dir)?;
         let size = disk_usage(&doomed);
         std::fs::remove_dir_all(&doomed).at("remove", &doomed)?;
         Ok(size)
+    }
+
+    /// What a delete interrupted by a crash left (renamed out of sight, not yet removed).
+    fn remove_interrupted_deletes(&self) {
+        let Ok(entries) = std::fs::read_dir(self.volumes_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(REMOVING_PREFIX)
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
     }
 
     /// `volume prune`: removes the volumes no container uses; only anonymous ones unless
@@ -202,6 +220,7 @@ impl Engine {
             .flat_map(|c| c.record.volumes.into_iter().map(|v| v.name))
             .collect();
         let mut report = VolumePruneReport::default();
+        self.remove_interrupted_deletes();
         for volume in self.list_volumes()? {
             if used.contains(&volume.name) || !(all || volume.is_anonymous()) {
                 continue;

@@ -624,6 +624,11 @@ fn volume_flag(spec: &str) -> Result<Requested, String> {
             other => propagation = Some(other.parse::<Propagation>()?),
         }
     }
+    if source.contains('/') && !source.starts_with('/') {
+        return Err(format!(
+            "`{source}` is neither an absolute host path nor a volume name"
+        ));
+    }
     if !source.starts_with('/') {
         if propagation.is_some() {
             return Err("a propagation applies to host folders, not volumes".into());
@@ -879,6 +884,9 @@ mod tests {
     #[test]
     fn volumes_and_tmpfs_parse() {
         assert!(volume_flag("relative").is_err());
+        assert!(volume_flag("./relative:/x")
+            .unwrap_err()
+            .contains("neither"));
         assert!(volume_flag("/tmp:/x:zz").is_err());
         assert_eq!(
             volume_flag("/tmp:/x:ro,rslave").unwrap(),
