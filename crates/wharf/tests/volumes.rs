@@ -68,6 +68,14 @@ fn volume_commands_create_list_inspect_remove_and_prune() {
         "{bad}"
     );
 
+    let opts = wharf.fails(&["volume", "create", "-o", "type=tmpfs", "tmp"]);
+    assert!(
+        opts.contains("error: --opt type=tmpfs") && opts.contains("hint:"),
+        "{opts}"
+    );
+    let driver = wharf.fails(&["volume", "create", "-d", "nfs", "tmp"]);
+    assert!(driver.contains("unknown volume driver"), "{driver}");
+
     let volume = inspect(&wharf, &["volume", "inspect", "data"]);
     assert_eq!(volume["Name"], "data");
     assert_eq!(volume["Driver"], "local");
