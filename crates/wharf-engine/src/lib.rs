@@ -12,13 +12,15 @@ mod import;
 mod network;
 mod registry;
 mod system;
+mod volumes;
 
 pub use archive::{LoadReport, LoadedImage};
 pub use build::{read_secret, BuildOptions, BuildOutcome, BuildSource, Secret, BUILD_STEP_COMMAND};
 pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
-    CreateOptions, ExecOptions, Health, HealthLog, HealthOptions, Healthcheck, LogLine,
-    ProbeResult, RestartPolicy, Status, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
+    CopyOptions, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions, Healthcheck,
+    LogLine, ProbeResult, RestartPolicy, Status, VolumeMount, VolumeRequest, HEALTHCHECK_COMMAND,
+    MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
@@ -26,6 +28,7 @@ pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
 pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport, PushedLayer};
 pub use system::{DiskUsage, HostInfo};
+pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};
 pub use wharf_net::PortBinding;
 pub use wharf_oci::error_chain;

@@ -85,11 +85,14 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Mount {
-    /// `-v /host:/ctr[:ro]`.
+    /// `-v /host:/ctr[:ro]`, `--mount type=bind`, and volumes (a bind of their folder).
     Bind {
         source: PathBuf,
         destination: PathBuf,
         read_only: bool,
+        /// `bind-propagation`; Docker's default is `rprivate`.
+        #[serde(default)]
+        propagation: Propagation,
     },
     /// `--tmpfs /ctr[:opts]`: `nosuid,nodev` always, `noexec` unless `exec`.
     Tmpfs {
@@ -101,6 +104,52 @@ pub enum Mount {
         read_only: bool,
         exec: bool,
     },
+}
+
+/// Mount propagation of a bind mount, as `--mount bind-propagation=` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Propagation {
+    Private,
+    #[default]
+    Rprivate,
+    Shared,
+    Rshared,
+    Slave,
+    Rslave,
+}
+
+impl Propagation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Propagation::Private => "private",
+            Propagation::Rprivate => "rprivate",
+            Propagation::Shared => "shared",
+            Propagation::Rshared => "rshared",
+            Propagation::Slave => "slave",
+            Propagation::Rslave => "rslave",
+        }
+    }
+}
+
+impl FromStr for Propagation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "private" => Propagation::Private,
+            "rprivate" => Propagation::Rprivate,
+            "shared" => Propagation::Shared,
+            "rshared" => Propagation::Rshared,
+            "slave" => Propagation::Slave,
+            "rslave" => Propagation::Rslave,
+            _ => {
+                return Err(format!(
+                    "unknown propagation `{text}`: use private, rprivate, shared, rshared, slave or rslave"
+                ))
+            }
+        })
+    }
 }
 
 impl Mount {

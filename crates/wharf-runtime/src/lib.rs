@@ -19,7 +19,7 @@ pub mod spec;
 
 pub use config::{
     CapabilityChanges, CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Process,
-    Resources, RunConfig, Ulimit, User,
+    Propagation, Resources, RunConfig, Ulimit, User,
 };
 pub use exec::{exec, ExecConfig, ExecProcess};
 pub use host::{Host, HostError};

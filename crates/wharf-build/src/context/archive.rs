@@ -123,7 +123,7 @@ pub(crate) fn open_archive(path: &Path) -> Result<Option<Box<dyn Read>>> {
 /// is an error, and symlinks met on the way resolve inside `dest`. Entries keep their mode,
 /// mtime and owner (`chown` overrides the owner); missing parents are created 0755 and owned
 /// by root, as BuildKit does.
-pub(crate) fn extract_tar<R: Read>(
+pub fn extract_tar<R: Read>(
     reader: R,
     source: &Path,
     dest: &Path,

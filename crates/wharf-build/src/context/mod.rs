@@ -21,9 +21,10 @@ mod tree;
 use std::io;
 use std::path::PathBuf;
 
-pub use archive::{extract_context, StdinContext};
+pub use archive::{extract_context, extract_tar, StdinContext};
 pub use copy::{copy, CopyOptions};
 pub use ignore::{load_dockerignore, IgnoreMatcher};
+pub use resolve::{resolve_in_root, resolve_in_tree};
 pub use tree::{EntryKind, SourceMatch, SourceTree};
 
 /// Errors of the build context and of COPY/ADD. Messages that users know from Docker keep

@@ -339,6 +339,7 @@ impl StepExecutor<'_> {
                         source: dir,
                         destination: target.into(),
                         read_only: *read_only,
+                        propagation: Default::default(),
                     });
                 }
                 ExecMount::Bind {
@@ -363,6 +364,7 @@ impl StepExecutor<'_> {
                         source,
                         destination: target.into(),
                         read_only: !read_write,
+                        propagation: Default::default(),
                     });
                 }
                 ExecMount::Secret {
@@ -395,6 +397,7 @@ impl StepExecutor<'_> {
                             source: path,
                             destination: target.into(),
                             read_only: true,
+                            propagation: Default::default(),
                         });
                     }
                 }
@@ -413,6 +416,7 @@ impl StepExecutor<'_> {
                     source: bundle.clone(),
                     destination: HOST_CA_TARGET.into(),
                     read_only: true,
+                    propagation: Default::default(),
                 });
                 for name in [
                     "SSL_CERT_FILE",

@@ -321,7 +321,8 @@ impl Engine {
     /// `--rm`: remove the container once it has exited.
     fn finish(&self, record: &ContainerRecord) {
         if record.auto_remove {
-            let _ = self.remove_container(&record.id, false);
+            // As Docker's `run --rm`: anonymous volumes go too.
+            let _ = self.remove_container(&record.id, false, true);
         }
     }
 

@@ -51,6 +51,18 @@ pub struct ContainerRecord {
     /// The image's healthcheck with the `--health-*` flags over it; `None` without one.
     #[serde(default)]
     pub healthcheck: Option<super::health::Healthcheck>,
+    /// Named and anonymous volumes.
+    #[serde(default)]
+    pub volumes: Vec<VolumeMount>,
+}
+
+/// A volume the container mounts (its bind mount is in `run.mounts`, same destination).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VolumeMount {
+    pub name: String,
+    pub destination: PathBuf,
+    /// Made for this container (`-v /path`, the image's `VOLUME`): `rm -v` removes it.
+    pub anonymous: bool,
 }
 
 /// Docker's `--restart`: whether the monitor starts the container again when it exits.
