@@ -28,6 +28,9 @@ done
 [[ "$(id -u)" == 0 ]] || { echo "error: the benchmark needs root (network namespaces, nftables)" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/wharf-bench-net.XXXXXX)
+# Runtime state on a tmpfs, as the default /run/wharf: network leases are rewritten there at
+# every start and exit.
+run_dir=$(mktemp -d /run/wharf-bench-net.XXXXXX)
 ns=wharf-bench-$$
 docker_net=wharf-bench-$$
 docker_started=0
@@ -43,13 +46,13 @@ cleanup() {
     "$docker" network rm "$docker_net" >/dev/null 2>&1
     "$docker" rmi -f wharf-bench/busybox wharf-bench/python >/dev/null 2>&1
   fi
-  rm -rf "$work"
+  rm -rf "$work" "$run_dir"
 }
 trap cleanup EXIT
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
-export WHARF_ROOT=$work/root WHARF_RUN=$work/run
+export WHARF_ROOT=$work/root WHARF_RUN=$run_dir
 
 import() { # import FIXTURE TAG [EXTRA_CHANGE...]
   local fixture=$1 tag=$2; shift 2

@@ -101,12 +101,14 @@ pub enum ExecMount {
     Cache {
         target: String,
         id: String,
-        /// `sharing=locked`: one step at a time.
-        locked: bool,
+        sharing: CacheSharing,
         read_only: bool,
         mode: u32,
         uid: u32,
         gid: u32,
+        /// `from=`: a new cache starts as a copy of this stage or image's `source` path.
+        from: Option<FileSource>,
+        source: String,
     },
     /// A path of the context or of another stage's filesystem.
     Bind {
@@ -134,6 +136,15 @@ pub enum ExecMount {
 }
 
 impl ExecMount {
+    /// The stage, image or context whose files the mount shows, with the path in it.
+    pub fn from(&self) -> Option<&FileSource> {
+        match self {
+            ExecMount::Bind { from, .. } => Some(from),
+            ExecMount::Cache { from, .. } => from.as_ref(),
+            ExecMount::Secret { .. } | ExecMount::Tmpfs { .. } => None,
+        }
+    }
+
     /// Where the mount appears in the container, if it is a file system mount.
     pub fn target(&self) -> Option<&str> {
         match self {
@@ -143,6 +154,18 @@ impl ExecMount {
             ExecMount::Secret { target, .. } => target.as_deref(),
         }
     }
+}
+
+/// How steps running at the same time use one cache mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheSharing {
+    /// All at once.
+    Shared,
+    /// A step that finds the cache in use gets another instance of it.
+    Private,
+    /// One step at a time; the others wait.
+    Locked,
 }
 
 /// Where COPY and bind mounts take files from.
@@ -174,6 +197,38 @@ pub struct CopyOp {
     pub exclude: Vec<String>,
     /// ADD: local archives are extracted.
     pub extract_archives: bool,
+    /// ADD: files downloaded from URLs, copied like sources (never extracted).
+    pub remote: Vec<RemoteSource>,
+    /// `--link`: the files are copied onto an empty filesystem, and that layer is put on top
+    /// of the stage's layers; its cache entry does not depend on the layers below.
+    pub link: bool,
+}
+
+/// `ADD <url>`: a file fetched over HTTP(S).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteSource {
+    pub url: String,
+    /// `--checksum`: the content must have this digest; it also stands in for the content
+    /// in the cache key, so a cached step downloads nothing.
+    pub checksum: Option<Digest>,
+}
+
+impl RemoteSource {
+    /// The name the file gets in a destination folder, as BuildKit names it: the last
+    /// non-empty segment of the URL's path.
+    pub fn file_name(&self) -> String {
+        let path = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, rest)| rest);
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let path = path.split_once('/').map_or("", |(_, path)| path);
+        // Go's path.Base, which BuildKit uses, ignores trailing slashes.
+        match path.trim_end_matches('/').rsplit('/').next() {
+            Some(name) if !name.is_empty() && name != "." && name != ".." => name.to_string(),
+            _ => "__unnamed__".to_string(),
+        }
+    }
 }
 
 /// WORKDIR: creates the directory, owned by the stage's user, when it does not exist.
@@ -200,11 +255,7 @@ impl BuildGraph {
                 }
                 Op::Exec(exec) => {
                     for mount in &exec.mounts {
-                        if let ExecMount::Bind {
-                            from: FileSource::Stage(from),
-                            ..
-                        } = mount
-                        {
+                        if let Some(FileSource::Stage(from)) = mount.from() {
                             needs.insert(*from);
                         }
                     }

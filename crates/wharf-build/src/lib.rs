@@ -7,8 +7,8 @@ pub mod graph;
 pub mod solver;
 
 pub use graph::{
-    Base, BuildGraph, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network, Op,
-    StageGraph, Step,
+    Base, BuildGraph, CacheSharing, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network,
+    Op, RemoteSource, StageGraph, Step,
 };
 pub use solver::{
     BuildError, Cache, CacheRecord, Executor, Reporter, Solver, StageResult, StepError, StepId,

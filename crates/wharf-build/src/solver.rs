@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wharf_oci::Digest;
 
-use crate::graph::{Base, BuildGraph, ExecMount, FileSource, Layer, Op};
+use crate::graph::{Base, BuildGraph, ExecMount, FileSource, Layer, Op, RemoteSource, Step};
 
 /// What an executor or cache reports when a step cannot be done.
 pub type StepError = Box<dyn std::error::Error + Send + Sync>;
@@ -24,16 +24,26 @@ pub trait Executor: Sync {
     /// paths, types, modes and content.
     fn context_digest(&self, sources: &[String], exclude: &[String]) -> Result<String, StepError>;
 
+    /// What a downloaded file brings into a step that its URL does not say: its content
+    /// digest and modification time. The executor may keep the download for the step.
+    fn remote_digest(&self, source: &RemoteSource) -> Result<String, StepError>;
+
     /// Runs one operation on the filesystem made of `step.layers` and returns the layer of
     /// its changes, or `None` when it changed nothing.
     fn execute(&self, step: &StepRun<'_>) -> Result<Option<Layer>, StepError>;
+
+    /// `layer`, made on an empty filesystem (COPY --link), as a layer on top of `below`.
+    fn rebase(&self, layer: &Layer, below: &[Layer]) -> Result<Layer, StepError>;
 }
 
 /// One step for the executor to run.
 pub struct StepRun<'a> {
     pub op: &'a Op,
-    /// The stage's layers so far, bottom first.
+    /// The stage's layers so far, bottom first (none for COPY --link).
     pub layers: &'a [Layer],
+    /// The layers whose /etc/passwd and /etc/group name users (the stage's, also for
+    /// COPY --link).
+    pub user_layers: &'a [Layer],
     /// The layers of each finished stage, by stage index (empty for the others).
     pub stage_layers: &'a [Vec<Layer>],
     /// Where the step's output goes, as it comes.
@@ -191,15 +201,41 @@ impl Solver<'_> {
                     .step_finished(&id, StepOutcome::Failed(started.elapsed()));
                 fail(e)
             })?;
-            key = Digest::of(
+            let linked = matches!(&step.op, Op::Copy(copy) if copy.link);
+            let op_key = Digest::of(
                 serde_json::to_string(&json!({
-                    "parent": key,
+                    "parent": if linked { None } else { Some(&key) },
                     "op": step.op,
                     "inputs": inputs,
                 }))
                 .expect("ops serialize")
                 .as_bytes(),
             );
+            if linked {
+                key = Digest::of(format!("{key} linked {op_key}").as_bytes());
+                let outcome = self.linked_step(&op_key, step, &layers, &stage_layers, &id);
+                match outcome {
+                    Ok((record, cached)) => {
+                        self.reporter.step_finished(
+                            &id,
+                            if cached {
+                                StepOutcome::Cached
+                            } else {
+                                StepOutcome::Done(started.elapsed())
+                            },
+                        );
+                        layers.extend(record.layer.clone());
+                        records.push(record);
+                        continue;
+                    }
+                    Err(error) => {
+                        self.reporter
+                            .step_finished(&id, StepOutcome::Failed(started.elapsed()));
+                        return Err(fail(error));
+                    }
+                }
+            }
+            key = op_key;
             if !missed {
                 if let Some(record) = self.cache.load(&key) {
                     layers.extend(record.layer.clone());
@@ -215,6 +251,7 @@ impl Solver<'_> {
                 .execute(&StepRun {
                     op: &step.op,
                     layers: &layers,
+                    user_layers: &layers,
                     stage_layers: &stage_layers,
                     output: &output,
                 })
@@ -247,6 +284,48 @@ impl Solver<'_> {
         })
     }
 
+    /// COPY --link: its layer is made on an empty filesystem and cached under `op_key`
+    /// alone, so a change below it (a new base image) reuses it; it is then stacked on
+    /// `below`. Returns the record with the stacked layer, and whether it came from the cache.
+    fn linked_step(
+        &self,
+        op_key: &Digest,
+        step: &Step,
+        below: &[Layer],
+        stage_layers: &[Vec<Layer>],
+        id: &StepId,
+    ) -> Result<(CacheRecord, bool), StepError> {
+        let cached = if self.no_cache {
+            None
+        } else {
+            self.cache.load(op_key)
+        };
+        let (record, hit) = match cached {
+            Some(record) => (record, true),
+            None => {
+                let output = |chunk: &[u8]| self.reporter.step_output(id, chunk);
+                let layer = self.executor.execute(&StepRun {
+                    op: &step.op,
+                    layers: &[],
+                    user_layers: below,
+                    stage_layers,
+                    output: &output,
+                })?;
+                let record = CacheRecord {
+                    layer,
+                    created: (self.now)(),
+                };
+                self.cache.save(op_key, &record)?;
+                (record, false)
+            }
+        };
+        let layer = match &record.layer {
+            Some(layer) => Some(self.executor.rebase(layer, below)?),
+            None => None,
+        };
+        Ok((CacheRecord { layer, ..record }, hit))
+    }
+
     /// What a step reads besides its parent: context content and other stages' keys.
     fn step_inputs<'s>(
         &self,
@@ -265,14 +344,24 @@ impl Solver<'_> {
             Ok::<_, StepError>(())
         };
         match op {
-            Op::Copy(copy) => source(&copy.from, &copy.sources, &copy.exclude)?,
+            Op::Copy(copy) => {
+                source(&copy.from, &copy.sources, &copy.exclude)?;
+                for remote in copy.remote.iter().filter(|r| r.checksum.is_none()) {
+                    inputs.push(self.executor.remote_digest(remote)?);
+                }
+            }
             Op::Exec(exec) => {
                 for mount in &exec.mounts {
-                    if let ExecMount::Bind {
-                        from, source: path, ..
-                    } = mount
-                    {
-                        source(from, std::slice::from_ref(path), &[])?;
+                    match mount {
+                        ExecMount::Bind {
+                            from, source: path, ..
+                        }
+                        | ExecMount::Cache {
+                            from: Some(from),
+                            source: path,
+                            ..
+                        } => source(from, std::slice::from_ref(path), &[])?,
+                        _ => {}
                     }
                 }
             }

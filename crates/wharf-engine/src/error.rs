@@ -57,6 +57,16 @@ pub enum EngineError {
     UnknownUser { user: String, file: &'static str },
     #[error("the container name \"{name}\" is already in use by container {id}")]
     NameInUse { name: String, id: String },
+    /// A `cp` path that does not fit the copy, with Docker's reason.
+    #[error("{path}: {message}")]
+    Copy { path: String, message: String },
+    #[error("no such volume: {0}")]
+    VolumeNotFound(String),
+    #[error("volume {volume} is in use by {}: {}", if containers.len() == 1 { "container" } else { "containers" }, containers.join(", "))]
+    VolumeInUse {
+        volume: String,
+        containers: Vec<String>,
+    },
     #[error("no such container: {0}")]
     ContainerNotFound(String),
     #[error("container {name} is running: stop it before removing it")]
@@ -133,6 +143,8 @@ impl EngineError {
             }
             Self::NameInUse { .. } => Some("choose another --name, or remove that container with `wharf rm`".into()),
             Self::ContainerNotFound(_) => Some("`wharf ps -a` lists the containers".into()),
+            Self::VolumeNotFound(_) => Some("`wharf volume ls` lists the volumes".into()),
+            Self::VolumeInUse { .. } => Some("remove those containers first (`wharf rm`)".into()),
             Self::ContainerRunning { .. } => Some("`wharf stop` it first, or use `wharf rm -f`".into()),
             Self::BadOption { flag: "--ulimit", .. } => {
                 Some("give limits no higher than this host's hard limits (`ulimit -Ha` lists them)".into())

@@ -99,7 +99,10 @@ impl Engine {
         Ok(json!({
             "Id": image.id.to_string(),
             "RepoTags": index.tags_of(&image.id).iter().map(Reference::familiar).collect::<Vec<_>>(),
-            "RepoDigests": [],
+            "RepoDigests": image.record.repo_digests.iter()
+                .filter_map(|text| text.parse::<Reference>().ok())
+                .map(|r| r.familiar())
+                .collect::<Vec<_>>(),
             "Parent": "",
             "Comment": extra("comment").unwrap_or(json!("")),
             "Created": config.created.clone().unwrap_or_default(),
@@ -274,13 +277,15 @@ impl Engine {
 
 impl Engine {
     /// Stores an image's config and manifest (its layers are stored and unpacked already)
-    /// and commits it with its tags. Returns the image id.
+    /// and commits it with its tags (see [`wharf_store::Store::commit_image`] for
+    /// `replace_manifest`). Returns the image id.
     pub(crate) fn write_image(
         &self,
         held: &wharf_store::SharedLock,
         config: &wharf_oci::ImageConfig,
         layers: &[wharf_build::Layer],
         tags: &[Reference],
+        replace_manifest: bool,
     ) -> Result<Digest> {
         let blobs = self.store.blobs();
         let config_bytes = serde_json::to_vec(config).expect("image configs serialize");
@@ -301,6 +306,9 @@ impl Engine {
         });
         let manifest_digest =
             blobs.put_bytes(&serde_json::to_vec(&manifest).expect("manifests serialize"))?;
-        Ok(self.store.commit_image(held, &manifest_digest, tags)?.id)
+        Ok(self
+            .store
+            .commit_image(held, &manifest_digest, tags, replace_manifest)?
+            .id)
     }
 }

@@ -75,6 +75,6 @@ impl Engine {
             media_type: media_type::OCI_LAYER_TAR.into(),
         };
         let tags: Vec<Reference> = options.reference.iter().cloned().collect();
-        self.write_image(held, &config, &[layer], &tags)
+        self.write_image(held, &config, &[layer], &tags, false)
     }
 }

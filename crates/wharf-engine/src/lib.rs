@@ -12,21 +12,23 @@ mod import;
 mod network;
 mod registry;
 mod system;
+mod volumes;
 
 pub use archive::{LoadReport, LoadedImage};
 pub use build::{read_secret, BuildOptions, BuildOutcome, BuildSource, Secret, BUILD_STEP_COMMAND};
 pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
-    ContainerStats, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions, Healthcheck,
-    LogConfig, LogDriver, LogLine, LogsOptions, ProbeResult, ProcessTable, RestartPolicy, Status,
-    HEALTHCHECK_COMMAND, MONITOR_COMMAND,
+    ContainerStats, CopyOptions, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions,
+    Healthcheck, LogConfig, LogDriver, LogLine, LogsOptions, ProbeResult, ProcessTable,
+    RestartPolicy, Status, VolumeMount, VolumeRequest, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
-pub use registry::{PullReport, PushReport};
+pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport, PushedLayer};
 pub use system::{DiskUsage, HostInfo};
+pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};
 pub use wharf_net::PortBinding;
 pub use wharf_oci::error_chain;

@@ -23,7 +23,7 @@ use wharf_net::{
     Attach, Driver, Endpoint, NetError, Netns, Network, NetworkSpec, Networks, PortBinding,
     PortSpec, Reconciled, Subnet, DEFAULT_NETWORK,
 };
-use wharf_runtime::NetworkMode;
+use wharf_runtime::{NetworkMode, RunConfig};
 
 use crate::containers::{
     is_alive, process_start_time, write_json, write_state, ContainerInfo, ContainerRecord,
@@ -85,7 +85,10 @@ struct DnsPid {
 impl Engine {
     /// The network state, created on first use.
     pub(crate) fn networks(&self) -> Result<Networks> {
-        Ok(Networks::open(&self.networks_dir())?)
+        Ok(Networks::open(
+            &self.networks_dir(),
+            &self.run_root.join("networks"),
+        )?)
     }
 
     fn networks_dir(&self) -> PathBuf {
@@ -109,7 +112,7 @@ impl Engine {
         options: &CreateOptions,
         exposed: Option<&BTreeMap<String, Value>>,
     ) -> Result<(NetworkMode, String, NetConfig)> {
-        let mode = options
+        let mut mode = options
             .network
             .clone()
             .filter(|n| !n.is_empty() && n != "default")
@@ -211,6 +214,7 @@ impl Engine {
             }
             Ok(())
         };
+        let mut joined = None;
         let runtime_mode = match mode.as_str() {
             "none" => {
                 no_network_flags("none", publishes)?;
@@ -224,11 +228,34 @@ impl Engine {
                 NetworkMode::Host
             }
             other if other.starts_with("container:") => {
-                return Err(bad(
-                    "--network",
-                    other,
-                    "sharing another container's network is not supported yet",
-                ))
+                let target = &other["container:".len()..];
+                // Docker's refusals: these belong to the network's owner.
+                let conflict = |flag: &'static str, value: String, what: &str| {
+                    Err(bad(
+                        flag,
+                        &value,
+                        &format!("conflicting options: {what} and the network mode {other}"),
+                    ))
+                };
+                if publishes {
+                    return conflict("--publish", options.publish.join(","), "port publishing");
+                }
+                if let Some(hostname) = &options.hostname {
+                    return conflict("--hostname", hostname.clone(), "hostname");
+                }
+                if !options.dns.is_empty() {
+                    return conflict("--dns", options.dns.join(","), "dns");
+                }
+                if !options.add_hosts.is_empty() {
+                    return conflict(
+                        "--add-host",
+                        options.add_hosts.join(","),
+                        "custom host-to-IP mapping",
+                    );
+                }
+                no_network_flags(other, false)?;
+                joined = Some(self.find_container(target)?.record.id);
+                NetworkMode::Joined
             }
             name => {
                 let networks = self.networks()?;
@@ -259,6 +286,11 @@ impl Engine {
                 NetworkMode::New
             }
         };
+        if let Some(owner) = joined {
+            // Docker's NetworkMode names the owner by its full id.
+            mode = format!("container:{owner}");
+            net = NetConfig::default();
+        }
         Ok((runtime_mode, mode, net))
     }
 
@@ -282,6 +314,50 @@ impl Engine {
         let text = resolv_conf(&host, &record.net, dns_gateway, record.run.network);
         let path = record.run.resolv_conf_path();
         std::fs::write(&path, text).at("write", &path)
+    }
+
+    /// Before runtime create, for `--network container:`: the owner must be running; the
+    /// container joins its network namespace and takes its hostname, `/etc/hosts` and
+    /// `/etc/resolv.conf` (copied at each start), as Docker does. Other modes run as created.
+    pub(crate) fn join_owner_network(&self, record: &ContainerRecord) -> Result<RunConfig> {
+        let mut run = record.run.clone();
+        if run.network != NetworkMode::Joined {
+            return Ok(run);
+        }
+        let owner_id = record
+            .network_mode
+            .strip_prefix("container:")
+            .unwrap_or(&record.network_mode);
+        let owner = self.find_container(owner_id)?;
+        let pid = match (owner.state.status, owner.state.pid) {
+            (Status::Running, Some(pid)) => pid,
+            _ => {
+                return Err(EngineError::BadOption {
+                    flag: "--network",
+                    value: format!("container:{}", owner.record.name),
+                    message: "cannot join the network of a container that is not running".into(),
+                })
+            }
+        };
+        run.network_namespace = Some(PathBuf::from(format!("/proc/{pid}/ns/net")));
+        run.hostname = owner.record.run.hostname.clone();
+        let hostname_variable = format!("HOSTNAME={}", run.hostname);
+        for variable in &mut run.process.env {
+            if variable.starts_with("HOSTNAME=") {
+                variable.clone_from(&hostname_variable);
+            }
+        }
+        let owned = &owner.record.run;
+        for (from, to) in [
+            (owned.hostname_path(), run.hostname_path()),
+            (owned.hosts_path(), run.hosts_path()),
+            (owned.resolv_conf_path(), run.resolv_conf_path()),
+        ] {
+            // In place: the files are bind-mounted by path.
+            let text = std::fs::read(&from).at("read", &from)?;
+            std::fs::write(&to, text).at("write", &to)?;
+        }
+        Ok(run)
     }
 
     /// Between runtime create and start: joins the container (init `pid`) to its networks,
@@ -949,7 +1025,7 @@ impl Engine {
                 "IPAMConfig": attachment.ip.map(|ip| json!({"IPv4Address": ip.to_string()})),
                 "Links": null,
                 "Aliases": if attachment.aliases.is_empty() { Value::Null } else { json!(attachment.aliases) },
-                "MacAddress": "",
+                "MacAddress": live.map_or(String::new(), |(_, e)| e.mac_address()),
                 "DriverOpts": null,
                 "NetworkID": attachment.network_id,
                 "EndpointID": live.map_or(String::new(), |(n, _)| endpoint_id(&n.id, &record.id)),
@@ -1021,7 +1097,7 @@ impl Engine {
             "IPAddress": field("IPAddress", json!("")),
             "IPPrefixLen": field("IPPrefixLen", json!(0)),
             "IPv6Gateway": "",
-            "MacAddress": "",
+            "MacAddress": field("MacAddress", json!("")),
             "Networks": by_name,
         })
     }

@@ -6,23 +6,81 @@
 //! and `insecure-registries`, plus the comma-separated `WHARF_REGISTRY_MIRRORS` and
 //! `WHARF_INSECURE_REGISTRIES`. Loopback registries may always use plain HTTP.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use serde::Deserialize;
 use wharf_oci::{Digest, ImageConfig, Reference};
 use wharf_registry::{
     AuthConfig, BlobDownload, BlobPushed, BlobUpload, Client, DockerConfigFile, Platform,
-    RegistrySettings,
+    RegistrySettings, TransferObserver,
 };
-use wharf_store::{chain_ids, LayerToUnpack, SharedLock};
+use wharf_store::{chain_ids, Index, LayerToUnpack, SharedLock, UnpackStep};
 
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
 
 const DEFAULT_SETTINGS_FILE: &str = "/etc/wharf/registries.json";
 
-/// Progress of one blob: its digest and the bytes moved so far.
-pub type Progress<'a> = &'a (dyn Fn(&Digest, u64) + Sync);
+/// What happens to one layer of a pull or push, for the CLI to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerEvent {
+    /// Pull: the store has this layer; nothing moves.
+    AlreadyExists,
+    /// Queued behind other transfers.
+    Waiting,
+    /// `done` of `total` bytes went down (pull) or up (push).
+    Moving {
+        done: u64,
+        total: u64,
+    },
+    /// Pull: downloaded; its digest is being checked.
+    Verifying,
+    /// Pull: verified, waiting to be unpacked.
+    Downloaded,
+    Extracting,
+    /// Pull: unpacked. Push: on the registry (see [`PushReport::layers`] for how).
+    Done,
+}
+
+/// Hears [`LayerEvent`]s, from several threads at once.
+pub trait LayerProgress: Sync {
+    fn layer(&self, layer: &Digest, event: LayerEvent);
+}
+
+/// A [`LayerProgress`] that ignores everything.
+pub struct NoProgress;
+
+impl LayerProgress for NoProgress {
+    fn layer(&self, _: &Digest, _: LayerEvent) {}
+}
+
+/// Turns the registry client's blob callbacks into layer events, leaving out the config
+/// blob (which Docker does not show either).
+struct LayerTransfers<'a> {
+    sizes: HashMap<Digest, u64>,
+    progress: &'a dyn LayerProgress,
+}
+
+impl LayerTransfers<'_> {
+    fn tell(&self, blob: &Digest, event: impl FnOnce(u64) -> LayerEvent) {
+        if let Some(total) = self.sizes.get(blob) {
+            self.progress.layer(blob, event(*total));
+        }
+    }
+}
+
+impl TransferObserver for LayerTransfers<'_> {
+    fn moved(&self, blob: &Digest, done: u64) {
+        self.tell(blob, |total| LayerEvent::Moving { done, total });
+    }
+    fn verifying(&self, blob: &Digest) {
+        self.tell(blob, |_| LayerEvent::Verifying);
+    }
+    fn verified(&self, blob: &Digest) {
+        self.tell(blob, |_| LayerEvent::Downloaded);
+    }
+}
 
 #[derive(Debug)]
 pub struct PullReport {
@@ -40,8 +98,17 @@ pub struct PullReport {
 pub struct PushReport {
     pub reference: Reference,
     pub digest: Digest,
-    /// Each layer blob and how it reached the registry.
-    pub layers: Vec<(Digest, BlobPushed)>,
+    /// Each layer as pushed (compressed), in order.
+    pub layers: Vec<PushedLayer>,
+}
+
+#[derive(Debug)]
+pub struct PushedLayer {
+    /// The blob as the registry has it.
+    pub digest: Digest,
+    pub how: BlobPushed,
+    /// The repository it was mounted from, when it was.
+    pub mounted_from: Option<Reference>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,7 +120,7 @@ struct SettingsFile {
 }
 
 impl Engine {
-    fn registry_settings(&self) -> Result<RegistrySettings> {
+    pub(crate) fn registry_settings(&self) -> Result<RegistrySettings> {
         let mut settings = RegistrySettings::default();
         let path = std::env::var_os("WHARF_REGISTRY_CONFIG")
             .map_or_else(|| PathBuf::from(DEFAULT_SETTINGS_FILE), PathBuf::from);
@@ -98,7 +165,7 @@ impl Engine {
         &self,
         name: &str,
         platform: Option<&str>,
-        progress: Progress,
+        progress: &dyn LayerProgress,
     ) -> Result<PullReport> {
         let reference = Reference::parse_normalized(name)?;
         let platform = match platform {
@@ -117,7 +184,7 @@ impl Engine {
         client: &Client,
         reference: Reference,
         platform: &Platform,
-        progress: Progress,
+        progress: &dyn LayerProgress,
     ) -> Result<PullReport> {
         let resolved = client.fetch_image(&reference, platform)?;
         let digest = resolved.repo_digest().clone();
@@ -140,7 +207,9 @@ impl Engine {
             .is_some_and(|r| r.manifest == resolved.manifest.digest)
         {
             self.store
-                .commit_image(held, &resolved.manifest.digest, &tags)?;
+                .commit_image(held, &resolved.manifest.digest, &tags, false)?;
+            self.store
+                .record_repo_digest(&config_digest, &reference.with_digest(digest.clone()))?;
             return Ok(PullReport {
                 reference,
                 id: config_digest,
@@ -165,7 +234,23 @@ impl Engine {
                 path: blobs.tmp_dir().join(format!("pull-{}", digest.hex())),
             })
             .collect();
-        client.download_blobs(&reference, &downloads, progress)?;
+        let layer_sizes: HashMap<Digest, u64> = wanted[1..]
+            .iter()
+            .map(|(digest, size)| (digest.clone(), size.unwrap_or(0)))
+            .collect();
+        for (layer, _) in &wanted[1..] {
+            let event = if downloads.iter().any(|d| d.digest == *layer) {
+                LayerEvent::Waiting
+            } else {
+                LayerEvent::AlreadyExists
+            };
+            progress.layer(layer, event);
+        }
+        let transfers = LayerTransfers {
+            sizes: layer_sizes,
+            progress,
+        };
+        client.download_blobs(&reference, &downloads, &transfers)?;
         for download in &downloads {
             blobs.adopt(&download.path, &download.digest)?;
         }
@@ -199,8 +284,21 @@ impl Engine {
                 parent: i.checked_sub(1).map(|p| chain[p].clone()),
             })
             .collect();
-        self.store.unpack_layers(&layers)?;
-        let committed = self.store.commit_image(held, &manifest_digest, &tags)?;
+        let fresh = |layer: &LayerToUnpack| downloads.iter().any(|d| d.digest == layer.blob);
+        self.store.unpack_layers_observed(&layers, &|layer, step| {
+            if fresh(layer) {
+                let event = match step {
+                    UnpackStep::Started => LayerEvent::Extracting,
+                    UnpackStep::Finished => LayerEvent::Done,
+                };
+                progress.layer(&layer.blob, event);
+            }
+        })?;
+        let committed = self
+            .store
+            .commit_image(held, &manifest_digest, &tags, false)?;
+        self.store
+            .record_repo_digest(&committed.id, &reference.with_digest(digest.clone()))?;
         Ok(PullReport {
             reference,
             id: committed.id,
@@ -210,8 +308,30 @@ impl Engine {
         })
     }
 
-    /// Pushes the image tagged `name` to its registry.
-    pub fn push(&self, name: &str, progress: Progress) -> Result<PushReport> {
+    /// Every tag of the repository `name` in its registry, for `pull --all-tags`. `name`
+    /// must have neither tag nor digest, as Docker requires.
+    pub fn remote_tags(&self, name: &str) -> Result<Vec<Reference>> {
+        let repository = Reference::parse_normalized_name(name)?;
+        if repository.tag().is_some() || repository.digest().is_some() {
+            return Err(EngineError::BadOption {
+                flag: "--all-tags",
+                value: name.to_string(),
+                message: "a tag or digest can't be used with --all-tags; give the repository alone"
+                    .into(),
+            });
+        }
+        let tags = self.registry_client()?.list_tags(&repository)?;
+        Ok(tags
+            .iter()
+            .filter_map(|tag| repository.with_tag(tag).ok())
+            .collect())
+    }
+
+    /// Pushes the image tagged `name` to its registry. Uncompressed layers go up
+    /// gzip-compressed (the manifest pushed names the compressed blobs, as Docker's does);
+    /// layers that the store pulled from another repository of the same registry are
+    /// mounted from there instead of uploaded.
+    pub fn push(&self, name: &str, progress: &dyn LayerProgress) -> Result<PushReport> {
         let reference = Reference::parse_normalized(name)?;
         let client = self.registry_client()?;
         let _held = self.store.shared_lock()?;
@@ -223,31 +343,132 @@ impl Engine {
             .ok_or_else(|| EngineError::ImageNotFound(reference.familiar()))?;
         let image = self.store.image(&index, &id)?;
         let blobs = self.store.blobs();
-        let upload = |digest: &Digest| -> Result<BlobUpload> {
+        let stored = |digest: &Digest| -> Result<BlobUpload> {
             Ok(BlobUpload {
                 digest: digest.clone(),
                 size: blobs.size(digest)?,
                 path: blobs.path(digest),
             })
         };
-        let layer_digests: Vec<Digest> = image.layers()?.into_iter().map(|l| l.blob).collect();
-        let mut uploads = layer_digests
-            .iter()
-            .map(upload)
-            .collect::<Result<Vec<_>>>()?;
-        uploads.push(upload(&id)?);
-        let pushed = client.push_blobs(&reference, &uploads, None, progress)?;
-        let manifest_bytes = blobs.read(&image.record.manifest)?;
+        let stored_manifest = blobs.read(&image.record.manifest)?;
+        let mut manifest: serde_json::Value = serde_json::from_slice(&stored_manifest)
+            .map_err(|e| bad_stored_manifest(&image.id, &e))?;
+        // The compressed copies live in temp files until the push is over.
+        let mut compressed = Vec::new();
+        let mut uploads = Vec::new();
+        for (i, layer) in image.layers()?.iter().enumerate() {
+            let Some(gzip_type) = gzip_media_type(&layer.media_type) else {
+                uploads.push(stored(&layer.blob)?);
+                continue;
+            };
+            let (file, digest, size) = blobs.gzip_copy(&layer.blob)?;
+            let descriptor = manifest
+                .get_mut("layers")
+                .and_then(|layers| layers.get_mut(i))
+                .and_then(serde_json::Value::as_object_mut)
+                .ok_or_else(|| bad_stored_manifest(&image.id, &"a layer is not an object"))?;
+            descriptor.insert("mediaType".into(), gzip_type.into());
+            descriptor.insert("digest".into(), digest.to_string().into());
+            descriptor.insert("size".into(), size.into());
+            uploads.push(BlobUpload {
+                digest,
+                size,
+                path: file.path().to_path_buf(),
+            });
+            compressed.push(file);
+        }
+        let layer_count = uploads.len();
+        uploads.push(stored(&id)?);
+        let manifest_bytes = if compressed.is_empty() {
+            stored_manifest
+        } else {
+            serde_json::to_vec(&manifest).expect("a JSON value serializes")
+        };
+
+        for upload in &uploads[..layer_count] {
+            progress.layer(&upload.digest, LayerEvent::Waiting);
+        }
+        let transfers = LayerTransfers {
+            sizes: uploads[..layer_count]
+                .iter()
+                .map(|u| (u.digest.clone(), u.size))
+                .collect(),
+            progress,
+        };
+        // One parallel push per source repository to mount from (and one for the rest).
+        let sources = self.mount_sources(&index, &reference)?;
+        let mut by_source: BTreeMap<Option<&Reference>, Vec<usize>> = BTreeMap::new();
+        for (i, upload) in uploads.iter().enumerate() {
+            by_source
+                .entry(sources.get(&upload.digest))
+                .or_default()
+                .push(i);
+        }
+        let mut how = vec![BlobPushed::Uploaded; uploads.len()];
+        for (source, members) in by_source {
+            let batch: Vec<BlobUpload> = members.iter().map(|&i| uploads[i].clone()).collect();
+            let pushed = client.push_blobs(&reference, &batch, source, &transfers)?;
+            for (i, pushed) in members.into_iter().zip(pushed) {
+                how[i] = pushed;
+            }
+        }
+        for upload in &uploads[..layer_count] {
+            progress.layer(&upload.digest, LayerEvent::Done);
+        }
         let media_type = image.manifest.media_type().as_ref().map_or_else(
             || wharf_oci::media_type::OCI_MANIFEST.to_string(),
             |m| m.to_string(),
         );
         let digest = client.push_manifest(&reference, &media_type, &manifest_bytes)?;
+        drop(compressed);
+        self.store
+            .record_repo_digest(&id, &reference.with_digest(digest.clone()))?;
+        let layers = uploads[..layer_count]
+            .iter()
+            .zip(how)
+            .map(|(upload, how)| PushedLayer {
+                digest: upload.digest.clone(),
+                how,
+                mounted_from: (how == BlobPushed::Mounted)
+                    .then(|| sources.get(&upload.digest).cloned())
+                    .flatten(),
+            })
+            .collect();
         Ok(PushReport {
             reference,
             digest,
-            layers: layer_digests.into_iter().zip(pushed).collect(),
+            layers,
         })
+    }
+
+    /// For each blob of an image the store pulled from (or pushed to) another repository
+    /// of `target`'s registry: that repository, to mount the blob from.
+    fn mount_sources(
+        &self,
+        index: &Index,
+        target: &Reference,
+    ) -> Result<HashMap<Digest, Reference>> {
+        let mut sources = HashMap::new();
+        for (id, record) in &index.images {
+            let Some(source) = record
+                .repo_digests
+                .iter()
+                .filter_map(|text| text.parse::<Reference>().ok())
+                .find(|r| r.domain() == target.domain() && r.path() != target.path())
+            else {
+                continue;
+            };
+            let image = self.store.image(index, id)?;
+            for blob in image
+                .layers()?
+                .into_iter()
+                .map(|l| l.blob)
+                .chain([id.clone()])
+            {
+                sources.entry(blob).or_insert_with(|| source.clone());
+            }
+        }
+        Ok(sources)
     }
 
     /// Checks the credentials against the registry, then stores them in
@@ -267,6 +488,22 @@ impl Engine {
         let config = DockerConfigFile::from_env().ok_or(EngineError::NoHome)?;
         let erased = config.erase(&domain)?;
         Ok((domain, erased))
+    }
+}
+
+/// The gzip media type for an uncompressed layer type; `None` for layers already compressed.
+fn gzip_media_type(media_type: &str) -> Option<&'static str> {
+    match media_type {
+        wharf_oci::media_type::OCI_LAYER_TAR => Some(wharf_oci::media_type::OCI_LAYER_GZIP),
+        wharf_oci::media_type::DOCKER_LAYER_TAR => Some(wharf_oci::media_type::DOCKER_LAYER_GZIP),
+        _ => None,
+    }
+}
+
+fn bad_stored_manifest(image: &Digest, error: &dyn std::fmt::Display) -> EngineError {
+    EngineError::BadArchive {
+        archive: image.to_string(),
+        message: format!("its stored manifest cannot be rewritten for push: {error}"),
     }
 }
 

@@ -45,7 +45,7 @@ impl fmt::Display for Driver {
     }
 }
 
-/// A network and its endpoints (leases), one JSON file per network.
+/// A network and its endpoints (leases); the store keeps the two in files of their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
     pub name: String,
@@ -84,6 +84,24 @@ pub struct Endpoint {
     /// The host side of the veth pair.
     pub veth: String,
     pub ports: Vec<PortBinding>,
+}
+
+impl Endpoint {
+    /// The container side's MAC address, `02:42:ac:11:00:02` for 172.17.0.2.
+    pub fn mac_address(&self) -> String {
+        mac_for(self.ip)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+}
+
+/// Docker's deterministic MAC for an IPv4 address: `02:42` (locally administered, unicast)
+/// then the address's four bytes, so the same lease always has the same MAC.
+pub(crate) fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
+    let [a, b, c, d] = ip.octets();
+    [0x02, 0x42, a, b, c, d]
 }
 
 /// `network create` options.

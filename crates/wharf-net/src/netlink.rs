@@ -227,17 +227,19 @@ impl Netlink {
     }
 
     /// Creates a veth pair: `host` attached to bridge `master` and up, its peer named `peer`
-    /// in the namespace `peer_netns`.
+    /// with MAC `peer_mac` in the namespace `peer_netns`.
     pub fn add_veth(
         &mut self,
         host: &str,
         master: u32,
         peer: &str,
+        peer_mac: [u8; 6],
         peer_netns: BorrowedFd<'_>,
     ) -> io::Result<()> {
         let mut peer_message = LinkMessage::default();
         peer_message.attributes = vec![
             LinkAttribute::IfName(peer.to_owned()),
+            LinkAttribute::Address(peer_mac.to_vec()),
             LinkAttribute::NetNsFd(peer_netns.as_raw_fd()),
         ];
         let mut message = LinkMessage::default();

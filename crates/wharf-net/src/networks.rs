@@ -14,7 +14,7 @@ use crate::error::{io_error, netlink_error, NetError};
 use crate::host;
 use crate::ipam::{self, HostRoute};
 use crate::model::{
-    Attach, Endpoint, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX, DEFAULT_BRIDGE,
+    mac_for, Attach, Endpoint, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX, DEFAULT_BRIDGE,
     DEFAULT_NETWORK, VETH_PREFIX,
 };
 use crate::netlink::Netlink;
@@ -39,10 +39,12 @@ pub struct Networks {
 }
 
 impl Networks {
-    /// Opens (creating it if needed) the state directory, e.g. `$WHARF_ROOT/networks`.
-    pub fn open(dir: &Path) -> Result<Self, NetError> {
+    /// Opens (creating them if needed) the state directory, e.g. `$WHARF_ROOT/networks`,
+    /// and the directory of the leases, e.g. `$WHARF_RUN/networks`: a tmpfs is best, as the
+    /// leases end with the containers at a reboot and are rewritten at every start and exit.
+    pub fn open(dir: &Path, leases_dir: &Path) -> Result<Self, NetError> {
         Ok(Networks {
-            store: Store::open(dir)?,
+            store: Store::open(dir, leases_dir)?,
         })
     }
 
@@ -275,11 +277,17 @@ impl Networks {
             if !network.internal {
                 host::enable_ipv4_sysctl("ip_forward")?;
             }
-            host.add_veth(&veth, bridge, &attach.interface, netns.as_fd())
-                .map_err(netlink_error(format!(
-                    "create veth pair {veth} for container {}",
-                    attach.container_id
-                )))?;
+            host.add_veth(
+                &veth,
+                bridge,
+                &attach.interface,
+                mac_for(endpoint.ip),
+                netns.as_fd(),
+            )
+            .map_err(netlink_error(format!(
+                "create veth pair {veth} for container {}",
+                attach.container_id
+            )))?;
             undo.links.push(veth.clone());
             configure_container(&mut inner, network, &endpoint).map_err(netlink_error(format!(
                 "configure {} of container {}",

@@ -142,6 +142,15 @@ impl Reference {
         })
     }
 
+    /// The same repository pinned to `digest`, without a tag: Docker's repo digest form.
+    pub fn with_digest(&self, digest: Digest) -> Self {
+        Self {
+            tag: None,
+            digest: Some(digest),
+            ..self.clone()
+        }
+    }
+
     fn render(&self, repository: String) -> String {
         let mut text = repository;
         if let Some(tag) = &self.tag {

@@ -2,8 +2,8 @@
 //! sha256 of the whole file; push with existence check, cross-repository mount, monolithic
 //! or chunked upload. Several blobs move at once on a bounded set of threads.
 //!
-//! Each transfer takes a `progress` callback that hears, for a blob, how many of its bytes
-//! have moved so far (for progress bars).
+//! Each transfer takes a [`TransferObserver`] that hears, for a blob, how many of its bytes
+//! have moved so far and when it is verified (for progress bars).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
@@ -42,6 +42,22 @@ pub struct BlobUpload {
     pub path: PathBuf,
 }
 
+/// Hears how blob transfers go. Any `Fn(&Digest, u64) + Sync` is one that hears bytes only.
+pub trait TransferObserver: Sync {
+    /// `bytes` of `blob` have moved so far (it starts again at the resume point).
+    fn moved(&self, blob: &Digest, bytes: u64);
+    /// Every byte of a downloaded `blob` is on disk; its digest is being checked.
+    fn verifying(&self, _blob: &Digest) {}
+    /// A downloaded `blob` is whole and verified.
+    fn verified(&self, _blob: &Digest) {}
+}
+
+impl<F: Fn(&Digest, u64) + Sync> TransferObserver for F {
+    fn moved(&self, blob: &Digest, bytes: u64) {
+        self(blob, bytes)
+    }
+}
+
 /// How a pushed blob got to the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlobPushed {
@@ -59,9 +75,8 @@ impl Client {
         &self,
         repository: &Reference,
         blob: &BlobDownload,
-        progress: &(dyn Fn(&Digest, u64) + Sync),
+        progress: &dyn TransferObserver,
     ) -> Result<()> {
-        let report = |done: u64| progress(&blob.digest, done);
         self.on_pull_endpoints(repository.domain(), |endpoint| {
             let target = Target {
                 endpoint,
@@ -70,7 +85,7 @@ impl Client {
             let mut attempt = 1;
             loop {
                 let existing = file_len(&blob.path)?;
-                match self.download_once(&target, blob, existing, &report) {
+                match self.download_once(&target, blob, existing, progress) {
                     // A broken transfer resumes; a bad resumed file was deleted, so the
                     // next attempt starts afresh.
                     Err(e)
@@ -81,7 +96,11 @@ impl Client {
                     {
                         attempt += 1;
                     }
-                    result => return result,
+                    Ok(()) => {
+                        progress.verified(&blob.digest);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         })
@@ -93,7 +112,7 @@ impl Client {
         &self,
         repository: &Reference,
         blobs: &[BlobDownload],
-        progress: &(dyn Fn(&Digest, u64) + Sync),
+        progress: &dyn TransferObserver,
     ) -> Result<()> {
         self.in_parallel(blobs, |blob| self.download_blob(repository, blob, progress))
             .map(drop)
@@ -106,7 +125,7 @@ impl Client {
         repository: &Reference,
         blob: &BlobUpload,
         mount_from: Option<&Reference>,
-        progress: &(dyn Fn(&Digest, u64) + Sync),
+        progress: &dyn TransferObserver,
     ) -> Result<BlobPushed> {
         let endpoint = self.push_endpoint(repository.domain())?;
         let target = Target {
@@ -146,7 +165,7 @@ impl Client {
             _ => return Err(target.error_from(response, "start upload", None)),
         }
         let mut location = upload_location(&target, &response)?;
-        let report = |done: u64| progress(&blob.digest, done);
+        let report = |done: u64| progress.moved(&blob.digest, done);
         let finish = if blob.size > CHUNK_SIZE {
             location = self.upload_chunks(&target, &scopes, blob, location, &report)?;
             Payload::Bytes(&[])
@@ -183,7 +202,7 @@ impl Client {
         repository: &Reference,
         blobs: &[BlobUpload],
         mount_from: Option<&Reference>,
-        progress: &(dyn Fn(&Digest, u64) + Sync),
+        progress: &dyn TransferObserver,
     ) -> Result<Vec<BlobPushed>> {
         self.in_parallel(blobs, |blob| {
             self.push_blob(repository, blob, mount_from, progress)
@@ -229,8 +248,9 @@ impl Client {
         target: &Target,
         blob: &BlobDownload,
         existing: u64,
-        report: &dyn Fn(u64),
+        progress: &dyn TransferObserver,
     ) -> Result<()> {
+        let report = |done: u64| progress.moved(&blob.digest, done);
         let path = &blob.path;
         // A file longer than the blob cannot be its start.
         let existing = if blob.size.is_some_and(|size| existing > size) {
@@ -282,11 +302,12 @@ impl Client {
                 response,
                 limit,
                 kept,
-                report,
+                &report,
                 &mut writer,
                 path,
             )?;
         }
+        progress.verifying(&blob.digest);
         let (actual, _, appender) = writer.finish();
         let file = appender
             .file

@@ -94,6 +94,12 @@ pub enum RegistryError {
         reference: String,
         message: String,
     },
+    #[error("{registry}/{repository}: the tag list is not valid: {message}")]
+    BadTagList {
+        registry: String,
+        repository: String,
+        message: String,
+    },
     #[error("{registry}/{repository}:{reference}: no matching manifest for {platform} in the manifest list entries (available: {})", .available.join(", "))]
     NoMatchingPlatform {
         registry: String,
@@ -114,6 +120,14 @@ pub enum RegistryError {
     },
     #[error("{path}: {message}")]
     Certificate { path: PathBuf, message: String },
+    #[error("cannot fetch {url}: {message}")]
+    Download { url: String, message: String },
+    #[error("{url}: content has digest {actual}, expected {expected}")]
+    ChecksumMismatch {
+        url: String,
+        expected: Digest,
+        actual: Digest,
+    },
     #[error("credential helper docker-credential-{helper} failed for {server}: {message}")]
     CredentialHelper {
         helper: String,
@@ -166,6 +180,12 @@ impl RegistryError {
             Self::Connection { host, .. } => Some(format!(
                 "check the host name and port; a registry that speaks plain HTTP must be listed as insecure ({host})"
             )),
+            Self::Download { .. } => {
+                Some("check the URL, and that the host answers from this machine".into())
+            }
+            Self::ChecksumMismatch { .. } => Some(
+                "the content changed or the checksum is wrong; nothing of it was kept".into(),
+            ),
             Self::DigestMismatch { .. } => Some(
                 "the registry or a proxy served corrupt content; nothing of it was kept, retry the command"
                     .into(),

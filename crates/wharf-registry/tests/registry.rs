@@ -164,6 +164,33 @@ fn index_resolves_to_the_requested_platform() {
 }
 
 #[test]
+fn tags_are_listed_across_pages() {
+    let Some(registry) = Registry::start(Auth::None, None) else {
+        return;
+    };
+    let client = client();
+    let image = TestImage::new(5, &[100]);
+    for tag in ["a", "b", "c", "d", "e"] {
+        push(
+            &client,
+            &registry.reference(&format!("paged/app:{tag}")),
+            &image,
+        );
+    }
+    let repository =
+        Reference::parse_normalized_name(&format!("{}/paged/app", registry.host)).unwrap();
+    let mut paged = client.list_tags_in_pages(&repository, 2).unwrap();
+    paged.sort();
+    assert_eq!(paged, ["a", "b", "c", "d", "e"], "three pages of at most 2");
+    let mut whole = client.list_tags(&repository).unwrap();
+    whole.sort();
+    assert_eq!(whole, paged);
+    let missing =
+        Reference::parse_normalized_name(&format!("{}/paged/none", registry.host)).unwrap();
+    assert!(client.list_tags(&missing).is_err());
+}
+
+#[test]
 fn cross_repository_mount_moves_no_bytes() {
     let Some(registry) = Registry::start(Auth::None, None) else {
         return;

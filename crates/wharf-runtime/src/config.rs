@@ -50,6 +50,10 @@ pub struct RunConfig {
     /// Docker's `--privileged`: all capabilities, no seccomp, no masked paths, all devices.
     pub privileged: bool,
     pub network: NetworkMode,
+    /// With [`NetworkMode::Joined`], the namespace to join (`/proc/PID/ns/net` of the other
+    /// container's init), known only when it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_namespace: Option<PathBuf>,
 }
 
 /// The process run as the container's init.
@@ -81,11 +85,14 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Mount {
-    /// `-v /host:/ctr[:ro]`.
+    /// `-v /host:/ctr[:ro]`, `--mount type=bind`, and volumes (a bind of their folder).
     Bind {
         source: PathBuf,
         destination: PathBuf,
         read_only: bool,
+        /// `bind-propagation`; Docker's default is `rprivate`.
+        #[serde(default)]
+        propagation: Propagation,
     },
     /// `--tmpfs /ctr[:opts]`: `nosuid,nodev` always, `noexec` unless `exec`.
     Tmpfs {
@@ -97,6 +104,52 @@ pub enum Mount {
         read_only: bool,
         exec: bool,
     },
+}
+
+/// Mount propagation of a bind mount, as `--mount bind-propagation=` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Propagation {
+    Private,
+    #[default]
+    Rprivate,
+    Shared,
+    Rshared,
+    Slave,
+    Rslave,
+}
+
+impl Propagation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Propagation::Private => "private",
+            Propagation::Rprivate => "rprivate",
+            Propagation::Shared => "shared",
+            Propagation::Rshared => "rshared",
+            Propagation::Slave => "slave",
+            Propagation::Rslave => "rslave",
+        }
+    }
+}
+
+impl FromStr for Propagation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "private" => Propagation::Private,
+            "rprivate" => Propagation::Rprivate,
+            "shared" => Propagation::Shared,
+            "rshared" => Propagation::Rshared,
+            "slave" => Propagation::Slave,
+            "rslave" => Propagation::Rslave,
+            _ => {
+                return Err(format!(
+                    "unknown propagation `{text}`: use private, rprivate, shared, rshared, slave or rslave"
+                ))
+            }
+        })
+    }
 }
 
 impl Mount {
@@ -252,6 +305,9 @@ pub enum NetworkMode {
     New,
     /// The host's network namespace (`--network host`).
     Host,
+    /// Another container's network namespace (`--network container:NAME`), named by
+    /// [`RunConfig::network_namespace`].
+    Joined,
 }
 
 /// A [`RunConfig`] that cannot run; each names the field or value at fault.
@@ -261,6 +317,8 @@ pub enum ConfigError {
         "invalid container id {0:?}: use 1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit"
     )]
     InvalidId(String),
+    #[error("network mode joined needs the path of the network namespace to join")]
+    NoNetworkNamespace,
     #[error("{field} must be an absolute path: {path:?}")]
     NotAbsolute { field: &'static str, path: PathBuf },
     #[error("{field} must not contain '..': {path:?}")]
@@ -517,6 +575,7 @@ pub(crate) mod tests {
             capabilities: CapabilityChanges::default(),
             privileged: false,
             network: NetworkMode::New,
+            network_namespace: None,
         }
     }
 

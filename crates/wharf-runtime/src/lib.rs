@@ -12,6 +12,7 @@ pub mod cgroup;
 pub mod config;
 pub mod exec;
 pub mod host;
+pub mod resident;
 pub mod rootfs;
 pub mod run;
 pub mod seccomp;
@@ -20,7 +21,7 @@ pub mod spec;
 pub use cgroup::CgroupUsage;
 pub use config::{
     CapabilityChanges, CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Process,
-    Resources, RunConfig, Ulimit, User,
+    Propagation, Resources, RunConfig, Ulimit, User,
 };
 pub use exec::{exec, ExecConfig, ExecProcess};
 pub use host::{Host, HostError};

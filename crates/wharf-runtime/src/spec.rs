@@ -13,7 +13,9 @@ use oci_spec::runtime::{
 };
 
 use crate::caps;
-use crate::config::{CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, RunConfig};
+use crate::config::{
+    CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Propagation, RunConfig,
+};
 use crate::host::Host;
 use crate::seccomp::{self, KernelVersion, SeccompError};
 
@@ -227,12 +229,12 @@ fn oci_mount(destination: &str, typ: &str, source: &str, options: &[&str]) -> Oc
     mount
 }
 
-fn bind(source: &Path, destination: &Path, read_only: bool) -> OciMount {
+fn bind(source: &Path, destination: &Path, read_only: bool, propagation: Propagation) -> OciMount {
     let mut options = vec!["rbind".to_owned()];
     if read_only {
         options.push("ro".to_owned());
     }
-    options.push("rprivate".to_owned());
+    options.push(propagation.as_str().to_owned());
     let mut mount = OciMount::default();
     mount.set_destination(destination.to_owned());
     mount.set_typ(Some("bind".to_owned()));
@@ -299,7 +301,12 @@ fn mounts(config: &RunConfig) -> Vec<OciMount> {
         let destination = Path::new(destination);
         if !config.mounts.iter().any(|m| m.destination() == destination) {
             // Docker: writable unless the rootfs is read-only.
-            user.push(bind(&source, destination, config.read_only_rootfs));
+            user.push(bind(
+                &source,
+                destination,
+                config.read_only_rootfs,
+                Propagation::Rprivate,
+            ));
         }
     }
     user.sort_by_key(|m| m.destination().components().count());
@@ -319,7 +326,8 @@ fn user_mount(mount: &Mount) -> OciMount {
             source,
             destination,
             read_only,
-        } => bind(source, destination, *read_only),
+            propagation,
+        } => bind(source, destination, *read_only, *propagation),
         Mount::Tmpfs {
             destination,
             size_bytes,
@@ -360,7 +368,7 @@ fn namespaces(config: &RunConfig) -> Result<Vec<LinuxNamespace>, SpecError> {
         LinuxNamespaceType::Ipc,
         LinuxNamespaceType::Cgroup,
     ]);
-    types
+    let mut namespaces = types
         .into_iter()
         .map(|typ| {
             built(
@@ -368,7 +376,21 @@ fn namespaces(config: &RunConfig) -> Result<Vec<LinuxNamespace>, SpecError> {
                 LinuxNamespaceBuilder::default().typ(typ).build(),
             )
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if config.network == NetworkMode::Joined {
+        let path = config
+            .network_namespace
+            .clone()
+            .ok_or(ConfigError::NoNetworkNamespace)?;
+        namespaces.push(built(
+            "namespace",
+            LinuxNamespaceBuilder::default()
+                .typ(LinuxNamespaceType::Network)
+                .path(path)
+                .build(),
+        )?);
+    }
+    Ok(namespaces)
 }
 
 /// Docker's device cgroup rules; libcontainer adds the usual allow rules (pts, ptmx, tun...).
@@ -566,6 +588,7 @@ mod tests {
                 source: PathBuf::from("/srv/data"),
                 destination: PathBuf::from("/data/deep"),
                 read_only: true,
+                propagation: Default::default(),
             },
             Mount::Tmpfs {
                 destination: PathBuf::from("/run"),

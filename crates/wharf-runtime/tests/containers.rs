@@ -439,6 +439,7 @@ fn bind_and_tmpfs_mounts_work(f: &Fixture) -> Result<(), Failed> {
             source: data.clone(),
             destination: PathBuf::from("/data"),
             read_only: true,
+            propagation: Default::default(),
         },
         Mount::Tmpfs {
             destination: PathBuf::from("/scratch"),

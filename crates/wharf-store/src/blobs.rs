@@ -50,6 +50,80 @@ impl Compression {
     }
 }
 
+/// How new layers are compressed: `--output type=image,compression=...,compression-level=N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerCompression {
+    pub kind: Compression,
+    /// The encoder's level; `None` for wharf's default (gzip's fastest, zstd's 3).
+    pub level: Option<i32>,
+}
+
+impl Default for LayerCompression {
+    fn default() -> Self {
+        Self {
+            kind: Compression::Gzip,
+            level: None,
+        }
+    }
+}
+
+impl LayerCompression {
+    /// An encoder writing into `writer`; [`Encoder::finish`] ends the stream.
+    pub fn encoder<W: Write>(self, writer: W) -> io::Result<Encoder<W>> {
+        Ok(match self.kind {
+            Compression::None => Encoder::None(writer),
+            // The fastest level by default: a build waits for it, and a layer is compressed
+            // once.
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                writer,
+                self.level.map_or(flate2::Compression::fast(), |l| {
+                    flate2::Compression::new(l.clamp(0, 9) as u32)
+                }),
+            )),
+            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(
+                writer,
+                self.level.unwrap_or(3),
+            )?),
+        })
+    }
+}
+
+/// A compressing writer of any [`Compression`].
+pub enum Encoder<W: Write> {
+    None(W),
+    Gzip(flate2::write::GzEncoder<W>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Encoder<W> {
+    /// Writes the end of the compressed stream and returns the inner writer.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Self::None(writer) => Ok(writer),
+            Self::Gzip(encoder) => encoder.finish(),
+            Self::Zstd(encoder) => encoder.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::None(writer) => writer.write(buf),
+            Self::Gzip(encoder) => encoder.write(buf),
+            Self::Zstd(encoder) => encoder.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::None(writer) => writer.flush(),
+            Self::Gzip(encoder) => encoder.flush(),
+            Self::Zstd(encoder) => encoder.flush(),
+        }
+    }
+}
+
 /// Peeks at the first bytes of a buffered reader to tell its compression.
 pub fn sniff_compression(reader: &mut impl io::BufRead) -> io::Result<Compression> {
     Ok(Compression::detect(reader.fill_buf()?))
@@ -173,6 +247,30 @@ impl BlobStore {
         sync_dir(&self.dir.join("sha256"))
     }
 
+    /// Stores the content of layer blob `digest` compressed as `to` asks (the same tar, so
+    /// the same diff id). Returns the new blob's digest and size.
+    pub fn recompress(&self, digest: &Digest, to: LayerCompression) -> Result<(Digest, u64)> {
+        let path = self.path(digest);
+        let mut reader = BufReader::with_capacity(1 << 20, self.open(digest)?);
+        let from = sniff_compression(&mut reader).at("read blob", &path)?;
+        let mut decoder = from.decoder(reader).at("read blob", &path)?;
+        let tmp_dir = self.tmp_dir();
+        let temp = tempfile::Builder::new()
+            .prefix("blob-")
+            .tempfile_in(&tmp_dir)
+            .at("create a temp file in", &tmp_dir)?;
+        let writer = Sha256Writer::new(io::BufWriter::with_capacity(1 << 20, temp.as_file()));
+        let mut encoder = to.encoder(writer).at("write", temp.path())?;
+        io::copy(&mut decoder, &mut encoder).at("recompress blob", &path)?;
+        let (new, size, buffered) = encoder.finish().at("write", temp.path())?.finish();
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at("write", temp.path())?;
+        self.adopt_written(temp, &new)?;
+        Ok((new, size))
+    }
+
     /// Re-reads a blob and checks that it still hashes to its name.
     pub fn verify(&self, digest: &Digest) -> Result<()> {
         let path = self.path(digest);
@@ -204,6 +302,28 @@ impl BlobStore {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(e).at("remove blob", &path),
             _ => Ok(()),
         }
+    }
+
+    /// Blob `digest` gzip-compressed into a temp file of [`Self::tmp_dir`] (gone when the
+    /// returned file is dropped), with the copy's digest and size: uncompressed layers go
+    /// to registries compressed. The output is the same for the same input.
+    pub fn gzip_copy(&self, digest: &Digest) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
+        let source = self.path(digest);
+        let input = BufReader::new(File::open(&source).at("open", &source)?);
+        let tmp_dir = self.tmp_dir();
+        let temp = tempfile::Builder::new()
+            .prefix("gzip-")
+            .tempfile_in(&tmp_dir)
+            .at("create a temp file in", &tmp_dir)?;
+        // No name and mtime 0 in the header: a second push finds the same digest.
+        let gzip = flate2::read::GzEncoder::new(input, flate2::Compression::default());
+        let (digest, size, file) =
+            copy_hashed(gzip, io::BufWriter::with_capacity(1 << 20, temp.as_file()))
+                .at("compress", &source)?;
+        file.into_inner()
+            .map_err(|e| e.into_error())
+            .at("write", temp.path())?;
+        Ok((temp, digest, size))
     }
 
     /// Where in-flight writes live; on the store's filesystem, so [`Self::adopt`] renames.

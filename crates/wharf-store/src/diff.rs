@@ -8,10 +8,10 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use flate2::write::GzEncoder;
 use tar::{EntryType, Header};
-use wharf_oci::{media_type, Digest, Sha256Writer};
+use wharf_oci::{Digest, Sha256Writer};
 
+use crate::blobs::LayerCompression;
 use crate::error::{IoResultExt, Result};
 use crate::layers::{LayerInfo, LayerToUnpack};
 use crate::Store;
@@ -29,7 +29,7 @@ pub struct NewLayer {
 }
 
 impl Store {
-    /// Stores the changes in `upper` (an overlay upper dir) as a gzip layer on top of the
+    /// Stores the changes in `upper` (an overlay upper dir) as a layer on top of the
     /// chain `parent`, ready to be a lower dir: `upper` itself becomes the unpacked layer
     /// (moved, its overlayfs bookkeeping xattrs removed), so nothing is written twice.
     /// Returns `None` when `upper` is empty. `mtime_clamp` (seconds, from
@@ -42,6 +42,7 @@ impl Store {
         upper: &Path,
         parent: Option<&Digest>,
         mtime_clamp: Option<u64>,
+        compression: LayerCompression,
     ) -> Result<Option<NewLayer>> {
         if fs::read_dir(upper).at("list", upper)?.next().is_none() {
             return Ok(None);
@@ -53,27 +54,25 @@ impl Store {
             .tempfile_in(&tmp_dir)
             .at("create a temp file in", &tmp_dir)?;
         let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
-        // The fastest level: a build waits for it, and a layer is compressed once.
-        let gzip = GzEncoder::new(blob_writer, flate2::Compression::fast());
-        let mut tar = tar::Builder::new(Sha256Writer::new(gzip));
+        let encoder = compression
+            .encoder(blob_writer)
+            .at("compress layer of", upper)?;
+        let mut tar = tar::Builder::new(Sha256Writer::new(encoder));
         let mut writer = DiffWriter {
             mtime_clamp,
             links: HashMap::new(),
             size: 0,
         };
         writer.dir(&mut tar, upper, Path::new(""))?;
-        let (diff_id, _, gzip) = tar.into_inner().at("write layer of", upper)?.finish();
-        let (blob, blob_size, buffered) = gzip.finish().at("compress layer of", upper)?.finish();
+        let (diff_id, _, encoder) = tar.into_inner().at("write layer of", upper)?.finish();
+        let (blob, blob_size, buffered) = encoder.finish().at("compress layer of", upper)?.finish();
         buffered
             .into_inner()
             .map_err(|e| e.into_error())
             .at("write", temp.path())?;
         blobs.adopt_written(temp, &blob)?;
 
-        let chain_id = match parent {
-            None => diff_id.clone(),
-            Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
-        };
+        let chain_id = crate::layers::chain_id(parent, &diff_id);
         let layer = LayerToUnpack {
             blob,
             diff_id,
@@ -108,7 +107,7 @@ impl Store {
             .at("flush layers in", &layers_dir)?;
         Ok(Some(NewLayer {
             info,
-            media_type: media_type::OCI_LAYER_GZIP,
+            media_type: compression.kind.layer_media_type(),
             blob_size,
         }))
     }
@@ -347,7 +346,7 @@ mod tests {
         .unwrap();
 
         let layer = store
-            .add_layer_from_dir(&upper, None, Some(0))
+            .add_layer_from_dir(&upper, None, Some(0), LayerCompression::default())
             .unwrap()
             .expect("changes make a layer");
         let got = entries(&store, &layer.info.blob);
@@ -377,7 +376,7 @@ mod tests {
 
         // The same changes with clamped times make the same layer.
         let again = store
-            .add_layer_from_dir(&upper, None, Some(0))
+            .add_layer_from_dir(&upper, None, Some(0), LayerCompression::default())
             .unwrap()
             .unwrap();
         assert_eq!(again.info.diff_id, layer.info.diff_id);
@@ -398,7 +397,7 @@ mod tests {
         )
         .unwrap();
         let layer = store
-            .add_layer_from_dir(&upper, None, None)
+            .add_layer_from_dir(&upper, None, None, LayerCompression::default())
             .unwrap()
             .unwrap();
         assert!(!upper.exists(), "moved, not copied");
@@ -425,7 +424,7 @@ mod tests {
         let upper = root.path().join("upper");
         fs::create_dir(&upper).unwrap();
         assert!(store
-            .add_layer_from_dir(&upper, None, None)
+            .add_layer_from_dir(&upper, None, None, LayerCompression::default())
             .unwrap()
             .is_none());
     }

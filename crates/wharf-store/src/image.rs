@@ -155,11 +155,15 @@ impl Store {
     ///
     /// The caller holds the shared lock from before it stored the content until this returns,
     /// so gc cannot remove that content in between.
+    ///
+    /// An image that is already there keeps its manifest (a pulled image its registry's),
+    /// unless `replace_manifest` (a build asked for other layer blobs of the same layers).
     pub fn commit_image(
         &self,
         _held: &SharedLock,
         manifest_digest: &Digest,
         tags: &[Reference],
+        replace_manifest: bool,
     ) -> Result<Committed> {
         let blobs = self.blobs();
         let manifest = parse_manifest(manifest_digest, &blobs.read(manifest_digest)?)?;
@@ -174,6 +178,7 @@ impl Store {
             manifest: manifest_digest.clone(),
             added: now_rfc3339(),
             last_tag_time: None,
+            repo_digests: Vec::new(),
         };
         let mut probe = Index::default();
         probe.images.insert(id.clone(), record.clone());
@@ -194,9 +199,8 @@ impl Store {
         }
         self.update_index(|index| {
             let record = match index.images.get(&id) {
-                // Re-adding an image keeps its original record (and its manifest).
-                Some(existing) => existing.clone(),
-                None => record,
+                Some(existing) if !replace_manifest => existing.clone(),
+                _ => record,
             };
             index.images.insert(id.clone(), record);
             let tags = tags
@@ -211,6 +215,16 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records that image `id` is `repo_digest` in a registry (after a pull or push).
+    pub fn record_repo_digest(&self, id: &Digest, repo_digest: &Reference) -> Result<()> {
+        self.update_index(|index| {
+            index.add_repo_digest(id, repo_digest);
+            Ok::<_, StoreError>(())
+        })
+    }
+}
+
 impl Index {
     /// Finds an image by reference (`python:3.11-slim`), full id (`sha256:...`), or id
     /// prefix of at least one hex character, as Docker does. An ambiguous prefix matches none.
@@ -218,6 +232,14 @@ impl Index {
         if let Ok(reference) = Reference::parse_normalized(text) {
             if let Some(id) = self.tags.get(&reference.to_string()) {
                 return Some(id.clone());
+            }
+            if let Some(digest) = reference.digest() {
+                let wanted = reference.with_digest(digest.clone()).to_string();
+                return self
+                    .images
+                    .iter()
+                    .find(|(_, record)| record.repo_digests.contains(&wanted))
+                    .map(|(id, _)| id.clone());
             }
         }
         let hex = text.strip_prefix("sha256:").unwrap_or(text);

@@ -27,6 +27,10 @@ pub struct ImageRecord {
     /// When a tag was last put on it (RFC 3339), as Docker's `Metadata.LastTagTime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_tag_time: Option<String>,
+    /// `repository@digest` of the manifests this image was pulled as or pushed as, fully
+    /// qualified and sorted (Docker's `RepoDigests`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repo_digests: Vec<String>,
 }
 
 impl Index {
@@ -47,6 +51,16 @@ impl Index {
         self.tags
             .insert(reference.to_string(), id.clone())
             .filter(|previous| previous != id)
+    }
+
+    /// Remembers that `id` is `repo_digest` (`repository@sha256:...`) in a registry.
+    pub fn add_repo_digest(&mut self, id: &Digest, repo_digest: &Reference) {
+        if let Some(record) = self.images.get_mut(id) {
+            let text = repo_digest.to_string();
+            if let Err(at) = record.repo_digests.binary_search(&text) {
+                record.repo_digests.insert(at, text);
+            }
+        }
     }
 
     /// Images with no tag (Docker's "dangling" images).

@@ -29,13 +29,24 @@ pub struct LayerInfo {
 pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
     let mut chain: Vec<Digest> = Vec::with_capacity(diff_ids.len());
     for diff_id in diff_ids {
-        let next = match chain.last() {
-            None => diff_id.clone(),
-            Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
-        };
-        chain.push(next);
+        chain.push(chain_id(chain.last(), diff_id));
     }
     chain
+}
+
+/// The chain id of layer `diff_id` on top of the chain `parent`, as OCI defines it.
+pub fn chain_id(parent: Option<&Digest>, diff_id: &Digest) -> Digest {
+    match parent {
+        None => diff_id.clone(),
+        Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
+    }
+}
+
+/// Where [`Store::unpack_layers_observed`] is with one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnpackStep {
+    Started,
+    Finished,
 }
 
 /// One layer to unpack: its blob, the diff id the config promises, and its place in the chain.
@@ -104,6 +115,15 @@ impl Store {
     /// flushes them to disk before returning, so an image committed afterwards never points
     /// at content still in the page cache only.
     pub fn unpack_layers(&self, layers: &[LayerToUnpack]) -> Result<Vec<LayerInfo>> {
+        self.unpack_layers_observed(layers, &|_, _| {})
+    }
+
+    /// [`Self::unpack_layers`], telling `observe` when each layer starts and ends.
+    pub fn unpack_layers_observed(
+        &self,
+        layers: &[LayerToUnpack],
+        observe: &(dyn Fn(&LayerToUnpack, UnpackStep) + Sync),
+    ) -> Result<Vec<LayerInfo>> {
         let workers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .min(layers.len().max(1));
@@ -118,7 +138,9 @@ impl Store {
                             let Some(layer) = layers.get(i) else {
                                 return Ok(done);
                             };
+                            observe(layer, UnpackStep::Started);
                             done.push((i, self.unpack_layer(layer)?));
+                            observe(layer, UnpackStep::Finished);
                         }
                     })
                 })

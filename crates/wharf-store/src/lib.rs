@@ -33,7 +33,7 @@ mod index;
 mod layers;
 mod lock;
 
-pub use blobs::{sniff_compression, BlobStore, Compression};
+pub use blobs::{sniff_compression, BlobStore, Compression, Encoder, LayerCompression};
 pub use build_cache::{unmount_step_dir, BuildLayer, BuildRecord};
 pub use check::{CheckReport, Problem};
 pub use diff::NewLayer;
@@ -41,7 +41,7 @@ pub use error::{IoResultExt, StoreError};
 pub use gc::GcReport;
 pub use image::{parse_manifest, Committed, Image, ImageLayer};
 pub use index::{ImageRecord, Index};
-pub use layers::{chain_ids, LayerInfo, LayerToUnpack};
+pub use layers::{chain_id, chain_ids, LayerInfo, LayerToUnpack, UnpackStep};
 pub use lock::{ExclusiveLock, SharedLock};
 
 use std::path::{Path, PathBuf};

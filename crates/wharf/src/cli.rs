@@ -81,6 +81,11 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(CpArgs),
     /// List port mappings or a specific mapping for the container
     Port(PortArgs),
     /// Download an image from a registry
@@ -151,6 +156,10 @@ pub struct BuildArgs {
     /// Add a custom host-to-IP mapping to RUN steps (`host:ip`)
     #[arg(long = "add-host", value_name = "HOST:IP")]
     pub add_hosts: Vec<String>,
+    /// Output: type=image|docker[,name=NAME][,compression=gzip|zstd|uncompressed]
+    /// [,compression-level=N][,force-compression=true]
+    #[arg(short, long, value_name = "SPEC")]
+    pub output: Option<String>,
     /// Suppress the build output and print the image ID on success
     #[arg(short, long)]
     pub quiet: bool,
@@ -203,6 +212,7 @@ pub enum ContainerCommand {
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
+    Cp(CpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -243,9 +253,13 @@ pub struct CreateArgs {
     /// Pull the image before creating: `missing` (default), `always` or `never`
     #[arg(long, default_value = "missing")]
     pub pull: String,
-    /// Bind mount a volume (`/host/path:/container/path[:ro]`)
+    /// Bind mount a host path or mount a volume (`/host/path:/ctr[:ro]`, `NAME:/ctr[:ro]`,
+    /// or `/ctr` for an anonymous volume)
     #[arg(short, long = "volume")]
     pub volumes: Vec<String>,
+    /// Attach a filesystem mount (`type=bind|volume|tmpfs,source=...,target=...,readonly`)
+    #[arg(long = "mount")]
+    pub mounts: Vec<String>,
     /// Mount a tmpfs directory (`/path[:size=64m,mode=1777,exec]`)
     #[arg(long)]
     pub tmpfs: Vec<String>,
@@ -396,7 +410,7 @@ pub struct RmArgs {
     /// Force the removal of a running container (uses SIGKILL)
     #[arg(short, long)]
     pub force: bool,
-    /// Remove anonymous volumes associated with the container (wharf has none yet)
+    /// Remove anonymous volumes associated with the container
     #[arg(short, long)]
     pub volumes: bool,
     #[arg(required = true)]
@@ -659,6 +673,9 @@ pub enum SystemCommand {
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
+    /// Download all tagged images in the repository
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
     /// Suppress verbose output
     #[arg(short, long)]
     pub quiet: bool,
@@ -804,6 +821,72 @@ pub struct PruneArgs {
     /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume
+    Create(VolumeCreateArgs),
+    /// List volumes
+    #[command(alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Display detailed information on one or more volumes
+    Inspect(InspectArgs),
+    /// Remove one or more volumes
+    #[command(alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused volumes (anonymous ones only, unless --all)
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeCreateArgs {
+    /// Volume driver name (only `local`)
+    #[arg(short, long, default_value = "local")]
+    pub driver: String,
+    /// Set metadata for a volume (`KEY=VALUE`)
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Driver specific options (the local driver's options are not supported yet)
+    #[arg(short, long = "opt")]
+    pub opts: Vec<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeLsArgs {
+    /// Only display volume names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Filter output (`name=NAME`, `label=KEY[=VALUE]`, `dangling=true|false`, `driver=local`)
+    #[arg(short, long = "filter")]
+    pub filters: Vec<String>,
+    /// Format output: `table`, `json`, or a Go template such as `{{.Name}}`
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    /// Do not error if a volume does not exist
+    #[arg(short, long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub volumes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information)
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// `CONTAINER:SRC_PATH`, a local path, or `-` for a tar stream on stdin
+    pub source: String,
+    /// `CONTAINER:DEST_PATH`, a local path, or `-` for a tar stream on stdout
+    pub dest: String,
 }
 
 #[derive(Debug, Args)]

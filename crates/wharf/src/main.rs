@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod format;
+mod layer_view;
 mod printer;
 
 use std::process::ExitCode;

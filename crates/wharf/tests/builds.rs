@@ -699,3 +699,324 @@ fn bind_mounts_read_the_context_and_rw_writes_are_thrown_away() {
         "[app]\n"
     );
 }
+
+/// A loopback HTTP server for `ADD <url>`: serves what `files` holds at each path, with a
+/// fixed Last-Modified, and counts the requests for each path.
+struct FileServer {
+    port: u16,
+    files: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FileServer {
+    fn start() -> Self {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let files = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+            String,
+            Vec<u8>,
+        >::new()));
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (served, seen) = (files.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut header = String::new();
+                while reader.read_line(&mut header).unwrap() > 2 {
+                    header.clear();
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+                seen.lock().unwrap().push(path.clone());
+                let body = served.lock().unwrap().get(&path).cloned();
+                let head = match &body {
+                    Some(body) => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Tue, 14 Nov 2023 22:13:20 GMT\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    ),
+                    None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+                };
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_deref().unwrap_or_default());
+            }
+        });
+        Self {
+            port,
+            files,
+            requests,
+        }
+    }
+
+    fn serve(&self, path: &str, content: &[u8]) {
+        self.files
+            .lock()
+            .unwrap()
+            .insert(path.into(), content.to_vec());
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many times `path` was asked for since the last call.
+    fn take_requests(&self, path: &str) -> usize {
+        let mut requests = self.requests.lock().unwrap();
+        let count = requests.iter().filter(|p| *p == path).count();
+        requests.clear();
+        count
+    }
+}
+
+#[test]
+fn add_downloads_urls_with_checksums_and_caches_by_content() {
+    let Some(wharf) = setup() else { return };
+    let server = FileServer::start();
+    server.serve("/dl/tool.sh", b"echo tool v1\n");
+    server.serve("/pinned.bin", b"pinned content");
+    let archive = tar_of(&[("inside.txt".into(), b"x".to_vec())]);
+    server.serve("/files.tar", &archive);
+    let pinned = format!("sha256:{}", common::sha256(b"pinned content"));
+    let dockerfile = format!(
+        "FROM busybox\nADD {tool} /opt/\nADD --checksum={pinned} --chmod=755 {bin} /usr/local/bin/pinned\nADD {tar} /archives/\nRUN cat /opt/tool.sh > /built.txt\n",
+        tool = server.url("/dl/tool.sh"),
+        bin = server.url("/pinned.bin"),
+        tar = server.url("/files.tar"),
+    );
+    let context = Context::new(&[("Dockerfile", &dockerfile)]);
+    build(&wharf, &context, &["-t", "fetched"]);
+    // BuildKit's mode and the server's Last-Modified; --chmod wins; archives stay packed.
+    assert_eq!(
+        run_in(
+            &wharf,
+            "fetched",
+            &[
+                "stat",
+                "-c",
+                "%n %a %Y",
+                "/opt/tool.sh",
+                "/usr/local/bin/pinned",
+                "/archives/files.tar"
+            ]
+        ),
+        "/opt/tool.sh 600 1700000000\n/usr/local/bin/pinned 755 1700000000\n/archives/files.tar 600 1700000000\n"
+    );
+    assert_eq!(
+        run_in(&wharf, "fetched", &["cat", "/built.txt"]),
+        "echo tool v1\n"
+    );
+    assert_eq!(server.take_requests("/pinned.bin"), 1);
+
+    // Unchanged: every step cached; URLs without a checksum are fetched to learn their
+    // content, a pinned one is not fetched at all.
+    let stderr = build(&wharf, &context, &["-t", "fetched"]);
+    assert_eq!(stderr.matches("CACHED").count(), 4, "{stderr}");
+    assert_eq!(server.take_requests("/pinned.bin"), 0);
+    server.serve("/dl/tool.sh", b"echo tool v2\n");
+    let stderr = build(&wharf, &context, &["-t", "fetched"]);
+    assert_eq!(stderr.matches("CACHED").count(), 0, "{stderr}");
+    assert_eq!(
+        run_in(&wharf, "fetched", &["cat", "/built.txt"]),
+        "echo tool v2\n"
+    );
+    assert!(steps_dir_is_empty(&wharf));
+
+    // A wrong checksum, a missing file and a git URL fail naming the line; nothing is left.
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    for (dockerfile, message) in [
+        (
+            format!(
+                "FROM busybox\nADD --checksum={wrong} {} /x\n",
+                server.url("/pinned.bin")
+            ),
+            format!("content has digest {pinned}, expected {wrong}"),
+        ),
+        (
+            format!("FROM busybox\nADD {} /x\n", server.url("/missing")),
+            "invalid response status 404".to_string(),
+        ),
+        (
+            "FROM busybox\nADD https://example.com/repo.git#main /src\n".to_string(),
+            "git sources are not supported".to_string(),
+        ),
+        (
+            format!(
+                "FROM busybox\nADD --checksum=md5:abc {} /x\n",
+                server.url("/pinned.bin")
+            ),
+            "invalid ADD --checksum=md5:abc".to_string(),
+        ),
+    ] {
+        context.write("Dockerfile", &dockerfile);
+        let output = wharf.run(&["build", "--progress", "plain", "-t", "bad", context.path()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains("Dockerfile:2"), "{stderr}");
+        assert!(stderr.contains(&message), "{message} in {stderr}");
+    }
+    assert!(wharf.fails(&["inspect", "bad"]).contains("no such"));
+    assert!(steps_dir_is_empty(&wharf));
+    assert!(no_mounts_under(wharf.path()));
+    wharf.assert_consistent();
+}
+
+/// The first bytes of each layer blob of `image`, as `wharf save` writes them.
+fn saved_layer_heads(wharf: &Wharf, image: &str) -> Vec<Vec<u8>> {
+    let out = tempfile::tempdir().unwrap();
+    let archive = out.path().join("image.tar");
+    wharf.ok(&["save", "-o", archive.to_str().unwrap(), image]);
+    let mut files = std::collections::HashMap::new();
+    let mut tar = tar::Archive::new(fs::File::open(&archive).unwrap());
+    for entry in tar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+        files.insert(name, content);
+    }
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    manifest[0]["Layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|layer| files[layer.as_str().unwrap()][..4].to_vec())
+        .collect()
+}
+
+#[test]
+fn output_compression_zstd_compresses_new_layers_and_force_converts_the_rest() {
+    let Some(wharf) = setup() else { return };
+    const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+    let context = Context::new(&[("Dockerfile", "FROM busybox\nRUN echo zstd > /made.txt\n")]);
+    build(
+        &wharf,
+        &context,
+        &["-t", "z", "--output", "type=image,compression=zstd"],
+    );
+    let heads = saved_layer_heads(&wharf, "z");
+    assert_eq!(heads.len(), 2);
+    assert_ne!(
+        heads[0], ZSTD,
+        "the base layer (an imported tar) is kept as it is"
+    );
+    assert_eq!(heads[1], ZSTD, "the new layer is zstd");
+    assert_eq!(run_in(&wharf, "z", &["cat", "/made.txt"]), "zstd\n");
+
+    // force-compression converts the base layer too; the diff ids, so the image's
+    // filesystem, stay the same.
+    build(
+        &wharf,
+        &context,
+        &[
+            "--output",
+            "type=image,name=forced,compression=zstd,force-compression=true",
+        ],
+    );
+    assert!(saved_layer_heads(&wharf, "forced")
+        .iter()
+        .all(|h| h == ZSTD));
+    assert_eq!(
+        config(&wharf, "forced")["RootFS"],
+        config(&wharf, "z")["RootFS"]
+    );
+    assert_eq!(run_in(&wharf, "forced", &["cat", "/made.txt"]), "zstd\n");
+
+    // A bad --output names the flag and builds nothing.
+    let output = wharf.run(&["build", "--output", "type=local,dest=out", context.path()]);
+    assert_eq!(output.status.code(), Some(125));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("error: --output type=local,dest=out: output type `local` is not supported"),
+        "{stderr}"
+    );
+    wharf.assert_consistent();
+}
+
+#[test]
+fn copy_link_layers_are_reused_on_a_new_base() {
+    let Some(wharf) = setup() else { return };
+    let context = Context::new(&[
+        (
+            "Dockerfile",
+            "ARG BASE=one\nFROM busybox AS one\nRUN echo one > /base.txt\nFROM busybox AS two\nRUN echo two > /base.txt\nFROM $BASE\nCOPY --link --chown=nobody app.txt /app/\nRUN cat /base.txt /app/app.txt > /out.txt\n",
+        ),
+        ("app.txt", "app\n"),
+    ]);
+    build(&wharf, &context, &["-t", "on-one"]);
+    let stderr = build(
+        &wharf,
+        &context,
+        &["-t", "on-two", "--build-arg", "BASE=two"],
+    );
+    let copy_line = stderr
+        .lines()
+        .position(|l| l.contains("COPY --link"))
+        .expect("the COPY step is shown");
+    assert!(
+        stderr
+            .lines()
+            .nth(copy_line + 1)
+            .unwrap()
+            .ends_with("CACHED"),
+        "the linked copy is reused on the new base:\n{stderr}"
+    );
+    assert_eq!(run_in(&wharf, "on-two", &["cat", "/out.txt"]), "two\napp\n");
+    assert_eq!(
+        run_in(&wharf, "on-two", &["stat", "-c", "%U %a", "/app/app.txt"]),
+        "nobody 644\n"
+    );
+    assert_eq!(run_in(&wharf, "on-one", &["cat", "/out.txt"]), "one\napp\n");
+    // The same layer (diff id) under both images, on different layers below.
+    let layers = |image: &str| config(&wharf, image)["RootFS"]["Layers"].clone();
+    let (one, two) = (layers("on-one"), layers("on-two"));
+    assert_eq!(one[2], two[2]);
+    assert_ne!(one[1], two[1]);
+    wharf.assert_consistent();
+}
+
+#[test]
+fn cache_mounts_start_from_a_stage_and_private_ones_never_share_an_instance_in_use() {
+    let Some(wharf) = setup() else { return };
+    let context = Context::new(&[(
+        "Dockerfile",
+        "FROM busybox AS seed\nRUN mkdir /seed && echo seeded > /seed/file\nFROM busybox\nRUN --mount=type=cache,target=/cache,from=seed,source=/seed cat /cache/file > /first.txt && echo more >> /cache/file\nRUN --mount=type=cache,target=/cache,from=seed,source=/seed cat /cache/file > /second.txt\n",
+    )]);
+    build(&wharf, &context, &["-t", "seeded"]);
+    assert_eq!(run_in(&wharf, "seeded", &["cat", "/first.txt"]), "seeded\n");
+    assert_eq!(
+        run_in(&wharf, "seeded", &["cat", "/second.txt"]),
+        "seeded\nmore\n",
+        "the cache persists between steps, and the stage is not changed"
+    );
+
+    // sharing=private: a step that finds the cache in use (here: locked by this test) gets
+    // a fresh instance instead of waiting or sharing it.
+    context.write(
+        "Dockerfile",
+        "FROM busybox\nRUN --mount=type=cache,id=p,target=/c,sharing=private touch /c/kept && ls /c > /seen.txt\n",
+    );
+    build(&wharf, &context, &["-t", "private"]);
+    let instance = wharf
+        .path()
+        .join("build-cache/mounts")
+        .join(common::sha256(b"p"));
+    assert!(instance.join("kept").is_file());
+    fs::remove_file(instance.join("kept")).unwrap();
+    fs::write(instance.join("old"), "").unwrap();
+    let held = fs::File::open(&instance).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    build(&wharf, &context, &["-t", "private", "--no-cache"]);
+    assert_eq!(run_in(&wharf, "private", &["cat", "/seen.txt"]), "kept\n");
+    drop(held);
+    build(&wharf, &context, &["-t", "private", "--no-cache"]);
+    assert_eq!(
+        run_in(&wharf, "private", &["cat", "/seen.txt"]),
+        "kept\nold\n",
+        "free again, the first instance is used"
+    );
+    assert!(steps_dir_is_empty(&wharf));
+    wharf.assert_consistent();
+}

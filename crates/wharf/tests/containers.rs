@@ -130,9 +130,9 @@ fn run_applies_env_workdir_user_hostname_and_mounts() {
         "{}",
         stderr(&bad_user)
     );
-    let bad_volume = wharf.run(&["run", "--rm", "-v", "named:/data", "busybox", "true"]);
+    let bad_volume = wharf.run(&["run", "--rm", "-v", "./relative:/data", "busybox", "true"]);
     assert!(
-        stderr(&bad_volume).starts_with("error: --volume named:/data:")
+        stderr(&bad_volume).starts_with("error: --volume ./relative:/data:")
             && stderr(&bad_volume).contains("hint:")
     );
     wharf.assert_nothing_leaked(&[]);

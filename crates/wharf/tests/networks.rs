@@ -838,3 +838,132 @@ fn network_flags_are_checked_and_errors_name_them() {
     assert_no_network_leftovers(&wharf);
     wharf.assert_nothing_leaked(&[]);
 }
+
+#[test]
+fn a_container_joins_another_containers_network() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    // The owner serves on its loopback only: only its own network namespace reaches it.
+    let script = "mkdir -p /srv && echo shared-lo > /srv/index.html && cd /srv && exec python3 -u -m http.server --bind 127.0.0.1 8000";
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "owner",
+        "--hostname",
+        "ownerhost",
+        "python:3.11-slim",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !wharf.ok(&["logs", "owner"]).contains("Serving HTTP") {
+        assert!(
+            Instant::now() < deadline,
+            "the owner's server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        fetch(
+            &wharf,
+            &["--network", "container:owner"],
+            "http://127.0.0.1:8000/"
+        )
+        .as_deref(),
+        Ok("shared-lo\n"),
+        "the joined container shares the owner's localhost"
+    );
+    assert!(
+        fetch(&wharf, &[], "http://127.0.0.1:8000/").is_err(),
+        "a container on the bridge has a localhost of its own"
+    );
+    // Same interfaces, hostname and name files as the owner.
+    let owner_id = inspect(&wharf, "owner", "{{.Id}}");
+    let joined = busybox(
+        &wharf,
+        &["--network", &format!("container:{}", &owner_id[..12])],
+        "hostname; echo $HOSTNAME; ip -o -4 addr show eth0 | awk '{print $4}'; cat /sys/class/net/eth0/address /etc/resolv.conf",
+    );
+    common::assert_success(&joined, &["run --network container:ID"]);
+    let owner_ip = inspect(&wharf, "owner", "{{.NetworkSettings.IPAddress}}");
+    let lines: Vec<String> = common::stdout(&joined)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines[..2], ["ownerhost", "ownerhost"], "{lines:?}");
+    assert!(lines[2].starts_with(&format!("{owner_ip}/")), "{lines:?}");
+    // The MAC is Docker's 02:42 and the address's bytes, in inspect and on eth0.
+    let octets: Vec<u8> = owner_ip.split('.').map(|o| o.parse().unwrap()).collect();
+    let mac = format!(
+        "02:42:{:02x}:{:02x}:{:02x}:{:02x}",
+        octets[0], octets[1], octets[2], octets[3]
+    );
+    assert_eq!(lines[3], mac);
+    assert_eq!(
+        inspect(&wharf, "owner", "{{.NetworkSettings.MacAddress}}"),
+        mac
+    );
+    assert_eq!(
+        inspect(
+            &wharf,
+            "owner",
+            "{{.NetworkSettings.Networks.bridge.MacAddress}}"
+        ),
+        mac
+    );
+    let owner_resolv = wharf.ok(&["exec", "owner", "cat", "/etc/resolv.conf"]);
+    assert_eq!(lines[4..].join("\n") + "\n", owner_resolv);
+
+    // Docker's mode text and refusals.
+    let id = wharf.ok(&["create", "--network", "container:owner", "busybox", "true"]);
+    assert_eq!(
+        inspect(&wharf, id.trim(), "{{.HostConfig.NetworkMode}}"),
+        format!("container:{owner_id}")
+    );
+    for (flags, named) in [
+        (&["-p", "8080:80"][..], "--publish"),
+        (&["--hostname", "x"][..], "--hostname"),
+        (&["--dns", "1.1.1.1"][..], "--dns"),
+        (&["--add-host", "a:1.2.3.4"][..], "--add-host"),
+    ] {
+        let mut args = vec!["run", "--rm", "--network", "container:owner"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["busybox", "true"]);
+        let refused = wharf.fails(&args);
+        assert!(
+            refused.starts_with(&format!("error: {named}"))
+                && refused.contains("conflicting options"),
+            "{refused}"
+        );
+    }
+    assert!(wharf
+        .fails(&[
+            "run",
+            "--rm",
+            "--network",
+            "container:nobody",
+            "busybox",
+            "true"
+        ])
+        .contains("no such container: nobody"));
+    wharf.ok(&["stop", "owner"]);
+    let stopped = wharf.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:owner",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code(&stopped), 125);
+    assert!(
+        stderr(&stopped).contains("not running"),
+        "{}",
+        stderr(&stopped)
+    );
+    wharf.ok(&["rm", "owner", id.trim()]);
+    assert_no_network_leftovers(&wharf);
+}

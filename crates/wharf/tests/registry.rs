@@ -78,6 +78,21 @@ impl Drop for Registry {
     }
 }
 
+/// A store with the busybox fixture, tagged and pushed as each of `names`.
+fn pushed_busybox(names: &[&str]) -> Wharf {
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    for name in names {
+        tag_and_push(&wharf, name);
+    }
+    wharf
+}
+
+fn tag_and_push(wharf: &Wharf, name: &str) {
+    wharf.ok(&["tag", "busybox", name]);
+    wharf.ok(&["push", name]);
+}
+
 #[test]
 fn push_then_pull_into_another_store_and_run() {
     let Some(registry) = Registry::start(None) else {
@@ -140,11 +155,8 @@ fn a_mirror_serves_docker_hub_names() {
     let Some(registry) = Registry::start(None) else {
         return;
     };
-    let source = Wharf::new();
-    source.import_busybox();
     let mirrored = format!("{}/library/busybox:latest", registry.address);
-    source.ok(&["tag", "busybox", &mirrored]);
-    source.ok(&["push", &mirrored]);
+    let _source = pushed_busybox(&[&mirrored]);
     let target = Wharf::new();
     let output = target
         .command(&["pull", "busybox"])
@@ -307,5 +319,234 @@ fn docker_pulls_what_wharf_pushes_and_wharf_pulls_what_docker_pushes() {
             "back"
         ]),
         "back\n"
+    );
+}
+
+/// Runs wharf with a pseudo-terminal as stdin, stdout and stderr (through util-linux
+/// `script`). For each `(prompt, answer)`, waits until the terminal shows `prompt`, then types
+/// `answer`. Returns whether wharf succeeded and everything the terminal showed.
+fn on_terminal(
+    wharf: &Wharf,
+    args: &[&str],
+    home: &Path,
+    dialogue: &[(&str, &str)],
+) -> (bool, String) {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let line = std::iter::once(env!("CARGO_BIN_EXE_wharf"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("WHARF_ROOT", wharf.path())
+        .env("WHARF_RUN", wharf.path().join("run"))
+        .env("HOME", home)
+        .env_remove("DOCKER_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script runs");
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let screen = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let mut buffer = [0; 4096];
+            while let Ok(n @ 1..) = stdout.read(&mut buffer) {
+                screen.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        })
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    let shown = || String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    let mut seen = 0;
+    for (prompt, answer) in dialogue {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !shown()[seen..].contains(prompt) {
+            assert!(Instant::now() < deadline, "no {prompt:?} on: {}", shown());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        seen = shown().len();
+        stdin.write_all(answer.as_bytes()).unwrap();
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    (status.success(), shown())
+}
+
+#[test]
+fn pull_all_tags_and_repo_digests() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let source = Wharf::new();
+    source.import_busybox();
+    let repository = format!("{}/tools/multi", registry.address);
+    // Tag 3 is another image on the same layer.
+    let (tar, _) = common::fixture("busybox");
+    let other = format!("{repository}:3");
+    source.ok(&[
+        "import",
+        "--change",
+        "CMD [\"sh\"]",
+        &tar.display().to_string(),
+        &other,
+    ]);
+    source.ok(&["push", &other]);
+    for tag in ["1", "2"] {
+        tag_and_push(&source, &format!("{repository}:{tag}"));
+    }
+    // Pushing recorded what the registry calls the image.
+    let pushed_digests = source.ok(&["inspect", "-f", "{{json .RepoDigests}}", "busybox"]);
+    assert!(
+        pushed_digests.contains(&format!("\"{repository}@sha256:")),
+        "{pushed_digests}"
+    );
+
+    let target = Wharf::new();
+    let tagged = format!("{repository}:1");
+    let refused = target.fails(&["pull", "-a", &tagged]);
+    assert!(
+        refused.starts_with("error: --all-tags") && refused.contains("give the repository alone"),
+        "{refused}"
+    );
+    let pulled = target.ok(&["pull", "-a", &repository]);
+    for tag in ["1", "2", "3"] {
+        assert!(
+            pulled.contains(&format!("{tag}: Pulling from tools/multi")),
+            "{pulled}"
+        );
+        assert_eq!(
+            target
+                .ok(&["images", "-q", &format!("{repository}:{tag}")])
+                .trim()
+                .len(),
+            12,
+            "{repository}:{tag} is in the store"
+        );
+    }
+    assert!(pulled.ends_with(&format!("{repository}\n")), "{pulled}");
+    assert!(
+        pulled.contains("Already exists"),
+        "later tags share the layers: {pulled}"
+    );
+
+    // The digest printed by the pull is the image's repo digest, and names it.
+    let digest = pulled
+        .lines()
+        .skip_while(|l| !l.starts_with("1: Pulling"))
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .expect("a Digest line")
+        .to_string();
+    let repo_digest = format!("{repository}@{digest}");
+    assert_eq!(
+        target
+            .ok(&["inspect", "-f", "{{json .RepoDigests}}", &tagged])
+            .trim(),
+        format!("[\"{repo_digest}\"]")
+    );
+    assert_eq!(
+        target.ok(&["inspect", "-f", "{{.Id}}", &repo_digest]),
+        target.ok(&["inspect", "-f", "{{.Id}}", &tagged])
+    );
+    target.assert_consistent();
+}
+
+#[test]
+fn push_compresses_layers_and_mounts_from_the_source_repository() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let base = format!("{}/team/base:1", registry.address);
+    let source = pushed_busybox(&[&base]);
+    let manifest = Command::new("curl")
+        .args([
+            "-sf",
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+            &format!("http://{}/v2/team/base/manifests/1", registry.address),
+        ])
+        .output()
+        .unwrap();
+    let manifest = String::from_utf8_lossy(&manifest.stdout);
+    assert!(
+        manifest.contains("application/vnd.oci.image.layer.v1.tar+gzip")
+            && !manifest.contains("layer.v1.tar\""),
+        "imported (uncompressed) layers go up gzip-compressed: {manifest}"
+    );
+
+    // Another store pulls it, then pushes it to another repository: the registry mounts
+    // the layers instead of receiving them again.
+    let other = Wharf::new();
+    other.ok(&["pull", &base]);
+    let derived = format!("{}/team/derived:1", registry.address);
+    other.ok(&["tag", &base, &derived]);
+    let pushed = other.ok(&["push", &derived]);
+    assert!(pushed.contains(": Mounted from team/base"), "{pushed}");
+    assert!(!pushed.contains(": Pushed"), "{pushed}");
+    let fresh = Wharf::new();
+    fresh.ok(&["pull", &derived]);
+    assert_eq!(
+        fresh.ok(&["inspect", "-f", "{{.Id}}", &derived]),
+        source.ok(&["inspect", "-f", "{{.Id}}", "busybox"])
+    );
+    fresh.assert_consistent();
+}
+
+#[test]
+fn progress_bars_and_password_prompt_on_a_terminal() {
+    let Some(registry) = Registry::start(Some(("alice", "s3cret"))) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+
+    // No terminal and no password: refused, pointing at --password-stdin.
+    let no_terminal = wharf.fails(&["login", "-u", "alice", &registry.address]);
+    assert!(
+        no_terminal.contains("error: no password given")
+            && no_terminal.contains("--password-stdin"),
+        "{no_terminal}"
+    );
+    // On a terminal wharf asks, and the password is not echoed.
+    let (ok, screen) = on_terminal(
+        &wharf,
+        &["login", &registry.address],
+        home.path(),
+        &[("Username: ", "alice\n"), ("Password: ", "s3cret\n")],
+    );
+    assert!(
+        ok && screen.contains("Password:") && screen.contains("Login Succeeded"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("alice"),
+        "the user name is echoed: {screen}"
+    );
+    assert!(
+        !screen.contains("s3cret"),
+        "the password is not echoed: {screen}"
+    );
+
+    let name = format!("{}/private/bb:1", registry.address);
+    wharf.ok(&["tag", "busybox", &name]);
+    let (ok, screen) = on_terminal(&wharf, &["push", &name], home.path(), &[]);
+    assert!(
+        ok && screen.contains(": Pushed") && screen.contains("\u{1b}["),
+        "{screen}"
+    );
+
+    let puller = Wharf::new();
+    let (ok, screen) = on_terminal(&puller, &["pull", &name], home.path(), &[]);
+    assert!(ok && screen.contains(": Pull complete"), "{screen}");
+    let (ok, screen) = on_terminal(&puller, &["pull", "-q", &name], home.path(), &[]);
+    assert_eq!(
+        (ok, screen.trim()),
+        (true, name.as_str()),
+        "-q prints only the reference"
     );
 }

@@ -17,7 +17,7 @@ use super::{Error, Result};
 /// What [`extract_context`] found on its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StdinContext {
-    /// A tar archive (plain, gzip or zstd), extracted as the build context.
+    /// A tar archive (plain, gzip, bzip2, xz or zstd), extracted as the build context.
     Archive,
     /// Not an archive: like `docker build - < Dockerfile`, the input was written to
     /// `<into>/Dockerfile` and the context holds nothing else.
@@ -58,16 +58,8 @@ fn decompress<'a, R: Read + 'a>(
         Compression::Zstd => Box::new(
             zstd::stream::read::Decoder::new(reader).map_err(Error::io("decompress", path))?,
         ),
-        Compression::Bzip2 | Compression::Xz => {
-            return Err(Error::UnsupportedCompression {
-                path: path.to_owned(),
-                compression: if compression == Compression::Bzip2 {
-                    "bzip2"
-                } else {
-                    "xz"
-                },
-            })
-        }
+        Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
+        Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(reader)),
     })
 }
 
@@ -131,7 +123,7 @@ pub(crate) fn open_archive(path: &Path) -> Result<Option<Box<dyn Read>>> {
 /// is an error, and symlinks met on the way resolve inside `dest`. Entries keep their mode,
 /// mtime and owner (`chown` overrides the owner); missing parents are created 0755 and owned
 /// by root, as BuildKit does.
-pub(crate) fn extract_tar<R: Read>(
+pub fn extract_tar<R: Read>(
     reader: R,
     source: &Path,
     dest: &Path,
@@ -416,11 +408,31 @@ mod tests {
         let fake_gz = dir.path().join("fake.gz");
         fs::write(&fake_gz, [0x1f, 0x8b, 0x08, 0, 1, 2]).unwrap();
         assert!(open_archive(&fake_gz).unwrap().is_none());
-        let xz = dir.path().join("x.xz");
-        fs::write(&xz, [0xfd, b'7', b'z', b'X', b'Z', 0]).unwrap();
-        assert!(matches!(
-            open_archive(&xz),
-            Err(Error::UnsupportedCompression { .. })
-        ));
+    }
+
+    #[test]
+    fn bzip2_and_xz_archives_extract_like_gzip_and_zstd() {
+        use std::io::Write;
+        let tar = raw_tar(&[("f", EntryType::Regular, "", "content")]);
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(&tar).unwrap();
+        let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        xz.write_all(&tar).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("a.tar.bz2", bz.finish().unwrap()),
+            ("a.tar.xz", xz.finish().unwrap()),
+        ] {
+            let path = dir.path().join(name);
+            fs::write(&path, bytes).unwrap();
+            let mut stream = open_archive(&path).unwrap().expect("an archive");
+            let mut plain = Vec::new();
+            stream.read_to_end(&mut plain).unwrap();
+            assert_eq!(plain, tar, "{name}");
+        }
+        // Data that only starts like xz is a file to copy.
+        let fake = dir.path().join("fake.xz");
+        fs::write(&fake, [0xfd, b'7', b'z', b'X', b'Z', 0]).unwrap();
+        assert!(open_archive(&fake).unwrap().is_none());
     }
 }

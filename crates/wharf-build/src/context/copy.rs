@@ -1,6 +1,7 @@
 //! COPY and ADD into a destination root filesystem, with the semantics of BuildKit's file
 //! operation (tonistiigi/fsutil `copy`).
 
+use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -49,8 +50,8 @@ pub struct CopyOptions {
 ///   directory, else to `dest` itself, replacing an existing file.
 /// - More than one match needs `dest` to end in `/` or to be an existing directory, or the
 ///   copy fails with Docker's message.
-/// - Symlinks inside a copied directory are copied as symlinks; mtimes are kept; hard links
-///   become separate files; xattrs are not copied.
+/// - Symlinks inside a copied directory are copied as symlinks; mtimes are kept; files
+///   linked to each other stay linked in the copy; xattrs are not copied.
 pub fn copy(
     tree: &SourceTree,
     matches: &[SourceMatch],
@@ -94,6 +95,7 @@ pub fn copy(
         options,
         exclude,
         dir_times: Vec::new(),
+        links: HashMap::new(),
     };
     for m in matches {
         let src = tree.root.join(&m.resolved);
@@ -121,6 +123,9 @@ struct Copier<'a> {
     /// Directories whose mtime is set last, innermost first, since copying into a
     /// directory changes it.
     dir_times: Vec<(PathBuf, (i64, i64))>,
+    /// Files with several links copied so far, by (device, inode): their copy, which the
+    /// other links of the same file link to, as BuildKit keeps hard links.
+    links: HashMap<(u64, u64), PathBuf>,
 }
 
 impl Copier<'_> {
@@ -228,6 +233,13 @@ impl Copier<'_> {
                 });
             }
             fs::remove_file(target).map_err(Error::io("remove", target))?;
+        }
+        let inode = (meta.dev(), meta.ino());
+        if kind == EntryKind::File && meta.nlink() > 1 {
+            if let Some(first) = self.links.get(&inode) {
+                return fs::hard_link(first, target).map_err(Error::io("link", target));
+            }
+            self.links.insert(inode, target.to_owned());
         }
         match kind {
             EntryKind::File => copy_file(src, target, owner, mode)?,
@@ -379,6 +391,20 @@ mod tests {
             &CopyOptions::default(),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn hard_links_stay_linked() {
+        let f = fixture();
+        write(&f.src, "dir/a", "same");
+        fs::hard_link(f.src.join("dir/a"), f.src.join("dir/b")).unwrap();
+        write(&f.src, "dir/c", "other");
+        let tree = SourceTree::context(&f.src, None);
+        run(&tree, &["dir"], &f.dest, "/out/", &CopyOptions::default()).unwrap();
+        let inode = |name: &str| fs::metadata(f.dest.join("out").join(name)).unwrap().ino();
+        assert_eq!(inode("a"), inode("b"));
+        assert_ne!(inode("a"), inode("c"));
+        assert_eq!(read(f.dest.join("out/b")), "same");
     }
 
     #[test]

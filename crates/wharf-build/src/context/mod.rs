@@ -21,9 +21,10 @@ mod tree;
 use std::io;
 use std::path::PathBuf;
 
-pub use archive::{extract_context, StdinContext};
+pub use archive::{extract_context, extract_tar, StdinContext};
 pub use copy::{copy, CopyOptions};
 pub use ignore::{load_dockerignore, IgnoreMatcher};
+pub use resolve::{resolve_in_root, resolve_in_tree};
 pub use tree::{EntryKind, SourceMatch, SourceTree};
 
 /// Errors of the build context and of COPY/ADD. Messages that users know from Docker keep
@@ -69,11 +70,6 @@ pub enum Error {
     ArchiveEscape { name: String },
     #[error("unsupported tar entry {name:?} of type {kind}")]
     ArchiveEntry { name: String, kind: u8 },
-    #[error("{path}: {compression} compressed archives are not supported")]
-    UnsupportedCompression {
-        path: PathBuf,
-        compression: &'static str,
-    },
 }
 
 impl Error {

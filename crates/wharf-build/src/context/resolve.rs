@@ -19,7 +19,18 @@ const MAX_SYMLINKS: usize = 40;
 /// `root`, and `..` never climbs above it. With `follow_final` false, a symlink in the last
 /// component is left as is. Missing components are kept as written. Returns the result
 /// relative to `root` (empty for the root itself).
-pub(crate) fn resolve_in_root(root: &Path, path: &Path, follow_final: bool) -> Result<PathBuf> {
+pub fn resolve_in_root(root: &Path, path: &Path, follow_final: bool) -> Result<PathBuf> {
+    resolve_in_tree(|rel| root.join(rel), path, follow_final)
+}
+
+/// [`resolve_in_root`] over a tree made of several host folders, such as a container's root
+/// with its volumes mounted in it: `host_path` maps a path relative to the tree's root to
+/// where it is on the host.
+pub fn resolve_in_tree(
+    host_path: impl Fn(&Path) -> PathBuf,
+    path: &Path,
+    follow_final: bool,
+) -> Result<PathBuf> {
     let mut pending: Vec<OsString> = Vec::new();
     push_components(&mut pending, path);
     let mut resolved = PathBuf::new();
@@ -33,7 +44,7 @@ pub(crate) fn resolve_in_root(root: &Path, path: &Path, follow_final: bool) -> R
         if pending.is_empty() && !follow_final {
             return Ok(candidate);
         }
-        let host = root.join(&candidate);
+        let host = host_path(&candidate);
         match fs::symlink_metadata(&host) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 followed += 1;

@@ -5,19 +5,27 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::*;
-use crate::graph::{CopyOp, ExecOp, MkdirOp, Network, StageGraph, Step};
+use crate::graph::{CopyOp, ExecOp, MkdirOp, Network, RemoteSource, StageGraph, Step};
 
 #[derive(Default)]
 struct Recorder {
     /// The label of every step executed, in order.
     ran: Mutex<Vec<String>>,
     context: Mutex<String>,
+    /// What every URL serves, and how many times one was asked for.
+    remote: Mutex<String>,
+    fetches: Mutex<usize>,
     cache: Mutex<HashMap<Digest, CacheRecord>>,
 }
 
 impl Executor for Recorder {
     fn context_digest(&self, sources: &[String], _: &[String]) -> Result<String, StepError> {
         Ok(format!("{sources:?} {}", self.context.lock().unwrap()))
+    }
+
+    fn remote_digest(&self, source: &RemoteSource) -> Result<String, StepError> {
+        *self.fetches.lock().unwrap() += 1;
+        Ok(format!("{} {}", source.url, self.remote.lock().unwrap()))
     }
 
     fn execute(&self, step: &StepRun<'_>) -> Result<Option<Layer>, StepError> {
@@ -39,6 +47,14 @@ impl Executor for Recorder {
             media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
             size: 1,
         }))
+    }
+
+    fn rebase(&self, layer: &Layer, below: &[Layer]) -> Result<Layer, StepError> {
+        let below = below.last().map(|l| l.chain_id.to_string());
+        Ok(Layer {
+            chain_id: Digest::of(format!("{below:?} {}", layer.diff_id).as_bytes()),
+            ..layer.clone()
+        })
     }
 }
 
@@ -92,6 +108,8 @@ fn copy(from: FileSource, source: &str) -> Step {
             chmod: None,
             exclude: Vec::new(),
             extract_archives: false,
+            remote: Vec::new(),
+            link: false,
         }),
     }
 }
@@ -266,4 +284,110 @@ fn a_failing_step_names_its_origin_and_caches_nothing() {
     .unwrap_err();
     assert_eq!(error.to_string(), "Dockerfile:1: RUN fail: exit code: 1");
     assert_eq!(recorder.cache.lock().unwrap().len(), 1);
+}
+
+fn add_url(url: &str, checksum: Option<Digest>) -> Step {
+    let mut step = copy(FileSource::Context, url);
+    if let Op::Copy(copy) = &mut step.op {
+        copy.sources.clear();
+        copy.remote.push(RemoteSource {
+            url: url.into(),
+            checksum,
+        });
+    }
+    step
+}
+
+#[test]
+fn a_url_without_checksum_is_fetched_each_build_and_its_content_keys_the_step() {
+    let recorder = Recorder::default();
+    let graph = BuildGraph {
+        stages: vec![stage(
+            Base::Scratch,
+            vec![add_url("http://h/app.tar", None), run("after")],
+        )],
+        target: 0,
+    };
+    *recorder.remote.lock().unwrap() = "v1".into();
+    solve(&recorder, &graph, false);
+    solve(&recorder, &graph, false);
+    assert_eq!(*recorder.fetches.lock().unwrap(), 2);
+    assert_eq!(take_ran(&recorder).len(), 2, "the second build is cached");
+
+    *recorder.remote.lock().unwrap() = "v2".into();
+    solve(&recorder, &graph, false);
+    assert_eq!(
+        take_ran(&recorder).len(),
+        2,
+        "new content reruns the step and what follows"
+    );
+}
+
+#[test]
+fn a_url_with_checksum_is_keyed_by_the_checksum_without_fetching() {
+    let recorder = Recorder::default();
+    let graph = BuildGraph {
+        stages: vec![stage(
+            Base::Scratch,
+            vec![add_url("http://h/app.tar", Some(Digest::of(b"v1")))],
+        )],
+        target: 0,
+    };
+    solve(&recorder, &graph, false);
+    solve(&recorder, &graph, false);
+    assert_eq!(*recorder.fetches.lock().unwrap(), 0);
+    assert_eq!(take_ran(&recorder).len(), 1);
+}
+
+#[test]
+fn remote_file_names_follow_the_url_path() {
+    let name = |url: &str| {
+        RemoteSource {
+            url: url.into(),
+            checksum: None,
+        }
+        .file_name()
+    };
+    assert_eq!(
+        name("https://example.com/dl/get-pip.py?x=1#frag"),
+        "get-pip.py"
+    );
+    assert_eq!(name("https://example.com/"), "__unnamed__");
+    assert_eq!(name("https://example.com"), "__unnamed__");
+    assert_eq!(name("http://h:8080/a/b/"), "b");
+}
+
+#[test]
+fn copy_link_is_cached_across_a_new_base_and_stacked_on_it() {
+    let recorder = Recorder::default();
+    let mut linked = copy(FileSource::Context, "app.py");
+    if let Op::Copy(copy) = &mut linked.op {
+        copy.link = true;
+    }
+    let graph = |base: &str| BuildGraph {
+        stages: vec![stage(
+            Base::Image {
+                id: Digest::of(base.as_bytes()),
+                layers: Vec::new(),
+            },
+            vec![run(base), linked.clone(), run("after")],
+        )],
+        target: 0,
+    };
+    let first = solve(&recorder, &graph("base v1"), false);
+    assert_eq!(take_ran(&recorder), ["base v1", "app.py", "after"]);
+    let second = solve(&recorder, &graph("base v2"), false);
+    assert_eq!(
+        take_ran(&recorder),
+        ["base v2", "after"],
+        "the linked copy comes from the cache on the new base"
+    );
+    let (a, b) = (&first[0].layers[1], &second[0].layers[1]);
+    assert_eq!(a.diff_id, b.diff_id, "the same copied files");
+    assert_ne!(a.chain_id, b.chain_id, "stacked on different layers");
+    assert_eq!(
+        a.diff_id,
+        Digest::of(b"0 app.py"),
+        "made on an empty filesystem"
+    );
 }

@@ -320,7 +320,7 @@ impl Engine {
         for image in found {
             let committed = self
                 .store
-                .commit_image(held, &image.manifest, &image.tags)?;
+                .commit_image(held, &image.manifest, &image.tags, false)?;
             report.images.push(LoadedImage {
                 id: committed.id,
                 replaced: committed

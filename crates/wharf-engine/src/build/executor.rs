@@ -14,13 +14,14 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 use wharf_build::context::{self, CopyOptions, SourceTree};
 use wharf_build::{
-    Cache, CacheRecord, CopyOp, ExecMount, ExecOp, Executor, FileSource, Layer, MkdirOp, Network,
-    Op, StepError, StepRun,
+    Cache, CacheRecord, CacheSharing, CopyOp, ExecMount, ExecOp, Executor, FileSource, Layer,
+    MkdirOp, Network, Op, RemoteSource, StepError, StepRun,
 };
 use wharf_oci::Digest;
 use wharf_runtime::{Mount, NetworkMode, Process, RunConfig, User};
-use wharf_store::{BuildLayer, BuildRecord, Store};
+use wharf_store::{BuildLayer, BuildRecord, LayerCompression, LayerToUnpack, Store};
 
+use super::downloads::Downloads;
 use crate::containers::resolve_user;
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
@@ -52,10 +53,13 @@ pub struct Secret {
 
 pub(crate) struct StepExecutor<'a> {
     pub engine: &'a Engine,
+    /// `ADD <url>` files of this build.
+    pub downloads: Downloads,
     pub context: SourceTree,
     pub secrets: &'a [Secret],
     /// `SOURCE_DATE_EPOCH`: caps layer file times.
     pub epoch: Option<u64>,
+    pub compression: LayerCompression,
     /// The host's CA bundle, for steps that ask for it.
     pub host_ca_bundle: Option<PathBuf>,
 }
@@ -64,6 +68,15 @@ impl Executor for StepExecutor<'_> {
     fn context_digest(&self, sources: &[String], exclude: &[String]) -> Result<String, StepError> {
         let matches = self.context.resolve(sources, exclude)?;
         Ok(self.context.digest(&matches, exclude)?)
+    }
+
+    fn remote_digest(&self, source: &RemoteSource) -> Result<String, StepError> {
+        let (_, fetched) = self.downloads.get(self.engine, source)?;
+        let modified = fetched
+            .last_modified
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs());
+        Ok(format!("{} modified {modified:?}", fetched.digest))
     }
 
     fn execute(&self, step: &StepRun<'_>) -> Result<Option<Layer>, StepError> {
@@ -76,6 +89,22 @@ impl Executor for StepExecutor<'_> {
         let layer = self.commit(&work, step.layers)?;
         work.remove()?;
         Ok(layer)
+    }
+
+    fn rebase(&self, layer: &Layer, below: &[Layer]) -> Result<Layer, StepError> {
+        let parent = below.last().map(|l| l.chain_id.clone());
+        let chain_id = wharf_store::chain_id(parent.as_ref(), &layer.diff_id);
+        // The same files under another chain id: unpacked again from the blob, once.
+        self.engine.store().unpack_layer(&LayerToUnpack {
+            blob: layer.blob.clone(),
+            diff_id: layer.diff_id.clone(),
+            chain_id: chain_id.clone(),
+            parent,
+        })?;
+        Ok(Layer {
+            chain_id,
+            ..layer.clone()
+        })
     }
 }
 
@@ -200,7 +229,13 @@ impl StepExecutor<'_> {
         let merged = self.mount_rootfs(work, step.layers)?;
         let chown = match &op.chown {
             Some(spec) => {
-                let user = resolve_user(spec, std::slice::from_ref(&merged))?;
+                // COPY --link copies onto nothing; names come from the stage's files.
+                let users_root = if op.link {
+                    self.mount_source(work, step.user_layers, 1)?
+                } else {
+                    merged.clone()
+                };
+                let user = resolve_user(spec, std::slice::from_ref(&users_root))?;
                 Some((user.uid, user.gid))
             }
             None => None,
@@ -212,7 +247,7 @@ impl StepExecutor<'_> {
             extract_archives: op.extract_archives,
             ..CopyOptions::default()
         };
-        let copy_from = |tree: &SourceTree, sources: &[String]| -> Result<(), StepError> {
+        let copy_from = |tree: &SourceTree, sources: &[String], options: &CopyOptions| {
             let matches = tree.resolve(sources, &op.exclude)?;
             context::copy(
                 tree,
@@ -220,24 +255,40 @@ impl StepExecutor<'_> {
                 &merged,
                 &op.destination,
                 &op.workdir,
-                &options,
-            )?;
-            Ok(())
+                options,
+            )
         };
         if !op.sources.is_empty() {
-            copy_from(&self.source_tree(work, step, &op.from, 0)?, &op.sources)?;
+            copy_from(
+                &self.source_tree(work, step, &op.from, 0)?,
+                &op.sources,
+                &options,
+            )?;
         }
-        if !op.inline.is_empty() {
-            let inline = work.path.join("inline");
-            fs::create_dir_all(&inline).at("create directory", &inline)?;
+        // Heredocs and downloads are staged as files, then copied like sources (never
+        // extracted).
+        if !op.inline.is_empty() || !op.remote.is_empty() {
+            let staged = work.path.join("staged");
+            fs::create_dir_all(&staged).at("create directory", &staged)?;
             let mut names = Vec::new();
             for (name, content) in &op.inline {
-                let path = inline.join(name);
+                let path = staged.join(name);
                 fs::write(&path, content).at("write", &path)?;
                 fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).at("chmod", &path)?;
                 names.push(name.clone());
             }
-            copy_from(&SourceTree::context(&inline, None), &names)?;
+            for remote in &op.remote {
+                let (download, _) = self.downloads.get(self.engine, remote)?;
+                let name = remote.file_name();
+                let path = staged.join(&name);
+                fs::hard_link(&download, &path).at("link", &path)?;
+                names.push(name);
+            }
+            let options = CopyOptions {
+                extract_archives: false,
+                ..options
+            };
+            copy_from(&SourceTree::context(&staged, None), &names, &options)?;
         }
         Ok(())
     }
@@ -280,22 +331,15 @@ impl StepExecutor<'_> {
         for (n, mount) in op.mounts.iter().enumerate() {
             match mount {
                 ExecMount::Cache {
-                    target,
-                    id,
-                    locked,
-                    read_only,
-                    mode,
-                    uid,
-                    gid,
+                    target, read_only, ..
                 } => {
-                    let dir = self.cache_mount_dir(id, *mode, *uid, *gid)?;
-                    if *locked {
-                        locks.push(lock_dir(&dir)?);
-                    }
+                    let (dir, lock) = self.cache_mount(work, step, n + 1, mount)?;
+                    locks.extend(lock);
                     mounts.push(Mount::Bind {
                         source: dir,
                         destination: target.into(),
                         read_only: *read_only,
+                        propagation: Default::default(),
                     });
                 }
                 ExecMount::Bind {
@@ -320,6 +364,7 @@ impl StepExecutor<'_> {
                         source,
                         destination: target.into(),
                         read_only: !read_write,
+                        propagation: Default::default(),
                     });
                 }
                 ExecMount::Secret {
@@ -352,6 +397,7 @@ impl StepExecutor<'_> {
                             source: path,
                             destination: target.into(),
                             read_only: true,
+                            propagation: Default::default(),
                         });
                     }
                 }
@@ -370,6 +416,7 @@ impl StepExecutor<'_> {
                     source: bundle.clone(),
                     destination: HOST_CA_TARGET.into(),
                     read_only: true,
+                    propagation: Default::default(),
                 });
                 for name in [
                     "SSL_CERT_FILE",
@@ -408,6 +455,7 @@ impl StepExecutor<'_> {
                 Network::Default | Network::Host => NetworkMode::Host,
                 Network::None => NetworkMode::New,
             },
+            network_namespace: None,
         };
         config
             .validate()
@@ -466,20 +514,107 @@ impl StepExecutor<'_> {
         })
     }
 
-    /// `RUN --mount=type=cache` folders persist in the store, one per id.
-    fn cache_mount_dir(&self, id: &str, mode: u32, uid: u32, gid: u32) -> Result<PathBuf> {
-        let dir = self
-            .engine
-            .store()
-            .build_cache_dir()
-            .join("mounts")
-            .join(Digest::of(id.as_bytes()).hex());
-        if !dir.exists() {
-            fs::create_dir_all(&dir).at("create directory", &dir)?;
-            fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).at("chmod", &dir)?;
-            chown(&dir, uid, gid)?;
+    /// `RUN --mount=type=cache` folders persist in the store, one per id (and per `from`
+    /// content). Returns the folder and, for locked and private sharing, the lock that the
+    /// step holds while it runs.
+    fn cache_mount(
+        &self,
+        work: &StepDir,
+        step: &StepRun<'_>,
+        n: usize,
+        mount: &ExecMount,
+    ) -> Result<(PathBuf, Option<fs::File>), StepError> {
+        let ExecMount::Cache {
+            id,
+            sharing,
+            from,
+            source,
+            ..
+        } = mount
+        else {
+            unreachable!("called for cache mounts")
+        };
+        let key = match from {
+            None => id.clone(),
+            Some(from) => {
+                let base = match from {
+                    FileSource::Context => "context".to_owned(),
+                    FileSource::Stage(i) => format!("{:?}", step.stage_layers[*i].last()),
+                    FileSource::Image { id, .. } => id.to_string(),
+                };
+                format!("{id}\0{base}\0{source}")
+            }
+        };
+        let name = Digest::of(key.as_bytes()).hex().to_owned();
+        let mounts = self.engine.store().build_cache_dir().join("mounts");
+        let mut instance = 0;
+        loop {
+            let dir = match instance {
+                0 => mounts.join(&name),
+                _ => mounts.join(format!("{name}-{instance}")),
+            };
+            if !dir.exists() {
+                self.create_cache_dir(work, step, n, mount, &dir)?;
+            }
+            match sharing {
+                CacheSharing::Shared => return Ok((dir, None)),
+                CacheSharing::Locked => {
+                    let lock = lock_dir(&dir, true)?;
+                    return Ok((dir, lock));
+                }
+                // In use: the next instance, made when missing.
+                CacheSharing::Private => match lock_dir(&dir, false)? {
+                    Some(lock) => return Ok((dir, Some(lock))),
+                    None => instance += 1,
+                },
+            }
         }
-        Ok(dir)
+    }
+
+    /// A new cache folder: empty with the mount's owner and mode, or a copy of its `from`.
+    /// Made aside and renamed into place, so a crash or a concurrent step never sees it half
+    /// made.
+    fn create_cache_dir(
+        &self,
+        work: &StepDir,
+        step: &StepRun<'_>,
+        n: usize,
+        mount: &ExecMount,
+        dir: &Path,
+    ) -> Result<(), StepError> {
+        let ExecMount::Cache {
+            mode,
+            uid,
+            gid,
+            from,
+            source,
+            ..
+        } = mount
+        else {
+            unreachable!("called for cache mounts")
+        };
+        let new = work.path.join(format!("cache-{n}"));
+        match from {
+            Some(from) => {
+                let tree = self.source_tree(work, step, from, n)?;
+                let matches = tree.resolve(std::slice::from_ref(source), &[])?;
+                private_copy(&tree.root.join(&matches[0].resolved), &new)?;
+            }
+            None => {
+                fs::create_dir(&new).at("create directory", &new)?;
+                fs::set_permissions(&new, fs::Permissions::from_mode(*mode)).at("chmod", &new)?;
+                chown(&new, *uid, *gid)?;
+            }
+        }
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent).at("create directory", parent)?;
+        }
+        match fs::rename(&new, dir) {
+            Ok(()) => Ok(()),
+            // Another step made it first: use theirs.
+            Err(_) if dir.exists() => Ok(fs::remove_dir_all(&new).at("remove", &new)?),
+            Err(e) => Err(e).at("rename into place", dir)?,
+        }
     }
 
     /// Unmounts, then stores what the step changed as a layer.
@@ -490,10 +625,10 @@ impl StepExecutor<'_> {
             return Ok(None);
         }
         let parent = layers.last().map(|l| &l.chain_id);
-        let Some(new) = self
-            .engine
-            .store()
-            .add_layer_from_dir(&upper, parent, self.epoch)?
+        let Some(new) =
+            self.engine
+                .store()
+                .add_layer_from_dir(&upper, parent, self.epoch, self.compression)?
         else {
             return Ok(None);
         };
@@ -508,12 +643,12 @@ impl StepExecutor<'_> {
 }
 
 /// A step's work folder; dropping it unmounts and removes everything in it.
-struct StepDir {
-    path: PathBuf,
+pub(super) struct StepDir {
+    pub path: PathBuf,
 }
 
 impl StepDir {
-    fn new(store: &Store) -> Result<Self> {
+    pub fn new(store: &Store) -> Result<Self> {
         let parent = store.build_steps_dir();
         fs::create_dir_all(&parent).at("create directory", &parent)?;
         let path = parent.join(random_hex()?);
@@ -562,16 +697,25 @@ fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
 }
 
 /// `sharing=locked`: an exclusive flock on the cache folder for the step's duration.
-fn lock_dir(dir: &Path) -> Result<fs::File> {
+/// Locks `dir` for this process (released when the file closes). Without `wait`, a lock
+/// held elsewhere gives `None`.
+fn lock_dir(dir: &Path, wait: bool) -> Result<Option<fs::File>> {
+    use rustix::fs::FlockOperation;
     let file = fs::File::open(dir).at("open", dir)?;
-    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map_err(|e| {
-        EngineError::Io {
+    let operation = if wait {
+        FlockOperation::LockExclusive
+    } else {
+        FlockOperation::NonBlockingLockExclusive
+    };
+    match rustix::fs::flock(&file, operation) {
+        Ok(()) => Ok(Some(file)),
+        Err(rustix::io::Errno::WOULDBLOCK) if !wait => Ok(None),
+        Err(e) => Err(EngineError::Io {
             op: "lock",
             path: dir.to_owned(),
             source: e.into(),
-        }
-    })?;
-    Ok(file)
+        }),
+    }
 }
 
 /// A read-write bind mount's private copy, owners and modes kept.

@@ -2,6 +2,7 @@
 //! `wharf-build` runs it with the store's cache and this executor ([`executor`]), and the
 //! result becomes an image in the store.
 
+mod downloads;
 mod executor;
 mod plan;
 
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use wharf_build::context::{self, SourceTree};
 use wharf_build::{Layer, Network, Reporter, Solver};
 use wharf_oci::{Digest, Reference};
+use wharf_store::LayerCompression;
 
 use executor::StepExecutor;
 pub use executor::{read_secret, Secret, BUILD_STEP_COMMAND};
@@ -50,6 +52,11 @@ pub struct BuildOptions {
     pub extra_hosts: Vec<String>,
     /// Give RUN steps the host's CA bundle (`--host-ca-certs` or the setting).
     pub host_ca_certs: bool,
+    /// How the layers of steps that run are compressed.
+    pub compression: LayerCompression,
+    /// Also recompress the image's other layers (base image, cached steps) that are
+    /// compressed another way.
+    pub force_compression: bool,
 }
 
 /// What a build made.
@@ -180,9 +187,11 @@ impl Engine {
 
         let executor = StepExecutor {
             engine: self,
+            downloads: downloads::Downloads::new(self)?,
             context: SourceTree::context(&context_dir, ignore),
             secrets: &options.secrets,
             epoch,
+            compression: options.compression,
             host_ca_bundle: options
                 .host_ca_certs
                 .then(|| {
@@ -215,7 +224,26 @@ impl Engine {
                 .get_or_insert_with(BTreeMap::new)
                 .extend(options.labels.clone());
         }
-        let id = self.write_image(&held, &config, &results[target].layers, &options.tags)?;
+        let mut layers = results[target].layers.clone();
+        if options.force_compression {
+            let media_type = options.compression.kind.layer_media_type();
+            for layer in layers.iter_mut().filter(|l| l.media_type != media_type) {
+                let (blob, size) = self
+                    .store
+                    .blobs()
+                    .recompress(&layer.blob, options.compression)?;
+                layer.blob = blob;
+                layer.size = size;
+                layer.media_type = media_type.into();
+            }
+        }
+        let id = self.write_image(
+            &held,
+            &config,
+            &layers,
+            &options.tags,
+            options.force_compression,
+        )?;
         Ok(BuildOutcome {
             id,
             tags: options.tags,
@@ -233,7 +261,7 @@ impl Engine {
         let id = match index.resolve(name) {
             Some(id) if !pull => id,
             _ => {
-                let id = self.pull(name, None, &|_, _| {})?.id;
+                let id = self.pull(name, None, &crate::NoProgress)?.id;
                 index = self.store.index()?;
                 id
             }

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use wharf_build::{
-    Base, BuildGraph, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network, Op,
-    StageGraph, StageResult, Step,
+    Base, BuildGraph, CacheSharing, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network,
+    Op, RemoteSource, StageGraph, StageResult, Step,
 };
 use wharf_dockerfile::instructions::{
-    CommandLine, Healthcheck, Mount, MountType, NetworkMode, RunInstruction, SecurityMode,
+    AddInstruction, CacheSharing as Sharing, CommandLine, Healthcheck, Mount, MountType,
+    NetworkMode, RunInstruction, SecurityMode,
 };
 use wharf_dockerfile::{
     BuildArgs, BuildStages, Dockerfile, Instruction, Located, ShellLexer, StageBase,
@@ -520,19 +521,69 @@ impl Planner<'_> {
                 state.add_step(text.clone(), origin, format!("{text} # buildkit"), op);
             }
             Instruction::Add(add) => {
-                if let Some(url) = add.files.sources.iter().find(|s| is_remote(s)) {
-                    return Err(EngineError::Dockerfile {
-                        file: self.input.dockerfile_name.to_owned(),
-                        line,
-                        message: format!("ADD {url}: sources from URLs are not supported yet"),
-                        hint: Some("download the file in a RUN step, or into the context".into()),
-                    });
-                }
-                let op = self.transfer(&add.files, FileSource::Context, true, state, line)?;
+                let op = self.add(add, state, line)?;
                 state.add_step(text.clone(), origin, format!("{text} # buildkit"), op);
             }
         }
         Ok(())
+    }
+
+    /// ADD: local sources as COPY (archives extracted), URLs downloaded.
+    fn add(&mut self, add: &AddInstruction, state: &StageState, line: usize) -> Result<Op> {
+        let mut files = add.files.clone();
+        let mut urls = Vec::new();
+        files.sources.retain(|source| {
+            let remote = is_url(source) || is_git(source);
+            if remote {
+                urls.push(source.clone());
+            }
+            !remote
+        });
+        let checksum = match &add.checksum {
+            None => None,
+            Some(checksum) => {
+                let checksum = self.expand(checksum, state, line)?;
+                if urls.len() != 1 || !files.sources.is_empty() {
+                    return Err(self.error(
+                        line,
+                        "ADD --checksum needs exactly one source, an http:// or https:// URL",
+                    ));
+                }
+                Some(
+                    checksum
+                        .parse::<Digest>()
+                        .map_err(|e| EngineError::Dockerfile {
+                            file: self.input.dockerfile_name.to_owned(),
+                            line,
+                            message: format!("invalid ADD --checksum={checksum}: {e}"),
+                            hint: Some("give the file's digest as sha256:<64 hex digits>".into()),
+                        })?,
+                )
+            }
+        };
+        let mut remote = Vec::new();
+        for url in urls {
+            let url = self.expand(&url, state, line)?;
+            if is_git(&url) {
+                return Err(EngineError::Dockerfile {
+                    file: self.input.dockerfile_name.to_owned(),
+                    line,
+                    message: format!("ADD {url}: git sources are not supported"),
+                    hint: Some(
+                        "clone the repository into the build context, or in a RUN step".into(),
+                    ),
+                });
+            }
+            remote.push(RemoteSource {
+                url,
+                checksum: checksum.clone(),
+            });
+        }
+        let mut op = self.transfer(&files, FileSource::Context, true, state, line)?;
+        if let Op::Copy(copy) = &mut op {
+            copy.remote = remote;
+        }
+        Ok(op)
     }
 
     fn transfer(
@@ -591,6 +642,8 @@ impl Planner<'_> {
             chmod,
             exclude,
             extract_archives,
+            remote: Vec::new(),
+            link: files.link,
         }))
     }
 
@@ -704,14 +757,20 @@ impl Planner<'_> {
                 ExecMount::Cache {
                     id: id.unwrap_or_else(|| target.clone()),
                     target,
-                    locked: matches!(
-                        mount.sharing,
-                        Some(wharf_dockerfile::instructions::CacheSharing::Locked)
-                    ),
+                    sharing: match mount.sharing {
+                        None | Some(Sharing::Shared) => CacheSharing::Shared,
+                        Some(Sharing::Private) => CacheSharing::Private,
+                        Some(Sharing::Locked) => CacheSharing::Locked,
+                    },
                     read_only: mount.read_only,
                     mode: mount.mode.unwrap_or(0o755),
                     uid: mount.uid.unwrap_or(0),
                     gid: mount.gid.unwrap_or(0),
+                    from: match &mount.from {
+                        Some(from) => Some(self.file_source(from)?),
+                        None => None,
+                    },
+                    source: source.unwrap_or_else(|| "/".into()),
                 }
             }
             MountType::Bind => ExecMount::Bind {
@@ -872,8 +931,17 @@ pub(crate) fn join_path(base: &str, path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-fn is_remote(source: &str) -> bool {
-    source.starts_with("http://") || source.starts_with("https://") || source.starts_with("git@")
+fn is_url(source: &str) -> bool {
+    source.starts_with("http://") || source.starts_with("https://")
+}
+
+/// Git sources as BuildKit recognizes them: `git@...`, `git://...`, or a URL of a `.git`
+/// repository (with an optional `#ref`).
+fn is_git(source: &str) -> bool {
+    let without_fragment = source.split('#').next().unwrap_or_default();
+    source.starts_with("git@")
+        || source.starts_with("git://")
+        || (is_url(source) && without_fragment.ends_with(".git"))
 }
 
 /// `80`, `80/udp`, `8000-8002/tcp` as ExposedPorts keys.

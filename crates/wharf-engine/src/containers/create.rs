@@ -48,7 +48,10 @@ pub struct CreateOptions {
     pub add_hosts: Vec<String>,
     /// `--dns`.
     pub dns: Vec<String>,
+    /// Bind and tmpfs mounts.
     pub mounts: Vec<Mount>,
+    /// `-v NAME:/path`, `-v /path`, `--mount type=volume`.
+    pub volumes: Vec<VolumeRequest>,
     pub read_only: bool,
     pub resources: Resources,
     pub ulimits: Vec<Ulimit>,
@@ -64,6 +67,17 @@ pub struct CreateOptions {
     pub health: HealthOptions,
     /// `--log-driver`, `--log-opt`.
     pub log_config: LogConfig,
+}
+
+/// A volume to mount: named (created when missing) or anonymous (made for this container).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VolumeRequest {
+    /// `None`: an anonymous volume.
+    pub name: Option<String>,
+    pub destination: PathBuf,
+    pub read_only: bool,
+    /// `volume-nocopy`: do not fill an empty volume from the image.
+    pub no_copy: bool,
 }
 
 impl Engine {
@@ -88,8 +102,9 @@ impl Engine {
         let id = random_id()?;
         let name = match &options.name {
             Some(name) => {
+                let name = name.strip_prefix('/').unwrap_or(name);
                 validate_name("--name", name)?;
-                name.clone()
+                name.to_string()
             }
             None => random_name(),
         };
@@ -137,6 +152,8 @@ impl Engine {
             });
         }
         let healthcheck = Healthcheck::merge(config.healthcheck.as_ref(), &options.health)?;
+        let (volumes, volume_binds) =
+            self.plan_volumes(&options.volumes, &options.mounts, config.volumes.as_ref())?;
         let dir = container_dir(self.root(), &id);
         let run = RunConfig {
             id: id.clone(),
@@ -155,13 +172,14 @@ impl Engine {
                 no_new_privileges: options.no_new_privileges,
             },
             hostname: hostname.clone(),
-            mounts: options.mounts.clone(),
+            mounts: options.mounts.iter().cloned().chain(volume_binds).collect(),
             read_only_rootfs: options.read_only,
             resources: options.resources,
             ulimits: options.ulimits.clone(),
             capabilities: options.capabilities.clone(),
             privileged: options.privileged,
             network: network_mode,
+            network_namespace: None,
         };
         run.validate().map_err(|e| EngineError::BadOption {
             flag: "run",
@@ -208,12 +226,18 @@ impl Engine {
             restart_policy: options.restart_policy,
             healthcheck,
             log_config: options.log_config.clone(),
+            volumes,
         };
         self.claim_name(&name, &id)?;
-        let result = write_bundle(&record, &dir);
+        let mut created_volumes = Vec::new();
+        let result = write_bundle(&record, &dir)
+            .and_then(|()| self.prepare_volumes(&record, &options.volumes, &mut created_volumes));
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
             self.release_name(&name);
+            for volume in &created_volumes {
+                let _ = self.delete_volume(volume);
+            }
         }
         result.map(|()| id)
     }
@@ -336,9 +360,8 @@ pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<Resolve
     Ok(ResolvedUser { uid, gid, home })
 }
 
-/// Docker's names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+/// Docker's names of containers and volumes: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
 pub(crate) fn validate_name(flag: &'static str, name: &str) -> Result<()> {
-    let name = name.strip_prefix('/').unwrap_or(name);
     let mut chars = name.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
@@ -354,8 +377,8 @@ pub(crate) fn validate_name(flag: &'static str, name: &str) -> Result<()> {
     }
 }
 
-/// 64 random hex characters, as Docker's container ids.
-fn random_id() -> Result<String> {
+/// 64 random hex characters, as Docker's container ids and anonymous volume names.
+pub(crate) fn random_id() -> Result<String> {
     let mut bytes = [0u8; 32];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))

@@ -238,8 +238,9 @@ impl Engine {
         Ok(state.exit_code.unwrap_or(0))
     }
 
-    /// `wharf rm [-f]`: removes the container and its writable layer.
-    pub fn remove_container(&self, name: &str, force: bool) -> Result<String> {
+    /// `wharf rm [-f] [-v]`: removes the container and its writable layer; with `volumes`,
+    /// its anonymous volumes too.
+    pub fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<String> {
         let info = self.find_container(name)?;
         let id = info.record.id.clone();
         if matches!(info.state.status, Status::Running | Status::Restarting) {
@@ -275,6 +276,9 @@ impl Engine {
         // What a dead monitor left in the networks (its own are gone by now).
         let _ = self.detach_networks(&id);
         let _ = self.reconcile_networks(true);
+        if volumes {
+            self.remove_anonymous_volumes(&info.record.volumes);
+        }
         Ok(info.record.name)
     }
 
@@ -385,9 +389,16 @@ impl Engine {
             .mounts
             .iter()
             .map(|mount| match mount {
-                wharf_runtime::Mount::Bind { source, destination, read_only } => json!({
-                    "Type": "bind", "Source": source, "Destination": destination, "Mode": if *read_only { "ro" } else { "" }, "RW": !read_only, "Propagation": "rprivate",
-                }),
+                wharf_runtime::Mount::Bind { source, destination, read_only, propagation } => {
+                    match record.volumes.iter().find(|v| &v.destination == destination) {
+                        Some(volume) => json!({
+                            "Type": "volume", "Name": volume.name, "Source": source, "Destination": destination, "Driver": "local", "Mode": if *read_only { "ro" } else { "z" }, "RW": !read_only, "Propagation": "",
+                        }),
+                        None => json!({
+                            "Type": "bind", "Source": source, "Destination": destination, "Mode": if *read_only { "ro" } else { "" }, "RW": !read_only, "Propagation": propagation.as_str(),
+                        }),
+                    }
+                }
                 wharf_runtime::Mount::Tmpfs { destination, read_only, .. } => json!({
                     "Type": "tmpfs", "Source": "", "Destination": destination, "Mode": "", "RW": !read_only, "Propagation": "",
                 }),
@@ -524,7 +535,7 @@ fn parse_log_line(line: &str) -> Option<LogLine> {
     })
 }
 
-fn is_mounted(path: &std::path::Path) -> bool {
+pub(crate) fn is_mounted(path: &std::path::Path) -> bool {
     let target = path.display().to_string();
     std::fs::read_to_string("/proc/self/mountinfo")
         .map(|info| {

@@ -1,5 +1,6 @@
 //! Containers: created from an image and flags, run by one monitor process each.
 
+mod copy;
 mod create;
 mod exec;
 mod health;
@@ -10,8 +11,9 @@ mod monitor;
 mod names;
 mod record;
 
-pub(crate) use create::resolve_user;
-pub use create::CreateOptions;
+pub use copy::CopyOptions;
+pub(crate) use create::{random_id, resolve_user, validate_name};
+pub use create::{CreateOptions, VolumeRequest};
 pub use exec::ExecOptions;
 pub use health::{
     parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
@@ -22,7 +24,7 @@ pub use manage::{ContainerStats, ProcessTable};
 pub(crate) use monitor::{announce, is_alive, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};
 pub(crate) use record::{
-    container_dir, write_json, write_state, NetConfig, NetworkAttachment, PublishedPort,
+    container_dir, read_json, write_json, write_state, NetConfig, NetworkAttachment, PublishedPort,
     RECORD_FILE,
 };
-pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status};
+pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status, VolumeMount};

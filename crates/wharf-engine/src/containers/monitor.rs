@@ -178,7 +178,8 @@ impl Engine {
         // reconcile by another command must not take them.
         write_state(&state_path, &state)?;
         let created = self.prepare_resolv_conf(&record).and_then(|()| {
-            let mut container = Container::create(&record.run, &self.runtime_state_root(), stdio)
+            let run = self.join_owner_network(&record)?;
+            let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
                 .map_err(|e| runtime_error(&record.name, &e))?;
             self.attach_networks(&record, container.pid())?;
             if let Err(error) = container.start() {
@@ -233,6 +234,9 @@ impl Engine {
             )?),
             None => None,
         };
+        // From here on the monitor only copies output and waits: the code that set the
+        // container up need not stay resident for the container's lifetime.
+        wharf_runtime::resident::release_clean_file_pages();
         let pumped = pump(
             out_read,
             err_read,
@@ -314,7 +318,8 @@ impl Engine {
     /// `--rm`: remove the container once it has exited.
     fn finish(&self, record: &ContainerRecord) {
         if record.auto_remove {
-            let _ = self.remove_container(&record.id, false);
+            // As Docker's `run --rm`: anonymous volumes go too.
+            let _ = self.remove_container(&record.id, false, true);
         }
     }
 

@@ -3,6 +3,7 @@
 //! `containers/<id>/state.json` (what happened, written by the monitor).
 //! The same folder is the OCI bundle: the runtime writes `config.json` and the overlay dirs.
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -53,6 +54,18 @@ pub struct ContainerRecord {
     /// `--log-driver` and `--log-opt`.
     #[serde(default)]
     pub log_config: super::logfile::LogConfig,
+    /// Named and anonymous volumes.
+    #[serde(default)]
+    pub volumes: Vec<VolumeMount>,
+}
+
+/// A volume the container mounts (its bind mount is in `run.mounts`, same destination).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VolumeMount {
+    pub name: String,
+    pub destination: PathBuf,
+    /// Made for this container (`-v /path`, the image's `VOLUME`): `rm -v` removes it.
+    pub anonymous: bool,
 }
 
 /// Docker's `--restart`: whether the monitor starts the container again when it exits.
@@ -321,11 +334,13 @@ fn write_atomic<T: Serialize>(path: &Path, value: &T, durable: bool) -> Result<(
         .prefix(".tmp-")
         .tempfile_in(dir)
         .at("create a temp file in", dir)?;
-    serde_json::to_writer_pretty(&mut temp, value).map_err(|e| EngineError::Io {
+    // One write: serde_json writes each token separately to an unbuffered file.
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| EngineError::Io {
         op: "write",
         path: path.to_path_buf(),
         source: e.into(),
     })?;
+    temp.write_all(&bytes).at("write", temp.path())?;
     if durable {
         temp.as_file().sync_all().at("fsync", temp.path())?;
     }

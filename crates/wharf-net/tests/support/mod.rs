@@ -200,7 +200,8 @@ impl World {
         move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::Network))
             .expect("enter host netns");
         let state = tempfile::tempdir().expect("temp dir");
-        let networks = Networks::open(&state.path().join("networks")).expect("open networks");
+        let networks = Networks::open(&state.path().join("networks"), &state.path().join("leases"))
+            .expect("open networks");
         World {
             networks,
             host,

@@ -13,6 +13,7 @@ use wharf_engine::{
     BuildNetwork, BuildOptions, BuildReporter, BuildSource, Engine, StepId, StepOutcome,
 };
 use wharf_oci::Reference;
+use wharf_store::{Compression, LayerCompression};
 
 use super::{parse_labels, CommandError, CommandResult};
 use crate::cli::{BuildArgs, BuildStepArgs, PruneArgs};
@@ -49,8 +50,12 @@ pub fn build(engine: &Engine, printer: Printer, args: BuildArgs) -> CommandResul
             ))
         }
     };
+    let output = match &args.output {
+        Some(spec) => parse_output(spec)?,
+        None => ImageOutput::default(),
+    };
     let mut tags = Vec::new();
-    for tag in &args.tags {
+    for tag in args.tags.iter().chain(&output.names) {
         tags.push(Reference::parse_normalized(tag).map_err(|e| {
             flag_error(
                 format!("-t {tag}: invalid reference format: {e}"),
@@ -122,6 +127,8 @@ pub fn build(engine: &Engine, printer: Printer, args: BuildArgs) -> CommandResul
         network,
         extra_hosts: args.add_hosts.clone(),
         host_ca_certs: args.host_ca_certs,
+        compression: output.compression,
+        force_compression: output.force_compression,
     };
     let reporter = Progress::new(printer, mode);
     let result = engine.build(options, &reporter);
@@ -207,6 +214,91 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
 pub fn build_step(engine: &Engine, args: BuildStepArgs) -> CommandResult {
     engine.run_build_step(&args.dir)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `-o type=image,...`: the image goes to the store, as with Docker's default output.
+#[derive(Debug, Default, PartialEq)]
+struct ImageOutput {
+    /// `name=`: tags, like `-t`.
+    names: Vec<String>,
+    compression: LayerCompression,
+    force_compression: bool,
+}
+
+/// Parses `--output` as buildx does (`key=value` pairs, comma-separated); only image outputs
+/// are supported.
+fn parse_output(spec: &str) -> Result<ImageOutput, CommandError> {
+    let bad = |message: String, hint: &str| flag_error(format!("--output {spec}: {message}"), hint);
+    let image_hint = "use --output type=image[,compression=zstd][,force-compression=true]";
+    if !spec.contains('=') {
+        return Err(bad(
+            "exporting the build result to a folder or tar is not supported".into(),
+            "build an image (without --output), then `wharf save` it or `wharf create` + `wharf cp` files out",
+        ));
+    }
+    match spec.split(',').find_map(|pair| pair.strip_prefix("type=")) {
+        Some("image" | "docker") => {}
+        Some(other) => {
+            return Err(bad(
+                format!("output type `{other}` is not supported"),
+                image_hint,
+            ))
+        }
+        None => return Err(bad("type= is missing".into(), image_hint)),
+    }
+    let mut output = ImageOutput::default();
+    let mut level = None;
+    for pair in spec.split(',') {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| bad(format!("`{pair}` is not KEY=VALUE"), image_hint))?;
+        let flag = |value: &str| match value {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(bad(
+                format!("{key} takes true or false, not `{value}`"),
+                image_hint,
+            )),
+        };
+        match key {
+            "type" => {}
+            "name" => output.names.push(value.to_owned()),
+            "compression" => {
+                output.compression.kind = match value {
+                    "gzip" => Compression::Gzip,
+                    "zstd" => Compression::Zstd,
+                    "uncompressed" => Compression::None,
+                    _ => {
+                        return Err(bad(
+                            format!("unknown compression `{value}`"),
+                            "use gzip, zstd or uncompressed",
+                        ))
+                    }
+                }
+            }
+            "compression-level" => {
+                level = Some(value.parse::<i32>().map_err(|_| {
+                    bad(
+                        format!("compression-level `{value}` is not a number"),
+                        "e.g. compression-level=9",
+                    )
+                })?)
+            }
+            "force-compression" => output.force_compression = flag(value)?,
+            "oci-mediatypes" if flag(value)? => {}
+            "push" if !flag(value)? => {}
+            "oci-mediatypes" => return Err(bad("wharf writes OCI media types".into(), image_hint)),
+            "push" => {
+                return Err(bad(
+                    "pushing from a build is not supported".into(),
+                    "build with -t, then `wharf push` the tag",
+                ))
+            }
+            _ => return Err(bad(format!("unknown key `{key}`"), image_hint)),
+        }
+    }
+    output.compression.level = level;
+    Ok(output)
 }
 
 fn flag_error(message: String, hint: &str) -> CommandError {
@@ -391,5 +483,51 @@ fn truncate(line: &str, max: usize) -> &str {
     match line.char_indices().nth(max) {
         Some((end, _)) => &line[..end],
         None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_parse_like_buildx() {
+        let output = parse_output(
+            "type=image,name=app:zstd,compression=zstd,compression-level=19,force-compression=true",
+        )
+        .unwrap();
+        assert_eq!(
+            output,
+            ImageOutput {
+                names: vec!["app:zstd".into()],
+                compression: LayerCompression {
+                    kind: Compression::Zstd,
+                    level: Some(19),
+                },
+                force_compression: true,
+            }
+        );
+        assert_eq!(parse_output("type=docker").unwrap(), ImageOutput::default());
+        let message = |spec: &str| parse_output(spec).unwrap_err().message;
+        assert_eq!(
+            message("./out"),
+            "--output ./out: exporting the build result to a folder or tar is not supported"
+        );
+        assert_eq!(
+            message("type=local,dest=out"),
+            "--output type=local,dest=out: output type `local` is not supported"
+        );
+        assert_eq!(
+            message("type=tar"),
+            "--output type=tar: output type `tar` is not supported"
+        );
+        assert_eq!(
+            message("type=image,compression=lz4"),
+            "--output type=image,compression=lz4: unknown compression `lz4`"
+        );
+        assert_eq!(
+            message("compression=zstd"),
+            "--output compression=zstd: type= is missing"
+        );
     }
 }

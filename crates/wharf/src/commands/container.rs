@@ -1,12 +1,13 @@
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::json;
 use wharf_engine::{
     Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, HealthOptions,
-    LogConfig, LogDriver, LogsOptions, Status,
+    LogConfig, LogDriver, LogsOptions, Status, VolumeRequest,
 };
-use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Resources};
+use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Propagation, Resources};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
@@ -136,7 +137,9 @@ pub fn kill(engine: &Engine, printer: Printer, args: KillArgs) -> CommandResult 
 
 pub fn remove(engine: &Engine, printer: Printer, args: RmArgs) -> CommandResult {
     each(&printer, &args.containers, |name| {
-        engine.remove_container(name, args.force).map(drop)
+        engine
+            .remove_container(name, args.force, args.volumes)
+            .map(drop)
     })
 }
 
@@ -168,7 +171,7 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
     let mut removed = Vec::new();
     for container in engine.list_containers()? {
         if matches!(container.state.status, Status::Exited | Status::Created) {
-            engine.remove_container(&container.record.id, false)?;
+            engine.remove_container(&container.record.id, false, false)?;
             removed.push(container.record.id);
         }
     }
@@ -508,12 +511,34 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     env.extend(args.env.iter().map(|e| env_entry(e)));
 
     let mut mounts = Vec::new();
+    let mut volumes = Vec::new();
     for volume in &args.volumes {
-        mounts.push(bind_mount(volume).map_err(|why| CommandError {
+        let parsed = volume_flag(volume).map_err(|why| CommandError {
             message: format!("--volume {volume}: {why}"),
-            hint: Some("wharf mounts host paths (`/host:/ctr[:ro]`); named volumes come with volume support".into()),
+            hint: Some(
+                "use /host/path:/ctr[:ro] for a host folder, NAME:/ctr[:ro] for a volume, /ctr for an anonymous volume"
+                    .into(),
+            ),
             exit_code: ENGINE_FAILED,
-        })?);
+        })?;
+        match parsed {
+            Requested::Mount(mount) => mounts.push(mount),
+            Requested::Volume(volume) => volumes.push(volume),
+        }
+    }
+    for mount in &args.mounts {
+        let parsed = mount_flag(mount).map_err(|why| CommandError {
+            message: format!("--mount {mount}: {why}"),
+            hint: Some(
+                "e.g. --mount type=bind,source=/srv/data,target=/data,readonly or --mount type=volume,source=NAME,target=/data"
+                    .into(),
+            ),
+            exit_code: ENGINE_FAILED,
+        })?;
+        match parsed {
+            Requested::Mount(mount) => mounts.push(mount),
+            Requested::Volume(volume) => volumes.push(volume),
+        }
     }
     for tmpfs in &args.tmpfs {
         mounts.push(tmpfs_mount(tmpfs).map_err(|why| bad("--tmpfs", tmpfs, &why))?);
@@ -598,6 +623,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         add_hosts: args.add_hosts.clone(),
         dns: args.dns.clone(),
         mounts,
+        volumes,
         read_only: args.read_only,
         resources: Resources {
             memory,
@@ -706,32 +732,216 @@ fn env_entry(entry: &str) -> String {
     }
 }
 
-fn bind_mount(spec: &str) -> Result<Mount, String> {
+/// What a `-v` or `--mount` asks for.
+#[derive(Debug, PartialEq)]
+enum Requested {
+    Mount(Mount),
+    Volume(VolumeRequest),
+}
+
+/// `-v /host:/ctr[:opts]` (a missing host folder is created, as Docker's), `-v NAME:/ctr[:opts]`
+/// or `-v /ctr`; opts are `ro`, `rw`, `nocopy`, a bind propagation, `z` and `Z` (no SELinux
+/// here: ignored).
+fn volume_flag(spec: &str) -> Result<Requested, String> {
     let parts: Vec<&str> = spec.split(':').collect();
-    let (source, destination, mode) = match parts.as_slice() {
+    let (source, destination, options) = match parts.as_slice() {
+        [destination] => ("", *destination, ""),
         [source, destination] => (*source, *destination, ""),
-        [source, destination, mode] => (*source, *destination, *mode),
-        _ => return Err("expected /host/path:/container/path[:ro]".into()),
+        [source, destination, options] => (*source, *destination, *options),
+        _ => return Err("expected [SOURCE:]/container/path[:OPTIONS]".into()),
     };
-    if !source.starts_with('/') {
-        return Err(format!("`{source}` is not an absolute host path"));
+    if !destination.starts_with('/') {
+        return Err(format!("`{destination}` is not an absolute container path"));
     }
-    let read_only = match mode {
-        "" | "rw" => false,
-        "ro" => true,
-        other => return Err(format!("unknown mode `{other}` (use ro or rw)")),
-    };
+    let (mut read_only, mut no_copy, mut propagation) = (false, false, None);
+    for option in options.split(',').filter(|o| !o.is_empty()) {
+        match option {
+            "ro" => read_only = true,
+            "rw" => read_only = false,
+            "nocopy" => no_copy = true,
+            "z" | "Z" => {}
+            other => propagation = Some(other.parse::<Propagation>()?),
+        }
+    }
+    if source.contains('/') && !source.starts_with('/') {
+        return Err(format!(
+            "`{source}` is neither an absolute host path nor a volume name"
+        ));
+    }
+    if !source.starts_with('/') {
+        if propagation.is_some() {
+            return Err("a propagation applies to host folders, not volumes".into());
+        }
+        return Ok(Requested::Volume(VolumeRequest {
+            name: (!source.is_empty()).then(|| source.to_string()),
+            destination: destination.into(),
+            read_only,
+            no_copy,
+        }));
+    }
+    if no_copy {
+        return Err("nocopy applies to volumes, not host folders".into());
+    }
     let source = PathBuf::from(source);
     if !source.exists() {
-        // Docker creates a missing bind source as a folder.
+        // Docker creates a missing bind source as a folder (--mount does not).
         std::fs::create_dir_all(&source)
             .map_err(|e| format!("cannot create {}: {e}", source.display()))?;
     }
-    Ok(Mount::Bind {
+    Ok(Requested::Mount(Mount::Bind {
         source,
         destination: destination.into(),
         read_only,
-    })
+        propagation: propagation.unwrap_or_default(),
+    }))
+}
+
+/// Docker's `--mount type=bind|volume|tmpfs,source=..,target=..,...`; a bind source must
+/// exist.
+fn mount_flag(spec: &str) -> Result<Requested, String> {
+    let mut fields = BTreeMap::new();
+    for field in spec.split(',') {
+        let (key, value) = match field.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (field, None),
+        };
+        let key = match key {
+            "src" => "source",
+            "dst" | "destination" => "target",
+            "ro" => "readonly",
+            other => other,
+        };
+        if fields.insert(key, value).is_some() {
+            return Err(format!("`{key}` is given twice"));
+        }
+    }
+    let kind = fields
+        .remove("type")
+        .unwrap_or(Some("volume"))
+        .unwrap_or("");
+    let flag = |fields: &mut BTreeMap<&str, Option<&str>>, key: &str| match fields.remove(key) {
+        None => Ok(false),
+        Some(None | Some("true" | "1")) => Ok(true),
+        Some(Some("false" | "0")) => Ok(false),
+        Some(Some(other)) => Err(format!("`{key}={other}`: expected true or false")),
+    };
+    let mut value = |key: &str| -> Result<Option<&str>, String> {
+        match fields.remove(key) {
+            Some(None) => Err(format!("`{key}` needs a value ({key}=...)")),
+            Some(Some(value)) => Ok(Some(value)),
+            None => Ok(None),
+        }
+    };
+    let target = value("target")?.ok_or("target is required (target=/path/in/container)")?;
+    if !target.starts_with('/') {
+        return Err(format!("target `{target}` is not an absolute path"));
+    }
+    let source = value("source")?;
+    let _ = value("consistency")?;
+    let foreign_prefix = |fields: &BTreeMap<&str, Option<&str>>, own: &str| {
+        fields
+            .keys()
+            .find(|k| {
+                ["bind-", "volume-", "tmpfs-"]
+                    .iter()
+                    .any(|p| k.starts_with(p) && *p != own)
+            })
+            .map(|k| format!("`{k}` does not apply to a mount of type {kind}"))
+    };
+    let read_only = flag(&mut fields, "readonly")?;
+    let requested = match kind {
+        "bind" => {
+            if let Some(error) = foreign_prefix(&fields, "bind-") {
+                return Err(error);
+            }
+            let source = source.ok_or("a bind mount needs source=/host/path")?;
+            if !source.starts_with('/') {
+                return Err(format!("bind source `{source}` is not an absolute path"));
+            }
+            if !Path::new(source).exists() {
+                return Err(format!("bind source path does not exist: {source}"));
+            }
+            let propagation = match fields.remove("bind-propagation") {
+                Some(Some(p)) => p.parse()?,
+                Some(None) => return Err("`bind-propagation` needs a value".into()),
+                None => Propagation::default(),
+            };
+            Requested::Mount(Mount::Bind {
+                source: source.into(),
+                destination: target.into(),
+                read_only,
+                propagation,
+            })
+        }
+        "volume" => {
+            if let Some(error) = foreign_prefix(&fields, "volume-") {
+                return Err(error);
+            }
+            if let Some(source) = source.filter(|s| s.contains('/')) {
+                return Err(format!(
+                    "volume source `{source}` is not a volume name (use type=bind for a host path)"
+                ));
+            }
+            let no_copy = flag(&mut fields, "volume-nocopy")?;
+            match fields.remove("volume-driver") {
+                None | Some(Some("local")) => {}
+                Some(other) => {
+                    return Err(format!(
+                        "volume-driver `{}`: wharf has the local driver only",
+                        other.unwrap_or_default()
+                    ))
+                }
+            }
+            if fields.contains_key("volume-opt") {
+                return Err("volume-opt: the local driver's options are not supported yet".into());
+            }
+            Requested::Volume(VolumeRequest {
+                name: source.map(str::to_string),
+                destination: target.into(),
+                read_only,
+                no_copy,
+            })
+        }
+        "tmpfs" => {
+            if let Some(error) = foreign_prefix(&fields, "tmpfs-") {
+                return Err(error);
+            }
+            if source.is_some() {
+                return Err("a tmpfs mount takes no source".into());
+            }
+            let size_bytes = match fields.remove("tmpfs-size") {
+                Some(Some(size)) => {
+                    Some(parse_bytes(size).ok_or(format!("tmpfs-size `{size}` is not a size"))?)
+                }
+                Some(None) => return Err("`tmpfs-size` needs a value".into()),
+                None => None,
+            };
+            let mode = match fields.remove("tmpfs-mode") {
+                Some(Some(mode)) => Some(
+                    u32::from_str_radix(mode, 8)
+                        .map_err(|_| format!("tmpfs-mode `{mode}` is not octal"))?,
+                ),
+                Some(None) => return Err("`tmpfs-mode` needs a value".into()),
+                None => None,
+            };
+            Requested::Mount(Mount::Tmpfs {
+                destination: target.into(),
+                size_bytes,
+                mode,
+                read_only,
+                exec: false,
+            })
+        }
+        other => {
+            return Err(format!(
+                "unknown mount type `{other}` (use bind, volume or tmpfs)"
+            ))
+        }
+    };
+    match fields.keys().next() {
+        Some(key) => Err(format!("unexpected key `{key}`")),
+        None => Ok(requested),
+    }
 }
 
 fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
@@ -858,15 +1068,36 @@ mod tests {
 
     #[test]
     fn volumes_and_tmpfs_parse() {
-        assert!(bind_mount("relative:/x").is_err());
-        assert!(bind_mount("/tmp:/x:zz").is_err());
+        assert!(volume_flag("relative").is_err());
+        assert!(volume_flag("./relative:/x")
+            .unwrap_err()
+            .contains("neither"));
+        assert!(volume_flag("/tmp:/x:zz").is_err());
         assert_eq!(
-            bind_mount("/tmp:/x:ro").unwrap(),
-            Mount::Bind {
+            volume_flag("/tmp:/x:ro,rslave").unwrap(),
+            Requested::Mount(Mount::Bind {
                 source: "/tmp".into(),
                 destination: "/x".into(),
-                read_only: true
-            }
+                read_only: true,
+                propagation: Propagation::Rslave,
+            })
+        );
+        assert_eq!(
+            volume_flag("data:/x:ro,nocopy").unwrap(),
+            Requested::Volume(VolumeRequest {
+                name: Some("data".into()),
+                destination: "/x".into(),
+                read_only: true,
+                no_copy: true,
+            })
+        );
+        assert_eq!(
+            volume_flag("/cache").unwrap(),
+            Requested::Volume(VolumeRequest {
+                name: None,
+                destination: "/cache".into(),
+                ..VolumeRequest::default()
+            })
         );
         assert_eq!(
             tmpfs_mount("/run:size=1m,mode=755,exec").unwrap(),
@@ -879,5 +1110,44 @@ mod tests {
             }
         );
         assert!(tmpfs_mount("/run:bogus").is_err());
+    }
+
+    #[test]
+    fn mounts_parse_like_dockers() {
+        assert_eq!(
+            mount_flag("type=bind,src=/tmp,dst=/x,readonly,bind-propagation=shared").unwrap(),
+            Requested::Mount(Mount::Bind {
+                source: "/tmp".into(),
+                destination: "/x".into(),
+                read_only: true,
+                propagation: Propagation::Shared,
+            })
+        );
+        assert_eq!(
+            mount_flag("source=data,target=/x,volume-nocopy").unwrap(),
+            Requested::Volume(VolumeRequest {
+                name: Some("data".into()),
+                destination: "/x".into(),
+                read_only: false,
+                no_copy: true,
+            })
+        );
+        assert_eq!(
+            mount_flag("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=700,ro=false").unwrap(),
+            Requested::Mount(Mount::Tmpfs {
+                destination: "/t".into(),
+                size_bytes: Some(1 << 20),
+                mode: Some(0o700),
+                read_only: false,
+                exec: false,
+            })
+        );
+        let error = |spec| mount_flag(spec).unwrap_err();
+        assert!(error("type=bind,source=/nonexistent-wharf,target=/x").contains("does not exist"));
+        assert!(error("type=bind,source=/tmp").contains("target is required"));
+        assert!(error("type=volume,source=v,target=/x,tmpfs-size=1m").contains("does not apply"));
+        assert!(error("type=tmpfs,target=/x,bogus=1").contains("unexpected key `bogus`"));
+        assert!(error("type=volume,source=./x,target=/x").contains("not a volume name"));
+        assert!(error("type=nfs,target=/x").contains("unknown mount type"));
     }
 }

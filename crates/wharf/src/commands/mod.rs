@@ -2,11 +2,13 @@
 
 mod build;
 mod container;
+mod cp;
 mod image;
 mod manage;
 mod network;
 mod registry;
 mod system;
+mod volume;
 
 use std::process::ExitCode;
 
@@ -120,6 +122,10 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Healthcheck(args) => container::healthcheck(&open()?, printer, args),
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),
+        Command::Volume(command) => volume::run(&open()?, printer, command),
+        Command::Cp(args) | Command::Container(ContainerCommand::Cp(args)) => {
+            cp::copy(&open()?, args)
+        }
         Command::Port(args) => network::port(&open()?, printer, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => {
             registry::pull(&open()?, printer, args)
@@ -236,6 +242,32 @@ pub(crate) fn for_each_name(
     })
 }
 
+/// `network inspect`, `volume inspect`: prints what `inspect` finds of each name, then reports
+/// the names it could not find and fails with the last.
+pub(crate) fn inspect_each(
+    printer: &Printer,
+    args: &InspectArgs,
+    inspect: impl Fn(&str) -> Result<Value, EngineError>,
+) -> CommandResult {
+    let format = parse_format(args.format.as_deref())?;
+    let mut found = Vec::new();
+    let mut failed = Vec::new();
+    for name in &args.names {
+        match inspect(name) {
+            Ok(value) => found.push(value),
+            Err(error) => failed.push(CommandError::from(error)),
+        }
+    }
+    print_inspected(printer, &format, found)?;
+    match failed.pop() {
+        None => Ok(ExitCode::SUCCESS),
+        Some(last) => {
+            failed.iter().for_each(|e| report(printer, e));
+            Err(last)
+        }
+    }
+}
+
 /// Prints what `inspect` found: through a template, or (default and `json`) as Docker's
 /// indented JSON array.
 pub(crate) fn print_inspected(
@@ -267,6 +299,14 @@ pub(crate) fn parse_labels(labels: &[String]) -> std::collections::BTreeMap<Stri
             None => (label.clone(), String::new()),
         })
         .collect()
+}
+
+/// Docker's `label=KEY` and `label=KEY=VALUE` filters.
+pub(crate) fn has_label(labels: &std::collections::BTreeMap<String, String>, filter: &str) -> bool {
+    match filter.split_once('=') {
+        Some((key, value)) => labels.get(key).is_some_and(|l| l == value),
+        None => labels.contains_key(filter),
+    }
 }
 
 pub(crate) fn parse_format(text: Option<&str>) -> Result<Format, CommandError> {

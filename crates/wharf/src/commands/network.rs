@@ -50,10 +50,7 @@ fn list(engine: &Engine, printer: Printer, args: NetworkLsArgs) -> CommandResult
             "name" => Box::new(|n| n.name.contains(value)),
             "id" => Box::new(|n| n.id.starts_with(value)),
             "driver" => Box::new(|n| n.driver == value),
-            "label" => Box::new(|n| match value.split_once('=') {
-                Some((k, v)) => n.labels.get(k).is_some_and(|l| l == v),
-                None => n.labels.contains_key(value),
-            }),
+            "label" => Box::new(|n| super::has_label(&n.labels, value)),
             "type" if value == "custom" => Box::new(|n| !BUILTIN.contains(&n.name.as_str())),
             "type" if value == "builtin" => Box::new(|n| BUILTIN.contains(&n.name.as_str())),
             _ => return Err(CommandError::new(
@@ -102,23 +99,7 @@ fn list(engine: &Engine, printer: Printer, args: NetworkLsArgs) -> CommandResult
 }
 
 fn inspect(engine: &Engine, printer: Printer, args: InspectArgs) -> CommandResult {
-    let format = parse_format(args.format.as_deref())?;
-    let mut found = Vec::new();
-    let mut failed = Vec::new();
-    for name in &args.names {
-        match engine.inspect_network(name) {
-            Ok(value) => found.push(value),
-            Err(error) => failed.push(CommandError::from(error)),
-        }
-    }
-    super::print_inspected(&printer, &format, found)?;
-    match failed.pop() {
-        None => Ok(ExitCode::SUCCESS),
-        Some(last) => {
-            failed.iter().for_each(|e| super::report(&printer, e));
-            Err(last)
-        }
-    }
+    super::inspect_each(&printer, &args, |name| engine.inspect_network(name))
 }
 
 fn remove(engine: &Engine, printer: Printer, args: NetworkRmArgs) -> CommandResult {

@@ -2,81 +2,97 @@ use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use wharf_engine::{BlobPushed, Engine};
+use wharf_oci::Reference;
 
 use super::{CommandError, CommandResult};
 use crate::cli::{LoginArgs, LogoutArgs, PullArgs, PushArgs};
+use crate::layer_view::{LayerView, Transfer};
 use crate::printer::Printer;
 
-/// Per-blob progress is summarized after each transfer; live bars are not drawn yet.
-fn quiet_progress(_: &wharf_oci::Digest, _: u64) {}
-
 pub fn pull(engine: &Engine, printer: Printer, args: PullArgs) -> CommandResult {
-    let report = pull_image(
-        engine,
-        &args.image,
-        args.platform.as_deref(),
-        args.quiet,
-        &|line| printer.data(line),
-    )?;
-    printer.data(report);
+    let say = |line: String| printer.data(line);
+    let platform = args.platform.as_deref();
+    if !args.all_tags {
+        let reference = pull_image(engine, &args.image, platform, args.quiet, &say)?;
+        printer.data(reference);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let tags = engine.remote_tags(&args.image)?;
+    if tags.is_empty() {
+        return Err(CommandError::new(
+            format!("the repository {} has no tags", args.image),
+            Some("push a tag to it first, or check the repository name"),
+        ));
+    }
+    for tag in &tags {
+        let reference = pull_image(engine, &tag.to_string(), platform, args.quiet, &say)?;
+        if args.quiet {
+            printer.data(reference);
+        }
+    }
+    if !args.quiet {
+        printer.data(tags[0].repository());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Pulls with Docker's progress lines sent to `say`; returns the full reference. Also used
-/// by `run` and `create` for a missing image, which say it on stderr.
+/// Pulls with Docker's progress (bars on a terminal, else lines sent to `say`); returns the
+/// full reference. Also used by `run` and `create` for a missing image, which say it on
+/// stderr.
 pub(crate) fn pull_image(
     engine: &Engine,
     image: &str,
     platform: Option<&str>,
     quiet: bool,
-    say: &dyn Fn(String),
+    say: &(dyn Fn(String) + Sync),
 ) -> Result<String, CommandError> {
-    let report = engine.pull(image, platform, &quiet_progress)?;
-    let printer = Say(say);
     if !quiet {
-        let path = report.reference.path().to_string();
-        printer.data(format!(
-            "{}: Pulling from {path}",
-            report.reference.tag().unwrap_or("latest")
-        ));
-        for digest in report.downloaded.iter().filter(|d| **d != report.id) {
-            printer.data(format!("{}: Pull complete", digest.short()));
+        // A bad name is the engine's to report, with its hint.
+        if let Ok(reference) = Reference::parse_normalized(image) {
+            let wanted = match (reference.tag(), reference.digest()) {
+                (Some(tag), _) => tag.to_string(),
+                (None, Some(digest)) => digest.to_string(),
+                (None, None) => "latest".to_string(),
+            };
+            say(format!("{wanted}: Pulling from {}", reference.path()));
         }
-        printer.data(format!("Digest: {}", report.digest));
+    }
+    let view = LayerView::new(Transfer::Pull, quiet, say);
+    let report = engine.pull(image, platform, &view)?;
+    if !quiet {
+        say(format!("Digest: {}", report.digest));
         let status = if report.up_to_date {
             "Image is up to date for"
         } else {
             "Downloaded newer image for"
         };
-        printer.data(format!("Status: {status} {}", report.reference.familiar()));
+        say(format!("Status: {status} {}", report.reference.familiar()));
     }
     Ok(report.reference.to_string())
 }
 
-/// Progress lines to wherever the caller wants them.
-struct Say<'a>(&'a dyn Fn(String));
-
-impl Say<'_> {
-    fn data(&self, line: String) {
-        (self.0)(line)
-    }
-}
-
 pub fn push(engine: &Engine, printer: Printer, args: PushArgs) -> CommandResult {
-    let report = engine.push(&args.image, &quiet_progress)?;
+    let say = |line: String| printer.data(line);
     if !args.quiet {
-        printer.data(format!(
-            "The push refers to repository [{}]",
-            report.reference.repository()
-        ));
-        for (digest, how) in &report.layers {
-            let what = match how {
-                BlobPushed::Existed => "Layer already exists",
-                BlobPushed::Mounted => "Mounted from another repository",
-                BlobPushed::Uploaded => "Pushed",
-            };
-            printer.data(format!("{}: {what}", digest.short()));
+        if let Ok(reference) = Reference::parse_normalized(&args.image) {
+            say(format!(
+                "The push refers to repository [{}]",
+                reference.repository()
+            ));
         }
+    }
+    let view = LayerView::new(Transfer::Push, args.quiet, &say);
+    let report = engine.push(&args.image, &view)?;
+    for layer in &report.layers {
+        let what = match &layer.how {
+            BlobPushed::Existed => "Layer already exists".to_string(),
+            BlobPushed::Mounted => match &layer.mounted_from {
+                Some(from) => format!("Mounted from {}", from.path()),
+                None => "Mounted from another repository".to_string(),
+            },
+            BlobPushed::Uploaded => "Pushed".to_string(),
+        };
+        view.finish(&layer.digest, &what);
     }
     printer.data(format!(
         "{}: digest: {}",
@@ -113,9 +129,19 @@ pub fn login(engine: &Engine, printer: Printer, args: LoginArgs) -> CommandResul
         (Some(_), true) => return Err(CommandError::new("--password and --password-stdin are mutually exclusive", None)),
         (Some(password), false) => password,
         (None, true) => read_line("password")?,
+        (None, false) if io::stdin().is_terminal() => {
+            // Echo goes off before the question, so nothing typed after it shows.
+            let password = without_echo(|| {
+                printer.prompt("Password: ");
+                read_line("password")
+            })?;
+            // The Enter the user typed was not echoed either.
+            printer.prompt("\n");
+            password
+        }
         (None, false) => {
             return Err(CommandError::new(
-                "no password given",
+                "no password given and stdin is not a terminal to ask for it",
                 Some("pipe it in with --password-stdin (`echo $TOKEN | wharf login -u USER --password-stdin`)"),
             ))
         }
@@ -129,6 +155,23 @@ pub fn login(engine: &Engine, printer: Printer, args: LoginArgs) -> CommandResul
     engine.login(args.server.as_deref(), &username, &password)?;
     printer.data("Login Succeeded");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `read` with the terminal on stdin not echoing what is typed, then echoes again
+/// (also when `read` fails).
+fn without_echo<T>(read: impl FnOnce() -> Result<T, CommandError>) -> Result<T, CommandError> {
+    use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
+    let stdin = io::stdin();
+    let no_terminal = |e: rustix::io::Errno| {
+        CommandError::new(format!("cannot turn off echo on stdin: {e}"), None)
+    };
+    let saved = tcgetattr(&stdin).map_err(no_terminal)?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    tcsetattr(&stdin, OptionalActions::Now, &quiet).map_err(no_terminal)?;
+    let result = read();
+    tcsetattr(&stdin, OptionalActions::Now, &saved).map_err(no_terminal)?;
+    result
 }
 
 pub fn logout(engine: &Engine, printer: Printer, args: LogoutArgs) -> CommandResult {

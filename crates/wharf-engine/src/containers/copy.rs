@@ -1,0 +1,374 @@
+//! `cp`: files between the host and a container, running or stopped, and the first fill of
+//! an empty volume from the image.
+//!
+//! A container path is resolved like a chroot would: in the container's root with its bind
+//! mounts and volumes over it (so a copy into a volume lands in the volume, as Docker's), every
+//! symlink followed inside that tree and never out of it ([`resolve_in_tree`]). Bytes move as
+//! a tar stream, extracted by the build context's safe extractor, so no entry can write
+//! through a symlink out of the destination either.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use wharf_build::context::{extract_tar, resolve_in_tree};
+use wharf_runtime::{Mount, Overlay};
+
+use super::lifecycle::is_mounted;
+use super::record::ContainerRecord;
+use crate::error::{EngineError, IoResultExt, Result};
+use crate::Engine;
+
+/// `cp -a` and `cp -L`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CopyOptions {
+    /// `-a`: keep the source's owners; else the destination's user owns the copy (root in a
+    /// container, the user running wharf on the host), as Docker's.
+    pub archive: bool,
+    /// `-L`: follow a symlink given as the source.
+    pub follow_link: bool,
+}
+
+impl Engine {
+    /// `cp CONTAINER:SRC DEST`.
+    pub fn copy_from_container(
+        &self,
+        container: &str,
+        source: &str,
+        dest: &Path,
+        options: CopyOptions,
+    ) -> Result<()> {
+        let root = self.container_root(container)?;
+        let (from, _) = root.resolve(source, options.follow_link)?;
+        let from = Source::at(from, source)?;
+        let (into, name) = place(&from, dest, &dest.display().to_string())?;
+        let owner = (!options.archive).then(|| {
+            (
+                rustix::process::getuid().as_raw(),
+                rustix::process::getgid().as_raw(),
+            )
+        });
+        copy_through_tar(&from.path, name.as_deref(), &into, owner)
+    }
+
+    /// `cp CONTAINER:SRC -`: a tar of SRC on `out`, its entries under SRC's name.
+    pub fn copy_from_container_to_tar(
+        &self,
+        container: &str,
+        source: &str,
+        out: impl Write,
+        options: CopyOptions,
+    ) -> Result<()> {
+        let root = self.container_root(container)?;
+        let (from, _) = root.resolve(source, options.follow_link)?;
+        let from = Source::at(from, source)?;
+        let name = (!from.contents_only).then(|| from.base_name.clone());
+        write_tar(&from.path, name.as_deref(), out)
+    }
+
+    /// `cp SRC CONTAINER:DEST`.
+    pub fn copy_into_container(
+        &self,
+        source: &Path,
+        container: &str,
+        dest: &str,
+        options: CopyOptions,
+    ) -> Result<()> {
+        let from = if options.follow_link {
+            std::fs::canonicalize(source).at("find", source)?
+        } else {
+            source.to_path_buf()
+        };
+        let mut from = Source::at(from, &source.display().to_string())?;
+        from.base_name = base_name(source).to_os_string();
+        let root = self.container_root(container)?;
+        let (into, read_only) = root.resolve(dest, true)?;
+        root.writable(read_only, dest)?;
+        let (into, name) = place(&from, &into, dest)?;
+        let owner = (!options.archive).then_some((0, 0));
+        copy_through_tar(&from.path, name.as_deref(), &into, owner)
+    }
+
+    /// `cp - CONTAINER:DEST`: extracts the tar on `input` into the directory DEST, entries
+    /// keeping the owners they have in the tar.
+    pub fn copy_tar_into_container(
+        &self,
+        input: impl Read,
+        container: &str,
+        dest: &str,
+    ) -> Result<()> {
+        let root = self.container_root(container)?;
+        let (into, read_only) = root.resolve(dest, true)?;
+        root.writable(read_only, dest)?;
+        if !into.is_dir() {
+            return Err(EngineError::Copy {
+                path: dest.to_string(),
+                message: "the destination of a tar stream must be an existing directory".into(),
+            });
+        }
+        extract_tar(input, Path::new("stdin"), &into, None)?;
+        Ok(())
+    }
+
+    /// The container's files as `cp` sees them; a stopped container's root is mounted until
+    /// the returned value is dropped.
+    fn container_root(&self, container: &str) -> Result<ContainerRoot> {
+        let record = self.find_container(container)?.record;
+        let run = &record.run;
+        let merged = run.merged_dir();
+        let overlay = if is_mounted(&merged) {
+            None
+        } else {
+            let overlay = Overlay {
+                lower: run.lower_dirs.clone(),
+                upper: run.upper_dir(),
+                work: run.work_dir(),
+                merged: merged.clone(),
+            };
+            overlay.mount()?;
+            Some(overlay)
+        };
+        Ok(ContainerRoot::new(&record, overlay))
+    }
+
+    /// Fills each new or empty volume of `record` from the image's content at its
+    /// destination (owners, modes and symlinks kept), unless its request says `no_copy`.
+    pub(crate) fn fill_volumes(
+        &self,
+        record: &ContainerRecord,
+        skip: impl Fn(&Path) -> bool,
+    ) -> Result<()> {
+        let empty: Vec<_> = record
+            .volumes
+            .iter()
+            .filter(|v| !skip(&v.destination))
+            .map(|v| (v, self.volume_data_dir(&v.name)))
+            .filter(|(_, data)| is_empty_dir(data))
+            .collect();
+        if empty.is_empty() {
+            return Ok(());
+        }
+        let run = &record.run;
+        let overlay = Overlay {
+            lower: run.lower_dirs.clone(),
+            upper: run.upper_dir(),
+            work: run.work_dir(),
+            merged: run.merged_dir(),
+        };
+        overlay.mount()?;
+        let image = |rel: &Path| overlay.merged.join(rel);
+        let result = empty.iter().try_for_each(|(volume, data)| {
+            let rel = resolve_in_tree(image, &volume.destination, true)?;
+            let source = image(&rel);
+            match std::fs::symlink_metadata(&source) {
+                Ok(meta) if meta.is_dir() => {
+                    copy_through_tar(&source, None, data, None)?;
+                    copy_owner_and_mode(&meta, data)
+                }
+                _ => Ok(()),
+            }
+        });
+        let unmounted = overlay.unmount();
+        result?;
+        Ok(unmounted?)
+    }
+}
+
+/// The container's root and what is mounted in it, as host folders.
+struct ContainerRoot {
+    merged: PathBuf,
+    /// (destination relative to the root, host source, read-only), deepest first.
+    mounts: Vec<(PathBuf, PathBuf, bool)>,
+    read_only_rootfs: bool,
+    /// Mounted by us: unmounted on drop.
+    overlay: Option<Overlay>,
+}
+
+impl ContainerRoot {
+    fn new(record: &ContainerRecord, overlay: Option<Overlay>) -> Self {
+        let run = &record.run;
+        let relative = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
+        let mut mounts: Vec<(PathBuf, PathBuf, bool)> = run
+            .mounts
+            .iter()
+            .filter_map(|m| match m {
+                Mount::Bind {
+                    source,
+                    destination,
+                    read_only,
+                    ..
+                } => Some((relative(destination), source.clone(), *read_only)),
+                // A tmpfs lives only in the container's mount namespace.
+                Mount::Tmpfs { .. } => None,
+            })
+            .collect();
+        for (destination, source) in [
+            ("etc/hostname", run.hostname_path()),
+            ("etc/hosts", run.hosts_path()),
+            ("etc/resolv.conf", run.resolv_conf_path()),
+        ] {
+            if !mounts.iter().any(|(d, _, _)| d == Path::new(destination)) {
+                mounts.push((destination.into(), source, run.read_only_rootfs));
+            }
+        }
+        mounts.sort_by_key(|(d, _, _)| std::cmp::Reverse(d.components().count()));
+        Self {
+            merged: run.merged_dir(),
+            mounts,
+            read_only_rootfs: run.read_only_rootfs,
+            overlay,
+        }
+    }
+
+    /// Where `rel` (relative to the container's root) is on the host, and whether it is
+    /// read-only there.
+    fn host_path(&self, rel: &Path) -> (PathBuf, bool) {
+        for (destination, source, read_only) in &self.mounts {
+            if let Ok(rest) = rel.strip_prefix(destination) {
+                return (source.join(rest), *read_only);
+            }
+        }
+        (self.merged.join(rel), self.read_only_rootfs)
+    }
+
+    /// Resolves the container path `path` inside the container, as a chroot would.
+    fn resolve(&self, path: &str, follow_final: bool) -> Result<(PathBuf, bool)> {
+        let rel = resolve_in_tree(|rel| self.host_path(rel).0, Path::new(path), follow_final)?;
+        Ok(self.host_path(&rel))
+    }
+
+    fn writable(&self, read_only: bool, dest: &str) -> Result<()> {
+        if read_only {
+            return Err(EngineError::Copy {
+                path: dest.to_string(),
+                message: "the destination is on a read-only mount or root filesystem".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ContainerRoot {
+    fn drop(&mut self) {
+        if let Some(overlay) = &self.overlay {
+            let _ = overlay.unmount();
+        }
+    }
+}
+
+/// A copy's source on the host (possibly inside a container's root).
+struct Source {
+    path: PathBuf,
+    is_dir: bool,
+    /// `SRC/.`: the contents of the directory, not the directory itself.
+    contents_only: bool,
+    base_name: OsString,
+}
+
+impl Source {
+    fn at(path: PathBuf, as_given: &str) -> Result<Self> {
+        let meta = std::fs::symlink_metadata(&path).map_err(|_| EngineError::Copy {
+            path: as_given.to_string(),
+            message: "no such file or directory".into(),
+        })?;
+        let is_dir = meta.is_dir();
+        if as_given.ends_with('/') && !is_dir {
+            return Err(EngineError::Copy {
+                path: as_given.to_string(),
+                message: "not a directory".into(),
+            });
+        }
+        Ok(Self {
+            base_name: base_name(&path).to_os_string(),
+            contents_only: is_dir && as_given.ends_with("/."),
+            is_dir,
+            path,
+        })
+    }
+}
+
+/// Docker's destination rules: returns the existing directory to extract into and the name
+/// the source takes there (`None`: its contents go straight in).
+fn place(source: &Source, dest: &Path, dest_text: &str) -> Result<(PathBuf, Option<OsString>)> {
+    let error = |message: &str| EngineError::Copy {
+        path: dest_text.to_string(),
+        message: message.into(),
+    };
+    let dir_syntax = dest_text.ends_with('/') || dest_text.ends_with("/.");
+    let clean: PathBuf = dest.components().collect();
+    match std::fs::metadata(&clean) {
+        Ok(meta) if meta.is_dir() => {
+            let name = (!source.contents_only).then(|| source.base_name.clone());
+            Ok((clean, name))
+        }
+        Ok(_) if source.is_dir => Err(error("cannot copy a directory to a file")),
+        Ok(_) if dir_syntax => Err(error("not a directory")),
+        Err(_) if dir_syntax && !source.is_dir => {
+            Err(error("the destination directory does not exist"))
+        }
+        _ => {
+            let parent = match clean.parent() {
+                Some(parent) if parent.as_os_str().is_empty() => Path::new("."),
+                Some(parent) => parent,
+                None => Path::new("/"),
+            };
+            if !parent.is_dir() {
+                return Err(error("its parent directory does not exist"));
+            }
+            Ok((parent.to_path_buf(), Some(base_name(&clean).to_os_string())))
+        }
+    }
+}
+
+fn base_name(path: &Path) -> &OsStr {
+    path.file_name().unwrap_or(OsStr::new("."))
+}
+
+/// Writes `source` as a tar: under `name`, or (for a directory, with `None`) its contents.
+/// Symlinks are archived as symlinks, never followed.
+fn write_tar(source: &Path, name: Option<&OsStr>, out: impl Write) -> Result<()> {
+    let mut builder = tar::Builder::new(out);
+    builder.follow_symlinks(false);
+    let name = Path::new(name.unwrap_or_default());
+    let is_dir = std::fs::symlink_metadata(source)
+        .at("read", source)?
+        .is_dir();
+    if is_dir {
+        builder.append_dir_all(name, source)
+    } else {
+        builder.append_path_with_name(source, name)
+    }
+    .and_then(|()| builder.finish())
+    .at("archive", source)
+}
+
+/// Copies `source` into the existing directory `dest` (as `name`, or its contents) through a
+/// tar stream, the extraction confined to `dest`. `owner` replaces the entries' owners.
+fn copy_through_tar(
+    source: &Path,
+    name: Option<&OsStr>,
+    dest: &Path,
+    owner: Option<(u32, u32)>,
+) -> Result<()> {
+    let (reader, writer) = std::io::pipe().at("create a pipe for", source)?;
+    std::thread::scope(|scope| {
+        let archiver = scope.spawn(move || write_tar(source, name, writer));
+        let extracted = extract_tar(reader, source, dest, owner);
+        let archived = archiver.join().expect("the archiver does not panic");
+        // The archiver's error first: an extractor fails too when its input breaks off.
+        archived?;
+        Ok(extracted?)
+    })
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// A volume takes the owner and mode of the image folder it is filled from, as Docker's.
+fn copy_owner_and_mode(meta: &std::fs::Metadata, data: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    std::os::unix::fs::lchown(data, Some(meta.uid()), Some(meta.gid())).at("chown", data)?;
+    std::fs::set_permissions(data, std::fs::Permissions::from_mode(meta.mode() & 0o7777))
+        .at("chmod", data)
+}
