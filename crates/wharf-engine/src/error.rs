@@ -57,6 +57,8 @@ pub enum EngineError {
     UnknownUser { user: String, file: &'static str },
     #[error("the container name \"{name}\" is already in use by container {id}")]
     NameInUse { name: String, id: String },
+    #[error("--init: {} is missing", path.display())]
+    NoInit { path: PathBuf },
     #[error("no such container: {0}")]
     ContainerNotFound(String),
     #[error("container {name} is running: stop it before removing it")]
@@ -126,6 +128,9 @@ impl EngineError {
                 Some("remove it by tag (`wharf rmi NAME:TAG`), or force with `wharf rmi -f`".into())
             }
             Self::NameInUse { .. } => Some("choose another --name, or remove that container with `wharf rm`".into()),
+            Self::NoInit { .. } => Some(
+                "install Debian's tini package (`apt-get install tini`), or run without --init".into(),
+            ),
             Self::ContainerNotFound(_) => Some("`wharf ps -a` lists the containers".into()),
             Self::ContainerRunning { .. } => Some("`wharf stop` it first, or use `wharf rm -f`".into()),
             Self::ImageInUse { .. } => Some("remove the container first (`wharf rm`)".into()),

@@ -50,7 +50,14 @@ pub struct RunConfig {
     /// Docker's `--privileged`: all capabilities, no seccomp, no masked paths, all devices.
     pub privileged: bool,
     pub network: NetworkMode,
+    /// Docker's `--init`: this host binary (tini) is bind-mounted read-only at
+    /// [`INIT_PATH`] and runs as PID 1, with the process as its child.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
 }
+
+/// Where `--init`'s binary appears in the container, as in Docker.
+pub const INIT_PATH: &str = "/sbin/docker-init";
 
 /// The process run as the container's init.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,6 +311,9 @@ impl RunConfig {
             overlay_safe(lower)?;
         }
         self.process.validate()?;
+        if let Some(init) = &self.init {
+            absolute("init", init)?;
+        }
         validate_hostname(&self.hostname)?;
         self.validate_mounts()?;
         self.resources.validate()?;
@@ -501,6 +511,7 @@ pub(crate) mod tests {
             capabilities: CapabilityChanges::default(),
             privileged: false,
             network: NetworkMode::New,
+            init: None,
         }
     }
 

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod format;
 mod printer;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -408,6 +408,7 @@ impl StepExecutor<'_> {
                 Network::Default | Network::Host => NetworkMode::Host,
                 Network::None => NetworkMode::New,
             },
+            init: None,
         };
         config
             .validate()

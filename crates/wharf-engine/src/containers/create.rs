@@ -61,6 +61,13 @@ pub struct CreateOptions {
     pub restart_policy: RestartPolicy,
     /// `--health-*`, `--no-healthcheck`.
     pub health: HealthOptions,
+    /// `-t`: the container's stdio is a pseudo-terminal.
+    pub tty: bool,
+    /// `-i`: keep the container's stdin open.
+    pub open_stdin: bool,
+    /// `--init`: this binary (tini, static so that it runs in any image) runs as PID 1,
+    /// forwarding signals and reaping zombies.
+    pub init: Option<PathBuf>,
 }
 
 impl Engine {
@@ -134,6 +141,9 @@ impl Engine {
             });
         }
         let healthcheck = Healthcheck::merge(config.healthcheck.as_ref(), &options.health)?;
+        if let Some(path) = options.init.as_ref().filter(|path| !path.is_file()) {
+            return Err(EngineError::NoInit { path: path.clone() });
+        }
         let dir = container_dir(self.root(), &id);
         let run = RunConfig {
             id: id.clone(),
@@ -148,7 +158,7 @@ impl Engine {
                     gid: user.gid,
                     additional_gids: Vec::new(),
                 },
-                tty: false,
+                tty: options.tty,
                 no_new_privileges: options.no_new_privileges,
             },
             hostname: hostname.clone(),
@@ -159,6 +169,7 @@ impl Engine {
             capabilities: options.capabilities.clone(),
             privileged: options.privileged,
             network: network_mode,
+            init: options.init.clone(),
         };
         run.validate().map_err(|e| EngineError::BadOption {
             flag: "run",
@@ -184,6 +195,7 @@ impl Engine {
             stop_timeout: options.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
             restart_policy: options.restart_policy,
             healthcheck,
+            open_stdin: options.open_stdin,
         };
         self.claim_name(&name, &id)?;
         let result = write_bundle(&record, &dir);

@@ -50,6 +50,9 @@ pub struct ContainerRecord {
     /// The image's healthcheck with the `--health-*` flags over it; `None` without one.
     #[serde(default)]
     pub healthcheck: Option<super::health::Healthcheck>,
+    /// `-i`: the container's stdin stays open (the attached user's, else an idle pipe).
+    #[serde(default)]
+    pub open_stdin: bool,
 }
 
 /// Docker's `--restart`: whether the monitor starts the container again when it exits.

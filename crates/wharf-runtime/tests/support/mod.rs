@@ -76,6 +76,7 @@ pub fn config(
         capabilities: CapabilityChanges::default(),
         privileged: false,
         network: NetworkMode::New,
+        init: None,
     };
     fs::create_dir_all(container_dir)?;
     fs::write(config.hostname_path(), format!("{}\n", config.hostname))?;
