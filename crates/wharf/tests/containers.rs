@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Wharf;
+use common::{await_output, Wharf};
 
 fn wharf_with_busybox() -> Option<Wharf> {
     if !common::is_root() {
@@ -632,23 +632,6 @@ fn exec_runs_in_the_container_namespaces_with_its_env() {
 /// Polls `inspect -f FORMAT NAME` until it prints `want`.
 fn await_inspect(wharf: &Wharf, name: &str, format: &str, want: &str) {
     await_output(wharf, &["inspect", "-f", format, name], want);
-}
-
-/// Polls `wharf ARGS` until it prints `want` (trimmed), for at most 20 s.
-fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let seen = wharf.ok(args);
-        if seen.trim() == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "wharf {args:?} prints `{}`, never `{want}`",
-            seen.trim()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use common::Wharf;
+use common::{await_output, Wharf};
 use rustix::termios::{self, LocalModes, Winsize};
 
 /// How long a test waits for what must come before failing.
@@ -260,6 +260,19 @@ fn i_pipes_stdin_and_t_works_without_a_terminal() {
         b"hi\n",
     );
     assert_eq!((code(&closed), common::stdout(&closed).as_str()), (0, ""));
+    // Detached with -i, stdin stays open with nobody writing: `cat` waits instead of ending.
+    let waiting = wharf
+        .ok(&["run", "-di", "--network", "none", "busybox", "cat"])
+        .trim()
+        .to_string();
+    wharf.ok(&["exec", &waiting, "true"]);
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.Running}}", &waiting])
+            .trim(),
+        "true"
+    );
+    wharf.ok(&["rm", "-f", &waiting]);
 
     // -t alone needs no terminal here: the output comes through the container's pty.
     let tty = wharf.run(&["run", "-t", "--rm", "--network", "none", "busybox", "tty"]);
@@ -275,7 +288,7 @@ fn i_pipes_stdin_and_t_works_without_a_terminal() {
         Some("error: the input device is not a TTY")
     );
     assert_eq!(wharf.ok(&["ps", "-a", "-q"]), "");
-    wharf.assert_nothing_leaked(&[]);
+    wharf.assert_nothing_leaked(&[waiting]);
 }
 
 #[test]
@@ -381,23 +394,6 @@ fn wharf_with_python() -> Option<Wharf> {
     wharf.import_fixture("python-3.11-slim", "python:3.11-slim");
     wharf.import_busybox();
     Some(wharf)
-}
-
-/// Polls `wharf ARGS` until it prints `want` (trimmed).
-fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let seen = wharf.ok(args);
-        if seen.trim() == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "wharf {args:?} prints `{}`, never `{want}`",
-            seen.trim()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
