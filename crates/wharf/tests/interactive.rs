@@ -164,6 +164,28 @@ impl Terminal {
     }
 }
 
+/// Waits until process `child` blocks signal number `signal` (`SigBlk` in its status).
+fn await_signal_blocked(child: &Child, signal: u32) {
+    let status = format!("/proc/{}/status", child.id());
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let text = std::fs::read_to_string(&status).expect("the process runs");
+        let blocked = text
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .expect("a SigBlk line");
+        if blocked & (1 << (signal - 1)) != 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wharf never blocked signal {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Waits for `child` and returns its exit code.
 fn exit_code(mut child: Child) -> i32 {
     child
@@ -323,6 +345,21 @@ fn exec_it_runs_a_shell_in_a_detached_tty_container() {
     terminal.type_until("stty size\n", "30 90");
     terminal.type_text("exit 4\n");
     assert_eq!(exit_code(exec), 4);
+    assert!(terminal.is_cooked(), "wharf restored the user's terminal");
+
+    // A signal to `wharf exec -it` goes to the process, and the terminal is restored as
+    // that ends. Sent once wharf relays (blocks SIGTERM to read it), not before.
+    let exec = terminal.spawn(
+        &wharf,
+        &["exec", "-it", "box", "sh", "-c", "exec sleep 1000"],
+    );
+    await_signal_blocked(&exec, 15);
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&exec),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    assert_eq!(exit_code(exec), 128 + 15);
     assert!(terminal.is_cooked(), "wharf restored the user's terminal");
 
     assert_eq!(

@@ -15,6 +15,7 @@ use std::process::ExitStatus;
 use nix::sys::signal::Signal;
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::io::Errno;
+use rustix::process::Pid;
 
 use super::monitor::Attach;
 use crate::error::{IoResultExt, Result};
@@ -46,7 +47,7 @@ impl Engine {
                     continue;
                 }
                 if signal == Signal::SIGWINCH as i32 {
-                    let pid = rustix::process::Pid::from_child(&monitor);
+                    let pid = Pid::from_child(&monitor);
                     let _ = rustix::process::kill_process(pid, rustix::process::Signal::WINCH);
                     continue;
                 }
@@ -64,23 +65,36 @@ pub(super) struct TtyDriver {
     master: File,
     /// The user's input; `None` after its end (the pty itself stays open).
     input: Option<OwnedFd>,
-    resize: Signals,
+    signals: Signals,
+    /// Where the signals of [`PROXIED`] go, when this process holds the user's terminal
+    /// raw: it must outlive them to restore it.
+    forward_to: Option<Pid>,
 }
 
 impl TtyDriver {
-    /// Blocks SIGWINCH for this process to read it: call once the container's process has
-    /// started, as a libcontainer clone inherits the signal mask.
-    pub(super) fn new(master: &OwnedFd, input: Option<OwnedFd>) -> Result<Self> {
+    /// Blocks SIGWINCH (and [`PROXIED`] with `forward_to`) for this process to read them:
+    /// call once the container's process has started, as a libcontainer clone inherits the
+    /// signal mask.
+    pub(super) fn new(
+        master: &OwnedFd,
+        input: Option<OwnedFd>,
+        forward_to: Option<Pid>,
+    ) -> Result<Self> {
+        let mut handled = vec![Signal::SIGWINCH];
+        if forward_to.is_some() {
+            handled.extend(PROXIED);
+        }
         Ok(Self {
             master: File::from(master.try_clone().at("duplicate", "the pty master")?),
             input,
-            resize: Signals::block(&[Signal::SIGWINCH]).at("block SIGWINCH of", "this process")?,
+            signals: Signals::block(&handled).at("block signals of", "this process")?,
+            forward_to,
         })
     }
 
-    /// What to wait for: SIGWINCH, then the user's input while it lasts.
+    /// What to wait for: signals, then the user's input while it lasts.
     pub(super) fn poll_fds(&self) -> Vec<PollFd<'_>> {
-        let mut fds = vec![PollFd::new(&self.resize, PollFlags::IN)];
+        let mut fds = vec![PollFd::new(&self.signals, PollFlags::IN)];
         if let Some(input) = &self.input {
             fds.push(PollFd::new(input, PollFlags::IN));
         }
@@ -90,9 +104,18 @@ impl TtyDriver {
     /// Acts on what [`TtyDriver::poll_fds`] found ready, in its order.
     pub(super) fn handle(&mut self, ready: &[bool]) -> io::Result<()> {
         if ready.first() == Some(&true) {
-            while self.resize.next()?.is_some() {}
-            // The user's output is not a terminal (any more): nothing to follow.
-            let _ = wharf_runtime::copy_window_size(io::stdout(), &self.master);
+            while let Some(signal) = self.signals.next()? {
+                if signal == Signal::SIGWINCH as i32 {
+                    // The user's output is not a terminal (any more): nothing to follow.
+                    let _ = wharf_runtime::copy_window_size(io::stdout(), &self.master);
+                } else if let Some((pid, signal)) = self
+                    .forward_to
+                    .zip(rustix::process::Signal::from_named_raw(signal))
+                {
+                    // Gone already: its pty's end finishes the relay.
+                    let _ = rustix::process::kill_process(pid, signal);
+                }
+            }
         }
         let Some(input) = self.input.as_ref().filter(|_| ready.get(1) == Some(&true)) else {
             return Ok(());

@@ -79,7 +79,7 @@ impl Engine {
             return Ok(0);
         }
         if let Some(console) = console {
-            let relayed = relay_tty(&info.record.name, &console, options.interactive);
+            let relayed = relay_tty(&info.record.name, &console, options.interactive, &process);
             if let Err(error) = relayed {
                 let _ = process.kill(rustix::process::Signal::KILL.as_raw());
                 let _ = process.wait();
@@ -104,16 +104,23 @@ impl Engine {
     }
 }
 
-/// Relays this process's stdio (stdin too when `interactive`) to the pty of a process
-/// just exec'd, until every process holding the pty has ended.
-fn relay_tty(name: &str, console: &ConsoleSocket, interactive: bool) -> Result<()> {
+/// Relays this process's stdio (stdin too when `interactive`) to the pty of `process`, just
+/// exec'd, until every process holding the pty has ended. Signals that would end this process
+/// (and leave the user's terminal raw) go to `process` meanwhile.
+fn relay_tty(
+    name: &str,
+    console: &ConsoleSocket,
+    interactive: bool,
+    process: &ExecProcess,
+) -> Result<()> {
     let master = console
         .receive_master()
         .map_err(|e| runtime_error(name, &e))?;
     // Not a terminal (output redirected): the pty keeps its default size.
     let _ = wharf_runtime::copy_window_size(std::io::stdout(), &master);
     let input = interactive.then(stdin_of_this_process).transpose()?;
-    let mut tty = TtyDriver::new(&master, input)?;
+    let pid = rustix::process::Pid::from_raw(process.pid());
+    let mut tty = TtyDriver::new(&master, input, pid)?;
     let streams = vec![LogStream::new("stdout", master)];
     pump(streams, std::io::sink(), true, None, Some(&mut tty))
         .at("relay the terminal of", console.path())

@@ -252,6 +252,7 @@ impl Engine {
             [master] if attached => Some(TtyDriver::new(
                 &master.fd,
                 user_stdin.then(stdin_of_this_process).transpose()?,
+                None,
             )?),
             _ => None,
         };
