@@ -261,6 +261,23 @@ fn run_it_is_an_interactive_shell_on_a_real_pty() {
     assert_eq!(exit_code(start), 5);
     assert!(terminal.is_cooked());
 
+    // A container that cannot start leaves the terminal as it was too, with Docker's code.
+    let missing = terminal.spawn(
+        &wharf,
+        &[
+            "run",
+            "-it",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "no-such-command",
+        ],
+    );
+    assert_eq!(exit_code(missing), 127);
+    terminal.await_shown("executable 'no-such-command' not found", 1);
+    assert!(terminal.is_cooked(), "wharf restored the user's terminal");
+
     let id = wharf.ok(&["inspect", "-f", "{{.Id}}", "shell"]);
     wharf.ok(&["rm", "shell"]);
     wharf.assert_nothing_leaked(&[id.trim().to_string()]);
