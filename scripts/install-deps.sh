@@ -17,6 +17,7 @@ PACKAGES=(
     wrk            # HTTP load for the network benchmark (scripts/bench/network.sh)
     iproute2       # `ip netns`, for the network tests
     nftables       # NAT and published ports (wharf-net)
+    tini           # `run --init` (its static binary, /usr/bin/tini-static)
     docker-registry # a real OCI registry on loopback for the registry tests
     apache2-utils  # htpasswd, for the registry auth tests
     openssl        # self-signed certificates and JWTs in the registry tests

@@ -67,6 +67,8 @@ pub enum EngineError {
         volume: String,
         containers: Vec<String>,
     },
+    #[error("--init: {} is missing", path.display())]
+    NoInit { path: PathBuf },
     #[error("no such container: {0}")]
     ContainerNotFound(String),
     #[error("container {name} is running: stop it before removing it")]
@@ -142,6 +144,9 @@ impl EngineError {
                 Some("remove it by tag (`wharf rmi NAME:TAG`), or force with `wharf rmi -f`".into())
             }
             Self::NameInUse { .. } => Some("choose another --name, or remove that container with `wharf rm`".into()),
+            Self::NoInit { .. } => Some(
+                "install Debian's tini package (`apt-get install tini`), or run without --init".into(),
+            ),
             Self::ContainerNotFound(_) => Some("`wharf ps -a` lists the containers".into()),
             Self::VolumeNotFound(_) => Some("`wharf volume ls` lists the volumes".into()),
             Self::VolumeInUse { .. } => Some("remove those containers first (`wharf rm`)".into()),

@@ -11,6 +11,7 @@ mod images;
 mod import;
 mod network;
 mod registry;
+mod signals;
 mod system;
 mod volumes;
 

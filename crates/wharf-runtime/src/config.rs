@@ -54,7 +54,14 @@ pub struct RunConfig {
     /// container's init), known only when it starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_namespace: Option<PathBuf>,
+    /// Docker's `--init`: this host binary (tini) is bind-mounted read-only at
+    /// [`INIT_PATH`] and runs as PID 1, with the process as its child.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
 }
+
+/// Where `--init`'s binary appears in the container, as in Docker.
+pub const INIT_PATH: &str = "/sbin/docker-init";
 
 /// The process run as the container's init.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -378,6 +385,9 @@ impl RunConfig {
             overlay_safe(lower)?;
         }
         self.process.validate()?;
+        if let Some(init) = &self.init {
+            absolute("init", init)?;
+        }
         validate_hostname(&self.hostname)?;
         self.validate_mounts()?;
         self.resources.validate()?;
@@ -576,6 +586,7 @@ pub(crate) mod tests {
             privileged: false,
             network: NetworkMode::New,
             network_namespace: None,
+            init: None,
         }
     }
 

@@ -34,6 +34,8 @@ pub struct ExecConfig {
     pub cwd: Option<PathBuf>,
     /// Numeric credentials; the container's user when `None`.
     pub user: Option<User>,
+    /// A pseudo-terminal as stdio: libcontainer sends its master to the console socket.
+    pub tty: bool,
 }
 
 /// A process running in a container, child of the caller.
@@ -178,9 +180,13 @@ fn build(
 fn tenant_process(spec: &Spec, config: &ExecConfig) -> Option<oci_spec::runtime::Process> {
     let mut process = spec.process().clone()?;
     process.set_args(Some(config.args.clone()));
-    process.set_terminal(Some(false));
+    process.set_terminal(Some(config.tty));
     process.set_console_size(None);
     let mut env = process.env().clone().unwrap_or_default();
+    // Docker's exec environment: TERM=xterm with a tty unless the container sets one.
+    if config.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".to_owned());
+    }
     for entry in &config.env {
         let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
         env.retain(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k) != key);

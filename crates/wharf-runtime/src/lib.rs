@@ -5,11 +5,12 @@
 //! [`mod@run`]. A monitor process drives [`Container`] (create, set up the network, start,
 //! wait, read OOM, delete); [`run()`] is the whole cycle in one call; [`run::kill`] and
 //! [`run::delete`] act on a container by id from any process; [`exec()`] runs another process
-//! in a running container.
+//! in a running container; [`ConsoleSocket`] receives a container's pty master.
 
 pub mod caps;
 pub mod cgroup;
 pub mod config;
+pub mod console;
 pub mod exec;
 pub mod host;
 pub mod resident;
@@ -21,8 +22,9 @@ pub mod spec;
 pub use cgroup::CgroupUsage;
 pub use config::{
     CapabilityChanges, CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Process,
-    Propagation, Resources, RunConfig, Ulimit, User,
+    Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
 };
+pub use console::{copy_window_size, ConsoleSocket};
 pub use exec::{exec, ExecConfig, ExecProcess};
 pub use host::{Host, HostError};
 pub use rootfs::{Overlay, RootfsError};

@@ -14,7 +14,7 @@ use oci_spec::runtime::{
 
 use crate::caps;
 use crate::config::{
-    CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Propagation, RunConfig,
+    CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Propagation, RunConfig, INIT_PATH,
 };
 use crate::host::Host;
 use crate::seccomp::{self, KernelVersion, SeccompError};
@@ -184,7 +184,7 @@ fn process(
         ProcessBuilder::default()
             .terminal(p.tty)
             .user(built("user", user.build())?)
-            .args(p.args.clone())
+            .args(init_args(config))
             .env(docker_env(config))
             .cwd(p.cwd.clone())
             .capabilities(capabilities)
@@ -195,6 +195,19 @@ fn process(
     // value as "set", then loads seccomp after dropping CAP_SYS_ADMIN, which fails.
     process.set_no_new_privileges(p.no_new_privileges.then_some(true));
     Ok(process)
+}
+
+/// The process's argv, behind `--init`'s binary when there is one (`docker-init -- args`).
+fn init_args(config: &RunConfig) -> Vec<String> {
+    let prefix = config
+        .init
+        .as_ref()
+        .map(|_| [INIT_PATH.to_owned(), "--".to_owned()]);
+    prefix
+        .into_iter()
+        .flatten()
+        .chain(config.process.args.iter().cloned())
+        .collect()
 }
 
 /// Docker's `CreateDaemonEnvironment`: PATH, HOSTNAME and (with a tty) TERM, each replaced
@@ -297,6 +310,14 @@ fn mounts(config: &RunConfig) -> Vec<OciMount> {
         (config.hostname_path(), "/etc/hostname"),
         (config.hosts_path(), "/etc/hosts"),
     ];
+    if let Some(init) = &config.init {
+        user.push(bind(
+            init,
+            Path::new(INIT_PATH),
+            true,
+            Propagation::default(),
+        ));
+    }
     for (source, destination) in etc_files {
         let destination = Path::new(destination);
         if !config.mounts.iter().any(|m| m.destination() == destination) {
@@ -648,6 +669,23 @@ mod tests {
             .find(|m| m.destination() == Path::new("/sys"))
             .unwrap();
         assert!(sys.options().iter().flatten().any(|o| o == "rw"));
+    }
+
+    #[test]
+    fn init_runs_the_process_as_its_child_from_a_read_only_bind() {
+        let mut config = config();
+        config.init = Some(PathBuf::from("/usr/bin/tini-static"));
+        let spec = build(&config, &host()).unwrap();
+        let args = spec.process().as_ref().unwrap().args().clone().unwrap();
+        assert_eq!(args, [INIT_PATH, "--", "sh", "-c", "echo hi"]);
+        let init = spec
+            .mounts()
+            .iter()
+            .flatten()
+            .find(|m| m.destination() == Path::new(INIT_PATH))
+            .unwrap();
+        assert_eq!(init.source().as_deref(), config.init.as_deref());
+        assert!(init.options().iter().flatten().any(|o| o == "ro"));
     }
 
     #[test]

@@ -229,6 +229,18 @@ pub struct CreateArgs {
     /// Assign a name to the container
     #[arg(long)]
     pub name: Option<String>,
+    /// Keep STDIN open; attached, the container reads wharf's stdin
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
+    /// The binary `--init` runs (Docker's daemon `init-path`); Debian's tini package has it
+    #[arg(long, env = "WHARF_INIT_PATH", default_value = "/usr/bin/tini-static")]
+    pub init_path: PathBuf,
     /// Automatically remove the container when it exits
     #[arg(long)]
     pub rm: bool,
@@ -380,6 +392,9 @@ pub struct StartArgs {
     /// Attach the container's output and wait for it
     #[arg(short, long)]
     pub attach: bool,
+    /// Attach the container's STDIN (implies --attach)
+    #[arg(short, long)]
+    pub interactive: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -499,6 +514,9 @@ pub struct ExecArgs {
     /// Keep STDIN open: the command reads wharf's stdin
     #[arg(short, long)]
     pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short, long)]
+    pub tty: bool,
     /// Set environment variables (`KEY=VALUE`, or `KEY` to take it from this environment)
     #[arg(short, long = "env")]
     pub env: Vec<String>,
@@ -525,6 +543,9 @@ pub struct MonitorArgs {
     pub id: String,
     #[arg(long)]
     pub attach: bool,
+    /// Attached, the container's stdin is the monitor's (the CLI's)
+    #[arg(long, requires = "attach")]
+    pub stdin: bool,
     /// Started by the previous monitor for a policy restart
     #[arg(long, conflicts_with = "attach")]
     pub restarted: bool,

@@ -456,6 +456,7 @@ impl StepExecutor<'_> {
                 Network::None => NetworkMode::New,
             },
             network_namespace: None,
+            init: None,
         };
         config
             .validate()

@@ -67,6 +67,13 @@ pub struct CreateOptions {
     pub health: HealthOptions,
     /// `--log-driver`, `--log-opt`.
     pub log_config: LogConfig,
+    /// `-t`: the container's stdio is a pseudo-terminal.
+    pub tty: bool,
+    /// `-i`: keep the container's stdin open.
+    pub open_stdin: bool,
+    /// `--init`: this binary (tini, static so that it runs in any image) runs as PID 1,
+    /// forwarding signals and reaping zombies.
+    pub init: Option<PathBuf>,
 }
 
 /// A volume to mount: named (created when missing) or anonymous (made for this container).
@@ -152,6 +159,9 @@ impl Engine {
             });
         }
         let healthcheck = Healthcheck::merge(config.healthcheck.as_ref(), &options.health)?;
+        if let Some(path) = options.init.as_ref().filter(|path| !path.is_file()) {
+            return Err(EngineError::NoInit { path: path.clone() });
+        }
         let (volumes, volume_binds) =
             self.plan_volumes(&options.volumes, &options.mounts, config.volumes.as_ref())?;
         let dir = container_dir(self.root(), &id);
@@ -168,7 +178,7 @@ impl Engine {
                     gid: user.gid,
                     additional_gids: Vec::new(),
                 },
-                tty: false,
+                tty: options.tty,
                 no_new_privileges: options.no_new_privileges,
             },
             hostname: hostname.clone(),
@@ -180,6 +190,7 @@ impl Engine {
             privileged: options.privileged,
             network: network_mode,
             network_namespace: None,
+            init: options.init.clone(),
         };
         run.validate().map_err(|e| EngineError::BadOption {
             flag: "run",
@@ -227,6 +238,7 @@ impl Engine {
             healthcheck,
             log_config: options.log_config.clone(),
             volumes,
+            open_stdin: options.open_stdin,
         };
         self.claim_name(&name, &id)?;
         let mut created_volumes = Vec::new();

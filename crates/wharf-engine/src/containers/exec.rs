@@ -5,10 +5,12 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-use wharf_runtime::{ExecConfig, ExecProcess, Stdio, User};
+use wharf_runtime::{ConsoleSocket, ExecConfig, ExecProcess, Stdio, User};
 
+use super::attach::TtyDriver;
 use super::create::resolve_user;
-use super::monitor::runtime_error;
+use super::logfile::JsonLog;
+use super::monitor::{pump, runtime_error, stdin_of_this_process, LogStream};
 use super::record::{ContainerRecord, Status};
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
@@ -27,6 +29,8 @@ pub struct ExecOptions {
     pub interactive: bool,
     /// `-d`: no stdio at all, and nobody waits.
     pub detach: bool,
+    /// `-t`: the process's stdio is a new pty, relayed to this process's stdio.
+    pub tty: bool,
 }
 
 impl Engine {
@@ -48,8 +52,21 @@ impl Engine {
                 name: info.record.name,
             });
         }
-        let config = exec_config(&info.record, options)?;
-        let stdio = if options.detach {
+        let mut config = exec_config(&info.record, options)?;
+        // Detached, nobody would read a pty: Docker's `exec -dt` is `exec -d` here.
+        let console = if options.tty && !options.detach {
+            let path = self.console_socket_path()?;
+            Some(ConsoleSocket::bind(&path).map_err(|e| runtime_error(&info.record.name, &e))?)
+        } else {
+            None
+        };
+        config.tty = console.is_some();
+        let stdio = if let Some(console) = &console {
+            Stdio {
+                console_socket: Some(console.path().to_owned()),
+                ..Stdio::default()
+            }
+        } else if options.detach {
             Stdio {
                 stdin: Some(dev_null(false)?),
                 stdout: Some(dev_null(true)?),
@@ -68,6 +85,14 @@ impl Engine {
         if options.detach {
             return Ok(0);
         }
+        if let Some(console) = console {
+            let relayed = relay_tty(&info.record.name, &console, options.interactive, &process);
+            if let Err(error) = relayed {
+                let _ = process.kill(rustix::process::Signal::KILL.as_raw());
+                let _ = process.wait();
+                return Err(error);
+            }
+        }
         process
             .wait()
             .map(|status| status.code())
@@ -84,6 +109,28 @@ impl Engine {
         wharf_runtime::exec(&self.runtime_state_root(), &record.id, config, stdio)
             .map_err(|e| runtime_error(&record.name, &e))
     }
+}
+
+/// Relays this process's stdio (stdin too when `interactive`) to the pty of `process`, just
+/// exec'd, until every process holding the pty has ended. Signals that would end this process
+/// (and leave the user's terminal raw) go to `process` meanwhile.
+fn relay_tty(
+    name: &str,
+    console: &ConsoleSocket,
+    interactive: bool,
+    process: &ExecProcess,
+) -> Result<()> {
+    let master = console
+        .receive_master()
+        .map_err(|e| runtime_error(name, &e))?;
+    // Not a terminal (output redirected): the pty keeps its default size.
+    let _ = wharf_runtime::copy_window_size(std::io::stdout(), &master);
+    let input = interactive.then(stdin_of_this_process).transpose()?;
+    let pid = rustix::process::Pid::from_raw(process.pid());
+    let mut tty = TtyDriver::new(&master, input, pid)?;
+    let streams = vec![LogStream::new("stdout", master)];
+    pump(streams, JsonLog::none(), true, None, Some(&mut tty))
+        .at("relay the terminal of", console.path())
 }
 
 /// `options` over what the container runs with.
@@ -122,6 +169,7 @@ fn exec_config(record: &ContainerRecord, options: &ExecOptions) -> Result<ExecCo
         env: options.env.clone(),
         cwd,
         user,
+        tty: false,
     })
 }
 

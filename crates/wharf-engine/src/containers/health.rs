@@ -453,6 +453,9 @@ impl Engine {
     /// as exit code -1, its error as output, as Docker's. **Call only from a single-threaded
     /// process.**
     pub fn run_healthcheck(&self, id: &str) -> Result<ProbeResult> {
+        use crate::error::IoResultExt;
+        // Started by a monitor that may block SIGWINCH (tty); the probe must not inherit it.
+        crate::signals::unblock_all().at("unblock signals of", "the healthcheck")?;
         let info = self.find_container(id)?;
         let record = &info.record;
         let check = record

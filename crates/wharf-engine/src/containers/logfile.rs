@@ -69,6 +69,17 @@ impl JsonLog {
         Ok(log)
     }
 
+    /// A log that keeps nothing (an `exec -t`'s output goes to the user only).
+    pub(crate) fn none() -> Self {
+        Self {
+            path: PathBuf::new(),
+            max_size: None,
+            max_file: 1,
+            file: None,
+            size: 0,
+        }
+    }
+
     fn reopen(&mut self) -> io::Result<()> {
         let file = OpenOptions::new()
             .create(true)

@@ -1,5 +1,6 @@
 //! Containers: created from an image and flags, run by one monitor process each.
 
+mod attach;
 mod copy;
 mod create;
 mod exec;

@@ -2,17 +2,27 @@
 //! before any thread exists. It creates the container through the runtime, joins it to its
 //! networks, starts it, records its output as Docker's json-file log, waits for it, records
 //! how it ended, and cleans up (network endpoints included). Attached, it also copies the
-//! output to its own stdout and stderr.
+//! output to its own stdout and stderr, which are the attached CLI's.
+//!
+//! With `-t` the container's stdio is a pty whose master libcontainer sends to the monitor
+//! (console socket); the monitor logs what comes out of it. Attached with `-i`, the monitor's
+//! stdin is the CLI's and the monitor relays it to the pty, and sets the pty's size from its
+//! stdout (the CLI's terminal) at start and on each SIGWINCH the CLI forwards. Without `-t`,
+//! an attached `-i` container reads the CLI's stdin itself: nothing to copy, and its end is
+//! the container's end of input.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags};
-use wharf_runtime::{Container, Stdio as ContainerStdio};
+use wharf_runtime::{ConsoleSocket, Container, Stdio as ContainerStdio};
 
+use super::attach::TtyDriver;
+use super::exec::dev_null;
 use super::health::HealthMonitor;
 use super::logfile::JsonLog;
 use super::record::{
@@ -34,8 +44,9 @@ const BACKOFF_POLL: Duration = Duration::from_millis(20);
 /// How the monitor reports to the CLI that started it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attach {
-    /// Output goes to the monitor's stdout/stderr too; the CLI waits for the monitor.
-    Attached,
+    /// Output goes to the monitor's stdout/stderr too; the CLI waits for the monitor. With
+    /// `stdin`, the monitor's stdin is the CLI's, for a container created with `-i`.
+    Attached { stdin: bool },
     /// The monitor prints `started` once running, then lets go of its stdio.
     Detached,
     /// A monitor started by the previous one for a policy restart: it takes over the
@@ -58,8 +69,11 @@ impl Engine {
             .arg(id)
             .stdin(Stdio::null());
         match attach {
-            Attach::Attached => {
+            Attach::Attached { stdin } => {
                 command.arg("--attach");
+                if stdin {
+                    command.arg("--stdin").stdin(Stdio::inherit());
+                }
             }
             Attach::Detached => {
                 command.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -112,6 +126,8 @@ impl Engine {
     pub fn monitor(&self, id: &str, attach: Attach) -> Result<i32> {
         // Its own session: Ctrl-C in the user's terminal must not kill the monitor.
         let _ = rustix::process::setsid();
+        // What the attached CLI blocks to forward is the container's to receive.
+        crate::signals::unblock_all().at("unblock signals of", "the monitor")?;
         let dir = container_dir(self.root(), id);
         let record: ContainerRecord = read_json(&dir.join(super::record::RECORD_FILE))?;
         let state_path = dir.join(STATE_FILE);
@@ -157,15 +173,10 @@ impl Engine {
             state.restart_count = 0;
             state.restart_delay_ms = 0;
         }
-        let (out_read, out_write) = pipe()?;
-        let (err_read, err_write) = pipe()?;
-        let stdin: OwnedFd = File::open("/dev/null").at("open", "/dev/null")?.into();
-        let stdio = ContainerStdio {
-            stdin: Some(stdin),
-            stdout: Some(out_write),
-            stderr: Some(err_write),
-            console_socket: None,
-        };
+        let attached = matches!(attach, Attach::Attached { .. });
+        let user_stdin = attach == Attach::Attached { stdin: true } && record.open_stdin;
+        // Held until the container ends: its stdin stays open (`-i`) with nobody attached.
+        let (stdio, output, _idle_stdin) = self.container_stdio(&record, user_stdin)?;
         let me = rustix::process::getpid().as_raw_nonzero().get();
         state = ContainerState {
             monitor_pid: Some(me),
@@ -181,15 +192,33 @@ impl Engine {
             let run = self.join_owner_network(&record)?;
             let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
                 .map_err(|e| runtime_error(&record.name, &e))?;
+            let streams = match output {
+                Output::Pipes { stdout, stderr } => vec![
+                    LogStream::new("stdout", stdout),
+                    LogStream::new("stderr", stderr),
+                ],
+                Output::Tty(console) => {
+                    let master = console
+                        .receive_master()
+                        .map_err(|e| runtime_error(&record.name, &e))?;
+                    // Before start, so the process sees the user's size from its first
+                    // moment. Not a terminal (output redirected): the pty keeps its default.
+                    if attached {
+                        let _ = wharf_runtime::copy_window_size(io::stdout(), &master);
+                    }
+                    // As Docker's json-file: what a pty prints is logged as stdout.
+                    vec![LogStream::new("stdout", master)]
+                }
+            };
             self.attach_networks(&record, container.pid())?;
             if let Err(error) = container.start() {
                 let _ = self.detach_networks(&record.id);
                 return Err(runtime_error(&record.name, &error));
             }
-            Ok(container)
+            Ok((container, streams))
         });
-        let mut container = match created {
-            Ok(container) => container,
+        let (mut container, streams) = match created {
+            Ok(created) => created,
             Err(error) => {
                 let (message, code) = match &error {
                     EngineError::Runtime {
@@ -220,6 +249,15 @@ impl Engine {
         if attach == Attach::Detached {
             println_started();
         }
+        // Attached, the user drives the pty: their input and their window size.
+        let mut tty = match streams.as_slice() {
+            [master] if attached => Some(TtyDriver::new(
+                &master.fd,
+                user_stdin.then(stdin_of_this_process).transpose()?,
+                None,
+            )?),
+            _ => None,
+        };
 
         let log_path = dir.join(LOG_FILE);
         let log = JsonLog::open(&log_path, &record.log_config).at("open", &log_path)?;
@@ -237,14 +275,9 @@ impl Engine {
         // From here on the monitor only copies output and waits: the code that set the
         // container up need not stay resident for the container's lifetime.
         wharf_runtime::resident::release_clean_file_pages();
-        let pumped = pump(
-            out_read,
-            err_read,
-            log,
-            attach == Attach::Attached,
-            health.as_mut(),
-        )
-        .at("write the log", &log_path);
+        let pumped = pump(streams, log, attached, health.as_mut(), tty.as_mut())
+            .at("write the log", &log_path);
+        drop(tty);
         let status = container.wait();
         let ran_for = ran.elapsed();
         let health_failure = health.and_then(|health| {
@@ -326,6 +359,76 @@ impl Engine {
     pub(crate) fn runtime_state_root(&self) -> std::path::PathBuf {
         self.run_root.join("runtime")
     }
+
+    /// Where this process receives a pty master: one at a time per process, and short,
+    /// as a socket's path must be.
+    pub(crate) fn console_socket_path(&self) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.run_root).at("create directory", &self.run_root)?;
+        Ok(self
+            .run_root
+            .join(format!("console-{}.sock", std::process::id())))
+    }
+
+    /// The container's stdio, what the monitor reads of it, and the writing end of a stdin
+    /// kept open for nobody (`-i` with no one attached).
+    fn container_stdio(
+        &self,
+        record: &ContainerRecord,
+        user_stdin: bool,
+    ) -> Result<(ContainerStdio, Output, Option<OwnedFd>)> {
+        if record.run.process.tty {
+            // libcontainer makes the pty the process's stdio; the monitor relays the user's.
+            let path = self.console_socket_path()?;
+            let console =
+                ConsoleSocket::bind(&path).map_err(|e| runtime_error(&record.name, &e))?;
+            let stdio = ContainerStdio {
+                console_socket: Some(path),
+                ..ContainerStdio::default()
+            };
+            return Ok((stdio, Output::Tty(console), None));
+        }
+        let mut idle_stdin = None;
+        let stdin = if user_stdin {
+            stdin_of_this_process()?
+        } else if record.open_stdin {
+            let (read, write) = pipe()?;
+            idle_stdin = Some(write);
+            read
+        } else {
+            dev_null(false)?
+        };
+        let (out_read, out_write) = pipe()?;
+        let (err_read, err_write) = pipe()?;
+        let stdio = ContainerStdio {
+            stdin: Some(stdin),
+            stdout: Some(out_write),
+            stderr: Some(err_write),
+            console_socket: None,
+        };
+        let output = Output::Pipes {
+            stdout: out_read,
+            stderr: err_read,
+        };
+        Ok((stdio, output, idle_stdin))
+    }
+}
+
+/// What the monitor reads of a container's output.
+enum Output {
+    Pipes {
+        stdout: OwnedFd,
+        stderr: OwnedFd,
+    },
+    /// Received once the container is created.
+    Tty(ConsoleSocket),
+}
+
+/// A descriptor of this process's stdin, to give on.
+pub(crate) fn stdin_of_this_process() -> Result<OwnedFd> {
+    io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .at("duplicate", "the standard input")
 }
 
 /// A runtime failure before the container runs, with Docker's exit code: 127 for a
@@ -384,20 +487,17 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
         .at("create a pipe for", "container output")
 }
 
-/// Copies both streams into the json-lines log (and to our stdio when attached) until both
+/// Copies the streams into the json-lines log (and to our stdio when attached) until all
 /// reach end of file, which happens when every process of the container has exited. With a
 /// healthcheck, runs it meanwhile: the poll also wakes for its timers and its probe's exit.
-fn pump(
-    stdout: OwnedFd,
-    stderr: OwnedFd,
+/// With `tty`, relays the user's input and window size to the pty meanwhile.
+pub(super) fn pump(
+    mut streams: Vec<LogStream>,
     mut log: JsonLog,
     attached: bool,
     mut health: Option<&mut HealthMonitor<'_>>,
+    mut tty: Option<&mut TtyDriver>,
 ) -> io::Result<()> {
-    let mut streams = [
-        LogStream::new("stdout", stdout),
-        LogStream::new("stderr", stderr),
-    ];
     let mut buf = vec![0u8; 64 * 1024];
     while streams.iter().any(|s| s.open) {
         let mut fds: Vec<PollFd> = streams
@@ -409,6 +509,9 @@ fn pump(
         if let Some(fd) = &probe {
             fds.push(PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::IN));
         }
+        let tty_fds = tty.as_deref().map(TtyDriver::poll_fds).unwrap_or_default();
+        let tty_count = tty_fds.len();
+        fds.extend(tty_fds);
         let timeout = health.as_deref().and_then(HealthMonitor::timeout).map(|t| {
             rustix::event::Timespec::try_from(t).unwrap_or(rustix::event::Timespec {
                 tv_sec: i64::MAX,
@@ -419,8 +522,12 @@ fn pump(
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
-        let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
+        let mut ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
         drop(fds);
+        let tty_ready = ready.split_off(ready.len() - tty_count);
+        if let Some(tty) = tty.as_deref_mut() {
+            tty.handle(&tty_ready)?;
+        }
         if let Some(health) = health.as_deref_mut() {
             health.tick();
         }
@@ -431,6 +538,8 @@ fn pump(
             }
             let n = match rustix::io::read(&stream.fd, &mut buf) {
                 Ok(n) => n,
+                // A pty's master: every process of the container closed its side.
+                Err(rustix::io::Errno::IO) => 0,
                 Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
                 Err(e) => return Err(e.into()),
             };
@@ -454,15 +563,16 @@ fn pump(
     log.flush()
 }
 
-struct LogStream {
+/// One output stream of a container, as the log names it (`stdout`, `stderr`).
+pub(super) struct LogStream {
     name: &'static str,
-    fd: OwnedFd,
+    pub(super) fd: OwnedFd,
     open: bool,
     partial: Vec<u8>,
 }
 
 impl LogStream {
-    fn new(name: &'static str, fd: OwnedFd) -> Self {
+    pub(super) fn new(name: &'static str, fd: OwnedFd) -> Self {
         Self {
             name,
             fd,

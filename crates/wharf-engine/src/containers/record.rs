@@ -57,6 +57,9 @@ pub struct ContainerRecord {
     /// Named and anonymous volumes.
     #[serde(default)]
     pub volumes: Vec<VolumeMount>,
+    /// `-i`: the container's stdin stays open (the attached user's, else an idle pipe).
+    #[serde(default)]
+    pub open_stdin: bool,
 }
 
 /// A volume the container mounts (its bind mount is in `run.mounts`, same destination).

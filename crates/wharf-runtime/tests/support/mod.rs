@@ -77,6 +77,7 @@ pub fn config(
         privileged: false,
         network: NetworkMode::New,
         network_namespace: None,
+        init: None,
     };
     fs::create_dir_all(container_dir)?;
     fs::write(config.hostname_path(), format!("{}\n", config.hostname))?;

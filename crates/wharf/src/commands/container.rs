@@ -16,12 +16,16 @@ use crate::cli::{
 };
 use crate::format::since;
 use crate::printer::Printer;
+use crate::terminal::{require_tty_input, RawMode};
 
 /// Docker's exit code when the engine itself fails before the container runs.
 const ENGINE_FAILED: u8 = 125;
 
 pub fn run(engine: &Engine, printer: Printer, args: RunArgs) -> CommandResult {
     let options = create_options(&args.create)?;
+    if !args.detach {
+        require_tty_input(options.open_stdin && options.tty)?;
+    }
     let id = create_pulling(engine, &printer, &args.create, &options)?;
     if args.detach {
         let child = engine
@@ -33,17 +37,19 @@ pub fn run(engine: &Engine, printer: Printer, args: RunArgs) -> CommandResult {
         printer.data(&id);
         return Ok(ExitCode::SUCCESS);
     }
-    attached(engine, &id)
+    attached(engine, &id, options.open_stdin, options.tty)
 }
 
 /// Runs the monitor in the foreground: its output is the container's, its exit code too.
-fn attached(engine: &Engine, id: &str) -> CommandResult {
-    let mut child = engine
-        .spawn_monitor(id, Attach::Attached)
-        .map_err(engine_failure)?;
-    let status = child
-        .wait()
-        .map_err(|e| CommandError::new(format!("waiting for container {id}: {e}"), None))?;
+/// With `stdin` it reads ours; with a tty too, our terminal is raw meanwhile.
+fn attached(engine: &Engine, id: &str, stdin: bool, tty: bool) -> CommandResult {
+    let raw = if stdin && tty {
+        Some(RawMode::enable()?)
+    } else {
+        None
+    };
+    let status = engine.start_attached(id, stdin).map_err(engine_failure)?;
+    drop(raw);
     Ok(ExitCode::from(
         status.code().map_or(ENGINE_FAILED, |c| c as u8),
     ))
@@ -92,19 +98,19 @@ fn create_pulling(
 }
 
 pub fn start(engine: &Engine, printer: Printer, args: StartArgs) -> CommandResult {
-    if args.attach {
+    if args.attach || args.interactive {
         let [name] = args.containers.as_slice() else {
             return Err(CommandError::new(
                 "start --attach takes one container",
                 Some("start the others without -a"),
             ));
         };
-        let id = engine.find_container(name)?.record.id;
-        engine.start_container(&id, Attach::Attached)?;
-        return engine
-            .wait_container(&id)
-            .map(|code| ExitCode::from(code as u8))
-            .map_err(CommandError::from);
+        let record = engine.find_container(name)?.record;
+        // As Docker's: stdin is attached only to a container created with -i.
+        let stdin = args.interactive && record.open_stdin;
+        let tty = record.run.process.tty;
+        require_tty_input(stdin && tty)?;
+        return attached(engine, &record.id, stdin, tty);
     }
     each(&printer, &args.containers, |name| {
         let child = engine.start_container(name, Attach::Detached)?;
@@ -421,8 +427,18 @@ pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult
         workdir: args.workdir,
         interactive: args.interactive,
         detach: args.detach,
+        tty: args.tty,
     };
-    match engine.exec_in_container(&args.container, &options) {
+    let relays_terminal = options.interactive && options.tty && !options.detach;
+    require_tty_input(relays_terminal)?;
+    let raw = if relays_terminal {
+        Some(RawMode::enable()?)
+    } else {
+        None
+    };
+    let result = engine.exec_in_container(&args.container, &options);
+    drop(raw);
+    match result {
         Ok(code) => Ok(ExitCode::from(code as u8)),
         Err(error @ EngineError::ContainerNotRunning { .. }) => {
             let mut error = CommandError::from(error);
@@ -443,7 +459,7 @@ pub fn healthcheck(engine: &Engine, printer: Printer, args: HealthcheckArgs) -> 
 /// The hidden monitor process: exits with the container's code.
 pub fn monitor(engine: &Engine, printer: Printer, args: MonitorArgs) -> CommandResult {
     let attach = if args.attach {
-        Attach::Attached
+        Attach::Attached { stdin: args.stdin }
     } else if args.restarted {
         Attach::Restarted
     } else {
@@ -649,6 +665,9 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         restart_policy,
         health,
         log_config: log_config(&args.log_driver, &args.log_opts)?,
+        tty: args.tty,
+        open_stdin: args.interactive,
+        init: args.init.then(|| args.init_path.clone()),
     })
 }
 

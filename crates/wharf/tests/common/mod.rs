@@ -268,6 +268,23 @@ pub fn fixture(name: &str) -> (PathBuf, Vec<String>) {
     )
 }
 
+/// Polls `wharf ARGS` until it prints `want` (trimmed), for at most 20 s.
+pub fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let seen = wharf.ok(args);
+        if seen.trim() == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "wharf {args:?} prints `{}`, never `{want}`",
+            seen.trim()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// True when running as root; tests that need root print SKIPPED otherwise.
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
@@ -287,23 +304,6 @@ pub fn wharf_with_busybox() -> Option<Wharf> {
     let wharf = Wharf::isolated();
     wharf.import_busybox();
     Some(wharf)
-}
-
-/// Polls `wharf ARGS` until it prints `want` (trimmed), for at most 20 s.
-pub fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let seen = wharf.ok(args);
-        if seen.trim() == want {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "wharf {args:?} prints `{}`, never `{want}`",
-            seen.trim()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
 }
 
 /// Raw tar entries, written without the tar crate's path checks so tests can build hostile

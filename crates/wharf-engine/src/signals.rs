@@ -1,0 +1,75 @@
+//! Signals read from a file descriptor (signalfd) instead of caught by handlers: an attached
+//! CLI forwards them to its container, a monitor or `exec -t` resizes a pty on SIGWINCH. The
+//! process must be single-threaded (wharf's CLI and monitors are), so blocking them for the
+//! calling thread blocks them for the process.
+//!
+//! A blocked signal stays blocked across fork and exec, and `std::process::Command` does not
+//! clear it: block only once a container or exec'd process has started (a libcontainer clone
+//! inherits the mask), and let wharf's helper processes (monitors, healthchecks) begin with
+//! [`unblock_all`].
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+/// What an attached `wharf run` passes on to its container, as Docker's `--sig-proxy`
+/// (not SIGCHLD, SIGPIPE, SIGURG, SIGWINCH, nor the job-control signals).
+pub const PROXIED: &[Signal] = &[
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGTERM,
+    Signal::SIGALRM,
+];
+
+/// Unblocks every signal: for a wharf process started by one that blocks some (an attached
+/// CLI, a monitor on a tty), before it starts a container or process in one.
+pub fn unblock_all() -> io::Result<()> {
+    SigSet::empty().thread_set_mask()?;
+    Ok(())
+}
+
+/// Blocked signals, readable from [`Signals::as_fd`]. Dropping it restores the mask.
+#[derive(Debug)]
+pub struct Signals {
+    fd: SignalFd,
+    previous: SigSet,
+}
+
+impl Signals {
+    /// Blocks `signals` and opens a descriptor that reads them.
+    pub fn block(signals: &[Signal]) -> io::Result<Self> {
+        let set: SigSet = signals.iter().copied().collect();
+        let previous = set.thread_swap_mask(SigmaskHow::SIG_BLOCK)?;
+        match SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK) {
+            Ok(fd) => Ok(Self { fd, previous }),
+            Err(errno) => {
+                let _ = previous.thread_set_mask();
+                Err(errno.into())
+            }
+        }
+    }
+
+    /// The next pending signal's number, without waiting: `None` when none is pending.
+    pub fn next(&self) -> io::Result<Option<i32>> {
+        let info = self.fd.read_signal()?;
+        Ok(info.and_then(|info| i32::try_from(info.ssi_signo).ok()))
+    }
+}
+
+impl AsFd for Signals {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        // Nobody to report to; a process keeps working with a signal left blocked.
+        let _ = self.previous.thread_set_mask();
+    }
+}
