@@ -17,12 +17,16 @@ impl Wharf {
     /// A store whose wharf runs in the real host's network namespace: for tests that need
     /// the host's loopback (a registry) and run no container on a bridge.
     pub fn new() -> Self {
+        Self::with_netns(None)
+    }
+
+    fn with_netns(netns: Option<TestNetns>) -> Self {
         Self {
             root: tempfile::Builder::new()
                 .prefix("wharf-test-")
                 .tempdir()
                 .expect("temp root"),
-            netns: None,
+            netns,
         }
     }
 
@@ -31,10 +35,7 @@ impl Wharf {
     /// rules and published ports of tests running in parallel stay apart, and nothing
     /// reaches the real host's network. For every test that runs containers on a bridge.
     pub fn isolated() -> Self {
-        Self {
-            netns: TestNetns::new(),
-            ..Self::new()
-        }
+        Self::with_netns(TestNetns::new())
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -210,6 +211,25 @@ impl TestNetns {
 
     pub fn path(&self) -> PathBuf {
         Path::new("/run/netns").join(&self.name)
+    }
+}
+
+/// A test that fails midway must not leave its containers running (or frozen, or busy) after
+/// its root is gone: they are removed then. A passing test checks its own cleanup.
+impl Drop for Wharf {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let ids = self.command(&["ps", "-a", "-q", "--no-trunc"]).output();
+        if let Ok(output) = ids {
+            let ids = String::from_utf8_lossy(&output.stdout).into_owned();
+            let mut args = vec!["rm", "-f", "-v"];
+            args.extend(ids.split_whitespace());
+            if args.len() > 3 {
+                let _ = self.command(&args).output();
+            }
+        }
     }
 }
 
