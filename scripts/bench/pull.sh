@@ -34,7 +34,7 @@ wharf_median=$(median "$work/wharf.json")
 printf '%-24s %10s\n' "wharf pull (cold)" "${wharf_median}s"
 if scripts/dockerd.sh start >/dev/null 2>&1; then
   hyperfine -N --runs "$runs" --prepare "$docker rmi -f $image" --export-json "$work/docker.json" \
-    "$docker pull -q $image" >/dev/null 2>&1
+    "$docker pull -q $image" >"$work/docker-pull.log" 2>&1 || { cat "$work/docker-pull.log" >&2; exit 1; }
   docker_median=$(median "$work/docker.json")
   "$docker" rmi -f "$image" >/dev/null 2>&1 || true
   printf '%-24s %10s\n' "docker pull (cold)" "${docker_median}s"
