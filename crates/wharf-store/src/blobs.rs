@@ -250,6 +250,19 @@ impl BlobStore {
     /// Stores the content of layer blob `digest` compressed as `to` asks (the same tar, so
     /// the same diff id). Returns the new blob's digest and size.
     pub fn recompress(&self, digest: &Digest, to: LayerCompression) -> Result<(Digest, u64)> {
+        let (temp, new, size) = self.compressed_copy(digest, to)?;
+        self.adopt_written(temp, &new)?;
+        Ok((new, size))
+    }
+
+    /// The content of layer blob `digest` (whatever its compression) compressed as `to` asks,
+    /// in a temp file of [`Self::tmp_dir`] (gone when the returned file is dropped), with
+    /// the copy's digest and size. The output is the same for the same input.
+    fn compressed_copy(
+        &self,
+        digest: &Digest,
+        to: LayerCompression,
+    ) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
         let path = self.path(digest);
         let mut reader = BufReader::with_capacity(1 << 20, self.open(digest)?);
         let from = sniff_compression(&mut reader).at("read blob", &path)?;
@@ -261,14 +274,13 @@ impl BlobStore {
             .at("create a temp file in", &tmp_dir)?;
         let writer = Sha256Writer::new(io::BufWriter::with_capacity(1 << 20, temp.as_file()));
         let mut encoder = to.encoder(writer).at("write", temp.path())?;
-        io::copy(&mut decoder, &mut encoder).at("recompress blob", &path)?;
+        io::copy(&mut decoder, &mut encoder).at("compress blob", &path)?;
         let (new, size, buffered) = encoder.finish().at("write", temp.path())?.finish();
         buffered
             .into_inner()
             .map_err(|e| e.into_error())
             .at("write", temp.path())?;
-        self.adopt_written(temp, &new)?;
-        Ok((new, size))
+        Ok((temp, new, size))
     }
 
     /// Re-reads a blob and checks that it still hashes to its name.
@@ -306,24 +318,16 @@ impl BlobStore {
 
     /// Blob `digest` gzip-compressed into a temp file of [`Self::tmp_dir`] (gone when the
     /// returned file is dropped), with the copy's digest and size: uncompressed layers go
-    /// to registries compressed. The output is the same for the same input.
+    /// to registries compressed. The gzip header has no name and mtime 0, so a second push
+    /// finds the same digest.
     pub fn gzip_copy(&self, digest: &Digest) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
-        let source = self.path(digest);
-        let input = BufReader::new(File::open(&source).at("open", &source)?);
-        let tmp_dir = self.tmp_dir();
-        let temp = tempfile::Builder::new()
-            .prefix("gzip-")
-            .tempfile_in(&tmp_dir)
-            .at("create a temp file in", &tmp_dir)?;
-        // No name and mtime 0 in the header: a second push finds the same digest.
-        let gzip = flate2::read::GzEncoder::new(input, flate2::Compression::default());
-        let (digest, size, file) =
-            copy_hashed(gzip, io::BufWriter::with_capacity(1 << 20, temp.as_file()))
-                .at("compress", &source)?;
-        file.into_inner()
-            .map_err(|e| e.into_error())
-            .at("write", temp.path())?;
-        Ok((temp, digest, size))
+        self.compressed_copy(
+            digest,
+            LayerCompression {
+                kind: Compression::Gzip,
+                level: Some(6),
+            },
+        )
     }
 
     /// Where in-flight writes live; on the store's filesystem, so [`Self::adopt`] renames.
