@@ -780,7 +780,7 @@ fn add_downloads_urls_with_checksums_and_caches_by_content() {
     server.serve("/files.tar", &archive);
     let pinned = format!("sha256:{}", common::sha256(b"pinned content"));
     let dockerfile = format!(
-        "FROM busybox\nADD {tool} /opt/\nADD --checksum={pinned} --chmod=755 {bin} /usr/local/bin/pinned\nADD {tar} /archives/\nRUN cat /opt/tool.sh > /built.txt\n",
+        "FROM busybox\nARG TOOL={tool}\nADD $TOOL /opt/\nADD --checksum={pinned} --chmod=755 {bin} /usr/local/bin/pinned\nADD {tar} /archives/\nRUN cat /opt/tool.sh > /built.txt\n",
         tool = server.url("/dl/tool.sh"),
         bin = server.url("/pinned.bin"),
         tar = server.url("/files.tar"),

@@ -17,13 +17,16 @@ use crate::Engine;
 /// BuildKit's mode for downloaded files when ADD has no `--chmod`.
 const DOWNLOAD_MODE: u32 = 0o600;
 
+#[derive(Default)]
 pub(crate) struct Downloads {
-    fetcher: Fetcher,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
+    /// Made on the first download: most builds download nothing, and the settings it reads
+    /// stay off their path.
+    fetcher: Option<Fetcher>,
     /// Created on the first download.
     dir: Option<StepDir>,
     /// By URL: the file and what the server said of it.
@@ -31,13 +34,6 @@ struct State {
 }
 
 impl Downloads {
-    pub fn new(engine: &Engine) -> Result<Self> {
-        Ok(Self {
-            fetcher: Fetcher::new(engine.registry_settings()?.certs_dirs),
-            state: Mutex::default(),
-        })
-    }
-
     /// The file of `source`, fetched now unless this build already has it. It has BuildKit's
     /// mode (0600) and the server's Last-Modified time.
     pub fn get(
@@ -54,9 +50,13 @@ impl Downloads {
             None => state.dir.insert(StepDir::new(engine.store())?).path.clone(),
         };
         let path = dir.join(state.files.len().to_string());
-        let fetched = self
-            .fetcher
-            .fetch(&source.url, source.checksum.as_ref(), &path)?;
+        let fetcher = match &state.fetcher {
+            Some(fetcher) => fetcher,
+            None => state
+                .fetcher
+                .insert(Fetcher::new(engine.registry_settings()?.certs_dirs)),
+        };
+        let fetched = fetcher.fetch(&source.url, source.checksum.as_ref(), &path)?;
         fs::set_permissions(&path, fs::Permissions::from_mode(DOWNLOAD_MODE)).at("chmod", &path)?;
         if let Some(modified) = fetched.last_modified {
             fs::File::options()

@@ -187,7 +187,7 @@ impl Engine {
 
         let executor = StepExecutor {
             engine: self,
-            downloads: downloads::Downloads::new(self)?,
+            downloads: downloads::Downloads::default(),
             context: SourceTree::context(&context_dir, ignore),
             secrets: &options.secrets,
             epoch,

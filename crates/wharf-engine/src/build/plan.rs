@@ -530,15 +530,19 @@ impl Planner<'_> {
 
     /// ADD: local sources as COPY (archives extracted), URLs downloaded.
     fn add(&mut self, add: &AddInstruction, state: &StageState, line: usize) -> Result<Op> {
+        // Told apart after expansion (`ADD $URL /dest` downloads, as BuildKit's); local
+        // sources stay as written, for `transfer` to expand.
         let mut files = add.files.clone();
+        files.sources.clear();
         let mut urls = Vec::new();
-        files.sources.retain(|source| {
-            let remote = is_url(source) || is_git(source);
-            if remote {
-                urls.push(source.clone());
+        for source in &add.files.sources {
+            let expanded = self.expand(source, state, line)?;
+            if is_url(&expanded) || is_git(&expanded) {
+                urls.push(expanded);
+            } else {
+                files.sources.push(source.clone());
             }
-            !remote
-        });
+        }
         let checksum = match &add.checksum {
             None => None,
             Some(checksum) => {
@@ -563,7 +567,6 @@ impl Planner<'_> {
         };
         let mut remote = Vec::new();
         for url in urls {
-            let url = self.expand(&url, state, line)?;
             if is_git(&url) {
                 return Err(EngineError::Dockerfile {
                     file: self.input.dockerfile_name.to_owned(),
