@@ -5,10 +5,9 @@
 //! [`exec`] checks it and refuses otherwise. The process is the caller's child:
 //! [`ExecProcess::wait`] or [`ExecProcess::try_wait`] reaps it.
 //!
-//! The process runs with the container's capabilities, rlimits, `no_new_privileges` and
-//! environment (the `env` given here on top). libcontainer 0.7 does not apply the container's
-//! seccomp profile to a tenant (its tenant spec keeps only namespaces and the cgroup), so an
-//! exec'd process is not filtered; Docker's is.
+//! The process runs with the container's capabilities, rlimits, `no_new_privileges`, seccomp
+//! filter (installed by [`FilteringExecutor`], as for the init) and environment (the `env`
+//! given here on top).
 
 use std::fs;
 use std::io;
@@ -21,6 +20,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
 
 use crate::config::{layout, User};
+use crate::filter::FilteringExecutor;
 use crate::run::{container_builder, lc_error, reap, ExitStatus, RunError, Stdio};
 
 /// What to run in the container.
@@ -85,6 +85,7 @@ pub fn exec(
         path: config_json.clone(),
         source: io::Error::other(e),
     })?;
+    let executor = FilteringExecutor::load(inner.bundle(), &spec)?;
     let process = tenant_process(&spec, config).ok_or_else(|| RunError::Io {
         action: "find the process in",
         path: config_json.clone(),
@@ -104,7 +105,7 @@ pub fn exec(
     let process_json = private_root.join("process.json");
     let pid_file = private_root.join("exec.pid");
     let built = write_private_state(&state_dir, &private_dir, &process_json, &process)
-        .and_then(|()| build(&private_root, id, &process_json, &pid_file, stdio));
+        .and_then(|()| build(&private_root, id, &process_json, &pid_file, stdio, executor));
     let mut cleanup = Vec::new();
     if built.is_err() {
         // The process may exist (it failed to exec): reap it.
@@ -166,8 +167,10 @@ fn build(
     process_json: &Path,
     pid_file: &Path,
     stdio: Stdio,
+    executor: FilteringExecutor,
 ) -> Result<Pid, RunError> {
     let pid = container_builder(id, state_root, pid_file, stdio)?
+        .with_executor(executor)
         .as_tenant()
         .with_process(Some(process_json))
         .with_detach(true)

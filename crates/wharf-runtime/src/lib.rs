@@ -12,12 +12,14 @@ pub mod cgroup;
 pub mod config;
 pub mod console;
 pub mod exec;
+pub mod filter;
 pub mod host;
 pub mod resident;
 pub mod rootfs;
 pub mod run;
 pub mod seccomp;
 pub mod spec;
+mod sys;
 
 pub use cgroup::CgroupUsage;
 pub use config::{
@@ -26,6 +28,7 @@ pub use config::{
 };
 pub use console::{copy_window_size, ConsoleSocket};
 pub use exec::{exec, ExecConfig, ExecProcess};
+pub use filter::FilterError;
 pub use host::{Host, HostError};
 pub use rootfs::{Overlay, RootfsError};
 pub use run::{run, Container, ExitStatus, Outcome, RunError, Stdio};

@@ -1,27 +1,17 @@
 //! A monitor lives as long as its container: after setup it gives back the pages that setup
 //! touched and will not touch again.
 
-use std::ffi::c_void;
-
 /// Drops this process's resident pages of clean, read-only, private file mappings: the code
 /// and constants that creating and starting the container ran through. Nothing is lost: such
 /// a page is read back from the page cache if it is used again. Writable mappings, and
 /// mappings with any dirty or anonymous page (relocated constants), are left alone. Best
 /// effort: a failure leaves the pages resident.
-///
-/// The workspace's only `unsafe` code: rustix's madvise takes a raw address range.
-#[allow(unsafe_code)]
 pub fn release_clean_file_pages() {
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
     for (start, len) in clean_file_mappings(&smaps) {
-        // SAFETY: MADV_DONTNEED on a private, non-writable file mapping without dirty or
-        // anonymous pages discards only copies of the file's content; the next access faults
-        // the same bytes back in. No Rust object's memory changes.
-        let _ = unsafe {
-            rustix::mm::madvise(start as *mut c_void, len, rustix::mm::Advice::LinuxDontNeed)
-        };
+        let _ = crate::sys::discard_clean_file_pages(start, len);
     }
 }
 

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cgroup;
 use crate::config::{layout, RunConfig};
+use crate::filter::{self, FilterError};
 use crate::host::{Host, HostError};
 use crate::rootfs::{self, Overlay, RootfsError};
 use crate::spec::{self, SpecError};
@@ -95,6 +96,8 @@ pub enum RunError {
     },
     #[error(transparent)]
     Host(#[from] HostError),
+    #[error(transparent)]
+    Filter(#[from] FilterError),
     #[error("container {id} already exists in {state_root}")]
     Exists { id: String, state_root: PathBuf },
     #[error("container {0} is not running")]
@@ -274,7 +277,7 @@ impl Container {
         };
         overlay.mount()?;
 
-        match build(config, state_root, &spec, stdio) {
+        match build(config, state_root, spec, stdio) {
             Ok((inner, pid)) => Ok(Container {
                 id: config.id.clone(),
                 bundle: config.container_dir.clone(),
@@ -396,13 +399,15 @@ impl Drop for Container {
 fn build(
     config: &RunConfig,
     state_root: &Path,
-    spec: &Spec,
+    mut spec: Spec,
     stdio: Stdio,
 ) -> Result<(Inner, Pid), RunError> {
     let id = config.id.as_str();
     let bundle = &config.container_dir;
+    let executor = filter::hand_off(&mut spec, &filter_cache_dir(state_root))?;
+    executor.save(bundle)?;
     let config_json = bundle.join(layout::CONFIG_JSON);
-    let json = serde_json::to_vec_pretty(spec).map_err(|e| RunError::Io {
+    let json = serde_json::to_vec_pretty(&spec).map_err(|e| RunError::Io {
         action: "serialize",
         path: config_json.clone(),
         source: e.into(),
@@ -412,6 +417,7 @@ fn build(
     remove_file_if_exists(&pid_file)?;
 
     let inner = container_builder(id, state_root, &pid_file, stdio)?
+        .with_executor(executor)
         .as_init(bundle)
         .with_systemd(false)
         .with_detach(true)
@@ -422,6 +428,11 @@ fn build(
         .and_then(|pid| Pid::from_raw(pid.as_raw()))
         .ok_or_else(|| RunError::NotRunning(id.to_owned()))?;
     Ok((inner, pid))
+}
+
+/// Where compiled seccomp filters are kept: beside the containers' states, whose ids are hex.
+fn filter_cache_dir(state_root: &Path) -> PathBuf {
+    state_root.join(".seccomp")
 }
 
 /// A libcontainer builder for container `id` with the state root, pid file and stdio set,

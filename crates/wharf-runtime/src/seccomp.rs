@@ -7,8 +7,8 @@
 use std::fmt;
 
 use oci_spec::runtime::{
-    Arch, Capability, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompArgBuilder,
-    LinuxSeccompBuilder, LinuxSeccompOperator, LinuxSyscall, LinuxSyscallBuilder,
+    Arch, Capability, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompBuilder,
+    LinuxSyscall, LinuxSyscallBuilder,
 };
 use serde::Deserialize;
 
@@ -188,33 +188,12 @@ fn oci_rule(rule: &Rule) -> Result<LinuxSyscall, SeccompError> {
         builder = builder.errno_ret(errno);
     }
     if !rule.args.is_empty() {
-        let args = rule.args.iter().map(libcontainer_arg);
-        builder = builder.args(args.collect::<Result<Vec<_>, _>>()?);
+        builder = builder.args(rule.args.clone());
     }
     builder.build().map_err(|source| SeccompError::Build {
         what: format!("rule for {:?}", rule.names),
         source,
     })
-}
-
-/// In the OCI spec (and runc), SCMP_CMP_MASKED_EQ's `value` is the mask and `valueTwo` the
-/// value compared with; libcontainer 0.7 reads them the other way round. We emit its form:
-/// the spec's form would make Docker's clone rule match every clone, namespace flags included
-/// (test `seccomp_denies_namespace_clone`).
-fn libcontainer_arg(arg: &LinuxSeccompArg) -> Result<LinuxSeccompArg, SeccompError> {
-    if arg.op() != LinuxSeccompOperator::ScmpCmpMaskedEq {
-        return Ok(*arg);
-    }
-    LinuxSeccompArgBuilder::default()
-        .index(arg.index())
-        .op(arg.op())
-        .value(arg.value_two().unwrap_or(0))
-        .value_two(arg.value())
-        .build()
-        .map_err(|source| SeccompError::Build {
-            what: "masked comparison".to_owned(),
-            source,
-        })
 }
 
 #[cfg(test)]
@@ -280,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn clone_mask_is_in_libcontainer_form() {
+    fn clone_mask_is_in_oci_form() {
         let profile = default_profile(&DOCKER_DEFAULT, KERNEL).unwrap();
         let clone = profile
             .syscalls()
@@ -290,8 +269,9 @@ mod tests {
             .unwrap();
         let arg = clone.args().as_ref().unwrap()[0];
         assert_eq!(arg.index(), 0);
-        assert_eq!(arg.value(), 0);
-        assert_eq!(arg.value_two(), Some(0x7E02_0000));
+        // The mask is `value`, the value compared with `valueTwo` (filter.rs reads it so).
+        assert_eq!(arg.value(), 0x7E02_0000);
+        assert_eq!(arg.value_two().unwrap_or(0), 0);
     }
 
     #[test]

@@ -191,8 +191,7 @@ fn process(
             .build(),
     )?;
     process.set_rlimits((!rlimits.is_empty()).then_some(rlimits));
-    // Absent when false, as in Docker. libcontainer 0.7 also needs that: it takes any present
-    // value as "set", then loads seccomp after dropping CAP_SYS_ADMIN, which fails.
+    // Absent when false, as in Docker.
     process.set_no_new_privileges(p.no_new_privileges.then_some(true));
     Ok(process)
 }

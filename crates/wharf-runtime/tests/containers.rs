@@ -622,17 +622,18 @@ fn dropped_capabilities_are_gone(f: &Fixture) -> Result<(), Failed> {
     let mut config = f.config(&[
         "sh",
         "-c",
-        "grep '^CapBnd:' /proc/self/status; chown 1 /tmp",
+        "grep -E '^Cap(Prm|Eff|Bnd):' /proc/self/status; chown 1 /tmp",
     ]);
     config.capabilities.drop = vec![CapabilityName::All];
     config.capabilities.add = vec!["KILL".parse()?];
     let ran = f.run(&config)?;
     let code = ran.code()?;
+    // Installing the seccomp filter needed CAP_SYS_ADMIN and CAP_SETPCAP: both gone again.
+    let kill_only = "0000000000000020";
     check(
-        ran.stdout
-            .split_whitespace()
-            .eq(["CapBnd:", "0000000000000020"])
-            && code != 0,
+        ran.stdout.split_whitespace().eq([
+            "CapPrm:", kill_only, "CapEff:", kill_only, "CapBnd:", kill_only,
+        ]) && code != 0,
         || {
             format!(
                 "expected only CAP_KILL and a failed chown, got {:?}",

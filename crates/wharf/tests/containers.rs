@@ -559,6 +559,41 @@ fn exec_runs_in_the_container_namespaces_with_its_env() {
     wharf.ok(&["exec", "box", "sh", "-c", "echo kept > /tmp/f"]);
     assert_eq!(wharf.ok(&["exec", "box", "cat", "/tmp/f"]), "kept\n");
 
+    // The container's seccomp filter and capabilities, as for its init (Docker's default
+    // set is 0xa80425fb); also as another user.
+    for user in ["root", "nobody"] {
+        let confined = wharf.run(&[
+            "exec",
+            "-u",
+            user,
+            "box",
+            "sh",
+            "-c",
+            "grep -E '^(Seccomp|CapBnd):' /proc/self/status; unshare -U true",
+        ]);
+        assert_eq!(
+            common::stdout(&confined)
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["CapBnd:", "00000000a80425fb", "Seccomp:", "2"],
+            "{user}"
+        );
+        assert_ne!(code(&confined), 0);
+        assert!(stderr(&confined).contains("Operation not permitted"));
+    }
+    let init_caps = wharf.ok(&[
+        "exec",
+        "box",
+        "grep",
+        "-E",
+        "^Cap(Prm|Eff)",
+        "/proc/1/status",
+    ]);
+    assert_eq!(
+        init_caps.split_whitespace().collect::<Vec<_>>(),
+        ["CapPrm:", "00000000a80425fb", "CapEff:", "00000000a80425fb"]
+    );
+
     let piped = wharf.run_with_stdin(&["exec", "-i", "box", "cat"], b"through stdin\n");
     assert_eq!(common::stdout(&piped), "through stdin\n");
     let no_stdin = wharf.run_with_stdin(&["exec", "box", "cat"], b"ignored\n");

@@ -1,0 +1,538 @@
+//! Seccomp filters compiled once per profile and installed by wharf itself, right before the
+//! container's program starts.
+//!
+//! Given a profile, libcontainer compiles it with libseccomp inside every container's init:
+//! Docker's profile for x86_64, x86 and x32 costs milliseconds of CPU at each start, and
+//! libcontainer 0.7 does not filter the processes started by `exec` at all. Instead,
+//! [`hand_off`] takes the profile out of the spec libcontainer gets, compiles it to classic BPF
+//! once (cached under the runtime's state root, keyed by the profile and libseccomp's version)
+//! and returns a [`FilteringExecutor`]: libcontainer's last step in the container's process,
+//! which installs the program and execs. The init and every exec'd process (exec,
+//! healthchecks) run under the same program.
+//!
+//! Without no_new_privs, installing a filter needs CAP_SYS_ADMIN (seccomp(2)); runc and
+//! libcontainer install theirs before dropping capabilities for that reason. libcontainer
+//! drops capabilities before the executor runs, so the spec it gets grants CAP_SYS_ADMIN (and
+//! CAP_SETPCAP, which shrinking the bounding set needs) when the container lacks them, and the
+//! executor drops them again once the filter is in place, before exec. In between only
+//! libcontainer's and wharf's code runs, in a process nothing in the container can ptrace (it
+//! holds capabilities the others lack, and libcontainer made it non-dumpable).
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use libcontainer::workload::default::DefaultExecutor;
+use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
+use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext};
+use oci_spec::runtime::{
+    Arch, Capability, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompOperator, Spec,
+};
+use sha2::{Digest, Sha256};
+
+use crate::sys::{self, BpfInstruction};
+
+/// The container directory's copy of its program, for the processes `exec` starts later.
+pub const PROGRAM_FILE: &str = "seccomp.bpf";
+
+/// The spec annotation naming the capabilities granted only to install the filter.
+const DROP_ANNOTATION: &str = "org.wharf.seccomp.drop-after-install";
+
+/// What installing a filter needs without no_new_privs, and how each is named in both crates.
+const INSTALL_CAPS: [(Capability, caps::Capability); 2] = [
+    (Capability::SysAdmin, caps::Capability::CAP_SYS_ADMIN),
+    (Capability::Setpcap, caps::Capability::CAP_SETPCAP),
+];
+
+/// The kernel's limit on a classic BPF program's length (BPF_MAXINSNS).
+const MAX_INSTRUCTIONS: usize = 4096;
+
+/// Why a profile could not be compiled, cached or read back.
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("seccomp action {0:?} is not supported")]
+    Action(LinuxSeccompAction),
+    #[error("seccomp architecture {0:?} is not supported")]
+    Arch(Arch),
+    #[error("seccomp filter flags are not supported (the profile sets {0})")]
+    Flags(String),
+    #[error("libseccomp could not {action}")]
+    Libseccomp {
+        action: String,
+        #[source]
+        source: libseccomp::error::SeccompError,
+    },
+    #[error("cannot {action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{0} is not a seccomp program")]
+    NotAProgram(PathBuf),
+    #[error("the spec has no process to grant capabilities to")]
+    NoProcess,
+}
+
+/// A compiled seccomp filter: classic BPF, in the kernel's layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program(Vec<BpfInstruction>);
+
+impl Program {
+    /// Reads the bytes libseccomp exports (`struct sock_filter`s in native byte order).
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.is_empty() || bytes.len() % 8 != 0 || bytes.len() / 8 > MAX_INSTRUCTIONS {
+            return None;
+        }
+        let instructions = bytes.chunks_exact(8).map(|b| BpfInstruction {
+            code: u16::from_ne_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        });
+        Some(Self(instructions.collect()))
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.0.len() * 8);
+        for i in &self.0 {
+            bytes.extend_from_slice(&i.code.to_ne_bytes());
+            bytes.extend_from_slice(&[i.jt, i.jf]);
+            bytes.extend_from_slice(&i.k.to_ne_bytes());
+        }
+        bytes
+    }
+
+    fn read(path: &Path) -> Result<Option<Self>, FilterError> {
+        match fs::read(path) {
+            Ok(bytes) => Program::from_bytes(&bytes)
+                .map(Some)
+                .ok_or_else(|| FilterError::NotAProgram(path.to_owned())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(io_error("read", path, source)),
+        }
+    }
+}
+
+/// Takes the seccomp profile out of `spec` (libcontainer must not see it), compiles it or
+/// finds it compiled in `cache_dir`, and grants the process what installing it needs. The
+/// returned executor installs it; [`FilteringExecutor::save`] keeps it for later execs.
+///
+/// wharf's specs grant one capability set as bounding, effective and permitted: a capability
+/// missing from any of them is granted in all three and dropped from all three after install.
+pub fn hand_off(spec: &mut Spec, cache_dir: &Path) -> Result<FilteringExecutor, FilterError> {
+    let Some(profile) = spec
+        .linux_mut()
+        .as_mut()
+        .and_then(|l| l.seccomp_mut().take())
+    else {
+        return Ok(FilteringExecutor::default());
+    };
+    let program = cached_program(&profile, cache_dir)?;
+    let process = spec.process_mut().as_mut().ok_or(FilterError::NoProcess)?;
+    let mut drop_after_install = Vec::new();
+    if process.no_new_privileges() != Some(true) {
+        let mut sets = process.capabilities().clone().unwrap_or_default();
+        for (cap, name) in INSTALL_CAPS {
+            let granted = [sets.bounding(), sets.effective(), sets.permitted()];
+            if granted
+                .iter()
+                .all(|set| set.as_ref().is_some_and(|s| s.contains(&cap)))
+            {
+                continue;
+            }
+            let with = |set: &Option<oci_spec::runtime::Capabilities>| {
+                let mut set = set.clone().unwrap_or_default();
+                set.insert(cap);
+                set
+            };
+            sets.set_bounding(Some(with(sets.bounding())));
+            sets.set_effective(Some(with(sets.effective())));
+            sets.set_permitted(Some(with(sets.permitted())));
+            drop_after_install.push(name);
+        }
+        process.set_capabilities(Some(sets));
+    }
+    if !drop_after_install.is_empty() {
+        let names: Vec<String> = drop_after_install.iter().map(|c| c.to_string()).collect();
+        spec.annotations_mut()
+            .get_or_insert_with(Default::default)
+            .insert(DROP_ANNOTATION.to_owned(), names.join(","));
+    }
+    Ok(FilteringExecutor {
+        program: Some(program),
+        drop_after_install,
+    })
+}
+
+/// libseccomp's output for `profile`, compiled at most once per profile and libseccomp
+/// version: later calls read `cache_dir/<key>.bpf`.
+fn cached_program(profile: &LinuxSeccomp, cache_dir: &Path) -> Result<Program, FilterError> {
+    let json =
+        serde_json::to_vec(profile).map_err(|e| io_error("serialize", cache_dir, e.into()))?;
+    let version =
+        libseccomp::ScmpVersion::current().map_err(libseccomp_error("read its version"))?;
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "{}.{}.{}\n",
+        version.major, version.minor, version.micro
+    ));
+    hasher.update(&json);
+    let path = cache_dir.join(format!("{}.bpf", hex::encode(hasher.finalize())));
+    // A torn or damaged file (it is written aside and renamed in, so unexpected) is rebuilt.
+    if let Ok(Some(program)) = Program::read(&path) {
+        return Ok(program);
+    }
+    fs::create_dir_all(cache_dir).map_err(|e| io_error("create directory", cache_dir, e))?;
+    let partial = path.with_extension(format!("bpf.{}", std::process::id()));
+    let compiled = compile(profile, &partial).and_then(|()| {
+        fs::rename(&partial, &path).map_err(|e| io_error("rename", &partial, e))?;
+        Program::read(&path)?.ok_or_else(|| FilterError::NotAProgram(path.clone()))
+    });
+    if compiled.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+    compiled
+}
+
+/// Compiles `profile` with libseccomp into the file `out`, with OCI's (and runc's) meaning.
+fn compile(profile: &LinuxSeccomp, out: &Path) -> Result<(), FilterError> {
+    // Flags are options of the kernel call that installs a filter, not part of the program.
+    if let Some(flags) = profile.flags().as_ref().filter(|f| !f.is_empty()) {
+        return Err(FilterError::Flags(format!("{flags:?}")));
+    }
+    let default = action(profile.default_action(), profile.default_errno_ret())?;
+    let mut filter =
+        ScmpFilterContext::new(default).map_err(libseccomp_error("create a filter"))?;
+    for &arch in profile.architectures().iter().flatten() {
+        filter
+            .add_arch(scmp_arch(arch)?)
+            .map_err(libseccomp_error(format!("add architecture {arch:?}")))?;
+    }
+    for rule in profile.syscalls().iter().flatten() {
+        let action = action(rule.action(), rule.errno_ret())?;
+        if action == default {
+            // libseccomp refuses a rule that does what the default does.
+            continue;
+        }
+        let args = rule.args().as_deref().unwrap_or_default();
+        let comparisons: Vec<ScmpArgCompare> = args.iter().map(comparison).collect();
+        let indexes: HashSet<usize> = args.iter().map(LinuxSeccompArg::index).collect();
+        // Several comparisons of one argument mean "any of them" (runc): a rule for each.
+        let conditions: Vec<&[ScmpArgCompare]> = if indexes.len() == args.len() {
+            vec![&comparisons]
+        } else {
+            comparisons.chunks(1).collect()
+        };
+        for name in rule.names() {
+            // A name libseccomp does not know is a syscall of a newer kernel: skipped, as runc.
+            let Ok(syscall) = libseccomp::ScmpSyscall::from_name(name) else {
+                continue;
+            };
+            for condition in &conditions {
+                filter
+                    .add_rule_conditional(action, syscall, condition)
+                    .map_err(libseccomp_error(format!("add the rule for {name}")))?;
+            }
+        }
+    }
+    let file = fs::File::create_new(out).map_err(|e| io_error("create", out, e))?;
+    filter
+        .export_bpf(&file)
+        .map_err(libseccomp_error("export the filter"))?;
+    file.sync_all().map_err(|e| io_error("write", out, e))
+}
+
+fn action(action: LinuxSeccompAction, errno: Option<u32>) -> Result<ScmpAction, FilterError> {
+    Ok(match action {
+        LinuxSeccompAction::ScmpActAllow => ScmpAction::Allow,
+        LinuxSeccompAction::ScmpActErrno => {
+            ScmpAction::Errno(errno.map_or(libc::EPERM, |e| e as i32))
+        }
+        LinuxSeccompAction::ScmpActKill | LinuxSeccompAction::ScmpActKillThread => {
+            ScmpAction::KillThread
+        }
+        LinuxSeccompAction::ScmpActKillProcess => ScmpAction::KillProcess,
+        LinuxSeccompAction::ScmpActTrap => ScmpAction::Trap,
+        LinuxSeccompAction::ScmpActLog => ScmpAction::Log,
+        // Both need a process on the other end (a tracer, a notify listener).
+        other @ (LinuxSeccompAction::ScmpActTrace | LinuxSeccompAction::ScmpActNotify) => {
+            return Err(FilterError::Action(other))
+        }
+    })
+}
+
+fn scmp_arch(arch: Arch) -> Result<ScmpArch, FilterError> {
+    Ok(match arch {
+        Arch::ScmpArchX86_64 => ScmpArch::X8664,
+        Arch::ScmpArchX86 => ScmpArch::X86,
+        Arch::ScmpArchX32 => ScmpArch::X32,
+        Arch::ScmpArchAarch64 => ScmpArch::Aarch64,
+        Arch::ScmpArchArm => ScmpArch::Arm,
+        other => return Err(FilterError::Arch(other)),
+    })
+}
+
+/// OCI's form: for SCMP_CMP_MASKED_EQ `value` is the mask and `valueTwo` the value compared
+/// with (Docker's clone rule relies on it).
+fn comparison(arg: &LinuxSeccompArg) -> ScmpArgCompare {
+    let index = arg.index() as u32;
+    let (op, datum) = match arg.op() {
+        LinuxSeccompOperator::ScmpCmpNe => (ScmpCompareOp::NotEqual, arg.value()),
+        LinuxSeccompOperator::ScmpCmpLt => (ScmpCompareOp::Less, arg.value()),
+        LinuxSeccompOperator::ScmpCmpLe => (ScmpCompareOp::LessOrEqual, arg.value()),
+        LinuxSeccompOperator::ScmpCmpEq => (ScmpCompareOp::Equal, arg.value()),
+        LinuxSeccompOperator::ScmpCmpGe => (ScmpCompareOp::GreaterEqual, arg.value()),
+        LinuxSeccompOperator::ScmpCmpGt => (ScmpCompareOp::Greater, arg.value()),
+        LinuxSeccompOperator::ScmpCmpMaskedEq => (
+            ScmpCompareOp::MaskedEqual(arg.value()),
+            arg.value_two().unwrap_or(0),
+        ),
+    };
+    ScmpArgCompare::new(index, op, datum)
+}
+
+/// libcontainer's last step in the container's process: installs the seccomp program, drops
+/// the capabilities granted only for that, then execs the program as libcontainer's default
+/// executor does.
+#[derive(Debug, Clone, Default)]
+pub struct FilteringExecutor {
+    program: Option<Program>,
+    drop_after_install: Vec<caps::Capability>,
+}
+
+impl FilteringExecutor {
+    /// Keeps the program in the container directory `bundle` for [`FilteringExecutor::load`].
+    pub fn save(&self, bundle: &Path) -> Result<(), FilterError> {
+        let path = bundle.join(PROGRAM_FILE);
+        match &self.program {
+            Some(program) => {
+                fs::write(&path, program.to_bytes()).map_err(|e| io_error("write", &path, e))
+            }
+            None => match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error("remove", &path, e)),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// The executor of a process started in the running container of `bundle`, whose spec
+    /// (as handed to libcontainer) is `spec`.
+    pub fn load(bundle: &Path, spec: &Spec) -> Result<Self, FilterError> {
+        let program = Program::read(&bundle.join(PROGRAM_FILE))?;
+        let annotation = spec
+            .annotations()
+            .as_ref()
+            .and_then(|a| a.get(DROP_ANNOTATION));
+        let drop_after_install = annotation
+            .map(|names| {
+                names
+                    .split(',')
+                    .filter_map(|name| INSTALL_CAPS.iter().find(|(_, c)| c.to_string() == name))
+                    .map(|&(_, cap)| cap)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            program,
+            drop_after_install,
+        })
+    }
+
+    fn install(&self) -> Result<(), ExecutorError> {
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            ExecutorError::Other(format!("cannot {what}: {e}"))
+        };
+        if let Some(program) = &self.program {
+            sys::install_seccomp_filter(&program.0)
+                .map_err(|e| failed("install the seccomp filter", &e))?;
+        }
+        // The bounding set first: shrinking it needs CAP_SETPCAP, still effective until the end.
+        for set in [
+            caps::CapSet::Bounding,
+            caps::CapSet::Effective,
+            caps::CapSet::Permitted,
+        ] {
+            for &cap in &self.drop_after_install {
+                caps::drop(None, set, cap)
+                    .map_err(|e| failed(&format!("drop {cap} from the {set:?} set"), &e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Executor for FilteringExecutor {
+    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        self.install()?;
+        DefaultExecutor {}.exec(spec)
+    }
+
+    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        DefaultExecutor {}.validate(spec)
+    }
+}
+
+fn io_error(action: &'static str, path: &Path, source: io::Error) -> FilterError {
+    FilterError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn libseccomp_error(
+    action: impl Into<String>,
+) -> impl FnOnce(libseccomp::error::SeccompError) -> FilterError {
+    let action = action.into();
+    move |source| FilterError::Libseccomp { action, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use oci_spec::runtime::{LinuxBuilder, LinuxCapabilitiesBuilder, ProcessBuilder, SpecBuilder};
+
+    use super::*;
+    use crate::caps::DOCKER_DEFAULT;
+    use crate::seccomp::{default_profile, KernelVersion};
+
+    const KERNEL: KernelVersion = KernelVersion { major: 6, minor: 1 };
+
+    fn bpf_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn programs_are_compiled_once_per_profile() {
+        let cache = tempfile::tempdir().unwrap();
+        let profile = default_profile(&DOCKER_DEFAULT, KERNEL).unwrap();
+        let first = cached_program(&profile, cache.path()).unwrap();
+        let files = bpf_files(cache.path());
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(Program::from_bytes(&first.to_bytes()), Some(first.clone()));
+
+        // A later call reads the file: a program written there is what it gets.
+        let marker = Program(vec![first.0[0]]);
+        fs::write(&files[0], marker.to_bytes()).unwrap();
+        assert_eq!(cached_program(&profile, cache.path()).unwrap(), marker);
+
+        // A damaged file is compiled again.
+        fs::write(&files[0], b"abc").unwrap();
+        assert_eq!(cached_program(&profile, cache.path()).unwrap(), first);
+
+        // Another profile (CAP_SYS_ADMIN allows mount) is another program.
+        let mut caps = DOCKER_DEFAULT.to_vec();
+        caps.push(Capability::SysAdmin);
+        let admin = default_profile(&caps, KERNEL).unwrap();
+        assert_ne!(cached_program(&admin, cache.path()).unwrap(), first);
+        assert_eq!(bpf_files(cache.path()).len(), 2);
+    }
+
+    #[test]
+    fn profiles_wharf_never_writes_are_refused() {
+        let cache = tempfile::tempdir().unwrap();
+        let mut profile = default_profile(&DOCKER_DEFAULT, KERNEL).unwrap();
+        profile.set_default_action(LinuxSeccompAction::ScmpActNotify);
+        assert!(matches!(
+            cached_program(&profile, cache.path()),
+            Err(FilterError::Action(LinuxSeccompAction::ScmpActNotify))
+        ));
+        // Nothing half-written is left.
+        assert!(bpf_files(cache.path()).is_empty());
+    }
+
+    fn spec(caps: &[Capability], no_new_privileges: Option<bool>) -> Spec {
+        let set: oci_spec::runtime::Capabilities = caps.iter().copied().collect();
+        let capabilities = LinuxCapabilitiesBuilder::default()
+            .bounding(set.clone())
+            .effective(set.clone())
+            .permitted(set)
+            .build()
+            .unwrap();
+        let mut process = ProcessBuilder::default()
+            .capabilities(capabilities)
+            .build()
+            .unwrap();
+        process.set_no_new_privileges(no_new_privileges);
+        let linux = LinuxBuilder::default()
+            .seccomp(default_profile(caps, KERNEL).unwrap())
+            .build()
+            .unwrap();
+        let mut spec = SpecBuilder::default()
+            .process(process)
+            .linux(linux)
+            .build()
+            .unwrap();
+        spec.set_annotations(None);
+        spec
+    }
+
+    fn effective(spec: &Spec) -> oci_spec::runtime::Capabilities {
+        let process = spec.process().as_ref().unwrap();
+        let caps = process.capabilities().as_ref().unwrap();
+        assert_eq!(caps.bounding(), caps.effective());
+        assert_eq!(caps.permitted(), caps.effective());
+        caps.effective().clone().unwrap()
+    }
+
+    #[test]
+    fn hand_off_grants_what_installing_needs_and_exec_finds_it_again() {
+        let cache = tempfile::tempdir().unwrap();
+        let bundle = tempfile::tempdir().unwrap();
+        let caps: Vec<Capability> = DOCKER_DEFAULT
+            .into_iter()
+            .filter(|c| *c != Capability::Setpcap)
+            .collect();
+        let mut spec = spec(&caps, None);
+        let executor = hand_off(&mut spec, cache.path()).unwrap();
+
+        assert!(spec.linux().as_ref().unwrap().seccomp().is_none());
+        let granted = effective(&spec);
+        assert!(granted.contains(&Capability::SysAdmin) && granted.contains(&Capability::Setpcap));
+        assert_eq!(granted.len(), caps.len() + 2);
+        assert_eq!(
+            executor.drop_after_install,
+            [
+                caps::Capability::CAP_SYS_ADMIN,
+                caps::Capability::CAP_SETPCAP
+            ]
+        );
+        assert!(executor.program.is_some());
+
+        executor.save(bundle.path()).unwrap();
+        let loaded = FilteringExecutor::load(bundle.path(), &spec).unwrap();
+        assert_eq!(loaded.program, executor.program);
+        assert_eq!(loaded.drop_after_install, executor.drop_after_install);
+    }
+
+    #[test]
+    fn no_new_privileges_needs_no_capability() {
+        let cache = tempfile::tempdir().unwrap();
+        let mut spec = spec(&DOCKER_DEFAULT, Some(true));
+        let executor = hand_off(&mut spec, cache.path()).unwrap();
+        assert_eq!(effective(&spec).len(), DOCKER_DEFAULT.len());
+        assert!(executor.drop_after_install.is_empty());
+        assert!(spec.annotations().is_none());
+    }
+
+    #[test]
+    fn without_a_profile_nothing_is_installed_or_kept() {
+        let cache = tempfile::tempdir().unwrap();
+        let bundle = tempfile::tempdir().unwrap();
+        let mut spec = spec(&DOCKER_DEFAULT, None);
+        spec.linux_mut().as_mut().unwrap().set_seccomp(None);
+        fs::write(bundle.path().join(PROGRAM_FILE), b"stale").unwrap();
+        let executor = hand_off(&mut spec, cache.path()).unwrap();
+        assert!(executor.program.is_none() && executor.drop_after_install.is_empty());
+        executor.save(bundle.path()).unwrap();
+        assert!(!bundle.path().join(PROGRAM_FILE).exists());
+        assert!(bpf_files(cache.path()).is_empty());
+    }
+}
