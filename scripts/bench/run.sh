@@ -16,9 +16,10 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/wharf.json" \
   "$wharf run --rm --network none wharf-bench/busybox true" >/dev/null
 wharf_median=$(median "$work/wharf.json")
 
-# A monitor's memory while its container sleeps.
+# A monitor's memory while its container sleeps (it drops setup's pages after a second).
 id=$("$wharf" run -d --network none wharf-bench/busybox sleep 30)
 monitor=$(pgrep -f "__monitor $id" | head -1)
+sleep 2
 rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$monitor/status")
 "$wharf" rm -f "$id" >/dev/null
 

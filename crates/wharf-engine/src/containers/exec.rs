@@ -129,7 +129,7 @@ fn relay_tty(
     let pid = rustix::process::Pid::from_raw(process.pid());
     let mut tty = TtyDriver::new(&master, input, pid)?;
     let streams = vec![LogStream::new("stdout", master)];
-    pump(streams, JsonLog::none(), true, None, Some(&mut tty))
+    pump(streams, JsonLog::none(), true, None, Some(&mut tty), None)
         .at("relay the terminal of", console.path())
 }
 

@@ -273,10 +273,18 @@ impl Engine {
             None => None,
         };
         // From here on the monitor only copies output and waits: the code that set the
-        // container up need not stay resident for the container's lifetime.
-        wharf_runtime::resident::release_clean_file_pages();
-        let pumped = pump(streams, log, attached, health.as_mut(), tty.as_mut())
-            .at("write the log", &log_path);
+        // container up need not stay resident for the container's lifetime. Not done for a
+        // container that ends at once (`run --rm IMAGE true`), where it would only cost time.
+        let release_pages_at = Some(Instant::now() + RELEASE_PAGES_AFTER);
+        let pumped = pump(
+            streams,
+            log,
+            attached,
+            health.as_mut(),
+            tty.as_mut(),
+            release_pages_at,
+        )
+        .at("write the log", &log_path);
         drop(tty);
         let status = container.wait();
         let ran_for = ran.elapsed();
@@ -487,16 +495,21 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
         .at("create a pipe for", "container output")
 }
 
+/// How long a container runs before its monitor drops setup's resident pages.
+const RELEASE_PAGES_AFTER: Duration = Duration::from_secs(1);
+
 /// Copies the streams into the json-lines log (and to our stdio when attached) until all
 /// reach end of file, which happens when every process of the container has exited. With a
 /// healthcheck, runs it meanwhile: the poll also wakes for its timers and its probe's exit.
-/// With `tty`, relays the user's input and window size to the pty meanwhile.
+/// With `tty`, relays the user's input and window size to the pty meanwhile. At
+/// `release_pages_at`, if still pumping, drops setup's resident pages.
 pub(super) fn pump(
     mut streams: Vec<LogStream>,
     mut log: JsonLog,
     attached: bool,
     mut health: Option<&mut HealthMonitor<'_>>,
     mut tty: Option<&mut TtyDriver>,
+    mut release_pages_at: Option<Instant>,
 ) -> io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
     while streams.iter().any(|s| s.open) {
@@ -512,15 +525,25 @@ pub(super) fn pump(
         let tty_fds = tty.as_deref().map(TtyDriver::poll_fds).unwrap_or_default();
         let tty_count = tty_fds.len();
         fds.extend(tty_fds);
-        let timeout = health.as_deref().and_then(HealthMonitor::timeout).map(|t| {
-            rustix::event::Timespec::try_from(t).unwrap_or(rustix::event::Timespec {
-                tv_sec: i64::MAX,
-                tv_nsec: 0,
-            })
-        });
+        let release_in = release_pages_at.map(|at| at.saturating_duration_since(Instant::now()));
+        let health_in = health.as_deref().and_then(HealthMonitor::timeout);
+        let timeout = [release_in, health_in]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|t| {
+                rustix::event::Timespec::try_from(t).unwrap_or(rustix::event::Timespec {
+                    tv_sec: i64::MAX,
+                    tv_nsec: 0,
+                })
+            });
         match poll(&mut fds, timeout.as_ref()) {
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
+        }
+        if release_pages_at.is_some_and(|at| Instant::now() >= at) {
+            wharf_runtime::resident::release_clean_file_pages();
+            release_pages_at = None;
         }
         let mut ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
         drop(fds);
