@@ -58,6 +58,10 @@ pub struct RunConfig {
     /// [`INIT_PATH`] and runs as PID 1, with the process as its child.
     #[serde(default)]
     pub init: Option<PathBuf>,
+    /// The container is removed when it exits (`--rm`): its writable layer needs no
+    /// durability, so the overlay is mounted `volatile` (see [`crate::Overlay::volatile`]).
+    #[serde(default)]
+    pub ephemeral: bool,
 }
 
 /// Where `--init`'s binary appears in the container, as in Docker.
@@ -395,6 +399,17 @@ impl RunConfig {
         Ok(())
     }
 
+    /// The container's root: the image layers under its own writable layer.
+    pub fn overlay(&self) -> crate::Overlay {
+        crate::Overlay {
+            lower: self.lower_dirs.clone(),
+            upper: self.upper_dir(),
+            work: self.work_dir(),
+            merged: self.merged_dir(),
+            volatile: self.ephemeral,
+        }
+    }
+
     pub fn upper_dir(&self) -> PathBuf {
         self.container_dir.join(layout::UPPER)
     }
@@ -587,6 +602,7 @@ pub(crate) mod tests {
             network: NetworkMode::New,
             network_namespace: None,
             init: None,
+            ephemeral: false,
         }
     }
 

@@ -46,6 +46,10 @@ pub struct Overlay {
     pub upper: PathBuf,
     pub work: PathBuf,
     pub merged: PathBuf,
+    /// overlayfs' `volatile`: no sync of the upper filesystem, at unmount in particular.
+    /// Without it, unmounting syncs the whole filesystem holding `upper` (the host's, often),
+    /// which took 20-190 ms on a busy machine. For a writable layer that is thrown away.
+    pub volatile: bool,
 }
 
 impl Overlay {
@@ -54,10 +58,11 @@ impl Overlay {
     pub fn options(&self) -> String {
         let lower: Vec<_> = self.lower.iter().map(|p| p.to_string_lossy()).collect();
         format!(
-            "lowerdir={},upperdir={},workdir={}",
+            "lowerdir={},upperdir={},workdir={}{}",
             lower.join(":"),
             self.upper.to_string_lossy(),
-            self.work.to_string_lossy()
+            self.work.to_string_lossy(),
+            if self.volatile { ",volatile" } else { "" }
         )
     }
 
@@ -76,6 +81,20 @@ impl Overlay {
                 path: dir.clone(),
                 source,
             })?;
+        }
+        if self.volatile {
+            // A volatile mount leaves this mark, and overlayfs refuses to mount over it again
+            // (the upper may have lost writes in a crash). A throwaway layer is mounted anyway.
+            let mark = self.work.join("work/incompat/volatile");
+            match std::fs::remove_dir_all(&mark) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(RootfsError::Mount {
+                        path: self.merged.clone(),
+                        source: e,
+                    })
+                }
+                _ => {}
+            }
         }
         let mount_error = |source| RootfsError::Mount {
             path: self.merged.clone(),
@@ -122,6 +141,7 @@ mod tests {
             upper: PathBuf::from("/c/upper"),
             work: PathBuf::from("/c/work"),
             merged: PathBuf::from("/c/merged"),
+            volatile: false,
         };
         assert_eq!(
             overlay.options(),
@@ -138,6 +158,7 @@ mod tests {
             upper: PathBuf::from("/nonexistent-wharf-test/upper"),
             work: PathBuf::from("/nonexistent-wharf-test/work"),
             merged: PathBuf::from("/nonexistent-wharf-test/merged"),
+            volatile: false,
         };
         // Refused before anything is created, so the paths need not exist.
         assert!(matches!(
@@ -148,5 +169,32 @@ mod tests {
             })
         ));
         assert!(!Path::new("/nonexistent-wharf-test").exists());
+    }
+
+    #[test]
+    fn volatile_layers_mount_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let lower = dir.path().join("lower");
+        std::fs::create_dir(&lower).unwrap();
+        let overlay = Overlay {
+            lower: vec![lower],
+            upper: dir.path().join("upper"),
+            work: dir.path().join("work"),
+            merged: dir.path().join("merged"),
+            volatile: true,
+        };
+        assert!(overlay.options().ends_with(",volatile"));
+        for round in 0..2 {
+            overlay
+                .mount()
+                .unwrap_or_else(|e| panic!("mount {round}: {e:?}"));
+            let file = overlay.merged.join("kept");
+            if round == 0 {
+                std::fs::write(&file, "x").unwrap();
+            }
+            let read = std::fs::read_to_string(&file);
+            overlay.unmount().unwrap();
+            assert_eq!(read.unwrap(), "x");
+        }
     }
 }

@@ -269,12 +269,7 @@ impl Container {
             });
         }
 
-        let overlay = Overlay {
-            lower: config.lower_dirs.clone(),
-            upper: config.upper_dir(),
-            work: config.work_dir(),
-            merged: config.merged_dir(),
-        };
+        let overlay = config.overlay();
         overlay.mount()?;
 
         match build(config, state_root, spec, stdio) {

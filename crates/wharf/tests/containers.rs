@@ -45,6 +45,14 @@ fn run_prints_output_and_returns_the_exit_code() {
         code(&wharf.run(&["run", "--rm", "busybox", "sh", "-c", "exit 3"])),
         3
     );
+    // A --rm container's writable layer is thrown away: mounted volatile (no sync of the
+    // host's filesystem at exit); a kept container's is not.
+    let root_options = "grep -o '^overlay / overlay [^ ]*' /proc/mounts | grep -c volatile";
+    let rm_root = wharf.run(&["run", "--rm", "busybox", "sh", "-c", root_options]);
+    assert_eq!(common::stdout(&rm_root), "1\n");
+    let kept_root = wharf.run(&["run", "--name", "kept", "busybox", "sh", "-c", root_options]);
+    assert_eq!(common::stdout(&kept_root), "0\n");
+    wharf.ok(&["rm", "kept"]);
 
     let missing = wharf.run(&["run", "--rm", "busybox", "no-such-command"]);
     assert_eq!(code(&missing), 127);

@@ -167,6 +167,7 @@ impl StepExecutor<'_> {
             upper: work.path.join("upper"),
             work: work.path.join("work"),
             merged: work.path.join("merged"),
+            volatile: false,
         };
         overlay.mount()?;
         Ok(overlay.merged)
@@ -457,6 +458,8 @@ impl StepExecutor<'_> {
             },
             network_namespace: None,
             init: None,
+            // Kept: the step's writable layer becomes the image's next layer.
+            ephemeral: false,
         };
         config
             .validate()

@@ -119,12 +119,7 @@ impl Engine {
         let overlay = if is_mounted(&merged) {
             None
         } else {
-            let overlay = Overlay {
-                lower: run.lower_dirs.clone(),
-                upper: run.upper_dir(),
-                work: run.work_dir(),
-                merged: merged.clone(),
-            };
+            let overlay = run.overlay();
             overlay.mount()?;
             Some(overlay)
         };
@@ -149,12 +144,7 @@ impl Engine {
             return Ok(());
         }
         let run = &record.run;
-        let overlay = Overlay {
-            lower: run.lower_dirs.clone(),
-            upper: run.upper_dir(),
-            work: run.work_dir(),
-            merged: run.merged_dir(),
-        };
+        let overlay = run.overlay();
         overlay.mount()?;
         let image = |rel: &Path| overlay.merged.join(rel);
         let result = empty.iter().try_for_each(|(volume, data)| {

@@ -191,6 +191,7 @@ impl Engine {
             network: network_mode,
             network_namespace: None,
             init: options.init.clone(),
+            ephemeral: options.auto_remove,
         };
         run.validate().map_err(|e| EngineError::BadOption {
             flag: "run",

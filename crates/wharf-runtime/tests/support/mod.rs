@@ -78,6 +78,7 @@ pub fn config(
         network: NetworkMode::New,
         network_namespace: None,
         init: None,
+        ephemeral: false,
     };
     fs::create_dir_all(container_dir)?;
     fs::write(config.hostname_path(), format!("{}\n", config.hostname))?;
