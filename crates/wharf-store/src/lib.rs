@@ -27,6 +27,7 @@ mod check;
 mod diff;
 mod error;
 mod extract;
+mod file_writers;
 mod gc;
 mod image;
 mod index;
