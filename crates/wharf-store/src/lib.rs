@@ -67,6 +67,7 @@ impl Store {
         ] {
             std::fs::create_dir_all(&dir).at("create directory", &dir)?;
         }
+        mark_top_of_trees(&store.layers_dir().join("tmp"));
         Ok(store)
     }
 
@@ -105,5 +106,24 @@ impl Store {
 
     fn index_lock_path(&self) -> PathBuf {
         self.root.join("images/index.lock")
+    }
+}
+
+/// Tells ext4 that each folder made in `dir` is the top of a tree of its own (`chattr +T`),
+/// so it places each unpacked layer in a block group of its own choosing instead of next to
+/// the previous one. Besides spreading layers over the disk, this keeps new layers away from
+/// the inodes of layers just deleted: on ext4 without a journal, the search for each new
+/// inode otherwise steps over every inode of its group freed in the last minute (five while
+/// not written back), which made unpacking a large layer right after removing one several
+/// times slower. A hint only: filesystems without the flag refuse it, and nothing changes.
+fn mark_top_of_trees(dir: &Path) {
+    use rustix::fs::{ioctl_getflags, ioctl_setflags, IFlags};
+    let Ok(folder) = std::fs::File::open(dir) else {
+        return;
+    };
+    if let Ok(flags) = ioctl_getflags(&folder) {
+        if !flags.contains(IFlags::TOPDIR) {
+            let _ = ioctl_setflags(&folder, flags | IFlags::TOPDIR);
+        }
     }
 }

@@ -191,3 +191,18 @@ fn a_file_used_as_a_folder_by_a_later_entry_is_refused() {
     assert!(left.is_empty(), "left behind: {left:?}");
     wharf.assert_consistent();
 }
+
+/// Each unpacked layer starts in a block group of ext4's choosing (`chattr +T` on the
+/// folder layers are unpacked in), not next to the last layer removed.
+#[test]
+fn layers_are_unpacked_under_a_top_of_trees_folder() {
+    let (_wharf, diff) = import(&tarball(&[Entry::File("a", b"a", 0o644)]));
+    let store = diff.parent().unwrap().parent().unwrap().parent().unwrap();
+    let tmp = fs::File::open(store.join("layers/tmp")).unwrap();
+    match rustix::fs::ioctl_getflags(&tmp) {
+        Ok(flags) => assert!(flags.contains(rustix::fs::IFlags::TOPDIR), "{flags:?}"),
+        Err(e) => common::skip(&format!(
+            "this filesystem has no inode flags ({e}): the top-of-trees hint is not tested"
+        )),
+    }
+}
