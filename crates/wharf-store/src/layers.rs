@@ -1,7 +1,7 @@
 //! Layers unpacked once into `layers/<chain-id>/diff`, ready to be overlayfs lower dirs.
 
 use std::fs;
-use std::io::{BufReader, ErrorKind};
+use std::io::{self, BufReader, ErrorKind};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use wharf_oci::{Digest, Sha256Reader};
 use crate::atomic::{sync_dir, write_file};
 use crate::blobs::sniff_compression;
 use crate::error::{IoResultExt, Result, StoreError};
+use crate::read_ahead;
 use crate::Store;
 
 /// What `layers/<chain-id>/layer.json` records.
@@ -203,12 +204,28 @@ impl Store {
         let blob_path = blobs.path(&layer.blob);
         let mut reader = BufReader::with_capacity(1 << 20, blobs.open(&layer.blob)?);
         let compression = sniff_compression(&mut reader).at("read", &blob_path)?;
-        let decoder = compression.decoder(reader).at("read", &blob_path)?;
-        let mut hashing = Sha256Reader::new(decoder);
-        let size = crate::extract::unpack(&mut hashing, &diff, &layer.blob)?;
-        let (diff_id, _) = hashing.finish().map_err(|source| StoreError::BadTar {
+        let bad_tar = |source| StoreError::BadTar {
             blob: layer.blob.clone(),
             source,
+        };
+        // Decompressing and hashing run on a thread of their own, ahead of the unpacker.
+        let (chunks, mut tar) = read_ahead::channel();
+        let (size, diff_id) = std::thread::scope(|scope| {
+            let producer = scope.spawn(move || -> io::Result<Digest> {
+                let mut hashing = Sha256Reader::new(compression.decoder(reader)?);
+                chunks.send_all(&mut hashing)?;
+                Ok(hashing.finish()?.0)
+            });
+            let unpacked = crate::extract::unpack(&mut tar, &diff, &layer.blob).and_then(|size| {
+                // The archive ends before the stream does (padding): the diff id covers all.
+                io::copy(&mut tar, &mut io::sink()).map_err(bad_tar)?;
+                Ok(size)
+            });
+            // After a failure this stops the producer.
+            drop(tar);
+            let hashed = producer.join().expect("the layer reader panicked");
+            let size = unpacked?;
+            Ok::<_, StoreError>((size, hashed.map_err(bad_tar)?))
         })?;
         if diff_id != layer.diff_id {
             return Err(StoreError::DiffIdMismatch {

@@ -33,6 +33,7 @@ mod image;
 mod index;
 mod layers;
 mod lock;
+mod read_ahead;
 
 pub use blobs::{sniff_compression, BlobStore, Compression, Encoder, LayerCompression};
 pub use build_cache::{unmount_step_dir, BuildLayer, BuildRecord};

@@ -206,3 +206,31 @@ fn layers_are_unpacked_under_a_top_of_trees_folder() {
         )),
     }
 }
+
+/// Decompression runs on a thread of its own: its errors still fail the unpack, and nothing
+/// of the layer stays.
+#[test]
+fn a_truncated_gzip_layer_is_refused_and_leaves_nothing() {
+    use std::io::Write;
+    let files = filler("d");
+    let mut entries = vec![Entry::Dir("d", 0o755)];
+    entries.extend(file_entries(&files));
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&tarball(&entries)).unwrap();
+    let mut layer = gzip.finish().unwrap();
+    layer.truncate(layer.len() / 2);
+    let wharf = Wharf::new();
+    let output = wharf.run_with_stdin(&["load"], &common::docker_save_archive(&[layer], "", None));
+    assert!(!output.status.success(), "a truncated layer was loaded");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a valid tar archive"), "{stderr}");
+    for dir in ["layers/tmp", "blobs/tmp"] {
+        let left: Vec<_> = fs::read_dir(wharf.path().join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "left behind in {dir}: {left:?}");
+    }
+    wharf.assert_consistent();
+}
