@@ -9,7 +9,7 @@
 //! blobs/tmp/                   blobs being written (temp file, fsync, rename into sha256/)
 //! layers/<chain-id hex>/diff/  a layer unpacked once, in overlayfs form (an overlay lowerdir)
 //! layers/<chain-id hex>/layer.json   what the layer is: diff id, parent chain id, size
-//! layers/tmp/                  layers being unpacked (renamed into place when complete)
+//! layers/tmp/                  layers being unpacked (`chattr +T`; renamed into place once on disk)
 //! images/index.json            every image (id -> manifest) and every tag (ref -> id)
 //! images/index.lock            flock held while index.json is read, changed and replaced
 //! build-cache/records/<key>.json   what a build step produced (its layer), by cache key

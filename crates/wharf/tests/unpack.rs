@@ -44,6 +44,19 @@ fn import(layer: &[u8]) -> (Wharf, PathBuf) {
     (wharf, diff)
 }
 
+/// A refused layer leaves no temp folder or file behind, and the store consistent.
+fn assert_nothing_left(wharf: &Wharf) {
+    for dir in ["layers/tmp", "blobs/tmp"] {
+        let left: Vec<_> = fs::read_dir(wharf.path().join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "left behind in {dir}: {left:?}");
+    }
+    wharf.assert_consistent();
+}
+
 #[test]
 fn later_entries_replace_link_and_whiteout_files_still_being_written() {
     let (early, late) = (filler("d"), filler("e"));
@@ -183,13 +196,7 @@ fn a_file_used_as_a_folder_by_a_later_entry_is_refused() {
         stderr.contains("refusing unsafe entry `p/q`: a parent folder is not a folder"),
         "{stderr}"
     );
-    let left: Vec<_> = fs::read_dir(wharf.path().join("layers/tmp"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
-    wharf.assert_consistent();
+    assert_nothing_left(&wharf);
 }
 
 /// Each unpacked layer starts in a block group of ext4's choosing (`chattr +T` on the
@@ -224,13 +231,5 @@ fn a_truncated_gzip_layer_is_refused_and_leaves_nothing() {
     assert!(!output.status.success(), "a truncated layer was loaded");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not a valid tar archive"), "{stderr}");
-    for dir in ["layers/tmp", "blobs/tmp"] {
-        let left: Vec<_> = fs::read_dir(wharf.path().join(dir))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        assert!(left.is_empty(), "left behind in {dir}: {left:?}");
-    }
-    wharf.assert_consistent();
+    assert_nothing_left(&wharf);
 }
