@@ -1,7 +1,7 @@
 //! Layers unpacked once into `layers/<chain-id>/diff`, ready to be overlayfs lower dirs.
 
 use std::fs;
-use std::io::{self, BufReader, ErrorKind};
+use std::io::{BufReader, ErrorKind};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -208,24 +208,20 @@ impl Store {
             blob: layer.blob.clone(),
             source,
         };
-        // Decompressing and hashing run on a thread of their own, ahead of the unpacker.
-        let (chunks, mut tar) = read_ahead::channel();
+        // Decompressing runs on a thread of its own, ahead of the unpacker (which hashes what
+        // it reads: the two take about as long).
+        let (chunks, tar) = read_ahead::channel();
+        let mut hashing = Sha256Reader::new(tar);
         let (size, diff_id) = std::thread::scope(|scope| {
-            let producer = scope.spawn(move || -> io::Result<Digest> {
-                let mut hashing = Sha256Reader::new(compression.decoder(reader)?);
-                chunks.send_all(&mut hashing)?;
-                Ok(hashing.finish()?.0)
-            });
-            let unpacked = crate::extract::unpack(&mut tar, &diff, &layer.blob).and_then(|size| {
+            let producer = scope.spawn(move || chunks.send_all(compression.decoder(reader)?));
+            let unpacked = crate::extract::unpack(&mut hashing, &diff, &layer.blob)
                 // The archive ends before the stream does (padding): the diff id covers all.
-                io::copy(&mut tar, &mut io::sink()).map_err(bad_tar)?;
-                Ok(size)
-            });
-            // After a failure this stops the producer.
-            drop(tar);
-            let hashed = producer.join().expect("the layer reader panicked");
-            let size = unpacked?;
-            Ok::<_, StoreError>((size, hashed.map_err(bad_tar)?))
+                .and_then(|size| Ok((size, hashing.finish().map_err(bad_tar)?.0)));
+            // After a failure the reader is gone with `hashing`, which stops the producer.
+            let produced = producer.join().expect("the layer reader panicked");
+            let (size, diff_id) = unpacked?;
+            produced.map_err(bad_tar)?;
+            Ok::<_, StoreError>((size, diff_id))
         })?;
         if diff_id != layer.diff_id {
             return Err(StoreError::DiffIdMismatch {
