@@ -33,6 +33,14 @@ hyperfine -N --runs "$runs" --prepare "rm -rf $work/target" --export-json "$work
 wharf_median=$(median "$work/wharf.json")
 printf '%-24s %10s\n' "wharf pull (cold)" "${wharf_median}s"
 if scripts/dockerd.sh start >/dev/null 2>&1; then
+  # Any image Docker holds with the same layer (another benchmark's import, the build
+  # cache) makes its pull warm: refuse to time that.
+  "$docker" rmi -f "$image" >/dev/null 2>&1 || true
+  if "$docker" pull "$image" 2>&1 | grep -q "Already exists"; then
+    echo "error: Docker already holds the layer of $image, so its pull would not be cold" >&2
+    echo "hint: remove the images sharing it (docker images) or prune: docker system prune -af" >&2
+    exit 1
+  fi
   hyperfine -N --runs "$runs" --prepare "$docker rmi -f $image" --export-json "$work/docker.json" \
     "$docker pull -q $image" >"$work/docker-pull.log" 2>&1 || { cat "$work/docker-pull.log" >&2; exit 1; }
   docker_median=$(median "$work/docker.json")

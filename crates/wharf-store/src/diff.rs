@@ -100,11 +100,6 @@ impl Store {
                 },
             )?
         };
-        // A cache record or image will point at this layer: it must be on disk first.
-        let layers_dir = self.layers_dir();
-        File::open(&layers_dir)
-            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(Into::into))
-            .at("flush layers in", &layers_dir)?;
         Ok(Some(NewLayer {
             info,
             media_type: compression.kind.layer_media_type(),

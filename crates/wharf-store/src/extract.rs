@@ -6,13 +6,16 @@
 //! is the only writer of a fresh folder, so nothing changes between check and use); and files
 //! are created with `O_EXCL | O_NOFOLLOW`, replacing whatever was at their path.
 //!
+//! Regular files are written by [`FileWriters`] on other threads; see there for how their
+//! order stays the archive's.
+//!
 //! Whiteouts become what overlayfs expects: `.wh.NAME` a 0:0 character device named NAME,
 //! `.wh..wh..opq` the `trusted.overlay.opaque=y` xattr on its folder.
 
 use std::collections::HashSet;
-use std::fs::{self, FileTimes, OpenOptions, Permissions};
+use std::fs::{self, Permissions};
 use std::io::{self, ErrorKind, Read};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +24,7 @@ use tar::EntryType;
 use wharf_oci::Digest;
 
 use crate::error::{IoResultExt, Result, StoreError};
+use crate::file_writers::{self, create_file, FileMeta, FileWriters, MAX_QUEUED_FILE};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
@@ -30,26 +34,32 @@ const PAX_XATTR_PREFIX: &str = "SCHILY.xattr.";
 /// Unpacks the tar stream `reader` into `root` (an existing, empty folder). Returns the
 /// total size of the regular files written. `blob` names the layer in errors.
 pub(crate) fn unpack(reader: impl Read, root: &Path, blob: &Digest) -> Result<u64> {
-    let mut unpacker = Unpacker {
-        root,
-        blob,
-        known_dirs: HashSet::new(),
-        dir_times: Vec::new(),
-        size: 0,
-    };
-    let mut archive = tar::Archive::new(reader);
-    let bad_tar = |source| StoreError::BadTar {
-        blob: blob.clone(),
-        source,
-    };
-    for entry in archive.entries().map_err(bad_tar)? {
-        unpacker.entry(entry.map_err(bad_tar)?)?;
-    }
-    // Folder times last: creating their children changed them.
-    for (path, mtime) in unpacker.dir_times.iter().rev() {
-        set_times(path, *mtime)?;
-    }
-    Ok(unpacker.size)
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (sender, shared) = file_writers::channel();
+    std::thread::scope(|scope| {
+        let mut unpacker = Unpacker {
+            root,
+            blob,
+            known_dirs: HashSet::new(),
+            dir_times: Vec::new(),
+            size: 0,
+            writers: FileWriters::start(scope, sender, &shared, workers),
+        };
+        let mut archive = tar::Archive::new(reader);
+        let bad_tar = |source| StoreError::BadTar {
+            blob: blob.clone(),
+            source,
+        };
+        for entry in archive.entries().map_err(bad_tar)? {
+            unpacker.entry(entry.map_err(bad_tar)?)?;
+        }
+        unpacker.writers.drain()?;
+        // Folder times last: creating their children changed them.
+        for (path, mtime) in unpacker.dir_times.iter().rev() {
+            set_times(path, *mtime)?;
+        }
+        Ok(unpacker.size)
+    })
 }
 
 struct Unpacker<'a> {
@@ -59,6 +69,7 @@ struct Unpacker<'a> {
     known_dirs: HashSet<PathBuf>,
     dir_times: Vec<(PathBuf, SystemTime)>,
     size: u64,
+    writers: FileWriters<'a>,
 }
 
 impl Unpacker<'_> {
@@ -103,25 +114,24 @@ impl Unpacker<'_> {
             }
             EntryType::Regular | EntryType::Continuous => {
                 self.remove_existing(&rel)?;
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-                    .open(&full)
-                    .at("create file", &full)?;
-                self.size += io::copy(&mut entry, &mut file).at("write", &full)?;
-                std::os::unix::fs::fchown(&file, Some(uid), Some(gid)).at("chown", &full)?;
-                // After chown, which clears set-id bits.
-                file.set_permissions(Permissions::from_mode(mode))
-                    .at("chmod", &full)?;
-                for (name, value) in &xattrs {
-                    rustix::fs::fsetxattr(&file, name.as_str(), value, XattrFlags::empty())
-                        .map_err(io::Error::from)
-                        .at("set xattr on", &full)?;
+                let meta = FileMeta {
+                    uid,
+                    gid,
+                    mode,
+                    mtime,
+                    xattrs,
+                };
+                let declared = entry.size();
+                if declared > MAX_QUEUED_FILE {
+                    self.size += create_file(&full, &mut entry, &meta)?;
+                    return Ok(());
                 }
-                file.set_times(FileTimes::new().set_modified(mtime).set_accessed(mtime))
-                    .at("set times on", &full)
+                let mut content = Vec::with_capacity(declared as usize);
+                entry
+                    .read_to_end(&mut content)
+                    .map_err(|e| self.bad_tar(e))?;
+                self.size += content.len() as u64;
+                self.writers.queue(&rel, full, content, meta)
             }
             EntryType::Symlink => {
                 let target = entry
@@ -140,6 +150,9 @@ impl Unpacker<'_> {
                     .ok_or_else(|| self.unsafe_entry(&raw_path, "hard link without a target"))?
                     .into_owned();
                 let target_rel = self.relative(&target)?;
+                if self.writers.is_queued(&target_rel) {
+                    self.writers.drain()?;
+                }
                 self.check_parents_exist(&target_rel, &raw_path)?;
                 let target_full = self.root.join(&target_rel);
                 match fs::symlink_metadata(&target_full) {
@@ -223,6 +236,9 @@ impl Unpacker<'_> {
             if self.known_dirs.contains(&current) {
                 continue;
             }
+            if self.writers.is_queued(&current) {
+                self.writers.drain()?;
+            }
             let full = self.root.join(&current);
             match fs::symlink_metadata(&full) {
                 Ok(meta) if meta.file_type().is_symlink() => {
@@ -264,9 +280,16 @@ impl Unpacker<'_> {
 
     /// Removes whatever is at `rel` (never following a symlink) so a new entry can take it.
     fn remove_existing(&mut self, rel: &Path) -> Result<()> {
+        if self.writers.is_queued(rel) {
+            self.writers.drain()?;
+        }
         let full = self.root.join(rel);
         match fs::symlink_metadata(&full) {
             Ok(meta) if meta.is_dir() => {
+                // Files queued inside it must be written before it goes.
+                if self.writers.any_queued() {
+                    self.writers.drain()?;
+                }
                 fs::remove_dir_all(&full).at("replace directory", &full)?;
                 self.known_dirs.retain(|dir| !dir.starts_with(rel));
                 Ok(())

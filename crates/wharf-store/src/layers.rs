@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use wharf_oci::{Digest, Sha256Reader};
 
-use crate::atomic::write_file;
+use crate::atomic::{sync_dir, write_file};
 use crate::blobs::sniff_compression;
 use crate::error::{IoResultExt, Result, StoreError};
+use crate::read_ahead;
 use crate::Store;
 
 /// What `layers/<chain-id>/layer.json` records.
@@ -112,8 +113,7 @@ impl Store {
     }
 
     /// Unpacks every layer not unpacked yet, several at once (each is independent), and
-    /// flushes them to disk before returning, so an image committed afterwards never points
-    /// at content still in the page cache only.
+    /// flushes them to disk before they take their names (see [`Self::install_layers`]).
     pub fn unpack_layers(&self, layers: &[LayerToUnpack]) -> Result<Vec<LayerInfo>> {
         self.unpack_layers_observed(layers, &|_, _| {})
     }
@@ -128,7 +128,7 @@ impl Store {
             .map_or(2, |n| n.get())
             .min(layers.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<Result<Vec<(usize, LayerInfo)>>> = std::thread::scope(|scope| {
+        let results: Vec<Result<Vec<(usize, Unpacked)>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
                     scope.spawn(|| {
@@ -139,7 +139,7 @@ impl Store {
                                 return Ok(done);
                             };
                             observe(layer, UnpackStep::Started);
-                            done.push((i, self.unpack_layer(layer)?));
+                            done.push((i, self.unpack_to_temp(layer)?));
                             observe(layer, UnpackStep::Finished);
                         }
                     })
@@ -150,27 +150,47 @@ impl Store {
                 .map(|h| h.join().expect("unpack worker panicked"))
                 .collect()
         });
-        let mut infos: Vec<Option<LayerInfo>> = vec![None; layers.len()];
+        // Every temp folder is dropped (removed) on the first error.
+        let mut unpacked: Vec<Option<Unpacked>> = (0..layers.len()).map(|_| None).collect();
         for result in results {
-            for (i, info) in result? {
-                infos[i] = Some(info);
+            for (i, layer) in result? {
+                unpacked[i] = Some(layer);
             }
         }
-        let layers_dir = self.layers_dir();
-        fs::File::open(&layers_dir)
-            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(Into::into))
-            .at("flush layers in", &layers_dir)?;
+        let mut infos: Vec<Option<LayerInfo>> = vec![None; layers.len()];
+        let mut fresh = Vec::new();
+        for (i, layer) in unpacked.into_iter().enumerate() {
+            match layer.expect("every layer was unpacked") {
+                Unpacked::Existing(info) => infos[i] = Some(info),
+                Unpacked::Fresh(temp, info) => fresh.push((i, temp, info)),
+            }
+        }
+        let indexes: Vec<usize> = fresh.iter().map(|(i, _, _)| *i).collect();
+        let installed =
+            self.install_layers(fresh.into_iter().map(|(_, temp, info)| (temp, info)))?;
+        for (i, info) in indexes.into_iter().zip(installed) {
+            infos[i] = Some(info);
+        }
         Ok(infos
             .into_iter()
-            .map(|info| info.expect("every layer was unpacked"))
+            .map(|info| info.expect("every layer has its record"))
             .collect())
     }
 
     /// Unpacks one layer unless it already is. The layer appears under its final name only
-    /// when complete and verified; on any failure nothing of it remains.
+    /// when complete, verified and on disk; on any failure nothing of it remains.
     pub fn unpack_layer(&self, layer: &LayerToUnpack) -> Result<LayerInfo> {
+        match self.unpack_to_temp(layer)? {
+            Unpacked::Existing(info) => Ok(info),
+            Unpacked::Fresh(temp, info) => self.install_layer(temp, info),
+        }
+    }
+
+    /// The layer's record if it is unpacked already, else the layer unpacked and verified in
+    /// a temp folder of `layers/tmp` (removed when dropped).
+    fn unpack_to_temp(&self, layer: &LayerToUnpack) -> Result<Unpacked> {
         if let Some(info) = self.layer_info(&layer.chain_id)? {
-            return Ok(info);
+            return Ok(Unpacked::Existing(info));
         }
         let tmp_root = self.layers_dir().join("tmp");
         let temp = tempfile::Builder::new()
@@ -184,12 +204,24 @@ impl Store {
         let blob_path = blobs.path(&layer.blob);
         let mut reader = BufReader::with_capacity(1 << 20, blobs.open(&layer.blob)?);
         let compression = sniff_compression(&mut reader).at("read", &blob_path)?;
-        let decoder = compression.decoder(reader).at("read", &blob_path)?;
-        let mut hashing = Sha256Reader::new(decoder);
-        let size = crate::extract::unpack(&mut hashing, &diff, &layer.blob)?;
-        let (diff_id, _) = hashing.finish().map_err(|source| StoreError::BadTar {
+        let bad_tar = |source| StoreError::BadTar {
             blob: layer.blob.clone(),
             source,
+        };
+        // Decompressing runs on a thread of its own, ahead of the unpacker (which hashes what
+        // it reads: the two take about as long).
+        let (chunks, tar) = read_ahead::channel();
+        let mut hashing = Sha256Reader::new(tar);
+        let (size, diff_id) = std::thread::scope(|scope| {
+            let producer = scope.spawn(move || chunks.send_all(compression.decoder(reader)?));
+            let unpacked = crate::extract::unpack(&mut hashing, &diff, &layer.blob)
+                // The archive ends before the stream does (padding): the diff id covers all.
+                .and_then(|size| Ok((size, hashing.finish().map_err(bad_tar)?.0)));
+            // After a failure the reader is gone with `hashing`, which stops the producer.
+            let produced = producer.join().expect("the layer reader panicked");
+            let (size, diff_id) = unpacked?;
+            produced.map_err(bad_tar)?;
+            Ok::<_, StoreError>((size, diff_id))
         })?;
         if diff_id != layer.diff_id {
             return Err(StoreError::DiffIdMismatch {
@@ -205,40 +237,66 @@ impl Store {
             blob: layer.blob.clone(),
             size,
         };
-        self.install_layer(temp, info)
+        Ok(Unpacked::Fresh(temp, info))
     }
 
-    /// A temp folder of `layers/tmp` with a complete `diff/`: records the layer and moves it
-    /// into place under its chain id in one rename.
+    /// A temp folder of `layers/tmp` with a complete `diff/`: see [`Self::install_layers`].
     pub(crate) fn install_layer(
         &self,
         temp: tempfile::TempDir,
         info: LayerInfo,
     ) -> Result<LayerInfo> {
-        let record = temp.path().join("layer.json");
-        write_file(
-            &record,
-            &serde_json::to_vec_pretty(&info).expect("layer records serialize"),
-        )?;
-        let target = self.layer_dir(&info.chain_id);
-        match fs::rename(temp.path(), &target) {
-            Ok(()) => {
-                // The folder is in place: keep it from the temp guard's cleanup.
-                let _ = temp.keep();
-                Ok(info)
-            }
-            // Another process unpacked the same layer meanwhile; ours is dropped.
-            Err(e)
-                if matches!(
-                    rustix::io::Errno::from_io_error(&e),
-                    Some(rustix::io::Errno::NOTEMPTY | rustix::io::Errno::EXIST)
-                ) =>
-            {
-                Ok(info)
-            }
-            Err(e) => Err(e).at("move layer into place", &target),
-        }
+        let mut installed = self.install_layers([(temp, info)])?;
+        Ok(installed.pop().expect("one layer in, one out"))
     }
+
+    /// Temp folders of `layers/tmp`, each with a complete `diff/`: records each layer, flushes
+    /// the filesystem once, then moves each into place under its chain id in one rename and
+    /// makes the renames durable. A crash at any point leaves no layer folder whose content
+    /// is not on disk (one that looks complete is never unpacked again).
+    pub(crate) fn install_layers(
+        &self,
+        layers: impl IntoIterator<Item = (tempfile::TempDir, LayerInfo)>,
+    ) -> Result<Vec<LayerInfo>> {
+        let layers: Vec<_> = layers.into_iter().collect();
+        if layers.is_empty() {
+            return Ok(Vec::new());
+        }
+        for (temp, info) in &layers {
+            write_file(
+                &temp.path().join("layer.json"),
+                &serde_json::to_vec_pretty(info).expect("layer records serialize"),
+            )?;
+        }
+        let layers_dir = self.layers_dir();
+        fs::File::open(&layers_dir)
+            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(Into::into))
+            .at("flush layers in", &layers_dir)?;
+        let mut installed = Vec::with_capacity(layers.len());
+        for (temp, info) in layers {
+            let target = self.layer_dir(&info.chain_id);
+            match fs::rename(temp.path(), &target) {
+                // The folder is in place: keep it from the temp guard's cleanup.
+                Ok(()) => drop(temp.keep()),
+                // Another process unpacked the same layer meanwhile; ours is dropped.
+                Err(e)
+                    if matches!(
+                        rustix::io::Errno::from_io_error(&e),
+                        Some(rustix::io::Errno::NOTEMPTY | rustix::io::Errno::EXIST)
+                    ) => {}
+                Err(e) => return Err(e).at("move layer into place", &target),
+            }
+            installed.push(info);
+        }
+        sync_dir(&layers_dir)?;
+        Ok(installed)
+    }
+}
+
+/// A layer that [`Store::unpack_to_temp`] found unpacked, or unpacked.
+enum Unpacked {
+    Existing(LayerInfo),
+    Fresh(tempfile::TempDir, LayerInfo),
 }
 
 #[cfg(test)]
