@@ -4,10 +4,12 @@
 //! container is made by entering its namespace on this thread, creating the socket and
 //! returning at once ([`Netlink::open_in`]); no thread is spawned.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::Instant;
 
 use netlink_packet_core::{
     NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE,
@@ -22,10 +24,13 @@ use netlink_packet_route::route::{
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
 
 /// The loopback interface's index in every network namespace.
 const LOOPBACK_INDEX: u32 = 1;
+/// The rtnetlink multicast group of link changes (`RTNLGRP_LINK`).
+const LINK_GROUP: u32 = 1;
 
 pub(crate) struct Netlink {
     socket: Socket,
@@ -350,5 +355,82 @@ impl Netlink {
                 })
             })
             .collect())
+    }
+}
+
+/// A subscription to the link changes of this thread's network namespace, to wait for
+/// interfaces that the kernel removes by itself (those of a dying namespace).
+pub(crate) struct LinkEvents {
+    socket: Socket,
+    buffer: Vec<u8>,
+}
+
+impl LinkEvents {
+    pub fn subscribe() -> io::Result<Self> {
+        let mut socket = Socket::new(NETLINK_ROUTE)?;
+        socket.bind_auto()?;
+        socket.add_membership(LINK_GROUP)?;
+        Ok(LinkEvents {
+            socket,
+            buffer: vec![0; 64 * 1024],
+        })
+    }
+
+    /// Waits until every interface of `indexes` has been removed or `deadline` has come;
+    /// returns those still there. Interfaces removed before the subscription must not be
+    /// in `indexes` (look them up after subscribing). If the kernel drops notifications
+    /// (`ENOBUFS`), `still_there` tells which are left.
+    pub fn wait_removed(
+        &mut self,
+        mut indexes: BTreeSet<u32>,
+        deadline: Instant,
+        mut still_there: impl FnMut(u32) -> io::Result<bool>,
+    ) -> io::Result<BTreeSet<u32>> {
+        while !indexes.is_empty() {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            let timeout = Timespec::try_from(left).unwrap_or(Timespec {
+                tv_sec: 1,
+                tv_nsec: 0,
+            });
+            let mut fds = [PollFd::new(&self.socket, PollFlags::IN)];
+            match poll(&mut fds, Some(&timeout)) {
+                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+                Ok(_) => {}
+                Err(error) => return Err(error.into()),
+            }
+            let size = match self.socket.recv(&mut &mut self.buffer[..], 0) {
+                Ok(size) => size,
+                Err(error) if error.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) => {
+                    let mut left = BTreeSet::new();
+                    for index in indexes {
+                        if still_there(index)? {
+                            left.insert(index);
+                        }
+                    }
+                    indexes = left;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            let mut offset = 0;
+            while offset < size {
+                let bytes = &self.buffer[offset..size];
+                let Ok(frame) = NetlinkBuffer::new_checked(bytes) else {
+                    break;
+                };
+                let length = frame.length() as usize;
+                offset += (length + 3) & !3;
+                if let Ok(NetlinkMessage {
+                    payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)),
+                    ..
+                }) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[..length])
+                {
+                    indexes.remove(&link.header.index);
+                }
+            }
+        }
+        Ok(indexes)
     }
 }

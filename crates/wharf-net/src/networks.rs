@@ -7,6 +7,7 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsFd;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -17,7 +18,7 @@ use crate::model::{
     mac_for, Attach, Endpoint, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX, DEFAULT_BRIDGE,
     DEFAULT_NETWORK, VETH_PREFIX,
 };
-use crate::netlink::Netlink;
+use crate::netlink::{LinkEvents, Netlink};
 use crate::nft;
 use crate::ports::{PortBinding, PortSpec};
 use crate::store::{Lock, Store};
@@ -26,6 +27,10 @@ use crate::store::{Lock, Store};
 const RESERVED_NAMES: [&str; 3] = [DEFAULT_NETWORK, "host", "none"];
 /// How many kernel-chosen ports to try for `-p CONTAINERPORT` before giving up.
 const EPHEMERAL_TRIES: usize = 16;
+/// How long [`Networks::disconnect_ended`] waits for the kernel to remove the veths of an
+/// ended container before it deletes them itself: the namespace usually goes within a few
+/// milliseconds; one that lives on (a process that entered it) must not hold us long.
+const NAMESPACE_TEARDOWN: Duration = Duration::from_millis(500);
 
 /// The networks of one state directory, acting on the network namespace of the calling
 /// thread (the host's, for the engine).
@@ -373,11 +378,50 @@ impl Networks {
                 removed.push((network.clone(), endpoint));
             }
         }
-        self.teardown(&lock, &networks, &removed, &[])?;
+        let had_ports = removed.iter().any(|(_, endpoint)| !endpoint.ports.is_empty());
+        self.teardown(&lock, &networks, &removed, &[], had_ports)?;
         Ok(removed
             .into_iter()
             .map(|(network, _)| network.name)
             .collect())
+    }
+
+    /// Disconnects `container_id`, whose processes have all ended, from every network.
+    ///
+    /// Its network namespace goes with its last process, and the kernel then removes the
+    /// veths with it, their host ends included: waiting for that costs about a millisecond,
+    /// where deleting a veth costs a wait for RCU callbacks (15-25 ms on a small machine).
+    /// A veth still there after [`NAMESPACE_TEARDOWN`] (something else holds the
+    /// namespace) is deleted as by [`Networks::disconnect_all`]. Either way, nothing of the
+    /// container is left when this returns.
+    pub fn disconnect_ended(&self, container_id: &str) -> Result<Vec<String>, NetError> {
+        let veths: Vec<String> = self
+            .endpoints(container_id)?
+            .into_iter()
+            .map(|(_, endpoint)| endpoint.veth)
+            .collect();
+        if !veths.is_empty() {
+            // Subscribed before looking: a veth removed in between is not waited for.
+            let mut events =
+                LinkEvents::subscribe().map_err(netlink_error("watch the interfaces"))?;
+            let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
+            let mut present = BTreeMap::new();
+            for veth in &veths {
+                let index = netlink
+                    .link_index(veth)
+                    .map_err(netlink_error(format!("look up interface {veth}")))?;
+                if let Some(index) = index {
+                    present.insert(index, veth.as_str());
+                }
+            }
+            let deadline = Instant::now() + NAMESPACE_TEARDOWN;
+            events
+                .wait_removed(present.keys().copied().collect(), deadline, |index| {
+                    Ok(netlink.link_index(present[&index])? == Some(index))
+                })
+                .map_err(netlink_error("wait for the removal of the veths"))?;
+        }
+        self.disconnect_all(container_id)
     }
 
     /// Removes what containers that are not in `live` left behind: their leases, veths and
@@ -417,7 +461,7 @@ impl Networks {
             .filter(|link| !known.contains(link.name.as_str()))
             .map(|link| link.name.clone())
             .collect();
-        self.teardown(&lock, &networks, &removed, &strays)?;
+        self.teardown(&lock, &networks, &removed, &strays, true)?;
         Ok(Reconciled {
             endpoints: removed
                 .into_iter()
@@ -427,16 +471,20 @@ impl Networks {
         })
     }
 
-    /// Loads the rules for `networks` (the state after the change), deletes the veths of
-    /// `removed` endpoints and the `strays`, then saves the changed networks.
+    /// Loads the rules for `networks` (the state after the change) if `reload_rules`,
+    /// deletes the veths of `removed` endpoints and the `strays`, then saves the changed
+    /// networks.
     fn teardown(
         &self,
         lock: &Lock,
         networks: &[Network],
         removed: &[(Network, Endpoint)],
         strays: &[String],
+        reload_rules: bool,
     ) -> Result<(), NetError> {
-        nft::apply(&nft::render(networks))?;
+        if reload_rules {
+            nft::apply(&nft::render(networks))?;
+        }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
         for name in removed
             .iter()

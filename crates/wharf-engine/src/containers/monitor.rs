@@ -295,7 +295,7 @@ impl Engine {
         });
         let oom_killed = container.oom_killed().unwrap_or(false);
         let deleted = container.delete();
-        let detached = self.detach_networks(&record.id);
+        let detached = self.detach_ended_networks(&record.id);
         state.status = Status::Exited;
         state.finished_at = Some(now_rfc3339());
         state.oom_killed = oom_killed;
