@@ -421,6 +421,40 @@ fn teardown_leaves_no_veth_bridge_rule_or_lease() {
 }
 
 #[test]
+fn an_ended_containers_veths_go_with_its_namespace_or_are_deleted() {
+    skip_unless_capable!();
+    let world = World::new();
+    world
+        .networks
+        .create(&spec("web", "10.104.0.0/24"))
+        .unwrap();
+    let process = support::NetnsProcess::spawn();
+    world
+        .networks
+        .connect(&wharf_net::Attach {
+            ports: publish(&["8080:80"]),
+            ..wharf_net::Attach::new("web", "gone", wharf_net::Netns::Pid(process.pid()))
+        })
+        .unwrap();
+    let (held, _) = world.container("web", "held", |_| {}).unwrap();
+    let bridge = "wh-".to_owned() + &world.networks.inspect("web").unwrap().id[..12];
+    assert_eq!(world.wharf_links().len(), 3);
+
+    // The usual end: the namespace dies with the container, the kernel removes the veth.
+    process.end();
+    assert_eq!(world.networks.disconnect_ended("gone").unwrap(), ["web"]);
+    assert_eq!(world.wharf_links().len(), 2);
+    assert!(!world.host.nft_table().unwrap().contains("dnat to"));
+
+    // Something else holds the namespace: the veth is deleted after the wait.
+    assert_eq!(world.networks.disconnect_ended("held").unwrap(), ["web"]);
+    assert_eq!(world.wharf_links(), [bridge]);
+    assert!(!held.ip_output(&["link"]).contains("eth0"));
+    assert!(world.networks.inspect("web").unwrap().endpoints.is_empty());
+    assert!(world.networks.disconnect_ended("held").unwrap().is_empty());
+}
+
+#[test]
 fn reconcile_removes_the_leftovers_of_a_crash() {
     skip_unless_capable!();
     let world = World::new();
@@ -520,9 +554,25 @@ fn per_container_setup_and_teardown_time() {
     };
     let (setup, teardown) = measure(false);
     let (setup_ports, teardown_ports) = measure(true);
+    // Containers that ended: each process (untimed) has ended before its teardown.
+    let mut ended = std::time::Duration::ZERO;
+    for i in 0..N {
+        let process = support::NetnsProcess::spawn();
+        let netns = wharf_net::Netns::Pid(process.pid());
+        world
+            .networks
+            .connect(&wharf_net::Attach::new("bench", &format!("e{i}"), netns))
+            .unwrap();
+        process.end();
+        let start = Instant::now();
+        world.networks.disconnect_ended(&format!("e{i}")).unwrap();
+        ended += start.elapsed();
+    }
     eprintln!(
         "per container: setup {setup:?}, teardown {teardown:?}; \
-         with a published port: setup {setup_ports:?}, teardown {teardown_ports:?}"
+         with a published port: setup {setup_ports:?}, teardown {teardown_ports:?}; \
+         teardown once the namespace is gone: {:?}",
+        ended / N
     );
     assert_eq!(world.networks.inspect("bench").unwrap().endpoints.len(), 1);
 }
@@ -562,22 +612,8 @@ fn connects_a_process_by_pid() {
         .networks
         .create(&spec("web", "10.103.0.0/24"))
         .unwrap();
-    // A process in a new network namespace, like a created container's init.
-    let mut child = std::process::Command::new("unshare")
-        .args(["--net", "--", "sleep", "30"])
-        .spawn()
-        .unwrap();
-    let guard = support::KillOnDrop(child.id());
-    let pid = i32::try_from(child.id()).unwrap();
-    let own = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
-    let deadline = Instant::now() + std::time::Duration::from_secs(5);
-    while std::fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|ns| ns == own) {
-        assert!(
-            Instant::now() < deadline,
-            "unshare did not make a namespace"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let process = support::NetnsProcess::spawn();
+    let pid = process.pid();
     let endpoint = world
         .networks
         .connect(&wharf_net::Attach::new(
@@ -600,8 +636,7 @@ fn connects_a_process_by_pid() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&addresses.stdout).contains(&format!("{}/24", endpoint.ip)));
-    drop(guard);
-    child.wait().unwrap();
+    process.end();
     // The namespace died with the process, and the veth pair with it.
     world.networks.disconnect("web", "pid1").unwrap();
     assert_eq!(

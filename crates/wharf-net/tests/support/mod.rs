@@ -315,11 +315,51 @@ pub fn udp_hello(ns: &Ns, ip: Ipv4Addr, port: u16) -> io::Result<String> {
 }
 
 /// Kills process `pid` on drop.
-pub struct KillOnDrop(pub u32);
+/// A process alone in a new network namespace, like a created container's init; killed,
+/// and its namespace gone with it, by [`NetnsProcess::end`] or on drop.
+pub struct NetnsProcess {
+    child: std::process::Child,
+}
 
-impl Drop for KillOnDrop {
+impl NetnsProcess {
+    pub fn spawn() -> NetnsProcess {
+        let child = Command::new("unshare")
+            .args(["--net", "--", "sleep", "60"])
+            .spawn()
+            .expect("run unshare");
+        let process = NetnsProcess { child };
+        let own = std::fs::read_link("/proc/thread-self/ns/net").expect("own netns");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::fs::read_link(format!("/proc/{}/ns/net", process.pid()))
+            .is_ok_and(|ns| ns == own)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "unshare did not make a namespace"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        process
+    }
+
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("pid fits i32")
+    }
+
+    /// Kills the process and reaps it, as a container's end.
+    pub fn end(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NetnsProcess {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.to_string()).status();
+        self.kill();
     }
 }
 
