@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wharf_net::{
-    Attach, Driver, Endpoint, NetError, Netns, Network, NetworkSpec, Networks, PortBinding,
-    PortSpec, Reconciled, Subnet, DEFAULT_NETWORK,
+    Attach, Driver, Endpoint, NetError, Netns, Network, NetworkSpec, Networks, NewNetns,
+    PortBinding, PortSpec, Reconciled, Subnet, DEFAULT_NETWORK,
 };
 use wharf_runtime::{NetworkMode, RunConfig};
 
@@ -360,13 +360,29 @@ impl Engine {
         Ok(run)
     }
 
-    /// Between runtime create and start: joins the container (init `pid`) to its networks,
-    /// publishes its ports on the first, writes its address into `/etc/hosts` and makes
-    /// sure its user networks have a DNS helper. Undoes all of it on failure.
-    pub(crate) fn attach_networks(&self, record: &ContainerRecord, pid: i32) -> Result<()> {
-        if record.net.networks.is_empty() {
-            return Ok(());
+    /// Before runtime create, for a bridged container: a new network namespace attached to
+    /// the container's networks (see [`Self::attach_networks`]), which `run` then names for
+    /// the runtime to put the container in. Made first for speed (see
+    /// `wharf_net::NewNetns`); the caller keeps it until the container has ended. `None`
+    /// (and `run` unchanged) for the other network modes.
+    pub(crate) fn prepare_network(
+        &self,
+        record: &ContainerRecord,
+        run: &mut RunConfig,
+    ) -> Result<Option<NewNetns>> {
+        if record.net.networks.is_empty() || run.network != NetworkMode::New {
+            return Ok(None);
         }
+        let netns = NewNetns::create()?;
+        self.attach_networks(record, netns.netns())?;
+        run.network_namespace = Some(netns.path());
+        Ok(Some(netns))
+    }
+
+    /// Joins the container (its namespace `netns`) to its networks, publishes its ports on
+    /// the first, writes its address into `/etc/hosts` and makes sure its user networks have
+    /// a DNS helper. Undoes all of it on failure.
+    fn attach_networks(&self, record: &ContainerRecord, netns: Netns) -> Result<()> {
         let networks = self.networks()?;
         let mut attached: Vec<String> = Vec::new();
         let result = (|| -> Result<()> {
@@ -378,7 +394,7 @@ impl Engine {
                     container_id: record.id.clone(),
                     container_name: record.name.clone(),
                     aliases: attachment.aliases.clone(),
-                    netns: Netns::Pid(pid),
+                    netns: netns.clone(),
                     interface: format!("eth{index}"),
                     ip: attachment.ip,
                     ports: if index == 0 {

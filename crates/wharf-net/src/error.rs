@@ -108,6 +108,8 @@ pub enum NetError {
         #[source]
         source: io::Error,
     },
+    #[error("cannot make a network namespace: {0}")]
+    Namespace(#[source] io::Error),
     #[error("{op}: {source}")]
     Netlink {
         op: String,

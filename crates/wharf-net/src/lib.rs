@@ -27,6 +27,7 @@ mod host;
 mod ipam;
 mod model;
 mod netlink;
+mod netns;
 mod networks;
 mod nft;
 mod ports;
@@ -39,6 +40,7 @@ pub use model::{
     Attach, Driver, Endpoint, Netns, Network, NetworkSpec, Reconciled, DEFAULT_BRIDGE,
     DEFAULT_NETWORK,
 };
+pub use netns::NewNetns;
 pub use networks::Networks;
 pub use ports::{parse_publish, PortBinding, PortSpec, PortSpecError, Protocol};
 pub use subnet::{Subnet, SubnetError};

@@ -51,7 +51,9 @@ pub struct RunConfig {
     pub privileged: bool,
     pub network: NetworkMode,
     /// With [`NetworkMode::Joined`], the namespace to join (`/proc/PID/ns/net` of the other
-    /// container's init), known only when it starts.
+    /// container's init), known only when it starts. With [`NetworkMode::New`], a new
+    /// namespace that the caller made (and set up) for this container alone, or `None` for
+    /// the runtime to make one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_namespace: Option<PathBuf>,
     /// Docker's `--init`: this host binary (tini) is bind-mounted read-only at

@@ -379,7 +379,7 @@ fn user_mount(mount: &Mount) -> OciMount {
 
 fn namespaces(config: &RunConfig) -> Result<Vec<LinuxNamespace>, SpecError> {
     let mut types = vec![LinuxNamespaceType::Mount];
-    if config.network == NetworkMode::New {
+    if config.network == NetworkMode::New && config.network_namespace.is_none() {
         types.push(LinuxNamespaceType::Network);
     }
     types.extend([
@@ -397,7 +397,7 @@ fn namespaces(config: &RunConfig) -> Result<Vec<LinuxNamespace>, SpecError> {
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if config.network == NetworkMode::Joined {
+    if config.network == NetworkMode::Joined || config.network_namespace.is_some() {
         let path = config
             .network_namespace
             .clone()
@@ -577,6 +577,26 @@ mod tests {
     fn default_spec_matches_docker() {
         let spec = build(&config(), &host()).unwrap();
         insta::assert_json_snapshot!("default_spec", stable_json(&spec));
+    }
+
+    #[test]
+    fn a_network_namespace_made_for_the_container_is_joined_and_set_up_as_new() {
+        let mut config = config();
+        config.network_namespace = Some(PathBuf::from("/proc/42/fd/7"));
+        let spec = build(&config, &host()).unwrap();
+        let linux = spec.linux().as_ref().unwrap();
+        let network: Vec<_> = linux
+            .namespaces()
+            .iter()
+            .flatten()
+            .filter(|namespace| namespace.typ() == LinuxNamespaceType::Network)
+            .collect();
+        assert_eq!(network.len(), 1);
+        assert_eq!(network[0].path().as_deref(), Some(Path::new("/proc/42/fd/7")));
+        assert!(linux
+            .sysctl()
+            .as_ref()
+            .is_some_and(|sysctl| sysctl.contains_key("net.ipv4.ip_unprivileged_port_start")));
     }
 
     #[test]

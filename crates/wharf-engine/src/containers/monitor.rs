@@ -188,34 +188,43 @@ impl Engine {
         // Our pid first: from now on the container's network endpoints are ours, and a
         // reconcile by another command must not take them.
         write_state(&state_path, &state)?;
+        // A bridged container's network namespace, named by its spec (which `exec` checks)
+        // until the container has ended.
+        let mut netns = None;
         let created = self.prepare_resolv_conf(&record).and_then(|()| {
-            let run = self.join_owner_network(&record)?;
-            let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
-                .map_err(|e| runtime_error(&record.name, &e))?;
-            let streams = match output {
-                Output::Pipes { stdout, stderr } => vec![
-                    LogStream::new("stdout", stdout),
-                    LogStream::new("stderr", stderr),
-                ],
-                Output::Tty(console) => {
-                    let master = console
-                        .receive_master()
-                        .map_err(|e| runtime_error(&record.name, &e))?;
-                    // Before start, so the process sees the user's size from its first
-                    // moment. Not a terminal (output redirected): the pty keeps its default.
-                    if attached {
-                        let _ = wharf_runtime::copy_window_size(io::stdout(), &master);
+            let mut run = self.join_owner_network(&record)?;
+            netns = self.prepare_network(&record, &mut run)?;
+            let created = (|| {
+                let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
+                    .map_err(|e| runtime_error(&record.name, &e))?;
+                let streams = match output {
+                    Output::Pipes { stdout, stderr } => vec![
+                        LogStream::new("stdout", stdout),
+                        LogStream::new("stderr", stderr),
+                    ],
+                    Output::Tty(console) => {
+                        let master = console
+                            .receive_master()
+                            .map_err(|e| runtime_error(&record.name, &e))?;
+                        // Before start, so the process sees the user's size from its first
+                        // moment. Not a terminal (output redirected): the pty keeps its default.
+                        if attached {
+                            let _ = wharf_runtime::copy_window_size(io::stdout(), &master);
+                        }
+                        // As Docker's json-file: what a pty prints is logged as stdout.
+                        vec![LogStream::new("stdout", master)]
                     }
-                    // As Docker's json-file: what a pty prints is logged as stdout.
-                    vec![LogStream::new("stdout", master)]
-                }
-            };
-            self.attach_networks(&record, container.pid())?;
-            if let Err(error) = container.start() {
+                };
+                container
+                    .start()
+                    .map_err(|e| runtime_error(&record.name, &e))?;
+                Ok((container, streams))
+            })();
+            if created.is_err() {
+                netns = None;
                 let _ = self.detach_networks(&record.id);
-                return Err(runtime_error(&record.name, &error));
             }
-            Ok((container, streams))
+            created
         });
         let (mut container, streams) = match created {
             Ok(created) => created,
@@ -287,6 +296,8 @@ impl Engine {
         .at("write the log", &log_path);
         drop(tty);
         let status = container.wait();
+        // With its last process gone, the namespace goes, and the veths with it.
+        drop(netns);
         let ran_for = ran.elapsed();
         let health_failure = health.and_then(|health| {
             let (last, failure) = health.finish();
