@@ -28,8 +28,8 @@ done
 [[ "$(id -u)" == 0 ]] || { echo "error: the benchmark needs root (network namespaces, nftables)" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/wharf-bench-net.XXXXXX)
-# Runtime state on a tmpfs, as the default /run/wharf: network leases are rewritten there at
-# every start and exit.
+# Runtime state on a tmpfs, as the default /run/wharf usually is (not on every machine: this
+# one's /run is on its disk): network leases are rewritten there at every start and exit.
 run_dir=$(mktemp -d /run/wharf-bench-net.XXXXXX)
 ns=wharf-bench-$$
 docker_net=wharf-bench-$$
@@ -46,9 +46,11 @@ cleanup() {
     "$docker" network rm "$docker_net" >/dev/null 2>&1
     "$docker" rmi -f wharf-bench/busybox wharf-bench/python >/dev/null 2>&1
   fi
+  umount "$run_dir" 2>/dev/null
   rm -rf "$work" "$run_dir"
 }
 trap cleanup EXIT
+mount -t tmpfs -o mode=0711 wharf-bench-run "$run_dir"
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
