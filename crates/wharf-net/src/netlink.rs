@@ -402,7 +402,9 @@ impl LinkEvents {
             }
             let size = match self.socket.recv(&mut &mut self.buffer[..], 0) {
                 Ok(size) => size,
-                Err(error) if error.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) => {
+                Err(error)
+                    if error.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) =>
+                {
                     let mut left = BTreeSet::new();
                     for index in indexes {
                         if still_there(index)? {

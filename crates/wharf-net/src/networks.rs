@@ -378,7 +378,9 @@ impl Networks {
                 removed.push((network.clone(), endpoint));
             }
         }
-        let had_ports = removed.iter().any(|(_, endpoint)| !endpoint.ports.is_empty());
+        let had_ports = removed
+            .iter()
+            .any(|(_, endpoint)| !endpoint.ports.is_empty());
         self.teardown(&lock, &networks, &removed, &[], had_ports)?;
         Ok(removed
             .into_iter()
@@ -400,27 +402,27 @@ impl Networks {
             .into_iter()
             .map(|(_, endpoint)| endpoint.veth)
             .collect();
-        if !veths.is_empty() {
-            // Subscribed before looking: a veth removed in between is not waited for.
-            let mut events =
-                LinkEvents::subscribe().map_err(netlink_error("watch the interfaces"))?;
-            let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
-            let mut present = BTreeMap::new();
-            for veth in &veths {
-                let index = netlink
-                    .link_index(veth)
-                    .map_err(netlink_error(format!("look up interface {veth}")))?;
-                if let Some(index) = index {
-                    present.insert(index, veth.as_str());
-                }
-            }
-            let deadline = Instant::now() + NAMESPACE_TEARDOWN;
-            events
-                .wait_removed(present.keys().copied().collect(), deadline, |index| {
-                    Ok(netlink.link_index(present[&index])? == Some(index))
-                })
-                .map_err(netlink_error("wait for the removal of the veths"))?;
+        if veths.is_empty() {
+            return Ok(Vec::new());
         }
+        // Subscribed before looking: a veth removed in between is not waited for.
+        let mut events = LinkEvents::subscribe().map_err(netlink_error("watch the interfaces"))?;
+        let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
+        let mut present = BTreeMap::new();
+        for veth in &veths {
+            let index = netlink
+                .link_index(veth)
+                .map_err(netlink_error(format!("look up interface {veth}")))?;
+            if let Some(index) = index {
+                present.insert(index, veth.as_str());
+            }
+        }
+        let deadline = Instant::now() + NAMESPACE_TEARDOWN;
+        events
+            .wait_removed(present.keys().copied().collect(), deadline, |index| {
+                Ok(netlink.link_index(present[&index])? == Some(index))
+            })
+            .map_err(netlink_error("wait for the removal of the veths"))?;
         self.disconnect_all(container_id)
     }
 

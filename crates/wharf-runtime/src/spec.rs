@@ -592,7 +592,10 @@ mod tests {
             .filter(|namespace| namespace.typ() == LinuxNamespaceType::Network)
             .collect();
         assert_eq!(network.len(), 1);
-        assert_eq!(network[0].path().as_deref(), Some(Path::new("/proc/42/fd/7")));
+        assert_eq!(
+            network[0].path().as_deref(),
+            Some(Path::new("/proc/42/fd/7"))
+        );
         assert!(linux
             .sysctl()
             .as_ref()
