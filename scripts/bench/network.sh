@@ -11,15 +11,16 @@
 # a user network and its -p is served by docker-proxy; if that fails, Docker is SKIPPED.
 # The targets take turns for ROUNDS rounds and the median of each is printed. All traffic
 # goes to loopback or to the containers' bridges.
-# Needs root, wrk, hyperfine; Docker optionally. DURATION (s per round), CONNECTIONS, ROUNDS
-# and RUNS (hyperfine) tune it.
+# Needs root, wrk, hyperfine; Docker optionally. DURATION (s per round), CONNECTIONS, ROUNDS,
+# RUNS (hyperfine runs per block) and STARTUP_BLOCKS tune it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 duration=${DURATION:-10}
 connections=${CONNECTIONS:-32}
 rounds=${ROUNDS:-3}
-runs=${RUNS:-30}
+runs=${RUNS:-10}
+startup_blocks=${STARTUP_BLOCKS:-5}
 server=${SERVER:-python}
 
 for tool in wrk hyperfine nft nsenter; do
@@ -147,15 +148,26 @@ if ((${#targets[@]} == 3)); then
 fi
 in_ns "$wharf" rm -f wb-web >/dev/null
 
-# --- start-up: what joining a bridge adds to `run --rm true`.
+# --- start-up: what joining a bridge adds to `run --rm true`. The modes take turns in short
+# blocks, so that a change in the machine's load falls on all of them alike; what a bridge adds
+# is the median over the blocks of its difference with --network none in the same block.
 in_ns "$wharf" network create wb-user >/dev/null
 in_ns "$wharf" run --rm wharf-bench/busybox true # makes the default bridge
-for mode in none bridge wb-user; do
-  in_ns hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/$mode.json" \
-    "$wharf run --rm --network $mode wharf-bench/busybox true" >/dev/null
+for block in $(seq "$startup_blocks"); do
+  for mode in none bridge wb-user; do
+    in_ns hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/$mode.$block.json" \
+      "$wharf run --rm --network $mode wharf-bench/busybox true" >/dev/null 2>&1
+  done
 done
-none=$(median "$work/none.json"); bridge=$(median "$work/bridge.json"); user=$(median "$work/wb-user.json")
-printf '%-44s %10ss\n' "wharf run --rm --network none true" "$none"
-printf '%-44s %10ss\n' "wharf run --rm --network bridge true" "$bridge"
-printf '%-44s %10ss\n' "wharf run --rm --network <user> true" "$user"
-python3 -c "import sys; n, b, u = map(float, sys.argv[1:]); print('bridge adds %.1f ms, a user network %.1f ms' % ((b - n) * 1000, (u - n) * 1000))" "$none" "$bridge" "$user"
+python3 - "$work" "$startup_blocks" <<'PY'
+import json, statistics, sys
+work, blocks = sys.argv[1], int(sys.argv[2])
+times = {m: [json.load(open(f"{work}/{m}.{b}.json"))["results"][0]["times"] for b in range(1, blocks + 1)]
+         for m in ("none", "bridge", "wb-user")}
+for mode, label in (("none", "none"), ("bridge", "bridge"), ("wb-user", "<user>")):
+    print("%-44s %9.1f ms (median of %d runs)" % (f"wharf run --rm --network {label} true",
+          statistics.median(t for block in times[mode] for t in block) * 1000, blocks * len(times[mode][0])))
+adds = lambda mode: statistics.median(statistics.median(m) - statistics.median(n)
+                                      for m, n in zip(times[mode], times["none"])) * 1000
+print("bridge adds %.1f ms, a user network %.1f ms (medians over %d blocks)" % (adds("bridge"), adds("wb-user"), blocks))
+PY
