@@ -1,8 +1,8 @@
 //! Networks for containers, on top of `wharf-net`: the state lives in
 //! `$WHARF_ROOT/networks`; this module turns `--network`, `-p`, `-P`, `--ip`,
 //! `--network-alias`, `--add-host` and `--dns` into a container's [`NetConfig`] at create,
-//! attaches the container between runtime create and start (in its monitor) and detaches
-//! it when it ends, runs one DNS helper process per user network, and answers the
+//! attaches the container in its monitor (in a namespace made for it before the runtime
+//! creates the container) and detaches it when it ends, runs one DNS helper process per user network, and answers the
 //! `network` commands, `port`, and the network parts of `ps` and `inspect`.
 //!
 //! The DNS helper is this binary re-executed (`__dns NETWORK-ID`, like the monitor's

@@ -4,8 +4,10 @@
 //! of images or compose.
 //!
 //! - [`Networks`] is the entry point: `create`/`list`/`inspect`/`remove` networks,
-//!   `connect` a container (between runtime create and start, given its init pid),
-//!   `disconnect`, `disconnect_all` on container removal, `reconcile` after a crash.
+//!   `connect` a container (given its namespace: a [`NewNetns`] made before the runtime
+//!   creates it, or a running container's init pid), `disconnect`, `disconnect_all` on
+//!   container removal, `disconnect_ended` when its processes have ended, `reconcile` after
+//!   a crash.
 //! - State: one JSON file per network under a caller-given directory, with its leases and
 //!   published ports, written atomically under a file lock (`store.rs`).
 //! - Interfaces, addresses and routes go through rtnetlink, synchronously and without

@@ -200,7 +200,7 @@ impl Networks {
         Ok(network)
     }
 
-    /// `network connect`, or the setup between runtime create and start: a veth pair from
+    /// `network connect`, or the setup of a container before it starts: a veth pair from
     /// the network's bridge (created if missing) to `attach.interface` in the container's
     /// namespace, with its address, `lo` up, a default route (unless internal) and the
     /// published ports.
@@ -393,7 +393,7 @@ impl Networks {
     /// Its network namespace goes with its last process, and the kernel then removes the
     /// veths with it, their host ends included: waiting for that costs about a millisecond,
     /// where deleting a veth costs a wait for RCU callbacks (15-25 ms on a small machine).
-    /// A veth still there after [`NAMESPACE_TEARDOWN`] (something else holds the
+    /// A veth still there after half a second (something else holds the
     /// namespace) is deleted as by [`Networks::disconnect_all`]. Either way, nothing of the
     /// container is left when this returns.
     pub fn disconnect_ended(&self, container_id: &str) -> Result<Vec<String>, NetError> {

@@ -312,8 +312,9 @@ impl TryFrom<String> for CapabilityName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NetworkMode {
-    /// A new network namespace; it starts with only a loopback device (`--network none`,
-    /// or a bridge that the network code attaches between create and start).
+    /// A new network namespace; it starts with only a loopback device (`--network none`),
+    /// or the network code made it and attached it to a bridge
+    /// ([`RunConfig::network_namespace`]).
     #[default]
     New,
     /// The host's network namespace (`--network host`).
