@@ -306,10 +306,14 @@ impl Networks {
             self.store.save(&lock, &updated)?;
             undo.state = Some(network.clone());
             // A new bridge also means a first container since boot: the rules may be gone
-            // with the reboot, so load them then too.
+            // with the reboot, so load them whole then, or if adding to them fails.
             if !endpoint.ports.is_empty() || existing.is_none() {
                 networks[index] = updated;
-                nft::apply(&nft::render(&networks))?;
+                let added =
+                    existing.is_some() && nft::apply(&nft::render_added_ports(&endpoint)).is_ok();
+                if !added {
+                    nft::apply(&nft::render(&networks))?;
+                }
             }
             Ok(())
         })();

@@ -25,7 +25,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use crate::error::NetError;
-use crate::model::Network;
+use crate::model::{Endpoint, Network};
 
 const TABLE: &str = "ip wharf";
 
@@ -72,19 +72,7 @@ pub(crate) fn render(networks: &[Network]) -> String {
         postrouting.push(format!(
             "oifname \"{bridge}\" ct status dnat ip saddr {{ 127.0.0.0/8, {subnet} }} masquerade"
         ));
-        for endpoint in network.endpoints.values() {
-            for binding in &endpoint.ports {
-                let daddr = if binding.host_ip.is_unspecified() {
-                    String::new()
-                } else {
-                    format!("ip daddr {} ", binding.host_ip)
-                };
-                ports.push(format!(
-                    "{daddr}{} dport {} dnat to {}:{}",
-                    binding.protocol, binding.host_port, endpoint.ip, binding.container_port
-                ));
-            }
-        }
+        ports.extend(network.endpoints.values().flat_map(port_rules));
     }
 
     let mut script = String::new();
@@ -114,6 +102,31 @@ pub(crate) fn render(networks: &[Network]) -> String {
     }
     script.push_str("}\n");
     script
+}
+
+/// A script that adds the rules of `endpoint`'s published ports to the loaded table, and
+/// deletes nothing: a script that deletes rules makes `nft` wait for an RCU grace period
+/// when it closes its socket (the kernel frees the rules then), 5-15 ms here, where this one
+/// returns at once. Fails if the table is not loaded.
+pub(crate) fn render_added_ports(endpoint: &Endpoint) -> String {
+    port_rules(endpoint)
+        .map(|rule| format!("add rule {TABLE} ports {rule}\n"))
+        .collect()
+}
+
+/// The `ports` chain's rules for `endpoint`: one DNAT per published port.
+fn port_rules(endpoint: &Endpoint) -> impl Iterator<Item = String> + '_ {
+    endpoint.ports.iter().map(|binding| {
+        let daddr = if binding.host_ip.is_unspecified() {
+            String::new()
+        } else {
+            format!("ip daddr {} ", binding.host_ip)
+        };
+        format!(
+            "{daddr}{} dport {} dnat to {}:{}",
+            binding.protocol, binding.host_port, endpoint.ip, binding.container_port
+        )
+    })
 }
 
 /// `(name, type, hook, priority)` of the base chains.
@@ -158,7 +171,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use super::*;
-    use crate::model::{Driver, Endpoint};
+    use crate::model::Driver;
     use crate::ports::{PortBinding, Protocol};
 
     fn network(name: &str, bridge: &str, subnet: &str, internal: bool) -> Network {
@@ -261,6 +274,11 @@ table ip wharf {
 	}
 }
 "#;
+        assert_eq!(
+            render_added_ports(&web.endpoints["c1"]),
+            "add rule ip wharf ports tcp dport 8080 dnat to 10.1.0.2:80\n\
+             add rule ip wharf ports ip daddr 127.0.0.1 udp dport 5353 dnat to 10.1.0.2:53\n"
+        );
         assert_eq!(render(&[web, internal]), expected);
     }
 }

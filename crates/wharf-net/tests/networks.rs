@@ -554,15 +554,19 @@ fn per_container_setup_and_teardown_time() {
     };
     let (setup, teardown) = measure(false);
     let (setup_ports, teardown_ports) = measure(true);
-    // Containers that ended: each process (untimed) has ended before its teardown.
+    // Containers that ran a while, then ended (untimed) before their teardown, one after
+    // the other: each namespace waits for the kernel's cleanup of the one before.
+    let processes: Vec<_> = (0..N)
+        .map(|i| {
+            let process = support::NetnsProcess::spawn();
+            let netns = wharf_net::Netns::Pid(process.pid());
+            let attach = wharf_net::Attach::new("bench", &format!("e{i}"), netns);
+            world.networks.connect(&attach).unwrap();
+            process
+        })
+        .collect();
     let mut ended = std::time::Duration::ZERO;
-    for i in 0..N {
-        let process = support::NetnsProcess::spawn();
-        let netns = wharf_net::Netns::Pid(process.pid());
-        world
-            .networks
-            .connect(&wharf_net::Attach::new("bench", &format!("e{i}"), netns))
-            .unwrap();
+    for (i, process) in processes.into_iter().enumerate() {
         process.end();
         let start = Instant::now();
         world.networks.disconnect_ended(&format!("e{i}")).unwrap();
@@ -571,7 +575,7 @@ fn per_container_setup_and_teardown_time() {
     eprintln!(
         "per container: setup {setup:?}, teardown {teardown:?}; \
          with a published port: setup {setup_ports:?}, teardown {teardown_ports:?}; \
-         teardown once the namespace is gone: {:?}",
+         teardown of an ended container: {:?}",
         ended / N
     );
     assert_eq!(world.networks.inspect("bench").unwrap().endpoints.len(), 1);
