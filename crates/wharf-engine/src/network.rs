@@ -2,8 +2,9 @@
 //! `$WHARF_ROOT/networks`; this module turns `--network`, `-p`, `-P`, `--ip`,
 //! `--network-alias`, `--add-host` and `--dns` into a container's [`NetConfig`] at create,
 //! attaches the container in its monitor (in a namespace made for it before the runtime
-//! creates the container) and detaches it when it ends, runs one DNS helper process per user network, and answers the
-//! `network` commands, `port`, and the network parts of `ps` and `inspect`.
+//! creates the container) and detaches it when it ends, runs one DNS helper process per
+//! user network, and answers the `network` commands, `port`, and the network parts of `ps`
+//! and `inspect`.
 //!
 //! The DNS helper is this binary re-executed (`__dns NETWORK-ID`, like the monitor's
 //! `__monitor`): started by the first monitor that attaches a container to a user network,
