@@ -12,7 +12,7 @@
 # The targets take turns for ROUNDS rounds and the median of each is printed. All traffic
 # goes to loopback or to the containers' bridges.
 # Needs root, wrk, hyperfine; Docker optionally. DURATION (s per round), CONNECTIONS, ROUNDS,
-# RUNS (hyperfine runs per block) and STARTUP_BLOCKS tune it.
+# RUNS (hyperfine runs per block), STARTUP_BLOCKS and PAUSE (s before each paused run) tune it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,6 +21,7 @@ connections=${CONNECTIONS:-32}
 rounds=${ROUNDS:-3}
 runs=${RUNS:-10}
 startup_blocks=${STARTUP_BLOCKS:-5}
+pause=${PAUSE:-0.2}
 server=${SERVER:-python}
 
 for tool in wrk hyperfine nft nsenter; do
@@ -153,21 +154,27 @@ in_ns "$wharf" rm -f wb-web >/dev/null
 # is the median over the blocks of its difference with --network none in the same block.
 in_ns "$wharf" network create wb-user >/dev/null
 in_ns "$wharf" run --rm wharf-bench/busybox true # makes the default bridge
-for block in $(seq "$startup_blocks"); do
-  for mode in none bridge wb-user; do
-    in_ns hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/$mode.$block.json" \
-      "$wharf run --rm --network $mode wharf-bench/busybox true" >/dev/null 2>&1
+# Timed back to back, and again with a pause before each run (as when a user types the next
+# command): the kernel's RCU grace periods, which a netns teardown and a cgroup (v1) move wait
+# for, are paid differently when runs follow each other.
+for pause in 0 "$pause"; do
+  for block in $(seq "$startup_blocks"); do
+    for mode in none bridge wb-user; do
+      in_ns hyperfine -N --warmup 2 --runs "$runs" --prepare "sleep $pause" --export-json "$work/$mode.$pause.$block.json" \
+        "$wharf run --rm --network $mode wharf-bench/busybox true" >/dev/null 2>&1
+    done
   done
 done
-python3 - "$work" "$startup_blocks" <<'PY'
+python3 - "$work" "$startup_blocks" "$pause" <<'PY'
 import json, statistics, sys
-work, blocks = sys.argv[1], int(sys.argv[2])
-times = {m: [json.load(open(f"{work}/{m}.{b}.json"))["results"][0]["times"] for b in range(1, blocks + 1)]
-         for m in ("none", "bridge", "wb-user")}
-for mode, label in (("none", "none"), ("bridge", "bridge"), ("wb-user", "<user>")):
-    print("%-44s %9.1f ms (median of %d runs)" % (f"wharf run --rm --network {label} true",
-          statistics.median(t for block in times[mode] for t in block) * 1000, blocks * len(times[mode][0])))
-adds = lambda mode: statistics.median(statistics.median(m) - statistics.median(n)
-                                      for m, n in zip(times[mode], times["none"])) * 1000
-print("bridge adds %.1f ms, a user network %.1f ms (medians over %d blocks)" % (adds("bridge"), adds("wb-user"), blocks))
+work, blocks, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for p, when in (("0", "back to back"), (pause, f"after a {pause} s pause")):
+    times = {m: [json.load(open(f"{work}/{m}.{p}.{b}.json"))["results"][0]["times"] for b in range(1, blocks + 1)]
+             for m in ("none", "bridge", "wb-user")}
+    for mode, label in (("none", "none"), ("bridge", "bridge"), ("wb-user", "<user>")):
+        print("%-44s %9.1f ms (median of %d runs, %s)" % (f"wharf run --rm --network {label} true",
+              statistics.median(t for block in times[mode] for t in block) * 1000, blocks * len(times[mode][0]), when))
+    adds = lambda mode: statistics.median(statistics.median(m) - statistics.median(n)
+                                          for m, n in zip(times[mode], times["none"])) * 1000
+    print("%s: bridge adds %.1f ms, a user network %.1f ms (medians over %d blocks)" % (when, adds("bridge"), adds("wb-user"), blocks))
 PY
