@@ -395,11 +395,12 @@ impl Networks {
     /// Disconnects `container_id`, whose processes have all ended, from every network.
     ///
     /// Its network namespace goes with its last process, and the kernel then removes the
-    /// veths with it, their host ends included: waiting for that costs about a millisecond,
-    /// where deleting a veth costs a wait for RCU callbacks (15-25 ms on a small machine).
-    /// A veth still there after half a second (something else holds the
-    /// namespace) is deleted as by [`Networks::disconnect_all`]. Either way, nothing of the
-    /// container is left when this returns.
+    /// veths with it, their host ends included, after an RCU grace period: waiting for that
+    /// took from under a millisecond to 15 ms on a small machine (the most when containers
+    /// end back to back), where deleting a veth always waits for RCU callbacks (15-25 ms).
+    /// A veth still there after half a second (something else holds the namespace) is
+    /// deleted as by [`Networks::disconnect_all`]. Either way, nothing of the container is
+    /// left when this returns.
     pub fn disconnect_ended(&self, container_id: &str) -> Result<Vec<String>, NetError> {
         let veths: Vec<String> = self
             .endpoints(container_id)?
