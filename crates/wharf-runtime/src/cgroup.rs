@@ -126,6 +126,69 @@ pub fn usage(cgroups_path: &Path, id: &str) -> Result<CgroupUsage, RunError> {
     })
 }
 
+/// Starts paying, on a thread of its own, the wait that the kernel makes a process's move
+/// into a cgroup pay: call it as a container is about to start.
+///
+/// A move takes the kernel's `cgroup_threadgroup_rwsem` for writing, which waits for an RCU
+/// grace period (about 15 ms on a small machine) unless another move ended less than a
+/// grace period before. The thread moves this process into the cgroup it is already in,
+/// which changes nothing but pays that wait while the container is being set up; the
+/// container's own move, a few milliseconds later, finds it paid. Best effort: if the move
+/// fails, the wait stays where it was. Not for a process that runs libcontainer itself
+/// (which needs it single-threaded).
+pub fn warm_up_moves() {
+    let _ = std::thread::Builder::new()
+        .name("cgroup-warm-up".into())
+        .spawn(|| drop(move_into_own_cgroup()));
+}
+
+/// Moves this process into the cgroup it is in (in the pids hierarchy on cgroup v1, the
+/// unified one on v2); returns the `cgroup.procs` file written.
+fn move_into_own_cgroup() -> Result<PathBuf, RunError> {
+    let own_file = Path::new("/proc/self/cgroup");
+    let own = fs::read_to_string(own_file).map_err(|source| RunError::Io {
+        action: "read",
+        path: own_file.to_owned(),
+        source,
+    })?;
+    let controller = match libcgroups::common::get_cgroup_setup().map_err(RunError::CgroupSetup)? {
+        CgroupSetup::Legacy | CgroupSetup::Hybrid => Some("pids"),
+        CgroupSetup::Unified => None,
+    };
+    let cgroup = own_cgroup(&own, controller).ok_or_else(|| RunError::Io {
+        action: "find this process's cgroup in",
+        path: own_file.to_owned(),
+        source: io::ErrorKind::NotFound.into(),
+    })?;
+    let procs = controller_file(
+        &cgroup,
+        ControllerType::Pids,
+        "cgroup.procs",
+        "cgroup.procs",
+    )?;
+    // "0": the writing process.
+    fs::write(&procs, "0").map_err(|source| RunError::Io {
+        action: "write",
+        path: procs.clone(),
+        source,
+    })?;
+    Ok(procs)
+}
+
+/// From the text of `/proc/self/cgroup`: the process's cgroup in `controller`'s v1
+/// hierarchy, or in the unified one (`None`).
+fn own_cgroup(text: &str, controller: Option<&str>) -> Option<PathBuf> {
+    text.lines().find_map(|line| {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+        let found = match controller {
+            Some(name) => controllers.split(',').any(|c| c == name),
+            None => controllers.is_empty(),
+        };
+        found.then(|| PathBuf::from(path))
+    })
+}
+
 /// The file `v1_file` of the cgroup in controller `v1`'s hierarchy on cgroup v1, or
 /// `v2_file` in the unified hierarchy.
 pub(crate) fn controller_file(
@@ -163,5 +226,39 @@ pub(crate) fn read_if_exists(file: &Path) -> Result<Option<String>, RunError> {
             path: file.to_owned(),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_cgroup_is_read_from_the_hierarchy_asked_for() {
+        let text = "12:pids:/user.slice\n11:cpu,cpuacct:/a\n1:name=systemd:/s\n0::/x:y\n";
+        assert_eq!(own_cgroup(text, Some("pids")), Some("/user.slice".into()));
+        assert_eq!(own_cgroup(text, Some("cpuacct")), Some("/a".into()));
+        assert_eq!(own_cgroup(text, None), Some("/x:y".into()));
+        assert_eq!(own_cgroup(text, Some("memory")), None);
+    }
+
+    #[test]
+    #[allow(clippy::print_stderr)] // a skipped test says so
+    fn the_warm_up_moves_this_process_into_its_own_cgroup() {
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("SKIPPED: moving a process between cgroups needs root");
+            return;
+        }
+        let before = fs::read_to_string("/proc/self/cgroup").unwrap();
+        let procs = move_into_own_cgroup().unwrap();
+        assert!(procs.ends_with("cgroup.procs"), "{}", procs.display());
+        let listed = fs::read_to_string(&procs).unwrap();
+        let me = std::process::id().to_string();
+        assert!(
+            listed.lines().any(|pid| pid == me),
+            "{me} not in {}",
+            procs.display()
+        );
+        assert_eq!(fs::read_to_string("/proc/self/cgroup").unwrap(), before);
     }
 }

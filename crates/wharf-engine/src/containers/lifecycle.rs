@@ -129,6 +129,13 @@ impl Engine {
         Ok(all)
     }
 
+    /// A container is about to start (`run`, `start`): begins paying, on a thread of this
+    /// process, the kernel's wait for the container's move into its cgroup, while the
+    /// container is set up ([`wharf_runtime::cgroup::warm_up_moves`]).
+    pub fn warm_up_container_start(&self) {
+        wharf_runtime::cgroup::warm_up_moves();
+    }
+
     /// Starts a created or exited container through a new monitor.
     pub fn start_container(&self, name: &str, attach: Attach) -> Result<std::process::Child> {
         let info = self.find_container(name)?;

@@ -26,6 +26,7 @@ pub fn run(engine: &Engine, printer: Printer, args: RunArgs) -> CommandResult {
     if !args.detach {
         require_tty_input(options.open_stdin && options.tty)?;
     }
+    engine.warm_up_container_start();
     let id = create_pulling(engine, &printer, &args.create, &options)?;
     if args.detach {
         let child = engine
@@ -98,6 +99,7 @@ fn create_pulling(
 }
 
 pub fn start(engine: &Engine, printer: Printer, args: StartArgs) -> CommandResult {
+    engine.warm_up_container_start();
     if args.attach || args.interactive {
         let [name] = args.containers.as_slice() else {
             return Err(CommandError::new(
