@@ -1,7 +1,8 @@
 //! Signals read from a file descriptor (signalfd) instead of caught by handlers: an attached
 //! CLI forwards them to its container, a monitor or `exec -t` resizes a pty on SIGWINCH. The
 //! process must be single-threaded (wharf's CLI and monitors are), so blocking them for the
-//! calling thread blocks them for the process.
+//! calling thread blocks them for the process. A thread that the CLI starts must block every
+//! signal ([`with_all_blocked`]), or a signal sent to the process could be delivered to it.
 //!
 //! A blocked signal stays blocked across fork and exec, and `std::process::Command` does not
 //! clear it: block only once a container or exec'd process has started (a libcontainer clone
@@ -31,6 +32,15 @@ pub const PROXIED: &[Signal] = &[
 pub fn unblock_all() -> io::Result<()> {
     SigSet::empty().thread_set_mask()?;
     Ok(())
+}
+
+/// Calls `start` with every signal blocked, so that the threads it starts (which inherit
+/// the mask) never take a signal meant for the process; restores the caller's mask after.
+pub fn with_all_blocked<T>(start: impl FnOnce() -> T) -> io::Result<T> {
+    let previous = SigSet::all().thread_swap_mask(SigmaskHow::SIG_BLOCK)?;
+    let started = start();
+    previous.thread_set_mask()?;
+    Ok(started)
 }
 
 /// Blocked signals, readable from [`Signals::as_fd`]. Dropping it restores the mask.
@@ -71,5 +81,29 @@ impl Drop for Signals {
     fn drop(&mut self) {
         // Nobody to report to; a process keeps working with a signal left blocked.
         let _ = self.previous.thread_set_mask();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_started_with_all_blocked_take_no_signal_and_the_caller_keeps_its_mask() {
+        let before = SigSet::thread_get_mask().unwrap();
+        let started =
+            with_all_blocked(|| std::thread::spawn(|| SigSet::thread_get_mask().unwrap())).unwrap();
+        let in_thread = started.join().unwrap();
+        for signal in Signal::iterator() {
+            let unblockable = matches!(signal, Signal::SIGKILL | Signal::SIGSTOP);
+            assert!(
+                in_thread.contains(signal) || unblockable,
+                "{signal} not blocked"
+            );
+        }
+        let after = SigSet::thread_get_mask().unwrap();
+        for signal in Signal::iterator() {
+            assert_eq!(after.contains(signal), before.contains(signal), "{signal}");
+        }
     }
 }

@@ -135,7 +135,7 @@ pub fn usage(cgroups_path: &Path, id: &str) -> Result<CgroupUsage, RunError> {
 /// which changes nothing but pays that wait while the container is being set up; the
 /// container's own move, a few milliseconds later, finds it paid. Best effort: if the move
 /// fails, the wait stays where it was. Not for a process that runs libcontainer itself
-/// (which needs it single-threaded).
+/// (which needs it single-threaded); the thread takes the caller's signal mask.
 pub fn warm_up_moves() {
     let _ = std::thread::Builder::new()
         .name("cgroup-warm-up".into())

@@ -133,7 +133,8 @@ impl Engine {
     /// process, the kernel's wait for the container's move into its cgroup, while the
     /// container is set up ([`wharf_runtime::cgroup::warm_up_moves`]).
     pub fn warm_up_container_start(&self) {
-        wharf_runtime::cgroup::warm_up_moves();
+        // Best effort, as the warm-up itself: without it the start only waits longer.
+        let _ = crate::signals::with_all_blocked(wharf_runtime::cgroup::warm_up_moves);
     }
 
     /// Starts a created or exited container through a new monitor.
