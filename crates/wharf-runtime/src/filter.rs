@@ -5,7 +5,8 @@
 //! Docker's profile for x86_64, x86 and x32 costs milliseconds of CPU at each start, and
 //! libcontainer 0.7 does not filter the processes started by `exec` at all. Instead,
 //! [`hand_off`] takes the profile out of the spec libcontainer gets, compiles it to classic BPF
-//! once (cached under the runtime's state root, keyed by the profile and libseccomp's version)
+//! once (cached under the runtime's state root, keyed by the profile, the compiler: this
+//! file's source and libseccomp's version, and the host's architecture)
 //! and returns a [`FilteringExecutor`]: libcontainer's last step in the container's process,
 //! which installs the program and execs. The init and every exec'd process (exec,
 //! healthchecks) run under the same program.
@@ -15,8 +16,10 @@
 //! drops capabilities before the executor runs, so the spec it gets grants CAP_SYS_ADMIN (and
 //! CAP_SETPCAP, which shrinking the bounding set needs) when the container lacks them, and the
 //! executor drops them again once the filter is in place, before exec. In between only
-//! libcontainer's and wharf's code runs, in a process nothing in the container can ptrace (it
-//! holds capabilities the others lack, and libcontainer made it non-dumpable).
+//! libcontainer's and wharf's code runs, in a process libcontainer made non-dumpable: of the
+//! container's other processes (when `exec` starts one) only one holding CAP_SYS_PTRACE
+//! (`--cap-add SYS_PTRACE`, `--privileged`) could attach to it in that window, as to runc's
+//! init for `docker exec`.
 
 use std::collections::HashSet;
 use std::fs;
@@ -38,6 +41,10 @@ pub const PROGRAM_FILE: &str = "seccomp.bpf";
 
 /// The spec annotation naming the capabilities granted only to install the filter.
 const DROP_ANNOTATION: &str = "org.wharf.seccomp.drop-after-install";
+
+/// The spec annotation with the sha256 of the installed program: `exec` installs that one or
+/// refuses to run.
+const PROGRAM_ANNOTATION: &str = "org.wharf.seccomp.program";
 
 /// What installing a filter needs without no_new_privs, and how each is named in both crates.
 const INSTALL_CAPS: [(Capability, caps::Capability); 2] = [
@@ -72,6 +79,8 @@ pub enum FilterError {
     },
     #[error("{0} is not a seccomp program")]
     NotAProgram(PathBuf),
+    #[error("{0} is not the seccomp program the container was started with (missing or changed)")]
+    NotTheContainersProgram(PathBuf),
     #[error("the spec has no process to grant capabilities to")]
     NoProcess,
 }
@@ -103,6 +112,10 @@ impl Program {
             bytes.extend_from_slice(&i.k.to_ne_bytes());
         }
         bytes
+    }
+
+    fn digest(&self) -> String {
+        hex::encode(Sha256::digest(self.to_bytes()))
     }
 
     fn read(path: &Path) -> Result<Option<Self>, FilterError> {
@@ -155,11 +168,11 @@ pub fn hand_off(spec: &mut Spec, cache_dir: &Path) -> Result<FilteringExecutor, 
         }
         process.set_capabilities(Some(sets));
     }
+    let annotations = spec.annotations_mut().get_or_insert_with(Default::default);
+    annotations.insert(PROGRAM_ANNOTATION.to_owned(), program.digest());
     if !drop_after_install.is_empty() {
         let names: Vec<String> = drop_after_install.iter().map(|c| c.to_string()).collect();
-        spec.annotations_mut()
-            .get_or_insert_with(Default::default)
-            .insert(DROP_ANNOTATION.to_owned(), names.join(","));
+        annotations.insert(DROP_ANNOTATION.to_owned(), names.join(","));
     }
     Ok(FilteringExecutor {
         program: Some(program),
@@ -167,16 +180,21 @@ pub fn hand_off(spec: &mut Spec, cache_dir: &Path) -> Result<FilteringExecutor, 
     })
 }
 
-/// libseccomp's output for `profile`, compiled at most once per profile and libseccomp
-/// version: later calls read `cache_dir/<key>.bpf`.
+/// libseccomp's output for `profile`, compiled at most once per profile and compiler: later
+/// calls read `cache_dir/<key>.bpf`. The key also holds this file's source (how a profile is
+/// translated for libseccomp), libseccomp's version and the host's architecture, so that an
+/// upgraded wharf or libseccomp never reads a program the old one compiled (the cache lives
+/// until reboot).
 fn cached_program(profile: &LinuxSeccomp, cache_dir: &Path) -> Result<Program, FilterError> {
     let json =
         serde_json::to_vec(profile).map_err(|e| io_error("serialize", cache_dir, e.into()))?;
     let version =
         libseccomp::ScmpVersion::current().map_err(libseccomp_error("read its version"))?;
+    let native = ScmpArch::native();
     let mut hasher = Sha256::new();
+    hasher.update(include_str!("filter.rs"));
     hasher.update(format!(
-        "{}.{}.{}\n",
+        "\n{}.{}.{} {native:?}\n",
         version.major, version.minor, version.micro
     ));
     hasher.update(&json);
@@ -186,19 +204,19 @@ fn cached_program(profile: &LinuxSeccomp, cache_dir: &Path) -> Result<Program, F
         return Ok(program);
     }
     fs::create_dir_all(cache_dir).map_err(|e| io_error("create directory", cache_dir, e))?;
-    let partial = path.with_extension(format!("bpf.{}", std::process::id()));
-    let compiled = compile(profile, &partial).and_then(|()| {
-        fs::rename(&partial, &path).map_err(|e| io_error("rename", &partial, e))?;
-        Program::read(&path)?.ok_or_else(|| FilterError::NotAProgram(path.clone()))
-    });
-    if compiled.is_err() {
-        let _ = fs::remove_file(&partial);
-    }
-    compiled
+    // Removed if anything fails before it is renamed in.
+    let partial = tempfile::NamedTempFile::new_in(cache_dir)
+        .map_err(|e| io_error("create a file in", cache_dir, e))?;
+    compile(profile, partial.as_file(), partial.path())?;
+    partial
+        .persist(&path)
+        .map_err(|e| io_error("rename", e.file.path(), e.error))?;
+    Program::read(&path)?.ok_or_else(|| FilterError::NotAProgram(path.clone()))
 }
 
-/// Compiles `profile` with libseccomp into the file `out`, with OCI's (and runc's) meaning.
-fn compile(profile: &LinuxSeccomp, out: &Path) -> Result<(), FilterError> {
+/// Compiles `profile` with libseccomp into `out` (the file at `path`), with OCI's (and
+/// runc's) meaning.
+fn compile(profile: &LinuxSeccomp, out: &fs::File, path: &Path) -> Result<(), FilterError> {
     // Flags are options of the kernel call that installs a filter, not part of the program.
     if let Some(flags) = profile.flags().as_ref().filter(|f| !f.is_empty()) {
         return Err(FilterError::Flags(format!("{flags:?}")));
@@ -238,11 +256,10 @@ fn compile(profile: &LinuxSeccomp, out: &Path) -> Result<(), FilterError> {
             }
         }
     }
-    let file = fs::File::create_new(out).map_err(|e| io_error("create", out, e))?;
     filter
-        .export_bpf(&file)
+        .export_bpf(out)
         .map_err(libseccomp_error("export the filter"))?;
-    file.sync_all().map_err(|e| io_error("write", out, e))
+    out.sync_all().map_err(|e| io_error("write", path, e))
 }
 
 fn action(action: LinuxSeccompAction, errno: Option<u32>) -> Result<ScmpAction, FilterError> {
@@ -309,7 +326,15 @@ impl FilteringExecutor {
         let path = bundle.join(PROGRAM_FILE);
         match &self.program {
             Some(program) => {
-                fs::write(&path, program.to_bytes()).map_err(|e| io_error("write", &path, e))
+                let mut partial = tempfile::NamedTempFile::new_in(bundle)
+                    .map_err(|e| io_error("create a file in", bundle, e))?;
+                io::Write::write_all(&mut partial, &program.to_bytes())
+                    .and_then(|()| partial.as_file().sync_all())
+                    .map_err(|e| io_error("write", partial.path(), e))?;
+                partial
+                    .persist(&path)
+                    .map(drop)
+                    .map_err(|e| io_error("rename", e.file.path(), e.error))
             }
             None => match fs::remove_file(&path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error("remove", &path, e)),
@@ -321,11 +346,18 @@ impl FilteringExecutor {
     /// The executor of a process started in the running container of `bundle`, whose spec
     /// (as handed to libcontainer) is `spec`.
     pub fn load(bundle: &Path, spec: &Spec) -> Result<Self, FilterError> {
-        let program = Program::read(&bundle.join(PROGRAM_FILE))?;
-        let annotation = spec
-            .annotations()
-            .as_ref()
-            .and_then(|a| a.get(DROP_ANNOTATION));
+        let annotation = |name: &str| spec.annotations().as_ref().and_then(|a| a.get(name));
+        let program = match annotation(PROGRAM_ANNOTATION) {
+            Some(digest) => {
+                let path = bundle.join(PROGRAM_FILE);
+                match Program::read(&path)? {
+                    Some(program) if program.digest() == *digest => Some(program),
+                    _ => return Err(FilterError::NotTheContainersProgram(path)),
+                }
+            }
+            None => None,
+        };
+        let annotation = annotation(DROP_ANNOTATION);
         let drop_after_install = annotation
             .map(|names| {
                 names
@@ -507,9 +539,25 @@ mod tests {
         assert!(executor.program.is_some());
 
         executor.save(bundle.path()).unwrap();
+        let program_file = bundle.path().join(PROGRAM_FILE);
+        assert_eq!(
+            bpf_files(bundle.path()),
+            std::slice::from_ref(&program_file)
+        );
         let loaded = FilteringExecutor::load(bundle.path(), &spec).unwrap();
         assert_eq!(loaded.program, executor.program);
         assert_eq!(loaded.drop_after_install, executor.drop_after_install);
+
+        // exec never runs a process with another program, or none, in its place.
+        let other = Program(executor.program.as_ref().unwrap().0[..1].to_vec());
+        fs::write(&program_file, other.to_bytes()).unwrap();
+        let refused = FilteringExecutor::load(bundle.path(), &spec).unwrap_err();
+        assert!(matches!(&refused, FilterError::NotTheContainersProgram(p) if *p == program_file));
+        fs::remove_file(&program_file).unwrap();
+        assert!(matches!(
+            FilteringExecutor::load(bundle.path(), &spec),
+            Err(FilterError::NotTheContainersProgram(_))
+        ));
     }
 
     #[test]
@@ -519,7 +567,9 @@ mod tests {
         let executor = hand_off(&mut spec, cache.path()).unwrap();
         assert_eq!(effective(&spec).len(), DOCKER_DEFAULT.len());
         assert!(executor.drop_after_install.is_empty());
-        assert!(spec.annotations().is_none());
+        let annotations = spec.annotations().as_ref().unwrap();
+        assert!(annotations.contains_key(PROGRAM_ANNOTATION));
+        assert!(!annotations.contains_key(DROP_ANNOTATION));
     }
 
     #[test]
