@@ -10,21 +10,37 @@ pub fn release_clean_file_pages() {
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
-    for (start, len) in clean_file_mappings(&smaps) {
-        let _ = crate::sys::discard_clean_file_pages(start, len);
+    for mapping in clean_file_mappings(&smaps) {
+        let _ = crate::sys::discard_clean_file_pages(&mapping);
     }
 }
 
-/// (start, length) of the mappings in `smaps` (the format of /proc/PID/smaps) that are
-/// private, not writable, backed by a file, resident, and have no dirty or anonymous page.
-fn clean_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
+/// A mapping that [`clean_file_mappings`] found private, not writable, backed by a file and
+/// without dirty or anonymous pages: only that function makes one, which is what makes
+/// discarding its pages ([`crate::sys::discard_clean_file_pages`]) safe.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct CleanFileMapping {
+    start: usize,
+    len: usize,
+}
+
+impl CleanFileMapping {
+    /// (start address, length in bytes).
+    pub(crate) fn range(&self) -> (usize, usize) {
+        (self.start, self.len)
+    }
+}
+
+/// The mappings in `smaps` (the format of /proc/PID/smaps) that are private, not writable,
+/// backed by a file, resident, and have no dirty or anonymous page.
+fn clean_file_mappings(smaps: &str) -> Vec<CleanFileMapping> {
     let mut found = Vec::new();
     let mut current: Option<(usize, usize)> = None;
     let mut resident = false;
     let mut clean = true;
     let mut finish = |current: Option<(usize, usize)>, resident: bool, clean: bool| {
-        if let (Some(range), true, true) = (current, resident, clean) {
-            found.push(range);
+        if let (Some((start, len)), true, true) = (current, resident, clean) {
+            found.push(CleanFileMapping { start, len });
         }
     };
     for line in smaps.lines() {
@@ -96,8 +112,12 @@ Private_Dirty:         0 kB
 7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0 [vdso]
 Rss:                   4 kB
 ";
+        let ranges: Vec<(usize, usize)> = clean_file_mappings(smaps)
+            .iter()
+            .map(CleanFileMapping::range)
+            .collect();
         assert_eq!(
-            clean_file_mappings(smaps),
+            ranges,
             [(0x55d000000000, 0x2000), (0x55d000002000, 0xe000)],
             "not the relocated constants, the data, a mapping with nothing resident, anonymous memory or the vdso"
         );

@@ -1,19 +1,21 @@
 //! The workspace's only `unsafe` code: two system calls without a safe wrapper, each behind
-//! a safe function that checks what the call needs.
+//! a safe function that checks what the call needs, or takes a value that proves it.
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
 use std::io;
 
-/// Discards this process's resident pages of the mapping `[start, start + len)`
-/// (MADV_DONTNEED).
-///
-/// Callers pass only private, non-writable file mappings without dirty or anonymous pages
-/// (see [`crate::resident`]): discarding them drops copies of the file's content, which the
-/// next access faults back in.
-pub(crate) fn discard_clean_file_pages(start: usize, len: usize) -> io::Result<()> {
-    // SAFETY: for such a mapping MADV_DONTNEED changes no byte any Rust object can observe;
-    // a range that is not mapped fails with ENOMEM.
+use crate::resident::CleanFileMapping;
+
+/// Discards this process's resident pages of `mapping` (MADV_DONTNEED): copies of a file's
+/// content, which the next access faults back in.
+pub(crate) fn discard_clean_file_pages(mapping: &CleanFileMapping) -> io::Result<()> {
+    let (start, len) = mapping.range();
+    // SAFETY: a CleanFileMapping is a private, non-writable file mapping without dirty or
+    // anonymous pages, as /proc/self/smaps listed it (resident.rs makes them, nothing else):
+    // MADV_DONTNEED changes no byte any Rust object can observe there. The callers are
+    // single-threaded monitors, so nothing maps over the range in between; a range that is
+    // no longer mapped fails with ENOMEM.
     unsafe { rustix::mm::madvise(start as *mut c_void, len, rustix::mm::Advice::LinuxDontNeed) }
         .map_err(io::Error::from)
 }
