@@ -21,6 +21,12 @@ pub enum RootfsError {
         #[source]
         source: io::Error,
     },
+    #[error("failed to remove overlayfs' volatile mark {path} (to mount the layer again)")]
+    VolatileMark {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     #[error("failed to unmount {path}")]
     Unmount {
         path: PathBuf,
@@ -87,11 +93,8 @@ impl Overlay {
             // (the upper may have lost writes in a crash). A throwaway layer is mounted anyway.
             let mark = self.work.join("work/incompat/volatile");
             match std::fs::remove_dir_all(&mark) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                    return Err(RootfsError::Mount {
-                        path: self.merged.clone(),
-                        source: e,
-                    })
+                Err(source) if source.kind() != io::ErrorKind::NotFound => {
+                    return Err(RootfsError::VolatileMark { path: mark, source })
                 }
                 _ => {}
             }

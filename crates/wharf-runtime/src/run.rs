@@ -247,8 +247,8 @@ pub struct Container {
 
 impl Container {
     /// Mounts the rootfs, writes `config.json` and creates the container: its namespaces,
-    /// cgroup and init exist, and the init waits for [`Container::start`]. Between the two
-    /// the caller can set up the network namespace of [`Container::pid`].
+    /// cgroup and init exist, and the init waits for [`Container::start`]. A network
+    /// namespace set up beforehand is joined (`RunConfig::network_namespace`).
     ///
     /// **Call only from a single-threaded process** (see the module docs).
     pub fn create(config: &RunConfig, state_root: &Path, stdio: Stdio) -> Result<Self, RunError> {
