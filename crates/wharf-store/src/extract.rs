@@ -31,10 +31,15 @@ const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
 const OVERLAY_OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const PAX_XATTR_PREFIX: &str = "SCHILY.xattr.";
 
-/// Unpacks the tar stream `reader` into `root` (an existing, empty folder). Returns the
-/// total size of the regular files written. `blob` names the layer in errors.
-pub(crate) fn unpack(reader: impl Read, root: &Path, blob: &Digest) -> Result<u64> {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+/// Unpacks the tar stream `reader` into `root` (an existing, empty folder), with
+/// `file_writers` threads writing the files' content. Returns the total size of the regular
+/// files written. `blob` names the layer in errors.
+pub(crate) fn unpack(
+    reader: impl Read,
+    root: &Path,
+    blob: &Digest,
+    file_writers: usize,
+) -> Result<u64> {
     let (sender, shared) = file_writers::channel();
     std::thread::scope(|scope| {
         let mut unpacker = Unpacker {
@@ -43,7 +48,7 @@ pub(crate) fn unpack(reader: impl Read, root: &Path, blob: &Digest) -> Result<u6
             known_dirs: HashSet::new(),
             dir_times: Vec::new(),
             size: 0,
-            writers: FileWriters::start(scope, sender, &shared, workers),
+            writers: FileWriters::start(scope, sender, &shared, file_writers),
         };
         let mut archive = tar::Archive::new(reader);
         let bad_tar = |source| StoreError::BadTar {

@@ -124,9 +124,9 @@ impl Store {
         layers: &[LayerToUnpack],
         observe: &(dyn Fn(&LayerToUnpack, UnpackStep) + Sync),
     ) -> Result<Vec<LayerInfo>> {
-        let workers = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(layers.len().max(1));
+        let workers = cores().min(layers.len().max(1));
+        // One budget of threads: the layers unpacked at once share the file writers.
+        let file_writers = (cores() / workers).max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<Result<Vec<(usize, Unpacked)>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
@@ -139,7 +139,7 @@ impl Store {
                                 return Ok(done);
                             };
                             observe(layer, UnpackStep::Started);
-                            done.push((i, self.unpack_to_temp(layer)?));
+                            done.push((i, self.unpack_to_temp(layer, file_writers)?));
                             observe(layer, UnpackStep::Finished);
                         }
                     })
@@ -180,15 +180,16 @@ impl Store {
     /// Unpacks one layer unless it already is. The layer appears under its final name only
     /// when complete, verified and on disk; on any failure nothing of it remains.
     pub fn unpack_layer(&self, layer: &LayerToUnpack) -> Result<LayerInfo> {
-        match self.unpack_to_temp(layer)? {
+        match self.unpack_to_temp(layer, cores())? {
             Unpacked::Existing(info) => Ok(info),
             Unpacked::Fresh(temp, info) => self.install_layer(temp, info),
         }
     }
 
     /// The layer's record if it is unpacked already, else the layer unpacked and verified in
-    /// a temp folder of `layers/tmp` (removed when dropped).
-    fn unpack_to_temp(&self, layer: &LayerToUnpack) -> Result<Unpacked> {
+    /// a temp folder of `layers/tmp` (removed when dropped), its files written by
+    /// `file_writers` threads.
+    fn unpack_to_temp(&self, layer: &LayerToUnpack, file_writers: usize) -> Result<Unpacked> {
         if let Some(info) = self.layer_info(&layer.chain_id)? {
             return Ok(Unpacked::Existing(info));
         }
@@ -214,7 +215,7 @@ impl Store {
         let mut hashing = Sha256Reader::new(tar);
         let (size, diff_id) = std::thread::scope(|scope| {
             let producer = scope.spawn(move || chunks.send_all(compression.decoder(reader)?));
-            let unpacked = crate::extract::unpack(&mut hashing, &diff, &layer.blob)
+            let unpacked = crate::extract::unpack(&mut hashing, &diff, &layer.blob, file_writers)
                 // The archive ends before the stream does (padding): the diff id covers all.
                 .and_then(|size| Ok((size, hashing.finish().map_err(bad_tar)?.0)));
             // After a failure the reader is gone with `hashing`, which stops the producer.
@@ -297,6 +298,11 @@ impl Store {
 enum Unpacked {
     Existing(LayerInfo),
     Fresh(tempfile::TempDir, LayerInfo),
+}
+
+/// The threads the machine runs at once.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 #[cfg(test)]
