@@ -14,6 +14,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use rustix::event::{poll, PollFd, PollFlags};
 
 /// What an attached `wharf run` passes on to its container, as Docker's `--sig-proxy`
 /// (not SIGCHLD, SIGPIPE, SIGURG, SIGWINCH, nor the job-control signals).
@@ -26,6 +27,25 @@ pub const PROXIED: &[Signal] = &[
     Signal::SIGTERM,
     Signal::SIGALRM,
 ];
+
+/// The signals that end a process by default when a terminal or `kill` sends them.
+pub const TERMINATING: &[Signal] = &[
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGTERM,
+];
+
+/// Ends this process by `signal`, as if it had not been blocked: a shell reports it as usual
+/// (130 for Ctrl-C). For a process that first had something to restore (a terminal's echo).
+pub fn end_by(signal: i32) -> ! {
+    if let Ok(signal) = Signal::try_from(signal) {
+        let _ = SigSet::from(signal).thread_unblock();
+        let _ = nix::sys::signal::raise(signal);
+    }
+    // The signal is ignored (an inherited SIG_IGN): end with the code a shell would show.
+    std::process::exit(128 + signal)
+}
 
 /// Unblocks every signal: for a wharf process started by one that blocks some (an attached
 /// CLI, a monitor on a tty), before it starts a container or process in one.
@@ -60,6 +80,29 @@ impl Signals {
             Err(errno) => {
                 let _ = previous.thread_set_mask();
                 Err(errno.into())
+            }
+        }
+    }
+
+    /// Waits until `input` is readable (`None`) or one of the signals comes (its number).
+    pub fn wait_readable(&self, input: BorrowedFd<'_>) -> io::Result<Option<i32>> {
+        loop {
+            let mut fds = [
+                PollFd::new(&self.fd, PollFlags::IN),
+                PollFd::from_borrowed_fd(input, PollFlags::IN),
+            ];
+            match poll(&mut fds, None) {
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(errno) => return Err(errno.into()),
+                Ok(_) => {}
+            }
+            if !fds[0].revents().is_empty() {
+                if let Some(signal) = self.next()? {
+                    return Ok(Some(signal));
+                }
+            }
+            if !fds[1].revents().is_empty() {
+                return Ok(None);
             }
         }
     }

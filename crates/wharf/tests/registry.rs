@@ -322,6 +322,26 @@ fn docker_pulls_what_wharf_pushes_and_wharf_pulls_what_docker_pushes() {
     );
 }
 
+#[test]
+fn ctrl_c_at_the_password_prompt_gives_the_terminal_its_echo_back() {
+    let wharf = Wharf::new();
+    let home = tempfile::tempdir().unwrap();
+    // The shell runs a trap (not an ignore, which wharf would inherit) so that it lives on
+    // after Ctrl-C to show wharf's exit code and the terminal's modes.
+    let line = format!(
+        "trap true INT; {} login -u alice 127.0.0.1:9; echo code=$?; stty -a",
+        env!("CARGO_BIN_EXE_wharf")
+    );
+    let (_, screen) = shell_on_terminal(&wharf, &line, home.path(), &[("Password: ", "\u{3}")]);
+    let screen = screen.replace('\r', "");
+    assert!(screen.contains("code=130"), "ended by SIGINT: {screen}");
+    let modes: Vec<&str> = screen.split_whitespace().collect();
+    assert!(
+        modes.contains(&"echo") && !modes.contains(&"-echo"),
+        "echo is on again: {screen}"
+    );
+}
+
 /// Runs wharf with a pseudo-terminal as stdin, stdout and stderr (through util-linux
 /// `script`). For each `(prompt, answer)`, waits until the terminal shows `prompt`, then types
 /// `answer`. Returns whether wharf succeeded and everything the terminal showed.
@@ -331,14 +351,24 @@ fn on_terminal(
     home: &Path,
     dialogue: &[(&str, &str)],
 ) -> (bool, String) {
-    use std::io::{Read, Write};
-    use std::sync::{Arc, Mutex};
     let line = std::iter::once(env!("CARGO_BIN_EXE_wharf"))
         .chain(args.iter().copied())
         .collect::<Vec<_>>()
         .join(" ");
+    shell_on_terminal(wharf, &line, home, dialogue)
+}
+
+/// [`on_terminal`] for a shell command `line` (which runs wharf with the test's state).
+fn shell_on_terminal(
+    wharf: &Wharf,
+    line: &str,
+    home: &Path,
+    dialogue: &[(&str, &str)],
+) -> (bool, String) {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
     let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
+        .args(["-qec", line, "/dev/null"])
         .env("WHARF_ROOT", wharf.path())
         .env("WHARF_RUN", wharf.path().join("run"))
         .env("HOME", home)

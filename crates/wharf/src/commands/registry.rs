@@ -1,7 +1,8 @@
 use std::io::{self, BufRead, IsTerminal};
+use std::os::fd::AsFd;
 use std::process::ExitCode;
 
-use wharf_engine::{BlobPushed, Engine};
+use wharf_engine::{end_by, BlobPushed, Engine, Signals, TERMINATING};
 use wharf_oci::Reference;
 
 use super::{CommandError, CommandResult};
@@ -130,14 +131,29 @@ pub fn login(engine: &Engine, printer: Printer, args: LoginArgs) -> CommandResul
         (Some(password), false) => password,
         (None, true) => read_line("password")?,
         (None, false) if io::stdin().is_terminal() => {
+            // Ctrl-C at the question must not leave the terminal without echo: the signals
+            // that would end wharf wait until it is back on.
+            let signals = Signals::block(TERMINATING).map_err(|e| {
+                CommandError::new(format!("cannot block signals to ask for the password: {e}"), None)
+            })?;
             // Echo goes off before the question, so nothing typed after it shows.
-            let password = without_echo(|| {
+            let answer = without_echo(|| {
                 printer.prompt("Password: ");
-                read_line("password")
+                match signals.wait_readable(io::stdin().as_fd()) {
+                    Ok(None) => read_line("password").map(Ok),
+                    Ok(Some(signal)) => Ok(Err(signal)),
+                    Err(e) => Err(CommandError::new(
+                        format!("cannot wait for the password on stdin: {e}"),
+                        None,
+                    )),
+                }
             })?;
             // The Enter the user typed was not echoed either.
             printer.prompt("\n");
-            password
+            match answer {
+                Ok(password) => password,
+                Err(signal) => end_by(signal),
+            }
         }
         (None, false) => {
             return Err(CommandError::new(
