@@ -21,7 +21,7 @@ use rustix::process::{Pid, WaitOptions};
 
 use crate::config::{layout, User};
 use crate::filter::FilteringExecutor;
-use crate::run::{container_builder, lc_error, reap, ExitStatus, RunError, Stdio};
+use crate::run::{container_builder, lc_error, load_spec, reap, ExitStatus, RunError, Stdio};
 
 /// What to run in the container.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,16 +79,11 @@ pub fn exec(
         id: id.to_owned(),
         source: Box::new(source),
     })?;
-    let config_json = inner.bundle().join(layout::CONFIG_JSON);
-    let spec = Spec::load(&config_json).map_err(|e| RunError::Io {
-        action: "read",
-        path: config_json.clone(),
-        source: io::Error::other(e),
-    })?;
+    let spec = load_spec(&inner)?;
     let executor = FilteringExecutor::load(inner.bundle(), &spec)?;
     let process = tenant_process(&spec, config).ok_or_else(|| RunError::Io {
         action: "find the process in",
-        path: config_json.clone(),
+        path: inner.bundle().join(layout::CONFIG_JSON),
         source: io::ErrorKind::NotFound.into(),
     })?;
 

@@ -565,6 +565,16 @@ fn kill_inner(inner: &mut Inner, signal: i32) -> Result<(), RunError> {
     inner.kill(signal, false).map_err(lc_error("kill", &id))
 }
 
+/// The spec a container was created with (its bundle's `config.json`).
+pub(crate) fn load_spec(inner: &Inner) -> Result<Spec, RunError> {
+    let config_json = inner.bundle().join(layout::CONFIG_JSON);
+    Spec::load(&config_json).map_err(|e| RunError::Io {
+        action: "read",
+        path: config_json,
+        source: io::Error::other(e),
+    })
+}
+
 fn load(state_root: &Path, id: &str) -> Result<Inner, RunError> {
     Inner::load(state_root.join(id)).map_err(lc_error("load the state of", id))
 }
@@ -579,19 +589,14 @@ pub fn kill(state_root: &Path, id: &str, signal: i32) -> Result<(), RunError> {
 /// The init is not this process's child, so it is not reaped here.
 pub fn delete(state_root: &Path, id: &str) -> Result<(), RunError> {
     let mut inner = load(state_root, id)?;
-    let config_json = inner.bundle().join(layout::CONFIG_JSON);
-    let spec = Spec::load(&config_json).map_err(|e| RunError::Io {
-        action: "read",
-        path: config_json.clone(),
-        source: io::Error::other(e),
-    })?;
+    let spec = load_spec(&inner)?;
     let merged = spec
         .root()
         .as_ref()
         .map(|root| root.path().clone())
         .ok_or_else(|| RunError::Io {
             action: "find the rootfs in",
-            path: config_json.clone(),
+            path: inner.bundle().join(layout::CONFIG_JSON),
             source: io::ErrorKind::NotFound.into(),
         })?;
     let mut errors = Vec::new();
