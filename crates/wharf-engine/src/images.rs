@@ -18,6 +18,8 @@ pub struct ImageSummary {
     pub created: Option<String>,
     /// Bytes of unpacked content in all layers.
     pub size: u64,
+    /// `repository@digest` of the manifests it was pulled or pushed as (`RepoDigests`).
+    pub repo_digests: Vec<Reference>,
 }
 
 /// What `rmi` did to one argument.
@@ -60,6 +62,11 @@ impl Engine {
                 tags: index.tags_of(id),
                 created: image.config.created.clone(),
                 size: self.image_size(&image),
+                repo_digests: index.images[id]
+                    .repo_digests
+                    .iter()
+                    .filter_map(|text| Reference::parse_normalized(text).ok())
+                    .collect(),
             });
         }
         summaries.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));

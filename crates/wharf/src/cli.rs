@@ -783,6 +783,9 @@ pub struct ImagesArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
+    /// Show digests
+    #[arg(long)]
+    pub digests: bool,
     /// Filter output (`dangling=true|false`, `reference=PATTERN`)
     #[arg(short, long = "filter")]
     pub filters: Vec<String>,

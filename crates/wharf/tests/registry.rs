@@ -482,6 +482,22 @@ fn pull_all_tags_and_repo_digests() {
         target.ok(&["inspect", "-f", "{{.Id}}", &repo_digest]),
         target.ok(&["inspect", "-f", "{{.Id}}", &tagged])
     );
+
+    // `images --digests`: the digest its repository knows it by; another name of it has none.
+    let listed = target.ok(&["images", "--digests", &tagged]);
+    let header: Vec<&str> = listed.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header[..4],
+        ["REPOSITORY", "TAG", "DIGEST", "IMAGE"],
+        "{listed}"
+    );
+    assert!(listed.lines().nth(1).unwrap().contains(&digest), "{listed}");
+    target.ok(&["tag", &tagged, "local/copy:1"]);
+    assert_eq!(
+        target.ok(&["images", "--format", "{{.Tag}} {{.Digest}}", "local/copy"]),
+        "1 <none>\n"
+    );
+    assert!(!target.ok(&["images", "local/copy"]).contains("DIGEST"));
     target.assert_consistent();
 }
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use wharf_engine::{Engine, ImportOptions};
-use wharf_oci::Reference;
+use wharf_oci::{Digest, Reference};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
@@ -157,7 +157,13 @@ pub fn list(engine: &Engine, printer: Printer, args: ImagesArgs) -> CommandResul
                 "Containers": "N/A",
                 "CreatedAt": image.created.clone().unwrap_or_default(),
                 "CreatedSince": since(image.created.as_deref()),
-                "Digest": "<none>",
+                // The digest its repository knows it by, as Docker's.
+                "Digest": tag
+                    .and_then(|t| {
+                        image.repo_digests.iter().find(|d| d.repository() == t.repository())
+                    })
+                    .and_then(Reference::digest)
+                    .map_or("<none>".to_string(), Digest::to_string),
                 "ID": id,
                 "Repository": tag.map_or("<none>".to_string(), Reference::familiar_repository),
                 "SharedSize": "N/A",
@@ -177,13 +183,15 @@ pub fn list(engine: &Engine, printer: Printer, args: ImagesArgs) -> CommandResul
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let columns = [
-        ("REPOSITORY", "Repository"),
-        ("TAG", "Tag"),
+    let mut columns = vec![("REPOSITORY", "Repository"), ("TAG", "Tag")];
+    if args.digests {
+        columns.push(("DIGEST", "Digest"));
+    }
+    columns.extend([
         ("IMAGE ID", "ID"),
         ("CREATED", "CreatedSince"),
         ("SIZE", "Size"),
-    ];
+    ]);
     print_rows(&printer, &format, &columns, &rows)?;
     Ok(ExitCode::SUCCESS)
 }
