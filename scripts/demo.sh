@@ -26,7 +26,7 @@ set -x
 "$wharf" run -d --name flask-demo -p 5000:5000 flask-demo
 set +x
 for _ in $(seq 50); do
-  if answer=$(curl -fsS http://127.0.0.1:5000/ 2>/dev/null); then
+  if answer=$(curl -fsS --max-time 2 http://127.0.0.1:5000/ 2>/dev/null); then
     echo "flask-demo answers at http://127.0.0.1:5000/: $answer"
     echo "stop it with: WHARF_ROOT=$WHARF_ROOT $wharf rm -f flask-demo"
     exit 0

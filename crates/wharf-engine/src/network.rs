@@ -1314,6 +1314,9 @@ pub(crate) fn hint(error: &NetError) -> Option<String> {
             "install nftables (`apt-get install nftables`), or run with `--network none`".into()
         }
         NetError::UnsupportedDriver(_) => "use --driver bridge".into(),
+        NetError::BridgeTaken { .. } => {
+            "each wharf state root on a host needs the bridge for itself: run this container from the root that uses it (WHARF_ROOT), or stop that root's containers first".into()
+        }
         NetError::Subnet(_) => "give an IPv4 subnet like 172.30.0.0/16".into(),
         NetError::Rollback { error, .. } => return hint(error),
         _ => return None,

@@ -108,6 +108,15 @@ pub enum NetError {
         #[source]
         source: io::Error,
     },
+    #[error("bridge {bridge} routes {routes} instead of {subnet}, and {interfaces} attached to it: another wharf state root uses it")]
+    BridgeTaken {
+        bridge: String,
+        subnet: Subnet,
+        /// The subnets it routes, comma-separated.
+        routes: String,
+        /// Its attached interfaces, comma-separated.
+        interfaces: String,
+    },
     #[error("cannot make a network namespace: {0}")]
     Namespace(#[source] io::Error),
     #[error("{op}: {source}")]

@@ -44,6 +44,8 @@ pub(crate) struct Link {
     pub index: u32,
     pub name: String,
     pub kind: Option<String>,
+    /// The bridge (or other controller) it is attached to.
+    pub master: Option<u32>,
 }
 
 /// An IPv4 route of the main table, as listed by [`Netlink::routes`].
@@ -193,9 +195,11 @@ impl Netlink {
             .map(|link| {
                 let mut name = String::new();
                 let mut kind = None;
+                let mut master = None;
                 for attribute in link.attributes {
                     match attribute {
                         LinkAttribute::IfName(value) => name = value,
+                        LinkAttribute::Controller(index) => master = Some(index),
                         LinkAttribute::LinkInfo(infos) => {
                             kind = infos.into_iter().find_map(|info| match info {
                                 LinkInfo::Kind(kind) => Some(kind.to_string()),
@@ -209,6 +213,7 @@ impl Netlink {
                     index: link.header.index,
                     name,
                     kind,
+                    master,
                 }
             })
             .collect())

@@ -18,7 +18,7 @@ use crate::model::{
     mac_for, Attach, Endpoint, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX, DEFAULT_BRIDGE,
     DEFAULT_NETWORK, VETH_PREFIX,
 };
-use crate::netlink::{LinkEvents, Netlink};
+use crate::netlink::{LinkEvents, Netlink, Route};
 use crate::nft;
 use crate::ports::{PortBinding, PortSpec};
 use crate::store::{Lock, Store};
@@ -257,9 +257,7 @@ impl Networks {
             let network = &networks[index];
             // Under the lock and absent from the state: the leftover of a crashed attach.
             delete_link(&mut host, &veth)?;
-            let existing = host
-                .link_index(&network.bridge)
-                .map_err(netlink_error(format!("look up bridge {}", network.bridge)))?;
+            let existing = usable_bridge(&mut host, network)?;
             let bridge = match existing {
                 Some(bridge) => bridge,
                 None => {
@@ -571,6 +569,55 @@ fn validate_interface(name: &str) -> Result<(), NetError> {
     } else {
         Err(NetError::InvalidInterface(name.to_owned()))
     }
+}
+
+/// The index of `network`'s bridge if it exists and routes the network's subnet. A bridge of
+/// that name that routes other subnets was made by another state root (the default bridge's
+/// name is the same in all): with nothing attached, it is a leftover (its root removed, or
+/// idle) and is deleted, to be made anew for this network; with interfaces attached, it is in
+/// use and the error says by what.
+fn usable_bridge(host: &mut Netlink, network: &Network) -> Result<Option<u32>, NetError> {
+    let Some(bridge) = host
+        .link_index(&network.bridge)
+        .map_err(netlink_error(format!("look up bridge {}", network.bridge)))?
+    else {
+        return Ok(None);
+    };
+    let routes: Vec<Route> = host
+        .routes()
+        .map_err(netlink_error("list routes"))?
+        .into_iter()
+        .filter(|route| route.interface == Some(bridge))
+        .collect();
+    let subnet = &network.subnet;
+    if routes
+        .iter()
+        .any(|r| r.destination == subnet.addr() && r.prefix == subnet.prefix())
+    {
+        return Ok(Some(bridge));
+    }
+    let attached: Vec<String> = host
+        .links()
+        .map_err(netlink_error("list interfaces"))?
+        .into_iter()
+        .filter(|link| link.master == Some(bridge))
+        .map(|link| link.name)
+        .collect();
+    if !attached.is_empty() {
+        let routes: Vec<String> = routes
+            .iter()
+            .map(|r| format!("{}/{}", r.destination, r.prefix))
+            .collect();
+        return Err(NetError::BridgeTaken {
+            bridge: network.bridge.clone(),
+            subnet: *subnet,
+            routes: routes.join(", "),
+            interfaces: attached.join(", "),
+        });
+    }
+    host.delete_link(bridge)
+        .map_err(netlink_error(format!("delete bridge {}", network.bridge)))?;
+    Ok(None)
 }
 
 /// `wv` and 12 hex digits of a hash of the network and container ids: stable, so a

@@ -782,3 +782,62 @@ fn rules_come_back_with_the_first_container_after_a_reboot() {
         format!("outside {HOST_OUTSIDE_IP}")
     );
 }
+
+#[test]
+fn a_bridge_left_by_another_state_root_is_made_anew_unless_it_is_in_use() {
+    skip_unless_capable!();
+    let world = World::new();
+    let other_roots_bridge = |bridge: &str, address: &str| {
+        world.host.ip(&["link", "add", bridge, "type", "bridge"]);
+        world.host.ip(&["addr", "add", address, "dev", bridge]);
+        world.host.ip(&["link", "set", bridge, "up"]);
+    };
+    // Idle (nothing attached): taken over, on this network's subnet; published ports work.
+    let web = world
+        .networks
+        .create(&spec("web", "10.108.0.0/24"))
+        .unwrap();
+    other_roots_bridge(&web.bridge, "10.208.0.1/24");
+    let (c1, endpoint) = world
+        .container("web", "c1", |attach| attach.ports = publish(&["8080:80"]))
+        .unwrap();
+    let routes = world.host.ip_output(&["route", "show", "dev", &web.bridge]);
+    assert!(
+        routes.contains("10.108.0.0/24") && !routes.contains("10.208.0.0/24"),
+        "{routes}"
+    );
+    tcp_server(&c1, 80, "web");
+    assert_eq!(
+        tcp_hello(&world.host, endpoint.ip, 80).unwrap(),
+        "web 10.108.0.1"
+    );
+    assert!(tcp_hello(&world.host, Ipv4Addr::LOCALHOST, 8080)
+        .unwrap()
+        .starts_with("web "));
+
+    // In use (an interface attached): refused, naming what, and nothing is left of the try.
+    let db = world.networks.create(&spec("db", "10.109.0.0/24")).unwrap();
+    other_roots_bridge(&db.bridge, "10.209.0.1/24");
+    world.host.ip(&[
+        "link", "add", "other0", "type", "veth", "peer", "name", "other1",
+    ]);
+    world
+        .host
+        .ip(&["link", "set", "other0", "master", &db.bridge]);
+    let (_, error) = world.container("db", "c2", |_| {}).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "bridge {} routes 10.209.0.0/24 instead of 10.109.0.0/24, and other0 attached to it: \
+             another wharf state root uses it",
+            db.bridge
+        )
+    );
+    assert!(world.networks.inspect("db").unwrap().endpoints.is_empty());
+    let links = world.wharf_links();
+    assert_eq!(
+        links.iter().filter(|l| l.starts_with("wv")).count(),
+        1,
+        "{links:?}"
+    );
+}
