@@ -23,6 +23,11 @@ fn spec(name: &str, subnet: &str) -> NetworkSpec {
     }
 }
 
+/// Creates network `name` on `subnet` in `world`.
+fn create(world: &World, name: &str, subnet: &str) -> wharf_net::Network {
+    world.networks.create(&spec(name, subnet)).unwrap()
+}
+
 fn publish(values: &[&str]) -> Vec<wharf_net::PortSpec> {
     values
         .iter()
@@ -34,7 +39,7 @@ fn publish(values: &[&str]) -> Vec<wharf_net::PortSpec> {
 fn containers_reach_each_other_and_the_outside_through_nat() {
     skip_unless_capable!();
     let world = World::new();
-    let network = world.networks.create(&spec("web", "10.88.0.0/24")).unwrap();
+    let network = create(&world, "web", "10.88.0.0/24");
     let (c1, e1) = world.container("web", "c1", |_| {}).unwrap();
     let (c2, e2) = world.container("web", "c2", |_| {}).unwrap();
     assert_eq!(e1.ip, Ipv4Addr::new(10, 88, 0, 2));
@@ -114,8 +119,8 @@ fn internal_networks_reach_only_themselves() {
 fn different_networks_cannot_reach_each_other() {
     skip_unless_capable!();
     let world = World::new();
-    world.networks.create(&spec("a", "10.90.0.0/24")).unwrap();
-    world.networks.create(&spec("b", "10.91.0.0/24")).unwrap();
+    create(&world, "a", "10.90.0.0/24");
+    create(&world, "b", "10.91.0.0/24");
     let (a1, ea1) = world.container("a", "a1", |_| {}).unwrap();
     let (b1, eb1) = world.container("b", "b1", |_| {}).unwrap();
     tcp_server(&a1, 80, "a1");
@@ -130,7 +135,7 @@ fn different_networks_cannot_reach_each_other() {
 fn published_ports_answer_from_localhost_outside_and_hairpin() {
     skip_unless_capable!();
     let world = World::new();
-    world.networks.create(&spec("web", "10.92.0.0/24")).unwrap();
+    create(&world, "web", "10.92.0.0/24");
     let (c1, e1) = world
         .container("web", "c1", |attach| {
             attach.ports = publish(&["8080:80", "5353:53/udp", "127.0.0.1:9090:90", "80"]);
@@ -195,7 +200,7 @@ fn published_ports_answer_from_localhost_outside_and_hairpin() {
 fn port_conflicts_name_the_holder_and_leave_nothing_behind() {
     skip_unless_capable!();
     let world = World::new();
-    world.networks.create(&spec("web", "10.93.0.0/24")).unwrap();
+    create(&world, "web", "10.93.0.0/24");
     let (_c1, _) = world
         .container("web", "c1", |attach| attach.ports = publish(&["8080:80"]))
         .unwrap();
@@ -253,10 +258,7 @@ fn port_conflicts_name_the_holder_and_leave_nothing_behind() {
 fn ipam_exhaustion_on_a_slash_30() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("tiny", "10.94.0.0/30"))
-        .unwrap();
+    create(&world, "tiny", "10.94.0.0/30");
     let (_c1, e1) = world.container("tiny", "c1", |_| {}).unwrap();
     assert_eq!(e1.ip, Ipv4Addr::new(10, 94, 0, 2));
     let links = world.wharf_links();
@@ -278,7 +280,7 @@ fn ipam_exhaustion_on_a_slash_30() {
 fn subnets_addresses_and_names_are_validated() {
     skip_unless_capable!();
     let world = World::new();
-    world.networks.create(&spec("web", "10.95.0.0/16")).unwrap();
+    create(&world, "web", "10.95.0.0/16");
     let message = |spec: NetworkSpec| world.networks.create(&spec).unwrap_err().to_string();
     assert_eq!(
         message(spec("other", "10.95.3.0/24")),
@@ -367,8 +369,8 @@ fn subnets_addresses_and_names_are_validated() {
 fn teardown_leaves_no_veth_bridge_rule_or_lease() {
     skip_unless_capable!();
     let world = World::new();
-    world.networks.create(&spec("web", "10.98.0.0/24")).unwrap();
-    world.networks.create(&spec("db", "10.99.0.0/24")).unwrap();
+    create(&world, "web", "10.98.0.0/24");
+    create(&world, "db", "10.99.0.0/24");
     let (c1, e1) = world
         .container("web", "c1", |attach| {
             attach.container_name = "frontend".into();
@@ -424,10 +426,7 @@ fn teardown_leaves_no_veth_bridge_rule_or_lease() {
 fn an_ended_containers_veths_go_with_its_namespace_or_are_deleted() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("web", "10.104.0.0/24"))
-        .unwrap();
+    create(&world, "web", "10.104.0.0/24");
     let process = support::NetnsProcess::spawn();
     world
         .networks
@@ -458,10 +457,7 @@ fn an_ended_containers_veths_go_with_its_namespace_or_are_deleted() {
 fn reconcile_removes_the_leftovers_of_a_crash() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("web", "10.100.0.0/24"))
-        .unwrap();
+    create(&world, "web", "10.100.0.0/24");
     let (c1, _) = world
         .container("web", "c1", |attach| attach.ports = publish(&["8080:80"]))
         .unwrap();
@@ -525,10 +521,7 @@ fn reconcile_removes_the_leftovers_of_a_crash() {
 fn per_container_setup_and_teardown_time() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("bench", "10.101.0.0/24"))
-        .unwrap();
+    create(&world, "bench", "10.101.0.0/24");
     // The first container also creates the bridge.
     let (_first, _) = world.container("bench", "first", |_| {}).unwrap();
     const N: u32 = 20;
@@ -585,10 +578,7 @@ fn per_container_setup_and_teardown_time() {
 fn containers_cannot_reach_the_hosts_loopback() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("web", "10.102.0.0/24"))
-        .unwrap();
+    create(&world, "web", "10.102.0.0/24");
     // Publishing to 127.0.0.1 needs route_localnet on the bridge; that must not open the
     // host's loopback services to a container that sends packets to 127.0.0.1 itself.
     let (c1, _) = world
@@ -612,10 +602,7 @@ fn containers_cannot_reach_the_hosts_loopback() {
 fn connects_a_process_by_pid() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("web", "10.103.0.0/24"))
-        .unwrap();
+    create(&world, "web", "10.103.0.0/24");
     let process = support::NetnsProcess::spawn();
     let pid = process.pid();
     let endpoint = world
@@ -653,10 +640,7 @@ fn connects_a_process_by_pid() {
 fn dns_answers_container_names_and_forwards_the_rest() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("web", "10.104.0.0/24"))
-        .unwrap();
+    create(&world, "web", "10.104.0.0/24");
     let internal = NetworkSpec {
         internal: true,
         ..spec("private", "10.105.0.0/24")
@@ -715,10 +699,7 @@ fn dns_answers_container_names_and_forwards_the_rest() {
 fn concurrent_connects_get_distinct_addresses() {
     skip_unless_capable!();
     let world = World::new();
-    world
-        .networks
-        .create(&spec("web", "10.106.0.0/24"))
-        .unwrap();
+    create(&world, "web", "10.106.0.0/24");
     let namespaces: Vec<Ns> = (0..8).map(|_| Ns::new("p")).collect();
     // Threads start in this thread's (the host's) namespace; each has its own lock handle.
     let endpoints: Vec<wharf_net::Endpoint> = std::thread::scope(|scope| {
@@ -753,10 +734,7 @@ fn concurrent_connects_get_distinct_addresses() {
 fn rules_come_back_with_the_first_container_after_a_reboot() {
     skip_unless_capable!();
     let world = World::new();
-    let network = world
-        .networks
-        .create(&spec("web", "10.107.0.0/24"))
-        .unwrap();
+    let network = create(&world, "web", "10.107.0.0/24");
     let (_c1, _) = world.container("web", "c1", |_| {}).unwrap();
     world.networks.disconnect_all("c1").unwrap();
     // A reboot forgets the bridge and the rules, not the state.
@@ -793,10 +771,7 @@ fn a_bridge_left_by_another_state_root_is_made_anew_unless_it_is_in_use() {
         world.host.ip(&["link", "set", bridge, "up"]);
     };
     // Idle (nothing attached): taken over, on this network's subnet; published ports work.
-    let web = world
-        .networks
-        .create(&spec("web", "10.108.0.0/24"))
-        .unwrap();
+    let web = create(&world, "web", "10.108.0.0/24");
     other_roots_bridge(&web.bridge, "10.208.0.1/24");
     let (c1, endpoint) = world
         .container("web", "c1", |attach| attach.ports = publish(&["8080:80"]))
@@ -816,7 +791,7 @@ fn a_bridge_left_by_another_state_root_is_made_anew_unless_it_is_in_use() {
         .starts_with("web "));
 
     // In use (an interface attached): refused, naming what, and nothing is left of the try.
-    let db = world.networks.create(&spec("db", "10.109.0.0/24")).unwrap();
+    let db = create(&world, "db", "10.109.0.0/24");
     other_roots_bridge(&db.bridge, "10.209.0.1/24");
     world.host.ip(&[
         "link", "add", "other0", "type", "veth", "peer", "name", "other1",
