@@ -493,12 +493,20 @@ impl Engine {
         }
     }
 
-    /// When every process of the container has ended (the monitor's cleanup): leaves every
-    /// network as [`Engine::detach_networks`] does, but lets the kernel remove the veths
-    /// with the container's network namespace, which costs far less than deleting them.
+    /// When every process of the container has ended (the monitor's cleanup, single-threaded):
+    /// leaves every network as [`Engine::detach_networks`] does, but each veth is deleted by
+    /// a child process that nobody waits for, as the kernel makes the deleting process wait
+    /// 15-50 ms after it has unlisted the veth (see `wharf_net::Networks::disconnect_ended`).
+    /// That child ends by itself; if it cannot start, the veth is deleted here.
     pub(crate) fn detach_ended_networks(&self, id: &str) -> Result<()> {
         if let Some(networks) = self.existing_networks()? {
-            networks.disconnect_ended(id)?;
+            let title = format!("wharf: deleting a veth of container {}", &id[..12]);
+            networks.disconnect_ended(id, |removal| {
+                let run = move || drop(removal.run());
+                if wharf_runtime::fork_detached(&title, run).is_err() {
+                    run();
+                }
+            })?;
         }
         Ok(())
     }

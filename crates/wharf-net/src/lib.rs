@@ -43,6 +43,6 @@ pub use model::{
     DEFAULT_NETWORK,
 };
 pub use netns::NewNetns;
-pub use networks::Networks;
+pub use networks::{LinkRemoval, Networks};
 pub use ports::{parse_publish, PortBinding, PortSpec, PortSpecError, Protocol};
 pub use subnet::{Subnet, SubnetError};

@@ -281,10 +281,16 @@ impl Netlink {
         self.set_up(LOOPBACK_INDEX)
     }
 
+    /// Deletes interface `index`; one already gone is no error.
     pub fn delete_link(&mut self, index: u32) -> io::Result<()> {
         let mut message = LinkMessage::default();
         message.header.index = index;
-        self.request(RouteNetlinkMessage::DelLink(message), 0)
+        match self.request(RouteNetlinkMessage::DelLink(message), 0) {
+            Err(error) if error.raw_os_error() == Some(rustix::io::Errno::NODEV.raw_os_error()) => {
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Adds `ip/prefix` (with its broadcast address) to interface `index`.

@@ -17,10 +17,10 @@ use crate::model::Netns;
 /// it by [`NewNetns::path`]. Why first: the netlink socket that sets the namespace up holds
 /// it for a while after being closed (the kernel frees sockets an RCU grace period later,
 /// 10-20 ms here); closed this early, it is gone by the time even a short-lived container
-/// exits, so that the namespace goes with the container's last process, and its veths with
-/// it, at once (see [`crate::Networks::disconnect_ended`]). Keep this value while the
-/// container runs if the path is written down (libcontainer's `exec` checks its spec's),
-/// and drop it when the container's processes have ended.
+/// exits, so that the namespace, and the memory it holds, goes with the container's last
+/// process. Keep this value while the container runs if the path is written down
+/// (libcontainer's `exec` checks its spec's), and drop it when the container's processes
+/// have ended.
 #[derive(Debug)]
 pub struct NewNetns {
     file: File,

@@ -27,10 +27,10 @@ use crate::store::{Lock, Store};
 const RESERVED_NAMES: [&str; 3] = [DEFAULT_NETWORK, "host", "none"];
 /// How many kernel-chosen ports to try for `-p CONTAINERPORT` before giving up.
 const EPHEMERAL_TRIES: usize = 16;
-/// How long [`Networks::disconnect_ended`] waits for the kernel to remove the veths of an
-/// ended container before it deletes them itself: the namespace usually goes within a few
-/// milliseconds; one that lives on (a process that entered it) must not hold us long.
-const NAMESPACE_TEARDOWN: Duration = Duration::from_millis(500);
+/// How long [`Networks::disconnect_ended`] waits for the veths of an ended container to go
+/// before it deletes them itself: its caller's removals unlist them within a millisecond or
+/// two; one it could not start must not hold us long.
+const REMOVAL_WAIT: Duration = Duration::from_millis(500);
 
 /// The networks of one state directory, acting on the network namespace of the calling
 /// thread (the host's, for the engine).
@@ -390,16 +390,24 @@ impl Networks {
             .collect())
     }
 
-    /// Disconnects `container_id`, whose processes have all ended, from every network.
+    /// Disconnects `container_id`, whose processes have all ended, from every network,
+    /// with `start_removal` deleting its veths.
     ///
-    /// Its network namespace goes with its last process, and the kernel then removes the
-    /// veths with it, their host ends included, after an RCU grace period: waiting for that
-    /// took from under a millisecond to 15 ms on a small machine (the most when containers
-    /// end back to back), where deleting a veth always waits for RCU callbacks (15-25 ms).
-    /// A veth still there after half a second (something else holds the namespace) is
-    /// deleted as by [`Networks::disconnect_all`]. Either way, nothing of the container is
-    /// left when this returns.
-    pub fn disconnect_ended(&self, container_id: &str) -> Result<Vec<String>, NetError> {
+    /// Deleting an interface unlists it at once (after an expedited RCU grace period: well
+    /// under a millisecond) but then makes the deleting process wait for every pending RCU
+    /// callback of the machine, 15-50 ms on a small one; the removal of a dying network
+    /// namespace, the other way veths go, first waits for a normal grace period, queued
+    /// behind the previous namespace's (up to 40 ms when containers end back to back). So
+    /// this hands each veth to `start_removal`, which should [`LinkRemoval::run`] it where
+    /// that wait costs nobody (a process of its own), and returns once the kernel has
+    /// unlisted them. A veth still there after half a second (`start_removal` did nothing) is
+    /// deleted here, as by [`Networks::disconnect_all`]. Either way, when this returns no
+    /// interface of the container is left in this namespace, and its addresses are free.
+    pub fn disconnect_ended(
+        &self,
+        container_id: &str,
+        mut start_removal: impl FnMut(LinkRemoval),
+    ) -> Result<Vec<String>, NetError> {
         let veths: Vec<String> = self
             .endpoints(container_id)?
             .into_iter()
@@ -420,7 +428,10 @@ impl Networks {
                 present.insert(index, veth.as_str());
             }
         }
-        let deadline = Instant::now() + NAMESPACE_TEARDOWN;
+        for &index in present.keys() {
+            start_removal(LinkRemoval { index });
+        }
+        let deadline = Instant::now() + REMOVAL_WAIT;
         events
             .wait_removed(present.keys().copied().collect(), deadline, |index| {
                 Ok(netlink.link_index(present[&index])? == Some(index))
@@ -648,15 +659,31 @@ fn is_wharf_interface(name: &str, kind: Option<&str>) -> bool {
     }
 }
 
+/// The deletion of one interface of this namespace (an ended container's veth), handed
+/// out by [`Networks::disconnect_ended`]. A plain index, so that it can go to another
+/// process.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkRemoval {
+    index: u32,
+}
+
+impl LinkRemoval {
+    /// Deletes the interface (already gone: nothing to do), in the network namespace of the
+    /// calling thread, which must be that of [`Networks::disconnect_ended`]'s caller.
+    /// Returns once the kernel has finished with it: see [`Networks::disconnect_ended`].
+    pub fn run(self) -> Result<(), NetError> {
+        let op = || format!("delete interface {}", self.index);
+        Netlink::open()
+            .and_then(|mut netlink| netlink.delete_link(self.index))
+            .map_err(netlink_error(op()))
+    }
+}
+
 /// Deletes interface `name` if it exists.
 fn delete_link(netlink: &mut Netlink, name: &str) -> Result<(), NetError> {
     let op = || format!("delete interface {name}");
     if let Some(index) = netlink.link_index(name).map_err(netlink_error(op()))? {
-        match netlink.delete_link(index) {
-            Err(error) if error.raw_os_error() == Some(rustix::io::Errno::NODEV.raw_os_error()) => {
-            }
-            other => other.map_err(netlink_error(op()))?,
-        }
+        netlink.delete_link(index).map_err(netlink_error(op()))?;
     }
     Ok(())
 }

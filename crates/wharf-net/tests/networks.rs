@@ -422,8 +422,34 @@ fn teardown_leaves_no_veth_bridge_rule_or_lease() {
     assert!(world.networks.list().unwrap().is_empty());
 }
 
+/// Deletions that `disconnect_ended` started, each on a thread of its own (which inherits
+/// this thread's network namespace).
+#[derive(Default)]
+struct RemovalThreads(Vec<std::thread::JoinHandle<Result<(), wharf_net::NetError>>>);
+
+impl RemovalThreads {
+    /// `disconnect_ended` of `container`, its deletions started here; returns its networks.
+    fn disconnect_ended(&mut self, world: &World, container: &str) -> Vec<String> {
+        world
+            .networks
+            .disconnect_ended(container, |removal| {
+                self.0.push(std::thread::spawn(move || removal.run()))
+            })
+            .unwrap()
+    }
+
+    /// Waits for every deletion; returns how many there were.
+    fn join(self) -> usize {
+        let count = self.0.len();
+        for thread in self.0 {
+            thread.join().unwrap().unwrap();
+        }
+        count
+    }
+}
+
 #[test]
-fn an_ended_containers_veths_go_with_its_namespace_or_are_deleted() {
+fn an_ended_containers_veths_are_gone_when_disconnect_ended_returns() {
     skip_unless_capable!();
     let world = World::new();
     create(&world, "web", "10.104.0.0/24");
@@ -432,25 +458,44 @@ fn an_ended_containers_veths_go_with_its_namespace_or_are_deleted() {
         .networks
         .connect(&wharf_net::Attach {
             ports: publish(&["8080:80"]),
-            ..wharf_net::Attach::new("web", "gone", wharf_net::Netns::Pid(process.pid()))
+            ..wharf_net::Attach::new("web", "ended", wharf_net::Netns::Pid(process.pid()))
         })
         .unwrap();
+    let (deleted, _) = world.container("web", "deleted", |_| {}).unwrap();
     let (held, _) = world.container("web", "held", |_| {}).unwrap();
     let bridge = "wh-".to_owned() + &world.networks.inspect("web").unwrap().id[..12];
-    assert_eq!(world.wharf_links().len(), 3);
+    assert_eq!(world.wharf_links().len(), 4);
 
-    // The usual end: the namespace dies with the container, the kernel removes the veth.
+    // The usual end: the removal is started elsewhere (unless the kernel already removed
+    // the veth with the namespace), and disconnect_ended returns once the veth is unlisted.
     process.end();
-    assert_eq!(world.networks.disconnect_ended("gone").unwrap(), ["web"]);
-    assert_eq!(world.wharf_links().len(), 2);
+    let mut threads = RemovalThreads::default();
+    assert_eq!(threads.disconnect_ended(&world, "ended"), ["web"]);
+    assert_eq!(world.wharf_links().len(), 3);
     assert!(!world.host.nft_table().unwrap().contains("dnat to"));
+    threads.join();
 
-    // Something else holds the namespace: the veth is deleted after the wait.
-    assert_eq!(world.networks.disconnect_ended("held").unwrap(), ["web"]);
+    // The same while the namespace lives on (held here by a process in it): the veth goes
+    // from both.
+    let mut threads = RemovalThreads::default();
+    assert_eq!(threads.disconnect_ended(&world, "deleted"), ["web"]);
+    assert_eq!(world.wharf_links().len(), 2);
+    assert!(!deleted.ip_output(&["link"]).contains("eth0"));
+    assert_eq!(threads.join(), 1);
+
+    // Nothing started the removal: the veth is deleted after the wait.
+    assert_eq!(
+        world.networks.disconnect_ended("held", |_| {}).unwrap(),
+        ["web"]
+    );
     assert_eq!(world.wharf_links(), [bridge]);
     assert!(!held.ip_output(&["link"]).contains("eth0"));
     assert!(world.networks.inspect("web").unwrap().endpoints.is_empty());
-    assert!(world.networks.disconnect_ended("held").unwrap().is_empty());
+    assert!(world
+        .networks
+        .disconnect_ended("held", |_| panic!("nothing to remove"))
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -548,7 +593,7 @@ fn per_container_setup_and_teardown_time() {
     let (setup, teardown) = measure(false);
     let (setup_ports, teardown_ports) = measure(true);
     // Containers that ran a while, then ended (untimed) before their teardown, one after
-    // the other: each namespace waits for the kernel's cleanup of the one before.
+    // the other, their veths deleted on threads.
     let processes: Vec<_> = (0..N)
         .map(|i| {
             let process = support::NetnsProcess::spawn();
@@ -559,12 +604,14 @@ fn per_container_setup_and_teardown_time() {
         })
         .collect();
     let mut ended = std::time::Duration::ZERO;
+    let mut threads = RemovalThreads::default();
     for (i, process) in processes.into_iter().enumerate() {
         process.end();
         let start = Instant::now();
-        world.networks.disconnect_ended(&format!("e{i}")).unwrap();
+        threads.disconnect_ended(&world, &format!("e{i}"));
         ended += start.elapsed();
     }
+    threads.join();
     eprintln!(
         "per container: setup {setup:?}, teardown {teardown:?}; \
          with a published port: setup {setup_ports:?}, teardown {teardown_ports:?}; \

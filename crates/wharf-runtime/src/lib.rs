@@ -34,3 +34,4 @@ pub use rootfs::{Overlay, RootfsError};
 pub use run::{run, Container, ExitStatus, Outcome, RunError, Stdio};
 pub use seccomp::{KernelVersion, SeccompError};
 pub use spec::SpecError;
+pub use sys::fork_detached;

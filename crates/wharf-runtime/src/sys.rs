@@ -1,4 +1,4 @@
-//! The workspace's only `unsafe` code: two system calls without a safe wrapper, each behind
+//! The workspace's only `unsafe` code: system calls without a safe wrapper, each behind
 //! a safe function that checks what the call needs, or takes a value that proves it.
 #![allow(unsafe_code)]
 
@@ -48,5 +48,94 @@ pub(crate) fn install_seccomp_filter(program: &[BpfInstruction]) -> io::Result<(
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// Runs `work` in a child process, a fork of this one, and returns the child's pid without
+/// waiting for it (nor reaping it: once this process exits, init does). The child first
+/// closes every file descriptor, so that it keeps no pipe, lock or terminal of this process
+/// open while it works, takes `title` as its command line and name (what `ps` shows: it is
+/// not another copy of this process), and exits when `work` returns. `work` is
+/// `Copy + 'static`: it can capture no file descriptor or borrow that the closing would leave
+/// dangling, so it opens what it needs. Refused (`Unsupported`) in a process with more than
+/// one thread: locks other threads hold would stay locked in the child.
+pub fn fork_detached<F: FnOnce() + Copy + 'static>(title: &str, work: F) -> io::Result<i32> {
+    if thread_count()? != 1 {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a process with more than one thread cannot fork safely",
+        ));
+    }
+    let title = title.as_bytes();
+    // SAFETY: this process has one thread (no other can start meanwhile: only this one
+    // could start it), so the child's copy of the heap and of every lock is consistent. The
+    // child closes its descriptors before running `work`, which owns none, and leaves by
+    // `_exit`: it never returns into the caller's frames, nor runs exit handlers or
+    // destructors of this process's objects.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => unsafe {
+            libc::close_range(0, libc::c_uint::MAX, 0);
+            let mut name = [0u8; 16];
+            let short = title.len().min(name.len() - 1);
+            name[..short].copy_from_slice(&title[..short]);
+            libc::prctl(libc::PR_SET_NAME, name.as_ptr());
+            if let Ok((start, end)) = command_line_range() {
+                let len = end.saturating_sub(start);
+                let kept = title.len().min(len.saturating_sub(1));
+                // SAFETY: [start, end) holds the strings of this process's argv, on its
+                // initial stack, which the kernel reads for /proc/PID/cmdline; no Rust
+                // object refers to that memory (std copies the arguments it hands out),
+                // and this process has one thread.
+                let argv = std::slice::from_raw_parts_mut(start as *mut u8, len);
+                argv[..kept].copy_from_slice(&title[..kept]);
+                argv[kept..].fill(0);
+            }
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            libc::_exit(0)
+        },
+        pid => Ok(pid),
+    }
+}
+
+/// Where this process's argv strings lie (`arg_start` and `arg_end` of /proc/self/stat).
+fn command_line_range() -> io::Result<(usize, usize)> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields 48 and 49, counted from the 3rd, which follows the parenthesised command name.
+    let mut fields = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .skip(48 - 3)
+        .map(str::parse::<usize>);
+    match (fields.next(), fields.next()) {
+        (Some(Ok(start)), Some(Ok(end))) if start < end => Ok((start, end)),
+        _ => Err(io::Error::other("/proc/self/stat has no argument range")),
+    }
+}
+
+/// The number of threads of this process (`Threads:` of /proc/self/status).
+fn thread_count() -> io::Result<usize> {
+    let path = "/proc/self/status";
+    let status = std::fs::read_to_string(path)?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|count| count.trim().parse().ok())
+        .ok_or_else(|| io::Error::other(format!("{path} has no Threads: line")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_with_threads_does_not_fork() {
+        let (stop, parked) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || parked.recv());
+        let refused = fork_detached("wharf: never", || {}).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::Unsupported);
+        stop.send(()).unwrap();
+        thread.join().unwrap().unwrap();
     }
 }

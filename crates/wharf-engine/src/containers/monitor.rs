@@ -296,7 +296,7 @@ impl Engine {
         .at("write the log", &log_path);
         drop(tty);
         let status = container.wait();
-        // With its last process gone, the namespace goes, and the veths with it.
+        // With its last process gone, the namespace may go (its veths are deleted below).
         drop(netns);
         let ran_for = ran.elapsed();
         let health_failure = health.and_then(|health| {
