@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Networks: requests/s through a published port (wrk against python's http.server with
-# HTTP/1.1 keep-alive; or busybox httpd with SERVER=busybox, which closes every connection, so
-# that its numbers fall as TIME_WAIT and conntrack entries pile up: keep DURATION short)
+# HTTP/1.1 keep-alive; SERVER=asyncio, a keep-alive server on asyncio, fast enough for the path
+# to matter; or busybox httpd with SERVER=busybox, which closes every connection, so that its
+# numbers fall as TIME_WAIT and conntrack entries pile up: keep DURATION short)
 # under `wharf run -p` and `docker run -p`, and what a bridge adds to `run --rm true`
 # compared with `--network none` (hyperfine medians).
 #
@@ -88,7 +89,30 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("", 8000), functools.partial(Handler, directory="/www")).serve_forever()
 ')
     ;;
-  *) echo "error: SERVER=$server: use busybox or python" >&2; exit 1 ;;
+  asyncio)
+    # A keep-alive server on asyncio's protocol API: some ten times http.server's rate, so that
+    # what the path to it costs (DNAT, or docker-proxy's copies) shows in the numbers.
+    import python-3.11-slim wharf-bench/python:latest
+    image='wharf-bench/python'
+    serve=(python3 -c '
+import asyncio
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Type: text/html\r\n\r\nhello\n"
+class Http(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.pending = transport, b""
+    def data_received(self, data):
+        self.pending += data
+        requests = self.pending.count(b"\r\n\r\n")
+        if requests:
+            self.pending = self.pending[self.pending.rfind(b"\r\n\r\n") + 4:]
+            self.transport.write(RESPONSE * requests)
+async def main():
+    server = await asyncio.get_running_loop().create_server(Http, "0.0.0.0", 8000)
+    await server.serve_forever()
+asyncio.run(main())
+')
+    ;;
+  *) echo "error: SERVER=$server: use python, asyncio or busybox" >&2; exit 1 ;;
 esac
 
 free_port() { "$@" python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -101,9 +125,11 @@ wait_http() { # wait_http RUNNER... URL
   echo "error: $url never answered" >&2
   return 1
 }
-bench() { # bench RUNNER... URL -> requests/s
-  local url=${*: -1}
-  "${@:1:$#-1}" wrk -t2 -c"$connections" -d"${duration}s" "$url" | awk '/Requests\/sec/ {print $2}'
+bench() { # bench RUNNER... URL -> requests/s; wrk's errors, if any, go to stderr
+  local url=${*: -1} out
+  out=$("${@:1:$#-1}" wrk -t2 -c"$connections" -d"${duration}s" "$url")
+  grep -E 'Non-2xx|Socket errors' <<<"$out" | sed "s|^|warning: $url: |" >&2 || true
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
 }
 
 echo "server: $server, wrk -t2 -c$connections -d${duration}s x $rounds rounds, $(nproc) CPUs"
@@ -149,23 +175,25 @@ if ((${#targets[@]} == 3)); then
 fi
 in_ns "$wharf" rm -f wb-web >/dev/null
 
-# --- start-up: what joining a bridge adds to `run --rm true`. The modes take turns in short
-# blocks, so that a change in the machine's load falls on all of them alike; what a bridge adds
-# is the median over the blocks of its difference with --network none in the same block.
-in_ns "$wharf" network create wb-user >/dev/null
-in_ns "$wharf" run --rm wharf-bench/busybox true # makes the default bridge
-# Timed back to back, and again with a pause before each run (as when a user types the next
-# command): the kernel's RCU grace periods, which a netns teardown and a cgroup (v1) move wait
-# for, are paid differently when runs follow each other.
-for pause in 0 "$pause"; do
-  for block in $(seq "$startup_blocks"); do
-    for mode in none bridge wb-user; do
-      in_ns hyperfine -N --warmup 2 --runs "$runs" --prepare "sleep $pause" --export-json "$work/$mode.$pause.$block.json" \
-        "$wharf run --rm --network $mode wharf-bench/busybox true" >/dev/null 2>&1
+# --- start-up: what joining a bridge adds to `run --rm true` (STARTUP_BLOCKS=0 skips it).
+if ((startup_blocks > 0)); then
+  # The modes take turns in short blocks, so that a change in the machine's load falls on all
+  # of them alike; what a bridge adds is the median over the blocks of its difference with
+  # --network none in the same block.
+  in_ns "$wharf" network create wb-user >/dev/null
+  in_ns "$wharf" run --rm wharf-bench/busybox true # makes the default bridge
+  # Timed back to back, and again with a pause before each run (as when a user types the next
+  # command): the kernel's RCU grace periods, which a netns teardown and a cgroup (v1) move wait
+  # for, are paid differently when runs follow each other.
+  for pause in 0 "$pause"; do
+    for block in $(seq "$startup_blocks"); do
+      for mode in none bridge wb-user; do
+        in_ns hyperfine -N --warmup 2 --runs "$runs" --prepare "sleep $pause" --export-json "$work/$mode.$pause.$block.json" \
+          "$wharf run --rm --network $mode wharf-bench/busybox true" >/dev/null 2>&1
+      done
     done
   done
-done
-python3 - "$work" "$startup_blocks" "$pause" <<'PY'
+  python3 - "$work" "$startup_blocks" "$pause" <<'PY'
 import json, statistics, sys
 work, blocks, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 for p, when in (("0", "back to back"), (pause, f"after a {pause} s pause")):
@@ -178,3 +206,4 @@ for p, when in (("0", "back to back"), (pause, f"after a {pause} s pause")):
                                           for m, n in zip(times[mode], times["none"])) * 1000
     print("%s: bridge adds %.1f ms, a user network %.1f ms (medians over %d blocks)" % (when, adds("bridge"), adds("wb-user"), blocks))
 PY
+fi
