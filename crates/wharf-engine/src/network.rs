@@ -14,14 +14,14 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wharf_net::{
-    Attach, Driver, Endpoint, NetError, Netns, Network, NetworkSpec, Networks, NewNetns,
+    Attach, Driver, Endpoint, HostScope, NetError, Netns, Network, NetworkSpec, Networks, NewNetns,
     PortBinding, PortSpec, Reconciled, Subnet, DEFAULT_NETWORK,
 };
 use wharf_runtime::{NetworkMode, RunConfig};
@@ -89,7 +89,17 @@ impl Engine {
         Ok(Networks::open(
             &self.networks_dir(),
             &self.run_root.join("networks"),
+            self.host_scope(),
         )?)
+    }
+
+    /// The names this root's networks take on the host: Docker-like (`wharf0`, `ip wharf`)
+    /// for the default root, names of its own for any other (a test's, the demo's), so that
+    /// running both never breaks the other's networks.
+    fn host_scope(&self) -> HostScope {
+        let root = std::fs::canonicalize(self.root()).unwrap_or_else(|_| self.root().to_owned());
+        let main = root == Path::new(crate::DEFAULT_ROOT);
+        HostScope::for_root(&root, main)
     }
 
     fn networks_dir(&self) -> PathBuf {

@@ -11,8 +11,11 @@
 //! - State: one JSON file per network under a caller-given directory, with its leases and
 //!   published ports, written atomically under a file lock (`store.rs`).
 //! - Interfaces, addresses and routes go through rtnetlink, synchronously and without
-//!   threads (`netlink.rs`); firewall and NAT rules are the nftables table `ip wharf`, loaded
-//!   whole by one `nft -f -` per change (`nft.rs` explains the rules and the choice).
+//!   threads (`netlink.rs`); firewall and NAT rules are one nftables table per state root,
+//!   loaded whole by one `nft -f -` per change (`nft.rs` explains the rules and the choice).
+//! - The host's namespace is shared by every state root: a [`HostScope`] gives each its own
+//!   table, default bridge and interface group, so that one never takes another's
+//!   interfaces for leftovers or loads over its rules.
 //! - `-p` values are parsed like Docker's ([`parse_publish`]).
 //! - [`DnsServer`] resolves container names and aliases on a user network's gateway.
 //!
@@ -39,7 +42,7 @@ mod subnet;
 pub use dns::{resolvers_from, DnsServer};
 pub use error::NetError;
 pub use model::{
-    Attach, Driver, Endpoint, Netns, Network, NetworkSpec, Reconciled, DEFAULT_BRIDGE,
+    Attach, Driver, Endpoint, HostScope, Netns, Network, NetworkSpec, Reconciled, DEFAULT_BRIDGE,
     DEFAULT_NETWORK,
 };
 pub use netns::NewNetns;

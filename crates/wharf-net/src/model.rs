@@ -3,22 +3,74 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::ports::{PortBinding, PortSpec};
 use crate::subnet::Subnet;
 
-/// The name of the default network, whose bridge is [`DEFAULT_BRIDGE`].
+/// The name of the default network, whose bridge is [`HostScope::default_bridge`].
 pub const DEFAULT_NETWORK: &str = "bridge";
-/// The bridge interface of the default network (Docker's `docker0`).
+/// The bridge interface of the default network of the host's main state root (Docker's
+/// `docker0`).
 pub const DEFAULT_BRIDGE: &str = "wharf0";
+/// The nftables table (family `ip`) of the host's main state root.
+const MAIN_TABLE: &str = "wharf";
 /// Host-side veth names start with this; [`crate::Networks::reconcile`] removes strays.
 pub(crate) const VETH_PREFIX: &str = "wv";
 /// Bridges of user networks are `wh-<first 12 hex digits of the id>`.
 pub(crate) const BRIDGE_PREFIX: &str = "wh-";
+
+/// Where a state root's networks meet the host's network namespace, which every state root
+/// on the host shares: the names they take there, and the mark on their interfaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostScope {
+    /// The default network's bridge.
+    pub default_bridge: String,
+    /// The nftables table, family `ip`.
+    pub table: String,
+    /// The interface group (`IFLA_GROUP`, `ip link show group N`) of every interface the
+    /// root makes: what tells its leftovers from another root's interfaces.
+    pub group: u32,
+}
+
+impl HostScope {
+    /// The scope of the state root `dir` (its canonical path: one per root on the host).
+    /// The host's `main` root takes the usual names ([`DEFAULT_BRIDGE`], table `ip wharf`);
+    /// any other root takes names of its own, tagged from `dir` (`wharf-1a2b3c`,
+    /// `ip wharf_1a2b3c`), so that roots never load over each other's rules or take each
+    /// other's bridge.
+    pub fn for_root(dir: &Path, main: bool) -> Self {
+        let digest = Sha256::digest(dir.as_os_str().as_encoded_bytes());
+        let tag: String = digest[..3].iter().map(|b| format!("{b:02x}")).collect();
+        // Between 2^30 and 2^31: clear of the small groups people number by hand, and
+        // within what `ip` parses.
+        let hash = u32::from_be_bytes([digest[3], digest[4], digest[5], digest[6]]);
+        let group = (hash & 0x3fff_ffff) | 0x4000_0000;
+        if main {
+            HostScope {
+                default_bridge: DEFAULT_BRIDGE.to_owned(),
+                table: MAIN_TABLE.to_owned(),
+                group,
+            }
+        } else {
+            HostScope {
+                default_bridge: format!("wharf-{tag}"),
+                table: format!("{MAIN_TABLE}_{tag}"),
+                group,
+            }
+        }
+    }
+
+    /// Whether this is the main root's scope, whose interfaces older wharf versions made
+    /// without a group.
+    pub(crate) fn is_main(&self) -> bool {
+        self.table == MAIN_TABLE
+    }
+}
 
 /// A network driver. Only `bridge` exists so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

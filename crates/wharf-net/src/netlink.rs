@@ -46,6 +46,8 @@ pub(crate) struct Link {
     pub kind: Option<String>,
     /// The bridge (or other controller) it is attached to.
     pub master: Option<u32>,
+    /// Its interface group (0 unless set).
+    pub group: u32,
 }
 
 /// An IPv4 route of the main table, as listed by [`Netlink::routes`].
@@ -196,9 +198,11 @@ impl Netlink {
                 let mut name = String::new();
                 let mut kind = None;
                 let mut master = None;
+                let mut group = 0;
                 for attribute in link.attributes {
                     match attribute {
                         LinkAttribute::IfName(value) => name = value,
+                        LinkAttribute::Group(value) => group = value,
                         LinkAttribute::Controller(index) => master = Some(index),
                         LinkAttribute::LinkInfo(infos) => {
                             kind = infos.into_iter().find_map(|info| match info {
@@ -214,18 +218,20 @@ impl Netlink {
                     name,
                     kind,
                     master,
+                    group,
                 }
             })
             .collect())
     }
 
-    /// Creates bridge `name`, up.
-    pub fn add_bridge(&mut self, name: &str) -> io::Result<u32> {
+    /// Creates bridge `name`, up, in interface group `group`.
+    pub fn add_bridge(&mut self, name: &str, group: u32) -> io::Result<u32> {
         let mut message = LinkMessage::default();
         message.header.flags = LinkFlags::Up;
         message.header.change_mask = LinkFlags::Up;
         message.attributes = vec![
             LinkAttribute::IfName(name.to_owned()),
+            LinkAttribute::Group(group),
             LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
         ];
         self.request(
@@ -236,12 +242,13 @@ impl Netlink {
             .ok_or_else(|| io::Error::other(format!("bridge {name} vanished after creation")))
     }
 
-    /// Creates a veth pair: `host` attached to bridge `master` and up, its peer named `peer`
-    /// with MAC `peer_mac` in the namespace `peer_netns`.
+    /// Creates a veth pair: `host` attached to bridge `master`, up and in interface group
+    /// `group`, its peer named `peer` with MAC `peer_mac` in the namespace `peer_netns`.
     pub fn add_veth(
         &mut self,
         host: &str,
         master: u32,
+        group: u32,
         peer: &str,
         peer_mac: [u8; 6],
         peer_netns: BorrowedFd<'_>,
@@ -258,6 +265,7 @@ impl Netlink {
         message.attributes = vec![
             LinkAttribute::IfName(host.to_owned()),
             LinkAttribute::Controller(master),
+            LinkAttribute::Group(group),
             LinkAttribute::LinkInfo(vec![
                 LinkInfo::Kind(InfoKind::Veth),
                 LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_message))),
@@ -370,7 +378,7 @@ impl Netlink {
 }
 
 /// A subscription to the link changes of this thread's network namespace, to wait for
-/// interfaces that the kernel removes by itself (those of a dying namespace).
+/// interfaces that another process deletes, or the kernel with a dying namespace.
 pub(crate) struct LinkEvents {
     socket: Socket,
     buffer: Vec<u8>,

@@ -15,10 +15,10 @@ use crate::error::{io_error, netlink_error, NetError};
 use crate::host;
 use crate::ipam::{self, HostRoute};
 use crate::model::{
-    mac_for, Attach, Endpoint, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX, DEFAULT_BRIDGE,
-    DEFAULT_NETWORK, VETH_PREFIX,
+    mac_for, Attach, Endpoint, HostScope, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX,
+    DEFAULT_BRIDGE, DEFAULT_NETWORK, VETH_PREFIX,
 };
-use crate::netlink::{LinkEvents, Netlink, Route};
+use crate::netlink::{Link, LinkEvents, Netlink, Route};
 use crate::nft;
 use crate::ports::{PortBinding, PortSpec};
 use crate::store::{Lock, Store};
@@ -35,22 +35,40 @@ const REMOVAL_WAIT: Duration = Duration::from_millis(500);
 /// The networks of one state directory, acting on the network namespace of the calling
 /// thread (the host's, for the engine).
 ///
-/// Every change holds an exclusive lock on the state directory; the nftables table
-/// `ip wharf` and the interface names are global to the namespace, so use one state
-/// directory per host.
+/// Every change holds an exclusive lock on the state directory. What the networks are
+/// called in the namespace, which other state roots share, is the [`HostScope`]'s: give each
+/// root its own. Published host ports are checked against this root's and the host's
+/// listening sockets, not against another root's published ports.
 #[derive(Debug, Clone)]
 pub struct Networks {
     store: Store,
+    scope: HostScope,
 }
 
 impl Networks {
     /// Opens (creating them if needed) the state directory, e.g. `$WHARF_ROOT/networks`,
     /// and the directory of the leases, e.g. `$WHARF_RUN/networks`: a tmpfs is best, as the
     /// leases end with the containers at a reboot and are rewritten at every start and exit.
-    pub fn open(dir: &Path, leases_dir: &Path) -> Result<Self, NetError> {
+    pub fn open(dir: &Path, leases_dir: &Path, scope: HostScope) -> Result<Self, NetError> {
         Ok(Networks {
             store: Store::open(dir, leases_dir)?,
+            scope,
         })
+    }
+
+    /// Makes this root's nftables table match `networks`.
+    fn load_rules(&self, networks: &[Network]) -> Result<(), NetError> {
+        nft::apply(&nft::render(&self.scope.table, networks))
+    }
+
+    /// Whether `link` is a veth or bridge of this root: in its group, or, for the main root,
+    /// named as wharf named them before interfaces had a group.
+    fn made_here(&self, link: &Link) -> bool {
+        let kind = link.kind.as_deref();
+        if link.group == self.scope.group {
+            return matches!(kind, Some("veth" | "bridge"));
+        }
+        link.group == 0 && self.scope.is_main() && is_wharf_interface(&link.name, kind)
     }
 
     pub fn dir(&self) -> &Path {
@@ -98,8 +116,9 @@ impl Networks {
         self.create_locked(&lock, networks, spec, None)
     }
 
-    /// The default network `bridge` (bridge `wharf0`), created on first use with the first
-    /// free default-pool subnet (`172.17.0.0/16` unless taken).
+    /// The default network `bridge` (its bridge is the scope's, `wharf0` for the main root),
+    /// created on first use with the first free default-pool subnet (`172.17.0.0/16` unless
+    /// taken).
     pub fn ensure_default(&self) -> Result<Network, NetError> {
         let lock = self.store.lock_exclusive()?;
         let networks = self.store.load(&lock)?;
@@ -110,7 +129,7 @@ impl Networks {
             name: DEFAULT_NETWORK.to_owned(),
             ..NetworkSpec::default()
         };
-        self.create_locked(&lock, networks, &spec, Some(DEFAULT_BRIDGE))
+        self.create_locked(&lock, networks, &spec, Some(&self.scope.default_bridge))
     }
 
     fn create_locked(
@@ -153,7 +172,7 @@ impl Networks {
         };
         self.store.create(lock, &network)?;
         networks.push(network.clone());
-        if let Err(error) = nft::apply(&nft::render(&networks)) {
+        if let Err(error) = self.load_rules(&networks) {
             let cleanup = self
                 .store
                 .remove(lock, &network)
@@ -184,14 +203,11 @@ impl Networks {
         }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
 
-        nft::apply(&nft::render(&networks))?;
+        self.load_rules(&networks)?;
         if let Err(error) = delete_link(&mut netlink, &network.bridge) {
             networks.push(network);
             networks.sort_by(|a, b| a.name.cmp(&b.name));
-            let cleanup = nft::apply(&nft::render(&networks))
-                .err()
-                .into_iter()
-                .collect();
+            let cleanup = self.load_rules(&networks).err().into_iter().collect();
             return Err(error.with_cleanup(cleanup));
         }
         // A failure here leaves a state file whose bridge and rules are gone: `remove` again
@@ -263,7 +279,7 @@ impl Networks {
                 None => {
                     let op = format!("create bridge {}", network.bridge);
                     let bridge = host
-                        .add_bridge(&network.bridge)
+                        .add_bridge(&network.bridge, self.scope.group)
                         .map_err(netlink_error(&op))?;
                     undo.links.push(network.bridge.clone());
                     host.add_address(
@@ -283,6 +299,7 @@ impl Networks {
             host.add_veth(
                 &veth,
                 bridge,
+                self.scope.group,
                 &attach.interface,
                 mac_for(endpoint.ip),
                 netns.as_fd(),
@@ -307,10 +324,10 @@ impl Networks {
             // with the reboot, so load them whole then, or if adding to them fails.
             if !endpoint.ports.is_empty() || existing.is_none() {
                 networks[index] = updated;
-                let added =
-                    existing.is_some() && nft::apply(&nft::render_added_ports(&endpoint)).is_ok();
+                let added = existing.is_some()
+                    && nft::apply(&nft::render_added_ports(&self.scope.table, &endpoint)).is_ok();
                 if !added {
-                    nft::apply(&nft::render(&networks))?;
+                    self.load_rules(&networks)?;
                 }
             }
             Ok(())
@@ -337,15 +354,12 @@ impl Networks {
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
         let has_ports = !endpoint.ports.is_empty();
         if has_ports {
-            nft::apply(&nft::render(&networks))?;
+            self.load_rules(&networks)?;
         }
         if let Err(error) = delete_link(&mut netlink, &endpoint.veth) {
             networks[index] = before;
             let cleanup = if has_ports {
-                nft::apply(&nft::render(&networks))
-                    .err()
-                    .into_iter()
-                    .collect()
+                self.load_rules(&networks).err().into_iter().collect()
             } else {
                 Vec::new()
             };
@@ -400,8 +414,9 @@ impl Networks {
     /// behind the previous namespace's (up to 40 ms when containers end back to back). So
     /// this hands each veth to `start_removal`, which should [`LinkRemoval::run`] it where
     /// that wait costs nobody (a process of its own), and returns once the kernel has
-    /// unlisted them. A veth still there after half a second (`start_removal` did nothing) is
-    /// deleted here, as by [`Networks::disconnect_all`]. Either way, when this returns no
+    /// unlisted them. A veth still there after half a second (`start_removal` did nothing),
+    /// or when the kernel's link events cannot be watched, is deleted here, as by
+    /// [`Networks::disconnect_all`]. Either way, when this returns no
     /// interface of the container is left in this namespace, and its addresses are free.
     pub fn disconnect_ended(
         &self,
@@ -416,33 +431,15 @@ impl Networks {
         if veths.is_empty() {
             return Ok(Vec::new());
         }
-        // Subscribed before looking: a veth removed in between is not waited for.
-        let mut events = LinkEvents::subscribe().map_err(netlink_error("watch the interfaces"))?;
-        let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
-        let mut present = BTreeMap::new();
-        for veth in &veths {
-            let index = netlink
-                .link_index(veth)
-                .map_err(netlink_error(format!("look up interface {veth}")))?;
-            if let Some(index) = index {
-                present.insert(index, veth.as_str());
-            }
-        }
-        for &index in present.keys() {
-            start_removal(LinkRemoval { index });
-        }
-        let deadline = Instant::now() + REMOVAL_WAIT;
-        events
-            .wait_removed(present.keys().copied().collect(), deadline, |index| {
-                Ok(netlink.link_index(present[&index])? == Some(index))
-            })
-            .map_err(netlink_error("wait for the removal of the veths"))?;
+        // Only a shortcut: if watching fails, disconnect_all deletes what is left itself.
+        let _ = wait_for_removal(&veths, &mut start_removal);
         self.disconnect_all(container_id)
     }
 
     /// Removes what containers that are not in `live` left behind: their leases, veths and
-    /// port rules, plus wharf-named veths and bridges that no state refers to (a crash
-    /// between creating an interface and saving the state). Reloads the firewall rules.
+    /// port rules, plus this root's veths and bridges that no state refers to (a crash
+    /// between creating an interface and saving the state); another root's are left alone.
+    /// Reloads the firewall rules.
     pub fn reconcile(&self, live: &[&str]) -> Result<Reconciled, NetError> {
         let live: BTreeSet<&str> = live.iter().copied().collect();
         let lock = self.store.lock_exclusive()?;
@@ -473,7 +470,7 @@ impl Networks {
             .collect();
         let strays: Vec<String> = links
             .iter()
-            .filter(|link| is_wharf_interface(&link.name, link.kind.as_deref()))
+            .filter(|link| self.made_here(link))
             .filter(|link| !known.contains(link.name.as_str()))
             .map(|link| link.name.clone())
             .collect();
@@ -499,7 +496,7 @@ impl Networks {
         reload_rules: bool,
     ) -> Result<(), NetError> {
         if reload_rules {
-            nft::apply(&nft::render(networks))?;
+            self.load_rules(networks)?;
         }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
         for name in removed
@@ -515,6 +512,31 @@ impl Networks {
         }
         Ok(())
     }
+}
+
+/// Hands each of `veths` still there to `start_removal` and waits, up to [`REMOVAL_WAIT`],
+/// until the kernel has unlisted them.
+fn wait_for_removal(
+    veths: &[String],
+    start_removal: &mut impl FnMut(LinkRemoval),
+) -> std::io::Result<()> {
+    // Subscribed before looking: a veth removed in between is not waited for.
+    let mut events = LinkEvents::subscribe()?;
+    let mut netlink = Netlink::open()?;
+    let mut present = BTreeMap::new();
+    for veth in veths {
+        if let Some(index) = netlink.link_index(veth)? {
+            present.insert(index, veth.as_str());
+        }
+    }
+    for (&index, veth) in &present {
+        start_removal(LinkRemoval::new(index, veth));
+    }
+    let deadline = Instant::now() + REMOVAL_WAIT;
+    events.wait_removed(present.keys().copied().collect(), deadline, |index| {
+        Ok(netlink.link_index(present[&index])? == Some(index))
+    })?;
+    Ok(())
 }
 
 /// What a failed [`Networks::connect`] undoes: interfaces it made, and the state it saved.
@@ -660,22 +682,49 @@ fn is_wharf_interface(name: &str, kind: Option<&str>) -> bool {
 }
 
 /// The deletion of one interface of this namespace (an ended container's veth), handed
-/// out by [`Networks::disconnect_ended`]. A plain index, so that it can go to another
+/// out by [`Networks::disconnect_ended`]. Plain values, so that it can go to another
 /// process.
 #[derive(Debug, Clone, Copy)]
 pub struct LinkRemoval {
     index: u32,
+    /// The interface's name, NUL-padded (IFNAMSIZ).
+    name: [u8; 16],
 }
 
 impl LinkRemoval {
-    /// Deletes the interface (already gone: nothing to do), in the network namespace of the
-    /// calling thread, which must be that of [`Networks::disconnect_ended`]'s caller.
-    /// Returns once the kernel has finished with it: see [`Networks::disconnect_ended`].
+    fn new(index: u32, name: &str) -> Self {
+        let mut padded = [0; 16];
+        let len = name.len().min(15);
+        padded[..len].copy_from_slice(&name.as_bytes()[..len]);
+        LinkRemoval {
+            index,
+            name: padded,
+        }
+    }
+
+    fn name(&self) -> &str {
+        let len = self.name.iter().position(|&b| b == 0).unwrap_or(16);
+        std::str::from_utf8(&self.name[..len]).unwrap_or_default()
+    }
+
+    /// Deletes the interface, in the network namespace of the calling thread, which must be
+    /// that of [`Networks::disconnect_ended`]'s caller; if it is gone already, or its name
+    /// and index are another interface's by now (a restarted container's veth, made anew
+    /// under the same name), there is nothing to do. Returns once the kernel has finished
+    /// with it: see [`Networks::disconnect_ended`].
     pub fn run(self) -> Result<(), NetError> {
-        let op = || format!("delete interface {}", self.index);
-        Netlink::open()
-            .and_then(|mut netlink| netlink.delete_link(self.index))
-            .map_err(netlink_error(op()))
+        let op = || format!("delete interface {}", self.name());
+        let mut netlink = Netlink::open().map_err(netlink_error(op()))?;
+        if netlink
+            .link_index(self.name())
+            .map_err(netlink_error(op()))?
+            == Some(self.index)
+        {
+            netlink
+                .delete_link(self.index)
+                .map_err(netlink_error(op()))?;
+        }
+        Ok(())
     }
 }
 

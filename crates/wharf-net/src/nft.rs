@@ -1,5 +1,7 @@
-//! The nftables table `ip wharf`, rendered whole from the network state and loaded by one
-//! `nft -f -` run, one atomic transaction, per change.
+//! A state root's nftables table (`ip wharf` for the host's main root, see
+//! [`crate::HostScope`]), rendered whole from the network state and loaded by one `nft -f -`
+//! run, one atomic transaction, per change. Another root's table is never touched: the rules
+//! name their own bridges only, and a packet any table drops is dropped.
 //!
 //! Why the `nft` command: one run costs a few milliseconds and is atomic; the ruleset is
 //! readable (`nft list table ip wharf`) and the same text is unit-tested here. Only changes
@@ -27,12 +29,11 @@ use std::process::{Command, Stdio};
 use crate::error::NetError;
 use crate::model::{Endpoint, Network};
 
-const TABLE: &str = "ip wharf";
-
-/// The script that makes the table match `networks`.
-pub(crate) fn render(networks: &[Network]) -> String {
+/// The script that makes the table `ip <table>` match `networks`.
+pub(crate) fn render(table: &str, networks: &[Network]) -> String {
+    let table = format!("ip {table}");
     if networks.is_empty() {
-        return format!("table {TABLE} {{}}\ndelete table {TABLE}\n");
+        return format!("table {table} {{}}\ndelete table {table}\n");
     }
     let mut forward = vec!["ct state established,related accept".to_owned()];
     let mut postrouting = Vec::new();
@@ -76,7 +77,7 @@ pub(crate) fn render(networks: &[Network]) -> String {
     }
 
     let mut script = String::new();
-    let _ = writeln!(script, "table {TABLE} {{");
+    let _ = writeln!(script, "table {table} {{");
     let _ = writeln!(script, "\tchain ports {{\n\t}}");
     for (chain, kind, hook, priority) in CHAINS {
         let _ = writeln!(
@@ -84,7 +85,7 @@ pub(crate) fn render(networks: &[Network]) -> String {
             "\tchain {chain} {{\n\t\ttype {kind} hook {hook} priority {priority}; policy accept;\n\t}}"
         );
     }
-    let _ = writeln!(script, "}}\nflush table {TABLE}\ntable {TABLE} {{");
+    let _ = writeln!(script, "}}\nflush table {table}\ntable {table} {{");
     let jump = vec!["fib daddr type local jump ports".to_owned()];
     for (chain, rules) in [
         ("ports", &ports),
@@ -108,9 +109,9 @@ pub(crate) fn render(networks: &[Network]) -> String {
 /// deletes nothing: a script that deletes rules makes `nft` wait for an RCU grace period
 /// when it closes its socket (the kernel frees the rules then), 5-15 ms here, where this one
 /// returns at once. Fails if the table is not loaded.
-pub(crate) fn render_added_ports(endpoint: &Endpoint) -> String {
+pub(crate) fn render_added_ports(table: &str, endpoint: &Endpoint) -> String {
     port_rules(endpoint)
-        .map(|rule| format!("add rule {TABLE} ports {rule}\n"))
+        .map(|rule| format!("add rule ip {table} ports {rule}\n"))
         .collect()
 }
 
@@ -192,7 +193,10 @@ mod tests {
 
     #[test]
     fn no_networks_deletes_the_table() {
-        assert_eq!(render(&[]), "table ip wharf {}\ndelete table ip wharf\n");
+        assert_eq!(
+            render("wharf", &[]),
+            "table ip wharf {}\ndelete table ip wharf\n"
+        );
     }
 
     #[test]
@@ -275,10 +279,10 @@ table ip wharf {
 }
 "#;
         assert_eq!(
-            render_added_ports(&web.endpoints["c1"]),
+            render_added_ports("wharf", &web.endpoints["c1"]),
             "add rule ip wharf ports tcp dport 8080 dnat to 10.1.0.2:80\n\
              add rule ip wharf ports ip daddr 127.0.0.1 udp dport 5353 dnat to 10.1.0.2:53\n"
         );
-        assert_eq!(render(&[web, internal]), expected);
+        assert_eq!(render("wharf", &[web, internal]), expected);
     }
 }

@@ -13,7 +13,7 @@ use support::{
     tcp_hello, tcp_server, tcp_server_on, udp_hello, udp_server, Ns, World, HOST_OUTSIDE_IP,
     OUTSIDE_IP,
 };
-use wharf_net::{parse_publish, NetError, NetworkSpec, Subnet};
+use wharf_net::{parse_publish, Attach, HostScope, NetError, NetworkSpec, Networks, Subnet};
 
 fn spec(name: &str, subnet: &str) -> NetworkSpec {
     NetworkSpec {
@@ -496,6 +496,68 @@ fn an_ended_containers_veths_are_gone_when_disconnect_ended_returns() {
         .disconnect_ended("held", |_| panic!("nothing to remove"))
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn two_state_roots_in_one_namespace_leave_each_other_alone() {
+    skip_unless_capable!();
+    // The world's networks are the host's main root (`wharf0`, `ip wharf`).
+    let world = World::new();
+    create(&world, "web", "10.105.0.0/24");
+    let (main, _) = world
+        .container("web", "m1", |attach| attach.ports = publish(&["8080:80"]))
+        .unwrap();
+    tcp_server(&main, 80, "main");
+    let main_veths = world.wharf_links();
+
+    let dir = tempfile::tempdir().unwrap();
+    let scope = HostScope::for_root(dir.path(), false);
+    assert_ne!(scope, HostScope::for_root(world.networks.dir(), false));
+    assert!(scope.default_bridge.starts_with("wharf-") && scope.default_bridge.len() <= 15);
+    let other = Networks::open(
+        &dir.path().join("networks"),
+        &dir.path().join("leases"),
+        scope.clone(),
+    )
+    .unwrap();
+    other.create(&spec("web", "10.106.0.0/24")).unwrap();
+    let ns = Ns::new("o");
+    let mut attach = Attach::new("web", "o1", ns.netns());
+    attach.ports = publish(&["8081:80"]);
+    other.connect(&attach).unwrap();
+    tcp_server(&ns, 80, "other");
+    let host = &world.host;
+    assert_eq!(
+        tcp_hello(host, Ipv4Addr::LOCALHOST, 8080).unwrap(),
+        "main 10.105.0.1"
+    );
+    assert_eq!(
+        tcp_hello(host, Ipv4Addr::LOCALHOST, 8081).unwrap(),
+        "other 10.106.0.1"
+    );
+    assert!(host
+        .nft_table_named(&scope.table)
+        .unwrap()
+        .contains("dport 8081"));
+    assert!(!host.nft_table().unwrap().contains("dport 8081"));
+
+    // The main root's reconcile takes the other root's interfaces for nobody's leftovers
+    // no more than its rules: all of them stay.
+    assert!(world.networks.reconcile(&["m1"]).unwrap().is_empty());
+    assert_eq!(
+        tcp_hello(host, Ipv4Addr::LOCALHOST, 8081).unwrap(),
+        "other 10.106.0.1"
+    );
+    // The other root's, with its container gone, removes what was its own, only.
+    let reconciled = other.reconcile(&[]).unwrap();
+    assert_eq!(reconciled.endpoints.len(), 1);
+    other.remove("web").unwrap();
+    assert_eq!(host.nft_table_named(&scope.table), None);
+    assert_eq!(world.wharf_links(), main_veths);
+    assert_eq!(
+        tcp_hello(host, Ipv4Addr::LOCALHOST, 8080).unwrap(),
+        "main 10.105.0.1"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The workspace's only `unsafe` code: system calls without a safe wrapper, each behind
-//! a safe function that checks what the call needs, or takes a value that proves it.
+//! a safe function that checks what the call needs, or takes a value that proves it, or (the
+//! fork) states what its caller must not do.
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
@@ -52,13 +53,17 @@ pub(crate) fn install_seccomp_filter(program: &[BpfInstruction]) -> io::Result<(
 }
 
 /// Runs `work` in a child process, a fork of this one, and returns the child's pid without
-/// waiting for it (nor reaping it: once this process exits, init does). The child first
-/// closes every file descriptor, so that it keeps no pipe, lock or terminal of this process
-/// open while it works, takes `title` as its command line and name (what `ps` shows: it is
-/// not another copy of this process), and exits when `work` returns. `work` is
-/// `Copy + 'static`: it can capture no file descriptor or borrow that the closing would leave
-/// dangling, so it opens what it needs. Refused (`Unsupported`) in a process with more than
-/// one thread: locks other threads hold would stay locked in the child.
+/// waiting for it (nor reaping it: it stays a zombie until this process exits, then its new
+/// parent, the nearest subreaper or init, reaps it). The child first closes every file
+/// descriptor and opens `/dev/null` as 0, 1 and 2, so that it keeps no pipe, lock or
+/// terminal of this process open while it works; takes `title` as its command line and name
+/// (what `ps` shows: it is not another copy of this process); and exits when `work` returns.
+///
+/// `work` must use only descriptors it opens itself. Its bound, `Copy + 'static`, keeps it
+/// from capturing an owned one (`File` and `OwnedFd` are not `Copy`), not from reaching one
+/// through a static or a `BorrowedFd<'static>`: one numbered above 2 would be closed, or
+/// another file that `work` opened. Refused (`Unsupported`) in a process with more than one
+/// thread: locks other threads hold would stay locked in the child.
 pub fn fork_detached<F: FnOnce() + Copy + 'static>(title: &str, work: F) -> io::Result<i32> {
     if thread_count()? != 1 {
         return Err(io::Error::new(
@@ -69,13 +74,22 @@ pub fn fork_detached<F: FnOnce() + Copy + 'static>(title: &str, work: F) -> io::
     let title = title.as_bytes();
     // SAFETY: this process has one thread (no other can start meanwhile: only this one
     // could start it), so the child's copy of the heap and of every lock is consistent. The
-    // child closes its descriptors before running `work`, which owns none, and leaves by
-    // `_exit`: it never returns into the caller's frames, nor runs exit handlers or
-    // destructors of this process's objects.
+    // child leaves by `_exit`: it never returns into the caller's frames, nor runs exit
+    // handlers or destructors of this process's objects (which would flush or close what
+    // the parent still uses).
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => unsafe {
-            libc::close_range(0, libc::c_uint::MAX, 0);
+            // Could not close them (a kernel before 5.9): keep nothing of the parent's open
+            // for long, and do nothing; the caller must cope with work not done.
+            if libc::close_range(0, libc::c_uint::MAX, 0) != 0 {
+                libc::_exit(1);
+            }
+            for _ in 0..3 {
+                if libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) < 0 {
+                    libc::_exit(1);
+                }
+            }
             let mut name = [0u8; 16];
             let short = title.len().min(name.len() - 1);
             name[..short].copy_from_slice(&title[..short]);
@@ -84,9 +98,10 @@ pub fn fork_detached<F: FnOnce() + Copy + 'static>(title: &str, work: F) -> io::
                 let len = end.saturating_sub(start);
                 let kept = title.len().min(len.saturating_sub(1));
                 // SAFETY: [start, end) holds the strings of this process's argv, on its
-                // initial stack, which the kernel reads for /proc/PID/cmdline; no Rust
-                // object refers to that memory (std copies the arguments it hands out),
-                // and this process has one thread.
+                // initial stack, which the kernel reads for /proc/PID/cmdline. The only Rust
+                // object that points there is std's copy of argv, which `env::args` reads
+                // as NUL-terminated strings: they stay NUL-terminated. This process has one
+                // thread.
                 let argv = std::slice::from_raw_parts_mut(start as *mut u8, len);
                 argv[..kept].copy_from_slice(&title[..kept]);
                 argv[kept..].fill(0);

@@ -36,12 +36,25 @@ fn report() {
     };
     let cmdline = std::fs::read("/proc/self/cmdline").unwrap_or_default();
     let comm = std::fs::read_to_string("/proc/self/comm").unwrap_or_default();
-    // Listing /proc/self/fd opens one descriptor: the listing's own.
-    let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count());
+    // Each open descriptor and what it is, but the listing's own.
+    let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|entry| {
+                    let target = std::fs::read_link(entry.path()).ok()?;
+                    let fd = entry.file_name().to_string_lossy().into_owned();
+                    Some(format!("{fd}:{}", target.display()))
+                })
+                .filter(|fd| !fd.ends_with("/fd"))
+                .collect()
+        })
+        .unwrap_or_default();
+    fds.sort();
     let text = format!(
-        "{}\n{}\n{fds}\n",
+        "{}\n{}\n{}\n",
         String::from_utf8_lossy(&cmdline).trim_end_matches('\0'),
-        comm.trim_end()
+        comm.trim_end(),
+        fds.join(" ")
     );
     let partial = PathBuf::from(&path).with_extension("partial");
     if std::fs::write(&partial, text).is_ok() {
@@ -64,7 +77,8 @@ fn a_detached_child_has_its_title_and_none_of_the_parents_files() -> Result<(), 
     let pid: i32 = String::from_utf8_lossy(&helper.stdout).trim().parse()?;
     let text = wait_for(&report)?;
     let lines: Vec<&str> = text.lines().collect();
-    let expected = [TITLE, &TITLE[..15], "1"];
+    // The helper's command line (this binary's path) is longer than the title.
+    let expected = [TITLE, &TITLE[..15], "0:/dev/null 1:/dev/null 2:/dev/null"];
     if lines != expected {
         return Err(format!("child {pid} reported {lines:?}, expected {expected:?}").into());
     }

@@ -165,15 +165,17 @@ fn assert_no_network_leftovers(wharf: &Wharf) {
         .output()
         .unwrap();
     assert_eq!(common::stdout(&veths), "", "veths left behind");
-    let table = wharf
+    // The namespace is the test's own: every rule in it is this root's.
+    let ruleset = wharf
         .host_command("nft")
-        .args(["list", "table", "ip", "wharf"])
+        .args(["list", "ruleset"])
         .output()
         .unwrap();
+    common::assert_success(&ruleset, &["nft", "list", "ruleset"]);
     assert!(
-        !common::stdout(&table).contains("dnat to"),
+        !common::stdout(&ruleset).contains("dnat to"),
         "port rules left behind:\n{}",
-        common::stdout(&table)
+        common::stdout(&ruleset)
     );
     for network in wharf
         .ok(&[
@@ -732,27 +734,54 @@ fn a_killed_monitor_leaves_no_network_behind() {
     );
     assert_no_network_leftovers(&wharf);
 
-    // A stray wharf veth (a crash between creating it and saving the state) is repaired.
+    // A stray veth of this root (a crash between creating it and saving the state: it is in
+    // the group of the root's interfaces, like the network's bridge) is repaired.
     let ip = |args: &[&str]| {
         let mut all = vec!["-n", netns.name.as_str()];
         all.extend_from_slice(args);
-        assert!(Command::new("ip").args(&all).status().unwrap().success());
+        let output = Command::new("ip").args(&all).output().unwrap();
+        common::assert_success(&output, &all);
+        common::stdout(&output)
     };
+    let bridges = ip(&["-o", "link", "show", "type", "bridge"]);
+    let group = bridges
+        .split_whitespace()
+        .skip_while(|word| *word != "group")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no group in {bridges}"))
+        .to_owned();
+    assert_ne!(group, "default", "{bridges}");
     ip(&[
         "link",
         "add",
         "wv0123456789ab",
+        "group",
+        &group,
         "type",
         "veth",
         "peer",
         "name",
         "strayp",
     ]);
+    // Another root's, or anybody's, is not this root's to remove.
+    ip(&[
+        "link",
+        "add",
+        "wvfedcba987654",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "otherp",
+    ]);
     let repaired = wharf.ok(&["system", "check", "--repair"]);
     assert!(
         repaired.contains("removed stray interface wv0123456789ab"),
         "{repaired}"
     );
+    assert!(!repaired.contains("wvfedcba987654"), "{repaired}");
+    assert!(veths().contains("wvfedcba987654"), "{}", veths());
+    ip(&["link", "del", "wvfedcba987654"]);
     assert_eq!(veths(), "");
     wharf.ok(&["rm", &id]);
     wharf.ok(&["network", "rm", "crash"]);

@@ -17,7 +17,7 @@ use std::thread;
 use std::time::Duration;
 
 use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
-use wharf_net::{Attach, Netns, Networks};
+use wharf_net::{Attach, HostScope, Netns, Networks};
 
 /// How long a client waits for an answer; a blocked path fails after this.
 pub const TIMEOUT: Duration = Duration::from_millis(700);
@@ -122,11 +122,17 @@ impl Ns {
         ip_output(&all)
     }
 
-    /// The nftables table `ip wharf` as `nft` lists it, or `None` if there is none.
+    /// The nftables table `ip wharf` (the main root's) as `nft` lists it, or `None` if there
+    /// is none.
     pub fn nft_table(&self) -> Option<String> {
+        self.nft_table_named("wharf")
+    }
+
+    /// The nftables table `ip <table>` as `nft` lists it, or `None` if there is none.
+    pub fn nft_table_named(&self, table: &str) -> Option<String> {
         let output = Command::new("ip")
             .args([
-                "netns", "exec", &self.name, "nft", "list", "table", "ip", "wharf",
+                "netns", "exec", &self.name, "nft", "list", "table", "ip", table,
             ])
             .output()
             .expect("run nft");
@@ -200,8 +206,12 @@ impl World {
         move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::Network))
             .expect("enter host netns");
         let state = tempfile::tempdir().expect("temp dir");
-        let networks = Networks::open(&state.path().join("networks"), &state.path().join("leases"))
-            .expect("open networks");
+        let networks = Networks::open(
+            &state.path().join("networks"),
+            &state.path().join("leases"),
+            HostScope::for_root(state.path(), true),
+        )
+        .expect("open networks");
         World {
             networks,
             host,
