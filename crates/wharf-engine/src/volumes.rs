@@ -190,7 +190,7 @@ impl Engine {
             .volumes_dir()
             .join(format!("{REMOVING_PREFIX}{name}-{}", &random_id()?[..12]));
         std::fs::rename(&dir, &doomed).at("rename", &dir)?;
-        let size = disk_usage(&doomed);
+        let size = crate::fs_size::bytes_under(&doomed);
         std::fs::remove_dir_all(&doomed).at("remove", &doomed)?;
         Ok(size)
     }
@@ -322,17 +322,4 @@ impl Engine {
                 .any(|r| r.no_copy && r.destination == destination)
         })
     }
-}
-
-/// The bytes of the files under `path` (not following symlinks); what cannot be read counts 0.
-fn disk_usage(path: &Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return 0;
-    };
-    if !meta.is_dir() {
-        return meta.len();
-    }
-    std::fs::read_dir(path)
-        .map(|entries| entries.flatten().map(|e| disk_usage(&e.path())).sum())
-        .unwrap_or(0)
 }

@@ -80,8 +80,8 @@ impl Store {
         )
     }
 
-    /// Every record, for gc.
-    pub(crate) fn build_records(&self) -> Result<Vec<BuildRecord>> {
+    /// Every build record (those that do not parse are skipped), for gc and `system df`.
+    pub fn build_records(&self) -> Result<Vec<BuildRecord>> {
         let dir = self.records_dir();
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,

@@ -492,3 +492,73 @@ fn cp_never_follows_a_symlink_out_of_the_container_and_lands_in_volumes() {
     wharf.ok(&["rm", "-f", "web"]);
     wharf.assert_nothing_leaked(&[id]);
 }
+
+#[test]
+fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let df = |wanted: &str| {
+        let rows = wharf.ok(&[
+            "system",
+            "df",
+            "--format",
+            "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}",
+        ]);
+        rows.lines()
+            .find(|row| row.starts_with(wanted))
+            .unwrap_or_else(|| panic!("no {wanted} row in {rows}"))
+            .to_owned()
+    };
+    // Nothing uses the image yet: all of it is reclaimable.
+    assert_eq!(df("Images"), "Images|1|0|1.98MB|1.98MB (100%)");
+    assert_eq!(df("Containers"), "Containers|0|0|0B|0B");
+
+    wharf.ok(&["volume", "create", "data"]);
+    wharf.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 100000 /dev/zero > /data/f",
+    ]);
+    assert_eq!(df("Local Volumes"), "Local Volumes|1|0|100kB|100kB (100%)");
+
+    // A running container that wrote 50 kB into its own layer, using the image and the
+    // volume; a created one that wrote nothing.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "writer",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 50000 /dev/zero > /big.tmp && mv /big.tmp /big && exec sleep 1000",
+    ]);
+    wharf.ok(&["create", "--name", "idle", "busybox", "true"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while wharf
+        .run(&["exec", "writer", "test", "-e", "/big"])
+        .status
+        .code()
+        != Some(0)
+    {
+        assert!(std::time::Instant::now() < deadline, "/big never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(df("Images"), "Images|1|1|1.98MB|0B (0%)");
+    assert_eq!(df("Containers"), "Containers|2|1|50kB|0B (0%)");
+    assert_eq!(df("Local Volumes"), "Local Volumes|1|1|100kB|0B (0%)");
+    assert_eq!(df("Build Cache"), "Build Cache|0|0|0B|0B");
+
+    // Stopped, its layer becomes reclaimable.
+    wharf.ok(&["stop", "-t", "0", "writer"]);
+    assert_eq!(df("Containers"), "Containers|2|0|50kB|50kB (100%)");
+    wharf.remove_all_containers_leaving_nothing();
+}

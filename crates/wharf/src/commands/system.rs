@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use serde_json::json;
-use wharf_engine::Engine;
+use wharf_engine::{Engine, Usage};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{CheckArgs, FormatArgs};
@@ -11,17 +11,21 @@ use crate::printer::Printer;
 pub fn df(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResult {
     let format = parse_format(args.format.as_deref())?;
     let usage = engine.disk_usage()?;
-    let reclaimable = if usage.images_size == 0 {
-        "0B".to_string()
-    } else {
-        format!("{} (100%)", human_size(usage.images_size))
-    };
     let rows = [
-        json!({"Type": "Images", "TotalCount": usage.images.to_string(), "Active": usage.active_images.to_string(), "Size": human_size(usage.images_size), "Reclaimable": reclaimable}),
-        json!({"Type": "Containers", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
-        json!({"Type": "Local Volumes", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
-        json!({"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
-    ];
+        ("Images", &usage.images),
+        ("Containers", &usage.containers),
+        ("Local Volumes", &usage.volumes),
+        ("Build Cache", &usage.build_cache),
+    ]
+    .map(|(kind, usage)| {
+        json!({
+            "Type": kind,
+            "TotalCount": usage.total.to_string(),
+            "Active": usage.active.to_string(),
+            "Size": human_size(usage.size),
+            "Reclaimable": reclaimable(usage),
+        })
+    });
     let columns = [
         ("TYPE", "Type"),
         ("TOTAL", "TotalCount"),
@@ -31,6 +35,16 @@ pub fn df(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResult 
     ];
     print_rows(&printer, &format, &columns, &rows)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Docker's RECLAIMABLE: the bytes, and their share of the size when there is any.
+fn reclaimable(usage: &Usage) -> String {
+    if usage.size == 0 {
+        return human_size(0);
+    }
+    // Whole percents, rounded down as Docker does.
+    let percent = u128::from(usage.reclaimable) * 100 / u128::from(usage.size);
+    format!("{} ({percent}%)", human_size(usage.reclaimable))
 }
 
 pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResult {
