@@ -784,7 +784,7 @@ impl Engine {
                     json!({
                         "Name": endpoint.container_name,
                         "EndpointID": endpoint_id(&network.id, id),
-                        "MacAddress": "",
+                        "MacAddress": endpoint.mac_address(),
                         "IPv4Address": format!("{}/{}", endpoint.ip, network.subnet.prefix()),
                         "IPv6Address": "",
                     }),

@@ -38,6 +38,9 @@ pub struct Usage {
 pub struct HostInfo {
     pub images: usize,
     pub containers: usize,
+    pub containers_running: usize,
+    pub containers_paused: usize,
+    pub containers_stopped: usize,
     pub root_dir: String,
     pub storage_driver: &'static str,
     pub cgroup_version: &'static str,
@@ -93,9 +96,7 @@ impl Engine {
             ..Usage::default()
         };
         for container in &containers {
-            let writable = crate::fs_size::bytes_under(
-                &container_dir(self.root(), &container.record.id).join("upper"),
-            );
+            let writable = self.writable_layer_size(&container.record.id);
             containers_usage.size += writable;
             if matches!(container.state.status, Status::Running | Status::Restarting) {
                 containers_usage.active += 1;
@@ -144,6 +145,12 @@ impl Engine {
         })
     }
 
+    /// The bytes in the writable layer of container `id` (its full id): what removing it
+    /// frees, besides its volumes.
+    pub fn writable_layer_size(&self, id: &str) -> u64 {
+        crate::fs_size::bytes_under(&container_dir(self.root(), id).join("upper"))
+    }
+
     pub fn host_info(&self) -> Result<HostInfo> {
         let uname = rustix::system::uname();
         let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
@@ -160,9 +167,18 @@ impl Engine {
                     .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             })
             .map_or(0, |kib| kib * 1024);
+        let containers = self.list_containers()?;
+        let up = |c: &&crate::ContainerInfo| {
+            matches!(c.state.status, Status::Running | Status::Restarting)
+        };
+        let paused = containers.iter().filter(|c| up(c) && c.paused).count();
+        let running = containers.iter().filter(|c| up(c) && !c.paused).count();
         Ok(HostInfo {
             images: self.store.index()?.images.len(),
-            containers: 0,
+            containers: containers.len(),
+            containers_running: running,
+            containers_paused: paused,
+            containers_stopped: containers.len() - running - paused,
             root_dir: self.root().display().to_string(),
             storage_driver: "overlay",
             cgroup_version: if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {

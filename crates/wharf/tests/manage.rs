@@ -717,3 +717,39 @@ fn ulimits_show_in_inspect_and_above_the_host_are_refused() {
     assert_eq!(wharf.container_ids(), before, "no container was created");
     wharf.remove_all_containers_leaving_nothing();
 }
+
+#[test]
+fn stop_and_restart_send_the_signal_given_and_ps_filters_look_at_running_containers() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // TERM, the stop signal, is ignored: only USR1 ends it, after saying so.
+    let script =
+        "trap '' TERM; trap 'echo got USR1; exit 7' USR1; echo up; while :; do sleep 0.1; done";
+    wharf.ok(&["run", "-d", "--name", "sig", "busybox", "sh", "-c", script]);
+    await_output(&wharf, &["logs", "sig"], "up");
+    wharf.ok(&["restart", "-s", "USR1", "-t", "600", "sig"]);
+    assert!(wharf.ok(&["logs", "sig"]).contains("got USR1"));
+    await_output(&wharf, &["logs", "sig"], "up\ngot USR1\nup");
+    wharf.ok(&["stop", "--signal", "SIGUSR1", "-t", "600", "sig"]);
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.ExitCode}}", "sig"])
+            .trim(),
+        "7"
+    );
+    let bad = wharf.fails(&["stop", "-s", "SIGNOPE", "sig"]);
+    assert!(bad.contains("--signal") && bad.contains("SIGNOPE"), "{bad}");
+
+    // Without -a, a filter other than status= sees only running containers, as Docker's.
+    assert_eq!(wharf.ok(&["ps", "-q", "--filter", "name=sig"]), "");
+    assert_eq!(
+        wharf.ok(&["ps", "--filter", "status=exited", "--format", "{{.Names}}"]),
+        "sig\n"
+    );
+    assert_eq!(
+        wharf.ok(&["ps", "-a", "--filter", "name=sig", "--format", "{{.Names}}"]),
+        "sig\n"
+    );
+    wharf.remove_all_containers_leaving_nothing();
+}

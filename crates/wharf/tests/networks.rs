@@ -996,3 +996,37 @@ fn a_container_joins_another_containers_network() {
     wharf.ok(&["rm", "owner", id.trim()]);
     assert_no_network_leftovers(&wharf);
 }
+
+#[test]
+fn network_inspect_shows_each_containers_mac_address() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    wharf.ok(&["network", "create", "macs"]);
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "mac",
+        "--network",
+        "macs",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let inside = wharf.ok(&["exec", "mac", "cat", "/sys/class/net/eth0/address"]);
+    let containers: serde_json::Value = serde_json::from_str(&wharf.ok(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{json .Containers}}",
+        "macs",
+    ]))
+    .unwrap();
+    let endpoint = containers.as_object().unwrap().values().next().unwrap();
+    assert_eq!(endpoint["Name"], "mac");
+    assert_eq!(endpoint["MacAddress"], inside.trim());
+    wharf.ok(&["rm", "-f", "mac"]);
+    wharf.ok(&["network", "rm", "macs"]);
+    assert_no_network_leftovers(&wharf);
+}

@@ -557,8 +557,18 @@ fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
     assert_eq!(df("Local Volumes"), "Local Volumes|1|1|100kB|0B (0%)");
     assert_eq!(df("Build Cache"), "Build Cache|0|0|0B|0B");
 
-    // Stopped, its layer becomes reclaimable.
+    let info =
+        "{{.Containers}} {{.ContainersRunning}} {{.ContainersPaused}} {{.ContainersStopped}}";
+    assert_eq!(wharf.ok(&["info", "--format", info]).trim(), "2 1 0 1");
+
+    // Stopped, its layer becomes reclaimable, and `container prune` says what it freed.
     wharf.ok(&["stop", "-t", "0", "writer"]);
     assert_eq!(df("Containers"), "Containers|2|0|50kB|50kB (100%)");
+    let pruned = wharf.ok(&["container", "prune", "-f"]);
+    assert!(
+        pruned.ends_with("Total reclaimed space: 50kB\n"),
+        "{pruned}"
+    );
+    assert_eq!(df("Containers"), "Containers|0|0|0B|0B");
     wharf.remove_all_containers_leaving_nothing();
 }

@@ -155,11 +155,7 @@ impl Engine {
     /// restart it (until the next `start`), and one waiting to restart stays exited.
     pub fn kill_container(&self, name: &str, signal: &str) -> Result<()> {
         let info = self.find_container(name)?;
-        let number = signal_number(signal).ok_or_else(|| EngineError::BadOption {
-            flag: "--signal",
-            value: signal.to_string(),
-            message: "not a signal name or number".into(),
-        })?;
+        let number = parse_signal(signal)?;
         let stops = number == 9 || signal_number(&info.record.stop_signal) == Some(number);
         match info.state.status {
             Status::Running => {}
@@ -198,16 +194,26 @@ impl Engine {
         std::fs::write(&path, b"").at("write", &path)
     }
 
-    /// The stop signal, then SIGKILL after `timeout` seconds, as Docker. A container waiting
-    /// to restart just stays exited.
-    pub fn stop_container(&self, name: &str, timeout: Option<u64>) -> Result<()> {
+    /// `signal` (default: the container's stop signal), then SIGKILL after `timeout` seconds,
+    /// as Docker. A container waiting to restart just stays exited.
+    pub fn stop_container(
+        &self,
+        name: &str,
+        signal: Option<&str>,
+        timeout: Option<u64>,
+    ) -> Result<()> {
+        if let Some(signal) = signal {
+            parse_signal(signal)?;
+        }
         let info = self.find_container(name)?;
         if !matches!(info.state.status, Status::Running | Status::Restarting) {
             return Ok(());
         }
         let timeout = timeout.unwrap_or(info.record.stop_timeout);
+        // Marked first, so that its restart policy does not start it again.
         self.mark_stopped_by_user(&info.record.id)?;
-        let _ = self.kill_container(&info.record.id, &info.record.stop_signal);
+        let signal = signal.unwrap_or(&info.record.stop_signal);
+        let _ = self.kill_container(&info.record.id, signal);
         if self
             .wait_exited(&info.record.id, Some(Duration::from_secs(timeout)))?
             .is_none()
@@ -554,6 +560,15 @@ pub(crate) fn is_mounted(path: &std::path::Path) -> bool {
                 .any(|l| l.split(' ').nth(4) == Some(target.as_str()))
         })
         .unwrap_or(false)
+}
+
+/// [`signal_number`], or an error naming `--signal`.
+fn parse_signal(signal: &str) -> Result<i32> {
+    signal_number(signal).ok_or_else(|| EngineError::BadOption {
+        flag: "--signal",
+        value: signal.to_string(),
+        message: "not a signal name or number".into(),
+    })
 }
 
 /// Signal names as Docker accepts them (`SIGTERM`, `TERM`, `15`).

@@ -14,7 +14,7 @@ use crate::cli::{
     CreateArgs, ExecArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs,
     PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
 };
-use crate::format::since;
+use crate::format::{human_size, since};
 use crate::printer::Printer;
 use crate::terminal::{require_tty_input, RawMode};
 
@@ -121,17 +121,14 @@ pub fn start(engine: &Engine, printer: Printer, args: StartArgs) -> CommandResul
 }
 
 pub fn stop(engine: &Engine, printer: Printer, args: StopArgs) -> CommandResult {
-    each(&printer, &args.containers, |name| match &args.signal {
-        Some(signal) => engine
-            .kill_container(name, signal)
-            .and_then(|()| engine.stop_container(name, args.time)),
-        None => engine.stop_container(name, args.time),
+    each(&printer, &args.containers, |name| {
+        engine.stop_container(name, args.signal.as_deref(), args.time)
     })
 }
 
 pub fn restart(engine: &Engine, printer: Printer, args: StopArgs) -> CommandResult {
     each(&printer, &args.containers, |name| {
-        engine.stop_container(name, args.time)?;
+        engine.stop_container(name, args.signal.as_deref(), args.time)?;
         let child = engine.start_container(name, Attach::Detached)?;
         engine.await_detached_start(child, name)
     })
@@ -177,9 +174,12 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
         return Ok(ExitCode::SUCCESS);
     }
     let mut removed = Vec::new();
+    let mut reclaimed = 0;
     for container in engine.list_containers()? {
         if matches!(container.state.status, Status::Exited | Status::Created) {
+            let size = engine.writable_layer_size(&container.record.id);
             engine.remove_container(&container.record.id, false, false)?;
+            reclaimed += size;
             removed.push(container.record.id);
         }
     }
@@ -188,14 +188,16 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
         removed.iter().for_each(|id| printer.data(id));
         printer.data("");
     }
-    printer.data("Total reclaimed space: 0B");
+    printer.data(format!("Total reclaimed space: {}", human_size(reclaimed)));
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
     let format = parse_format(args.format.as_deref())?;
     let mut containers = engine.list_containers()?;
-    containers.retain(|c| args.all || is_up(c.state.status) || !args.filters.is_empty());
+    // As Docker's: only a status filter looks past the running containers without -a.
+    let any_status = args.all || args.filters.iter().any(|f| f.starts_with("status="));
+    containers.retain(|c| any_status || is_up(c.state.status));
     for filter in &args.filters {
         let (key, value) = filter.split_once('=').unwrap_or((filter, ""));
         match key {

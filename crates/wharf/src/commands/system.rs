@@ -103,6 +103,9 @@ pub fn info(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResul
     let text = [
         "Engine: wharf (no daemon)".to_string(),
         format!(" Containers: {}", info.containers),
+        format!("  Running: {}", info.containers_running),
+        format!("  Paused: {}", info.containers_paused),
+        format!("  Stopped: {}", info.containers_stopped),
         format!(" Images: {}", info.images),
         format!(" Storage Driver: {}", info.storage_driver),
         format!(" Cgroup Version: {}", info.cgroup_version),
