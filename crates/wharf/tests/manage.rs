@@ -753,3 +753,42 @@ fn stop_and_restart_send_the_signal_given_and_ps_filters_look_at_running_contain
     );
     wharf.remove_all_containers_leaving_nothing();
 }
+
+#[test]
+fn inspect_shows_the_user_entrypoint_and_cmd_as_given() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    wharf.ok(&["create", "--name", "plain", "busybox", "echo", "hi"]);
+    wharf.ok(&[
+        "create",
+        "--name",
+        "shaped",
+        "-u",
+        "nobody",
+        "--entrypoint",
+        "/bin/echo",
+        "busybox",
+        "hello",
+    ]);
+    let config = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&wharf.ok(&["inspect", "-f", "{{json .Config}}", name])).unwrap()
+    };
+    let plain = config("plain");
+    assert_eq!(plain["User"], "");
+    assert_eq!(plain["Entrypoint"], serde_json::Value::Null);
+    assert_eq!(plain["Cmd"], serde_json::json!(["echo", "hi"]));
+    let shaped = config("shaped");
+    assert_eq!(shaped["User"], "nobody");
+    assert_eq!(shaped["Entrypoint"], serde_json::json!(["/bin/echo"]));
+    assert_eq!(shaped["Cmd"], serde_json::json!(["hello"]));
+    // What runs is the two together, as the user the name resolves to.
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.Path}} {{json .Args}}", "shaped"])
+            .trim(),
+        "/bin/echo [\"hello\"]"
+    );
+    assert_eq!(wharf.ok(&["start", "-a", "shaped"]), "hello\n");
+    wharf.remove_all_containers_leaving_nothing();
+}

@@ -115,8 +115,11 @@ impl Engine {
             }
             None => random_name(),
         };
-        let args = command_line(config.entrypoint.as_deref(), config.cmd.as_deref(), options)?;
-        let user = resolve_user(options.user.as_deref().unwrap_or(&config.user), &lower_dirs)?;
+        let (entrypoint, cmd) =
+            command_line(config.entrypoint.as_deref(), config.cmd.as_deref(), options)?;
+        let args: Vec<String> = entrypoint.iter().chain(&cmd).cloned().collect();
+        let user_spec = options.user.clone().unwrap_or_else(|| config.user.clone());
+        let user = resolve_user(&user_spec, &lower_dirs)?;
         let mut env = config.env.clone().unwrap_or_default();
         if !env.iter().any(|e| e.starts_with("PATH=")) {
             env.insert(0, DEFAULT_PATH.to_string());
@@ -240,6 +243,9 @@ impl Engine {
             log_config: options.log_config.clone(),
             volumes,
             open_stdin: options.open_stdin,
+            entrypoint,
+            cmd,
+            user: user_spec,
         };
         self.claim_name(&name, &id)?;
         let mut created_volumes = Vec::new();
@@ -282,13 +288,14 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     write_json(&dir.join(RECORD_FILE), record)
 }
 
-/// Docker's rule: `--entrypoint` replaces the image's entrypoint and drops its `Cmd`; a
-/// command replaces the image's `Cmd`.
+/// The container's entrypoint and command, by Docker's rule: `--entrypoint` replaces the
+/// image's entrypoint and drops its `Cmd`; a command replaces the image's `Cmd`. Its process
+/// runs the two one after the other.
 fn command_line(
     image_entrypoint: Option<&[String]>,
     image_cmd: Option<&[String]>,
     options: &CreateOptions,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Vec<String>)> {
     let (entrypoint, default_cmd): (Vec<String>, Vec<String>) = match &options.entrypoint {
         Some(entrypoint) if entrypoint.is_empty() => (Vec::new(), Vec::new()),
         Some(entrypoint) => (vec![entrypoint.clone()], Vec::new()),
@@ -298,11 +305,10 @@ fn command_line(
         ),
     };
     let cmd = options.command.clone().unwrap_or(default_cmd);
-    let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
-    if args.is_empty() {
+    if entrypoint.is_empty() && cmd.is_empty() {
         return Err(EngineError::NoCommand(options.image.clone()));
     }
-    Ok(args)
+    Ok((entrypoint, cmd))
 }
 
 fn merge_env(env: &mut Vec<String>, overrides: &[String]) {

@@ -488,9 +488,15 @@ impl Engine {
             "NetworkSettings": network_settings,
             "Config": {
                 "Hostname": run.hostname,
-                "User": format!("{}:{}", run.process.user.uid, run.process.user.gid),
+                "User": record.user,
                 "Env": run.process.env,
-                "Cmd": run.process.args,
+                "Entrypoint": (!record.entrypoint.is_empty()).then_some(&record.entrypoint),
+                "Cmd": if record.entrypoint.is_empty() && record.cmd.is_empty() {
+                    // A record from before the two were kept: its whole command line.
+                    Some(&run.process.args)
+                } else {
+                    (!record.cmd.is_empty()).then_some(&record.cmd)
+                },
                 "Tty": run.process.tty,
                 "OpenStdin": record.open_stdin,
                 "Image": record.image_name,

@@ -60,6 +60,15 @@ pub struct ContainerRecord {
     /// `-i`: the container's stdin stays open (the attached user's, else an idle pipe).
     #[serde(default)]
     pub open_stdin: bool,
+    /// Docker's `Config.Entrypoint` and `Config.Cmd`: what `run.process.args` was made of.
+    /// Both empty in records written before they were kept.
+    #[serde(default)]
+    pub entrypoint: Vec<String>,
+    #[serde(default)]
+    pub cmd: Vec<String>,
+    /// Docker's `Config.User`: `-u` as given, or the image's USER; empty for the default.
+    #[serde(default)]
+    pub user: String,
 }
 
 /// A volume the container mounts (its bind mount is in `run.mounts`, same destination).
