@@ -792,3 +792,47 @@ fn inspect_shows_the_user_entrypoint_and_cmd_as_given() {
     assert_eq!(wharf.ok(&["start", "-a", "shaped"]), "hello\n");
     wharf.remove_all_containers_leaving_nothing();
 }
+
+#[test]
+fn a_user_gets_the_groups_that_list_it_as_a_member() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\n\
+         RUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd \\\n\
+          && printf 'app:x:1000:\\nteam:x:2000:app\\nops:x:2001:root,app\\n' >> /etc/group\n\
+         USER app\n\
+         RUN id -G > /tmp/groups-in-build\n",
+    )
+    .unwrap();
+    wharf.ok(&[
+        "build",
+        "-q",
+        "-t",
+        "grouped",
+        context.path().to_str().unwrap(),
+    ]);
+    let groups = |user: &[&str], command: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend(user);
+        args.push("grouped");
+        args.extend(command);
+        wharf.ok(&args).trim().to_owned()
+    };
+    assert_eq!(groups(&[], &["id", "-G"]), "1000 2000 2001");
+    assert_eq!(groups(&[], &["cat", "/tmp/groups-in-build"]), "1000 2000 2001");
+    // A group given replaces them, as runc's.
+    assert_eq!(groups(&["-u", "app:app"], &["id", "-G"]), "1000");
+    let root = groups(&["-u", "root"], &["id", "-G"]);
+    assert!(root.split(' ').any(|g| g == "2001"), "{root}");
+    // exec -u resolves the same way.
+    wharf.ok(&["run", "-d", "--name", "grp", "grouped", "sleep", "1000"]);
+    assert_eq!(
+        wharf.ok(&["exec", "-u", "app", "grp", "id", "-G"]).trim(),
+        "1000 2000 2001"
+    );
+    wharf.remove_all_containers_leaving_nothing();
+}

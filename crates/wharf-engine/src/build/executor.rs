@@ -18,7 +18,7 @@ use wharf_build::{
     MkdirOp, Network, Op, RemoteSource, StepError, StepRun,
 };
 use wharf_oci::Digest;
-use wharf_runtime::{Mount, NetworkMode, Process, RunConfig, User};
+use wharf_runtime::{Mount, NetworkMode, Process, RunConfig};
 use wharf_store::{BuildLayer, BuildRecord, LayerCompression, LayerToUnpack, Store};
 
 use super::downloads::Downloads;
@@ -437,11 +437,7 @@ impl StepExecutor<'_> {
                 args: op.args.clone(),
                 env,
                 cwd: op.cwd.clone().into(),
-                user: User {
-                    uid: user.uid,
-                    gid: user.gid,
-                    additional_gids: Vec::new(),
-                },
+                user: user.ids(),
                 tty: false,
                 no_new_privileges: false,
             },

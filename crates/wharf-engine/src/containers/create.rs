@@ -176,11 +176,7 @@ impl Engine {
                 args,
                 env,
                 cwd: cwd.into(),
-                user: User {
-                    uid: user.uid,
-                    gid: user.gid,
-                    additional_gids: Vec::new(),
-                },
+                user: user.ids(),
                 tty: options.tty,
                 no_new_privileges: options.no_new_privileges,
             },
@@ -323,11 +319,25 @@ fn merge_env(env: &mut Vec<String>, overrides: &[String]) {
 pub(crate) struct ResolvedUser {
     pub(crate) uid: u32,
     pub(crate) gid: u32,
+    /// The groups of `/etc/group` that list the user as a member, as runc adds them.
+    pub(crate) additional_gids: Vec<u32>,
     pub(crate) home: String,
 }
 
+impl ResolvedUser {
+    /// The runtime's form: ids only.
+    pub(crate) fn ids(&self) -> User {
+        User {
+            uid: self.uid,
+            gid: self.gid,
+            additional_gids: self.additional_gids.clone(),
+        }
+    }
+}
+
 /// Resolves `user[:group]` (names or numbers) in the image's `/etc/passwd` and `/etc/group`,
-/// read from the topmost layer that has them.
+/// read from the topmost layer that has them. Without a group, a user found in `/etc/passwd`
+/// also gets the groups that list it as a member (runc's rule; a group given replaces them).
 pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<ResolvedUser> {
     let find = |file: &str| {
         lower_dirs
@@ -361,22 +371,52 @@ pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<Resolve
     let home = entry
         .as_ref()
         .map_or_else(|| "/".to_string(), |f| f[5].to_string());
-    let gid = match group {
-        Some(group) => match group.parse::<u32>() {
-            Ok(gid) => gid,
-            Err(_) => find("etc/group")
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.len() >= 3 && f[0] == group)
-                .and_then(|f| f[2].parse().ok())
-                .ok_or_else(|| EngineError::UnknownUser {
-                    user: group.to_string(),
-                    file: "/etc/group",
-                })?,
-        },
-        None => entry.as_ref().and_then(|f| f[3].parse().ok()).unwrap_or(0),
+    let groups = find("etc/group");
+    // name:x:gid:member,member
+    let group_entries = || {
+        groups
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .filter(|f| f.len() >= 3)
     };
-    Ok(ResolvedUser { uid, gid, home })
+    let (gid, additional_gids) = match group {
+        Some(group) => match group.parse::<u32>() {
+            Ok(gid) => (gid, Vec::new()),
+            Err(_) => {
+                let gid = group_entries()
+                    .find(|f| f[0] == group)
+                    .and_then(|f| f[2].parse().ok())
+                    .ok_or_else(|| EngineError::UnknownUser {
+                        user: group.to_string(),
+                        file: "/etc/group",
+                    })?;
+                (gid, Vec::new())
+            }
+        },
+        None => {
+            let gid = entry.as_ref().and_then(|f| f[3].parse().ok()).unwrap_or(0);
+            let mut additional: Vec<u32> = match &entry {
+                Some(fields) => group_entries()
+                    .filter(|f| {
+                        f.get(3)
+                            .is_some_and(|m| m.split(',').any(|m| m == fields[0]))
+                    })
+                    .filter_map(|f| f[2].parse().ok())
+                    .filter(|&g| g != gid)
+                    .collect(),
+                None => Vec::new(),
+            };
+            additional.sort_unstable();
+            additional.dedup();
+            (gid, additional)
+        }
+    };
+    Ok(ResolvedUser {
+        uid,
+        gid,
+        additional_gids,
+        home,
+    })
 }
 
 /// Docker's names of containers and volumes: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-use wharf_runtime::{ConsoleSocket, ExecConfig, ExecProcess, Stdio, User};
+use wharf_runtime::{ConsoleSocket, ExecConfig, ExecProcess, Stdio};
 
 use super::attach::TtyDriver;
 use super::create::resolve_user;
@@ -159,11 +159,7 @@ fn exec_config(record: &ContainerRecord, options: &ExecOptions) -> Result<ExecCo
         .as_deref()
         .map(|spec| resolve_user(spec, &[record.run.merged_dir()]))
         .transpose()?
-        .map(|user| User {
-            uid: user.uid,
-            gid: user.gid,
-            additional_gids: Vec::new(),
-        });
+        .map(|user| user.ids());
     Ok(ExecConfig {
         args: options.command.clone(),
         env: options.env.clone(),
