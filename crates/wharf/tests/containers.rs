@@ -1023,3 +1023,31 @@ fn the_image_healthcheck_runs_unless_disabled() {
     wharf.ok(&["rm", "-f", "app", "unchecked"]);
     wharf.assert_nothing_leaked(&ids);
 }
+
+#[test]
+fn an_unknown_flag_before_the_image_is_named_not_pulled() {
+    let wharf = Wharf::new();
+    for command in ["run", "create"] {
+        let output = wharf.run(&[command, "--group-ad", "10", "busybox", "true"]);
+        assert_eq!(code(&output), 125);
+        let stderr = stderr(&output);
+        assert!(
+            stderr.starts_with("error: unknown flag: --group-ad\nhint: "),
+            "{stderr}"
+        );
+    }
+    // After the image, a dash word is the command's own.
+    let output = wharf.run(&[
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        "nosuchimage:x",
+        "--group-ad",
+    ]);
+    assert!(
+        !stderr(&output).contains("unknown flag"),
+        "{}",
+        stderr(&output)
+    );
+}

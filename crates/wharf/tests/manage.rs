@@ -823,7 +823,10 @@ fn a_user_gets_the_groups_that_list_it_as_a_member() {
         wharf.ok(&args).trim().to_owned()
     };
     assert_eq!(groups(&[], &["id", "-G"]), "1000 2000 2001");
-    assert_eq!(groups(&[], &["cat", "/tmp/groups-in-build"]), "1000 2000 2001");
+    assert_eq!(
+        groups(&[], &["cat", "/tmp/groups-in-build"]),
+        "1000 2000 2001"
+    );
     // A group given replaces them, as runc's.
     assert_eq!(groups(&["-u", "app:app"], &["id", "-G"]), "1000");
     let root = groups(&["-u", "root"], &["id", "-G"]);

@@ -517,6 +517,19 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         hint: None,
         exit_code: ENGINE_FAILED,
     };
+    // The image comes first and the command's own flags after it, so a dash here is a flag
+    // of ours that wharf does not know (else it would be pulled as an image).
+    let image = args.image();
+    if image.starts_with('-') {
+        return Err(CommandError {
+            message: format!("unknown flag: {image}"),
+            hint: Some(
+                "`wharf run --help` lists the flags; the command's own flags go after the image"
+                    .into(),
+            ),
+            exit_code: ENGINE_FAILED,
+        });
+    }
     let mut env = Vec::new();
     for file in &args.env_files {
         let text = std::fs::read_to_string(file)
