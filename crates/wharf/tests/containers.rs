@@ -1051,3 +1051,42 @@ fn an_unknown_flag_before_the_image_is_named_not_pulled() {
         stderr(&output)
     );
 }
+
+#[test]
+fn removing_containers_in_the_middle_of_their_probes_leaves_no_cgroup() {
+    if !common::is_root() {
+        common::skip("containers need root");
+        return;
+    }
+    let wharf = Wharf::isolated();
+    wharf.import_busybox();
+    // Probes start every 10 ms: the removal finds one starting, running or timing out.
+    for round in 0..3 {
+        let names: Vec<String> = (0..4).map(|i| format!("probed{round}{i}")).collect();
+        for name in &names {
+            wharf.ok(&[
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--network",
+                "none",
+                "--health-cmd",
+                "sleep 1",
+                "--health-interval",
+                "10ms",
+                "--health-timeout",
+                "20ms",
+                "busybox",
+                "sleep",
+                "1000",
+            ]);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let ids = container_ids(&wharf);
+        let mut args = vec!["rm", "-f"];
+        args.extend(names.iter().map(String::as_str));
+        wharf.ok(&args);
+        wharf.assert_nothing_leaked(&ids);
+    }
+}

@@ -8,6 +8,7 @@
 use std::fs::OpenOptions;
 use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -223,6 +224,19 @@ struct Probe {
     start_time: String,
 }
 
+impl Probe {
+    /// Kills the helper and what it started outside the container (the runtime's processes
+    /// that join the container's cgroup on the way in), then reaps the helper. Those left
+    /// without a parent come to the monitor, a subreaper, which reaps them before it removes
+    /// the cgroup (see [`reap_orphans`]).
+    fn kill(&mut self) {
+        if let Some(group) = rustix::process::Pid::from_raw(self.helper.id() as i32) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
+        let _ = self.helper.wait();
+    }
+}
+
 /// Runs the healthcheck of one running container from its monitor's poll loop.
 pub(crate) struct HealthMonitor<'a> {
     engine: &'a Engine,
@@ -304,8 +318,7 @@ impl<'a> HealthMonitor<'a> {
             }
             let mut probe = self.probe.take().expect("a probe runs");
             if exited.is_none() {
-                let _ = probe.helper.kill();
-                let _ = probe.helper.wait();
+                probe.kill();
             }
             let result = std::fs::read_to_string(&self.result_path).unwrap_or_default();
             let (exit_code, output) = match parse_result(&result) {
@@ -355,6 +368,8 @@ impl<'a> HealthMonitor<'a> {
             .stdin(std::process::Stdio::null())
             .stdout(result)
             .stderr(std::process::Stdio::null())
+            // A group of its own, for `Probe::kill` to end with what it started.
+            .process_group(0)
             .spawn()
             .at("start the healthcheck helper", &exe)?;
         let pid = rustix::process::Pid::from_raw(helper.id() as i32).expect("a live pid");
@@ -414,8 +429,7 @@ impl<'a> HealthMonitor<'a> {
     pub(crate) fn finish(mut self) -> (Option<Health>, Option<EngineError>) {
         if let Some(mut probe) = self.probe.take() {
             // Its probe died with the container; it may still be starting one.
-            let _ = probe.helper.kill();
-            let _ = probe.helper.wait();
+            probe.kill();
         }
         let _ = std::fs::remove_file(&self.output_path);
         let _ = std::fs::remove_file(&self.result_path);

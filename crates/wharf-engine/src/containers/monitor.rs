@@ -126,6 +126,8 @@ impl Engine {
     pub fn monitor(&self, id: &str, attach: Attach) -> Result<i32> {
         // Its own session: Ctrl-C in the user's terminal must not kill the monitor.
         let _ = rustix::process::setsid();
+        // Processes its helpers leave behind come to it, not to init (see reap_orphans).
+        let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
         // What the attached CLI blocks to forward is the container's to receive.
         crate::signals::unblock_all().at("unblock signals of", "the monitor")?;
         let dir = container_dir(self.root(), id);
@@ -304,6 +306,7 @@ impl Engine {
             state.health = last;
             failure
         });
+        reap_orphans();
         let oom_killed = container.oom_killed().unwrap_or(false);
         let deleted = container.delete();
         let detached = self.detach_ended_networks(&record.id);
@@ -470,6 +473,25 @@ pub(crate) fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> Engi
 
 /// Sleeps `delay`, or less when the user stops the container meanwhile (`marker` appears).
 /// True when the delay ran out.
+/// Reaps the monitor's children left once the container has ended and its healthcheck
+/// helper is gone: what that helper started, which came to the monitor (a subreaper) when it
+/// was killed. Until reaped, such a process holds the container's cgroup, which could not be
+/// removed. They were killed with the helper; waits for them at most ORPHANS_WAIT.
+fn reap_orphans() {
+    let deadline = Instant::now() + ORPHANS_WAIT;
+    loop {
+        match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
+            Ok(Some(_)) => {}
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
+            // None left (ECHILD), or waited long enough.
+            _ => return,
+        }
+    }
+}
+
+/// How long [`reap_orphans`] waits for killed processes to end.
+const ORPHANS_WAIT: Duration = Duration::from_secs(2);
+
 fn wait_unless_stopped(delay: Duration, marker: &std::path::Path) -> bool {
     let deadline = Instant::now() + delay;
     loop {
