@@ -228,7 +228,7 @@ impl Probe {
     /// Kills the helper and what it started outside the container (the runtime's processes
     /// that join the container's cgroup on the way in), then reaps the helper. Those left
     /// without a parent come to the monitor, a subreaper, which reaps them before it removes
-    /// the cgroup (see [`reap_orphans`]).
+    /// the cgroup (`reap_orphans` in monitor.rs).
     fn kill(&mut self) {
         if let Some(group) = rustix::process::Pid::from_raw(self.helper.id() as i32) {
             let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);

@@ -471,8 +471,6 @@ pub(crate) fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> Engi
     }
 }
 
-/// Sleeps `delay`, or less when the user stops the container meanwhile (`marker` appears).
-/// True when the delay ran out.
 /// Reaps the monitor's children left once the container has ended and its healthcheck
 /// helper is gone: what that helper started, which came to the monitor (a subreaper) when it
 /// was killed. Until reaped, such a process holds the container's cgroup, which could not be
@@ -492,6 +490,8 @@ fn reap_orphans() {
 /// How long [`reap_orphans`] waits for killed processes to end.
 const ORPHANS_WAIT: Duration = Duration::from_secs(2);
 
+/// Sleeps `delay`, or less when the user stops the container meanwhile (`marker` appears).
+/// True when the delay ran out.
 fn wait_unless_stopped(delay: Duration, marker: &std::path::Path) -> bool {
     let deadline = Instant::now() + delay;
     loop {
