@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use wharf_oci::Digest;
 
-use crate::containers::{container_dir, Status};
+use crate::containers::container_dir;
 use crate::error::Result;
 use crate::Engine;
 
@@ -98,7 +98,7 @@ impl Engine {
         for container in &containers {
             let writable = self.writable_layer_size(&container.record.id);
             containers_usage.size += writable;
-            if matches!(container.state.status, Status::Running | Status::Restarting) {
+            if container.state.status.is_up() {
                 containers_usage.active += 1;
             } else {
                 containers_usage.reclaimable += writable;
@@ -168,11 +168,9 @@ impl Engine {
             })
             .map_or(0, |kib| kib * 1024);
         let containers = self.list_containers()?;
-        let up = |c: &&crate::ContainerInfo| {
-            matches!(c.state.status, Status::Running | Status::Restarting)
-        };
-        let paused = containers.iter().filter(|c| up(c) && c.paused).count();
-        let running = containers.iter().filter(|c| up(c) && !c.paused).count();
+        let up = || containers.iter().filter(|c| c.state.status.is_up());
+        let paused = up().filter(|c| c.paused).count();
+        let running = up().count() - paused;
         Ok(HostInfo {
             images: self.store.index()?.images.len(),
             containers: containers.len(),

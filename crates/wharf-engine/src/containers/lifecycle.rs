@@ -95,7 +95,7 @@ impl Engine {
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
         let mut state: ContainerState = read_json(&dir.join(STATE_FILE))?;
         let starting = state.status == Status::Created && state.monitor_pid.is_some();
-        if (matches!(state.status, Status::Running | Status::Restarting) || starting)
+        if (state.status.is_up() || starting)
             && !state
                 .monitor_pid
                 .is_some_and(|pid| is_alive(pid, state.monitor_start_time))
@@ -140,7 +140,7 @@ impl Engine {
     /// Starts a created or exited container through a new monitor.
     pub fn start_container(&self, name: &str, attach: Attach) -> Result<std::process::Child> {
         let info = self.find_container(name)?;
-        if matches!(info.state.status, Status::Running | Status::Restarting) {
+        if info.state.status.is_up() {
             return Err(EngineError::BadOption {
                 flag: "start",
                 value: info.record.name,
@@ -206,7 +206,7 @@ impl Engine {
             parse_signal(signal)?;
         }
         let info = self.find_container(name)?;
-        if !matches!(info.state.status, Status::Running | Status::Restarting) {
+        if !info.state.status.is_up() {
             return Ok(());
         }
         let timeout = timeout.unwrap_or(info.record.stop_timeout);
@@ -257,7 +257,7 @@ impl Engine {
     pub fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<String> {
         let info = self.find_container(name)?;
         let id = info.record.id.clone();
-        if matches!(info.state.status, Status::Running | Status::Restarting) {
+        if info.state.status.is_up() {
             if !force {
                 return Err(EngineError::ContainerRunning {
                     name: info.record.name,
@@ -436,7 +436,7 @@ impl Engine {
             "State": {
                 "Status": if paused { "paused" } else { state.status.as_str() },
                 // Docker counts a container waiting to restart as running.
-                "Running": matches!(state.status, Status::Running | Status::Restarting),
+                "Running": state.status.is_up(),
                 "Paused": paused,
                 "Restarting": state.status == Status::Restarting,
                 "OOMKilled": state.oom_killed,

@@ -158,7 +158,7 @@ impl Engine {
                 return Ok(state.exit_code.unwrap_or(0));
             }
         } else {
-            if matches!(state.status, Status::Running | Status::Restarting) {
+            if state.status.is_up() {
                 return Err(EngineError::BadOption {
                     flag: "start",
                     value: record.name.clone(),

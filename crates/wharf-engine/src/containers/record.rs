@@ -255,6 +255,12 @@ pub enum Status {
 }
 
 impl Status {
+    /// Running, or waiting to run again under its restart policy: Docker counts both as
+    /// running (`ps` without -a, `State.Running`).
+    pub fn is_up(self) -> bool {
+        matches!(self, Status::Running | Status::Restarting)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Created => "created",

@@ -197,7 +197,7 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
     let mut containers = engine.list_containers()?;
     // As Docker's: only a status filter looks past the running containers without -a.
     let any_status = args.all || args.filters.iter().any(|f| f.starts_with("status="));
-    containers.retain(|c| any_status || is_up(c.state.status));
+    containers.retain(|c| any_status || c.state.status.is_up());
     for filter in &args.filters {
         let (key, value) = filter.split_once('=').unwrap_or((filter, ""));
         match key {
@@ -334,11 +334,6 @@ fn health_status(c: &ContainerInfo) -> &str {
         (Some(_), Some(health)) if c.state.status == Status::Running => &health.status,
         (Some(_), _) => "starting",
     }
-}
-
-/// What `ps` lists without `-a`: Docker counts a container waiting to restart as running.
-fn is_up(status: Status) -> bool {
-    matches!(status, Status::Running | Status::Restarting)
 }
 
 fn elapsed(rfc3339: Option<&str>) -> String {
