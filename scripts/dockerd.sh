@@ -7,7 +7,11 @@
 #   scripts/dockerd.sh status   print whether a daemon answers and who started it;
 #                               exit 0 if it answers, 3 if not
 #
-# The daemon is Debian's dockerd, run with --bridge=none --iptables=false --ip6tables=false.
+# The daemon is Debian's dockerd, run with --bridge=none --iptables=false --ip6tables=false,
+# unless WHARF_DOCKERD_NETWORK=1: then with Docker's default networking, as users run it
+# (docker0, iptables rules, FORWARD policy DROP, br_netfilter), to test wharf beside it;
+# run the script inside a network namespace of the test's own (nsenter --net=...) with
+# WHARF_DOCKERD_DIR, so that the host's firewall is not touched.
 # Its log is /tmp/wharf-dockerd.log and the pid of a daemon started here is kept in
 # /tmp/wharf-dockerd.pid (override with WHARF_DOCKERD_LOG and WHARF_DOCKERD_PIDFILE).
 # WHARF_DOCKERD_DIR=DIR runs a private daemon instead (socket DIR/docker.sock, state under
@@ -116,6 +120,9 @@ cmd_start() {
         [[ -x "$(docker_client)" ]] || skip "no docker client (expected /usr/bin/docker from docker.io)"
 
         local -a args=(--bridge=none --iptables=false --ip6tables=false)
+        if [[ "${WHARF_DOCKERD_NETWORK:-0}" == 1 ]]; then
+            args=()
+        fi
         if [[ -n "$private_dir" ]]; then
             args+=(
                 --host="$docker_host"

@@ -140,6 +140,8 @@ pub enum NetError {
     },
     #[error("nft failed ({status}): {stderr}")]
     Nft { status: String, stderr: String },
+    #[error("adding wharf's rules to Docker's DOCKER-USER chain failed ({status}): {stderr}")]
+    DockerUser { status: String, stderr: String },
     #[error("{error}; rolling back also failed: {}", list(cleanup))]
     Rollback {
         error: Box<NetError>,

@@ -13,6 +13,9 @@
 //! - Interfaces, addresses and routes go through rtnetlink, synchronously and without
 //!   threads (`netlink.rs`); firewall and NAT rules are one nftables table per state root,
 //!   loaded whole by one `nft -f -` per change (`nft.rs` explains the rules and the choice).
+//!   Where dockerd runs, its FORWARD policy drops what wharf's table accepts; accept rules
+//!   for this root's bridges in Docker's `DOCKER-USER` chain follow each change
+//!   (`docker_user.rs`).
 //! - The host's namespace is shared by every state root: a [`HostScope`] gives each its own
 //!   table, default bridge and interface group, so that one never takes another's
 //!   interfaces for leftovers or loads over its rules.
@@ -27,6 +30,7 @@
 //! (CAP_NET_ADMIN). IPv4 only for now.
 
 mod dns;
+mod docker_user;
 mod error;
 mod host;
 mod ipam;
@@ -35,7 +39,10 @@ mod netlink;
 mod netns;
 mod networks;
 mod nft;
+mod orphans;
 mod ports;
+mod process;
+mod ruleset;
 mod store;
 mod subnet;
 
@@ -47,5 +54,6 @@ pub use model::{
 };
 pub use netns::NewNetns;
 pub use networks::{LinkRemoval, Networks};
+pub use orphans::{remove_orphaned_roots, OrphanedRoot};
 pub use ports::{parse_publish, PortBinding, PortSpec, PortSpecError, Protocol};
 pub use subnet::{Subnet, SubnetError};

@@ -18,7 +18,7 @@ pub const DEFAULT_NETWORK: &str = "bridge";
 /// `docker0`).
 pub const DEFAULT_BRIDGE: &str = "wharf0";
 /// The nftables table (family `ip`) of the host's main state root.
-const MAIN_TABLE: &str = "wharf";
+pub(crate) const MAIN_TABLE: &str = "wharf";
 /// Host-side veth names start with this; [`crate::Networks::reconcile`] removes strays.
 pub(crate) const VETH_PREFIX: &str = "wv";
 /// Bridges of user networks are `wh-<first 12 hex digits of the id>`.
@@ -35,6 +35,9 @@ pub struct HostScope {
     /// The interface group (`IFLA_GROUP`, `ip link show group N`) of every interface the
     /// root makes: what tells its leftovers from another root's interfaces.
     pub group: u32,
+    /// The state root, written as the table's comment: what tells whose a table (and so a
+    /// group) is, and whether its root still exists.
+    pub root: PathBuf,
 }
 
 impl HostScope {
@@ -55,12 +58,14 @@ impl HostScope {
                 default_bridge: DEFAULT_BRIDGE.to_owned(),
                 table: MAIN_TABLE.to_owned(),
                 group,
+                root: dir.to_owned(),
             }
         } else {
             HostScope {
                 default_bridge: format!("wharf-{tag}"),
                 table: format!("{MAIN_TABLE}_{tag}"),
                 group,
+                root: dir.to_owned(),
             }
         }
     }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::docker_user;
 use crate::error::{io_error, netlink_error, NetError};
 use crate::host;
 use crate::ipam::{self, HostRoute};
@@ -21,6 +22,7 @@ use crate::model::{
 use crate::netlink::{Link, LinkEvents, Netlink, Route};
 use crate::nft;
 use crate::ports::{PortBinding, PortSpec};
+use crate::ruleset;
 use crate::store::{Lock, Store};
 
 /// Names that `network create` refuses: Docker's predefined networks.
@@ -56,9 +58,12 @@ impl Networks {
         })
     }
 
-    /// Makes this root's nftables table match `networks`.
+    /// Makes this root's nftables table, and its rules in Docker's chain where dockerd runs,
+    /// match `networks`.
     fn load_rules(&self, networks: &[Network]) -> Result<(), NetError> {
-        nft::apply(&nft::render(&self.scope.table, networks))
+        nft::apply(&nft::render(&self.scope, networks))?;
+        let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
+        docker_user::sync(&self.scope.table, &bridges)
     }
 
     /// Whether `link` is a veth or bridge of this root: in its group, or, for the main root,
@@ -239,7 +244,7 @@ impl Networks {
             return Err(NetError::PublishOnInternal(network.name.clone()));
         }
         let ip = ipam::allocate(network, attach.ip)?;
-        let ports = resolve_ports(&networks, &attach.ports)?;
+        let ports = resolve_ports(&networks, &attach.ports, &self.scope.table)?;
         let netns_path = attach.netns.path();
         let netns =
             File::open(&netns_path).map_err(io_error("open network namespace", &netns_path))?;
@@ -327,10 +332,13 @@ impl Networks {
                 let added = existing.is_some()
                     && nft::apply(&nft::render_added_ports(&self.scope.table, &endpoint)).is_ok();
                 if !added {
-                    self.load_rules(&networks)?;
+                    return self.load_rules(&networks);
                 }
             }
-            Ok(())
+            // A dockerd started since the rules were last loaded (at boot, after wharf's
+            // containers came back) has made its chain anew: add this root's rules to it.
+            let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
+            docker_user::sync(&self.scope.table, &bridges)
         })();
         match result {
             Ok(()) => Ok(endpoint),
@@ -790,7 +798,18 @@ fn host_routes(networks: &[Network]) -> Result<Vec<HostRoute>, NetError> {
 
 /// Host ports for the requested specs: explicit ones checked, ranges and "any" resolved to
 /// free ports. A port is taken if any endpoint has it or a host socket is bound to it.
-fn resolve_ports(networks: &[Network], specs: &[PortSpec]) -> Result<Vec<PortBinding>, NetError> {
+/// The host bindings of `specs`: each host port free of this root's containers, of sockets
+/// on the host and of DNAT rules of other tables than `own_table` (another root's, Docker's).
+fn resolve_ports(
+    networks: &[Network],
+    specs: &[PortSpec],
+    own_table: &str,
+) -> Result<Vec<PortBinding>, NetError> {
+    let ruleset = if specs.is_empty() {
+        Vec::new()
+    } else {
+        ruleset::read()?
+    };
     let taken: Vec<(&PortBinding, &str)> = networks
         .iter()
         .flat_map(|network| network.endpoints.iter())
@@ -816,6 +835,12 @@ fn resolve_ports(networks: &[Network], specs: &[PortSpec]) -> Result<Vec<PortBin
             return Err(NetError::PortAllocated {
                 port: binding.host_side(),
                 container: "this container (requested twice)".to_owned(),
+            });
+        }
+        if let Some(holder) = ruleset::port_holder(&ruleset, own_table, binding) {
+            return Err(NetError::PortInUse {
+                port: binding.host_side(),
+                holder,
             });
         }
         host::check_port_free(binding)

@@ -23,15 +23,15 @@
 //!   bridge) or from the network itself (hairpin), so that replies come back the same way.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::path::Path;
 
 use crate::error::NetError;
-use crate::model::{Endpoint, Network};
+use crate::model::{Endpoint, HostScope, Network};
+use crate::process::run_with_input;
 
-/// The script that makes the table `ip <table>` match `networks`.
-pub(crate) fn render(table: &str, networks: &[Network]) -> String {
-    let table = format!("ip {table}");
+/// The script that makes the table `ip <table>` of `scope` match `networks`.
+pub(crate) fn render(scope: &HostScope, networks: &[Network]) -> String {
+    let table = format!("ip {}", scope.table);
     if networks.is_empty() {
         return format!("table {table} {{}}\ndelete table {table}\n");
     }
@@ -78,6 +78,9 @@ pub(crate) fn render(table: &str, networks: &[Network]) -> String {
 
     let mut script = String::new();
     let _ = writeln!(script, "table {table} {{");
+    if let Some(comment) = root_comment(&scope.root) {
+        let _ = writeln!(script, "\tcomment \"{comment}\"");
+    }
     let _ = writeln!(script, "\tchain ports {{\n\t}}");
     for (chain, kind, hook, priority) in CHAINS {
         let _ = writeln!(
@@ -104,6 +107,19 @@ pub(crate) fn render(table: &str, networks: &[Network]) -> String {
     script.push_str("}\n");
     script
 }
+
+/// The table's comment, which names the root it belongs to: `wharf root PATH`; none for a
+/// path that nft cannot quote (such a root's leftovers are never taken for an orphan's).
+fn root_comment(root: &Path) -> Option<String> {
+    let path = root.to_str()?;
+    let comment = format!("{ROOT_COMMENT}{path}");
+    let quotable = !path.contains(['"', '\\', '\n']) && comment.len() <= MAX_COMMENT;
+    quotable.then_some(comment)
+}
+
+pub(crate) const ROOT_COMMENT: &str = "wharf root ";
+/// nft's limit for a comment (`NFT_USERDATA_MAXLEN`).
+const MAX_COMMENT: usize = 255;
 
 /// A script that adds the rules of `endpoint`'s published ports to the loaded table, and
 /// deletes nothing: a script that deletes rules makes `nft` wait for an RCU grace period
@@ -141,27 +157,12 @@ const CHAINS: [(&str, &str, &str, i32); 5] = [
 
 /// Loads `script` with one `nft -f -` run in this thread's network namespace.
 pub(crate) fn apply(script: &str) -> Result<(), NetError> {
-    let spawn_error = |op: &'static str| move |e| crate::error::io_error(op, "nft")(e);
-    let mut child = Command::new("nft")
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(spawn_error("run"))?;
-    let written = child
-        .stdin
-        .take()
-        .map(|mut stdin| stdin.write_all(script.as_bytes()));
-    let output = child.wait_with_output().map_err(spawn_error("wait for"))?;
+    let output = run_with_input("nft", &["-f", "-"], script)?;
     if !output.status.success() {
         return Err(NetError::Nft {
             status: output.status.to_string(),
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         });
-    }
-    if let Some(Err(error)) = written {
-        return Err(crate::error::io_error("write the ruleset to", "nft")(error));
     }
     Ok(())
 }
@@ -191,10 +192,14 @@ mod tests {
         }
     }
 
+    fn scope(root: &str) -> HostScope {
+        HostScope::for_root(Path::new(root), root == "/var/lib/wharf")
+    }
+
     #[test]
     fn no_networks_deletes_the_table() {
         assert_eq!(
-            render("wharf", &[]),
+            render(&scope("/var/lib/wharf"), &[]),
             "table ip wharf {}\ndelete table ip wharf\n"
         );
     }
@@ -228,6 +233,7 @@ mod tests {
         );
         let internal = network("db", "wh-bbbbbbbbbbbb", "10.2.0.0/24", true);
         let expected = r#"table ip wharf {
+	comment "wharf root /var/lib/wharf"
 	chain ports {
 	}
 	chain prerouting {
@@ -283,6 +289,6 @@ table ip wharf {
             "add rule ip wharf ports tcp dport 8080 dnat to 10.1.0.2:80\n\
              add rule ip wharf ports ip daddr 127.0.0.1 udp dport 5353 dnat to 10.1.0.2:53\n"
         );
-        assert_eq!(render("wharf", &[web, internal]), expected);
+        assert_eq!(render(&scope("/var/lib/wharf"), &[web, internal]), expected);
     }
 }

@@ -145,6 +145,12 @@ fn curl(wharf: &Wharf, url: &str) -> String {
     common::stdout(&output)
 }
 
+/// The bridge of user network `name` on the host: `wh-<first 12 digits of its id>`.
+fn bridge_of(wharf: &Wharf, name: &str) -> String {
+    let id = wharf.ok(&["network", "inspect", "-f", "{{.Id}}", name]);
+    format!("wh-{}", &id.trim()[..12])
+}
+
 /// Processes started with this test's root (monitors, DNS helpers).
 fn processes_of(wharf: &Wharf, needle: &str) -> Vec<String> {
     let root = wharf.path().display().to_string();
@@ -743,7 +749,7 @@ fn a_killed_monitor_leaves_no_network_behind() {
         common::assert_success(&output, &all);
         common::stdout(&output)
     };
-    let bridges = ip(&["-o", "link", "show", "type", "bridge"]);
+    let bridges = ip(&["-o", "link", "show", "dev", &bridge_of(&wharf, "crash")]);
     let group = bridges
         .split_whitespace()
         .skip_while(|word| *word != "group")
@@ -1029,4 +1035,473 @@ fn network_inspect_shows_each_containers_mac_address() {
     wharf.ok(&["rm", "-f", "mac"]);
     wharf.ok(&["network", "rm", "macs"]);
     assert_no_network_leftovers(&wharf);
+}
+
+// ---- Beside a running dockerd: its FORWARD policy is DROP and br_netfilter is on.
+
+/// The test's host address towards [`Upstream`], and the upstream host's (TEST-NET-1, only
+/// ever in namespaces the test makes).
+const HOST_ADDRESS: &str = "192.0.2.1";
+const UPSTREAM_ADDRESS: &str = "192.0.2.2";
+
+/// A second host joined to the test's host by a veth pair, with the test host's default
+/// route through it: the outside world, as far as the containers are concerned. It serves
+/// `upstream-page` on port 8080 over HTTP.
+struct Upstream {
+    netns: common::TestNetns,
+    server: std::process::Child,
+    /// The test host's namespace, where `up0` is.
+    host: String,
+}
+
+impl Upstream {
+    fn join(wharf: &Wharf) -> Upstream {
+        let netns = common::TestNetns::new().expect("a second network namespace");
+        let host = &wharf.netns.as_ref().unwrap().name;
+        let ip = |args: &[&str]| {
+            let output = Command::new("ip").args(args).output().unwrap();
+            common::assert_success(&output, args);
+        };
+        ip(&[
+            "-n", host, "link", "add", "up0", "type", "veth", "peer", "name", "down0",
+        ]);
+        ip(&["-n", host, "link", "set", "down0", "netns", &netns.name]);
+        ip(&[
+            "-n",
+            host,
+            "addr",
+            "add",
+            &format!("{HOST_ADDRESS}/24"),
+            "dev",
+            "up0",
+        ]);
+        ip(&["-n", host, "link", "set", "up0", "up"]);
+        ip(&[
+            "-n",
+            &netns.name,
+            "addr",
+            "add",
+            &format!("{UPSTREAM_ADDRESS}/24"),
+            "dev",
+            "down0",
+        ]);
+        ip(&["-n", &netns.name, "link", "set", "down0", "up"]);
+        ip(&[
+            "-n",
+            host,
+            "route",
+            "add",
+            "default",
+            "via",
+            UPSTREAM_ADDRESS,
+        ]);
+        let site = wharf.path().join("upstream-site");
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(site.join("index.html"), "upstream-page\n").unwrap();
+        let server = Command::new("nsenter")
+            .arg(format!("--net={}", netns.path().display()))
+            .args([
+                "python3",
+                "-m",
+                "http.server",
+                "8080",
+                "--bind",
+                UPSTREAM_ADDRESS,
+            ])
+            .current_dir(&site)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let upstream = Upstream {
+            netns,
+            server,
+            host: host.clone(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while upstream
+            .curl(&format!("http://{UPSTREAM_ADDRESS}:8080/"))
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the upstream server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        upstream
+    }
+
+    /// `curl url` from the upstream host.
+    fn curl(&self, url: &str) -> Result<String, String> {
+        let output = Command::new("nsenter")
+            .arg(format!("--net={}", self.netns.path().display()))
+            .args(["curl", "-sS", "--max-time", "5", url])
+            .output()
+            .unwrap();
+        if output.status.success() {
+            Ok(common::stdout(&output))
+        } else {
+            Err(stderr(&output))
+        }
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        // At once: a namespace's interfaces go with it only when the kernel gets to it.
+        let _ = Command::new("ip")
+            .args(["-n", &self.host, "link", "del", "up0"])
+            .status();
+    }
+}
+
+/// The test's wharf with a real dockerd (Docker's default networking) in its host
+/// namespace: the one `WHARF_TEST_BESIDE_DOCKERD=1` started, or one started here.
+fn beside_dockerd() -> Option<Wharf> {
+    let mut wharf = setup()?;
+    if wharf.dockerd.is_none() {
+        match common::NetnsDockerd::start(wharf.netns.as_ref().unwrap()) {
+            Ok(dockerd) => wharf.dockerd = Some(dockerd),
+            Err(why) => {
+                common::skip(&format!("dockerd could not start beside wharf: {why}"));
+                return None;
+            }
+        }
+    }
+    assert_docker_drops_forwarded_traffic(&wharf);
+    Some(wharf)
+}
+
+/// What makes these tests mean anything: dockerd has set the FORWARD policy to DROP and
+/// bridged traffic passes iptables.
+fn assert_docker_drops_forwarded_traffic(wharf: &Wharf) {
+    let output = wharf
+        .host_command("iptables")
+        .args(["-w", "-S", "FORWARD"])
+        .output()
+        .unwrap();
+    assert!(
+        common::stdout(&output).contains("-P FORWARD DROP"),
+        "dockerd did not set the FORWARD policy to DROP:\n{}",
+        common::stdout(&output)
+    );
+    let bridged = wharf
+        .host_command("cat")
+        .arg("/proc/sys/net/bridge/bridge-nf-call-iptables")
+        .output()
+        .unwrap();
+    assert_eq!(common::stdout(&bridged).trim(), "1");
+}
+
+/// `iptables -S DOCKER-USER` in the test's host namespace.
+fn docker_user_chain(wharf: &Wharf) -> String {
+    let output = wharf
+        .host_command("iptables")
+        .args(["-w", "-S", "DOCKER-USER"])
+        .output()
+        .unwrap();
+    common::assert_success(&output, &["iptables", "-S", "DOCKER-USER"]);
+    common::stdout(&output)
+}
+
+/// `curl url` from the test's host (to any of its addresses).
+fn curl_from_host(wharf: &Wharf, url: &str) -> Result<String, String> {
+    let output = wharf
+        .host_command("curl")
+        .args(["-sS", "--max-time", "5", url])
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(common::stdout(&output))
+    } else {
+        Err(stderr(&output))
+    }
+}
+
+#[test]
+fn networks_work_beside_a_running_dockerd() {
+    let Some(wharf) = beside_dockerd() else {
+        return;
+    };
+    let upstream = Upstream::join(&wharf);
+    let upstream_url = format!("http://{UPSTREAM_ADDRESS}:8080/");
+    wharf.ok(&["network", "create", "app"]);
+    wharf.ok(&["network", "create", "--internal", "inside"]);
+    let srv = serve(&wharf, "srv", &["--network", "app"], "srv-page");
+    let port = free_port(&wharf);
+    let web = serve(&wharf, "web", &["-p", &format!("{port}:8000")], "web-page");
+    let published = format!("http://{HOST_ADDRESS}:{port}/");
+
+    let check_everything = |when: &str| {
+        // Names and TCP between containers of a user network.
+        assert_eq!(
+            fetch(&wharf, &["--network", "app"], "http://srv:8000/"),
+            Ok("srv-page\n".to_owned()),
+            "{when}: by name on a user network"
+        );
+        // Out through NAT from the default bridge and from a user network.
+        for network in ["bridge", "app"] {
+            assert_eq!(
+                fetch(&wharf, &["--network", network], &upstream_url),
+                Ok("upstream-page\n".to_owned()),
+                "{when}: outbound from {network}"
+            );
+        }
+        // A published port, from the host's own address and from another host.
+        assert_eq!(
+            curl_from_host(&wharf, &published),
+            Ok("web-page\n".to_owned()),
+            "{when}: published port from the host"
+        );
+        assert_eq!(
+            upstream.curl(&published),
+            Ok("web-page\n".to_owned()),
+            "{when}: published port from another host"
+        );
+        // An internal network still reaches nothing outside.
+        assert!(
+            fetch(&wharf, &["--network", "inside"], &upstream_url).is_err(),
+            "{when}: an internal network reached the outside"
+        );
+    };
+    check_everything("beside dockerd");
+    let rules = docker_user_chain(&wharf);
+    assert!(rules.contains("wharf:wharf_"), "{rules}");
+
+    // dockerd recreates its chains when it starts again; wharf's rules stay.
+    wharf.dockerd.as_ref().unwrap().restart();
+    assert_docker_drops_forwarded_traffic(&wharf);
+    check_everything("after dockerd restarted");
+
+    // A network's rules go with it.
+    let app_bridge = bridge_of(&wharf, "app");
+    wharf.ok(&["rm", "-f", "srv", "web"]);
+    wharf.ok(&["network", "rm", "app", "inside"]);
+    let rules = docker_user_chain(&wharf);
+    assert!(!rules.contains(&app_bridge), "{rules}");
+    assert!(!rules.contains(" -i wh-"), "{rules}");
+    drop(upstream);
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[srv, web]);
+}
+
+#[test]
+fn a_port_that_docker_or_another_root_forwards_is_refused_naming_who() {
+    let Some(wharf) = beside_dockerd() else {
+        return;
+    };
+    let dockerd = wharf.dockerd.as_ref().unwrap();
+    let (tar, _) = common::fixture("busybox");
+    let imported = dockerd.docker(&["import", &tar.display().to_string(), "wharf-test-busybox"]);
+    common::assert_success(&imported, &["docker", "import"]);
+    let docker_port = free_port(&wharf);
+    let published = format!("{docker_port}:80");
+    let started = dockerd.docker(&[
+        "run",
+        "-d",
+        "-p",
+        &published,
+        "wharf-test-busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+    ]);
+    common::assert_success(&started, &["docker", "run", "-p", &published]);
+    let refused = wharf.run(&[
+        "run",
+        "--rm",
+        "-p",
+        &format!("{docker_port}:8000"),
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code(&refused), 125, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "port 0.0.0.0:{docker_port}/tcp is already in use on the host by Docker"
+        )),
+        "{}",
+        stderr(&refused)
+    );
+
+    // Another state root on the same host: its ports are DNAT rules, not sockets.
+    let other = tempfile::Builder::new()
+        .prefix("wharf-test-other-")
+        .tempdir()
+        .unwrap();
+    let in_other = |args: &[&str]| {
+        let output = wharf
+            .host_command(env!("CARGO_BIN_EXE_wharf"))
+            .args(args)
+            .env("WHARF_ROOT", other.path())
+            .env("WHARF_RUN", other.path().join("run"))
+            .output()
+            .unwrap();
+        common::assert_success(&output, args);
+    };
+    let (tar, changes) = common::fixture("busybox");
+    let mut import = vec!["import".to_owned()];
+    for change in changes {
+        import.extend(["--change".to_owned(), change]);
+    }
+    import.extend([tar.display().to_string(), "busybox".to_owned()]);
+    in_other(&import.iter().map(String::as_str).collect::<Vec<_>>());
+    let other_port = free_port(&wharf);
+    in_other(&[
+        "run",
+        "-d",
+        "--name",
+        "holder",
+        "-p",
+        &format!("{other_port}:80"),
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    let refused = wharf.run(&[
+        "run",
+        "--rm",
+        "-p",
+        &format!("127.0.0.1:{other_port}:80"),
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code(&refused), 125, "{}", stderr(&refused));
+    let canonical = other.path().canonicalize().unwrap();
+    assert!(
+        stderr(&refused).contains(&format!(
+            "is already in use on the host by another wharf state root ({}",
+            canonical.display()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    let started_id = common::stdout(&started);
+    let removed = dockerd.docker(&["rm", "-f", started_id.trim()]);
+    common::assert_success(&removed, &["docker", "rm", "-f"]);
+    in_other(&["rm", "-f", "holder"]);
+    in_other(&["system", "reset", "--force"]);
+    assert_no_network_leftovers(&wharf);
+}
+
+// ---- system reset, and what roots whose folder is gone left on the host.
+
+#[test]
+fn system_reset_removes_everything_of_the_root_and_what_gone_roots_left() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    let in_host = |program: &str, args: &[&str]| {
+        let output = wharf.host_command(program).args(args).output().unwrap();
+        common::assert_success(&output, args);
+        common::stdout(&output)
+    };
+    // A temporary root, used and deleted as a script would: its bridge and table stay.
+    let gone = tempfile::Builder::new()
+        .prefix("wharf-test-gone-")
+        .tempdir()
+        .unwrap();
+    let gone_path = gone.path().canonicalize().unwrap();
+    let in_gone = |args: &[&str]| {
+        let output = wharf
+            .host_command(env!("CARGO_BIN_EXE_wharf"))
+            .args(args)
+            .env("WHARF_ROOT", &gone_path)
+            .env("WHARF_RUN", gone_path.join("run"))
+            .output()
+            .unwrap();
+        common::assert_success(&output, args);
+    };
+    let (tar, _) = common::fixture("busybox");
+    in_gone(&["import", &tar.display().to_string(), "busybox"]);
+    in_gone(&["run", "--rm", "busybox", "/bin/true"]);
+    drop(gone);
+    let ruleset = in_host("nft", &["list", "ruleset"]);
+    assert!(
+        ruleset.contains(&format!("comment \"wharf root {}\"", gone_path.display())),
+        "{ruleset}"
+    );
+
+    // This root, in use: a network, a container with a port and a volume, images.
+    wharf.ok(&["network", "create", "app"]);
+    let port = free_port(&wharf);
+    let web = serve(
+        &wharf,
+        "web",
+        &[
+            "--network",
+            "app",
+            "-p",
+            &format!("{port}:8000"),
+            "-v",
+            "data:/data",
+        ],
+        "page",
+    );
+    assert!(!in_host("ip", &["-o", "link", "show", "type", "bridge"]).is_empty());
+
+    // A mount inside the root: nothing is deleted through it.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("precious"), "user data").unwrap();
+    let mount_point = wharf.path().join("mounted-here");
+    std::fs::create_dir(&mount_point).unwrap();
+    let bind =
+        |args: &[&str]| assert!(Command::new("mount").args(args).status().unwrap().success());
+    bind(&[
+        "--bind",
+        &outside.path().display().to_string(),
+        &mount_point.display().to_string(),
+    ]);
+    let refused = wharf.fails(&["system", "reset", "--force"]);
+    let unmounted = Command::new("umount").arg(&mount_point).status().unwrap();
+    assert!(unmounted.success());
+    assert!(
+        refused.contains(&format!(
+            "error: cannot reset: {} is mounted inside the state root",
+            mount_point.display()
+        )),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("precious")).unwrap(),
+        "user data"
+    );
+    assert!(wharf.path().join("images").exists(), "nothing deleted");
+
+    let reset = wharf.run(&["system", "reset", "--force"]);
+    common::assert_success(&reset, &["system", "reset", "--force"]);
+    let output = common::stdout(&reset);
+    assert!(output.contains("Deleted Containers:\nweb\n"), "{output}");
+    assert!(output.contains("Deleted Networks:\n"), "{output}");
+    assert!(
+        stderr(&reset).contains(&format!(
+            "removed what the gone state root {} left on the host: table ip wharf_",
+            gone_path.display()
+        )),
+        "{}",
+        stderr(&reset)
+    );
+    // Nothing of either root is left on the host: no table, bridge or veth.
+    let ruleset = in_host("nft", &["list", "ruleset"]);
+    assert!(!ruleset.contains("wharf"), "{ruleset}");
+    assert_eq!(in_host("ip", &["-o", "link", "show", "type", "bridge"]), "");
+    assert_eq!(in_host("ip", &["-o", "link", "show", "type", "veth"]), "");
+    assert!(
+        processes_of(&wharf, "").is_empty(),
+        "{:?}",
+        processes_of(&wharf, "")
+    );
+    let left: Vec<_> = std::fs::read_dir(wharf.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(wharf.ok(&["images", "-q"]), "");
+    assert_eq!(wharf.ok(&["volume", "ls", "-q"]), "");
+    wharf.assert_nothing_leaked(&[web]);
 }

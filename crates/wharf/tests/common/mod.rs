@@ -9,6 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 pub struct Wharf {
     pub root: tempfile::TempDir,
+    /// With `WHARF_TEST_BESIDE_DOCKERD=1`, a real dockerd in [`Wharf::netns`]; stopped
+    /// before the namespace goes.
+    pub dockerd: Option<NetnsDockerd>,
     /// With [`Wharf::isolated`], the network namespace this test's wharf runs in.
     pub netns: Option<TestNetns>,
 }
@@ -26,6 +29,7 @@ impl Wharf {
                 .prefix("wharf-test-")
                 .tempdir()
                 .expect("temp root"),
+            dockerd: None,
             netns,
         }
     }
@@ -34,8 +38,22 @@ impl Wharf {
     /// its own (as root; else like [`Wharf::new`]), which plays the host: bridges, firewall
     /// rules and published ports of tests running in parallel stay apart, and nothing
     /// reaches the real host's network. For every test that runs containers on a bridge.
+    ///
+    /// With `WHARF_TEST_BESIDE_DOCKERD=1` (`scripts/test.sh` runs the network tests a second
+    /// time so), a real dockerd with Docker's default networking runs in that namespace
+    /// first, as on a user's host where Docker is installed: its FORWARD policy is DROP.
     pub fn isolated() -> Self {
-        Self::with_netns(TestNetns::new())
+        let mut wharf = Self::with_netns(TestNetns::new());
+        if std::env::var_os("WHARF_TEST_BESIDE_DOCKERD").is_some_and(|v| v == "1") {
+            let netns = wharf
+                .netns
+                .as_ref()
+                .expect("WHARF_TEST_BESIDE_DOCKERD=1 needs a network namespace (root, ip)");
+            let dockerd = NetnsDockerd::start(netns)
+                .unwrap_or_else(|why| panic!("WHARF_TEST_BESIDE_DOCKERD=1: {why}"));
+            wharf.dockerd = Some(dockerd);
+        }
+        wharf
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -184,7 +202,7 @@ pub struct TestNetns {
 
 impl TestNetns {
     /// `None` when it cannot be made (not root, no `ip`).
-    fn new() -> Option<Self> {
+    pub fn new() -> Option<Self> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         if !is_root() {
@@ -218,6 +236,12 @@ impl TestNetns {
 /// its root is gone: they are removed then. A passing test checks its own cleanup.
 impl Drop for Wharf {
     fn drop(&mut self) {
+        // A root in the real host's namespace that made networks leaves its bridge and
+        // table there (a test's own namespace takes them with it).
+        if self.netns.is_none() && self.path().join("networks").exists() {
+            let _ = self.command(&["system", "reset", "--force"]).output();
+            return;
+        }
         if !std::thread::panicking() {
             return;
         }
@@ -230,6 +254,85 @@ impl Drop for Wharf {
                 let _ = self.command(&args).output();
             }
         }
+    }
+}
+
+/// A real dockerd with Docker's default networking (docker0, its iptables rules, the FORWARD
+/// policy DROP, `br_netfilter`) running in a test's network namespace, with its own state
+/// under a temp dir (`scripts/dockerd.sh` with `WHARF_DOCKERD_DIR` and
+/// `WHARF_DOCKERD_NETWORK=1`). Stopped on drop.
+pub struct NetnsDockerd {
+    dir: tempfile::TempDir,
+    netns: PathBuf,
+}
+
+impl NetnsDockerd {
+    /// `Err` says why it cannot start here (for a `SKIPPED` line).
+    pub fn start(netns: &TestNetns) -> Result<Self, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("wharf-dockerd-")
+            .tempdir()
+            .map_err(|e| format!("temp dir: {e}"))?;
+        let dockerd = NetnsDockerd {
+            dir,
+            netns: netns.path(),
+        };
+        // As on a host that did not forward before Docker came: dockerd turns forwarding on
+        // then, and sets the FORWARD policy to DROP with it.
+        let reset = Command::new("nsenter")
+            .arg(format!("--net={}", netns.path().display()))
+            .args(["sysctl", "-qw", "net.ipv4.ip_forward=0"])
+            .status()
+            .map_err(|e| format!("sysctl: {e}"))?;
+        if !reset.success() {
+            return Err("cannot turn forwarding off in the test's namespace".to_owned());
+        }
+        dockerd.script("start")?;
+        Ok(dockerd)
+    }
+
+    /// Stops and starts the daemon again: dockerd recreates its chains at start.
+    pub fn restart(&self) {
+        self.script("stop").expect("dockerd stops");
+        self.script("start").expect("dockerd starts again");
+    }
+
+    fn script(&self, verb: &str) -> Result<(), String> {
+        let output = Command::new("nsenter")
+            .arg(format!("--net={}", self.netns.display()))
+            .arg(repo_root().join("scripts/dockerd.sh"))
+            .arg(verb)
+            .env("WHARF_DOCKERD_DIR", self.dir.path())
+            .env("WHARF_DOCKERD_NETWORK", "1")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("nsenter: {e}"))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .trim_start_matches("SKIPPED: ")
+            .to_owned())
+    }
+
+    /// `/usr/bin/docker ARGS` against this daemon.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        Command::new("/usr/bin/docker")
+            .args(args)
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}/docker.sock", self.dir.path().display()),
+            )
+            .stdin(Stdio::null())
+            .output()
+            .expect("docker runs")
+    }
+}
+
+impl Drop for NetnsDockerd {
+    fn drop(&mut self) {
+        let _ = self.script("stop");
     }
 }
 
