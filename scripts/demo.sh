@@ -28,11 +28,13 @@ set +x
 for _ in $(seq 50); do
   if answer=$(curl -fsS --max-time 2 http://127.0.0.1:5000/ 2>/dev/null); then
     echo "flask-demo answers at http://127.0.0.1:5000/: $answer"
-    echo "stop it with: WHARF_ROOT=$WHARF_ROOT $wharf rm -f flask-demo"
+    echo "stop it and remove all it made (containers, images, bridge, firewall rules):"
+    echo "  WHARF_ROOT=$WHARF_ROOT $wharf system reset --force && rm -rf $WHARF_ROOT"
     exit 0
   fi
   sleep 0.2
 done
 "$wharf" logs flask-demo >&2
 echo "error: flask-demo did not answer on port 5000" >&2
+"$wharf" system reset --force >/dev/null
 exit 1

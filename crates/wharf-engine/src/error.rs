@@ -108,6 +108,8 @@ pub enum EngineError {
     Rootfs(#[from] wharf_runtime::RootfsError),
     #[error("build context {path}: {message}")]
     BuildContext { path: PathBuf, message: String },
+    #[error("cannot reset: {mount} is mounted inside the state root")]
+    MountedInRoot { mount: PathBuf },
     #[error("failed to {op} {path}: {source}")]
     Io {
         op: &'static str,
@@ -127,6 +129,10 @@ impl EngineError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::ImageNotFound(_) => Some("`wharf images` lists the images in the store".into()),
+            Self::MountedInRoot { mount } => Some(format!(
+                "nothing was deleted from the folders; unmount it (`umount {}`), then run `wharf system reset` again",
+                mount.display()
+            )),
             Self::Network(error) => crate::network::hint(error),
             Self::PredefinedNetwork(_) => {
                 Some("only networks made with `wharf network create` can be removed".into())

@@ -12,6 +12,7 @@ mod images;
 mod import;
 mod network;
 mod registry;
+mod reset;
 mod signals;
 mod system;
 mod volumes;
@@ -29,6 +30,7 @@ pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
 pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport, PushedLayer};
+pub use reset::ResetReport;
 pub use signals::{end_by, Signals, TERMINATING};
 pub use system::{DiskUsage, HostInfo, Usage};
 pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
@@ -61,6 +63,11 @@ impl Engine {
 
     pub fn root(&self) -> &Path {
         self.store.root()
+    }
+
+    /// The root of runtime state (`WHARF_RUN`).
+    pub fn run_root(&self) -> &Path {
+        &self.run_root
     }
 
     pub fn store(&self) -> &Store {

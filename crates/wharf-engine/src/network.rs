@@ -108,7 +108,7 @@ impl Engine {
 
     /// The network state if any network was ever made (commands that only read it must not
     /// create it, nor need `nft`).
-    fn existing_networks(&self) -> Result<Option<Networks>> {
+    pub(crate) fn existing_networks(&self) -> Result<Option<Networks>> {
         if self.networks_dir().is_dir() {
             self.networks().map(Some)
         } else {
@@ -647,7 +647,7 @@ impl Engine {
     }
 
     /// Stops the DNS helper of a removed network and waits (briefly) until it is gone.
-    fn stop_dns(&self, network_id: &str) {
+    pub(crate) fn stop_dns(&self, network_id: &str) {
         if let Some(pid) = self.dns_helper(network_id) {
             if let Some(pid) = rustix::process::Pid::from_raw(pid) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);

@@ -120,6 +120,8 @@ pub enum Command {
     System(SystemCommand),
     /// Show the wharf version information
     Version(FormatArgs),
+    /// Generate the autocompletion script for the specified shell
+    Completion(CompletionArgs),
     /// Display system-wide information
     Info(FormatArgs),
 }
@@ -690,6 +692,22 @@ pub enum SystemCommand {
     Info(FormatArgs),
     /// Verify the store: every image complete, every blob intact, every tag valid
     Check(CheckArgs),
+    /// Remove every container, image, volume, network and cache of the state root, with
+    /// their host-side state, and what roots whose folder is gone left on the host
+    Reset(ResetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell: bash, zsh or fish
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -161,10 +161,12 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Image(ImageCommand::Prune(args)) => image::prune(&open()?, printer, args),
         Command::System(SystemCommand::Df(args)) => system::df(&open()?, printer, args),
         Command::System(SystemCommand::Check(args)) => system::check(&open()?, printer, args),
+        Command::System(SystemCommand::Reset(args)) => system::reset(&open()?, printer, args),
         Command::Info(args) | Command::System(SystemCommand::Info(args)) => {
             system::info(&open()?, printer, args)
         }
         Command::Version(args) => system::version(printer, args),
+        Command::Completion(args) => system::completion(printer, args),
     }
 }
 

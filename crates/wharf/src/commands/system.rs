@@ -4,7 +4,7 @@ use serde_json::json;
 use wharf_engine::{Engine, Usage};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
-use crate::cli::{CheckArgs, FormatArgs};
+use crate::cli::{CheckArgs, CompletionArgs, FormatArgs, ResetArgs};
 use crate::format::{human_size, Format};
 use crate::printer::Printer;
 
@@ -45,6 +45,59 @@ fn reclaimable(usage: &Usage) -> String {
     // Whole percents, rounded down as Docker does.
     let percent = u128::from(usage.reclaimable) * 100 / u128::from(usage.size);
     format!("{} ({percent}%)", human_size(usage.reclaimable))
+}
+
+/// `completion SHELL`, as `docker completion`: the script on stdout, for the shell to source
+/// or to install (`wharf completion bash > /etc/bash_completion.d/wharf`).
+pub fn completion(printer: Printer, args: CompletionArgs) -> CommandResult {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "wharf", &mut script);
+    printer.raw("stdout", &String::from_utf8_lossy(&script));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `system reset`, as Podman's.
+pub fn reset(engine: &Engine, printer: Printer, args: ResetArgs) -> CommandResult {
+    let question = format!(
+        "WARNING! This will remove:\n\
+         \t- all containers\n\
+         \t- all images\n\
+         \t- all networks, with their bridges and firewall rules\n\
+         \t- all build cache\n\
+         \t- all volumes\n\
+         \t- everything in the state root {}\n\
+         \t- everything in the runtime root {}\n\
+         Are you sure you want to continue?",
+        engine.root().display(),
+        engine.run_root().display()
+    );
+    if !args.force && !printer.confirm(&question) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = engine.reset()?;
+    for (title, names) in [
+        ("Deleted Containers:", &report.containers),
+        ("Deleted Networks:", &report.networks),
+    ] {
+        if !names.is_empty() {
+            printer.data(title);
+            names.iter().for_each(|name| printer.data(name));
+        }
+    }
+    for orphan in &report.orphaned_roots {
+        printer.info(format!(
+            "removed what the gone state root {} left on the host: table ip {}{}",
+            orphan.root.display(),
+            orphan.table,
+            if orphan.interfaces.is_empty() {
+                String::new()
+            } else {
+                format!(", interfaces {}", orphan.interfaces.join(" "))
+            }
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResult {
