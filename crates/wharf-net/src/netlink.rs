@@ -186,6 +186,31 @@ impl Netlink {
         }
     }
 
+    /// Whether interface `name` can send: the kernel gives a device that comes up its
+    /// queueing discipline only once its asynchronous link watch has seen the carrier (the
+    /// `linkwatch` work, later under load); until then it has `noop`, which drops every
+    /// packet.
+    pub fn transmits(&mut self, name: &str) -> io::Result<bool> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::IfName(name.to_owned()));
+        let sequence = self.send(RouteNetlinkMessage::GetLink(message), 0)?;
+        let mut transmits = false;
+        self.receive(
+            sequence,
+            |reply| {
+                if let RouteNetlinkMessage::NewLink(link) = reply {
+                    transmits = link.attributes.iter().any(|attribute| {
+                        matches!(attribute, LinkAttribute::Qdisc(qdisc) if qdisc != "noop")
+                    });
+                }
+            },
+            false,
+        )?;
+        Ok(transmits)
+    }
+
     pub fn links(&mut self) -> io::Result<Vec<Link>> {
         let replies = self.dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
         Ok(replies
@@ -225,13 +250,20 @@ impl Netlink {
     }
 
     /// Creates bridge `name`, up, in interface group `group`.
-    pub fn add_bridge(&mut self, name: &str, group: u32) -> io::Result<u32> {
+    ///
+    /// Its MAC is `mac`, given at creation: a bridge whose MAC was never set takes the lowest
+    /// MAC of its ports, so it would change when a container with a lower one joins, and the
+    /// containers' ARP entries of the gateway would point nowhere for seconds (replies to
+    /// the gateway lost: the first connection through a published port timed out now and
+    /// then). Docker gives its bridges a MAC of their own for the same reason.
+    pub fn add_bridge(&mut self, name: &str, group: u32, mac: [u8; 6]) -> io::Result<u32> {
         let mut message = LinkMessage::default();
         message.header.flags = LinkFlags::Up;
         message.header.change_mask = LinkFlags::Up;
         message.attributes = vec![
             LinkAttribute::IfName(name.to_owned()),
             LinkAttribute::Group(group),
+            LinkAttribute::Address(mac.to_vec()),
             LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
         ];
         self.request(

@@ -284,7 +284,7 @@ impl Networks {
                 None => {
                     let op = format!("create bridge {}", network.bridge);
                     let bridge = host
-                        .add_bridge(&network.bridge, self.scope.group)
+                        .add_bridge(&network.bridge, self.scope.group, mac_for(network.gateway))
                         .map_err(netlink_error(&op))?;
                     undo.links.push(network.bridge.clone());
                     host.add_address(
@@ -318,6 +318,9 @@ impl Networks {
                 "configure {} of container {}",
                 attach.interface, attach.container_id
             )))?;
+            let deadline = Instant::now() + TRANSMIT_WAIT;
+            wait_until_transmitting(&mut host, &[&network.bridge, &veth], deadline)?;
+            wait_until_transmitting(&mut inner, &[&attach.interface], deadline)?;
 
             let mut updated = network.clone();
             updated
@@ -771,6 +774,32 @@ fn configure_container(
     }
     Ok(())
 }
+
+/// Waits (until `deadline` at most) until each of `interfaces`, up, can send: a
+/// container's first packets (an ARP request, a SYN) sent before would be dropped, and sent
+/// again only a second later. Usually at once; under load the kernel's link watch takes its
+/// time (seen: 700 ms and more).
+fn wait_until_transmitting(
+    netlink: &mut Netlink,
+    interfaces: &[&str],
+    deadline: Instant,
+) -> Result<(), NetError> {
+    for name in interfaces {
+        while !netlink
+            .transmits(name)
+            .map_err(netlink_error(format!("look up interface {name}")))?
+        {
+            if Instant::now() > deadline {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    Ok(())
+}
+
+/// How long a connect waits for its interfaces to transmit before going on regardless.
+const TRANSMIT_WAIT: Duration = Duration::from_secs(1);
 
 /// The host's routes that a new subnet must not overlap: not the default route, not the
 /// routes of wharf's own bridges.
