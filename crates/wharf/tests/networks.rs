@@ -1276,6 +1276,19 @@ fn networks_work_beside_a_running_dockerd() {
     assert_docker_drops_forwarded_traffic(&wharf);
     check_everything("after dockerd restarted");
 
+    // A dockerd that made its chain anew after wharf's networks were up (it started later,
+    // at boot): the next container start puts wharf's rules back.
+    for args in [
+        &["-F", "DOCKER-USER"][..],
+        &["-A", "DOCKER-USER", "-j", "RETURN"],
+    ] {
+        let output = wharf.host_command("iptables").args(args).output().unwrap();
+        common::assert_success(&output, args);
+    }
+    assert!(!docker_user_chain(&wharf).contains("wharf:"));
+    wharf.ok(&["run", "--rm", "busybox", "true"]);
+    check_everything("after DOCKER-USER was made anew");
+
     // A network's rules go with it.
     let app_bridge = bridge_of(&wharf, "app");
     wharf.ok(&["rm", "-f", "srv", "web"]);
