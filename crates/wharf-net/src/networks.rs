@@ -134,6 +134,10 @@ impl Networks {
             name: DEFAULT_NETWORK.to_owned(),
             ..NetworkSpec::default()
         };
+        // A root's first network is rare enough to sweep up after roots whose folder is gone
+        // (a temporary root deleted with its bridge still up); housekeeping that fails must
+        // not fail this root's start, and `system reset` reports the same sweep's errors.
+        let _ = crate::remove_orphaned_roots();
         self.create_locked(&lock, networks, &spec, Some(&self.scope.default_bridge))
     }
 

@@ -1403,17 +1403,9 @@ fn a_port_that_docker_or_another_root_forwards_is_refused_naming_who() {
 
 // ---- system reset, and what roots whose folder is gone left on the host.
 
-#[test]
-fn system_reset_removes_everything_of_the_root_and_what_gone_roots_left() {
-    let Some(wharf) = setup() else {
-        return;
-    };
-    let in_host = |program: &str, args: &[&str]| {
-        let output = wharf.host_command(program).args(args).output().unwrap();
-        common::assert_success(&output, args);
-        common::stdout(&output)
-    };
-    // A temporary root, used and deleted as a script would: its bridge and table stay.
+/// A temporary root in the test's host namespace, used and deleted as a script would:
+/// its bridge and table stay. Returns its (canonical) path.
+fn leave_a_gone_root(wharf: &Wharf) -> std::path::PathBuf {
     let gone = tempfile::Builder::new()
         .prefix("wharf-test-gone-")
         .tempdir()
@@ -1433,11 +1425,65 @@ fn system_reset_removes_everything_of_the_root_and_what_gone_roots_left() {
     in_gone(&["import", &tar.display().to_string(), "busybox"]);
     in_gone(&["run", "--rm", "busybox", "/bin/true"]);
     drop(gone);
-    let ruleset = in_host("nft", &["list", "ruleset"]);
     assert!(
-        ruleset.contains(&format!("comment \"wharf root {}\"", gone_path.display())),
+        ruleset_of(wharf).contains(&root_comment(&gone_path)),
+        "{}",
+        ruleset_of(wharf)
+    );
+    gone_path
+}
+
+fn ruleset_of(wharf: &Wharf) -> String {
+    let output = wharf
+        .host_command("nft")
+        .args(["list", "ruleset"])
+        .output()
+        .unwrap();
+    common::assert_success(&output, &["nft", "list", "ruleset"]);
+    common::stdout(&output)
+}
+
+fn root_comment(root: &std::path::Path) -> String {
+    format!("comment \"wharf root {}\"", root.display())
+}
+
+#[test]
+fn a_roots_first_default_network_sweeps_up_after_gone_roots() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    let gone_path = leave_a_gone_root(&wharf);
+    wharf.ok(&["run", "--rm", "busybox", "true"]);
+    let ruleset = ruleset_of(&wharf);
+    assert!(!ruleset.contains(&root_comment(&gone_path)), "{ruleset}");
+    assert!(
+        ruleset.contains(&root_comment(&wharf.path().canonicalize().unwrap())),
         "{ruleset}"
     );
+    let bridges = wharf
+        .host_command("ip")
+        .args(["-o", "link", "show", "type", "bridge"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        common::stdout(&bridges).lines().count(),
+        1,
+        "{}",
+        common::stdout(&bridges)
+    );
+}
+
+#[test]
+fn system_reset_removes_everything_of_the_root_and_what_gone_roots_left() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    let in_host = |program: &str, args: &[&str]| {
+        let output = wharf.host_command(program).args(args).output().unwrap();
+        common::assert_success(&output, args);
+        common::stdout(&output)
+    };
+    let gone_path = leave_a_gone_root(&wharf);
 
     // This root, in use: a network, a container with a port and a volume, images.
     wharf.ok(&["network", "create", "app"]);
