@@ -136,6 +136,24 @@ fn wait_until_ready(wharf: &Wharf) {
     });
 }
 
+/// Starts the server `db` on network `backend` with its data on volume `pgdata`, the init
+/// scripts from `init_mount` and the environment `settings`, and waits until it is ready.
+fn start_db(wharf: &Wharf, settings: &[&str], init_mount: &str) {
+    let mut args = vec!["run", "-d", "--name", "db", "--network", "backend"];
+    for setting in settings {
+        args.extend(["-e", setting]);
+    }
+    args.extend([
+        "-v",
+        "pgdata:/var/lib/postgresql/data",
+        "-v",
+        init_mount,
+        "postgres:15",
+    ]);
+    wharf.ok(&args);
+    wait_until_ready(wharf);
+}
+
 /// Init scripts of every kind the image runs: plain SQL, gzipped SQL, and a shell script
 /// sourced (not executable) that uses the official image's `docker_process_sql`.
 fn write_init_scripts(dir: &Path) {
@@ -164,28 +182,13 @@ fn postgres_initializes_once_and_serves_its_data_to_a_client_with_the_password()
     write_init_scripts(init.path());
     let init_mount = format!("{}:/docker-entrypoint-initdb.d:ro", init.path().display());
     wharf.ok(&["network", "create", "backend"]);
-    wharf.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "db",
-        "--network",
-        "backend",
-        "-e",
+    let settings = [
         "POSTGRES_USER=app",
-        "-e",
         "POSTGRES_PASSWORD=s3cret",
-        "-e",
         "POSTGRES_DB=appdb",
-        "-e",
         "POSTGRES_INITDB_ARGS=--data-checksums",
-        "-v",
-        "pgdata:/var/lib/postgresql/data",
-        "-v",
-        &init_mount,
-        "postgres:15",
-    ]);
-    wait_until_ready(&wharf);
+    ];
+    start_db(&wharf, &settings, &init_mount);
 
     let all_notes = "SELECT string_agg(body, ',' ORDER BY body) FROM notes";
     assert_eq!(query(&wharf, all_notes), "from gz,from sh,from sql");
@@ -230,20 +233,7 @@ fn postgres_initializes_once_and_serves_its_data_to_a_client_with_the_password()
 
     // So does a new container on the same volume, which needs no POSTGRES_* setting then.
     wharf.ok(&["rm", "-f", "db"]);
-    wharf.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "db",
-        "--network",
-        "backend",
-        "-v",
-        "pgdata:/var/lib/postgresql/data",
-        "-v",
-        &init_mount,
-        "postgres:15",
-    ]);
-    wait_until_ready(&wharf);
+    start_db(&wharf, &[], &init_mount);
     assert_eq!(query(&wharf, all_notes), with_client);
     assert!(!logs(&wharf, "db").contains("running /docker-entrypoint-initdb.d"));
 
