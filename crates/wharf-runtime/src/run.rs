@@ -21,7 +21,6 @@ use libcgroups::common::CgroupManager;
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::{Container as Inner, ContainerStatus};
 use libcontainer::error::LibcontainerError;
-use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 use oci_spec::runtime::Spec;
 use rustix::io::Errno;
@@ -554,15 +553,29 @@ fn unmount_retrying(path: &Path) -> Result<(), RunError> {
 }
 
 fn kill_inner(inner: &mut Inner, signal: i32) -> Result<(), RunError> {
-    let signal = Signal::try_from(signal).map_err(|_| RunError::InvalidSignal(signal))?;
+    let named =
+        rustix::process::Signal::from_named_raw(signal).ok_or(RunError::InvalidSignal(signal))?;
     let id = inner.id().to_owned();
     inner
         .refresh_status()
         .map_err(lc_error("read the status of", &id))?;
-    if inner.status() == ContainerStatus::Stopped {
-        return Err(RunError::NotRunning(id));
+    let pid = inner
+        .pid()
+        .and_then(|pid| Pid::from_raw(pid.as_raw()))
+        .filter(|_| inner.status() != ContainerStatus::Stopped)
+        .ok_or_else(|| RunError::NotRunning(id.clone()))?;
+    // Sent here rather than by libcontainer's `kill`, which then saves the state as stopped
+    // (whatever the signal): that save failed ("failed to open container state file") when
+    // the signal had ended the container and its monitor had removed the state already.
+    match rustix::process::kill_process(pid, named) {
+        Ok(()) => Ok(()),
+        Err(Errno::SRCH) => Err(RunError::NotRunning(id)),
+        Err(errno) => Err(RunError::Signal {
+            id,
+            pid: pid.as_raw_nonzero().get(),
+            source: errno.into(),
+        }),
     }
-    inner.kill(signal, false).map_err(lc_error("kill", &id))
 }
 
 /// The spec a container was created with (its bundle's `config.json`).

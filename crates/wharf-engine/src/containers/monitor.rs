@@ -180,12 +180,21 @@ impl Engine {
         // Held until the container ends: its stdin stays open (`-i`) with nobody attached.
         let (stdio, output, _idle_stdin) = self.container_stdio(&record, user_stdin)?;
         let me = rustix::process::getpid().as_raw_nonzero().get();
+        let mut fresh = ContainerState::created();
+        if attach == Attach::Restarted {
+            // A restart stays `restarting`, with the code it last exited with, until the
+            // container runs, as Docker's: `created` for the moment of the setup made `ps`
+            // miss it (it lists what is up).
+            fresh.status = Status::Restarting;
+            fresh.exit_code = state.exit_code;
+            fresh.finished_at = state.finished_at.take();
+        }
         state = ContainerState {
             monitor_pid: Some(me),
             monitor_start_time: process_start_time(me),
             restart_count: state.restart_count,
             restart_delay_ms: state.restart_delay_ms,
-            ..ContainerState::created()
+            ..fresh
         };
         // Our pid first: from now on the container's network endpoints are ours, and a
         // reconcile by another command must not take them.
