@@ -24,9 +24,9 @@
 use std::collections::HashSet;
 use std::fs;
 use std::io;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use libcontainer::workload::default::DefaultExecutor;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext};
 use oci_spec::runtime::{
@@ -34,6 +34,8 @@ use oci_spec::runtime::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::config::INIT_PATH;
+use crate::start_error::{enter_working_dir, find_program, StartError};
 use crate::sys::{self, BpfInstruction};
 
 /// The container directory's copy of its program, for the processes `exec` starts later.
@@ -177,6 +179,7 @@ pub fn hand_off(spec: &mut Spec, cache_dir: &Path) -> Result<FilteringExecutor, 
     Ok(FilteringExecutor {
         program: Some(program),
         drop_after_install,
+        working_dir: None,
     })
 }
 
@@ -311,16 +314,27 @@ fn comparison(arg: &LinuxSeccompArg) -> ScmpArgCompare {
     ScmpArgCompare::new(index, op, datum)
 }
 
-/// libcontainer's last step in the container's process: installs the seccomp program, drops
-/// the capabilities granted only for that, then execs the program as libcontainer's default
-/// executor does.
+/// libcontainer's last steps in the container's process. Before the process is reported
+/// ready: enters the working directory when the caller left that to it, and checks that the
+/// command can run ([`find_program`]), with errors the caller can read back
+/// ([`StartError::find`]). At start: installs the seccomp program, drops the capabilities
+/// granted only for that, then execs the program.
 #[derive(Debug, Clone, Default)]
 pub struct FilteringExecutor {
     program: Option<Program>,
     drop_after_install: Vec<caps::Capability>,
+    /// A working directory on a mount the caller could not look into ahead (libcontainer's
+    /// spec then says `/`).
+    working_dir: Option<PathBuf>,
 }
 
 impl FilteringExecutor {
+    /// Enters `dir` in the container before the command is checked (see the field).
+    pub fn with_working_dir(mut self, dir: PathBuf) -> Self {
+        self.working_dir = Some(dir);
+        self
+    }
+
     /// Keeps the program in the container directory `bundle` for [`FilteringExecutor::load`].
     pub fn save(&self, bundle: &Path) -> Result<(), FilterError> {
         let path = bundle.join(PROGRAM_FILE);
@@ -370,6 +384,7 @@ impl FilteringExecutor {
         Ok(Self {
             program,
             drop_after_install,
+            working_dir: None,
         })
     }
 
@@ -399,11 +414,55 @@ impl FilteringExecutor {
 impl Executor for FilteringExecutor {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         self.install()?;
-        DefaultExecutor {}.exec(spec)
+        let (args, path_var) = command_line(spec);
+        let Some((program, rest)) = args.split_first() else {
+            return Err(ExecutorError::InvalidArg);
+        };
+        // Returns only on failure. Its environment is the container's: libcontainer set it.
+        let error = std::process::Command::new(program).args(rest).exec();
+        let errno = error.raw_os_error().unwrap_or(libc::EIO);
+        let command = checked_command(args);
+        Err(ExecutorError::Other(
+            StartError::of_exec(command, path_var, errno).to_message(),
+        ))
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
-        DefaultExecutor {}.validate(spec)
+        let failed =
+            |error: StartError| ExecutorValidationError::ArgValidationError(error.to_message());
+        if let Some(dir) = &self.working_dir {
+            enter_working_dir(dir).map_err(failed)?;
+        }
+        let (args, path_var) = command_line(spec);
+        if args.is_empty() {
+            return Err(ExecutorValidationError::ArgValidationError(
+                "the process has no command".into(),
+            ));
+        }
+        find_program(checked_command(args), path_var).map_err(failed)?;
+        Ok(())
+    }
+}
+
+/// The process's argv and its `PATH`.
+fn command_line(spec: &Spec) -> (&[String], Option<&str>) {
+    let process = spec.process().as_ref();
+    let args = process
+        .and_then(|p| p.args().as_deref())
+        .unwrap_or_default();
+    let path_var = process
+        .and_then(|p| p.env().as_ref())
+        .and_then(|env| env.iter().find_map(|e| e.strip_prefix("PATH=")));
+    (args, path_var)
+}
+
+/// The user's command in `args`: behind `--init`'s binary (`docker-init -- command`), the
+/// command it runs, whose failure would otherwise be only tini's message.
+fn checked_command(args: &[String]) -> &str {
+    match args {
+        [init, separator, command, ..] if init == INIT_PATH && separator == "--" => command,
+        [command, ..] => command,
+        [] => "",
     }
 }
 
