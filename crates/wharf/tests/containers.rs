@@ -57,8 +57,7 @@ fn run_prints_output_and_returns_the_exit_code() {
     let missing = wharf.run(&["run", "--rm", "busybox", "no-such-command"]);
     assert_eq!(code(&missing), 127);
     assert!(
-        stderr(&missing)
-            .contains("exec: \"no-such-command\": executable file not found in $PATH"),
+        stderr(&missing).contains("exec: \"no-such-command\": executable file not found in $PATH"),
         "{}",
         stderr(&missing)
     );
@@ -617,8 +616,7 @@ fn exec_runs_in_the_container_namespaces_with_its_env() {
     let missing = wharf.run(&["exec", "box", "no-such-command"]);
     assert_eq!(code(&missing), 126);
     assert!(
-        stderr(&missing)
-            .contains("exec: \"no-such-command\": executable file not found in $PATH"),
+        stderr(&missing).contains("exec: \"no-such-command\": executable file not found in $PATH"),
         "{}",
         stderr(&missing)
     );

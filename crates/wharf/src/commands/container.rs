@@ -520,6 +520,22 @@ fn start_failure_code(error: &EngineError) -> Option<u8> {
     }
 }
 
+/// Each value of a repeated `flag`, parsed; the first that does not parse is named by `bad`.
+fn parse_each<T: std::str::FromStr<Err = wharf_runtime::ConfigError>>(
+    flag: &str,
+    values: &[String],
+    bad: impl Fn(&str, &str, &str) -> CommandError,
+) -> Result<Vec<T>, CommandError> {
+    values
+        .iter()
+        .map(|value| {
+            value
+                .parse()
+                .map_err(|e: T::Err| bad(flag, value, &e.to_string()))
+        })
+        .collect()
+}
+
 fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     let bad = |flag: &str, value: &str, why: &str| CommandError {
         message: format!("{flag} {value}: {why}"),
@@ -674,22 +690,8 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
             cpu_shares: args.cpu_shares,
             pids_limit: args.pids_limit,
         },
-        ulimits: args
-            .ulimit
-            .iter()
-            .map(|u| {
-                u.parse()
-                    .map_err(|e: wharf_runtime::ConfigError| bad("--ulimit", u, &e.to_string()))
-            })
-            .collect::<Result<_, _>>()?,
-        devices: args
-            .device
-            .iter()
-            .map(|d| {
-                d.parse()
-                    .map_err(|e: wharf_runtime::ConfigError| bad("--device", d, &e.to_string()))
-            })
-            .collect::<Result<_, _>>()?,
+        ulimits: parse_each("--ulimit", &args.ulimit, bad)?,
+        devices: parse_each("--device", &args.device, bad)?,
         capabilities,
         privileged: args.privileged,
         no_new_privileges,
