@@ -23,7 +23,7 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
@@ -180,6 +180,7 @@ pub fn hand_off(spec: &mut Spec, cache_dir: &Path) -> Result<FilteringExecutor, 
         program: Some(program),
         drop_after_install,
         working_dir: None,
+        init: false,
     })
 }
 
@@ -326,9 +327,21 @@ pub struct FilteringExecutor {
     /// A working directory on a mount the caller could not look into ahead (libcontainer's
     /// spec then says `/`).
     working_dir: Option<PathBuf>,
+    /// The container's init, whose exec failing after start nobody would hear of:
+    /// libcontainer has closed the channel to its caller by then.
+    init: bool,
 }
 
 impl FilteringExecutor {
+    /// The executor of a container's init: an exec failing after start (the program changed
+    /// since it was checked, or is open for writing) is written to the process's stderr, the
+    /// container's output, and the process exits with Docker's code for it, as runc's init
+    /// reports it.
+    pub fn for_init(mut self) -> Self {
+        self.init = true;
+        self
+    }
+
     /// Enters `dir` in the container before the command is checked (see the field).
     pub fn with_working_dir(mut self, dir: PathBuf) -> Self {
         self.working_dir = Some(dir);
@@ -385,6 +398,7 @@ impl FilteringExecutor {
             program,
             drop_after_install,
             working_dir: None,
+            init: false,
         })
     }
 
@@ -421,10 +435,13 @@ impl Executor for FilteringExecutor {
         // Returns only on failure. Its environment is the container's: libcontainer set it.
         let error = std::process::Command::new(program).args(rest).exec();
         let errno = error.raw_os_error().unwrap_or(libc::EIO);
-        let command = checked_command(args);
-        Err(ExecutorError::Other(
-            StartError::of_exec(command, path_var, errno).to_message(),
-        ))
+        let error = StartError::of_exec(checked_command(args), path_var, errno);
+        if self.init {
+            // The container's own output, as any message of its process (see `for_init`).
+            let _ = writeln!(io::stderr(), "{error}");
+            std::process::exit(error.exit_code());
+        }
+        Err(ExecutorError::Other(error.to_message()))
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {

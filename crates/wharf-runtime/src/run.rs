@@ -443,7 +443,7 @@ fn build(
 ) -> Result<(Inner, Pid), RunError> {
     let id = config.id.as_str();
     let bundle = &config.container_dir;
-    let mut executor = filter::hand_off(&mut spec, &filter_cache_dir(state_root))?;
+    let mut executor = filter::hand_off(&mut spec, &filter_cache_dir(state_root))?.for_init();
     if let Some(dir) = working_dir {
         executor = executor.with_working_dir(dir);
     }

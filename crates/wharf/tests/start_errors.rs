@@ -207,6 +207,37 @@ fn a_program_whose_interpreter_is_missing_names_it() {
 }
 
 #[test]
+fn an_exec_failing_after_start_is_said_too() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // The checks before start pass, and the kernel refuses the exec: the program is open for
+    // writing (ETXTBSY). The init says so on the container's stderr, as runc's does, and the
+    // container exits 126; `exec` says it as its error.
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("prog");
+    std::fs::write(&program, "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _writer = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&program)
+        .unwrap();
+    let bind = format!("{}:/prog:ro", program.display());
+    let busy = "exec: \"/prog\": /prog: text file busy";
+    let output = wharf.run(&["run", "--rm", "-v", &bind, "busybox", "/prog"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!((code(&output), stderr.trim()), (126, busy));
+    assert_nothing_left(&wharf);
+
+    wharf.ok(&[
+        "run", "-d", "--name", "box", "-v", &bind, "busybox", "sleep", "1000",
+    ]);
+    fails_with(&wharf, &["exec", "box", "/prog"], 126, &[busy]);
+    wharf.remove_all_containers_leaving_nothing();
+    assert_no_veth(&wharf);
+}
+
+#[test]
 fn unknown_users_fail_at_start_as_in_docker() {
     let Some(wharf) = wharf_with_busybox() else {
         return;
