@@ -4,7 +4,7 @@ use std::ffi::CString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
@@ -148,6 +148,33 @@ pub fn find_dir_in_root(root: &Path, path: &Path) -> Result<(), Errno> {
     walk_dir_in_root(root, path, false)
 }
 
+/// Whether `path` inside the tree at `root` (resolved as a chroot would) is a directory;
+/// `None` when it does not exist.
+pub fn is_dir_in_root(root: &Path, path: &Path) -> Result<Option<bool>, Errno> {
+    let root = rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    match rustix::fs::openat2(
+        &root,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        resolve,
+    ) {
+        Ok(fd) => {
+            let stat = rustix::fs::fstat(fd)?;
+            Ok(Some(
+                FileType::from_raw_mode(stat.st_mode) == FileType::Directory,
+            ))
+        }
+        Err(Errno::NOENT) => Ok(None),
+        Err(errno) => Err(errno),
+    }
+}
+
 fn walk_dir_in_root(root: &Path, path: &Path, create: bool) -> Result<(), Errno> {
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let root = rustix::fs::open(root, flags, Mode::empty())?;
@@ -216,6 +243,9 @@ mod tests {
             Err(Errno::NOTDIR)
         );
 
+        assert_eq!(is_dir_in_root(root, Path::new("/link")), Ok(Some(true)));
+        assert_eq!(is_dir_in_root(root, Path::new("/file")), Ok(Some(false)));
+        assert_eq!(is_dir_in_root(root, Path::new("/nope")), Ok(None));
         assert_eq!(find_dir_in_root(root, Path::new("/a/b")), Ok(()));
         assert_eq!(
             find_dir_in_root(root, Path::new("/nope")),

@@ -29,7 +29,7 @@ use rustix::process::{Pid, WaitOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::cgroup;
-use crate::config::{layout, RunConfig};
+use crate::config::{layout, Mount, RunConfig};
 use crate::devices;
 use crate::filter::{self, FilterError};
 use crate::host::{Host, HostError};
@@ -282,7 +282,8 @@ impl Container {
         let overlay = config.overlay();
         overlay.mount()?;
 
-        let built = prepare_working_dir(&mut spec, &overlay.merged)
+        let built = check_mount_points(config, &spec, &overlay.merged)
+            .and_then(|()| prepare_working_dir(&mut spec, &overlay.merged))
             .map_err(RunError::from)
             .and_then(|working_dir| build(config, state_root, spec, stdio, working_dir));
         match built {
@@ -402,6 +403,38 @@ impl Drop for Container {
             let _ = self.teardown();
         }
     }
+}
+
+/// A bind of a file onto a directory of the image, or of a directory (or a tmpfs) onto a
+/// file, fails in libcontainer with only "failed to prepare rootfs": named here first. A
+/// destination below another mount cannot be seen from here, and is left to libcontainer.
+fn check_mount_points(config: &RunConfig, spec: &Spec, rootfs: &Path) -> Result<(), StartError> {
+    let mounts = spec.mounts().as_deref().unwrap_or_default();
+    for mount in &config.mounts {
+        let destination = mount.destination();
+        let below_another = mounts
+            .iter()
+            .any(|m| destination != m.destination() && destination.starts_with(m.destination()));
+        if below_another {
+            continue;
+        }
+        let (mounted, source_is_dir) = match mount {
+            Mount::Bind { source, .. } => (source.display().to_string(), source.is_dir()),
+            Mount::Tmpfs { .. } => ("tmpfs".to_owned(), true),
+        };
+        // Missing, libcontainer makes it; not reachable, libcontainer says so.
+        let Ok(Some(destination_is_dir)) = rootfs::is_dir_in_root(rootfs, destination) else {
+            continue;
+        };
+        if destination_is_dir != source_is_dir {
+            return Err(StartError::MountType {
+                mounted,
+                destination: destination.to_owned(),
+                source_is_dir,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Makes sure the process can enter its working directory, as Docker's daemon does before

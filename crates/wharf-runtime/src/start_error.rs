@@ -51,6 +51,13 @@ pub enum StartError {
     },
     #[error("chdir to working directory \"{path}\" failed: {}", describe(*errno))]
     WorkingDir { path: PathBuf, errno: i32 },
+    /// Docker's (runc's) opening words. `mounted` is a host path, or `tmpfs`.
+    #[error("error mounting \"{mounted}\" to rootfs at \"{destination}\": {}", if *source_is_dir { "a directory cannot be mounted on a file" } else { "a file cannot be mounted on a directory" })]
+    MountType {
+        mounted: String,
+        destination: PathBuf,
+        source_is_dir: bool,
+    },
     /// Docker's wording.
     #[error("error gathering device information while adding custom device \"{path}\": {}", describe(*errno))]
     Device { path: PathBuf, errno: i32 },
@@ -70,6 +77,7 @@ impl StartError {
             | StartError::NotExecutable { .. }
             | StartError::Exec { .. } => 126,
             StartError::WorkingDir { .. }
+            | StartError::MountType { .. }
             | StartError::Device { .. }
             | StartError::NotADevice { .. } => 125,
         }
@@ -95,6 +103,8 @@ impl StartError {
                 "give --workdir (-w) a directory of the container, or a path where one can be made"
                     .into()
             }
+            // Docker's hint.
+            StartError::MountType { .. } => "Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type".into(),
             StartError::Device { .. } | StartError::NotADevice { .. } => {
                 "give --device a device node of this host (`ls -l /dev` lists them)".into()
             }

@@ -401,10 +401,27 @@ fn working_dirs_are_made_or_named() {
 }
 
 #[test]
-fn limits_and_devices_are_named() {
+fn limits_devices_and_mounts_are_named() {
     let Some(wharf) = wharf_with_busybox() else {
         return;
     };
+    // Docker: `error mounting "/etc/passwd" to rootfs at "/etc": ... not a directory: unknown:
+    // Are you trying to mount a directory onto a file (or vice-versa)? ...`, 125.
+    let onto_dir = fails_with(
+        &wharf,
+        &["run", "--rm", "-v", "/etc/passwd:/etc", "busybox", "true"],
+        125,
+        &["error mounting \"/etc/passwd\" to rootfs at \"/etc\": a file cannot be mounted on a directory"],
+    );
+    assert!(onto_dir.contains("hint: Are you trying to mount a directory onto a file"));
+    fails_with(
+        &wharf,
+        &["run", "--rm", "--tmpfs", "/etc/passwd", "busybox", "true"],
+        125,
+        &["error mounting \"tmpfs\" to rootfs at \"/etc/passwd\": a directory cannot be mounted on a file"],
+    );
+    assert_nothing_left(&wharf);
+
     // Docker: `Minimum memory limit allowed is 6MB`, 125, and no container.
     fails_with(
         &wharf,
