@@ -133,6 +133,8 @@ fn commands_that_cannot_run_are_named_with_dockers_codes() {
         &["nope"],
     );
     assert_no_veth(&wharf);
+    // Docker's `wait` returns at once for a container that is not running.
+    assert_eq!(wharf.ok(&["wait", "kept"]), "127\n");
     // `start` says it again (Docker's `start` exits 1).
     fails_with(
         &wharf,

@@ -224,7 +224,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Waits until the container has exited (or `timeout` passes) and returns its state.
+    /// Waits until the container is not running (or `timeout` passes) and returns its state.
     pub fn wait_exited(
         &self,
         id: &str,
@@ -233,7 +233,11 @@ impl Engine {
         let start = Instant::now();
         loop {
             let info = self.container_info(id)?;
-            if info.state.status == Status::Exited {
+            // Docker's "not-running": exited, or created and not starting (never started, or
+            // its start failed).
+            let state = &info.state;
+            let created = state.status == Status::Created && state.monitor_pid.is_none();
+            if state.status == Status::Exited || created {
                 return Ok(Some(info.state));
             }
             if timeout.is_some_and(|t| start.elapsed() >= t) {
@@ -243,7 +247,7 @@ impl Engine {
         }
     }
 
-    /// `wharf wait`: blocks until the container exits, returns its exit code.
+    /// `wharf wait`: blocks until the container is not running, returns its exit code.
     pub fn wait_container(&self, name: &str) -> Result<i32> {
         let info = self.find_container(name)?;
         let state = self
