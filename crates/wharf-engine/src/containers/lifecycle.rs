@@ -205,7 +205,13 @@ impl Engine {
         if let Some(signal) = signal {
             parse_signal(signal)?;
         }
-        let info = self.find_container(name)?;
+        let mut info = self.find_container(name)?;
+        // A start under way (a policy restart, or `start` in another process) ends first:
+        // a stop in its middle found nothing running, and the container ran on.
+        while info.state.status == Status::Created && info.state.monitor_pid.is_some() {
+            std::thread::sleep(POLL);
+            info = self.container_info(&info.record.id)?;
+        }
         if !info.state.status.is_up() {
             return Ok(());
         }
