@@ -409,13 +409,9 @@ impl Drop for Container {
 /// file, fails in libcontainer with only "failed to prepare rootfs": named here first. A
 /// destination below another mount cannot be seen from here, and is left to libcontainer.
 fn check_mount_points(config: &RunConfig, spec: &Spec, rootfs: &Path) -> Result<(), StartError> {
-    let mounts = spec.mounts().as_deref().unwrap_or_default();
     for mount in &config.mounts {
         let destination = mount.destination();
-        let below_another = mounts
-            .iter()
-            .any(|m| destination != m.destination() && destination.starts_with(m.destination()));
-        if below_another {
+        if below_a_mount(spec, destination) {
             continue;
         }
         let (mounted, source_is_dir) = match mount {
@@ -437,6 +433,15 @@ fn check_mount_points(config: &RunConfig, spec: &Spec, rootfs: &Path) -> Result<
     Ok(())
 }
 
+/// Whether `path` is strictly below one of the spec's mounts, whose content the container's
+/// root does not show (a mount point itself is there once mounted).
+fn below_a_mount(spec: &Spec, path: &Path) -> bool {
+    spec.mounts()
+        .iter()
+        .flatten()
+        .any(|mount| path != mount.destination() && path.starts_with(mount.destination()))
+}
+
 /// Makes sure the process can enter its working directory, as Docker's daemon does before
 /// runc starts it: in the container's root (`rootfs`), a missing one is made (root's, 0755,
 /// also on a read-only root, whose upper layer is writable until the container makes it
@@ -448,13 +453,7 @@ fn prepare_working_dir(spec: &mut Spec, rootfs: &Path) -> Result<Option<PathBuf>
     let Some(cwd) = spec.process().as_ref().map(|p| p.cwd().clone()) else {
         return Ok(None);
     };
-    // Strictly below: a mount point itself exists once mounted.
-    let on_a_mount = spec
-        .mounts()
-        .iter()
-        .flatten()
-        .any(|mount| cwd != *mount.destination() && cwd.starts_with(mount.destination()));
-    if on_a_mount {
+    if below_a_mount(spec, &cwd) {
         if let Some(process) = spec.process_mut() {
             process.set_cwd(PathBuf::from("/"));
         }
