@@ -54,6 +54,24 @@ fn run_prints_output_and_returns_the_exit_code() {
     assert_eq!(common::stdout(&kept_root), "0\n");
     wharf.ok(&["rm", "kept"]);
 
+    // As in Docker, the program starts with SIGPIPE at its default (wharf, a Rust program,
+    // ignores it; an ignored signal stays ignored across exec).
+    let ignored = wharf.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "grep",
+        "SigIgn",
+        "/proc/self/status",
+    ]);
+    let mask = ignored.split_whitespace().last().unwrap_or_default();
+    let sigpipe = 1 << (13 - 1);
+    assert_eq!(
+        u64::from_str_radix(mask, 16).unwrap() & sigpipe,
+        0,
+        "{ignored}"
+    );
+
     let missing = wharf.run(&["run", "--rm", "busybox", "no-such-command"]);
     assert_eq!(code(&missing), 127);
     assert!(
