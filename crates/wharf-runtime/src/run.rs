@@ -405,19 +405,26 @@ impl Drop for Container {
     }
 }
 
-/// A bind of a file onto a directory of the image, or of a directory (or a tmpfs) onto a
-/// file, fails in libcontainer with only "failed to prepare rootfs": named here first. A
-/// destination below another mount cannot be seen from here, and is left to libcontainer.
+/// A bind whose source is gone, or of a file onto a directory of the image, or of a
+/// directory (or a tmpfs) onto a file, fails in libcontainer with only "failed to prepare
+/// rootfs": named here first. A destination below another mount cannot be seen from here,
+/// and is left to libcontainer.
 fn check_mount_points(config: &RunConfig, spec: &Spec, rootfs: &Path) -> Result<(), StartError> {
     for mount in &config.mounts {
+        let (mounted, source_is_dir) = match mount {
+            Mount::Bind { source, .. } => {
+                let meta = fs::metadata(source).map_err(|e| StartError::BindSource {
+                    path: source.clone(),
+                    errno: e.raw_os_error().unwrap_or(libc::EIO),
+                })?;
+                (source.display().to_string(), meta.is_dir())
+            }
+            Mount::Tmpfs { .. } => ("tmpfs".to_owned(), true),
+        };
         let destination = mount.destination();
         if below_a_mount(spec, destination) {
             continue;
         }
-        let (mounted, source_is_dir) = match mount {
-            Mount::Bind { source, .. } => (source.display().to_string(), source.is_dir()),
-            Mount::Tmpfs { .. } => ("tmpfs".to_owned(), true),
-        };
         // Missing, libcontainer makes it; not reachable, libcontainer says so.
         let Ok(Some(destination_is_dir)) = rootfs::is_dir_in_root(rootfs, destination) else {
             continue;

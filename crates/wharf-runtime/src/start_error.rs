@@ -58,6 +58,9 @@ pub enum StartError {
         destination: PathBuf,
         source_is_dir: bool,
     },
+    /// Docker's wording; the source was there at create, and is gone (or unreadable) now.
+    #[error("invalid mount config for type \"bind\": bind source path does not exist: {path} ({})", describe(*errno))]
+    BindSource { path: PathBuf, errno: i32 },
     /// Docker's wording.
     #[error("error gathering device information while adding custom device \"{path}\": {}", describe(*errno))]
     Device { path: PathBuf, errno: i32 },
@@ -78,6 +81,7 @@ impl StartError {
             | StartError::Exec { .. } => 126,
             StartError::WorkingDir { .. }
             | StartError::MountType { .. }
+            | StartError::BindSource { .. }
             | StartError::Device { .. }
             | StartError::NotADevice { .. } => 125,
         }
@@ -105,6 +109,9 @@ impl StartError {
             }
             // Docker's hint.
             StartError::MountType { .. } => "Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type".into(),
+            StartError::BindSource { .. } => {
+                "make the folder or file again, or remove the container and create it without that mount".into()
+            }
             StartError::Device { .. } | StartError::NotADevice { .. } => {
                 "give --device a device node of this host (`ls -l /dev` lists them)".into()
             }

@@ -418,6 +418,20 @@ fn limits_devices_and_mounts_are_named() {
         &["error mounting \"/etc/passwd\" to rootfs at \"/etc\": a file cannot be mounted on a directory"],
     );
     assert!(onto_dir.contains("hint: Are you trying to mount a directory onto a file"));
+    // A bind's source removed between create and start. Docker: `invalid mount config for
+    // type "bind": bind source path does not exist: /x`.
+    let gone = tempfile::tempdir().unwrap();
+    let gone_path = gone.path().display().to_string();
+    let bind = format!("{gone_path}:/data");
+    wharf.ok(&["create", "--name", "gone", "-v", &bind, "busybox", "true"]);
+    drop(gone);
+    fails_with(
+        &wharf,
+        &["start", "-a", "gone"],
+        125,
+        &[&format!("bind source path does not exist: {gone_path}")],
+    );
+    assert_left_created(&wharf, "gone", 125, &gone_path);
     fails_with(
         &wharf,
         &["run", "--rm", "--tmpfs", "/etc/passwd", "busybox", "true"],
