@@ -53,8 +53,15 @@ pub enum EngineError {
     },
     #[error("no command specified: image {0} has no Cmd or Entrypoint")]
     NoCommand(String),
-    #[error("unable to find user {user}: no matching entries in the image's {file}")]
-    UnknownUser { user: String, file: &'static str },
+    /// Docker's wording: `unable to find user bob: no matching entries in passwd file`.
+    #[error("unable to find {kind} {name}: no matching entries in {file} file")]
+    UnknownUser {
+        /// `user` or `group`.
+        kind: &'static str,
+        name: String,
+        /// `passwd` or `group`.
+        file: &'static str,
+    },
     #[error("the container name \"{name}\" is already in use by container {id}")]
     NameInUse { name: String, id: String },
     /// A `cp` path that does not fit the copy, with Docker's reason.
@@ -83,6 +90,12 @@ pub enum EngineError {
     NoLogs { name: String, driver: &'static str },
     #[error("unable to remove image {image}: it is used by container {container}")]
     ImageInUse { image: String, container: String },
+    /// The container's process could not start: its command, working directory or a device.
+    #[error("container {name}: {error}")]
+    Start {
+        name: String,
+        error: wharf_runtime::StartError,
+    },
     #[error("container {name}: {message}")]
     Runtime {
         name: String,
@@ -143,6 +156,11 @@ impl EngineError {
             ),
             Self::NoPublicPort { .. } => Some("`wharf port CONTAINER` lists its published ports".into()),
             Self::StartFailed { hint, .. } => hint.clone(),
+            Self::Start { error, .. } => error.hint(),
+            Self::UnknownUser { kind, .. } => Some(format!(
+                "give a {kind} of the container's /etc/{}, or a number",
+                if *kind == "user" { "passwd" } else { "group" }
+            )),
             Self::Dockerfile { hint, .. } => hint.clone(),
             Self::Registry(error) => error.hint(),
             Self::NoHome => Some("set HOME or DOCKER_CONFIG".into()),
@@ -157,6 +175,7 @@ impl EngineError {
             Self::VolumeNotFound(_) => Some("`wharf volume ls` lists the volumes".into()),
             Self::VolumeInUse { .. } => Some("remove those containers first (`wharf rm`)".into()),
             Self::ContainerRunning { .. } => Some("`wharf stop` it first, or use `wharf rm -f`".into()),
+            Self::BadOption { flag: "--memory", .. } => Some("give --memory (-m) 6m or more".into()),
             Self::BadOption { flag: "--ulimit", .. } => {
                 Some("give limits no higher than this host's hard limits (`ulimit -Ha` lists them)".into())
             }

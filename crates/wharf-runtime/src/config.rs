@@ -46,6 +46,9 @@ pub struct RunConfig {
     pub read_only_rootfs: bool,
     pub resources: Resources,
     pub ulimits: Vec<Ulimit>,
+    /// `--device`: host device nodes made in the container and allowed by its cgroup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceRequest>,
     pub capabilities: CapabilityChanges,
     /// Docker's `--privileged`: all capabilities, no seccomp, no masked paths, all devices.
     pub privileged: bool,
@@ -207,6 +210,48 @@ pub struct Ulimit {
     pub hard: u64,
 }
 
+/// `--device HOST[:CONTAINER][:PERMISSIONS]`, as Docker parses it: the container path defaults
+/// to the host's, the permissions (some of `rwm`) to `rwm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRequest {
+    pub host: PathBuf,
+    pub container: PathBuf,
+    pub permissions: String,
+}
+
+impl FromStr for DeviceRequest {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::InvalidDevice(text.to_owned());
+        // Docker's rule: a second part that reads as permissions is permissions.
+        let is_permissions = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.chars().all(|c| matches!(c, 'r' | 'w' | 'm'))
+                && p.chars().enumerate().all(|(i, c)| !p[..i].contains(c))
+        };
+        let parts: Vec<&str> = text.split(':').collect();
+        let (host, container, permissions) = match parts.as_slice() {
+            [host] => (*host, *host, "rwm"),
+            [host, permissions] if is_permissions(permissions) => (*host, *host, *permissions),
+            [host, container] => (*host, *container, "rwm"),
+            [host, container, permissions] if is_permissions(permissions) => {
+                (*host, *container, *permissions)
+            }
+            _ => return Err(invalid()),
+        };
+        if !host.starts_with('/') || !container.starts_with('/') {
+            return Err(invalid());
+        }
+        Ok(DeviceRequest {
+            host: host.into(),
+            container: container.into(),
+            permissions: permissions.to_owned(),
+        })
+    }
+}
+
 /// `--cap-add` / `--cap-drop`, applied to Docker's default set as Docker does.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CapabilityChanges {
@@ -349,7 +394,8 @@ pub enum ConfigError {
     InvalidHostname(String),
     #[error("two mounts on {0:?}")]
     DuplicateMount(PathBuf),
-    #[error("memory limit {0} bytes is below the minimum of 6 MiB")]
+    /// Docker's wording; the limit asked for is named by the caller, with its flag.
+    #[error("Minimum memory limit allowed is 6MB")]
     MemoryTooLow(u64),
     #[error("memory+swap limit needs a memory limit too")]
     SwapWithoutMemory,
@@ -369,6 +415,8 @@ pub enum ConfigError {
     DuplicateUlimit(PosixRlimitType),
     #[error("invalid ulimit {0:?}: expected NAME=SOFT[:HARD], NAME one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack")]
     InvalidUlimit(String),
+    #[error("invalid device specification {0:?}: expected HOST[:CONTAINER][:PERMISSIONS], absolute paths, PERMISSIONS some of rwm")]
+    InvalidDevice(String),
     #[error("unknown capability {0:?}")]
     UnknownCapability(String),
     #[error("tmpfs mode {mode:o} on {destination:?} is not a permission mode (at most 7777)")]
@@ -600,6 +648,7 @@ pub(crate) mod tests {
             read_only_rootfs: false,
             resources: Resources::default(),
             ulimits: vec![],
+            devices: vec![],
             capabilities: CapabilityChanges::default(),
             privileged: false,
             network: NetworkMode::New,
@@ -717,6 +766,41 @@ pub(crate) mod tests {
             let mut config = sample();
             config.resources = resources;
             assert_eq!(config.validate(), Err(error));
+        }
+    }
+
+    #[test]
+    fn devices_parse_as_dockers() {
+        let device = |text: &str| text.parse::<DeviceRequest>();
+        let parsed = |host: &str, container: &str, permissions: &str| {
+            Ok(DeviceRequest {
+                host: host.into(),
+                container: container.into(),
+                permissions: permissions.into(),
+            })
+        };
+        assert_eq!(device("/dev/fuse"), parsed("/dev/fuse", "/dev/fuse", "rwm"));
+        assert_eq!(device("/dev/fuse:r"), parsed("/dev/fuse", "/dev/fuse", "r"));
+        assert_eq!(
+            device("/dev/sda:/dev/xvda"),
+            parsed("/dev/sda", "/dev/xvda", "rwm")
+        );
+        assert_eq!(
+            device("/dev/sda:/dev/xvda:rw"),
+            parsed("/dev/sda", "/dev/xvda", "rw")
+        );
+        for bad in [
+            "",
+            "dev/fuse",
+            "/dev/a:b",
+            "/dev/a:/dev/b:rx",
+            "/dev/a:/b:rr",
+            "/a:/b:r:w",
+        ] {
+            assert!(
+                matches!(device(bad), Err(ConfigError::InvalidDevice(_))),
+                "{bad:?}"
+            );
         }
     }
 

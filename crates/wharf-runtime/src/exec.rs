@@ -22,6 +22,7 @@ use rustix::process::{Pid, WaitOptions};
 use crate::config::{layout, User};
 use crate::filter::FilteringExecutor;
 use crate::run::{container_builder, lc_error, load_spec, reap, ExitStatus, RunError, Stdio};
+use crate::start_error::StartError;
 
 /// What to run in the container.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,6 +80,14 @@ pub fn exec(
         id: id.to_owned(),
         source: Box::new(source),
     })?;
+    if let (Some(cwd), Some(pid)) = (&config.cwd, inner.pid()) {
+        // Seen as the process will see it: the init's root, with the container's mounts.
+        let root = PathBuf::from(format!("/proc/{pid}/root"));
+        crate::rootfs::find_dir_in_root(&root, cwd).map_err(|errno| StartError::WorkingDir {
+            path: cwd.clone(),
+            errno: errno.raw_os_error(),
+        })?;
+    }
     let spec = load_spec(&inner)?;
     let executor = FilteringExecutor::load(inner.bundle(), &spec)?;
     let process = tenant_process(&spec, config).ok_or_else(|| RunError::Io {

@@ -23,10 +23,10 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use libcontainer::workload::default::DefaultExecutor;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext};
 use oci_spec::runtime::{
@@ -34,6 +34,8 @@ use oci_spec::runtime::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::config::INIT_PATH;
+use crate::start_error::{enter_working_dir, find_program, StartError};
 use crate::sys::{self, BpfInstruction};
 
 /// The container directory's copy of its program, for the processes `exec` starts later.
@@ -177,6 +179,8 @@ pub fn hand_off(spec: &mut Spec, cache_dir: &Path) -> Result<FilteringExecutor, 
     Ok(FilteringExecutor {
         program: Some(program),
         drop_after_install,
+        working_dir: None,
+        init: false,
     })
 }
 
@@ -311,16 +315,39 @@ fn comparison(arg: &LinuxSeccompArg) -> ScmpArgCompare {
     ScmpArgCompare::new(index, op, datum)
 }
 
-/// libcontainer's last step in the container's process: installs the seccomp program, drops
-/// the capabilities granted only for that, then execs the program as libcontainer's default
-/// executor does.
+/// libcontainer's last steps in the container's process. Before the process is reported
+/// ready: enters the working directory when the caller left that to it, and checks that the
+/// command can run ([`find_program`]), with errors the caller can read back
+/// ([`StartError::find`]). At start: installs the seccomp program, drops the capabilities
+/// granted only for that, then execs the program.
 #[derive(Debug, Clone, Default)]
 pub struct FilteringExecutor {
     program: Option<Program>,
     drop_after_install: Vec<caps::Capability>,
+    /// A working directory on a mount the caller could not look into ahead (libcontainer's
+    /// spec then says `/`).
+    working_dir: Option<PathBuf>,
+    /// The container's init, whose exec failing after start nobody would hear of:
+    /// libcontainer has closed the channel to its caller by then.
+    init: bool,
 }
 
 impl FilteringExecutor {
+    /// The executor of a container's init: an exec failing after start (the program changed
+    /// since it was checked, or is open for writing) is written to the process's stderr, the
+    /// container's output, and the process exits with Docker's code for it, as runc's init
+    /// reports it.
+    pub fn for_init(mut self) -> Self {
+        self.init = true;
+        self
+    }
+
+    /// Enters `dir` in the container before the command is checked (see the field).
+    pub fn with_working_dir(mut self, dir: PathBuf) -> Self {
+        self.working_dir = Some(dir);
+        self
+    }
+
     /// Keeps the program in the container directory `bundle` for [`FilteringExecutor::load`].
     pub fn save(&self, bundle: &Path) -> Result<(), FilterError> {
         let path = bundle.join(PROGRAM_FILE);
@@ -370,6 +397,8 @@ impl FilteringExecutor {
         Ok(Self {
             program,
             drop_after_install,
+            working_dir: None,
+            init: false,
         })
     }
 
@@ -399,11 +428,58 @@ impl FilteringExecutor {
 impl Executor for FilteringExecutor {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         self.install()?;
-        DefaultExecutor {}.exec(spec)
+        let (args, path_var) = command_line(spec);
+        let Some((program, rest)) = args.split_first() else {
+            return Err(ExecutorError::InvalidArg);
+        };
+        // Returns only on failure. Its environment is the container's: libcontainer set it.
+        let error = std::process::Command::new(program).args(rest).exec();
+        let errno = error.raw_os_error().unwrap_or(libc::EIO);
+        let error = StartError::of_exec(checked_command(args), path_var, errno);
+        if self.init {
+            // The container's own output, as any message of its process (see `for_init`).
+            let _ = writeln!(io::stderr(), "{error}");
+            std::process::exit(error.exit_code());
+        }
+        Err(ExecutorError::Other(error.to_message()))
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
-        DefaultExecutor {}.validate(spec)
+        let failed =
+            |error: StartError| ExecutorValidationError::ArgValidationError(error.to_message());
+        if let Some(dir) = &self.working_dir {
+            enter_working_dir(dir).map_err(failed)?;
+        }
+        let (args, path_var) = command_line(spec);
+        if args.is_empty() {
+            return Err(ExecutorValidationError::ArgValidationError(
+                "the process has no command".into(),
+            ));
+        }
+        find_program(checked_command(args), path_var).map_err(failed)?;
+        Ok(())
+    }
+}
+
+/// The process's argv and its `PATH`.
+fn command_line(spec: &Spec) -> (&[String], Option<&str>) {
+    let process = spec.process().as_ref();
+    let args = process
+        .and_then(|p| p.args().as_deref())
+        .unwrap_or_default();
+    let path_var = process
+        .and_then(|p| p.env().as_ref())
+        .and_then(|env| env.iter().find_map(|e| e.strip_prefix("PATH=")));
+    (args, path_var)
+}
+
+/// The user's command in `args`: behind `--init`'s binary (`docker-init -- command`), the
+/// command it runs, whose failure would otherwise be only tini's message.
+fn checked_command(args: &[String]) -> &str {
+    match args {
+        [init, separator, command, ..] if init == INIT_PATH && separator == "--" => command,
+        [command, ..] => command,
+        [] => "",
     }
 }
 

@@ -11,6 +11,7 @@ pub mod caps;
 pub mod cgroup;
 pub mod config;
 pub mod console;
+pub mod devices;
 pub mod exec;
 pub mod filter;
 pub mod host;
@@ -19,12 +20,13 @@ pub mod rootfs;
 pub mod run;
 pub mod seccomp;
 pub mod spec;
+pub mod start_error;
 mod sys;
 
 pub use cgroup::CgroupUsage;
 pub use config::{
-    CapabilityChanges, CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Process,
-    Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
+    CapabilityChanges, CapabilityName, ConfigError, DeviceRequest, MemorySwap, Mount, NetworkMode,
+    Process, Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
 };
 pub use console::{copy_window_size, ConsoleSocket};
 pub use exec::{exec, ExecConfig, ExecProcess};
@@ -34,4 +36,5 @@ pub use rootfs::{Overlay, RootfsError};
 pub use run::{run, Container, ExitStatus, Outcome, RunError, Stdio};
 pub use seccomp::{KernelVersion, SeccompError};
 pub use spec::SpecError;
+pub use start_error::StartError;
 pub use sys::fork_detached;

@@ -2,8 +2,10 @@
 
 use std::ffi::CString;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
+use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
 /// An I/O error and the path it happened on (youki's `WrappedIoError`).
@@ -133,9 +135,124 @@ pub fn unmount(path: &Path) -> Result<(), RootfsError> {
     }
 }
 
+/// Makes the directory `path` inside the tree at `root` when missing, each component resolved
+/// as a chroot would (symlinks stay inside `root`): root's, mode 0755, as Docker's daemon
+/// makes a working directory. A component that is not a directory is ENOTDIR.
+pub fn make_dir_in_root(root: &Path, path: &Path) -> Result<(), Errno> {
+    walk_dir_in_root(root, path, true)
+}
+
+/// Whether `path` is a directory inside the tree at `root`, resolved as a chroot would
+/// (`root` may be `/proc/PID/root`, a running container's).
+pub fn find_dir_in_root(root: &Path, path: &Path) -> Result<(), Errno> {
+    walk_dir_in_root(root, path, false)
+}
+
+/// Whether `path` inside the tree at `root` (resolved as a chroot would) is a directory;
+/// `None` when it does not exist.
+pub fn is_dir_in_root(root: &Path, path: &Path) -> Result<Option<bool>, Errno> {
+    let root = rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    match rustix::fs::openat2(
+        &root,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        resolve,
+    ) {
+        Ok(fd) => {
+            let stat = rustix::fs::fstat(fd)?;
+            Ok(Some(
+                FileType::from_raw_mode(stat.st_mode) == FileType::Directory,
+            ))
+        }
+        Err(Errno::NOENT) => Ok(None),
+        Err(errno) => Err(errno),
+    }
+}
+
+fn walk_dir_in_root(root: &Path, path: &Path, create: bool) -> Result<(), Errno> {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let root = rustix::fs::open(root, flags, Mode::empty())?;
+    let open = |dir: &Path| {
+        rustix::fs::openat2(
+            &root,
+            dir,
+            flags,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        )
+    };
+    let mut dir = PathBuf::from("/");
+    for component in path.components() {
+        let name = match component {
+            Component::Normal(name) => name,
+            Component::ParentDir => {
+                dir.push("..");
+                continue;
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => continue,
+        };
+        let parent = dir.clone();
+        dir.push(name);
+        match open(&dir) {
+            Ok(_) => {}
+            Err(Errno::NOENT) if create => {
+                match rustix::fs::mkdirat(open(&parent)?, name, Mode::from_bits_truncate(0o755)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(errno) => return Err(errno),
+                }
+                // A dangling symlink stays one: say what opening it says.
+                open(&dir)?;
+            }
+            Err(errno) => return Err(errno),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dirs_are_made_inside_the_root_only() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        std::fs::create_dir(root.join("etc")).unwrap();
+        std::fs::write(root.join("file"), b"").unwrap();
+        // Absolute, as in an image: it points at the root's /etc, never the host's.
+        std::os::unix::fs::symlink("/etc", root.join("link")).unwrap();
+
+        make_dir_in_root(root, Path::new("/a/b")).unwrap();
+        assert!(root.join("a/b").is_dir());
+        make_dir_in_root(root, Path::new("/link/made-by-a-test")).unwrap();
+        assert!(root.join("etc/made-by-a-test").is_dir());
+        assert!(!Path::new("/etc/made-by-a-test").exists());
+        make_dir_in_root(root, Path::new("/../../a/b")).unwrap();
+        assert_eq!(
+            make_dir_in_root(root, Path::new("/file/x")),
+            Err(Errno::NOTDIR)
+        );
+        assert_eq!(
+            make_dir_in_root(root, Path::new("/file")),
+            Err(Errno::NOTDIR)
+        );
+
+        assert_eq!(is_dir_in_root(root, Path::new("/link")), Ok(Some(true)));
+        assert_eq!(is_dir_in_root(root, Path::new("/file")), Ok(Some(false)));
+        assert_eq!(is_dir_in_root(root, Path::new("/nope")), Ok(None));
+        assert_eq!(find_dir_in_root(root, Path::new("/a/b")), Ok(()));
+        assert_eq!(
+            find_dir_in_root(root, Path::new("/nope")),
+            Err(Errno::NOENT)
+        );
+        assert!(!root.join("nope").exists());
+    }
 
     #[test]
     fn options_list_lower_dirs_top_first() {

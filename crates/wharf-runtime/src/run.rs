@@ -28,11 +28,13 @@ use rustix::process::{Pid, WaitOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::cgroup;
-use crate::config::{layout, RunConfig};
+use crate::config::{layout, Mount, RunConfig};
+use crate::devices;
 use crate::filter::{self, FilterError};
 use crate::host::{Host, HostError};
 use crate::rootfs::{self, Overlay, RootfsError};
 use crate::spec::{self, SpecError};
+use crate::start_error::StartError;
 
 /// The init's stdio and terminal. `None` streams are inherited from the caller.
 #[derive(Debug, Default)]
@@ -97,6 +99,9 @@ pub enum RunError {
     Host(#[from] HostError),
     #[error(transparent)]
     Filter(#[from] FilterError),
+    /// The container's process cannot start: its command, working directory or a device.
+    #[error(transparent)]
+    Start(#[from] StartError),
     #[error("container {id} already exists in {state_root}")]
     Exists { id: String, state_root: PathBuf },
     #[error("container {0} is not running")]
@@ -203,10 +208,14 @@ pub(crate) fn lc_error<'a>(
     action: &'static str,
     id: &'a str,
 ) -> impl FnOnce(LibcontainerError) -> RunError + 'a {
-    move |source| RunError::Libcontainer {
-        action,
-        id: id.to_owned(),
-        source: Box::new(source),
+    move |source| match StartError::find(&source) {
+        // The executor's error, carried by libcontainer as text: the error, not the text.
+        Some(error) => RunError::Start(error),
+        None => RunError::Libcontainer {
+            action,
+            id: id.to_owned(),
+            source: Box::new(source),
+        },
     }
 }
 
@@ -251,7 +260,8 @@ impl Container {
     ///
     /// **Call only from a single-threaded process** (see the module docs).
     pub fn create(config: &RunConfig, state_root: &Path, stdio: Stdio) -> Result<Self, RunError> {
-        let spec = spec::build(config, &Host::current()?)?;
+        let mut spec = spec::build(config, &Host::current()?)?;
+        devices::add_to_spec(&mut spec, &devices::gather(&config.devices)?)?;
         for file in [
             config.hostname_path(),
             config.hosts_path(),
@@ -271,7 +281,11 @@ impl Container {
         let overlay = config.overlay();
         overlay.mount()?;
 
-        match build(config, state_root, spec, stdio) {
+        let built = check_mount_points(config, &spec, &overlay.merged)
+            .and_then(|()| prepare_working_dir(&mut spec, &overlay.merged))
+            .map_err(RunError::from)
+            .and_then(|working_dir| build(config, state_root, spec, stdio, working_dir));
+        match built {
             Ok((inner, pid)) => Ok(Container {
                 id: config.id.clone(),
                 bundle: config.container_dir.clone(),
@@ -390,15 +404,87 @@ impl Drop for Container {
     }
 }
 
+/// A bind whose source is gone, or of a file onto a directory of the image, or of a
+/// directory (or a tmpfs) onto a file, fails in libcontainer with only "failed to prepare
+/// rootfs": named here first. A destination below another mount cannot be seen from here,
+/// and is left to libcontainer.
+fn check_mount_points(config: &RunConfig, spec: &Spec, rootfs: &Path) -> Result<(), StartError> {
+    for mount in &config.mounts {
+        let (mounted, source_is_dir) = match mount {
+            Mount::Bind { source, .. } => {
+                let meta = fs::metadata(source).map_err(|e| StartError::BindSource {
+                    path: source.clone(),
+                    errno: e.raw_os_error().unwrap_or(libc::EIO),
+                })?;
+                (source.display().to_string(), meta.is_dir())
+            }
+            Mount::Tmpfs { .. } => ("tmpfs".to_owned(), true),
+        };
+        let destination = mount.destination();
+        if below_a_mount(spec, destination) {
+            continue;
+        }
+        // Missing, libcontainer makes it; not reachable, libcontainer says so.
+        let Ok(Some(destination_is_dir)) = rootfs::is_dir_in_root(rootfs, destination) else {
+            continue;
+        };
+        if destination_is_dir != source_is_dir {
+            return Err(StartError::MountType {
+                mounted,
+                destination: destination.to_owned(),
+                source_is_dir,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is strictly below one of the spec's mounts, whose content the container's
+/// root does not show (a mount point itself is there once mounted).
+fn below_a_mount(spec: &Spec, path: &Path) -> bool {
+    spec.mounts()
+        .iter()
+        .flatten()
+        .any(|mount| path != mount.destination() && path.starts_with(mount.destination()))
+}
+
+/// Makes sure the process can enter its working directory, as Docker's daemon does before
+/// runc starts it: in the container's root (`rootfs`), a missing one is made (root's, 0755,
+/// also on a read-only root, whose upper layer is writable until the container makes it
+/// read-only) and one that is not a directory is an error naming it. Below a mount the
+/// container gets when it is created (a volume, a tmpfs, /proc), it cannot be seen from here:
+/// the executor enters it (returned) and libcontainer is told `/`, so that any failure is
+/// named rather than libcontainer's "failed to unix syscall".
+fn prepare_working_dir(spec: &mut Spec, rootfs: &Path) -> Result<Option<PathBuf>, StartError> {
+    let Some(cwd) = spec.process().as_ref().map(|p| p.cwd().clone()) else {
+        return Ok(None);
+    };
+    if below_a_mount(spec, &cwd) {
+        if let Some(process) = spec.process_mut() {
+            process.set_cwd(PathBuf::from("/"));
+        }
+        return Ok(Some(cwd));
+    }
+    rootfs::make_dir_in_root(rootfs, &cwd).map_err(|errno| StartError::WorkingDir {
+        path: cwd,
+        errno: errno.raw_os_error(),
+    })?;
+    Ok(None)
+}
+
 fn build(
     config: &RunConfig,
     state_root: &Path,
     mut spec: Spec,
     stdio: Stdio,
+    working_dir: Option<PathBuf>,
 ) -> Result<(Inner, Pid), RunError> {
     let id = config.id.as_str();
     let bundle = &config.container_dir;
-    let executor = filter::hand_off(&mut spec, &filter_cache_dir(state_root))?;
+    let mut executor = filter::hand_off(&mut spec, &filter_cache_dir(state_root))?.for_init();
+    if let Some(dir) = working_dir {
+        executor = executor.with_working_dir(dir);
+    }
     executor.save(bundle)?;
     let config_json = bundle.join(layout::CONFIG_JSON);
     let json = serde_json::to_vec_pretty(&spec).map_err(|e| RunError::Io {

@@ -77,7 +77,10 @@ pub enum SpecError {
     },
 }
 
-fn built<T>(what: &'static str, result: Result<T, oci_spec::OciSpecError>) -> Result<T, SpecError> {
+pub(crate) fn built<T>(
+    what: &'static str,
+    result: Result<T, oci_spec::OciSpecError>,
+) -> Result<T, SpecError> {
     result.map_err(|source| SpecError::Build { what, source })
 }
 

@@ -646,9 +646,10 @@ fn dropped_capabilities_are_gone(f: &Fixture) -> Result<(), Failed> {
 fn missing_command_fails_cleanly(f: &Fixture) -> Result<(), Failed> {
     let ran = f.run(&f.config(&["/no/such/command"]))?;
     match ran.response {
-        Err(error) => check(error.contains(&f.id), || {
-            format!("expected an error naming the container, got {error:?}")
-        }),
+        Err(error) => check(
+            error == "exec: \"/no/such/command\": stat /no/such/command: no such file or directory",
+            || format!("expected an error naming the command, got {error:?}"),
+        ),
         Ok(outcome) => Err(format!("expected a create error, got {outcome:?}").into()),
     }
 }

@@ -298,6 +298,9 @@ pub struct CreateArgs {
     /// Ulimit options (`nofile=1024:2048`); never above the host's hard limit
     #[arg(long)]
     pub ulimit: Vec<String>,
+    /// Add a host device to the container (`/dev/host[:/dev/container][:rwm]`)
+    #[arg(long)]
+    pub device: Vec<String>,
     /// Connect the container to a network: `bridge` (default), a network's name, `host` or `none`
     #[arg(long, alias = "net")]
     pub network: Option<String>,

@@ -54,10 +54,28 @@ fn run_prints_output_and_returns_the_exit_code() {
     assert_eq!(common::stdout(&kept_root), "0\n");
     wharf.ok(&["rm", "kept"]);
 
+    // As in Docker, the program starts with SIGPIPE at its default (wharf, a Rust program,
+    // ignores it; an ignored signal stays ignored across exec).
+    let ignored = wharf.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "grep",
+        "SigIgn",
+        "/proc/self/status",
+    ]);
+    let mask = ignored.split_whitespace().last().unwrap_or_default();
+    let sigpipe = 1 << (13 - 1);
+    assert_eq!(
+        u64::from_str_radix(mask, 16).unwrap() & sigpipe,
+        0,
+        "{ignored}"
+    );
+
     let missing = wharf.run(&["run", "--rm", "busybox", "no-such-command"]);
     assert_eq!(code(&missing), 127);
     assert!(
-        stderr(&missing).contains("executable 'no-such-command' not found"),
+        stderr(&missing).contains("exec: \"no-such-command\": executable file not found in $PATH"),
         "{}",
         stderr(&missing)
     );
@@ -612,16 +630,17 @@ fn exec_runs_in_the_container_namespaces_with_its_env() {
     );
 
     assert_eq!(code(&wharf.run(&["exec", "box", "sh", "-c", "exit 7"])), 7);
+    // Docker's exec exits 126 for any process that could not start (start_errors.rs).
     let missing = wharf.run(&["exec", "box", "no-such-command"]);
-    assert_eq!(code(&missing), 127);
+    assert_eq!(code(&missing), 126);
     assert!(
-        stderr(&missing).contains("executable 'no-such-command' not found"),
+        stderr(&missing).contains("exec: \"no-such-command\": executable file not found in $PATH"),
         "{}",
         stderr(&missing)
     );
     assert_eq!(code(&wharf.run(&["exec", "box", "/etc/passwd"])), 126);
     let bad_user = wharf.run(&["exec", "-u", "nosuchuser", "box", "true"]);
-    assert_eq!(code(&bad_user), 125);
+    assert_eq!(code(&bad_user), 126);
     assert!(stderr(&bad_user).contains("unable to find user nosuchuser"));
 
     // Detached: returns at once, the process runs on in the container.

@@ -275,7 +275,7 @@ fn run_it_is_an_interactive_shell_on_a_real_pty() {
         ],
     );
     assert_eq!(exit_code(missing), 127);
-    terminal.await_shown("executable 'no-such-command' not found", 1);
+    terminal.await_shown("executable file not found in $PATH", 1);
     assert!(terminal.is_cooked(), "wharf restored the user's terminal");
 
     let id = wharf.ok(&["inspect", "-f", "{{.Id}}", "shell"]);

@@ -446,6 +446,7 @@ impl StepExecutor<'_> {
             read_only_rootfs: false,
             resources: Default::default(),
             ulimits: Vec::new(),
+            devices: Vec::new(),
             capabilities: Default::default(),
             privileged: false,
             network: match op.network {

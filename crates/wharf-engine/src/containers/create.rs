@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wharf_oci::Digest;
-use wharf_runtime::{CapabilityChanges, Mount, Process, Resources, RunConfig, Ulimit, User};
+use wharf_runtime::{
+    CapabilityChanges, ConfigError, DeviceRequest, Mount, Process, Resources, RunConfig, Ulimit,
+    User,
+};
 
 use super::health::{HealthOptions, Healthcheck};
 use super::logfile::LogConfig;
@@ -55,6 +58,8 @@ pub struct CreateOptions {
     pub read_only: bool,
     pub resources: Resources,
     pub ulimits: Vec<Ulimit>,
+    /// `--device`.
+    pub devices: Vec<DeviceRequest>,
     pub capabilities: CapabilityChanges,
     pub privileged: bool,
     pub no_new_privileges: bool,
@@ -119,7 +124,13 @@ impl Engine {
             command_line(config.entrypoint.as_deref(), config.cmd.as_deref(), options)?;
         let args: Vec<String> = entrypoint.iter().chain(&cmd).cloned().collect();
         let user_spec = options.user.clone().unwrap_or_else(|| config.user.clone());
-        let user = resolve_user(&user_spec, &lower_dirs)?;
+        // As Docker, the user is looked up at each start (the monitor does), in the
+        // container's own files: one the image lacks fails `start`, not `create`.
+        let user = match resolve_user(&user_spec, &lower_dirs) {
+            Ok(user) => Some(user),
+            Err(EngineError::UnknownUser { .. }) => None,
+            Err(error) => return Err(error),
+        };
         let mut env = config.env.clone().unwrap_or_default();
         if !env.iter().any(|e| e.starts_with("PATH=")) {
             env.insert(0, DEFAULT_PATH.to_string());
@@ -131,7 +142,8 @@ impl Engine {
         merge_env(&mut env, &[format!("HOSTNAME={hostname}")]);
         merge_env(&mut env, &options.env);
         if !env.iter().any(|e| e.starts_with("HOME=")) {
-            env.push(format!("HOME={}", user.home));
+            let home = user.as_ref().map_or("/", |user| &user.home);
+            env.push(format!("HOME={home}"));
         }
         let cwd = options
             .workdir
@@ -176,7 +188,7 @@ impl Engine {
                 args,
                 env,
                 cwd: cwd.into(),
-                user: user.ids(),
+                user: user.map(|user| user.ids()).unwrap_or_default(),
                 tty: options.tty,
                 no_new_privileges: options.no_new_privileges,
             },
@@ -185,6 +197,7 @@ impl Engine {
             read_only_rootfs: options.read_only,
             resources: options.resources,
             ulimits: options.ulimits.clone(),
+            devices: options.devices.clone(),
             capabilities: options.capabilities.clone(),
             privileged: options.privileged,
             network: network_mode,
@@ -192,10 +205,17 @@ impl Engine {
             init: options.init.clone(),
             ephemeral: options.auto_remove,
         };
-        run.validate().map_err(|e| EngineError::BadOption {
-            flag: "run",
-            value: options.image.clone(),
-            message: e.to_string(),
+        run.validate().map_err(|e| match e {
+            ConfigError::MemoryTooLow(bytes) => EngineError::BadOption {
+                flag: "--memory",
+                value: format!("{bytes} bytes"),
+                message: e.to_string(),
+            },
+            _ => EngineError::BadOption {
+                flag: "run",
+                value: options.image.clone(),
+                message: e.to_string(),
+            },
         })?;
         // Checked here too, so that such a container is never created.
         if !run.ulimits.is_empty() {
@@ -336,7 +356,7 @@ impl ResolvedUser {
 }
 
 /// Resolves `user[:group]` (names or numbers) in the image's `/etc/passwd` and `/etc/group`,
-/// read from the topmost layer that has them. Without a group, a user found in `/etc/passwd`
+/// read from the topmost of `lower_dirs` (layers, or a container's root) that has them. Without a group, a user found in `/etc/passwd`
 /// also gets the groups that list it as a member (runc's rule; a group given replaces them).
 pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<ResolvedUser> {
     let find = |file: &str| {
@@ -363,8 +383,9 @@ pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<Resolve
         (Err(_), Some(fields)) => fields[2].parse().unwrap_or(0),
         (Err(_), None) => {
             return Err(EngineError::UnknownUser {
-                user: user.to_string(),
-                file: "/etc/passwd",
+                kind: "user",
+                name: user.to_string(),
+                file: "passwd",
             })
         }
     };
@@ -387,8 +408,9 @@ pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<Resolve
                     .find(|f| f[0] == group)
                     .and_then(|f| f[2].parse().ok())
                     .ok_or_else(|| EngineError::UnknownUser {
-                        user: group.to_string(),
-                        file: "/etc/group",
+                        kind: "group",
+                        name: group.to_string(),
+                        file: "group",
                     })?;
                 (gid, Vec::new())
             }

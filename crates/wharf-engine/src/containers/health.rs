@@ -497,6 +497,7 @@ impl Engine {
             Err(error) => {
                 let message = match &error {
                     EngineError::Runtime { message, .. } => message.clone(),
+                    EngineError::Start { error, .. } => error.to_string(),
                     other => other.to_string(),
                 };
                 let _ = std::fs::write(&output_path, message);

@@ -205,7 +205,13 @@ impl Engine {
         if let Some(signal) = signal {
             parse_signal(signal)?;
         }
-        let info = self.find_container(name)?;
+        let mut info = self.find_container(name)?;
+        // A start under way (a policy restart, or `start` in another process) ends first:
+        // a stop in its middle found nothing running, and the container ran on.
+        while info.state.status == Status::Created && info.state.monitor_pid.is_some() {
+            std::thread::sleep(POLL);
+            info = self.container_info(&info.record.id)?;
+        }
         if !info.state.status.is_up() {
             return Ok(());
         }
@@ -224,7 +230,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Waits until the container has exited (or `timeout` passes) and returns its state.
+    /// Waits until the container is not running (or `timeout` passes) and returns its state.
     pub fn wait_exited(
         &self,
         id: &str,
@@ -233,7 +239,11 @@ impl Engine {
         let start = Instant::now();
         loop {
             let info = self.container_info(id)?;
-            if info.state.status == Status::Exited {
+            // Docker's "not-running": exited, or created and not starting (never started, or
+            // its start failed).
+            let state = &info.state;
+            let created = state.status == Status::Created && state.monitor_pid.is_none();
+            if state.status == Status::Exited || created {
                 return Ok(Some(info.state));
             }
             if timeout.is_some_and(|t| start.elapsed() >= t) {
@@ -243,7 +253,7 @@ impl Engine {
         }
     }
 
-    /// `wharf wait`: blocks until the container exits, returns its exit code.
+    /// `wharf wait`: blocks until the container is not running, returns its exit code.
     pub fn wait_container(&self, name: &str) -> Result<i32> {
         let info = self.find_container(name)?;
         let state = self

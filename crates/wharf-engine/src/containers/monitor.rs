@@ -19,9 +19,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags};
-use wharf_runtime::{ConsoleSocket, Container, Stdio as ContainerStdio};
+use wharf_runtime::{ConsoleSocket, Container, RunError, StartError, Stdio as ContainerStdio};
 
 use super::attach::TtyDriver;
+use super::create::resolve_user;
 use super::exec::dev_null;
 use super::health::HealthMonitor;
 use super::logfile::JsonLog;
@@ -204,6 +205,12 @@ impl Engine {
         let mut netns = None;
         let created = self.prepare_resolv_conf(&record).and_then(|()| {
             let mut run = self.join_owner_network(&record)?;
+            // As Docker: the user is looked up at each start, in the container's own files
+            // (its writable layer over the image's).
+            let layers: Vec<PathBuf> = std::iter::once(run.upper_dir())
+                .chain(run.lower_dirs.iter().cloned())
+                .collect();
+            run.process.user = resolve_user(&record.user, &layers)?.ids();
             netns = self.prepare_network(&record, &mut run)?;
             let created = (|| {
                 let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
@@ -244,16 +251,19 @@ impl Engine {
                     EngineError::Runtime {
                         message, exit_code, ..
                     } => (message.clone(), *exit_code),
+                    EngineError::Start { error, .. } => (error.to_string(), error.exit_code()),
                     other => (other.to_string(), 125),
                 };
-                state.status = Status::Exited;
+                // As Docker's: a container that never ran stays created, with why in its state.
+                state.status = Status::Created;
+                state.monitor_pid = None;
+                state.monitor_start_time = None;
                 state.exit_code = Some(code);
                 state.error = Some(message.clone());
-                state.finished_at = Some(now_rfc3339());
                 write_state(&state_path, &state)?;
                 self.finish(&record);
                 return Err(match error {
-                    runtime @ EngineError::Runtime { .. } => runtime,
+                    runtime @ (EngineError::Runtime { .. } | EngineError::Start { .. }) => runtime,
                     other => EngineError::StartFailed {
                         message: format!("container {}: {message}", record.name),
                         hint: other.hint(),
@@ -462,21 +472,29 @@ pub(crate) fn stdin_of_this_process() -> Result<OwnedFd> {
         .at("duplicate", "the standard input")
 }
 
-/// A runtime failure before the container runs, with Docker's exit code: 127 for a
-/// command not found, 126 for one not runnable, 125 otherwise.
-pub(crate) fn runtime_error(name: &str, error: &wharf_runtime::RunError) -> EngineError {
-    let message = wharf_oci::error_chain(error);
-    let exit_code = if message.contains("No such file") || message.contains("not found") {
-        127
-    } else if message.contains("ermission denied") || message.contains("correct permissions") {
-        126
-    } else {
-        125
-    };
+/// A runtime failure of container `name`: why its process could not start, when that is
+/// what failed (with Docker's exit code, [`StartError::exit_code`]), else the runtime's
+/// error (125).
+pub(crate) fn runtime_error(name: &str, error: &RunError) -> EngineError {
+    if let RunError::Start(error) = error {
+        return EngineError::Start {
+            name: name.to_string(),
+            error: error.clone(),
+        };
+    }
     EngineError::Runtime {
         name: name.to_string(),
-        message,
-        exit_code,
+        message: wharf_oci::error_chain(error),
+        exit_code: start_error(error).map_or(125, StartError::exit_code),
+    }
+}
+
+/// The start error in `error`, also when a cleanup failed after it.
+fn start_error(error: &RunError) -> Option<&StartError> {
+    match error {
+        RunError::Start(error) => Some(error),
+        RunError::Cleanup { error, .. } => start_error(error),
+        _ => None,
     }
 }
 

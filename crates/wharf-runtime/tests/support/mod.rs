@@ -73,6 +73,7 @@ pub fn config(
         read_only_rootfs: false,
         resources: Resources::default(),
         ulimits: vec![],
+        devices: vec![],
         capabilities: CapabilityChanges::default(),
         privileged: false,
         network: NetworkMode::New,

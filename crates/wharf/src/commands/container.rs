@@ -20,6 +20,8 @@ use crate::terminal::{require_tty_input, RawMode};
 
 /// Docker's exit code when the engine itself fails before the container runs.
 const ENGINE_FAILED: u8 = 125;
+/// Docker's exit code of an `exec` whose process could not start.
+const EXEC_FAILED: u8 = 126;
 
 pub fn run(engine: &Engine, printer: Printer, args: RunArgs) -> CommandResult {
     let options = create_options(&args.create)?;
@@ -445,6 +447,12 @@ pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult
             error.exit_code = ENGINE_FAILED;
             Err(error)
         }
+        // Docker's exec exits 126 for any process that could not start, found or not.
+        Err(error @ (EngineError::Start { .. } | EngineError::UnknownUser { .. })) => {
+            let mut error = CommandError::from(error);
+            error.exit_code = EXEC_FAILED;
+            Err(error)
+        }
         Err(error) => Err(runtime_failure(error)),
     }
 }
@@ -466,14 +474,6 @@ pub fn monitor(engine: &Engine, printer: Printer, args: MonitorArgs) -> CommandR
     };
     match engine.monitor(&args.id, attach) {
         Ok(code) => Ok(ExitCode::from(code as u8)),
-        Err(EngineError::Runtime {
-            name,
-            message,
-            exit_code,
-        }) => {
-            printer.error(format!("container {name}: {message}"), None);
-            Ok(ExitCode::from(exit_code as u8))
-        }
         Err(EngineError::StartFailed {
             message,
             hint,
@@ -482,7 +482,14 @@ pub fn monitor(engine: &Engine, printer: Printer, args: MonitorArgs) -> CommandR
             printer.error(message, hint.as_deref());
             Ok(ExitCode::from(exit_code as u8))
         }
-        Err(other) => Err(other.into()),
+        Err(error) => match start_failure_code(&error) {
+            // Reported in the house style, for the CLI that started this monitor to pass on.
+            Some(code) => {
+                printer.error(error.to_string(), error.hint().as_deref());
+                Ok(ExitCode::from(code))
+            }
+            None => Err(error.into()),
+        },
     }
 }
 
@@ -495,15 +502,38 @@ fn engine_failure(error: EngineError) -> CommandError {
 
 /// A container that could not start keeps the runtime's code (126, 127 or 125).
 fn runtime_failure(error: EngineError) -> CommandError {
-    let code = match &error {
-        EngineError::Runtime { exit_code, .. } | EngineError::StartFailed { exit_code, .. } => {
-            *exit_code as u8
-        }
-        _ => ENGINE_FAILED,
-    };
+    let code = start_failure_code(&error).unwrap_or(ENGINE_FAILED);
     let mut error = CommandError::from(error);
     error.exit_code = code;
     error
+}
+
+/// Docker's exit code for a container whose process could not start: 127 for a command not
+/// found, 126 for one that cannot run, 125 for the rest.
+fn start_failure_code(error: &EngineError) -> Option<u8> {
+    match error {
+        EngineError::Runtime { exit_code, .. } | EngineError::StartFailed { exit_code, .. } => {
+            Some(*exit_code as u8)
+        }
+        EngineError::Start { error, .. } => Some(error.exit_code() as u8),
+        _ => None,
+    }
+}
+
+/// Each value of a repeated `flag`, parsed; the first that does not parse is named by `bad`.
+fn parse_each<T: std::str::FromStr<Err = wharf_runtime::ConfigError>>(
+    flag: &str,
+    values: &[String],
+    bad: impl Fn(&str, &str, &str) -> CommandError,
+) -> Result<Vec<T>, CommandError> {
+    values
+        .iter()
+        .map(|value| {
+            value
+                .parse()
+                .map_err(|e: T::Err| bad(flag, value, &e.to_string()))
+        })
+        .collect()
 }
 
 fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
@@ -660,14 +690,8 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
             cpu_shares: args.cpu_shares,
             pids_limit: args.pids_limit,
         },
-        ulimits: args
-            .ulimit
-            .iter()
-            .map(|u| {
-                u.parse()
-                    .map_err(|e: wharf_runtime::ConfigError| bad("--ulimit", u, &e.to_string()))
-            })
-            .collect::<Result<_, _>>()?,
+        ulimits: parse_each("--ulimit", &args.ulimit, bad)?,
+        devices: parse_each("--device", &args.device, bad)?,
         capabilities,
         privileged: args.privileged,
         no_new_privileges,
