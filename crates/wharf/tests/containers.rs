@@ -435,8 +435,14 @@ fn stop_kills_after_the_timeout_and_kill_sends_signals() {
         "busybox",
         "sh",
         "-c",
-        "trap '' TERM; trap 'echo got usr1' USR1; while true; do sleep 0.05; done",
+        "trap '' TERM; trap 'echo got usr1' USR1; echo ready; while true; do sleep 0.05; done",
     ]);
+    // A pid 1 without a handler ignores USR1: send it once the trap is set.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !wharf.ok(&["logs", "stubborn"]).contains("ready") {
+        assert!(Instant::now() < deadline, "the traps were never set");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     wharf.ok(&["kill", "-s", "USR1", "stubborn"]);
     let deadline = Instant::now() + Duration::from_secs(5);
     while !wharf.ok(&["logs", "stubborn"]).contains("got usr1") {
