@@ -4,8 +4,15 @@
 //! env files it is pointed at and nothing else; it never prints and makes no syscalls
 //! beyond reading files.
 
+pub mod dotenv;
+mod error;
+mod interpolate;
 pub mod model;
+mod template;
+mod tree;
 mod units;
+mod yaml;
 
+pub use error::ComposeError;
 pub use model::{Project, Service};
 pub use units::{Duration, FileMode, NanoCpus, UnitBytes};
