@@ -621,7 +621,12 @@ pub struct FileReference {
 #[serde(untagged)]
 pub enum Ulimit {
     Single(i64),
-    Pair { soft: i64, hard: i64 },
+    Pair {
+        #[serde(default)]
+        soft: i64,
+        #[serde(default)]
+        hard: i64,
+    },
 }
 
 /// A top-level network.
