@@ -427,16 +427,36 @@ pub struct Placement {
     pub max_replicas_per_node: u64,
 }
 
-/// `env_file:` entry in its long form.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `env_file:` entry in its long form. A required file is written as its path alone, as
+/// compose-go marshals it (and as the config hash sees it).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvFile {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub path: String,
     #[serde(default = "true_value")]
     pub required: bool,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub format: String,
+}
+
+impl Serialize for EnvFile {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if self.required {
+            return serializer.serialize_str(&self.path);
+        }
+        let fields = 1 + usize::from(!self.path.is_empty()) + usize::from(!self.format.is_empty());
+        let mut entry = serializer.serialize_struct("EnvFile", fields)?;
+        if !self.path.is_empty() {
+            entry.serialize_field("path", &self.path)?;
+        }
+        entry.serialize_field("required", &self.required)?;
+        if !self.format.is_empty() {
+            entry.serialize_field("format", &self.format)?;
+        }
+        entry.end()
+    }
 }
 
 /// `extends:`.

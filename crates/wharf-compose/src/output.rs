@@ -41,7 +41,7 @@ pub fn to_yaml(project: &Project) -> String {
         // go-yaml writes the struct's fields in order: name, services, then the rest.
         let mut ordered = Map::new();
         for key in ["name", "services", "networks", "volumes", "secrets", "configs", "models"] {
-            if let Some(value) = root.remove(key) {
+            if let Some(value) = root.shift_remove(key) {
                 ordered.insert(key.to_owned(), value);
             }
         }
@@ -129,22 +129,19 @@ fn project_json(project: &Project) -> Value {
 fn yaml_service(fields: &mut Map<String, Value>, service: &Service) {
     for key in ["command", "entrypoint"] {
         if fields.get(key) == Some(&Value::Null) {
-            fields.remove(key);
+            fields.shift_remove(key);
         }
     }
     if let Some(Value::Object(deploy)) = fields.get_mut("deploy") {
         remove_empty_object(deploy, "resources");
         remove_empty_object(deploy, "placement");
     }
+    // go-yaml leaves `format` out of an optional env file.
     if let Some(Value::Array(files)) = fields.get_mut("env_file") {
         for file in files.iter_mut() {
-            let required = file.get("required") == Some(&Value::Bool(true));
-            let path = file.get("path").cloned().unwrap_or(Value::Null);
-            *file = if required {
-                path
-            } else {
-                serde_json::json!({"path": path, "required": false})
-            };
+            if let Value::Object(entry) = file {
+                entry.shift_remove("format");
+            }
         }
     }
     for (key, value) in &service.extensions {
@@ -154,7 +151,7 @@ fn yaml_service(fields: &mut Map<String, Value>, service: &Service) {
 
 fn remove_empty_object(fields: &mut Map<String, Value>, key: &str) {
     if fields.get(key).is_some_and(|v| v.as_object().is_some_and(Map::is_empty)) {
-        fields.remove(key);
+        fields.shift_remove(key);
     }
 }
 
