@@ -60,35 +60,46 @@ const TRANSFORMS: &[(&str, Transform)] = &[
     ("include.*", Transform::Include),
 ];
 
+/// What a rewrite needs besides the tree.
+struct Cx<'a> {
+    /// Hears about deprecated forms.
+    warnings: &'a mut Vec<String>,
+    /// Without interpolation a short form may hold `${VAR}`: it stays as written when it
+    /// does not parse, as compose-go does.
+    lenient: bool,
+}
+
 /// Rewrites every short form in `node` (a file's root, or the merged project) into its
-/// long form. `warnings` hears about deprecated forms.
-pub fn canonical(node: &mut Node, warnings: &mut Vec<String>) -> Result<(), ComposeError> {
-    transform(node, &KeyPath::root(), warnings)?;
+/// long form. `warnings` hears about deprecated forms; `lenient` keeps short forms that do
+/// not parse (for an uninterpolated tree).
+pub fn canonical(node: &mut Node, warnings: &mut Vec<String>, lenient: bool) -> Result<(), ComposeError> {
+    let mut cx = Cx { warnings, lenient };
+    transform(node, &KeyPath::root(), &mut cx)?;
     omit_empty_dns(node);
     Ok(())
 }
 
-fn transform(node: &mut Node, path: &KeyPath, warnings: &mut Vec<String>) -> Result<(), ComposeError> {
+fn transform(node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> Result<(), ComposeError> {
     let rule = TRANSFORMS
         .iter()
         .find(|(pattern, _)| path.matches(pattern))
         .map(|(_, rule)| *rule);
     match rule {
-        None | Some(Transform::Recurse) => recurse(node, path, warnings),
-        Some(rule) => apply(rule, node, path, warnings),
+        None | Some(Transform::Recurse) => recurse(node, path, cx),
+        Some(rule) => apply(rule, node, path, cx),
     }
 }
 
-fn recurse(node: &mut Node, path: &KeyPath, warnings: &mut Vec<String>) -> Result<(), ComposeError> {
+fn recurse(node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> Result<(), ComposeError> {
     match &mut node.value {
         Value::Map(map) => {
             for (key, value) in map.iter_mut() {
-                transform(value, &path.join(key.clone()), warnings)?;
+                transform(value, &path.join(key.clone()), cx)?;
             }
         }
         Value::Seq(items) => {
             for (index, item) in items.iter_mut().enumerate() {
-                transform(item, &path.index(index), warnings)?;
+                transform(item, &path.index(index), cx)?;
             }
         }
         _ => {}
@@ -110,13 +121,13 @@ fn encoded(value: &impl Serialize, at: &Position) -> Node {
     Node::from_json(&json, at)
 }
 
-fn apply(rule: Transform, node: &mut Node, path: &KeyPath, warnings: &mut Vec<String>) -> Result<(), ComposeError> {
+fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> Result<(), ComposeError> {
     let at = node.at.clone();
     let invalid_type = |what: &str, node: &Node| {
         ComposeError::invalid(&node.at, path, format!("invalid type {} for {what}", node.type_name()))
     };
     match rule {
-        Transform::Recurse => recurse(node, path, warnings)?,
+        Transform::Recurse => recurse(node, path, cx)?,
         Transform::FileMount | Transform::Extends | Transform::Include => {
             let key = match rule {
                 Transform::Extends => "service",
@@ -125,7 +136,7 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, warnings: &mut Vec<St
             };
             match &node.value {
                 Value::String(text) => *node = map_node([(key.to_owned(), string_node(text.clone(), &at))], &at),
-                Value::Map(_) => recurse(node, path, warnings)?,
+                Value::Map(_) => recurse(node, path, cx)?,
                 _ => return Err(invalid_type(key, node)),
             }
         }
@@ -139,9 +150,12 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, warnings: &mut Vec<St
                 let mut map = BTreeMap::new();
                 for item in items {
                     let text = item.scalar_text().unwrap_or_default();
-                    let (key, value) = text.split_once('=').ok_or_else(|| {
-                        ComposeError::invalid(&item.at, path, format!("invalid value {text}, expected key=value"))
-                    })?;
+                    let Some((key, value)) = text.split_once('=') else {
+                        if cx.lenient {
+                            return Ok(());
+                        }
+                        return Err(ComposeError::invalid(&item.at, path, format!("invalid value {text}, expected key=value")));
+                    };
                     map.insert(key.to_owned(), string_node(value, &item.at));
                 }
                 node.value = Value::Map(map);
@@ -218,14 +232,17 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, warnings: &mut Vec<St
                     .collect();
                 node.value = Value::Map(map);
             } else {
-                recurse(node, path, warnings)?;
+                recurse(node, path, cx)?;
             }
         }
         Transform::VolumeMount => match &node.value {
             Value::Map(_) => {}
             Value::String(spec) => {
-                let mut volume = syntax::parse_volume(spec)
-                    .map_err(|message| ComposeError::invalid(&at, path, message))?;
+                let mut volume = match syntax::parse_volume(spec) {
+                    Ok(volume) => volume,
+                    Err(_) if cx.lenient => return Ok(()),
+                    Err(message) => return Err(ComposeError::invalid(&at, path, message)),
+                };
                 volume.target = clean_path(&volume.target);
                 *node = encoded(&volume, &at);
             }
@@ -246,8 +263,12 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, warnings: &mut Vec<St
                     }
                     _ => return Err(invalid_type("port", item)),
                 };
-                let parsed = syntax::parse_ports(&spec)
-                    .map_err(|message| ComposeError::invalid(&item.at, &path.index(index), message))?;
+                let parsed = match syntax::parse_ports(&spec) {
+                    Ok(parsed) => parsed,
+                    // compose-go keeps the whole list as written.
+                    Err(_) if cx.lenient => return Ok(()),
+                    Err(message) => return Err(ComposeError::invalid(&item.at, &path.index(index), message)),
+                };
                 ports.extend(parsed.iter().map(|port| encoded(port, &item.at)));
             }
             node.value = Value::Seq(ports);
@@ -256,7 +277,7 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, warnings: &mut Vec<St
             Value::String(context) => {
                 *node = map_node([("context".to_owned(), string_node(context.clone(), &at))], &at)
             }
-            Value::Map(_) => recurse(node, path, warnings)?,
+            Value::Map(_) => recurse(node, path, cx)?,
             _ => return Err(invalid_type("build", node)),
         },
         Transform::Ssh => {
@@ -283,8 +304,8 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, warnings: &mut Vec<St
             if matches!(node.value, Value::Null) {
                 return Ok(());
             }
-            recurse(node, path, warnings)?;
-            maybe_external(node, path, warnings)?;
+            recurse(node, path, cx)?;
+            maybe_external(node, path, cx.warnings)?;
         }
     }
     Ok(())

@@ -151,6 +151,15 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
         let shaped = match key.as_str() {
             "services" => shape_children(value, SERVICE_SHAPES),
             "networks" | "volumes" | "secrets" | "configs" => {
+                // `name:` alone (null) is a resource with every default.
+                let value = match value {
+                    Value::Object(map) => Value::Object(
+                        map.into_iter()
+                            .map(|(k, v)| (k, if v.is_null() { Value::Object(Map::new()) } else { v }))
+                            .collect(),
+                    ),
+                    other => other,
+                };
                 shape_children(value, RESOURCE_SHAPES)
             }
             "name" | "include" => continue,

@@ -130,7 +130,7 @@ fn load_base_file(
     }
     let mut document = documents.remove(0);
     interpolate_document(&mut document, context)?;
-    canonical::canonical(&mut document, &mut context.warnings)?;
+    canonical::canonical(&mut document, &mut context.warnings, !context.interpolate)?;
     let other_dir = other.parent().map(Path::to_path_buf).unwrap_or_default();
     paths::resolve(&mut document, &other_dir, context.home.as_deref());
     let services = document.get("services").cloned().ok_or_else(|| {

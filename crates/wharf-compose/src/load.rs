@@ -46,6 +46,7 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, ComposeError> {
     project.working_dir = discovered.working_dir.clone();
     project.compose_files = discovered.files.clone();
     project.environment = context.environment.clone();
+    select::resolve_secrets(&mut project);
     select::apply_profiles(&mut project, &profiles(options, &context.environment));
     consistency::check_consistency(&mut project, &tree)?;
     if options.resolve_env_files {
@@ -176,7 +177,7 @@ fn load_document(
             ));
         }
     }
-    canonical(&mut merged, &mut context.warnings)?;
+    canonical(&mut merged, &mut context.warnings, !context.interpolate)?;
     enforce_unicity(&mut merged)?;
     Ok(merged)
 }

@@ -231,8 +231,9 @@ fn set_names_from_keys(tree: &mut Node) {
 }
 
 /// Variables listed without a value in `environment` take the environment's value, as
-/// compose-go's `ResolveEnvironment` does before normalization; secrets and configs with an
-/// `environment` source get its content.
+/// compose-go's `ResolveEnvironment` does before normalization; configs with an
+/// `environment` source get its content. (A secret's content never shows in the model:
+/// [`crate::select::resolve_secrets`] reads it into the typed project.)
 pub fn resolve_environment(tree: &mut Node, environment: &BTreeMap<String, String>) {
     if let Some(Value::Map(services)) = tree.get_mut("services").map(|s| &mut s.value) {
         for service in services.values_mut() {
@@ -248,19 +249,17 @@ pub fn resolve_environment(tree: &mut Node, environment: &BTreeMap<String, Strin
             }
         }
     }
-    for kind in ["secrets", "configs"] {
-        let Some(Value::Map(resources)) = tree.get_mut(kind).map(|r| &mut r.value) else {
+    let Some(Value::Map(configs)) = tree.get_mut("configs").map(|r| &mut r.value) else {
+        return;
+    };
+    for config in configs.values_mut() {
+        let at = config.at.clone();
+        let Value::Map(config) = &mut config.value else {
             continue;
         };
-        for resource in resources.values_mut() {
-            let at = resource.at.clone();
-            let Value::Map(resource) = &mut resource.value else {
-                continue;
-            };
-            let variable = resource.get("environment").and_then(Node::as_str).map(str::to_owned);
-            if let Some(value) = variable.and_then(|name| environment.get(&name).cloned()) {
-                resource.insert("content".into(), string_node(value, &at));
-            }
+        let variable = config.get("environment").and_then(Node::as_str).map(str::to_owned);
+        if let Some(value) = variable.and_then(|name| environment.get(&name).cloned()) {
+            config.insert("content".into(), string_node(value, &at));
         }
     }
 }

@@ -13,6 +13,15 @@ use crate::error::ComposeError;
 use crate::model::{Project, Service, VOLUME_TYPE_VOLUME};
 use crate::tree::Position;
 
+/// A secret with an `environment` source holds that variable's value as its content.
+pub fn resolve_secrets(project: &mut Project) {
+    for secret in project.secrets.values_mut() {
+        if let Some(value) = project.environment.get(&secret.environment) {
+            secret.content = value.clone();
+        }
+    }
+}
+
 /// Services with a profile and none of `profiles` (nor `*`) are disabled.
 pub fn apply_profiles(project: &mut Project, profiles: &[String]) {
     let mut all = std::mem::take(&mut project.services);
