@@ -46,7 +46,10 @@ pub fn config(printer: Printer, project: &ComposeProjectArgs, args: ComposeConfi
         return Ok(ExitCode::SUCCESS);
     }
     if lists {
-        options.services.clear();
+        // Like docker compose, --images keeps the services named (and enables them).
+        if !args.images {
+            options.services.clear();
+        }
         let loaded = load(&options)?;
         report_warnings(printer, &loaded.warnings);
         let project = &loaded.project;
