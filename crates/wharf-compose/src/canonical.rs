@@ -24,6 +24,7 @@ enum Transform {
     Extends,
     ListToMap,
     VolumeMount,
+    Device,
     Ports,
     Build,
     Ssh,
@@ -45,6 +46,7 @@ const TRANSFORMS: &[(&str, Transform)] = &[
     ("services.*.networks", Transform::ListToMap),
     ("services.*.models", Transform::ListToMap),
     ("services.*.volumes.*", Transform::VolumeMount),
+    ("services.*.devices.*", Transform::Device),
     ("services.*.dns", Transform::StringToList),
     ("services.*.secrets.*", Transform::FileMount),
     ("services.*.configs.*", Transform::FileMount),
@@ -247,6 +249,26 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
                 *node = encoded(&volume, &at);
             }
             _ => return Err(invalid_type("service volume mount", node)),
+        },
+        Transform::Device => match &node.value {
+            Value::Map(_) => {}
+            Value::String(spec) => {
+                let parts: Vec<&str> = spec.split(':').collect();
+                if parts.len() > 3 && !cx.lenient {
+                    return Err(ComposeError::invalid(&at, path, format!(
+                        "confusing device mapping, please use long syntax: {spec}"
+                    )));
+                }
+                let source = parts[0];
+                let target = parts.get(1).copied().filter(|t| !t.is_empty()).unwrap_or(source);
+                let device = crate::model::DeviceMapping {
+                    source: source.to_owned(),
+                    target: target.to_owned(),
+                    permissions: parts.get(2).copied().unwrap_or("rwm").to_owned(),
+                };
+                *node = encoded(&device, &at);
+            }
+            _ => return Err(invalid_type("device", node)),
         },
         Transform::Ports => {
             let Value::Seq(items) = &node.value else {

@@ -101,13 +101,22 @@ fn load_tree(options: &LoadOptions) -> Result<Tree, ComposeError> {
         return Err(ComposeError::project("empty compose file"));
     }
     paths::resolve(&mut tree, &discovered.working_dir, context.home.as_deref());
-    normalize::resolve_environment(&mut tree, &context.environment);
+    if options.interpolate {
+        normalize::resolve_environment(&mut tree, &context.environment);
+    }
     if options.normalize {
         if let Some(map) = tree.as_map_mut() {
             let at = Position::default();
             map.insert("name".into(), Node::new(Value::String(project_name.clone()), at));
         }
-        normalize::normalize(&mut tree, &context.environment);
+        // docker compose resolves nothing from the environment when it does not
+        // interpolate: variables named without a value stay so.
+        let environment = if options.interpolate {
+            context.environment.clone()
+        } else {
+            BTreeMap::new()
+        };
+        normalize::normalize(&mut tree, &environment);
     }
     Ok((tree, discovered, context, project_name))
 }

@@ -118,8 +118,8 @@ pub struct Service {
     pub deploy: Option<Deploy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub device_cgroup_rules: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceMapping>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -349,6 +349,18 @@ pub const CONDITION_STARTED: &str = "service_started";
 pub const CONDITION_HEALTHY: &str = "service_healthy";
 pub const CONDITION_COMPLETED_SUCCESSFULLY: &str = "service_completed_successfully";
 
+/// A `devices` entry: `/dev/x[:/dev/y[:rwm]]` in its long form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceMapping {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub permissions: String,
+}
+
 /// `deploy:`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -360,9 +372,9 @@ pub struct Deploy {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: Mapping,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<Value>,
+    pub update_config: Option<UpdateConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<Value>,
+    pub rollback_config: Option<UpdateConfig>,
     /// A Go value struct: JSON prints `{}` when empty, YAML leaves it out.
     #[serde(default)]
     pub resources: Resources,
@@ -373,6 +385,24 @@ pub struct Deploy {
     pub placement: Placement,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub endpoint_mode: String,
+}
+
+/// `deploy.update_config` and `deploy.rollback_config` (swarm only; kept to print them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u64>,
+    #[serde(default, skip_serializing_if = "Duration::is_zero")]
+    pub delay: Duration,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub failure_action: String,
+    #[serde(default, skip_serializing_if = "Duration::is_zero")]
+    pub monitor: Duration,
+    #[serde(default, skip_serializing_if = "NanoCpus::is_zero")]
+    pub max_failure_ratio: NanoCpus,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub order: String,
 }
 
 /// `deploy.resources`.

@@ -74,6 +74,10 @@ impl<'de> Deserialize<'de> for UnitBytes {
 pub struct Duration(pub std::time::Duration);
 
 impl Duration {
+    pub fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
+
     /// Parses a duration as `str2duration` does (Go's units plus `d` and `w`).
     pub fn parse(text: &str) -> Result<Self, String> {
         let invalid = || format!("invalid duration: '{text}'");
