@@ -38,7 +38,10 @@ const TRANSFORMS: &[(&str, Transform)] = &[
     ("services.*.build.secrets.*", Transform::FileMount),
     ("services.*.build.provenance", Transform::StringOrOther),
     ("services.*.build.sbom", Transform::StringOrOther),
-    ("services.*.build.additional_contexts", Transform::KeyValueToMap),
+    (
+        "services.*.build.additional_contexts",
+        Transform::KeyValueToMap,
+    ),
     ("services.*.depends_on", Transform::DependsOn),
     ("services.*.env_file", Transform::EnvFile),
     ("services.*.label_file", Transform::StringToList),
@@ -54,7 +57,10 @@ const TRANSFORMS: &[(&str, Transform)] = &[
     ("services.*.build", Transform::Build),
     ("services.*.build.ssh", Transform::Ssh),
     ("services.*.develop.watch.*.ignore", Transform::StringToList),
-    ("services.*.develop.watch.*.include", Transform::StringToList),
+    (
+        "services.*.develop.watch.*.include",
+        Transform::StringToList,
+    ),
     ("volumes.*", Transform::MaybeExternal),
     ("networks.*", Transform::MaybeExternal),
     ("secrets.*", Transform::MaybeExternal),
@@ -74,7 +80,11 @@ struct Cx<'a> {
 /// Rewrites every short form in `node` (a file's root, or the merged project) into its
 /// long form. `warnings` hears about deprecated forms; `lenient` keeps short forms that do
 /// not parse (for an uninterpolated tree).
-pub fn canonical(node: &mut Node, warnings: &mut Vec<String>, lenient: bool) -> Result<(), ComposeError> {
+pub fn canonical(
+    node: &mut Node,
+    warnings: &mut Vec<String>,
+    lenient: bool,
+) -> Result<(), ComposeError> {
     let mut cx = Cx { warnings, lenient };
     transform(node, &KeyPath::root(), &mut cx)?;
     omit_empty_dns(node);
@@ -123,10 +133,19 @@ fn encoded(value: &impl Serialize, at: &Position) -> Node {
     Node::from_json(&json, at)
 }
 
-fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> Result<(), ComposeError> {
+fn apply(
+    rule: Transform,
+    node: &mut Node,
+    path: &KeyPath,
+    cx: &mut Cx<'_>,
+) -> Result<(), ComposeError> {
     let at = node.at.clone();
     let invalid_type = |what: &str, node: &Node| {
-        ComposeError::invalid(&node.at, path, format!("invalid type {} for {what}", node.type_name()))
+        ComposeError::invalid(
+            &node.at,
+            path,
+            format!("invalid type {} for {what}", node.type_name()),
+        )
     };
     match rule {
         Transform::Recurse => recurse(node, path, cx)?,
@@ -137,7 +156,9 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
                 _ => "source",
             };
             match &node.value {
-                Value::String(text) => *node = map_node([(key.to_owned(), string_node(text.clone(), &at))], &at),
+                Value::String(text) => {
+                    *node = map_node([(key.to_owned(), string_node(text.clone(), &at))], &at)
+                }
                 Value::Map(_) => recurse(node, path, cx)?,
                 _ => return Err(invalid_type(key, node)),
             }
@@ -156,7 +177,11 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
                         if cx.lenient {
                             return Ok(());
                         }
-                        return Err(ComposeError::invalid(&item.at, path, format!("invalid value {text}, expected key=value")));
+                        return Err(ComposeError::invalid(
+                            &item.at,
+                            path,
+                            format!("invalid value {text}, expected key=value"),
+                        ));
                     };
                     map.insert(key.to_owned(), string_node(value, &item.at));
                 }
@@ -167,7 +192,11 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
             Value::Map(map) => {
                 for (name, dependency) in map.iter_mut() {
                     let Value::Map(settings) = &mut dependency.value else {
-                        return Err(ComposeError::invalid(&dependency.at, &path.join(name.clone()), "unsupported value"));
+                        return Err(ComposeError::invalid(
+                            &dependency.at,
+                            &path.join(name.clone()),
+                            "unsupported value",
+                        ));
                     };
                     let at = dependency.at.clone();
                     settings
@@ -182,8 +211,14 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
                 let map = items.iter().map(|item| {
                     let settings = map_node(
                         [
-                            ("condition".to_owned(), string_node("service_started", &item.at)),
-                            ("required".to_owned(), Node::new(Value::Bool(true), item.at.clone())),
+                            (
+                                "condition".to_owned(),
+                                string_node("service_started", &item.at),
+                            ),
+                            (
+                                "required".to_owned(),
+                                Node::new(Value::Bool(true), item.at.clone()),
+                            ),
                         ],
                         &item.at,
                     );
@@ -205,7 +240,10 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
                     Value::String(file) => map_node(
                         [
                             ("path".to_owned(), string_node(file, &item.at)),
-                            ("required".to_owned(), Node::new(Value::Bool(true), item.at.clone())),
+                            (
+                                "required".to_owned(),
+                                Node::new(Value::Bool(true), item.at.clone()),
+                            ),
                         ],
                         &item.at,
                     ),
@@ -230,7 +268,12 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
             if let Value::Seq(items) = &node.value {
                 let map: BTreeMap<String, Node> = items
                     .iter()
-                    .map(|item| (item.scalar_text().unwrap_or_default(), Node::new(Value::Null, item.at.clone())))
+                    .map(|item| {
+                        (
+                            item.scalar_text().unwrap_or_default(),
+                            Node::new(Value::Null, item.at.clone()),
+                        )
+                    })
                     .collect();
                 node.value = Value::Map(map);
             } else {
@@ -255,12 +298,18 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
             Value::String(spec) => {
                 let parts: Vec<&str> = spec.split(':').collect();
                 if parts.len() > 3 && !cx.lenient {
-                    return Err(ComposeError::invalid(&at, path, format!(
-                        "confusing device mapping, please use long syntax: {spec}"
-                    )));
+                    return Err(ComposeError::invalid(
+                        &at,
+                        path,
+                        format!("confusing device mapping, please use long syntax: {spec}"),
+                    ));
                 }
                 let source = parts[0];
-                let target = parts.get(1).copied().filter(|t| !t.is_empty()).unwrap_or(source);
+                let target = parts
+                    .get(1)
+                    .copied()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or(source);
                 let device = crate::model::DeviceMapping {
                     source: source.to_owned(),
                     target: target.to_owned(),
@@ -289,7 +338,9 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
                     Ok(parsed) => parsed,
                     // compose-go keeps the whole list as written.
                     Err(_) if cx.lenient => return Ok(()),
-                    Err(message) => return Err(ComposeError::invalid(&item.at, &path.index(index), message)),
+                    Err(message) => {
+                        return Err(ComposeError::invalid(&item.at, &path.index(index), message))
+                    }
                 };
                 ports.extend(parsed.iter().map(|port| encoded(port, &item.at)));
             }
@@ -297,7 +348,10 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
         }
         Transform::Build => match &node.value {
             Value::String(context) => {
-                *node = map_node([("context".to_owned(), string_node(context.clone(), &at))], &at)
+                *node = map_node(
+                    [("context".to_owned(), string_node(context.clone(), &at))],
+                    &at,
+                )
             }
             Value::Map(_) => recurse(node, path, cx)?,
             _ => return Err(invalid_type("build", node)),
@@ -315,7 +369,11 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
                             map.insert(text, Node::new(Value::Null, item.at.clone()));
                         }
                         None => {
-                            return Err(ComposeError::invalid(&item.at, path, format!("invalid ssh key {text:?}")))
+                            return Err(ComposeError::invalid(
+                                &item.at,
+                                path,
+                                format!("invalid ssh key {text:?}"),
+                            ))
                         }
                     }
                 }
@@ -334,7 +392,11 @@ fn apply(rule: Transform, node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> R
 }
 
 /// `external: {name: x}` (deprecated) becomes `external: true` with `name: x`.
-fn maybe_external(node: &mut Node, path: &KeyPath, warnings: &mut Vec<String>) -> Result<(), ComposeError> {
+fn maybe_external(
+    node: &mut Node,
+    path: &KeyPath,
+    warnings: &mut Vec<String>,
+) -> Result<(), ComposeError> {
     let Value::Map(resource) = &mut node.value else {
         return Ok(());
     };
@@ -348,10 +410,16 @@ fn maybe_external(node: &mut Node, path: &KeyPath, warnings: &mut Vec<String>) -
     let at = external.at.clone();
     external.value = Value::Bool(true);
     if let Some(external_name) = external_name {
-        warnings.push(format!("{path}: external.name is deprecated. Please set name and external: true"));
+        warnings.push(format!(
+            "{path}: external.name is deprecated. Please set name and external: true"
+        ));
         match resource.get("name") {
             Some(name) if name.value != external_name.value => {
-                return Err(ComposeError::invalid(&at, path, "name and external.name conflict; only use name"));
+                return Err(ComposeError::invalid(
+                    &at,
+                    path,
+                    "name and external.name conflict; only use name",
+                ));
             }
             Some(_) => {}
             None => {
@@ -417,14 +485,19 @@ pub fn set_defaults(node: &mut Node) {
         if let Some(build) = service.get_mut("build") {
             let at = build.at.clone();
             if let Value::Map(build) = &mut build.value {
-                build.entry("context".into()).or_insert_with(|| string_node(".", &at));
+                build
+                    .entry("context".into())
+                    .or_insert_with(|| string_node(".", &at));
             }
         }
         if let Some(Value::Seq(secrets)) = service.get_mut("secrets").map(|s| &mut s.value) {
             for secret in secrets {
                 let at = secret.at.clone();
                 if let Value::Map(secret) = &mut secret.value {
-                    let source = secret.get("source").and_then(Node::scalar_text).unwrap_or_default();
+                    let source = secret
+                        .get("source")
+                        .and_then(Node::scalar_text)
+                        .unwrap_or_default();
                     secret
                         .entry("target".into())
                         .or_insert_with(|| string_node(format!("/run/secrets/{source}"), &at));
@@ -435,8 +508,10 @@ pub fn set_defaults(node: &mut Node) {
             for port in ports {
                 let at = port.at.clone();
                 if let Value::Map(port) = &mut port.value {
-                    port.entry("protocol".into()).or_insert_with(|| string_node("tcp", &at));
-                    port.entry("mode".into()).or_insert_with(|| string_node("ingress", &at));
+                    port.entry("protocol".into())
+                        .or_insert_with(|| string_node("tcp", &at));
+                    port.entry("mode".into())
+                        .or_insert_with(|| string_node("ingress", &at));
                 }
             }
         }
@@ -449,7 +524,12 @@ mod tests {
 
     #[test]
     fn clean_path_like_go() {
-        for (path, clean) in [("/data/", "/data"), ("/a//b/./c/..", "/a/b"), ("a/../..", ".."), ("/..", "/")] {
+        for (path, clean) in [
+            ("/data/", "/data"),
+            ("/a//b/./c/..", "/a/b"),
+            ("a/../..", ".."),
+            ("/..", "/"),
+        ] {
             assert_eq!(clean_path(path), clean, "{path}");
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::error::ComposeError;
 use crate::model::{Project, Service, VOLUME_TYPE_VOLUME};
-use crate::tree::{KeyPath, Node, Position};
+use crate::tree::{KeyPath, Node};
 
 /// The first inconsistency of `project` (loaded from `tree`), if any.
 pub fn check_consistency(project: &mut Project, tree: &Node) -> Result<(), ComposeError> {
@@ -23,7 +23,7 @@ pub fn check_consistency(project: &mut Project, tree: &Node) -> Result<(), Compo
         if !secret.external && secret.file.is_empty() && secret.environment.is_empty() {
             let path = KeyPath::root().join("secrets").join(name.clone());
             return Err(ComposeError::invalid(
-                &position(tree, &path),
+                &tree.position_of(&path),
                 &path,
                 "must declare either `file` or `environment`",
             ));
@@ -60,55 +60,56 @@ fn project_refs(tree: &Node) -> Refs {
     }
 }
 
-/// Where `path` was written, or the file of the project when it was not.
-fn position(tree: &Node, path: &KeyPath) -> Position {
-    let mut node = tree;
-    let mut best = tree.at.clone();
-    for part in path.parts() {
-        let next = match node.as_seq() {
-            Some(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
-            None => node.get(part),
-        };
-        match next {
-            Some(child) => {
-                node = child;
-                if child.at.line > 0 {
-                    best = child.at.clone();
-                }
-            }
-            None => break,
-        }
-    }
-    best
-}
-
-fn check_service(name: &str, service: &Service, refs: &Refs, tree: &Node) -> Result<(), ComposeError> {
+fn check_service(
+    name: &str,
+    service: &Service,
+    refs: &Refs,
+    tree: &Node,
+) -> Result<(), ComposeError> {
     let base = KeyPath::root().join("services").join(name.to_owned());
     let error = |key: &str, message: String| {
-        let path = if key.is_empty() { base.clone() } else { base.join(key) };
-        ComposeError::invalid(&position(tree, &path), &path, message)
+        let path = if key.is_empty() {
+            base.clone()
+        } else {
+            base.join(key)
+        };
+        ComposeError::invalid(&tree.position_of(&path), &path, message)
     };
     if service.build.is_none() && service.image.is_empty() && service.provider.is_none() {
-        return Err(error("", "has neither an image nor a build context specified".into())
-            .with_hint("add `image:` or `build:` to the service"));
+        return Err(error(
+            "",
+            "has neither an image nor a build context specified".into(),
+        )
+        .with_hint("add `image:` or `build:` to the service"));
     }
     if let Some(build) = &service.build {
         if !build.dockerfile_inline.is_empty() && !build.dockerfile.is_empty() {
-            return Err(error("build", "declares mutually exclusive dockerfile and dockerfile_inline".into()));
+            return Err(error(
+                "build",
+                "declares mutually exclusive dockerfile and dockerfile_inline".into(),
+            ));
         }
         for secret in &build.secrets {
             if !refs.secrets.contains(&secret.source) {
-                return Err(error("build", format!("refers to undefined build secret {}", secret.source)));
+                return Err(error(
+                    "build",
+                    format!("refers to undefined build secret {}", secret.source),
+                ));
             }
         }
     }
     if !service.network_mode.is_empty() && !service.networks.is_empty() {
-        return Err(error("network_mode", "declares mutually exclusive `network_mode` and `networks`".into()));
+        return Err(error(
+            "network_mode",
+            "declares mutually exclusive `network_mode` and `networks`".into(),
+        ));
     }
     for network in service.networks.keys() {
         if !refs.networks.contains(network) {
-            return Err(error("networks", format!("refers to undefined network {network}"))
-                .with_hint("declare it under the top-level `networks:` key"));
+            return Err(
+                error("networks", format!("refers to undefined network {network}"))
+                    .with_hint("declare it under the top-level `networks:` key"),
+            );
         }
     }
     if let Some(test) = service.healthcheck.as_ref().and_then(|h| h.test.first()) {
@@ -122,52 +123,98 @@ fn check_service(name: &str, service: &Service, refs: &Refs, tree: &Node) -> Res
     for (dependency, settings) in &service.depends_on {
         let disabled = !refs.services.contains(dependency);
         if disabled && (settings.required || !refs.all_services.contains(dependency)) {
-            return Err(error("depends_on", format!("depends on undefined service {dependency:?}")));
+            return Err(error(
+                "depends_on",
+                format!("depends on undefined service {dependency:?}"),
+            ));
         }
     }
     if let Some(shared) = service.network_mode.strip_prefix("service:") {
         if !refs.services.contains(shared) {
-            return Err(error("network_mode", format!("service {shared:?} not found for network_mode 'service:{shared}'")));
+            return Err(error(
+                "network_mode",
+                format!("service {shared:?} not found for network_mode 'service:{shared}'"),
+            ));
         }
     }
     for volume in &service.volumes {
-        if volume.kind == VOLUME_TYPE_VOLUME && !volume.source.is_empty() && !refs.volumes.contains(&volume.source) {
+        if volume.kind == VOLUME_TYPE_VOLUME
+            && !volume.source.is_empty()
+            && !refs.volumes.contains(&volume.source)
+        {
             return Err(error("volumes", format!("refers to undefined volume {}", volume.source))
                 .with_hint(format!("declare it under the top-level `volumes:` key, or use a path such as ./{} for a bind mount", volume.source)));
         }
     }
     for config in &service.configs {
         if !refs.configs.contains(&config.source) {
-            return Err(error("configs", format!("refers to undefined config {}", config.source)));
+            return Err(error(
+                "configs",
+                format!("refers to undefined config {}", config.source),
+            ));
         }
     }
     for secret in &service.secrets {
         if !refs.secrets.contains(&secret.source) {
-            return Err(error("secrets", format!("refers to undefined secret {}", secret.source)));
+            return Err(error(
+                "secrets",
+                format!("refers to undefined secret {}", secret.source),
+            ));
         }
     }
-    if let (Some(scale), Some(replicas)) = (service.scale, service.deploy.as_ref().and_then(|d| d.replicas)) {
+    if let (Some(scale), Some(replicas)) = (
+        service.scale,
+        service.deploy.as_ref().and_then(|d| d.replicas),
+    ) {
         if scale != replicas {
-            return Err(error("", "can't set distinct values on 'scale' and 'deploy.replicas'".into()));
+            return Err(error(
+                "",
+                "can't set distinct values on 'scale' and 'deploy.replicas'".into(),
+            ));
         }
     }
     if service.scale.is_some_and(|s| s < 0) {
         return Err(error("scale", "must be greater than or equal to 0".into()));
     }
-    if service.deploy.as_ref().and_then(|d| d.replicas).is_some_and(|r| r < 0) {
-        return Err(error("deploy", "deploy.replicas: must be greater than or equal to 0".into()));
+    if service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.replicas)
+        .is_some_and(|r| r < 0)
+    {
+        return Err(error(
+            "deploy",
+            "deploy.replicas: must be greater than or equal to 0".into(),
+        ));
     }
-    let limits = service.deploy.as_ref().and_then(|d| d.resources.limits.as_ref());
-    let reservations = service.deploy.as_ref().and_then(|d| d.resources.reservations.as_ref());
+    let limits = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.limits.as_ref());
+    let reservations = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.reservations.as_ref());
     if let Some(limits) = limits {
         if !service.cpus.is_zero() && limits.cpus != service.cpus {
-            return Err(error("", "can't set distinct values on 'cpus' and 'deploy.resources.limits.cpus'".into()));
+            return Err(error(
+                "",
+                "can't set distinct values on 'cpus' and 'deploy.resources.limits.cpus'".into(),
+            ));
         }
         if !service.mem_limit.is_zero() && limits.memory != service.mem_limit {
-            return Err(error("", "can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory'".into()));
+            return Err(error(
+                "",
+                "can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory'"
+                    .into(),
+            ));
         }
         if service.pids_limit != 0 && limits.pids != service.pids_limit {
-            return Err(error("", "can't set distinct values on 'pids_limit' and 'deploy.resources.limits.pids'".into()));
+            return Err(error(
+                "",
+                "can't set distinct values on 'pids_limit' and 'deploy.resources.limits.pids'"
+                    .into(),
+            ));
         }
     }
     if let Some(reservations) = reservations {
@@ -176,16 +223,34 @@ fn check_service(name: &str, service: &Service, refs: &Refs, tree: &Node) -> Res
         }
     }
     if service.replicas() > 1 && !service.container_name.is_empty() {
-        let attribute = if service.scale.is_some() { "scale" } else { "deploy.replicas" };
-        return Err(error("container_name", format!("can't set container_name and {attribute} as container name must be unique")));
+        let attribute = if service.scale.is_some() {
+            "scale"
+        } else {
+            "deploy.replicas"
+        };
+        return Err(error(
+            "container_name",
+            format!("can't set container_name and {attribute} as container name must be unique"),
+        ));
     }
     let mut mounts: Vec<(String, String)> = Vec::new();
     let targets = service
         .tmpfs
         .iter()
         .enumerate()
-        .map(|(i, tmpfs)| (format!("tmpfs[{i}]"), tmpfs.split(':').next().unwrap_or_default().to_owned()))
-        .chain(service.volumes.iter().enumerate().map(|(i, v)| (format!("volumes[{i}]"), v.target.clone())));
+        .map(|(i, tmpfs)| {
+            (
+                format!("tmpfs[{i}]"),
+                tmpfs.split(':').next().unwrap_or_default().to_owned(),
+            )
+        })
+        .chain(
+            service
+                .volumes
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("volumes[{i}]"), v.target.clone())),
+        );
     for (location, target) in targets {
         if let Some((earlier, _)) = mounts.iter().find(|(_, t)| *t == target) {
             return Err(error(

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ComposeError;
 use crate::model::Project;
-use crate::tree::{KeyPath, Node, Position};
+use crate::tree::{KeyPath, Node};
 
 /// How a value at a path is read.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,16 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
                 let value = match value {
                     Value::Object(map) => Value::Object(
                         map.into_iter()
-                            .map(|(k, v)| (k, if v.is_null() { Value::Object(Map::new()) } else { v }))
+                            .map(|(k, v)| {
+                                (
+                                    k,
+                                    if v.is_null() {
+                                        Value::Object(Map::new())
+                                    } else {
+                                        v
+                                    },
+                                )
+                            })
                             .collect(),
                     ),
                     other => other,
@@ -169,7 +178,8 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
         out.insert(key, shaped);
     }
     out.insert("name".into(), Value::String(name.to_owned()));
-    out.entry("services").or_insert_with(|| Value::Object(Map::new()));
+    out.entry("services")
+        .or_insert_with(|| Value::Object(Map::new()));
 
     let mut service_extensions = Vec::new();
     if let Some(Value::Object(services)) = out.get_mut("services") {
@@ -188,9 +198,19 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
             }
         }
     }
-    let mut project: Project = serde_json::from_value(Value::Object(out)).map_err(|error| {
-        ComposeError::invalid(&Position::default(), &KeyPath::root(), error.to_string())
-    })?;
+    let mut project: Project =
+        serde_path_to_error::deserialize(Value::Object(out)).map_err(|error| {
+            let mut path = KeyPath::root();
+            for segment in error.path().iter() {
+                path = match segment {
+                    serde_path_to_error::Segment::Seq { index } => path.index(*index),
+                    serde_path_to_error::Segment::Map { key } => path.join(key.clone()),
+                    serde_path_to_error::Segment::Enum { variant } => path.join(variant.clone()),
+                    serde_path_to_error::Segment::Unknown => path,
+                };
+            }
+            ComposeError::invalid(&tree.position_of(&path), &path, error.inner().to_string())
+        })?;
     for (service_name, extensions) in service_extensions {
         if let Some(service) = project.services.get_mut(&service_name) {
             service.extensions = extensions.into_iter().collect();
@@ -223,7 +243,10 @@ fn matches(path: &str, pattern: &str) -> bool {
 
 /// Shapes `value` found at `path` (relative to a service or a resource).
 fn shape(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
-    let rule = shapes.iter().find(|(pattern, _)| matches(path, pattern)).map(|(_, s)| *s);
+    let rule = shapes
+        .iter()
+        .find(|(pattern, _)| matches(path, pattern))
+        .map(|(_, s)| *s);
     match rule {
         Some(Shape::Raw) => value,
         Some(Shape::Scalar) => value,
@@ -240,7 +263,10 @@ fn shape(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
         },
         Some(Shape::ShellCommand) => match value {
             Value::String(text) => Value::Array(
-                split_shell_words(&text).into_iter().map(Value::String).collect(),
+                split_shell_words(&text)
+                    .into_iter()
+                    .map(Value::String)
+                    .collect(),
             ),
             Value::Array(items) => Value::Array(items.into_iter().map(stringify).collect()),
             other => other,
@@ -254,7 +280,11 @@ fn shape(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
             Value::Object(map) => Value::Object(
                 map.into_iter()
                     .map(|(key, child)| {
-                        let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                        let child_path = if path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{path}.{key}")
+                        };
                         (key, shape(child, &child_path, shapes))
                     })
                     .collect(),
@@ -264,7 +294,11 @@ fn shape(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
                     .into_iter()
                     .enumerate()
                     .map(|(index, item)| {
-                        let child_path = if path.is_empty() { index.to_string() } else { format!("{path}.{index}") };
+                        let child_path = if path.is_empty() {
+                            index.to_string()
+                        } else {
+                            format!("{path}.{index}")
+                        };
                         shape(item, &child_path, shapes)
                     })
                     .collect(),
@@ -286,7 +320,13 @@ fn stringify(value: Value) -> Value {
 /// A `KEY=value` list or a map as a map of strings; `with_equals` keeps unset variables
 /// (`KEY` alone, or null) as null.
 fn to_mapping(value: Value, with_equals: bool) -> Value {
-    let unset = || if with_equals { Value::Null } else { Value::String(String::new()) };
+    let unset = || {
+        if with_equals {
+            Value::Null
+        } else {
+            Value::String(String::new())
+        }
+    };
     match value {
         Value::Array(items) => {
             let mut map = Map::new();
@@ -296,7 +336,9 @@ fn to_mapping(value: Value, with_equals: bool) -> Value {
                     other => other.to_string(),
                 };
                 match text.split_once('=') {
-                    Some((key, value)) => map.insert(key.to_owned(), Value::String(value.to_owned())),
+                    Some((key, value)) => {
+                        map.insert(key.to_owned(), Value::String(value.to_owned()))
+                    }
                     None => map.insert(text, unset()),
                 };
             }
@@ -368,7 +410,10 @@ mod tests {
     #[test]
     fn shell_words() {
         assert_eq!(split_shell_words("echo hi  there"), ["echo", "hi", "there"]);
-        assert_eq!(split_shell_words("sh -c 'echo $HOME; ls'"), ["sh", "-c", "echo $HOME; ls"]);
+        assert_eq!(
+            split_shell_words("sh -c 'echo $HOME; ls'"),
+            ["sh", "-c", "echo $HOME; ls"]
+        );
         assert_eq!(split_shell_words(r#"a "b c" d\ e"#), ["a", "b c", "d e"]);
         assert!(split_shell_words("").is_empty());
     }

@@ -94,7 +94,11 @@ pub fn discover(options: &LoadOptions) -> Result<Discovered, ComposeError> {
         .or_insert_with(|| options.current_dir.display().to_string());
 
     let mut files: Vec<PathBuf> = options.files.iter().map(|f| absolute(f)).collect();
-    let first_dir = |files: &[PathBuf]| files.first().and_then(|f| f.parent().map(Path::to_path_buf));
+    let first_dir = |files: &[PathBuf]| {
+        files
+            .first()
+            .and_then(|f| f.parent().map(Path::to_path_buf))
+    };
     let working_dir = |files: &[PathBuf]| match &options.project_directory {
         Some(dir) => absolute(dir),
         None => first_dir(files).unwrap_or_else(|| options.current_dir.clone()),
@@ -110,7 +114,10 @@ pub fn discover(options: &LoadOptions) -> Result<Discovered, ComposeError> {
                 .filter(|s| !s.is_empty())
                 .cloned()
                 .unwrap_or_else(|| ":".to_owned());
-            files = list.split(separator.as_str()).map(|f| absolute(Path::new(f))).collect();
+            files = list
+                .split(separator.as_str())
+                .map(|f| absolute(Path::new(f)))
+                .collect();
         }
     }
     if files.is_empty() {
@@ -118,8 +125,9 @@ pub fn discover(options: &LoadOptions) -> Result<Discovered, ComposeError> {
             Some(dir) => absolute(dir),
             None => options.current_dir.clone(),
         };
-        files = find_upward(&start, &mut warnings)
-            .ok_or_else(|| ComposeError::NoComposeFile { directory: start.clone() })?;
+        files = find_upward(&start, &mut warnings).ok_or_else(|| ComposeError::NoComposeFile {
+            directory: start.clone(),
+        })?;
     }
     let working_dir = working_dir(&files);
     let later_env_files = self::env_files(options, &working_dir)?;
@@ -170,7 +178,10 @@ fn merge_env_files(
             )));
         }
         if file.is_dir() {
-            return Err(ComposeError::project(format!("{} is a directory", file.display())));
+            return Err(ComposeError::project(format!(
+                "{} is a directory",
+                file.display()
+            )));
         }
         let text = std::fs::read_to_string(file).at("read", file)?;
         let lookup = |name: &str| {

@@ -282,6 +282,9 @@ mod tests {
         let error = parse("A=1\nB=\"open\n", &|_| None).unwrap_err();
         assert_eq!(error.line, 3);
         let error = parse("A=1\nB C=1\n", &|_| None).unwrap_err();
-        assert_eq!((error.line, error.message.as_str()), (2, "key cannot contain a space"));
+        assert_eq!(
+            (error.line, error.message.as_str()),
+            (2, "key cannot contain a space")
+        );
     }
 }

@@ -14,7 +14,12 @@ use crate::{canonical, paths};
 
 /// Resolves every service's `extends` in a file's tree. `file` is the file it was read from;
 /// `base_dir` is where a relative `extends.file` is looked for.
-pub fn apply(document: &mut Node, file: &Path, base_dir: &Path, context: &mut Context) -> Result<(), ComposeError> {
+pub fn apply(
+    document: &mut Node,
+    file: &Path,
+    base_dir: &Path,
+    context: &mut Context,
+) -> Result<(), ComposeError> {
     let Some(services) = document.get("services").and_then(Node::as_map) else {
         return Ok(());
     };
@@ -26,7 +31,14 @@ pub fn apply(document: &mut Node, file: &Path, base_dir: &Path, context: &mut Co
             .map(std::mem::take)
             .unwrap_or_default();
         let mut services = Node::new(Value::Map(services), document.at.clone());
-        let result = resolve_service(&name, &mut services, file, base_dir, context, &mut Vec::new());
+        let result = resolve_service(
+            &name,
+            &mut services,
+            file,
+            base_dir,
+            context,
+            &mut Vec::new(),
+        );
         if let (Some(slot), Value::Map(map)) = (document.get_mut("services"), services.value) {
             slot.value = Value::Map(map);
         }
@@ -50,47 +62,77 @@ fn resolve_service(
     let Some(extends) = service.get("extends").cloned() else {
         return Ok(());
     };
-    let path = KeyPath::root().join("services").join(name.to_owned()).join("extends");
+    let path = KeyPath::root()
+        .join("services")
+        .join(name.to_owned())
+        .join("extends");
     let (reference, other_file) = match &extends.value {
         Value::String(reference) => (reference.clone(), None),
         Value::Map(settings) => {
             let reference = settings
                 .get("service")
                 .and_then(Node::as_str)
-                .ok_or_else(|| ComposeError::invalid(&extends.at, &path, "extends.service is required"))?;
-            let other = settings.get("file").and_then(Node::as_str).map(str::to_owned);
+                .ok_or_else(|| {
+                    ComposeError::invalid(&extends.at, &path, "extends.service is required")
+                })?;
+            let other = settings
+                .get("file")
+                .and_then(Node::as_str)
+                .map(str::to_owned);
             (reference.to_owned(), other)
         }
-        _ => return Err(ComposeError::invalid(&extends.at, &path, "must be a string or a mapping")),
+        _ => {
+            return Err(ComposeError::invalid(
+                &extends.at,
+                &path,
+                "must be a string or a mapping",
+            ))
+        }
     };
 
     let link = (file.to_path_buf(), name.to_owned());
     if chain.contains(&link) {
         let mut names: Vec<String> = chain.iter().map(|(_, service)| service.clone()).collect();
         names.push(name.to_owned());
-        return Err(ComposeError::invalid(&extends.at, &path, format!(
-            "circular reference with extends: {}",
-            names.join(" -> ")
-        )));
+        return Err(ComposeError::invalid(
+            &extends.at,
+            &path,
+            format!("circular reference with extends: {}", names.join(" -> ")),
+        ));
     }
     chain.push(link);
 
     let base = match other_file {
         None => {
             if services.get(&reference).is_none() {
-                return Err(ComposeError::invalid(&extends.at, &path, format!(
-                    "cannot extend service {name:?} in {}: service {reference:?} not found",
-                    file.display()
-                )));
+                return Err(ComposeError::invalid(
+                    &extends.at,
+                    &path,
+                    format!(
+                        "cannot extend service {name:?} in {}: service {reference:?} not found",
+                        file.display()
+                    ),
+                ));
             }
             resolve_service(&reference, services, file, base_dir, context, chain)?;
             services.get(&reference).cloned()
         }
         Some(other) => {
             let other_path = absolute_path(base_dir, Path::new(&other));
-            let mut other_services = load_base_file(&other_path, name, &reference, &extends, &path, context)?;
-            let other_dir = other_path.parent().map(Path::to_path_buf).unwrap_or_default();
-            resolve_service(&reference, &mut other_services, &other_path, &other_dir, context, chain)?;
+            let mut other_services =
+                load_base_file(&other_path, name, &reference, &extends, &path, context)?;
+            let other_dir = other_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            resolve_service(
+                &reference,
+                &mut other_services,
+                &other_path,
+                &other_dir,
+                context,
+                chain,
+            )?;
             other_services.get(&reference).cloned()
         }
     };
@@ -123,10 +165,14 @@ fn load_base_file(
 ) -> Result<Node, ComposeError> {
     let mut documents = read_file(other, &context.current_dir)?;
     if documents.is_empty() {
-        return Err(ComposeError::invalid(&extends.at, path, format!(
-            "cannot extend service {name:?} in {}: no services section",
-            other.display()
-        )));
+        return Err(ComposeError::invalid(
+            &extends.at,
+            path,
+            format!(
+                "cannot extend service {name:?} in {}: no services section",
+                other.display()
+            ),
+        ));
     }
     let mut document = documents.remove(0);
     interpolate_document(&mut document, context)?;
@@ -134,16 +180,24 @@ fn load_base_file(
     let other_dir = other.parent().map(Path::to_path_buf).unwrap_or_default();
     paths::resolve(&mut document, &other_dir, context.home.as_deref());
     let services = document.get("services").cloned().ok_or_else(|| {
-        ComposeError::invalid(&extends.at, path, format!(
-            "cannot extend service {name:?} in {}: no services section",
-            other.display()
-        ))
+        ComposeError::invalid(
+            &extends.at,
+            path,
+            format!(
+                "cannot extend service {name:?} in {}: no services section",
+                other.display()
+            ),
+        )
     })?;
     if services.get(reference).is_none() {
-        return Err(ComposeError::invalid(&extends.at, path, format!(
-            "cannot extend service {name:?}: service {reference:?} not found in {}",
-            other.display()
-        )));
+        return Err(ComposeError::invalid(
+            &extends.at,
+            path,
+            format!(
+                "cannot extend service {name:?}: service {reference:?} not found in {}",
+                other.display()
+            ),
+        ));
     }
     Ok(services)
 }

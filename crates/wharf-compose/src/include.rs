@@ -12,7 +12,9 @@ use crate::load::{load_files, Context};
 use crate::tree::{KeyPath, Node, Value};
 use crate::{dotenv, normalize, paths};
 
-const IMPORTED: [&str; 6] = ["services", "volumes", "networks", "secrets", "configs", "models"];
+const IMPORTED: [&str; 6] = [
+    "services", "volumes", "networks", "secrets", "configs", "models",
+];
 
 /// Loads the `include` entries of a file's tree into it, then removes `include`.
 pub fn apply(
@@ -58,7 +60,13 @@ fn load_entry(
             entry.get("project_directory").and_then(Node::scalar_text),
             strings(entry.get("env_file")),
         ),
-        _ => return Err(ComposeError::invalid(&entry.at, path, "must be a string or a mapping")),
+        _ => {
+            return Err(ComposeError::invalid(
+                &entry.at,
+                path,
+                "must be a string or a mapping",
+            ))
+        }
     };
     let files: Vec<PathBuf> = files
         .iter()
@@ -73,7 +81,11 @@ fn load_entry(
     };
     let outer = file.to_path_buf();
     if context.including.contains(main) || *main == outer {
-        let mut chain: Vec<String> = context.including.iter().map(|p| p.display().to_string()).collect();
+        let mut chain: Vec<String> = context
+            .including
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         chain.push(outer.display().to_string());
         chain.push(main.display().to_string());
         return Err(ComposeError::invalid(
@@ -85,19 +97,38 @@ fn load_entry(
 
     let env_files: Vec<PathBuf> = if env_files.is_empty() {
         let dot_env = project_dir.join(".env");
-        if dot_env.is_file() { vec![dot_env] } else { Vec::new() }
+        if dot_env.is_file() {
+            vec![dot_env]
+        } else {
+            Vec::new()
+        }
     } else {
-        env_files.iter().map(|f| absolute_path(working_dir, Path::new(f))).collect()
+        env_files
+            .iter()
+            .map(|f| absolute_path(working_dir, Path::new(f)))
+            .collect()
     };
     let mut environment = context.environment.clone();
     let mut from_files: BTreeMap<String, String> = BTreeMap::new();
     for env_file in &env_files {
         let text = std::fs::read_to_string(env_file).map_err(|error| {
-            ComposeError::invalid(&entry.at, path, format!("couldn't read env file {}: {error}", env_file.display()))
+            ComposeError::invalid(
+                &entry.at,
+                path,
+                format!("couldn't read env file {}: {error}", env_file.display()),
+            )
         })?;
-        let lookup = |name: &str| environment.get(name).or_else(|| from_files.get(name)).cloned();
+        let lookup = |name: &str| {
+            environment
+                .get(name)
+                .or_else(|| from_files.get(name))
+                .cloned()
+        };
         let vars = dotenv::parse(&text, &lookup).map_err(|error| ComposeError::EnvFile {
-            at: crate::tree::Position { file: env_file.display().to_string().into(), line: error.line },
+            at: crate::tree::Position {
+                file: env_file.display().to_string().into(),
+                line: error.line,
+            },
             message: error.message,
         })?;
         from_files.extend(vars);

@@ -33,11 +33,20 @@ const CASTS: &[(&str, Cast)] = &[
     ("services.*.init", Cast::Bool),
     ("services.*.deploy.replicas", Cast::Int),
     ("services.*.deploy.update_config.parallelism", Cast::Int),
-    ("services.*.deploy.update_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.update_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.rollback_config.parallelism", Cast::Int),
-    ("services.*.deploy.rollback_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.rollback_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
-    ("services.*.deploy.placement.max_replicas_per_node", Cast::Int),
+    (
+        "services.*.deploy.placement.max_replicas_per_node",
+        Cast::Int,
+    ),
     ("services.*.healthcheck.retries", Cast::Int),
     ("services.*.healthcheck.disable", Cast::Bool),
     ("services.*.oom_kill_disable", Cast::Bool),
@@ -69,7 +78,11 @@ pub fn interpolate(node: &mut Node, context: &mut Interpolation<'_>) -> Result<(
     walk(node, &KeyPath::root(), context)
 }
 
-fn walk(node: &mut Node, path: &KeyPath, context: &mut Interpolation<'_>) -> Result<(), ComposeError> {
+fn walk(
+    node: &mut Node,
+    path: &KeyPath,
+    context: &mut Interpolation<'_>,
+) -> Result<(), ComposeError> {
     match &mut node.value {
         Value::String(text) => {
             let mut unset = Vec::new();
@@ -211,7 +224,8 @@ mod tests {
 
     #[test]
     fn errors_name_file_line_and_path() {
-        let error = interpolated("services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n").unwrap_err();
+        let error =
+            interpolated("services:\n  web:\n    image: ${IMAGE:?set IMAGE}\n").unwrap_err();
         assert_eq!(
             error.to_string(),
             "compose.yaml:3: services.web.image: required variable IMAGE is missing a value: set IMAGE"

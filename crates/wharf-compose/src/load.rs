@@ -107,7 +107,10 @@ fn load_tree(options: &LoadOptions) -> Result<Tree, ComposeError> {
     if options.normalize {
         if let Some(map) = tree.as_map_mut() {
             let at = Position::default();
-            map.insert("name".into(), Node::new(Value::String(project_name.clone()), at));
+            map.insert(
+                "name".into(),
+                Node::new(Value::String(project_name.clone()), at),
+            );
         }
         // docker compose resolves nothing from the environment when it does not
         // interpolate: variables named without a value stay so.
@@ -191,7 +194,10 @@ fn load_document(
     Ok(merged)
 }
 
-pub(crate) fn interpolate_document(document: &mut Node, context: &mut Context) -> Result<(), ComposeError> {
+pub(crate) fn interpolate_document(
+    document: &mut Node,
+    context: &mut Context,
+) -> Result<(), ComposeError> {
     if !context.interpolate {
         return Ok(());
     }

@@ -72,7 +72,11 @@ pub fn merge(base: Node, over: Node) -> Result<Node, ComposeError> {
 
 /// Merges a service over the service it extends, with the rules of `services.*`.
 pub fn merge_service(base: Node, service: Node) -> Result<Node, ComposeError> {
-    merge_at(Some(base), service, &KeyPath::root().join("services").join("x"))
+    merge_at(
+        Some(base),
+        service,
+        &KeyPath::root().join("services").join("x"),
+    )
 }
 
 fn merge_at(base: Option<Node>, over: Node, path: &KeyPath) -> Result<Node, ComposeError> {
@@ -87,16 +91,19 @@ fn merge_at(base: Option<Node>, over: Node, path: &KeyPath) -> Result<Node, Comp
     }
     let at = over.at.clone();
     match (base.value, over.value) {
-        (Value::Map(base_map), Value::Map(over_map)) => {
-            Ok(Node::new(Value::Map(merge_maps(base_map, over_map, path)?), base.at))
-        }
+        (Value::Map(base_map), Value::Map(over_map)) => Ok(Node::new(
+            Value::Map(merge_maps(base_map, over_map, path)?),
+            base.at,
+        )),
         (Value::Seq(mut base_items), Value::Seq(over_items)) => {
             base_items.extend(over_items);
             Ok(Node::new(Value::Seq(base_items), base.at))
         }
-        (Value::Map(_) | Value::Seq(_), _) => {
-            Err(ComposeError::invalid(&at, path, "cannot override with a value of another type"))
-        }
+        (Value::Map(_) | Value::Seq(_), _) => Err(ComposeError::invalid(
+            &at,
+            path,
+            "cannot override with a value of another type",
+        )),
         (_, value) => Ok(Node::new(value, at)),
     }
 }
@@ -182,16 +189,20 @@ fn default_dependency(at: &crate::tree::Position) -> Node {
         "condition".to_owned(),
         Node::new(Value::String("service_started".into()), at.clone()),
     );
-    map.insert("required".to_owned(), Node::new(Value::Bool(true), at.clone()));
+    map.insert(
+        "required".to_owned(),
+        Node::new(Value::Bool(true), at.clone()),
+    );
     Node::new(Value::Map(map), at.clone())
 }
 
 fn build_mapping(node: Node) -> BTreeMap<String, Node> {
     match node.value {
         Value::Map(map) => map,
-        Value::String(context) => {
-            BTreeMap::from([("context".to_owned(), Node::new(Value::String(context), node.at))])
-        }
+        Value::String(context) => BTreeMap::from([(
+            "context".to_owned(),
+            Node::new(Value::String(context), node.at),
+        )]),
         _ => BTreeMap::new(),
     }
 }
@@ -226,9 +237,12 @@ fn into_sequence(node: Node) -> Vec<Node> {
         Value::Map(map) => {
             let mut items: Vec<Node> = Vec::new();
             for (key, value) in map {
-                let text = |value: &Node| format!("{key}={}", value.scalar_text().unwrap_or_default());
+                let text =
+                    |value: &Node| format!("{key}={}", value.scalar_text().unwrap_or_default());
                 match &value.value {
-                    Value::Null => items.push(Node::new(Value::String(key.clone()), value.at.clone())),
+                    Value::Null => {
+                        items.push(Node::new(Value::String(key.clone()), value.at.clone()))
+                    }
                     Value::Seq(list) => items.extend(
                         list.iter()
                             .map(|item| Node::new(Value::String(text(item)), item.at.clone())),

@@ -39,7 +39,10 @@ fn normalize_service(service: &mut Map, at: &Position, environment: &BTreeMap<St
     if let Some(build) = service.get_mut("build") {
         let at = build.at.clone();
         if let Value::Map(build) = &mut build.value {
-            if build.get("context").is_none_or(|c| matches!(c.value, Value::Null)) {
+            if build
+                .get("context")
+                .is_none_or(|c| matches!(c.value, Value::Null))
+            {
                 build.insert("context".into(), string_node(".", &at));
             }
             if !build.contains_key("dockerfile") && !build.contains_key("dockerfile_inline") {
@@ -99,8 +102,14 @@ fn normalize_service(service: &mut Map, at: &Position, environment: &BTreeMap<St
             depends_on.entry(name).or_insert_with(|| {
                 let settings = Map::from([
                     ("condition".to_owned(), string_node("service_started", at)),
-                    ("restart".to_owned(), Node::new(Value::Bool(restart), at.clone())),
-                    ("required".to_owned(), Node::new(Value::Bool(required), at.clone())),
+                    (
+                        "restart".to_owned(),
+                        Node::new(Value::Bool(restart), at.clone()),
+                    ),
+                    (
+                        "required".to_owned(),
+                        Node::new(Value::Bool(required), at.clone()),
+                    ),
                 ]);
                 Node::new(Value::Map(settings), at.clone())
             });
@@ -161,7 +170,8 @@ fn normalize_networks(tree: &mut Node) {
                 continue;
             }
             let default_only = || {
-                let networks = Map::from([("default".to_owned(), Node::new(Value::Null, at.clone()))]);
+                let networks =
+                    Map::from([("default".to_owned(), Node::new(Value::Null, at.clone()))]);
                 Node::new(Value::Map(networks), at.clone())
             };
             match service.get("networks").map(|n| &n.value) {
@@ -192,7 +202,11 @@ fn normalize_networks(tree: &mut Node) {
                 .or_insert_with(|| Node::new(Value::Null, at.clone()));
         }
     }
-    if root.get("networks").and_then(Node::as_map).is_some_and(Map::is_empty) {
+    if root
+        .get("networks")
+        .and_then(Node::as_map)
+        .is_some_and(Map::is_empty)
+    {
         root.remove("networks");
     }
 }
@@ -200,7 +214,10 @@ fn normalize_networks(tree: &mut Node) {
 /// Networks, volumes, configs and secrets without a `name` get `<project>_<key>`, or the
 /// key itself when external.
 fn set_names_from_keys(tree: &mut Node) {
-    let project = tree.get("name").and_then(Node::scalar_text).unwrap_or_default();
+    let project = tree
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
     let Some(root) = tree.as_map_mut() else {
         return;
     };
@@ -216,15 +233,23 @@ fn set_names_from_keys(tree: &mut Node) {
             let Value::Map(resource) = &mut resource.value else {
                 continue;
             };
-            let has_name = resource.get("name").is_some_and(|n| !matches!(n.value, Value::Null));
+            let has_name = resource
+                .get("name")
+                .is_some_and(|n| !matches!(n.value, Value::Null));
             if has_name {
                 continue;
             }
             let external = resource
                 .get("external")
                 .and_then(Node::scalar_text)
-                .is_some_and(|text| matches!(text.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
-            let name = if external { key.clone() } else { format!("{project}_{key}") };
+                .is_some_and(|text| {
+                    matches!(text.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True")
+                });
+            let name = if external {
+                key.clone()
+            } else {
+                format!("{project}_{key}")
+            };
             resource.insert("name".into(), string_node(name, &at));
         }
     }
@@ -257,7 +282,10 @@ pub fn resolve_environment(tree: &mut Node, environment: &BTreeMap<String, Strin
         let Value::Map(config) = &mut config.value else {
             continue;
         };
-        let variable = config.get("environment").and_then(Node::as_str).map(str::to_owned);
+        let variable = config
+            .get("environment")
+            .and_then(Node::as_str)
+            .map(str::to_owned);
         if let Some(value) = variable.and_then(|name| environment.get(&name).cloned()) {
             config.insert("content".into(), string_node(value, &at));
         }

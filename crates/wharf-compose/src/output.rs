@@ -19,9 +19,8 @@ pub fn to_yaml(project: &Project) -> String {
     let mut value = project_json(project);
     if let Value::Object(root) = &mut value {
         for (name, service) in project.services.iter() {
-            if let Some(Value::Object(fields)) = root
-                .get_mut("services")
-                .and_then(|s| s.get_mut(name))
+            if let Some(Value::Object(fields)) =
+                root.get_mut("services").and_then(|s| s.get_mut(name))
             {
                 yaml_service(fields, service);
             }
@@ -40,7 +39,9 @@ pub fn to_yaml(project: &Project) -> String {
         }
         // go-yaml writes the struct's fields in order: name, services, then the rest.
         let mut ordered = Map::new();
-        for key in ["name", "services", "networks", "volumes", "secrets", "configs", "models"] {
+        for key in [
+            "name", "services", "networks", "volumes", "secrets", "configs", "models",
+        ] {
             if let Some(value) = root.shift_remove(key) {
                 ordered.insert(key.to_owned(), value);
             }
@@ -87,7 +88,12 @@ fn project_json(project: &Project) -> Value {
     let services: Map<String, Value> = project
         .services
         .iter()
-        .map(|(name, service)| (name.clone(), serde_json::to_value(service).unwrap_or(Value::Null)))
+        .map(|(name, service)| {
+            (
+                name.clone(),
+                serde_json::to_value(service).unwrap_or(Value::Null),
+            )
+        })
         .collect();
     root.insert("services".into(), Value::Object(services));
     let mut resources = |key: &str, value: Value| {
@@ -103,19 +109,34 @@ fn project_json(project: &Project) -> Value {
             root.insert(key.to_owned(), Value::Object(map));
         }
     };
-    resources("networks", serde_json::to_value(&project.networks).unwrap_or_default());
-    resources("volumes", serde_json::to_value(&project.volumes).unwrap_or_default());
+    resources(
+        "networks",
+        serde_json::to_value(&project.networks).unwrap_or_default(),
+    );
+    resources(
+        "volumes",
+        serde_json::to_value(&project.volumes).unwrap_or_default(),
+    );
     let mut secrets = project.secrets.clone();
     for secret in secrets.values_mut() {
         secret.content.clear();
     }
-    resources("secrets", serde_json::to_value(&secrets).unwrap_or_default());
+    resources(
+        "secrets",
+        serde_json::to_value(&secrets).unwrap_or_default(),
+    );
     let mut configs = project.configs.clone();
     for config in configs.values_mut().filter(|c| !c.environment.is_empty()) {
         config.content.clear();
     }
-    resources("configs", serde_json::to_value(&configs).unwrap_or_default());
-    resources("models", serde_json::to_value(&project.models).unwrap_or_default());
+    resources(
+        "configs",
+        serde_json::to_value(&configs).unwrap_or_default(),
+    );
+    resources(
+        "models",
+        serde_json::to_value(&project.models).unwrap_or_default(),
+    );
     for (key, value) in &project.extensions {
         root.insert(key.clone(), value.clone());
     }
@@ -150,7 +171,10 @@ fn yaml_service(fields: &mut Map<String, Value>, service: &Service) {
 }
 
 fn remove_empty_object(fields: &mut Map<String, Value>, key: &str) {
-    if fields.get(key).is_some_and(|v| v.as_object().is_some_and(Map::is_empty)) {
+    if fields
+        .get(key)
+        .is_some_and(|v| v.as_object().is_some_and(Map::is_empty))
+    {
         fields.shift_remove(key);
     }
 }

@@ -65,9 +65,16 @@ fn apply(resolver: Resolver, node: &mut Node, dir: &Path, home: Option<&Path>) {
             if let Value::String(context) = &node.value {
                 let remote = context.contains("://")
                     || context.starts_with("service:")
-                    || ["https://", "http://", "git://", "ssh://", "github.com/", "git@"]
-                        .iter()
-                        .any(|prefix| context.starts_with(prefix));
+                    || [
+                        "https://",
+                        "http://",
+                        "git://",
+                        "ssh://",
+                        "github.com/",
+                        "git@",
+                    ]
+                    .iter()
+                    .any(|prefix| context.starts_with(prefix));
                 if !remote {
                     absolutize(node, dir, home);
                 }

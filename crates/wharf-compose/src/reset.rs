@@ -4,7 +4,6 @@
 
 use crate::tree::{KeyPath, Node, Tag, Value};
 
-
 /// Removes `!reset` values from a file's tree and returns the paths of its `!reset` and
 /// `!override` values.
 pub fn take_tags(node: &mut Node) -> Vec<KeyPath> {
@@ -79,4 +78,3 @@ fn remove_paths(node: &mut Node, path: &KeyPath, paths: &[KeyPath]) {
         });
     }
 }
-

@@ -116,7 +116,11 @@ fn check(node: &Node, schema: &Json, root: &Json, path: &KeyPath) -> Result<(), 
             let mut failure = fail(
                 node,
                 path,
-                format!("must be {}, not {}", type_words(&wanted), type_words(&[node.type_name()])),
+                format!(
+                    "must be {}, not {}",
+                    type_words(&wanted),
+                    type_words(&[node.type_name()])
+                ),
                 None,
             );
             failure.shallow_type = true;
@@ -128,9 +132,18 @@ fn check(node: &Node, schema: &Json, root: &Json, path: &KeyPath) -> Result<(), 
         if !options.contains(&json) {
             let listed: Vec<String> = options
                 .iter()
-                .map(|o| o.as_str().map(str::to_owned).unwrap_or_else(|| o.to_string()))
+                .map(|o| {
+                    o.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| o.to_string())
+                })
                 .collect();
-            return Err(fail(node, path, format!("must be one of: {}", listed.join(", ")), None));
+            return Err(fail(
+                node,
+                path,
+                format!("must be one of: {}", listed.join(", ")),
+                None,
+            ));
         }
     }
     for (keyword, is_min) in [("minimum", true), ("maximum", false)] {
@@ -140,7 +153,12 @@ fn check(node: &Node, schema: &Json, root: &Json, path: &KeyPath) -> Result<(), 
         ) {
             if (is_min && number < limit) || (!is_min && number > limit) {
                 let relation = if is_min { ">=" } else { "<=" };
-                return Err(fail(node, path, format!("must be {relation} {limit}"), None));
+                return Err(fail(
+                    node,
+                    path,
+                    format!("must be {relation} {limit}"),
+                    None,
+                ));
             }
         }
     }
@@ -159,7 +177,10 @@ fn check(node: &Node, schema: &Json, root: &Json, path: &KeyPath) -> Result<(), 
             }
             if schema.get("uniqueItems") == Some(&Json::Bool(true)) {
                 for (index, item) in items.iter().enumerate() {
-                    if items[..index].iter().any(|earlier| earlier.value == item.value) {
+                    if items[..index]
+                        .iter()
+                        .any(|earlier| earlier.value == item.value)
+                    {
                         return Err(fail(
                             item,
                             path,
@@ -176,7 +197,12 @@ fn check(node: &Node, schema: &Json, root: &Json, path: &KeyPath) -> Result<(), 
 }
 
 /// One of the branches must hold; else the most specific branch's failure is the answer.
-fn check_branches(node: &Node, branches: &[Json], root: &Json, path: &KeyPath) -> Result<(), Failure> {
+fn check_branches(
+    node: &Node,
+    branches: &[Json],
+    root: &Json,
+    path: &KeyPath,
+) -> Result<(), Failure> {
     let mut failures = Vec::new();
     for branch in branches {
         match check(node, branch, root, path) {
@@ -184,14 +210,19 @@ fn check_branches(node: &Node, branches: &[Json], root: &Json, path: &KeyPath) -
             Err(failure) => failures.push(failure),
         }
     }
-    let all_shallow = failures.iter().all(|f| f.shallow_type && f.depth == path.parts().len());
+    let all_shallow = failures
+        .iter()
+        .all(|f| f.shallow_type && f.depth == path.parts().len());
     if all_shallow {
         let wanted: Vec<String> = branches
             .iter()
             .filter_map(|b| resolve(root, b).get("type"))
             .flat_map(|t| match t {
                 Json::String(one) => vec![one.clone()],
-                Json::Array(many) => many.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+                Json::Array(many) => many
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect(),
                 _ => Vec::new(),
             })
             .collect();
@@ -199,7 +230,11 @@ fn check_branches(node: &Node, branches: &[Json], root: &Json, path: &KeyPath) -
         return Err(fail(
             node,
             path,
-            format!("must be {}, not {}", type_words(&wanted), type_words(&[node.type_name()])),
+            format!(
+                "must be {}, not {}",
+                type_words(&wanted),
+                type_words(&[node.type_name()])
+            ),
             None,
         ));
     }
@@ -223,7 +258,12 @@ fn check_object(
     if let Some(required) = schema.get("required").and_then(Json::as_array) {
         for key in required.iter().filter_map(Json::as_str) {
             if !map.contains_key(key) {
-                return Err(fail(node, path, format!("missing required key '{key}'"), None));
+                return Err(fail(
+                    node,
+                    path,
+                    format!("missing required key '{key}'"),
+                    None,
+                ));
             }
         }
     }
@@ -271,7 +311,9 @@ mod tests {
     use crate::yaml::parse_documents;
 
     fn error(text: &str) -> (String, Option<String>) {
-        let doc = parse_documents(text, &Arc::from("compose.yaml")).unwrap().remove(0);
+        let doc = parse_documents(text, &Arc::from("compose.yaml"))
+            .unwrap()
+            .remove(0);
         let error = validate(&doc).unwrap_err();
         (error.to_string(), error.hint())
     }
@@ -286,9 +328,16 @@ mod tests {
     #[test]
     fn wrong_types_name_the_path() {
         let (message, _) = error("services:\n  web:\n    image: x\n    read_only: [1]\n");
-        assert_eq!(message, "compose.yaml:4: services.web.read_only: must be a boolean or a string, not a list");
-        let (message, _) = error("services:\n  web:\n    build:\n      context: .\n      dockerfil: x\n");
-        assert_eq!(message, "compose.yaml:5: services.web.build: unknown key 'dockerfil'");
+        assert_eq!(
+            message,
+            "compose.yaml:4: services.web.read_only: must be a boolean or a string, not a list"
+        );
+        let (message, _) =
+            error("services:\n  web:\n    build:\n      context: .\n      dockerfil: x\n");
+        assert_eq!(
+            message,
+            "compose.yaml:5: services.web.build: unknown key 'dockerfil'"
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ pub fn select_services(project: &mut Project, names: &[String]) -> Result<(), Co
     let mut selected = BTreeSet::new();
     let mut pending: Vec<String> = names.to_vec();
     while let Some(name) = pending.pop() {
-        let service = project.services.get(&name).ok_or_else(|| no_such_service(&name))?;
+        let service = project
+            .services
+            .get(&name)
+            .ok_or_else(|| no_such_service(&name))?;
         if selected.insert(name.clone()) {
             pending.extend(
                 service
@@ -90,7 +93,9 @@ pub fn select_services(project: &mut Project, names: &[String]) -> Result<(), Co
     let services = std::mem::take(&mut project.services);
     for (name, mut service) in services {
         if selected.contains(&name) {
-            service.depends_on.retain(|dependency, _| selected.contains(dependency));
+            service
+                .depends_on
+                .retain(|dependency, _| selected.contains(dependency));
             project.services.insert(name, service);
         } else {
             project.disabled_services.insert(name, service);
@@ -164,9 +169,10 @@ pub fn resolve_env_files(
             } else {
                 let service_environment = &service.environment;
                 let lookup = |name: &str| {
-                    environment.get(name).cloned().or_else(|| {
-                        service_environment.get(name).cloned().flatten()
-                    })
+                    environment
+                        .get(name)
+                        .cloned()
+                        .or_else(|| service_environment.get(name).cloned().flatten())
                 };
                 dotenv::parse(&text, &lookup).map_err(|error| ComposeError::EnvFile {
                     at: Position {

@@ -22,7 +22,12 @@ pub fn parse_volume(spec: &str) -> Result<ServiceVolume, String> {
     let mut buffer = String::new();
     let mut braces = 0usize;
     let chars: Vec<char> = spec.chars().collect();
-    for (i, c) in chars.iter().copied().chain(std::iter::once('\0')).enumerate() {
+    for (i, c) in chars
+        .iter()
+        .copied()
+        .chain(std::iter::once('\0'))
+        .enumerate()
+    {
         if c == '$' && chars.get(i + 1) == Some(&'{') {
             braces += 1;
             buffer.push(c);
@@ -72,8 +77,10 @@ fn fill_volume_field(volume: &mut ServiceVolume, field: &str, last: bool) -> Res
                     })
                 }
                 "rprivate" | "private" | "rshared" | "shared" | "rslave" | "slave" => {
-                    volume.bind.get_or_insert_with(VolumeBind::default).propagation =
-                        option.to_owned()
+                    volume
+                        .bind
+                        .get_or_insert_with(VolumeBind::default)
+                        .propagation = option.to_owned()
                 }
                 "z" | "Z" => {
                     volume.bind.get_or_insert_with(VolumeBind::default).selinux = option.to_owned()
@@ -91,10 +98,14 @@ fn set_volume_type(volume: &mut ServiceVolume) {
         let mut chars = source.chars();
         matches!((chars.next(), chars.next()), (Some(letter), Some(':')) if letter.is_alphabetic())
     };
-    let is_path = source.starts_with(['.', '/', '~']) || source.starts_with("\\\\") || windows_drive;
+    let is_path =
+        source.starts_with(['.', '/', '~']) || source.starts_with("\\\\") || windows_drive;
     if is_path {
         volume.kind = "bind".into();
-        volume.bind.get_or_insert_with(VolumeBind::default).create_host_path = true;
+        volume
+            .bind
+            .get_or_insert_with(VolumeBind::default)
+            .create_host_path = true;
     } else {
         volume.kind = "volume".into();
         volume.volume.get_or_insert_with(VolumeOptions::default);
@@ -183,7 +194,10 @@ mod tests {
     #[test]
     fn volume_short_syntax() {
         let bind = parse_volume("./data:/data:ro,z").unwrap();
-        assert_eq!((bind.kind.as_str(), bind.source.as_str()), ("bind", "./data"));
+        assert_eq!(
+            (bind.kind.as_str(), bind.source.as_str()),
+            ("bind", "./data")
+        );
         assert!(bind.read_only);
         let bind_options = bind.bind.unwrap();
         assert!(bind_options.create_host_path);
@@ -194,10 +208,15 @@ mod tests {
         assert!(named.volume.unwrap().nocopy);
 
         let anonymous = parse_volume("/cache").unwrap();
-        assert_eq!((anonymous.kind.as_str(), anonymous.target.as_str()), ("volume", "/cache"));
+        assert_eq!(
+            (anonymous.kind.as_str(), anonymous.target.as_str()),
+            ("volume", "/cache")
+        );
         assert!(anonymous.source.is_empty());
 
-        assert!(parse_volume("a:b:c:d").unwrap_err().contains("too many colons"));
+        assert!(parse_volume("a:b:c:d")
+            .unwrap_err()
+            .contains("too many colons"));
         assert!(parse_volume("a::b").unwrap_err().contains("empty section"));
     }
 

@@ -19,7 +19,10 @@ impl std::fmt::Display for TemplateError {
                 write!(f, "required variable {variable} is missing a value")
             }
             TemplateError::MissingRequired { variable, reason } => {
-                write!(f, "required variable {variable} is missing a value: {reason}")
+                write!(
+                    f,
+                    "required variable {variable} is missing a value: {reason}"
+                )
             }
         }
     }
@@ -217,14 +220,20 @@ mod tests {
         assert!(matches!(run("${"), Err(TemplateError::Invalid { .. })));
         assert!(matches!(run("${}"), Err(TemplateError::Invalid { .. })));
         assert!(matches!(run("${A B}"), Err(TemplateError::Invalid { .. })));
-        assert!(matches!(run("${SET:x}"), Err(TemplateError::Invalid { .. })));
+        assert!(matches!(
+            run("${SET:x}"),
+            Err(TemplateError::Invalid { .. })
+        ));
     }
 
     #[test]
     fn unset_variables_are_reported() {
         let mut names = Vec::new();
         let lookup = |_: &str| None;
-        substitute("${A} $B ${C:-x}", &lookup, &mut |n| names.push(n.to_owned())).unwrap();
+        substitute("${A} $B ${C:-x}", &lookup, &mut |n| {
+            names.push(n.to_owned())
+        })
+        .unwrap();
         assert_eq!(names, ["A", "B"]);
     }
 }

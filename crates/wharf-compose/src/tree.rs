@@ -123,6 +123,27 @@ impl Node {
         }
     }
 
+    /// Where the value at `path` below this node was written: the deepest part of the
+    /// path that exists.
+    pub fn position_of(&self, path: &KeyPath) -> Position {
+        let mut node = self;
+        let mut best = self.at.clone();
+        for part in path.parts() {
+            let next = match node.as_seq() {
+                Some(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+                None => node.get(part),
+            };
+            let Some(child) = next else {
+                break;
+            };
+            node = child;
+            if child.at.line > 0 {
+                best = child.at.clone();
+            }
+        }
+        best
+    }
+
     /// The plain JSON value, without positions and tags.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as Json;
@@ -154,7 +175,9 @@ impl Node {
                 None => Value::Float(number.as_f64().unwrap_or_default()),
             },
             Json::String(text) => Value::String(text.clone()),
-            Json::Array(items) => Value::Seq(items.iter().map(|i| Node::from_json(i, at)).collect()),
+            Json::Array(items) => {
+                Value::Seq(items.iter().map(|i| Node::from_json(i, at)).collect())
+            }
             Json::Object(map) => Value::Map(
                 map.iter()
                     .map(|(key, value)| (key.clone(), Node::from_json(value, at)))

@@ -7,7 +7,6 @@ use crate::error::ComposeError;
 use crate::syntax;
 use crate::tree::{KeyPath, Node, Value};
 
-
 /// How a list entry is keyed when duplicates are dropped.
 #[derive(Clone, Copy)]
 enum Index {
@@ -89,12 +88,21 @@ fn unicity_at(node: &mut Node, path: &KeyPath) -> Result<(), ComposeError> {
 }
 
 fn index_key(index: Index, item: &Node, path: &KeyPath) -> Result<String, ComposeError> {
-    let unexpected = || ComposeError::invalid(&item.at, path, format!("unexpected type {}", item.type_name()));
+    let unexpected = || {
+        ComposeError::invalid(
+            &item.at,
+            path,
+            format!("unexpected type {}", item.type_name()),
+        )
+    };
     let text = |key: &str| item.get(key).and_then(Node::scalar_text);
     match index {
         Index::KeyValue => {
             let value = item.as_str().ok_or_else(unexpected)?;
-            Ok(value.split_once('=').map_or(value, |(key, _)| key).to_owned())
+            Ok(value
+                .split_once('=')
+                .map_or(value, |(key, _)| key)
+                .to_owned())
         }
         Index::Volume => match &item.value {
             Value::Map(_) => text("target").ok_or_else(|| {
@@ -148,4 +156,3 @@ fn index_key(index: Index, item: &Node, path: &KeyPath) -> Result<String, Compos
         },
     }
 }
-

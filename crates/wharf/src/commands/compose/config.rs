@@ -11,7 +11,11 @@ use crate::cli::{ComposeConfigArgs, ComposeProjectArgs};
 use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
 
-pub fn config(printer: Printer, project: &ComposeProjectArgs, args: ComposeConfigArgs) -> CommandResult {
+pub fn config(
+    printer: Printer,
+    project: &ComposeProjectArgs,
+    args: ComposeConfigArgs,
+) -> CommandResult {
     if !matches!(args.format.as_str(), "yaml" | "json") {
         return Err(CommandError::new(
             format!("--format {}: unsupported format", args.format),
@@ -89,7 +93,10 @@ pub fn config(printer: Printer, project: &ComposeProjectArgs, args: ComposeConfi
     }
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|error| {
-            CommandError::new(format!("-o {}: cannot write: {error}", path.display()), None)
+            CommandError::new(
+                format!("-o {}: cannot write: {error}", path.display()),
+                None,
+            )
         })?,
         None => printer.raw("stdout", &text),
     }
@@ -119,9 +126,16 @@ fn sort_keys(value: &serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sort_keys(v))).collect())
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sort_keys(v)))
+                    .collect(),
+            )
         }
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(sort_keys).collect()),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(sort_keys).collect())
+        }
         other => other.clone(),
     }
 }
@@ -136,7 +150,10 @@ fn print_hashes(printer: Printer, project: &Project, selection: &str) -> Command
     names.sort();
     for name in names {
         let service = project.services.get(&name).ok_or_else(|| {
-            CommandError::new(format!("no such service: {name}"), Some("wharf compose config --services lists them"))
+            CommandError::new(
+                format!("no such service: {name}"),
+                Some("wharf compose config --services lists them"),
+            )
         })?;
         printer.data(format!("{name} {}", service_hash(service)));
     }

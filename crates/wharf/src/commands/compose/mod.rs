@@ -22,8 +22,9 @@ fn load_options(
     project: &ComposeProjectArgs,
     services: &[String],
 ) -> Result<LoadOptions, CommandError> {
-    let current_dir = std::env::current_dir()
-        .map_err(|error| CommandError::new(format!("cannot read the current directory: {error}"), None))?;
+    let current_dir = std::env::current_dir().map_err(|error| {
+        CommandError::new(format!("cannot read the current directory: {error}"), None)
+    })?;
     let mut options = LoadOptions::new(current_dir, std::env::vars().collect());
     options.files = project.files.clone();
     options.project_name = project.project_name.clone();
