@@ -211,3 +211,6 @@ pub(crate) fn interpolate_document(
         },
     )
 }
+
+#[cfg(test)]
+mod tests;

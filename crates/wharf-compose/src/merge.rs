@@ -267,11 +267,11 @@ fn merge_ipam_config(base: Node, over: Node) -> Vec<Node> {
     let mut pools: Vec<Node> = Vec::new();
     for original in &originals {
         for override_pool in &overrides {
-            if subnet(override_pool) != subnet(original) {
-                if !pools.iter().any(|p| subnet(p) == subnet(override_pool)) {
-                    pools.push(override_pool.clone());
-                    continue;
-                }
+            if subnet(override_pool) != subnet(original)
+                && !pools.iter().any(|p| subnet(p) == subnet(override_pool))
+            {
+                pools.push(override_pool.clone());
+                continue;
             }
             let merged = match (&original.value, &override_pool.value) {
                 (Value::Map(a), Value::Map(b)) => {
