@@ -83,8 +83,8 @@ fn merge_at(base: Option<Node>, over: Node, path: &KeyPath) -> Result<Node, Comp
     let Some(base) = base else {
         return Ok(over);
     };
-    if let Some((_, rule)) = RULES.iter().find(|(pattern, _)| path.matches(pattern)) {
-        return merge_by_rule(*rule, base, over, path);
+    if let Some(rule) = path.rule(RULES) {
+        return merge_by_rule(rule, base, over, path);
     }
     if matches!(over.value, Value::Null) {
         return Ok(base);

@@ -39,8 +39,8 @@ pub fn resolve(node: &mut Node, dir: &Path, home: Option<&Path>) {
 }
 
 fn walk(node: &mut Node, path: &KeyPath, dir: &Path, home: Option<&Path>) {
-    if let Some((_, resolver)) = RESOLVERS.iter().find(|(pattern, _)| path.matches(pattern)) {
-        apply(*resolver, node, dir, home);
+    if let Some(resolver) = path.rule(RESOLVERS) {
+        apply(resolver, node, dir, home);
         return;
     }
     match &mut node.value {
