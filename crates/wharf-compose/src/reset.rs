@@ -52,6 +52,11 @@ pub fn apply_tags(base: &mut Node, paths: &[KeyPath]) {
     remove_paths(base, &KeyPath::root(), paths);
 }
 
+/// As [`apply_tags`], for a node found at `at` in its file.
+pub fn apply_tags_below(node: &mut Node, at: &KeyPath, paths: &[KeyPath]) {
+    remove_paths(node, at, paths);
+}
+
 fn remove_paths(node: &mut Node, path: &KeyPath, paths: &[KeyPath]) {
     if let Value::Map(map) = &mut node.value {
         map.retain(|key, value| {
