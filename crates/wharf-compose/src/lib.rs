@@ -35,6 +35,7 @@ mod paths;
 mod reset;
 mod schema;
 mod select;
+pub mod support;
 mod syntax;
 mod template;
 mod tree;
