@@ -6,6 +6,10 @@
 //! and env files it is pointed at and nothing else; it never prints and makes no syscalls
 //! beyond reading files. Warnings come back as values.
 //!
+//! The service config hash that docker compose puts in `com.docker.compose.config-hash` is
+//! [`service_hash`] of the service loaded with `resolve_env_files: false`, as
+//! `docker compose config --hash` computes it.
+//!
 //! ```no_run
 //! use wharf_compose::{load, LoadOptions};
 //! let options = LoadOptions::new("/srv/app".into(), std::env::vars().collect());

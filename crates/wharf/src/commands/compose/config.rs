@@ -58,7 +58,7 @@ pub fn config(
         report_warnings(printer, &loaded.warnings);
         let project = &loaded.project;
         let names: Vec<String> = if args.services {
-            dependency_order(project)
+            project.dependency_order()
         } else if args.volumes {
             project.volumes.keys().cloned().collect()
         } else if args.networks {
@@ -167,25 +167,4 @@ fn image_name(project: &Project, service: &wharf_compose::Service) -> String {
     } else {
         service.image.clone()
     }
-}
-
-/// Service names with each one's dependencies before it.
-fn dependency_order(project: &Project) -> Vec<String> {
-    fn visit(project: &Project, name: &str, seen: &mut BTreeSet<String>, order: &mut Vec<String>) {
-        if !seen.insert(name.to_owned()) {
-            return;
-        }
-        if let Some(service) = project.services.get(name) {
-            for dependency in service.depends_on.keys() {
-                visit(project, dependency, seen, order);
-            }
-            order.push(name.to_owned());
-        }
-    }
-    let mut seen = BTreeSet::new();
-    let mut order = Vec::new();
-    for name in project.services.keys() {
-        visit(project, name, &mut seen, &mut order);
-    }
-    order
 }
