@@ -48,6 +48,7 @@ mod units;
 mod yaml;
 mod yaml_out;
 
+pub use consistency::check_container_names;
 pub use discovery::LoadOptions;
 pub use error::ComposeError;
 pub use load::{load, load_model, Loaded};

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use wharf_compose::{load, load_model, service_hash, to_json, to_yaml, write_go_json, Project};
+use wharf_compose::{
+    check_container_names, load, load_model, service_hash, to_json, to_yaml, write_go_json, Project,
+};
 
 use super::load_options;
 use crate::cli::{ComposeConfigArgs, ComposeProjectArgs};
@@ -81,6 +83,7 @@ pub fn config(
     } else {
         let loaded = load(&options)?;
         report_warnings(printer, &loaded.warnings);
+        check_container_names(&loaded.project)?;
         let text = match args.format.as_str() {
             "json" => to_json(&loaded.project),
             _ => to_yaml(&loaded.project),
