@@ -5,10 +5,13 @@
 pub mod config;
 pub mod digest;
 pub mod media_type;
+pub mod path_io;
 pub mod reference;
+pub mod text;
 
 pub use config::{ContainerConfig, HistoryEntry, ImageConfig, RootFs};
 pub use digest::{Digest, DigestError, Sha256Reader, Sha256Writer};
+pub use path_io::{PathIoContext, PathIoError};
 pub use reference::{Reference, ReferenceError};
 
 /// An error and its causes, `: `-separated, skipping causes its message already shows: how

@@ -84,6 +84,8 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Define and run multi-container applications (docker compose)
+    Compose(ComposeArgs),
     /// Copy files/folders between a container and the local filesystem
     Cp(CpArgs),
     /// List port mappings or a specific mapping for the container
@@ -975,4 +977,79 @@ pub fn report_parse_error(error: clap::Error) -> ExitCode {
         .to_string();
     crate::printer::Printer.error(message, Some("`wharf COMMAND --help` lists the flags"));
     ExitCode::from(crate::EXIT_ENGINE_ERROR)
+}
+
+/// `wharf compose`: docker compose's global flags, then a subcommand.
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    #[command(flatten)]
+    pub project: ComposeProjectArgs,
+    #[command(subcommand)]
+    pub command: ComposeCommand,
+}
+
+/// The flags every `compose` subcommand shares (they may come before or after it).
+#[derive(Debug, Clone, Args)]
+pub struct ComposeProjectArgs {
+    /// Compose configuration files
+    #[arg(short = 'f', long = "file", global = true)]
+    pub files: Vec<PathBuf>,
+    /// Project name
+    #[arg(short = 'p', long = "project-name", global = true)]
+    pub project_name: Option<String>,
+    /// Specify an alternate working directory (default: the path of the first compose file)
+    #[arg(long, global = true)]
+    pub project_directory: Option<PathBuf>,
+    /// Specify an alternate environment file
+    #[arg(long = "env-file", global = true)]
+    pub env_files: Vec<PathBuf>,
+    /// Specify a profile to enable
+    #[arg(long = "profile", global = true)]
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComposeCommand {
+    /// Parse, resolve and render compose file in canonical format
+    #[command(alias = "convert")]
+    Config(ComposeConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeConfigArgs {
+    /// Format the output. Values: [yaml | json]
+    #[arg(long, default_value = "yaml")]
+    pub format: String,
+    /// Only validate the configuration, don't print anything
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Don't interpolate environment variables
+    #[arg(long)]
+    pub no_interpolate: bool,
+    /// Don't normalize compose model
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Print the service names, one per line
+    #[arg(long)]
+    pub services: bool,
+    /// Print the volume names, one per line
+    #[arg(long)]
+    pub volumes: bool,
+    /// Print the network names, one per line
+    #[arg(long)]
+    pub networks: bool,
+    /// Print the profile names, one per line
+    #[arg(long = "profiles", id = "list_profiles")]
+    pub list_profiles: bool,
+    /// Print the image names, one per line
+    #[arg(long)]
+    pub images: bool,
+    /// Print the service config hash, one per line ("*" for all services)
+    #[arg(long)]
+    pub hash: Option<String>,
+    /// Save to file (default to stdout)
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Services to show (with what they depend on)
+    pub service_names: Vec<String>,
 }

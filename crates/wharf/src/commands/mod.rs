@@ -1,6 +1,7 @@
 //! One function per command: turn flags into engine calls and results into output.
 
 mod build;
+mod compose;
 mod container;
 mod cp;
 mod image;
@@ -123,6 +124,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),
         Command::Volume(command) => volume::run(&open()?, printer, command),
+        Command::Compose(args) => compose::run(printer, args),
         Command::Cp(args) | Command::Container(ContainerCommand::Cp(args)) => {
             cp::copy(&open()?, args)
         }
