@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::ComposeError;
+use crate::error::{did_you_mean, ComposeError};
 use crate::model::Project;
 use crate::tree::{KeyPath, Node};
 
@@ -203,7 +203,10 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
     let mut project: Project =
         serde_path_to_error::deserialize(Value::Object(out)).map_err(|error| {
             let mut path = KeyPath::root();
+            // Where the last key is: an unknown key is named under it.
+            let mut parent = KeyPath::root();
             for segment in error.path().iter() {
+                parent = path.clone();
                 path = match segment {
                     serde_path_to_error::Segment::Seq { index } => path.index(*index),
                     serde_path_to_error::Segment::Map { key } => path.join(key.clone()),
@@ -211,7 +214,21 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
                     serde_path_to_error::Segment::Unknown => path,
                 };
             }
-            ComposeError::invalid(&tree.position_of(&path), &path, error.inner().to_string())
+            let message = error.inner().to_string();
+            let at = tree.position_of(&path);
+            match unknown_field(&message) {
+                Some((unknown, known)) => {
+                    let hint = did_you_mean(&unknown, known.iter().map(String::as_str))
+                        .map(|key| format!("did you mean '{key}'?"));
+                    let error =
+                        ComposeError::invalid(&at, &parent, format!("unknown key '{unknown}'"));
+                    match hint {
+                        Some(hint) => error.with_hint(hint),
+                        None => error,
+                    }
+                }
+                None => ComposeError::invalid(&at, &path, message),
+            }
         })?;
     for (service_name, extensions) in service_extensions {
         if let Some(service) = project.services.get_mut(&service_name) {
@@ -222,6 +239,19 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
         service.name = service_name.clone();
     }
     Ok(project)
+}
+
+/// The key and the known keys of serde's "unknown field `port`, expected one of `ports`, ...".
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let known = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    Some((unknown.to_owned(), known))
 }
 
 /// Shapes each child of a map (each service, each network...).
@@ -418,6 +448,19 @@ pub fn split_shell_words(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn reads_serdes_unknown_field_message() {
+        assert_eq!(
+            unknown_field("unknown field `port`, expected one of `ports`, `image`"),
+            Some((
+                "port".to_owned(),
+                vec!["ports".to_owned(), "image".to_owned()]
+            ))
+        );
+        assert_eq!(unknown_field("invalid type: string, expected a map"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -1,8 +1,8 @@
 //! The compose frontend: loads compose files into a [`Project`] in compose-go's steps,
 //! each a function over a plain model in a file of its own: discovery (`discovery`), read
 //! (`yaml`), interpolate (`interpolate`, `template`), extends, include, merge (`merge`,
-//! `reset`, `unicity`), schema, canonical long syntax, relative paths, normalize, the typed
-//! model (`decode`), profiles and selection (`select`), consistency. It reads the compose
+//! `reset`, `unicity`), canonical long syntax, relative paths, normalize, the typed
+//! model (`decode`: unknown keys and wrong types are refused there, naming the key), profiles and selection (`select`), consistency. It reads the compose
 //! and env files it is pointed at and nothing else; it never prints and makes no syscalls
 //! beyond reading files. Warnings come back as values.
 //!
@@ -37,7 +37,6 @@ mod normalize;
 mod output;
 mod paths;
 mod reset;
-mod schema;
 mod select;
 pub mod support;
 mod syntax;

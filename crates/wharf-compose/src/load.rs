@@ -1,6 +1,6 @@
 //! The load, step by step, in compose-go's order (`loader/loader.go`): the project name;
 //! then for each file: read, interpolate, extends, include, merge into the files before it,
-//! check against the schema, canonical long syntax; then defaults, relative paths,
+//! canonical long syntax; then defaults, relative paths,
 //! normalization, the typed model, profiles, consistency and `env_file`s.
 
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ use crate::model::Project;
 use crate::reset::{apply_tags, take_tags};
 use crate::tree::{KeyPath, Node, Position, Value};
 use crate::unicity::enforce_unicity;
-use crate::{consistency, decode, extends, include, name, normalize, paths, schema, select};
+use crate::{consistency, decode, extends, include, name, normalize, paths, select};
 
 /// A loaded project, and what compose would have warned about while loading it.
 #[derive(Debug, Clone)]
@@ -180,7 +180,6 @@ fn load_document(
     include::apply(&mut document, file, working_dir, context)?;
     let mut merged = merge(merged, document)?;
     enforce_unicity(&mut merged)?;
-    schema::validate(&merged)?;
     if let Some(map) = merged.as_map_mut() {
         if map.remove("version").is_some() {
             context.warnings.push(format!(
