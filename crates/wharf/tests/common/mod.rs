@@ -61,10 +61,11 @@ impl Wharf {
                 assert!(!cmdline.contains(&root), "process left behind: {cmdline}");
             }
         }
+        // The unified hierarchy (cgroup v2) is /sys/fs/cgroup itself; v1 has one per controller.
         for id in ids {
-            for controller in ["memory", "pids", "cpu", "freezer", "devices", "unified"] {
+            for hierarchy in ["", "memory", "pids", "cpu", "freezer", "devices", "unified"] {
                 let dir = Path::new("/sys/fs/cgroup")
-                    .join(controller)
+                    .join(hierarchy)
                     .join("wharf")
                     .join(id);
                 assert!(!dir.exists(), "cgroup left behind: {}", dir.display());
