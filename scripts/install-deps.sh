@@ -11,6 +11,8 @@ PACKAGES=(
     busybox-static # the busybox fixture
     zstd           # zstd-compressed layers
     libseccomp-dev # seccomp filters (linked by the runtime)
+    libelf-dev     # libbpf, built for the device allow list on cgroup v2
+    zlib1g-dev     # libbpf
     pkg-config     # finds libseccomp at build time
     docker.io      # interop tests against real Docker (scripts/dockerd.sh)
     hyperfine      # benchmarks

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use libcgroups::common::{
     AnyCgroupManager, CgroupConfig, CgroupManager, CgroupSetup, FreezerState,
 };
+use libcgroups::stats::Stats;
 use libcgroups::v1::ControllerType;
 
 use crate::run::RunError;
@@ -89,9 +90,21 @@ pub fn pids(cgroups_path: &Path, id: &str) -> Result<Vec<i32>, RunError> {
 
 /// CPU, memory, pids and block I/O of the cgroup now.
 pub fn usage(cgroups_path: &Path, id: &str) -> Result<CgroupUsage, RunError> {
-    let stats = manager(cgroups_path, id)?
+    let manager = manager(cgroups_path, id)?;
+    let stats = manager
         .stats()
         .map_err(cgroup_error("read the statistics of", cgroups_path))?;
+    // cgroup v2 counts CPU time in microseconds (`usage_usec` of cpu.stat), v1 in
+    // nanoseconds (cpuacct.usage).
+    let cpu_unit_ns = match manager {
+        AnyCgroupManager::V2(_) => 1000,
+        _ => 1,
+    };
+    Ok(usage_from(&stats, cpu_unit_ns))
+}
+
+/// The usage in `stats`, whose CPU time counts units of `cpu_unit_ns` nanoseconds.
+fn usage_from(stats: &Stats, cpu_unit_ns: u64) -> CgroupUsage {
     // Docker leaves the inactive page cache out: `total_inactive_file` on v1,
     // `inactive_file` on v2.
     let memory = &stats.memory;
@@ -116,14 +129,14 @@ pub fn usage(cgroups_path: &Path, id: &str) -> Result<CgroupUsage, RunError> {
             .map(|s| s.value)
             .sum()
     };
-    Ok(CgroupUsage {
-        cpu_ns: stats.cpu.usage.usage_total,
+    CgroupUsage {
+        cpu_ns: stats.cpu.usage.usage_total.saturating_mul(cpu_unit_ns),
         memory_bytes: memory.memory.usage.saturating_sub(inactive),
         memory_limit,
         pids: stats.pids.current,
         block_read_bytes: block("read"),
         block_write_bytes: block("write"),
-    })
+    }
 }
 
 /// Starts paying, on a thread of its own, the wait that the kernel makes a process's move
@@ -240,6 +253,27 @@ mod tests {
         assert_eq!(own_cgroup(text, Some("cpuacct")), Some("/a".into()));
         assert_eq!(own_cgroup(text, None), Some("/x:y".into()));
         assert_eq!(own_cgroup(text, Some("memory")), None);
+    }
+
+    #[test]
+    fn usage_counts_cpu_time_in_nanoseconds_and_leaves_out_inactive_files() {
+        let mut stats = Stats::default();
+        // As libcgroups reads a v2 cgroup: cpu.stat in µs, memory.max "max", memory.stat.
+        stats.cpu.usage.usage_total = 1_500;
+        stats.memory.memory.usage = 10_000;
+        stats.memory.memory.limit = u64::MAX;
+        stats.memory.stats.insert("inactive_file".into(), 4_000);
+        stats.pids.current = 2;
+        let usage = usage_from(&stats, 1000);
+        assert_eq!(usage.cpu_ns, 1_500_000);
+        assert_eq!(usage.memory_bytes, 6_000);
+        assert_eq!(usage.memory_limit, None);
+        assert_eq!(usage.pids, 2);
+        // v1: cpuacct.usage in ns, a limit in bytes.
+        stats.memory.memory.limit = 64 << 20;
+        let usage = usage_from(&stats, 1);
+        assert_eq!(usage.cpu_ns, 1_500);
+        assert_eq!(usage.memory_limit, Some(64 << 20));
     }
 
     #[test]

@@ -75,6 +75,7 @@ fn main() {
         cpu_and_ulimits_are_applied,
         seccomp_denies_unshare,
         seccomp_denies_namespace_clone,
+        devices_outside_the_allow_list_cannot_be_opened,
         privileged_has_no_seccomp,
         dropped_capabilities_are_gone,
         missing_command_fails_cleanly,
@@ -271,8 +272,10 @@ impl Fixture {
         if let Some(line) = mountinfo.lines().find(|l| l.contains(&root)) {
             return Err(format!("mount left behind: {line}").into());
         }
-        for hierarchy in fs::read_dir("/sys/fs/cgroup")? {
-            let cgroup = hierarchy?.path().join("wharf").join(&self.id);
+        // The unified hierarchy (cgroup v2) is /sys/fs/cgroup itself; v1 has one per controller.
+        let v1_hierarchies = fs::read_dir("/sys/fs/cgroup")?.flatten().map(|e| e.path());
+        for hierarchy in std::iter::once(PathBuf::from("/sys/fs/cgroup")).chain(v1_hierarchies) {
+            let cgroup = hierarchy.join("wharf").join(&self.id);
             if cgroup.exists() {
                 return Err(format!("cgroup left behind: {}", cgroup.display()).into());
             }
@@ -509,12 +512,18 @@ fn pids_limit_stops_a_fork_loop(f: &Fixture) -> Result<(), Failed> {
 }
 
 fn cpu_and_ulimits_are_applied(f: &Fixture) -> Result<(), Failed> {
-    let mut config = f.config(&[
-        "sh",
-        "-c",
-        "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us \
-         /sys/fs/cgroup/cpu/cpu.shares; ulimit -n; ulimit -Hn",
-    ]);
+    let unified = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let (cgroup_files, cpu_limits) = if unified {
+        // Shares 512 are weight 59 in runc's mapping (v1.3.2), which libcgroups follows.
+        ("cpu.max cpu.weight", "50000 100000\n59\n")
+    } else {
+        (
+            "cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares",
+            "50000\n100000\n512\n",
+        )
+    };
+    let script = format!("cd /sys/fs/cgroup && cat {cgroup_files}; ulimit -n; ulimit -Hn");
+    let mut config = f.config(&["sh", "-c", &script]);
     config.resources.cpus = Some(0.5);
     config.resources.cpu_shares = Some(512);
     config.ulimits = vec![Ulimit {
@@ -524,7 +533,7 @@ fn cpu_and_ulimits_are_applied(f: &Fixture) -> Result<(), Failed> {
     }];
     let ran = f.run(&config)?;
     ran.outcome()?;
-    check(ran.stdout == "50000\n100000\n512\n256\n512\n", || {
+    check(ran.stdout == format!("{cpu_limits}256\n512\n"), || {
         format!(
             "unexpected output {:?} (stderr {:?})",
             ran.stdout, ran.stderr
@@ -594,6 +603,33 @@ fn skip(reason: &str) -> Result<(), Failed> {
         eprintln!("SKIPPED: {reason}");
     }
     Ok(())
+}
+
+/// The device cgroup (a BPF program on cgroup v2) refuses devices that Docker does not allow:
+/// the container may make a node of the host's disk (CAP_MKNOD) but not open it.
+fn devices_outside_the_allow_list_cannot_be_opened(f: &Fixture) -> Result<(), Failed> {
+    let Some(disk) = fs::read_dir("/sys/dev/block")?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .min()
+    else {
+        return skip("no block device in /sys/dev/block to try");
+    };
+    let (major, minor) = disk.split_once(':').ok_or("a MAJOR:MINOR name")?;
+    let script = format!(
+        "mknod /tmp/disk b {major} {minor} && echo made; head -c 1 /tmp/disk >/dev/null && echo opened"
+    );
+    let ran = f.run(&f.config(&["sh", "-c", &script]))?;
+    ran.outcome()?;
+    check(
+        ran.stdout == "made\n" && ran.stderr.contains("Operation not permitted"),
+        || {
+            format!(
+                "expected block device {disk} to be made but not opened, got {:?} ({:?})",
+                ran.stdout, ran.stderr
+            )
+        },
+    )
 }
 
 fn privileged_has_no_seccomp(f: &Fixture) -> Result<(), Failed> {

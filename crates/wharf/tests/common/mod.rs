@@ -67,7 +67,8 @@ impl Wharf {
     }
 
     /// Nothing of this store's containers may remain: no mount under the root, no process
-    /// started with this root (monitors), no container cgroup.
+    /// started with this root (monitors), no cgroup whose name starts with one of `ids`
+    /// (full or short container ids).
     pub fn assert_nothing_leaked(&self, ids: &[String]) {
         let root = self.root.path().display().to_string();
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -79,13 +80,19 @@ impl Wharf {
                 assert!(!cmdline.contains(&root), "process left behind: {cmdline}");
             }
         }
-        for id in ids {
-            for controller in ["memory", "pids", "cpu", "freezer", "devices", "unified"] {
-                let dir = Path::new("/sys/fs/cgroup")
-                    .join(controller)
-                    .join("wharf")
-                    .join(id);
-                assert!(!dir.exists(), "cgroup left behind: {}", dir.display());
+        // The unified hierarchy (cgroup v2) is /sys/fs/cgroup itself; v1 has one per controller.
+        for hierarchy in ["", "memory", "pids", "cpu", "freezer", "devices", "unified"] {
+            let wharf_cgroups = Path::new("/sys/fs/cgroup").join(hierarchy).join("wharf");
+            let Ok(cgroups) = std::fs::read_dir(&wharf_cgroups) else {
+                continue;
+            };
+            for cgroup in cgroups.flatten() {
+                let name = cgroup.file_name().to_string_lossy().into_owned();
+                assert!(
+                    !ids.iter().any(|id| name.starts_with(id.as_str())),
+                    "cgroup left behind: {}",
+                    cgroup.path().display()
+                );
             }
         }
     }
