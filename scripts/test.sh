@@ -9,7 +9,8 @@
 # 3. runs the whole suite (`cargo nextest run --workspace`);
 # 4. runs the network tests again with a real dockerd (Docker's default networking: its
 #    FORWARD policy DROP, br_netfilter) in each test's network namespace, as on a host where
-#    Docker is installed (WHARF_TEST_BESIDE_DOCKERD=1).
+#    Docker is installed (WHARF_TEST_BESIDE_DOCKERD=1);
+# 5. runs the runtime's tests in a VM on cgroup v2 (scripts/vm-test.sh).
 # Extra arguments go to both nextest runs. `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,3 +41,5 @@ done < <(scripts/fixtures/build.sh --list)
 cargo nextest run --workspace "$@"
 printf 'test: the network tests again, beside a running dockerd\n' >&2
 WHARF_TEST_BESIDE_DOCKERD=1 cargo nextest run -p wharf --test networks "$@"
+printf 'test: the runtime tests in a VM on cgroup v2\n' >&2
+scripts/vm-test.sh 'package(wharf-runtime) & (binary(containers) | test(cgroup::))'
