@@ -16,6 +16,7 @@
 //! # Ok::<(), wharf_compose::ComposeError>(())
 //! ```
 
+mod apply;
 mod canonical;
 mod consistency;
 mod decode;
@@ -30,8 +31,10 @@ mod merge;
 pub mod model;
 mod name;
 mod normalize;
+pub mod labels;
 mod output;
 mod paths;
+mod plan;
 mod reset;
 mod schema;
 mod select;
@@ -43,10 +46,15 @@ mod units;
 mod yaml;
 mod yaml_out;
 
+pub use apply::{
+    project_resources, up, Backend, BackendError, ContainerRequest, Event, Readiness, Resource,
+    UpError, UpOptions,
+};
 pub use discovery::LoadOptions;
 pub use error::ComposeError;
 pub use load::{load, load_model, Loaded};
 pub use model::{Project, Service};
 pub use name::normalize_project_name;
+pub use plan::{dependency_order, plan, selected_services, Action, Observed, Plan, PlanOptions};
 pub use output::{service_hash, to_json, to_yaml, write_go_json, yaml_text};
 pub use units::{Duration, FileMode, NanoCpus, UnitBytes};
