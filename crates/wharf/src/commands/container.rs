@@ -627,6 +627,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     };
     let health = HealthOptions {
         cmd: args.health_cmd.clone(),
+        test: None,
         interval: duration("--health-interval", &args.health_interval)?,
         timeout: duration("--health-timeout", &args.health_timeout)?,
         start_period: duration("--health-start-period", &args.health_start_period)?,
