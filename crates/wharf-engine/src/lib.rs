@@ -31,7 +31,7 @@ pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
 pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport, PushedLayer};
-pub use signals::{end_by, Signals, TERMINATING};
+pub use signals::{end_by, with_all_blocked, Signals, TERMINATING};
 pub use system::{DiskUsage, HostInfo, Usage};
 pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};

@@ -264,7 +264,7 @@ fn ports_column(c: &ContainerInfo, bindings: Option<&Vec<wharf_engine::PortBindi
     parts.join(", ")
 }
 
-fn ps_row(
+pub(crate) fn ps_row(
     c: &ContainerInfo,
     no_trunc: bool,
     ports: Option<&Vec<wharf_engine::PortBinding>>,
@@ -319,7 +319,7 @@ fn ps_row(
 }
 
 /// Docker's state names: those of [`Status`], and `paused`.
-fn state_name(c: &ContainerInfo) -> &'static str {
+pub(crate) fn state_name(c: &ContainerInfo) -> &'static str {
     if c.paused {
         "paused"
     } else {
