@@ -48,17 +48,16 @@ pub trait Backend {
     fn image_id(&self, image: &str) -> Result<Option<String>, BackendError>;
     /// Checks, touching nothing, that the service's containers can be created: every key is
     /// one the engine honors, its host ports are free (when `new_ports`).
-    fn check(&self, project: &Project, service: &Service, new_ports: bool)
-        -> Result<(), BackendError>;
-    fn build(&self, project: &Project, service: &Service, image: &str)
-        -> Result<(), BackendError>;
-    fn pull(&self, image: &str) -> Result<(), BackendError>;
-    /// Creates the network unless one by that name exists; true when it made one.
-    fn ensure_network(
+    fn check(
         &self,
         project: &Project,
-        network: &Resource,
-    ) -> Result<bool, BackendError>;
+        service: &Service,
+        new_ports: bool,
+    ) -> Result<(), BackendError>;
+    fn build(&self, project: &Project, service: &Service, image: &str) -> Result<(), BackendError>;
+    fn pull(&self, image: &str) -> Result<(), BackendError>;
+    /// Creates the network unless one by that name exists; true when it made one.
+    fn ensure_network(&self, project: &Project, network: &Resource) -> Result<bool, BackendError>;
     fn ensure_volume(&self, project: &Project, volume: &Resource) -> Result<bool, BackendError>;
     fn create(
         &self,
@@ -98,7 +97,10 @@ pub enum Event {
     Restarted(String),
     Running(String),
     Removed(String),
-    Waited { container: String, condition: String },
+    Waited {
+        container: String,
+        condition: String,
+    },
     /// An orphan container left alone.
     Orphan(String),
 }
@@ -189,7 +191,10 @@ pub fn project_resources(project: &Project, services: &[String]) -> (Vec<Resourc
             }
         }
     }
-    (networks.into_values().collect(), volumes.into_values().collect())
+    (
+        networks.into_values().collect(),
+        volumes.into_values().collect(),
+    )
 }
 
 /// `up`: validate, make networks, volumes and images, then converge the containers.
@@ -212,9 +217,7 @@ pub fn up(
     for name in &selected {
         let service = &project.services[name];
         let image = image_name(&project.name, service);
-        let present = backend
-            .image_id(&image)
-            .map_err(failed("image", &image))?;
+        let present = backend.image_id(&image).map_err(failed("image", &image))?;
         let has_build = service.build.is_some();
         match (&present, has_build) {
             (_, true) if options.build && !options.no_build => to_build.push(name.clone()),
@@ -243,7 +246,11 @@ pub fn up(
         let service = &project.services[name];
         let running = observed.iter().any(|c| &c.service == name && c.running);
         backend
-            .check(project, service, creating.contains(name.as_str()) && !running)
+            .check(
+                project,
+                service,
+                creating.contains(name.as_str()) && !running,
+            )
             .map_err(|source| UpError::Invalid {
                 service: name.clone(),
                 source,

@@ -73,9 +73,7 @@ pub fn container_labels(
     let depends_on: Vec<String> = service
         .depends_on
         .iter()
-        .map(|(name, dependency)| {
-            format!("{name}:{}:{}", dependency.condition, dependency.restart)
-        })
+        .map(|(name, dependency)| format!("{name}:{}:{}", dependency.condition, dependency.restart))
         .collect();
     for (key, value) in [
         (PROJECT, project.name.clone()),

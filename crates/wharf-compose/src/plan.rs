@@ -161,7 +161,13 @@ pub fn dependency_order(project: &Project) -> Vec<String> {
         }
         if order.len() == before {
             // A cycle: the loader reports it; keep the rest in name order.
-            order.extend(project.services.keys().filter(|n| !placed.contains(*n)).cloned());
+            order.extend(
+                project
+                    .services
+                    .keys()
+                    .filter(|n| !placed.contains(*n))
+                    .cloned(),
+            );
             break;
         }
     }
@@ -296,8 +302,8 @@ fn converge_service(
             continue;
         }
         numbers.insert(container.number);
-        let changed = container.config_hash != hash
-            || image_id.is_some_and(|id| id != &container.image_id);
+        let changed =
+            container.config_hash != hash || image_id.is_some_and(|id| id != &container.image_id);
         if options.force_recreate || (changed && !options.no_recreate) {
             steps.push(Action::Recreate {
                 service: service.name.clone(),

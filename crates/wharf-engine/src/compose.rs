@@ -90,18 +90,28 @@ fn refuse(service: &Service, key: &str, message: impl Into<String>) -> EngineErr
     }
 }
 
+/// Whether a key of the model's JSON says something: Go's value structs (`placement`)
+/// are there even when empty.
+fn is_set(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Object(object) => object.values().any(is_set),
+        _ => true,
+    }
+}
+
 /// Refuses every key set in the service (present in its JSON) that wharf does not honor.
 fn refuse_unknown_keys(service: &Service) -> Result<()> {
     let value = serde_json::to_value(service).unwrap_or(Value::Null);
     let object = value.as_object().cloned().unwrap_or_default();
     for (key, value) in &object {
-        if !value.is_null() && !HONORED_KEYS.contains(&key.as_str()) {
+        if is_set(value) && !HONORED_KEYS.contains(&key.as_str()) {
             return Err(refuse(service, key, "wharf cannot honor this key yet"));
         }
     }
     if let Some(deploy) = object.get("deploy").and_then(Value::as_object) {
-        for key in deploy.keys() {
-            if !HONORED_DEPLOY_KEYS.contains(&key.as_str()) {
+        for (key, value) in deploy {
+            if is_set(value) && !HONORED_DEPLOY_KEYS.contains(&key.as_str()) {
                 return Err(refuse(
                     service,
                     &format!("deploy.{key}"),
@@ -175,7 +185,11 @@ fn mounts(
                     }
                     if create_paths {
                         std::fs::create_dir_all(&source).map_err(|error| {
-                            refuse(service, &key, format!("cannot create {}: {error}", source.display()))
+                            refuse(
+                                service,
+                                &key,
+                                format!("cannot create {}: {error}", source.display()),
+                            )
                         })?;
                     }
                 }
@@ -264,7 +278,11 @@ fn restart_policy(service: &Service) -> Result<RestartPolicy> {
             .parse()
             .map_err(|why: String| refuse(service, "restart", why));
     }
-    let Some(policy) = service.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()) else {
+    let Some(policy) = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.restart_policy.as_ref())
+    else {
         return Ok(RestartPolicy::No);
     };
     Ok(match policy.condition.as_str() {
@@ -449,7 +467,8 @@ pub fn create_options(
         user: (!service.user.is_empty()).then(|| service.user.clone()),
         hostname: (!service.hostname.is_empty()).then(|| service.hostname.clone()),
         auto_remove: false,
-        network: network.or_else(|| first_network.map(|(key, _)| project.networks[key].name.clone())),
+        network: network
+            .or_else(|| first_network.map(|(key, _)| project.networks[key].name.clone())),
         publish: service.ports.iter().map(publish_text).collect(),
         publish_all: false,
         ip: first_network
@@ -484,7 +503,10 @@ pub fn create_options(
         log_config,
         tty: service.tty,
         open_stdin: service.stdin_open,
-        init: service.init.unwrap_or(false).then(|| init_path.to_path_buf()),
+        init: service
+            .init
+            .unwrap_or(false)
+            .then(|| init_path.to_path_buf()),
     })
 }
 
@@ -503,7 +525,10 @@ pub fn observed(info: &ContainerInfo) -> Option<Observed> {
             .get(compose_labels::CONFIG_HASH)
             .cloned()
             .unwrap_or_default(),
-        image_id: labels.get(compose_labels::IMAGE).cloned().unwrap_or_default(),
+        image_id: labels
+            .get(compose_labels::IMAGE)
+            .cloned()
+            .unwrap_or_default(),
         running: info.state.status.is_up(),
         oneoff: labels.get(compose_labels::ONEOFF).map(String::as_str) == Some("True"),
     })
@@ -516,7 +541,11 @@ impl Engine {
             .list_containers()?
             .into_iter()
             .filter(|c| {
-                c.record.labels.get(compose_labels::PROJECT).map(String::as_str) == Some(project)
+                c.record
+                    .labels
+                    .get(compose_labels::PROJECT)
+                    .map(String::as_str)
+                    == Some(project)
             })
             .collect())
     }
@@ -603,7 +632,11 @@ impl Backend for ComposeBackend<'_> {
         create_options(project, service, &request, &self.init_path, false).map_err(boxed)?;
         if let Some(build) = &service.build {
             if !build.ssh.is_empty() {
-                return Err(boxed(refuse(service, "build.ssh", "ssh forwarding is not supported")));
+                return Err(boxed(refuse(
+                    service,
+                    "build.ssh",
+                    "ssh forwarding is not supported",
+                )));
             }
         }
         if new_ports {
@@ -613,7 +646,10 @@ impl Backend for ComposeBackend<'_> {
     }
 
     fn build(&self, project: &Project, service: &Service, image: &str) -> Result<(), BackendError> {
-        let build = service.build.as_ref().expect("only services with build are built");
+        let build = service
+            .build
+            .as_ref()
+            .expect("only services with build are built");
         let context = project.working_dir.join(&build.context);
         let dockerfile = (!build.dockerfile.is_empty()).then(|| context.join(&build.dockerfile));
         let options = BuildOptions {
@@ -724,7 +760,9 @@ impl Backend for ComposeBackend<'_> {
     }
 
     fn wait_for(&self, name: &str, condition: &str) -> Result<Readiness, BackendError> {
-        self.engine.wait_condition(name, condition, None).map_err(boxed)
+        self.engine
+            .wait_condition(name, condition, None)
+            .map_err(boxed)
     }
 }
 
@@ -799,6 +837,9 @@ mod tests {
             publish_text(&port("127.0.0.1", "5432", 5432, "tcp")),
             "127.0.0.1:5432:5432/tcp"
         );
-        assert_eq!(publish_text(&port("127.0.0.1", "", 53, "udp")), "127.0.0.1::53/udp");
+        assert_eq!(
+            publish_text(&port("127.0.0.1", "", 53, "udp")),
+            "127.0.0.1::53/udp"
+        );
     }
 }

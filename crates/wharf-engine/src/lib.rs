@@ -19,7 +19,9 @@ mod volumes;
 
 pub use archive::{LoadReport, LoadedImage};
 pub use build::{read_secret, BuildOptions, BuildOutcome, BuildSource, Secret, BUILD_STEP_COMMAND};
-pub use compose::{create_options as compose_create_options, observed as compose_observed, ComposeBackend};
+pub use compose::{
+    create_options as compose_create_options, observed as compose_observed, ComposeBackend,
+};
 pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
     ContainerStats, CopyOptions, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions,

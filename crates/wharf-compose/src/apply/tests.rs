@@ -32,7 +32,10 @@ impl Backend for Recorder {
     }
 
     fn image_id(&self, image: &str) -> Result<Option<String>, BackendError> {
-        Ok(self.images.contains(image).then(|| "sha256:img".to_string()))
+        Ok(self
+            .images
+            .contains(image)
+            .then(|| "sha256:img".to_string()))
     }
 
     fn check(
@@ -74,7 +77,10 @@ impl Backend for Recorder {
         service: &Service,
         container: &ContainerRequest,
     ) -> Result<(), BackendError> {
-        self.record(format!("create {} from {}", container.name, container.image));
+        self.record(format!(
+            "create {} from {}",
+            container.name, container.image
+        ));
         self.containers.borrow_mut().push(Observed {
             id: container.name.clone(),
             name: container.name.clone(),
@@ -212,9 +218,10 @@ fn a_second_up_touches_nothing_and_a_change_recreates_only_its_service() {
     }
     recorder.calls.borrow_mut().clear();
     let events = run(&recorder, STACK, &UpOptions::default()).unwrap();
-    assert!(recorder.calls().iter().all(|c| c.starts_with("check ")
-        || c.starts_with("network ")
-        || c.starts_with("volume ")));
+    assert!(recorder
+        .calls()
+        .iter()
+        .all(|c| c.starts_with("check ") || c.starts_with("network ") || c.starts_with("volume ")));
     assert_eq!(
         events,
         [
@@ -231,7 +238,9 @@ fn a_second_up_touches_nothing_and_a_change_recreates_only_its_service() {
     let acted: Vec<String> = recorder
         .calls()
         .into_iter()
-        .filter(|c| !c.starts_with("check ") && !c.starts_with("network ") && !c.starts_with("volume "))
+        .filter(|c| {
+            !c.starts_with("check ") && !c.starts_with("network ") && !c.starts_with("volume ")
+        })
         .collect();
     assert_eq!(
         acted,
@@ -282,5 +291,7 @@ fn running_existing_containers_do_not_need_free_ports() {
         .borrow_mut()
         .extend(["db", "web"].map(|s| existing(&project, s, 1)));
     up(&recorder, &project, &UpOptions::default(), &mut |_| {}).unwrap();
-    assert!(recorder.calls().contains(&"check web ports=false".to_string()));
+    assert!(recorder
+        .calls()
+        .contains(&"check web ports=false".to_string()));
 }

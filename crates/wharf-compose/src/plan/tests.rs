@@ -98,7 +98,12 @@ fn nothing_changed_touches_nothing() {
         .iter()
         .map(|s| existing(&project, s, 1))
         .collect();
-    let plan = plan(&project, &observed, &images(&project), &PlanOptions::default());
+    let plan = plan(
+        &project,
+        &observed,
+        &images(&project),
+        &PlanOptions::default(),
+    );
     assert_eq!(lines(&plan), Vec::<String>::new());
     assert_eq!(plan.kept, ["app-db-1", "app-migrate-1", "app-web-1"]);
 }
@@ -141,7 +146,10 @@ fn a_new_image_recreates_and_no_recreate_keeps() {
         no_recreate: true,
         ..options
     };
-    assert_eq!(lines(&plan(&project, &observed, &ids, &options)), Vec::<String>::new());
+    assert_eq!(
+        lines(&plan(&project, &observed, &ids, &options)),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -218,7 +226,10 @@ services:
         ]
     );
     let all: Vec<Observed> = (1..=3).map(|n| existing(&project, "worker", n)).collect();
-    assert_eq!(plan_for(&all, Some(1)), ["remove app-worker-2", "remove app-worker-3"]);
+    assert_eq!(
+        plan_for(&all, Some(1)),
+        ["remove app-worker-2", "remove app-worker-3"]
+    );
 }
 
 #[test]
@@ -231,7 +242,12 @@ fn orphans_are_listed_or_removed_and_oneoffs_ignored() {
     oneoff.oneoff = true;
     oneoff.name = "app-web-run-1".into();
     let observed = vec![existing(&project, "web", 1), gone, oneoff];
-    let plan_default = plan(&project, &observed, &images(&project), &PlanOptions::default());
+    let plan_default = plan(
+        &project,
+        &observed,
+        &images(&project),
+        &PlanOptions::default(),
+    );
     assert_eq!(lines(&plan_default), Vec::<String>::new());
     assert_eq!(plan_default.orphans, ["app-old-1"]);
     let options = PlanOptions {
@@ -270,7 +286,10 @@ fn container_name_and_labels_are_docker_composes() {
     assert_eq!(labels["com.docker.compose.service"], "web");
     assert_eq!(labels["com.docker.compose.container-number"], "2");
     assert_eq!(labels["com.docker.compose.oneoff"], "False");
-    assert_eq!(labels["com.docker.compose.depends_on"], "db:service_healthy:true");
+    assert_eq!(
+        labels["com.docker.compose.depends_on"],
+        "db:service_healthy:true"
+    );
     assert_eq!(labels["com.docker.compose.image"], "sha256:abc");
     assert_eq!(
         labels["com.docker.compose.config-hash"],

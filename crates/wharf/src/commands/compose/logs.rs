@@ -64,7 +64,10 @@ pub fn logs(
     let tail = match args.tail.as_deref() {
         None | Some("all") => None,
         Some(n) => Some(n.parse::<usize>().map_err(|_| {
-            CommandError::new(format!("--tail {n}: not a number"), Some("give a number of lines or `all`"))
+            CommandError::new(
+                format!("--tail {n}: not a number"),
+                Some("give a number of lines or `all`"),
+            )
         })?),
     };
     let names: Vec<String> = ordered_containers(engine, &project, &args.services)?
@@ -78,7 +81,14 @@ pub fn logs(
     };
     let prefixes = prefixes(&names, !args.no_color, !args.no_log_prefix);
     if args.follow {
-        follow(engine, printer, &names, &prefixes, &options, args.timestamps)?;
+        follow(
+            engine,
+            printer,
+            &names,
+            &prefixes,
+            &options,
+            args.timestamps,
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     for (name, prefix) in names.iter().zip(&prefixes) {
@@ -139,8 +149,8 @@ pub fn follow_until_signal(
         follow: true,
         ..LogsOptions::default()
     };
-    let (done_reader, done_writer) = std::io::pipe()
-        .map_err(|e| CommandError::new(format!("cannot make a pipe: {e}"), None))?;
+    let (done_reader, done_writer) =
+        std::io::pipe().map_err(|e| CommandError::new(format!("cannot make a pipe: {e}"), None))?;
     std::thread::scope(|scope| {
         let prefixes = &prefixes;
         let options = &options;

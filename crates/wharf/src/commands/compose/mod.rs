@@ -35,7 +35,9 @@ pub fn run(
         ComposeCommand::Stop(stop) => services::stop(&open()?, printer, project, stop, false),
         ComposeCommand::Restart(stop) => services::stop(&open()?, printer, project, stop, true),
         ComposeCommand::Kill(targets) => services::kill(&open()?, printer, project, targets),
-        ComposeCommand::Pause(targets) => services::pause(&open()?, printer, project, targets, true),
+        ComposeCommand::Pause(targets) => {
+            services::pause(&open()?, printer, project, targets, true)
+        }
         ComposeCommand::Unpause(targets) => {
             services::pause(&open()?, printer, project, targets, false)
         }
@@ -84,7 +86,10 @@ fn project_containers(
         .into_iter()
         .filter(|c| {
             services.is_empty()
-                || c.record.labels.get(SERVICE).is_some_and(|s| services.contains(s))
+                || c.record
+                    .labels
+                    .get(SERVICE)
+                    .is_some_and(|s| services.contains(s))
         })
         .collect();
     containers.sort_by_key(|c| {
@@ -94,7 +99,10 @@ fn project_containers(
             .get(CONTAINER_NUMBER)
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        (c.record.labels.get(SERVICE).cloned().unwrap_or_default(), number)
+        (
+            c.record.labels.get(SERVICE).cloned().unwrap_or_default(),
+            number,
+        )
     });
     Ok(containers)
 }

@@ -32,7 +32,11 @@ pub fn ps(
     let mut containers = ordered_containers(engine, &project, &args.service_names)?;
     containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
     containers.retain(|c| {
-        let oneoff = c.record.labels.get(wharf_compose::labels::ONEOFF).map(String::as_str)
+        let oneoff = c
+            .record
+            .labels
+            .get(wharf_compose::labels::ONEOFF)
+            .map(String::as_str)
             == Some("True");
         (args.all || (c.state.status.is_up() && !oneoff))
             && (args.status.is_empty() || args.status.iter().any(|s| s == state_name(c)))
@@ -134,12 +138,20 @@ pub fn start(
     args: ComposeServicesArgs,
 ) -> CommandResult {
     engine.warm_up_container_start();
-    each(engine, printer, project, &args.services, false, "Started", |c| {
-        if !c.state.status.is_up() {
-            engine.start_detached(&c.record.id)?;
-        }
-        Ok(())
-    })
+    each(
+        engine,
+        printer,
+        project,
+        &args.services,
+        false,
+        "Started",
+        |c| {
+            if !c.state.status.is_up() {
+                engine.start_detached(&c.record.id)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 pub fn stop(
@@ -150,13 +162,21 @@ pub fn stop(
     restart: bool,
 ) -> CommandResult {
     let done = if restart { "Restarted" } else { "Stopped" };
-    each(engine, printer, project, &args.services, !restart, done, |c| {
-        engine.stop_container(&c.record.id, None, args.timeout)?;
-        if restart {
-            engine.start_detached(&c.record.id)?;
-        }
-        Ok(())
-    })
+    each(
+        engine,
+        printer,
+        project,
+        &args.services,
+        !restart,
+        done,
+        |c| {
+            engine.stop_container(&c.record.id, None, args.timeout)?;
+            if restart {
+                engine.start_detached(&c.record.id)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 pub fn kill(
@@ -165,12 +185,20 @@ pub fn kill(
     project: &ComposeProjectArgs,
     args: ComposeServicesArgs,
 ) -> CommandResult {
-    each(engine, printer, project, &args.services, true, "Killed", |c| {
-        if c.state.status.is_up() {
-            engine.kill_container(&c.record.id, "SIGKILL")?;
-        }
-        Ok(())
-    })
+    each(
+        engine,
+        printer,
+        project,
+        &args.services,
+        true,
+        "Killed",
+        |c| {
+            if c.state.status.is_up() {
+                engine.kill_container(&c.record.id, "SIGKILL")?;
+            }
+            Ok(())
+        },
+    )
 }
 
 pub fn pause(
@@ -197,16 +225,24 @@ pub fn remove(
     project: &ComposeProjectArgs,
     args: ComposeRmArgs,
 ) -> CommandResult {
-    each(engine, printer, project, &args.services, true, "Removed", |c| {
-        if c.state.status.is_up() {
-            if !args.stop {
-                return Ok(());
+    each(
+        engine,
+        printer,
+        project,
+        &args.services,
+        true,
+        "Removed",
+        |c| {
+            if c.state.status.is_up() {
+                if !args.stop {
+                    return Ok(());
+                }
+                engine.stop_container(&c.record.id, None, None)?;
             }
-            engine.stop_container(&c.record.id, None, None)?;
-        }
-        engine.remove_container(&c.record.id, false, args.volumes)?;
-        Ok(())
-    })
+            engine.remove_container(&c.record.id, false, args.volumes)?;
+            Ok(())
+        },
+    )
 }
 
 pub fn version(printer: Printer, args: ComposeVersionArgs) -> CommandResult {

@@ -18,8 +18,7 @@ use crate::printer::Printer;
 
 /// The binary `init: true` runs, as `run --init`'s default.
 fn init_path() -> std::path::PathBuf {
-    std::env::var_os("WHARF_INIT_PATH")
-        .map_or_else(|| "/usr/bin/tini-static".into(), Into::into)
+    std::env::var_os("WHARF_INIT_PATH").map_or_else(|| "/usr/bin/tini-static".into(), Into::into)
 }
 
 fn scale(values: &[String]) -> Result<BTreeMap<String, u32>, CommandError> {
@@ -159,7 +158,14 @@ pub fn run_up(
         }
         Ok(())
     };
-    follow_until_signal(engine, printer, &names, !args.no_color, !args.no_log_prefix, stop)?;
+    follow_until_signal(
+        engine,
+        printer,
+        &names,
+        !args.no_color,
+        !args.no_log_prefix,
+        stop,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -183,7 +189,11 @@ fn wait_ready(
         match engine.wait_condition(name, condition, deadline)? {
             Readiness::Ready => printer.info(format!(
                 " ✔ Container {name}  {}",
-                if condition == "service_healthy" { "Healthy" } else { "Running" }
+                if condition == "service_healthy" {
+                    "Healthy"
+                } else {
+                    "Running"
+                }
             )),
             Readiness::Failed(reason) => {
                 return Err(CommandError::new(
