@@ -92,11 +92,7 @@ pub fn canonical(
 }
 
 fn transform(node: &mut Node, path: &KeyPath, cx: &mut Cx<'_>) -> Result<(), ComposeError> {
-    let rule = TRANSFORMS
-        .iter()
-        .find(|(pattern, _)| path.matches(pattern))
-        .map(|(_, rule)| *rule);
-    match rule {
+    match path.rule(TRANSFORMS) {
         None | Some(Transform::Recurse) => recurse(node, path, cx),
         Some(rule) => apply(rule, node, path, cx),
     }
@@ -442,32 +438,13 @@ fn omit_empty_dns(node: &mut Node) {
     }
 }
 
-/// Go's `path.Clean`: no `.`, no `..` that can go, no doubled or trailing `/`.
+/// Go's `path.Clean`, except that an empty path stays empty (as compose-go's
+/// `cleanTarget` keeps it).
 pub fn clean_path(path: &str) -> String {
     if path.is_empty() {
         return String::new();
     }
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|last| *last != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            other => parts.push(other),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
+    wharf_oci::text::go_path_clean(path)
 }
 
 // The implied values of the spec, as compose-go's `transform.SetDefaultValues` fills them.

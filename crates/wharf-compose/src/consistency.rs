@@ -3,7 +3,7 @@
 //! cannot go together are not together, and `depends_on` has no cycle. Errors point at the
 //! line of the key at fault.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::ComposeError;
 use crate::model::{Project, Service, VOLUME_TYPE_VOLUME};
@@ -29,7 +29,33 @@ pub fn check_consistency(project: &mut Project, tree: &Node) -> Result<(), Compo
             ));
         }
     }
+    check_container_names(project, tree)?;
     check_cycles(project)
+}
+
+/// Two services cannot name their containers alike.
+fn check_container_names(project: &Project, tree: &Node) -> Result<(), ComposeError> {
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, service) in &project.services {
+        if service.container_name.is_empty() {
+            continue;
+        }
+        if let Some(existing) = names.insert(&service.container_name, name) {
+            let path = KeyPath::root()
+                .join("services")
+                .join(name.clone())
+                .join("container_name");
+            return Err(ComposeError::invalid(
+                &tree.position_of(&path),
+                &path,
+                format!(
+                    "container name {:?} is already in use by service {existing}",
+                    service.container_name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The names a service may refer to: the enabled services, and the resources of the tree
@@ -87,6 +113,18 @@ fn check_service(
             return Err(error(
                 "build",
                 "declares mutually exclusive dockerfile and dockerfile_inline".into(),
+            ));
+        }
+        if !build.platforms.is_empty()
+            && !service.platform.is_empty()
+            && !build.platforms.contains(&service.platform)
+        {
+            return Err(error(
+                "build",
+                format!(
+                    "build.platforms MUST include service.platform {:?}",
+                    service.platform
+                ),
             ));
         }
         for secret in &build.secrets {

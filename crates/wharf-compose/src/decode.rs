@@ -26,6 +26,8 @@ enum Shape {
     HealthcheckTest,
     /// Kept as written (keys wharf only prints).
     Raw,
+    /// `{id: path}` (the canonical form) as `id` or `id=path` entries.
+    SshKeys,
     /// A number or a boolean stays one; nothing else is changed.
     Scalar,
 }
@@ -40,7 +42,7 @@ const SERVICE_SHAPES: &[(&str, Shape)] = &[
     ("build.cache_to", Shape::StringList),
     ("build.tags", Shape::StringList),
     ("build.platforms", Shape::StringList),
-    ("build.ssh", Shape::Raw),
+    ("build.ssh", Shape::SshKeys),
     ("build.ulimits.*", Shape::Scalar),
     ("build.ulimits.*.*", Shape::Scalar),
     ("build.no_cache", Shape::Scalar),
@@ -249,6 +251,17 @@ fn shape(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
         .map(|(_, s)| *s);
     match rule {
         Some(Shape::Raw) => value,
+        Some(Shape::SshKeys) => match value {
+            Value::Object(keys) => Value::Array(
+                keys.into_iter()
+                    .map(|(id, path)| match path {
+                        Value::String(path) => Value::String(format!("{id}={path}")),
+                        _ => Value::String(id),
+                    })
+                    .collect(),
+            ),
+            other => other,
+        },
         Some(Shape::Scalar) => value,
         Some(Shape::Mapping) => to_mapping(value, false),
         Some(Shape::MappingWithEquals) => to_mapping(value, true),

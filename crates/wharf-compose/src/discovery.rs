@@ -165,7 +165,7 @@ fn env_files(options: &LoadOptions, working_dir: &Path) -> Result<Vec<PathBuf>, 
 
 /// Adds the variables of `files` that `environment` does not have yet. Later files win over
 /// earlier ones; `${VAR}` in a file sees the environment first.
-fn merge_env_files(
+pub(crate) fn merge_env_files(
     environment: &mut BTreeMap<String, String>,
     files: &[PathBuf],
 ) -> Result<(), ComposeError> {

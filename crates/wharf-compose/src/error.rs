@@ -95,26 +95,17 @@ pub(crate) fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     known
         .into_iter()
-        .map(|candidate| (edit_distance(unknown, candidate), candidate))
+        .map(|candidate| {
+            (
+                wharf_oci::text::edit_distance(unknown, candidate),
+                candidate,
+            )
+        })
         .filter(|(distance, candidate)| {
             *distance <= 2.max(candidate.len() / 4) && *distance < candidate.len()
         })
         .min()
         .map(|(_, candidate)| candidate)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, a_char) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, b_char) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(a_char != *b_char);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]

@@ -9,15 +9,18 @@ use crate::discovery::absolute_path;
 use crate::error::ComposeError;
 use crate::load::{interpolate_document, read_file, Context};
 use crate::merge::merge_service;
+use crate::reset::{apply_tags_below, take_tags};
 use crate::tree::{KeyPath, Node, Value};
 use crate::{canonical, paths};
 
 /// Resolves every service's `extends` in a file's tree. `file` is the file it was read from;
-/// `base_dir` is where a relative `extends.file` is looked for.
+/// `base_dir` is where a relative `extends.file` is looked for; `tags` are the file's
+/// `!reset`/`!override` paths, which also drop what a service inherits.
 pub fn apply(
     document: &mut Node,
     file: &Path,
     base_dir: &Path,
+    tags: &[KeyPath],
     context: &mut Context,
 ) -> Result<(), ComposeError> {
     let Some(services) = document.get("services").and_then(Node::as_map) else {
@@ -31,14 +34,12 @@ pub fn apply(
             .map(std::mem::take)
             .unwrap_or_default();
         let mut services = Node::new(Value::Map(services), document.at.clone());
-        let result = resolve_service(
-            &name,
-            &mut services,
+        let place = Place {
             file,
-            base_dir,
-            context,
-            &mut Vec::new(),
-        );
+            dir: base_dir,
+            tags,
+        };
+        let result = resolve_service(&name, &mut services, &place, context, &mut Vec::new());
         if let (Some(slot), Value::Map(map)) = (document.get_mut("services"), services.value) {
             slot.value = Value::Map(map);
         }
@@ -47,15 +48,23 @@ pub fn apply(
     Ok(())
 }
 
+/// The file a service is defined in: its path, where its `extends.file` is looked for, and
+/// its `!reset`/`!override` paths.
+struct Place<'a> {
+    file: &'a Path,
+    dir: &'a Path,
+    tags: &'a [KeyPath],
+}
+
 /// Resolves `name` in `services` (a map of service trees) in place.
 fn resolve_service(
     name: &str,
     services: &mut Node,
-    file: &Path,
-    base_dir: &Path,
+    place: &Place<'_>,
     context: &mut Context,
     chain: &mut Vec<(PathBuf, String)>,
 ) -> Result<(), ComposeError> {
+    let file = place.file;
     let Some(service) = services.get(name) else {
         return Ok(());
     };
@@ -114,22 +123,26 @@ fn resolve_service(
                     ),
                 ));
             }
-            resolve_service(&reference, services, file, base_dir, context, chain)?;
+            resolve_service(&reference, services, place, context, chain)?;
             services.get(&reference).cloned()
         }
         Some(other) => {
-            let other_path = absolute_path(base_dir, Path::new(&other));
-            let mut other_services =
+            let other_path = absolute_path(place.dir, Path::new(&other));
+            let (mut other_services, other_tags) =
                 load_base_file(&other_path, name, &reference, &extends, &path, context)?;
             let other_dir = other_path
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
+            let other_place = Place {
+                file: &other_path,
+                dir: &other_dir,
+                tags: &other_tags,
+            };
             resolve_service(
                 &reference,
                 &mut other_services,
-                &other_path,
-                &other_dir,
+                &other_place,
                 context,
                 chain,
             )?;
@@ -141,6 +154,10 @@ fn resolve_service(
     let Some(base) = base else {
         return Ok(());
     };
+    // The service's own `!reset`/`!override` keys drop what it would inherit.
+    let mut base = base;
+    let service_path = KeyPath::root().join("services").join(name.to_owned());
+    apply_tags_below(&mut base, &service_path, place.tags);
     let Some(service) = services.get_mut(name) else {
         return Ok(());
     };
@@ -154,7 +171,7 @@ fn resolve_service(
 }
 
 /// The services of another file, interpolated, in long syntax, with paths resolved against
-/// that file's directory.
+/// that file's directory; and that file's `!reset`/`!override` paths.
 fn load_base_file(
     other: &Path,
     name: &str,
@@ -162,7 +179,7 @@ fn load_base_file(
     extends: &Node,
     path: &KeyPath,
     context: &mut Context,
-) -> Result<Node, ComposeError> {
+) -> Result<(Node, Vec<KeyPath>), ComposeError> {
     let mut documents = read_file(other, &context.current_dir)?;
     if documents.is_empty() {
         return Err(ComposeError::invalid(
@@ -175,6 +192,7 @@ fn load_base_file(
         ));
     }
     let mut document = documents.remove(0);
+    let tags = take_tags(&mut document);
     interpolate_document(&mut document, context)?;
     canonical::canonical(&mut document, &mut context.warnings, !context.interpolate)?;
     let other_dir = other.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -199,5 +217,5 @@ fn load_base_file(
             ),
         ));
     }
-    Ok(services)
+    Ok((services, tags))
 }

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::discovery::absolute_path;
+use crate::discovery::{absolute_path, merge_env_files};
 use crate::error::ComposeError;
 use crate::load::{load_files, Context};
 use crate::tree::{KeyPath, Node, Value};
-use crate::{dotenv, normalize, paths};
+use crate::{normalize, paths};
 
 const IMPORTED: [&str; 6] = [
     "services", "volumes", "networks", "secrets", "configs", "models",
@@ -109,33 +109,7 @@ fn load_entry(
             .collect()
     };
     let mut environment = context.environment.clone();
-    let mut from_files: BTreeMap<String, String> = BTreeMap::new();
-    for env_file in &env_files {
-        let text = std::fs::read_to_string(env_file).map_err(|error| {
-            ComposeError::invalid(
-                &entry.at,
-                path,
-                format!("couldn't read env file {}: {error}", env_file.display()),
-            )
-        })?;
-        let lookup = |name: &str| {
-            environment
-                .get(name)
-                .or_else(|| from_files.get(name))
-                .cloned()
-        };
-        let vars = dotenv::parse(&text, &lookup).map_err(|error| ComposeError::EnvFile {
-            at: crate::tree::Position {
-                file: env_file.display().to_string().into(),
-                line: error.line,
-            },
-            message: error.message,
-        })?;
-        from_files.extend(vars);
-    }
-    for (key, value) in from_files {
-        environment.entry(key).or_insert(value);
-    }
+    merge_env_files(&mut environment, &env_files)?;
 
     let mut inner = Context {
         environment,

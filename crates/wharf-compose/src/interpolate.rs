@@ -98,8 +98,8 @@ fn walk(
                 }
             }
             node.value = Value::String(substituted);
-            if let Some((_, cast)) = CASTS.iter().find(|(pattern, _)| path.matches(pattern)) {
-                node.value = apply_cast(node, path, *cast, context.warnings)?;
+            if let Some(cast) = path.rule(CASTS) {
+                node.value = apply_cast(node, path, cast, context.warnings)?;
             }
             Ok(())
         }

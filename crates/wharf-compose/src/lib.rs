@@ -38,6 +38,7 @@ mod plan;
 mod reset;
 mod schema;
 mod select;
+pub mod support;
 mod syntax;
 mod template;
 mod tree;

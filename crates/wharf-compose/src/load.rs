@@ -174,7 +174,7 @@ fn load_document(
     }
     let tags = take_tags(&mut document);
     interpolate_document(&mut document, context)?;
-    extends::apply(&mut document, file, working_dir, context)?;
+    extends::apply(&mut document, file, working_dir, &tags, context)?;
     let mut merged = merged;
     apply_tags(&mut merged, &tags);
     include::apply(&mut document, file, working_dir, context)?;
@@ -211,3 +211,6 @@ pub(crate) fn interpolate_document(
         },
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -83,8 +83,8 @@ fn merge_at(base: Option<Node>, over: Node, path: &KeyPath) -> Result<Node, Comp
     let Some(base) = base else {
         return Ok(over);
     };
-    if let Some((_, rule)) = RULES.iter().find(|(pattern, _)| path.matches(pattern)) {
-        return merge_by_rule(*rule, base, over, path);
+    if let Some(rule) = path.rule(RULES) {
+        return merge_by_rule(rule, base, over, path);
     }
     if matches!(over.value, Value::Null) {
         return Ok(base);
@@ -267,11 +267,11 @@ fn merge_ipam_config(base: Node, over: Node) -> Vec<Node> {
     let mut pools: Vec<Node> = Vec::new();
     for original in &originals {
         for override_pool in &overrides {
-            if subnet(override_pool) != subnet(original) {
-                if !pools.iter().any(|p| subnet(p) == subnet(override_pool)) {
-                    pools.push(override_pool.clone());
-                    continue;
-                }
+            if subnet(override_pool) != subnet(original)
+                && !pools.iter().any(|p| subnet(p) == subnet(override_pool))
+            {
+                pools.push(override_pool.clone());
+                continue;
             }
             let merged = match (&original.value, &override_pool.value) {
                 (Value::Map(a), Value::Map(b)) => {

@@ -34,6 +34,10 @@ pub fn to_yaml(project: &Project) -> String {
                 }
             }
         }
+        if !project.models.is_empty() {
+            let models = serde_json::to_value(&project.models).unwrap_or_default();
+            root.insert("models".into(), models);
+        }
         for (key, value) in &project.extensions {
             root.insert(key.clone(), value.clone());
         }
@@ -79,8 +83,8 @@ pub fn service_hash(service: &Service) -> String {
     hex::encode(Sha256::digest(json.as_bytes()))
 }
 
-/// compose-go's `Project.MarshalJSON`: name and services always, the other maps when not
-/// empty, top-level `x-*` keys; secrets never show their content, configs not when it came
+/// compose-go's `Project.MarshalJSON`: name and services always, networks, volumes,
+/// secrets and configs when not empty (models only in YAML), top-level `x-*` keys; secrets never show their content, configs not when it came
 /// from the environment; the `x-*` keys of resources are not part of JSON.
 fn project_json(project: &Project) -> Value {
     let mut root = Map::new();
@@ -132,10 +136,6 @@ fn project_json(project: &Project) -> Value {
     resources(
         "configs",
         serde_json::to_value(&configs).unwrap_or_default(),
-    );
-    resources(
-        "models",
-        serde_json::to_value(&project.models).unwrap_or_default(),
     );
     for (key, value) in &project.extensions {
         root.insert(key.clone(), value.clone());

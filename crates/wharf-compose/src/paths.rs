@@ -12,6 +12,8 @@ use crate::tree::{KeyPath, Node, Value};
 enum Resolver {
     Context,
     Path,
+    /// A path that may also be an absolute Windows path, kept as written.
+    HostPath,
     BindSource,
     LocalDevice,
 }
@@ -19,14 +21,14 @@ enum Resolver {
 const RESOLVERS: &[(&str, Resolver)] = &[
     ("services.*.build.context", Resolver::Context),
     ("services.*.build.additional_contexts.*", Resolver::Context),
-    ("services.*.build.ssh.*", Resolver::Path),
+    ("services.*.build.ssh.*", Resolver::HostPath),
     ("services.*.env_file.*.path", Resolver::Path),
     ("services.*.label_file.*", Resolver::Path),
     ("services.*.extends.file", Resolver::Path),
     ("services.*.develop.watch.*.path", Resolver::Path),
     ("services.*.volumes.*", Resolver::BindSource),
-    ("configs.*.file", Resolver::Path),
-    ("secrets.*.file", Resolver::Path),
+    ("configs.*.file", Resolver::HostPath),
+    ("secrets.*.file", Resolver::HostPath),
     ("include.*.path", Resolver::Path),
     ("include.*.project_directory", Resolver::Path),
     ("include.*.env_file", Resolver::Path),
@@ -39,8 +41,8 @@ pub fn resolve(node: &mut Node, dir: &Path, home: Option<&Path>) {
 }
 
 fn walk(node: &mut Node, path: &KeyPath, dir: &Path, home: Option<&Path>) {
-    if let Some((_, resolver)) = RESOLVERS.iter().find(|(pattern, _)| path.matches(pattern)) {
-        apply(*resolver, node, dir, home);
+    if let Some(resolver) = path.rule(RESOLVERS) {
+        apply(resolver, node, dir, home);
         return;
     }
     match &mut node.value {
@@ -61,6 +63,7 @@ fn walk(node: &mut Node, path: &KeyPath, dir: &Path, home: Option<&Path>) {
 fn apply(resolver: Resolver, node: &mut Node, dir: &Path, home: Option<&Path>) {
     match resolver {
         Resolver::Path => absolutize(node, dir, home),
+        Resolver::HostPath => absolutize_host_path(node, dir, home),
         Resolver::Context => {
             if let Value::String(context) = &node.value {
                 let remote = context.contains("://")
@@ -83,7 +86,7 @@ fn apply(resolver: Resolver, node: &mut Node, dir: &Path, home: Option<&Path>) {
         Resolver::BindSource => {
             let is_bind = node.get("type").and_then(Node::as_str) == Some("bind");
             if let (true, Some(source)) = (is_bind, node.get_mut("source")) {
-                absolutize(source, dir, home);
+                absolutize_host_path(source, dir, home);
             }
         }
         Resolver::LocalDevice => {
@@ -93,7 +96,7 @@ fn apply(resolver: Resolver, node: &mut Node, dir: &Path, home: Option<&Path>) {
             };
             let bind = options.get("o").and_then(Node::as_str) == Some("bind");
             if let (true, Some(device)) = (bind, options.get_mut("device")) {
-                absolutize(device, dir, home);
+                absolutize_host_path(device, dir, home);
             }
         }
     }
@@ -119,6 +122,27 @@ fn absolutize(node: &mut Node, dir: &Path, home: Option<&Path>) {
             }
         }
         _ => {}
+    }
+}
+
+/// As [`absolutize`], but an absolute Windows path (`C:\\x`, `\\\\server\\share`) stays as
+/// written, as compose-go's `maybeUnixPath` keeps it.
+/// An empty one is the directory itself.
+fn absolutize_host_path(node: &mut Node, dir: &Path, home: Option<&Path>) {
+    match node.as_str() {
+        Some(path) if is_windows_absolute(path) => {}
+        Some("") => node.value = Value::String(dir.display().to_string()),
+        _ => absolutize(node, dir, home),
+    }
+}
+
+fn is_windows_absolute(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let separator = |b: u8| b == b'\\' || b == b'/';
+    match bytes {
+        [first, second, ..] if separator(*first) && separator(*second) => true,
+        [letter, b':', third, ..] => letter.is_ascii_alphabetic() && separator(*third),
+        _ => false,
     }
 }
 

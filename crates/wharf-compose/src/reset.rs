@@ -14,47 +14,33 @@ pub fn take_tags(node: &mut Node) -> Vec<KeyPath> {
 
 fn collect_tags(node: &mut Node, path: &KeyPath, paths: &mut Vec<KeyPath>) {
     match &mut node.value {
-        Value::Map(map) => {
-            map.retain(|key, value| {
-                let here = path.join(key.clone());
-                match value.tag {
-                    Some(Tag::Reset) => {
-                        paths.push(here);
-                        false
-                    }
-                    Some(Tag::Override) => {
-                        paths.push(here);
-                        true
-                    }
-                    None => {
-                        collect_tags(value, &here, paths);
-                        true
-                    }
-                }
-            });
-        }
+        Value::Map(map) => map.retain(|key, value| keep(value, path.join(key.clone()), paths)),
         Value::Seq(items) => {
             let mut index = 0;
             items.retain_mut(|item| {
-                let here = path.index(index);
                 index += 1;
-                match item.tag {
-                    Some(Tag::Reset) => {
-                        paths.push(here);
-                        false
-                    }
-                    Some(Tag::Override) => {
-                        paths.push(here);
-                        true
-                    }
-                    None => {
-                        collect_tags(item, &here, paths);
-                        true
-                    }
-                }
+                keep(item, path.index(index - 1), paths)
             });
         }
         _ => {}
+    }
+}
+
+/// Records a tagged value's path; whether the value stays in the file (`!reset` ones go).
+fn keep(value: &mut Node, here: KeyPath, paths: &mut Vec<KeyPath>) -> bool {
+    match value.tag {
+        Some(Tag::Reset) => {
+            paths.push(here);
+            false
+        }
+        Some(Tag::Override) => {
+            paths.push(here);
+            true
+        }
+        None => {
+            collect_tags(value, &here, paths);
+            true
+        }
     }
 }
 
@@ -64,6 +50,11 @@ pub fn apply_tags(base: &mut Node, paths: &[KeyPath]) {
         return;
     }
     remove_paths(base, &KeyPath::root(), paths);
+}
+
+/// As [`apply_tags`], for a node found at `at` in its file.
+pub fn apply_tags_below(node: &mut Node, at: &KeyPath, paths: &[KeyPath]) {
+    remove_paths(node, at, paths);
 }
 
 fn remove_paths(node: &mut Node, path: &KeyPath, paths: &[KeyPath]) {

@@ -46,6 +46,18 @@ fn fail(node: &Node, path: &KeyPath, message: String, hint: Option<String>) -> F
     }
 }
 
+/// "must be a list, not a string".
+fn wrong_type(node: &Node, path: &KeyPath, wanted: &[&str]) -> Failure {
+    let message = format!(
+        "must be {}, not {}",
+        type_words(wanted),
+        type_words(&[node.type_name()])
+    );
+    let mut failure = fail(node, path, message, None);
+    failure.shallow_type = true;
+    failure
+}
+
 fn resolve<'a>(root: &'a Json, schema: &'a Json) -> &'a Json {
     let mut schema = schema;
     while let Some(reference) = schema.get("$ref").and_then(Json::as_str) {
@@ -113,18 +125,7 @@ fn check(node: &Node, schema: &Json, root: &Json, path: &KeyPath) -> Result<(), 
             _ => Vec::new(),
         };
         if !wanted.is_empty() && !wanted.iter().any(|w| type_matches(node, w)) {
-            let mut failure = fail(
-                node,
-                path,
-                format!(
-                    "must be {}, not {}",
-                    type_words(&wanted),
-                    type_words(&[node.type_name()])
-                ),
-                None,
-            );
-            failure.shallow_type = true;
-            return Err(failure);
+            return Err(wrong_type(node, path, &wanted));
         }
     }
     if let Some(options) = schema.get("enum").and_then(Json::as_array) {
@@ -227,16 +228,7 @@ fn check_branches(
             })
             .collect();
         let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
-        return Err(fail(
-            node,
-            path,
-            format!(
-                "must be {}, not {}",
-                type_words(&wanted),
-                type_words(&[node.type_name()])
-            ),
-            None,
-        ));
+        return Err(wrong_type(node, path, &wanted));
     }
     let best = failures
         .into_iter()

@@ -110,7 +110,11 @@ pub fn drop_unused_resources(project: &mut Project) {
     let mut volumes = BTreeSet::new();
     let mut secrets = BTreeSet::new();
     let mut configs = BTreeSet::new();
+    let mut models = BTreeSet::new();
     for service in project.services.values() {
+        if let Some(serde_json::Value::Object(used)) = &service.models {
+            models.extend(used.keys().cloned());
+        }
         networks.extend(service.networks.keys().cloned());
         volumes.extend(
             service
@@ -129,6 +133,7 @@ pub fn drop_unused_resources(project: &mut Project) {
     project.volumes.retain(|name, _| volumes.contains(name));
     project.secrets.retain(|name, _| secrets.contains(name));
     project.configs.retain(|name, _| configs.contains(name));
+    project.models.retain(|name, _| models.contains(name));
 }
 
 /// Reads each service's `env_file`s into its `environment` (which wins over them) and

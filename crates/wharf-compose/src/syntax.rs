@@ -214,10 +214,12 @@ mod tests {
         );
         assert!(anonymous.source.is_empty());
 
-        assert!(parse_volume("a:b:c:d")
+        assert!(parse_volume("vol:/a:ro:x")
             .unwrap_err()
             .contains("too many colons"));
-        assert!(parse_volume("a::b").unwrap_err().contains("empty section"));
+        assert!(parse_volume("vol::/b")
+            .unwrap_err()
+            .contains("empty section"));
     }
 
     #[test]

@@ -217,6 +217,15 @@ impl KeyPath {
         &self.0
     }
 
+    /// The value of the first `(pattern, value)` of `table` whose pattern this path
+    /// matches: how each step keeps its rules, as a table keyed by path.
+    pub fn rule<T: Copy>(&self, table: &[(&str, T)]) -> Option<T> {
+        table
+            .iter()
+            .find(|(pattern, _)| self.matches(pattern))
+            .map(|(_, value)| *value)
+    }
+
     /// Whether this path matches a pattern where `*` stands for any one key.
     pub fn matches(&self, pattern: &str) -> bool {
         let pattern: Vec<&str> = pattern.split('.').collect();

@@ -65,13 +65,13 @@ fn unicity_at(node: &mut Node, path: &KeyPath) -> Result<(), ComposeError> {
             Ok(())
         }
         Value::Seq(items) => {
-            let Some((_, index)) = UNIQUE.iter().find(|(pattern, _)| path.matches(pattern)) else {
+            let Some(index) = path.rule(UNIQUE) else {
                 return Ok(());
             };
             let mut kept: Vec<Node> = Vec::new();
             let mut positions: BTreeMap<String, usize> = BTreeMap::new();
             for (i, item) in std::mem::take(items).into_iter().enumerate() {
-                let key = index_key(*index, &item, &path.index(i))?;
+                let key = index_key(index, &item, &path.index(i))?;
                 match positions.get(&key) {
                     Some(&position) => kept[position] = item,
                     None => {

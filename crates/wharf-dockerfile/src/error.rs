@@ -218,25 +218,15 @@ pub(crate) fn suggest(word: &str, candidates: &[&'static str]) -> Option<&'stati
     let allowed = if word.chars().count() <= 3 { 1 } else { 2 };
     candidates
         .iter()
-        .map(|&candidate| (edit_distance(&word, &candidate.to_lowercase()), candidate))
+        .map(|&candidate| {
+            (
+                wharf_oci::text::edit_distance(&word, &candidate.to_lowercase()),
+                candidate,
+            )
+        })
         .filter(|&(distance, _)| distance <= allowed)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]

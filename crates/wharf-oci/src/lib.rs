@@ -7,6 +7,7 @@ pub mod digest;
 pub mod media_type;
 pub mod path_io;
 pub mod reference;
+pub mod text;
 
 pub use config::{ContainerConfig, HistoryEntry, ImageConfig, RootFs};
 pub use digest::{Digest, DigestError, Sha256Reader, Sha256Writer};

@@ -287,29 +287,7 @@ fn compile(pattern: &str) -> Kind {
 }
 
 /// Go's `path.Clean`: the shortest equivalent path ("" becomes ".").
-pub(crate) fn go_clean(path: &str) -> String {
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
-}
+pub(crate) use wharf_oci::text::go_path_clean as go_clean;
 
 #[cfg(test)]
 mod tests {
