@@ -820,6 +820,102 @@ impl Engine {
 mod tests {
     use super::*;
 
+    fn project(yaml: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
+        let mut options = wharf_compose::LoadOptions::new(dir.path().into(), BTreeMap::new());
+        options.project_name = Some("app".into());
+        wharf_compose::load(&options).unwrap().project
+    }
+
+    fn options_for(yaml: &str, service: &str) -> Result<CreateOptions> {
+        let project = project(yaml);
+        let service = &project.services[service];
+        let request = ContainerRequest {
+            name: format!("app-{}-1", service.name),
+            number: 1,
+            image: service.image.clone(),
+            labels: BTreeMap::new(),
+        };
+        create_options(&project, service, &request, Path::new("/tini"), false)
+    }
+
+    #[test]
+    fn a_service_maps_onto_create_options() {
+        let yaml = r#"
+services:
+  web:
+    image: web
+    entrypoint: [python3, -u]
+    command: [app.py]
+    environment: {A: "1", UNSET: null}
+    ports: ["8000:80", "127.0.0.1::53/udp"]
+    networks:
+      back: {aliases: [api]}
+      front: {priority: 10}
+    volumes: [data:/data, {type: tmpfs, target: /cache}]
+    user: "1000"
+    working_dir: /srv
+    init: true
+    read_only: true
+    stop_signal: SIGINT
+    stop_grace_period: 3s
+    cap_add: [NET_ADMIN]
+    ulimits: {nofile: {soft: 100, hard: 200}}
+    deploy:
+      resources: {limits: {cpus: "0.5", memory: 64M, pids: 50}}
+      restart_policy: {condition: on-failure, max_attempts: 3}
+    healthcheck: {test: [CMD, "true"], interval: 2s, retries: 4}
+networks: {front: {}, back: {}}
+volumes: {data: {}}
+"#;
+        let options = options_for(yaml, "web").unwrap();
+        assert_eq!(options.entrypoint.as_deref(), Some("python3"));
+        assert_eq!(options.command, Some(vec!["-u".to_string(), "app.py".to_string()]));
+        assert_eq!(options.env, ["A=1"]);
+        assert_eq!(options.publish, ["8000:80/tcp", "127.0.0.1::53/udp"]);
+        // front has the higher priority: it is the first network, with compose's aliases.
+        assert_eq!(options.network.as_deref(), Some("app_front"));
+        assert_eq!(options.network_aliases, ["web", "app-web-1"]);
+        assert_eq!(options.volumes[0].name.as_deref(), Some("app_data"));
+        assert!(matches!(options.mounts[0], Mount::Tmpfs { .. }));
+        assert_eq!(options.init.as_deref(), Some(Path::new("/tini")));
+        assert_eq!(options.stop_timeout, Some(3));
+        assert_eq!(options.resources.memory, Some(64 << 20));
+        assert_eq!(options.resources.cpus, Some(0.5));
+        assert_eq!(options.resources.pids_limit, Some(50));
+        assert_eq!(options.restart_policy, RestartPolicy::OnFailure { max_retries: 3 });
+        assert_eq!(options.health.test, Some(vec!["CMD".into(), "true".into()]));
+        assert_eq!(options.health.retries, Some(4));
+        assert_eq!(options.ulimits.len(), 1);
+    }
+
+    #[test]
+    fn keys_the_engine_cannot_honor_are_refused_by_name() {
+        let refused = |service: &str| {
+            let yaml = format!("services:\n  s:\n    image: i\n{service}");
+            options_for(&yaml, "s").unwrap_err().to_string()
+        };
+        assert_eq!(
+            refused("    sysctls: {net.core.somaxconn: '1'}\n"),
+            "services.s.sysctls: wharf cannot honor this key yet"
+        );
+        assert_eq!(
+            refused("    deploy: {placement: {constraints: [a]}}\n"),
+            "services.s.deploy.placement: wharf cannot honor this key yet"
+        );
+        assert_eq!(
+            refused("    network_mode: container:db\n"),
+            "services.s.network_mode: container:db is not supported yet"
+        );
+        assert_eq!(
+            refused("    security_opt: [seccomp:unconfined]\n"),
+            "services.s.security_opt[0]: wharf supports no-new-privileges only"
+        );
+        assert!(refused("    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n")
+            .starts_with("services.s.healthcheck.start_interval"));
+    }
+
     #[test]
     fn ports_become_dockers_publish_text() {
         let port = |host_ip: &str, published: &str, target: u32, protocol: &str| {
