@@ -871,7 +871,10 @@ volumes: {data: {}}
 "#;
         let options = options_for(yaml, "web").unwrap();
         assert_eq!(options.entrypoint.as_deref(), Some("python3"));
-        assert_eq!(options.command, Some(vec!["-u".to_string(), "app.py".to_string()]));
+        assert_eq!(
+            options.command,
+            Some(vec!["-u".to_string(), "app.py".to_string()])
+        );
         assert_eq!(options.env, ["A=1"]);
         assert_eq!(options.publish, ["8000:80/tcp", "127.0.0.1::53/udp"]);
         // front has the higher priority: it is the first network, with compose's aliases.
@@ -884,7 +887,10 @@ volumes: {data: {}}
         assert_eq!(options.resources.memory, Some(64 << 20));
         assert_eq!(options.resources.cpus, Some(0.5));
         assert_eq!(options.resources.pids_limit, Some(50));
-        assert_eq!(options.restart_policy, RestartPolicy::OnFailure { max_retries: 3 });
+        assert_eq!(
+            options.restart_policy,
+            RestartPolicy::OnFailure { max_retries: 3 }
+        );
         assert_eq!(options.health.test, Some(vec!["CMD".into(), "true".into()]));
         assert_eq!(options.health.retries, Some(4));
         assert_eq!(options.ulimits.len(), 1);
@@ -912,8 +918,10 @@ volumes: {data: {}}
             refused("    security_opt: [seccomp:unconfined]\n"),
             "services.s.security_opt[0]: wharf supports no-new-privileges only"
         );
-        assert!(refused("    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n")
-            .starts_with("services.s.healthcheck.start_interval"));
+        assert!(
+            refused("    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n")
+                .starts_with("services.s.healthcheck.start_interval")
+        );
     }
 
     #[test]

@@ -967,14 +967,16 @@ pub struct ComposeArgs {
     pub command: ComposeCommand,
 }
 
-/// The flags every `compose` subcommand shares (they may come before or after it).
+/// The flags every `compose` subcommand shares (before it; all but `-f` and `-p` after it too).
 #[derive(Debug, Clone, Args)]
 pub struct ComposeProjectArgs {
     /// Compose configuration files
-    #[arg(short = 'f', long = "file", global = true)]
+    // Not global: `-f` after a subcommand is its own (`logs -f` follows), as in docker compose.
+    #[arg(short = 'f', long = "file")]
     pub files: Vec<PathBuf>,
     /// Project name
-    #[arg(short = 'p', long = "project-name", global = true)]
+    // Not global: `run -p` publishes a port.
+    #[arg(short = 'p', long = "project-name")]
     pub project_name: Option<String>,
     /// Specify an alternate working directory (default: the path of the first compose file)
     #[arg(long, global = true)]

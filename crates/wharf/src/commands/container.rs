@@ -341,15 +341,7 @@ fn elapsed(rfc3339: Option<&str>) -> String {
 }
 
 pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult {
-    let tail = match args.tail.as_deref() {
-        None | Some("all") => None,
-        Some(n) => Some(n.parse::<usize>().map_err(|_| {
-            CommandError::new(
-                format!("--tail {n}: not a number"),
-                Some("give a number of lines or `all`"),
-            )
-        })?),
-    };
+    let tail = parse_tail(args.tail.as_deref())?;
     let now = time::OffsetDateTime::now_utc();
     let time_flag = |flag: &str, value: &Option<String>| {
         value
@@ -379,6 +371,19 @@ pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult 
         printer.raw(&line.stream, &text);
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `logs --tail N|all`.
+pub(crate) fn parse_tail(tail: Option<&str>) -> Result<Option<usize>, CommandError> {
+    match tail {
+        None | Some("all") => Ok(None),
+        Some(n) => n.parse::<usize>().map(Some).map_err(|_| {
+            CommandError::new(
+                format!("--tail {n}: not a number"),
+                Some("give a number of lines or `all`"),
+            )
+        }),
+    }
 }
 
 /// Docker's times for `logs --since/--until`: a duration before `now` (`10m`), RFC 3339

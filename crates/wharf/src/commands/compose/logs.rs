@@ -9,6 +9,7 @@ use wharf_engine::{Engine, LogLine, LogsOptions, Signals, TERMINATING};
 
 use super::{load_project, ordered_containers};
 use crate::cli::{ComposeLogsArgs, ComposeProjectArgs};
+use crate::commands::container::parse_tail;
 use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
 
@@ -61,15 +62,7 @@ pub fn logs(
     args: ComposeLogsArgs,
 ) -> CommandResult {
     let project = load_project(printer, project)?;
-    let tail = match args.tail.as_deref() {
-        None | Some("all") => None,
-        Some(n) => Some(n.parse::<usize>().map_err(|_| {
-            CommandError::new(
-                format!("--tail {n}: not a number"),
-                Some("give a number of lines or `all`"),
-            )
-        })?),
-    };
+    let tail = parse_tail(args.tail.as_deref())?;
     let names: Vec<String> = ordered_containers(engine, &project, &args.services)?
         .into_iter()
         .map(|c| c.record.name)
