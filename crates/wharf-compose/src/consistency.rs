@@ -29,30 +29,23 @@ pub fn check_consistency(project: &mut Project, tree: &Node) -> Result<(), Compo
             ));
         }
     }
-    check_container_names(project, tree)?;
     check_cycles(project)
 }
 
-/// Two services cannot name their containers alike.
-fn check_container_names(project: &Project, tree: &Node) -> Result<(), ComposeError> {
+/// Two services cannot name their containers alike. docker compose checks it before it
+/// prints the project or runs it, not for `--hash` or the lists.
+pub fn check_container_names(project: &Project) -> Result<(), ComposeError> {
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, service) in &project.services {
         if service.container_name.is_empty() {
             continue;
         }
         if let Some(existing) = names.insert(&service.container_name, name) {
-            let path = KeyPath::root()
-                .join("services")
-                .join(name.clone())
-                .join("container_name");
-            return Err(ComposeError::invalid(
-                &tree.position_of(&path),
-                &path,
-                format!(
-                    "container name {:?} is already in use by service {existing}",
-                    service.container_name
-                ),
-            ));
+            return Err(ComposeError::project(format!(
+                "services.{name}.container_name: container name {:?} is already in use by service {existing}",
+                service.container_name
+            ))
+            .with_hint("give each service its own container_name, or none"));
         }
     }
     Ok(())

@@ -41,20 +41,12 @@ pub fn image_name(project: &str, service: &Service) -> String {
     }
 }
 
-/// How many containers a service wants: `--scale`, else `scale`, else `deploy.replicas`, else 1.
+/// How many containers a service wants: `--scale`, else the service's own count.
 pub fn replicas(service: &Service, scale: &BTreeMap<String, u32>) -> u32 {
     scale
         .get(&service.name)
         .copied()
-        .or_else(|| service.scale.map(|n| n.max(0) as u32))
-        .or_else(|| {
-            service
-                .deploy
-                .as_ref()
-                .and_then(|deploy| deploy.replicas)
-                .map(|n| n.max(0) as u32)
-        })
-        .unwrap_or(1)
+        .unwrap_or_else(|| u32::try_from(service.replicas().max(0)).unwrap_or(u32::MAX))
 }
 
 /// The labels of a service's container: the service's own, then compose's over them.

@@ -6,6 +6,10 @@
 //! and env files it is pointed at and nothing else; it never prints and makes no syscalls
 //! beyond reading files. Warnings come back as values.
 //!
+//! The service config hash that docker compose puts in `com.docker.compose.config-hash` is
+//! [`service_hash`] of the service loaded with `resolve_env_files: false`, as
+//! `docker compose config --hash` computes it.
+//!
 //! ```no_run
 //! use wharf_compose::{load, LoadOptions};
 //! let options = LoadOptions::new("/srv/app".into(), std::env::vars().collect());
@@ -51,11 +55,12 @@ pub use apply::{
     project_resources, up, Backend, BackendError, ContainerRequest, Event, Readiness, Resource,
     UpError, UpOptions,
 };
+pub use consistency::check_container_names;
 pub use discovery::LoadOptions;
 pub use error::ComposeError;
 pub use load::{load, load_model, Loaded};
 pub use model::{Project, Service};
 pub use name::normalize_project_name;
 pub use output::{service_hash, to_json, to_yaml, write_go_json, yaml_text};
-pub use plan::{dependency_order, plan, selected_services, Action, Observed, Plan, PlanOptions};
+pub use plan::{plan, selected_services, Action, Observed, Plan, PlanOptions};
 pub use units::{Duration, FileMode, NanoCpus, UnitBytes};

@@ -776,6 +776,35 @@ pub struct FileObject {
     pub extensions: Extensions,
 }
 
+impl Project {
+    /// Service names with each one's dependencies before it (then by name): the order to
+    /// start them in.
+    pub fn dependency_order(&self) -> Vec<String> {
+        fn visit(
+            project: &Project,
+            name: &str,
+            seen: &mut std::collections::BTreeSet<String>,
+            order: &mut Vec<String>,
+        ) {
+            if !seen.insert(name.to_owned()) {
+                return;
+            }
+            if let Some(service) = project.services.get(name) {
+                for dependency in service.depends_on.keys() {
+                    visit(project, dependency, seen, order);
+                }
+                order.push(name.to_owned());
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        let mut order = Vec::new();
+        for name in self.services.keys() {
+            visit(self, name, &mut seen, &mut order);
+        }
+        order
+    }
+}
+
 impl Service {
     /// How many containers the service runs: `scale`, else `deploy.replicas`, else 1.
     pub fn replicas(&self) -> i64 {

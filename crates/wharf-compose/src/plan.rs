@@ -137,41 +137,11 @@ pub fn selected_services(project: &Project, named: &[String], no_deps: bool) -> 
             }
         }
     }
-    dependency_order(project)
+    project
+        .dependency_order()
         .into_iter()
         .filter(|name| wanted.contains(name))
         .collect()
-}
-
-/// Every service, each after what it depends on (the loader refused cycles).
-pub fn dependency_order(project: &Project) -> Vec<String> {
-    let mut order = Vec::new();
-    let mut placed = BTreeSet::new();
-    while order.len() < project.services.len() {
-        let before = order.len();
-        for (name, service) in &project.services {
-            let ready = service
-                .depends_on
-                .keys()
-                .all(|d| placed.contains(d) || !project.services.contains_key(d));
-            if !placed.contains(name) && ready {
-                placed.insert(name.clone());
-                order.push(name.clone());
-            }
-        }
-        if order.len() == before {
-            // A cycle: the loader reports it; keep the rest in name order.
-            order.extend(
-                project
-                    .services
-                    .keys()
-                    .filter(|n| !placed.contains(*n))
-                    .cloned(),
-            );
-            break;
-        }
-    }
-    order
 }
 
 /// The plan of `up`. `image_ids` holds the id each selected service's image has now.

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use wharf_compose::{load, load_model, service_hash, to_json, to_yaml, write_go_json, Project};
+use wharf_compose::{
+    check_container_names, load, load_model, service_hash, to_json, to_yaml, write_go_json, Project,
+};
 
 use super::load_options;
 use crate::cli::{ComposeConfigArgs, ComposeProjectArgs};
@@ -58,7 +60,7 @@ pub fn config(
         report_warnings(printer, &loaded.warnings);
         let project = &loaded.project;
         let names: Vec<String> = if args.services {
-            dependency_order(project)
+            project.dependency_order()
         } else if args.volumes {
             project.volumes.keys().cloned().collect()
         } else if args.networks {
@@ -81,6 +83,7 @@ pub fn config(
     } else {
         let loaded = load(&options)?;
         report_warnings(printer, &loaded.warnings);
+        check_container_names(&loaded.project)?;
         let text = match args.format.as_str() {
             "json" => to_json(&loaded.project),
             _ => to_yaml(&loaded.project),
@@ -167,25 +170,4 @@ fn image_name(project: &Project, service: &wharf_compose::Service) -> String {
     } else {
         service.image.clone()
     }
-}
-
-/// Service names with each one's dependencies before it.
-fn dependency_order(project: &Project) -> Vec<String> {
-    fn visit(project: &Project, name: &str, seen: &mut BTreeSet<String>, order: &mut Vec<String>) {
-        if !seen.insert(name.to_owned()) {
-            return;
-        }
-        if let Some(service) = project.services.get(name) {
-            for dependency in service.depends_on.keys() {
-                visit(project, dependency, seen, order);
-            }
-            order.push(name.to_owned());
-        }
-    }
-    let mut seen = BTreeSet::new();
-    let mut order = Vec::new();
-    for name in project.services.keys() {
-        visit(project, name, &mut seen, &mut order);
-    }
-    order
 }

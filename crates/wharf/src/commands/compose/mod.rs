@@ -9,7 +9,7 @@ mod up;
 use std::path::PathBuf;
 
 use wharf_compose::labels::{CONTAINER_NUMBER, SERVICE};
-use wharf_compose::{dependency_order, load, ComposeError, LoadOptions, Project};
+use wharf_compose::{load, ComposeError, LoadOptions, Project};
 use wharf_engine::{ContainerInfo, Engine};
 
 use super::{CommandError, CommandResult};
@@ -113,7 +113,7 @@ fn ordered_containers(
     project: &Project,
     services: &[String],
 ) -> Result<Vec<ContainerInfo>, CommandError> {
-    let order = dependency_order(project);
+    let order = project.dependency_order();
     let mut containers = project_containers(engine, &project.name, services)?;
     containers.sort_by_key(|c| {
         c.record

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use wharf_compose::labels::{image_name, NETWORK, PROJECT, SERVICE, VOLUME};
-use wharf_compose::{dependency_order, up, Event, PlanOptions, Project, Readiness, UpOptions};
+use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::logs::follow_until_signal;
@@ -215,7 +215,7 @@ pub fn down(
     let project = load_project(printer, project_args)?;
     let containers = project_containers(engine, &project.name, &args.services)?;
     // Dependents first: reverse dependency order, orphans (unknown services) first of all.
-    let order = dependency_order(&project);
+    let order = project.dependency_order();
     let rank = |service: &str| order.iter().position(|s| s == service);
     let mut containers: Vec<_> = containers
         .into_iter()
