@@ -20,6 +20,7 @@
 //! # Ok::<(), wharf_compose::ComposeError>(())
 //! ```
 
+mod apply;
 mod canonical;
 mod consistency;
 mod decode;
@@ -29,6 +30,7 @@ mod error;
 mod extends;
 mod include;
 mod interpolate;
+pub mod labels;
 mod load;
 mod merge;
 pub mod model;
@@ -36,6 +38,7 @@ mod name;
 mod normalize;
 mod output;
 mod paths;
+mod plan;
 mod reset;
 mod select;
 pub mod support;
@@ -47,6 +50,10 @@ mod units;
 mod yaml;
 mod yaml_out;
 
+pub use apply::{
+    project_resources, up, Backend, BackendError, ContainerRequest, Event, Readiness, Resource,
+    UpError, UpOptions,
+};
 pub use consistency::check_container_names;
 pub use discovery::LoadOptions;
 pub use error::ComposeError;
@@ -54,4 +61,5 @@ pub use load::{load, load_model, Loaded};
 pub use model::{Project, Service};
 pub use name::normalize_project_name;
 pub use output::{service_hash, to_json, to_yaml, write_go_json, yaml_text};
+pub use plan::{plan, selected_services, Action, Observed, Plan, PlanOptions};
 pub use units::{Duration, FileMode, NanoCpus, UnitBytes};

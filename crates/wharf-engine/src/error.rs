@@ -51,6 +51,9 @@ pub enum EngineError {
         value: String,
         message: String,
     },
+    /// A compose service key the engine cannot honor (or a value it refuses).
+    #[error("{key}: {message}")]
+    ComposeKey { key: String, message: String },
     #[error("no command specified: image {0} has no Cmd or Entrypoint")]
     NoCommand(String),
     /// Docker's wording: `unable to find user bob: no matching entries in passwd file`.

@@ -5,6 +5,7 @@
 mod archive;
 mod build;
 mod changes;
+mod compose;
 mod containers;
 mod error;
 mod fs_size;
@@ -19,6 +20,9 @@ mod volumes;
 
 pub use archive::{LoadReport, LoadedImage};
 pub use build::{read_secret, BuildOptions, BuildOutcome, BuildSource, Secret, BUILD_STEP_COMMAND};
+pub use compose::{
+    create_options as compose_create_options, observed as compose_observed, ComposeBackend,
+};
 pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
     ContainerStats, CopyOptions, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions,
@@ -31,7 +35,7 @@ pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};
 pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport, PushedLayer};
 pub use reset::ResetReport;
-pub use signals::{end_by, Signals, TERMINATING};
+pub use signals::{end_by, with_all_blocked, Signals, TERMINATING};
 pub use system::{DiskUsage, HostInfo, Usage};
 pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};

@@ -728,7 +728,7 @@ impl Engine {
         Ok(rows)
     }
 
-    fn find_network(&self, name: &str) -> Result<Network> {
+    pub(crate) fn find_network(&self, name: &str) -> Result<Network> {
         match self.existing_networks()? {
             Some(networks) => Ok(networks.inspect(name)?),
             None => Err(NetError::NotFound(name.to_owned()).into()),

@@ -23,7 +23,7 @@ pub(crate) fn enable_ipv4_sysctl(name: &str) -> Result<(), NetError> {
 }
 
 /// Whether the host port of `binding` can be bound by a process; `Err` names who holds it.
-pub(crate) fn check_port_free(binding: &PortBinding) -> Result<(), NetError> {
+pub fn check_port_free(binding: &PortBinding) -> Result<(), NetError> {
     let address = (binding.host_ip, binding.host_port);
     let result = match binding.protocol {
         Protocol::Tcp => TcpListener::bind(address).map(drop),

@@ -48,6 +48,7 @@ mod subnet;
 
 pub use dns::{resolvers_from, DnsServer};
 pub use error::NetError;
+pub use host::check_port_free;
 pub use model::{
     Attach, Driver, Endpoint, HostScope, Netns, Network, NetworkSpec, Reconciled, DEFAULT_BRIDGE,
     DEFAULT_NETWORK,

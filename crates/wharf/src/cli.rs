@@ -988,14 +988,16 @@ pub struct ComposeArgs {
     pub command: ComposeCommand,
 }
 
-/// The flags every `compose` subcommand shares (they may come before or after it).
+/// The flags every `compose` subcommand shares (before it; all but `-f` and `-p` after it too).
 #[derive(Debug, Clone, Args)]
 pub struct ComposeProjectArgs {
     /// Compose configuration files
-    #[arg(short = 'f', long = "file", global = true)]
+    // Not global: `-f` after a subcommand is its own (`logs -f` follows), as in docker compose.
+    #[arg(short = 'f', long = "file")]
     pub files: Vec<PathBuf>,
     /// Project name
-    #[arg(short = 'p', long = "project-name", global = true)]
+    // Not global: `run -p` publishes a port.
+    #[arg(short = 'p', long = "project-name")]
     pub project_name: Option<String>,
     /// Specify an alternate working directory (default: the path of the first compose file)
     #[arg(long, global = true)]
@@ -1013,6 +1015,205 @@ pub enum ComposeCommand {
     /// Parse, resolve and render compose file in canonical format
     #[command(alias = "convert")]
     Config(ComposeConfigArgs),
+    /// Create and start containers
+    Up(ComposeUpArgs),
+    /// Creates containers for a service
+    Create(ComposeCreateArgs),
+    /// Stop and remove containers, networks
+    Down(ComposeDownArgs),
+    /// List containers
+    Ps(ComposePsArgs),
+    /// View output from containers
+    Logs(ComposeLogsArgs),
+    /// Execute a command in a running container
+    Exec(ComposeExecArgs),
+    /// Start services
+    Start(ComposeServicesArgs),
+    /// Stop services
+    Stop(ComposeStopArgs),
+    /// Restart service containers
+    Restart(ComposeStopArgs),
+    /// Force stop service containers
+    Kill(ComposeServicesArgs),
+    /// Pause services
+    Pause(ComposeServicesArgs),
+    /// Unpause services
+    Unpause(ComposeServicesArgs),
+    /// Removes stopped service containers
+    Rm(ComposeRmArgs),
+    /// Show the Docker Compose version information
+    Version(ComposeVersionArgs),
+}
+
+/// `compose up`'s and `compose create`'s flags that decide what gets (re)created.
+#[derive(Debug, Args)]
+pub struct ComposeCreateArgs {
+    /// Build images before starting containers
+    #[arg(long)]
+    pub build: bool,
+    /// Don't build an image, even if it's policy
+    #[arg(long)]
+    pub no_build: bool,
+    /// Recreate containers even if their configuration and image haven't changed
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeUpArgs {
+    #[command(flatten)]
+    pub create: ComposeCreateArgs,
+    /// Detached mode: Run containers in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Don't start the services after creating them
+    #[arg(long)]
+    pub no_start: bool,
+    /// Wait for services to be running|healthy. Implies detached mode
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum duration in seconds to wait for the project to be running|healthy
+    #[arg(long)]
+    pub wait_timeout: Option<u64>,
+    /// Use this timeout in seconds for container shutdown when attached or when containers are already running
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print prefix in logs
+    #[arg(long)]
+    pub no_log_prefix: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeDownArgs {
+    /// Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Remove images used by services. "local" remove only images that don't have a custom tag ("local"|"all")
+    #[arg(long, value_parser = ["local", "all"])]
+    pub rmi: Option<String>,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Specify a shutdown timeout in seconds
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposePsArgs {
+    /// Show all stopped containers (including those created by the run command)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only display IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Display services
+    #[arg(long)]
+    pub services: bool,
+    /// Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]
+    #[arg(long)]
+    pub status: Vec<String>,
+    /// Format the output. Values: [table | json]
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(value_name = "SERVICE")]
+    pub service_names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeLogsArgs {
+    /// Follow log output
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs for each container
+    #[arg(short = 'n', long)]
+    pub tail: Option<String>,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print prefix in logs
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeExecArgs {
+    /// Disable pseudo-TTY allocation. By default `docker compose exec` allocates a TTY
+    #[arg(short = 'T', long = "no-tty")]
+    pub no_tty: bool,
+    /// Detached mode: Run command in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Set environment variables
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Run the command as this user
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Path to workdir directory for this command
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Index of the container if service has multiple replicas
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    pub service: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeServicesArgs {
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeStopArgs {
+    /// Specify a shutdown timeout in seconds
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeRmArgs {
+    /// Don't ask to confirm removal
+    #[arg(short, long)]
+    pub force: bool,
+    /// Stop the containers, if required, before removing
+    #[arg(short, long)]
+    pub stop: bool,
+    /// Remove any anonymous volumes attached to containers
+    #[arg(short, long)]
+    pub volumes: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeVersionArgs {
+    /// Shows only Compose's version number
+    #[arg(long)]
+    pub short: bool,
 }
 
 #[derive(Debug, Args)]

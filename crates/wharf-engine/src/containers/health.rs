@@ -62,6 +62,9 @@ pub struct Healthcheck {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HealthOptions {
     pub cmd: Option<String>,
+    /// A whole test in Docker's shape (`["CMD", ...]`, `["CMD-SHELL", "..."]`), as compose's
+    /// `healthcheck.test`; `cmd` is the `--health-cmd` shorthand.
+    pub test: Option<Vec<String>>,
     pub interval: Option<Duration>,
     pub timeout: Option<Duration>,
     pub start_period: Option<Duration>,
@@ -73,6 +76,7 @@ pub struct HealthOptions {
 impl HealthOptions {
     fn any_set(&self) -> bool {
         self.cmd.is_some()
+            || self.test.is_some()
             || self.interval.is_some()
             || self.timeout.is_some()
             || self.start_period.is_some()
@@ -108,6 +112,9 @@ impl Healthcheck {
             }
             _ => Healthcheck::default(),
         };
+        if let Some(test) = &options.test {
+            check.test = test.clone();
+        }
         if let Some(cmd) = &options.cmd {
             check.test = vec!["CMD-SHELL".into(), cmd.clone()];
         }

@@ -338,6 +338,11 @@ struct ProgressState {
     live_lines: usize,
 }
 
+/// Build progress as plain lines, for builds that other commands run (`compose up`).
+pub(crate) fn plain_progress(printer: Printer) -> impl BuildReporter {
+    Progress::new(printer, Mode::Plain)
+}
+
 impl Progress {
     fn new(printer: Printer, mode: Mode) -> Self {
         Self {

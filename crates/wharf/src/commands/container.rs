@@ -266,7 +266,7 @@ fn ports_column(c: &ContainerInfo, bindings: Option<&Vec<wharf_engine::PortBindi
     parts.join(", ")
 }
 
-fn ps_row(
+pub(crate) fn ps_row(
     c: &ContainerInfo,
     no_trunc: bool,
     ports: Option<&Vec<wharf_engine::PortBinding>>,
@@ -321,7 +321,7 @@ fn ps_row(
 }
 
 /// Docker's state names: those of [`Status`], and `paused`.
-fn state_name(c: &ContainerInfo) -> &'static str {
+pub(crate) fn state_name(c: &ContainerInfo) -> &'static str {
     if c.paused {
         "paused"
     } else {
@@ -343,15 +343,7 @@ fn elapsed(rfc3339: Option<&str>) -> String {
 }
 
 pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult {
-    let tail = match args.tail.as_deref() {
-        None | Some("all") => None,
-        Some(n) => Some(n.parse::<usize>().map_err(|_| {
-            CommandError::new(
-                format!("--tail {n}: not a number"),
-                Some("give a number of lines or `all`"),
-            )
-        })?),
-    };
+    let tail = parse_tail(args.tail.as_deref())?;
     let now = time::OffsetDateTime::now_utc();
     let time_flag = |flag: &str, value: &Option<String>| {
         value
@@ -381,6 +373,19 @@ pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult 
         printer.raw(&line.stream, &text);
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `logs --tail N|all`.
+pub(crate) fn parse_tail(tail: Option<&str>) -> Result<Option<usize>, CommandError> {
+    match tail {
+        None | Some("all") => Ok(None),
+        Some(n) => n.parse::<usize>().map(Some).map_err(|_| {
+            CommandError::new(
+                format!("--tail {n}: not a number"),
+                Some("give a number of lines or `all`"),
+            )
+        }),
+    }
 }
 
 /// Docker's times for `logs --since/--until`: a duration before `now` (`10m`), RFC 3339
@@ -657,6 +662,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     };
     let health = HealthOptions {
         cmd: args.health_cmd.clone(),
+        test: None,
         interval: duration("--health-interval", &args.health_interval)?,
         timeout: duration("--health-timeout", &args.health_timeout)?,
         start_period: duration("--health-start-period", &args.health_start_period)?,

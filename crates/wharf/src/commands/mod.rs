@@ -124,7 +124,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),
         Command::Volume(command) => volume::run(&open()?, printer, command),
-        Command::Compose(args) => compose::run(printer, args),
+        Command::Compose(args) => compose::run(printer, args, &open),
         Command::Cp(args) | Command::Container(ContainerCommand::Cp(args)) => {
             cp::copy(&open()?, args)
         }

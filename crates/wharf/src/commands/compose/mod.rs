@@ -2,18 +2,46 @@
 //! flags; each subcommand works on the loaded project.
 
 mod config;
+mod logs;
+mod services;
+mod up;
 
 use std::path::PathBuf;
 
-use wharf_compose::{ComposeError, LoadOptions};
+use wharf_compose::labels::{CONTAINER_NUMBER, SERVICE};
+use wharf_compose::{load, ComposeError, LoadOptions, Project};
+use wharf_engine::{ContainerInfo, Engine};
 
 use super::{CommandError, CommandResult};
 use crate::cli::{ComposeArgs, ComposeCommand, ComposeProjectArgs};
 use crate::printer::Printer;
 
-pub fn run(printer: Printer, args: ComposeArgs) -> CommandResult {
+pub fn run(
+    printer: Printer,
+    args: ComposeArgs,
+    open: &dyn Fn() -> Result<Engine, CommandError>,
+) -> CommandResult {
+    let project = &args.project;
     match args.command {
-        ComposeCommand::Config(config) => config::config(printer, &args.project, config),
+        ComposeCommand::Config(config) => config::config(printer, project, config),
+        ComposeCommand::Version(version) => services::version(printer, version),
+        ComposeCommand::Up(up) => up::run_up(&open()?, printer, project, up),
+        ComposeCommand::Create(create) => up::create(&open()?, printer, project, create),
+        ComposeCommand::Down(down) => up::down(&open()?, printer, project, down),
+        ComposeCommand::Ps(ps) => services::ps(&open()?, printer, project, ps),
+        ComposeCommand::Logs(logs) => logs::logs(&open()?, printer, project, logs),
+        ComposeCommand::Exec(exec) => services::exec(&open()?, printer, project, exec),
+        ComposeCommand::Start(targets) => services::start(&open()?, printer, project, targets),
+        ComposeCommand::Stop(stop) => services::stop(&open()?, printer, project, stop, false),
+        ComposeCommand::Restart(stop) => services::stop(&open()?, printer, project, stop, true),
+        ComposeCommand::Kill(targets) => services::kill(&open()?, printer, project, targets),
+        ComposeCommand::Pause(targets) => {
+            services::pause(&open()?, printer, project, targets, true)
+        }
+        ComposeCommand::Unpause(targets) => {
+            services::pause(&open()?, printer, project, targets, false)
+        }
+        ComposeCommand::Rm(rm) => services::remove(&open()?, printer, project, rm),
     }
 }
 
@@ -34,6 +62,67 @@ fn load_options(
     options.services = services.to_vec();
     options.home = std::env::var_os("HOME").map(PathBuf::from);
     Ok(options)
+}
+
+/// The whole project (the commands select services themselves, so that the others are
+/// not taken for orphans), its warnings printed.
+fn load_project(printer: Printer, project: &ComposeProjectArgs) -> Result<Project, CommandError> {
+    let loaded = load(&load_options(project, &[])?)?;
+    for warning in &loaded.warnings {
+        printer.info(format!("WARN[0000] {warning}"));
+    }
+    Ok(loaded.project)
+}
+
+/// The project's containers of `services` (all when empty), in dependency order of their
+/// services, then by number.
+fn project_containers(
+    engine: &Engine,
+    project: &str,
+    services: &[String],
+) -> Result<Vec<ContainerInfo>, CommandError> {
+    let mut containers: Vec<ContainerInfo> = engine
+        .project_containers(project)?
+        .into_iter()
+        .filter(|c| {
+            services.is_empty()
+                || c.record
+                    .labels
+                    .get(SERVICE)
+                    .is_some_and(|s| services.contains(s))
+        })
+        .collect();
+    containers.sort_by_key(|c| {
+        let number: u32 = c
+            .record
+            .labels
+            .get(CONTAINER_NUMBER)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        (
+            c.record.labels.get(SERVICE).cloned().unwrap_or_default(),
+            number,
+        )
+    });
+    Ok(containers)
+}
+
+/// [`project_containers`] with the project's dependency order of services.
+fn ordered_containers(
+    engine: &Engine,
+    project: &Project,
+    services: &[String],
+) -> Result<Vec<ContainerInfo>, CommandError> {
+    let order = project.dependency_order();
+    let mut containers = project_containers(engine, &project.name, services)?;
+    containers.sort_by_key(|c| {
+        c.record
+            .labels
+            .get(SERVICE)
+            .and_then(|s| order.iter().position(|o| o == s))
+            .unwrap_or(usize::MAX)
+    });
+    Ok(containers)
 }
 
 impl From<ComposeError> for CommandError {

@@ -1,0 +1,275 @@
+//! `compose up`, `compose create` and `compose down`: the plan of wharf-compose carried out
+//! by the engine's [`ComposeBackend`], with docker compose's progress lines on stderr.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use wharf_compose::labels::{image_name, NETWORK, PROJECT, SERVICE, VOLUME};
+use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
+use wharf_engine::{ComposeBackend, Engine, NoProgress};
+
+use super::logs::follow_until_signal;
+use super::{load_project, project_containers};
+use crate::cli::{ComposeCreateArgs, ComposeDownArgs, ComposeProjectArgs, ComposeUpArgs};
+use crate::commands::build::plain_progress;
+use crate::commands::{CommandError, CommandResult};
+use crate::printer::Printer;
+
+/// The binary `init: true` runs, as `run --init`'s default.
+fn init_path() -> std::path::PathBuf {
+    std::env::var_os("WHARF_INIT_PATH").map_or_else(|| "/usr/bin/tini-static".into(), Into::into)
+}
+
+fn scale(values: &[String]) -> Result<BTreeMap<String, u32>, CommandError> {
+    values
+        .iter()
+        .map(|value| {
+            value
+                .split_once('=')
+                .and_then(|(service, n)| Some((service.to_string(), n.parse().ok()?)))
+                .ok_or_else(|| {
+                    CommandError::new(
+                        format!("--scale {value}: expected SERVICE=NUM"),
+                        Some("e.g. --scale worker=3"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// docker compose's progress line for an event.
+fn event_line(event: &Event) -> String {
+    let (kind, name, what) = match event {
+        Event::NetworkCreated(name) => ("Network", name, "Created"),
+        Event::VolumeCreated(name) => ("Volume", name, "Created"),
+        Event::Built(name) => ("Image", name, "Built"),
+        Event::Pulled(name) => ("Image", name, "Pulled"),
+        Event::Created(name) => ("Container", name, "Created"),
+        Event::Recreated(name) => ("Container", name, "Recreated"),
+        Event::Started(name) => ("Container", name, "Started"),
+        Event::Restarted(name) => ("Container", name, "Restarted"),
+        Event::Running(name) => ("Container", name, "Running"),
+        Event::Removed(name) => ("Container", name, "Removed"),
+        Event::Waited { container, condition } => {
+            let what = match condition.as_str() {
+                "service_healthy" => "Healthy",
+                "service_completed_successfully" => "Exited",
+                _ => "Started",
+            };
+            ("Container", container, what)
+        }
+        Event::Orphan(name) => {
+            return format!(
+                "WARN[0000] Found orphan containers ([{name}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up."
+            )
+        }
+    };
+    format!(" ✔ {kind} {name}  {what}")
+}
+
+fn converge(
+    engine: &Engine,
+    printer: Printer,
+    project: &Project,
+    args: &ComposeCreateArgs,
+    plan: PlanOptions,
+    timeout: Option<u64>,
+) -> Result<(), CommandError> {
+    let reporter = plain_progress(printer);
+    let backend = ComposeBackend {
+        engine,
+        init_path: init_path(),
+        build_reporter: &reporter,
+        pull_progress: &NoProgress,
+    };
+    let options = UpOptions {
+        plan: PlanOptions {
+            services: args.services.clone(),
+            force_recreate: args.force_recreate,
+            no_recreate: args.no_recreate,
+            remove_orphans: args.remove_orphans,
+            scale: scale(&args.scale)?,
+            ..plan
+        },
+        build: args.build,
+        no_build: args.no_build,
+        timeout: timeout.map(Duration::from_secs),
+    };
+    engine.warm_up_container_start();
+    up(&backend, project, &options, &mut |event| {
+        printer.info(event_line(&event))
+    })
+    .map_err(|error| CommandError {
+        hint: error.hint(),
+        message: wharf_engine::error_chain(&error),
+        exit_code: 1,
+    })?;
+    Ok(())
+}
+
+pub fn create(
+    engine: &Engine,
+    printer: Printer,
+    project: &ComposeProjectArgs,
+    args: ComposeCreateArgs,
+) -> CommandResult {
+    let project = load_project(printer, project)?;
+    let plan = PlanOptions {
+        no_start: true,
+        ..PlanOptions::default()
+    };
+    converge(engine, printer, &project, &args, plan, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_up(
+    engine: &Engine,
+    printer: Printer,
+    project_args: &ComposeProjectArgs,
+    args: ComposeUpArgs,
+) -> CommandResult {
+    let project = load_project(printer, project_args)?;
+    let plan = PlanOptions {
+        no_deps: args.no_deps,
+        no_start: args.no_start,
+        ..PlanOptions::default()
+    };
+    converge(engine, printer, &project, &args.create, plan, args.timeout)?;
+    if args.no_start {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.wait {
+        wait_ready(engine, printer, &project, &args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.detach {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let names: Vec<String> = project_containers(engine, &project.name, &args.create.services)?
+        .into_iter()
+        .map(|c| c.record.name)
+        .collect();
+    let stop = || {
+        printer.info("Gracefully stopping... (press Ctrl+C again to force)");
+        for name in names.iter().rev() {
+            engine.stop_container(name, None, args.timeout)?;
+            printer.info(format!(" ✔ Container {name}  Stopped"));
+        }
+        Ok(())
+    };
+    follow_until_signal(
+        engine,
+        printer,
+        &names,
+        !args.no_color,
+        !args.no_log_prefix,
+        stop,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--wait`: every container of the services running, and healthy when it has a check.
+fn wait_ready(
+    engine: &Engine,
+    printer: Printer,
+    project: &Project,
+    args: &ComposeUpArgs,
+) -> Result<(), CommandError> {
+    let deadline = args
+        .wait_timeout
+        .map(|seconds| Instant::now() + Duration::from_secs(seconds));
+    for container in project_containers(engine, &project.name, &args.create.services)? {
+        let condition = if container.record.healthcheck.is_some() {
+            "service_healthy"
+        } else {
+            "service_started"
+        };
+        let name = &container.record.name;
+        match engine.wait_condition(name, condition, deadline)? {
+            Readiness::Ready => printer.info(format!(
+                " ✔ Container {name}  {}",
+                if condition == "service_healthy" {
+                    "Healthy"
+                } else {
+                    "Running"
+                }
+            )),
+            Readiness::Failed(reason) => {
+                return Err(CommandError::new(
+                    format!("container {name} {reason}"),
+                    Some("`wharf compose logs` shows what it printed"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn down(
+    engine: &Engine,
+    printer: Printer,
+    project_args: &ComposeProjectArgs,
+    args: ComposeDownArgs,
+) -> CommandResult {
+    let project = load_project(printer, project_args)?;
+    let containers = project_containers(engine, &project.name, &args.services)?;
+    // Dependents first: reverse dependency order, orphans (unknown services) first of all.
+    let order = project.dependency_order();
+    let rank = |service: &str| order.iter().position(|s| s == service);
+    let mut containers: Vec<_> = containers
+        .into_iter()
+        .filter(|c| {
+            let service = c.record.labels.get(SERVICE);
+            args.remove_orphans
+                || !args.services.is_empty()
+                || service.is_some_and(|s| project.services.contains_key(s))
+        })
+        .collect();
+    // Orphans (no rank) first, then dependents before what they depend on.
+    containers.sort_by_key(|c| {
+        let service = c.record.labels.get(SERVICE).map_or("", String::as_str);
+        std::cmp::Reverse(rank(service).unwrap_or(usize::MAX))
+    });
+    for container in &containers {
+        let name = &container.record.name;
+        engine.stop_container(name, None, args.timeout)?;
+        printer.info(format!(" ✔ Container {name}  Stopped"));
+        engine.remove_container(name, true, true)?;
+        printer.info(format!(" ✔ Container {name}  Removed"));
+    }
+    if !args.services.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ours = |labels: &BTreeMap<String, String>, kind: &str| {
+        labels.get(PROJECT) == Some(&project.name) && labels.contains_key(kind)
+    };
+    for network in engine.list_networks()? {
+        if ours(&network.labels, NETWORK) {
+            engine.remove_network(&network.name)?;
+            printer.info(format!(" ✔ Network {}  Removed", network.name));
+        }
+    }
+    if args.volumes {
+        for volume in engine.list_volumes()? {
+            if ours(&volume.labels, VOLUME) {
+                engine.remove_volume(&volume.name)?;
+                printer.info(format!(" ✔ Volume {}  Removed", volume.name));
+            }
+        }
+    }
+    if let Some(rmi) = &args.rmi {
+        let images: BTreeSet<String> = project
+            .services
+            .values()
+            .filter(|s| rmi == "all" || s.image.is_empty())
+            .map(|s| image_name(&project.name, s))
+            .collect();
+        for image in images {
+            if engine.remove_image(&image, false).is_ok() {
+                printer.info(format!(" ✔ Image {image}  Removed"));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
