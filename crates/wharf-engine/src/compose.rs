@@ -11,7 +11,7 @@ use serde_json::Value;
 use wharf_compose::labels::{self as compose_labels};
 use wharf_compose::model::{Project, Service, ServiceNetwork};
 use wharf_compose::{Backend, BackendError, ContainerRequest, Observed, Readiness, Resource};
-use wharf_runtime::{CapabilityChanges, Mount, Propagation, Resources, Ulimit};
+use wharf_runtime::{CapabilityChanges, DeviceRequest, Mount, Propagation, Resources, Ulimit};
 
 use crate::build::{BuildOptions, BuildSource};
 use crate::containers::{
@@ -33,6 +33,7 @@ const HONORED_KEYS: &[&str] = &[
     "cpus",
     "depends_on",
     "deploy",
+    "devices",
     "dns",
     "entrypoint",
     "env_file",
@@ -489,6 +490,23 @@ pub fn create_options(
         read_only: service.read_only,
         resources: resources(service),
         ulimits,
+        devices: service
+            .devices
+            .iter()
+            .map(|device| DeviceRequest {
+                host: PathBuf::from(&device.source),
+                container: PathBuf::from(if device.target.is_empty() {
+                    &device.source
+                } else {
+                    &device.target
+                }),
+                permissions: if device.permissions.is_empty() {
+                    "rwm".to_owned()
+                } else {
+                    device.permissions.clone()
+                },
+            })
+            .collect(),
         capabilities: CapabilityChanges {
             add: caps("cap_add", &service.cap_add)?,
             drop: caps("cap_drop", &service.cap_drop)?,
