@@ -806,7 +806,11 @@ impl Engine {
                 "service_completed_successfully" => None,
                 "service_healthy" => match &state.health {
                     _ if exited => Some(Readiness::Failed(format!("exited ({code})"))),
-                    None => Some(Readiness::Failed("has no healthcheck".into())),
+                    _ if info.record.healthcheck.is_none() => {
+                        Some(Readiness::Failed("has no healthcheck".into()))
+                    }
+                    // Just started: the monitor has not recorded a first probe yet.
+                    None => None,
                     Some(health) if health.status == "healthy" => Some(Readiness::Ready),
                     Some(health) if health.status == "unhealthy" => {
                         let output = health

@@ -501,17 +501,36 @@ fn start_error(error: &RunError) -> Option<&StartError> {
 /// Reaps the monitor's children left once the container has ended and its healthcheck
 /// helper is gone: what that helper started, which came to the monitor (a subreaper) when it
 /// was killed. Until reaped, such a process holds the container's cgroup, which could not be
-/// removed. They were killed with the helper; waits for them at most ORPHANS_WAIT.
+/// removed. They were killed with the helper; waits for them at most ORPHANS_WAIT. The DNS
+/// helpers this monitor started for its user networks are children too, but they outlive
+/// the container: once only they are left, there is nothing to wait for.
 fn reap_orphans() {
     let deadline = Instant::now() + ORPHANS_WAIT;
     loop {
         match rustix::process::wait(rustix::process::WaitOptions::NOHANG) {
             Ok(Some(_)) => {}
+            Ok(None) if only_dns_helpers_left() => return,
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
             // None left (ECHILD), or waited long enough.
             _ => return,
         }
     }
+}
+
+/// Whether every child of this (single-threaded) process is a DNS helper, from
+/// `/proc/self/task/<pid>/children` and their command lines; false when unreadable.
+fn only_dns_helpers_left() -> bool {
+    let pid = std::process::id();
+    let Ok(children) = std::fs::read_to_string(format!("/proc/self/task/{pid}/children")) else {
+        return false;
+    };
+    children.split_whitespace().all(|child| {
+        std::fs::read(format!("/proc/{child}/cmdline")).is_ok_and(|cmdline| {
+            cmdline
+                .split(|&byte| byte == 0)
+                .any(|arg| arg == crate::network::DNS_COMMAND.as_bytes())
+        })
+    })
 }
 
 /// How long [`reap_orphans`] waits for killed processes to end.
