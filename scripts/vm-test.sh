@@ -163,7 +163,13 @@ fixtures="${WHARF_FIXTURE_CACHE:-/var/cache/wharf/fixtures}"
 timeout_min="${WHARF_VM_TIMEOUT:-40}"
 start=$SECONDS
 
-# 1. Test binaries and fixtures.
+# 1. Test binaries and fixtures. The guest sees the project folder only: the test binaries
+# must be built inside it.
+if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
+    target_dir="$(mkdir -p -- "$CARGO_TARGET_DIR" && cd -- "$CARGO_TARGET_DIR" && pwd -P)"
+    [[ "$target_dir/" == "$repo/"* ]] || die "CARGO_TARGET_DIR=$CARGO_TARGET_DIR is outside $repo, which is all the VM sees" \
+        "unset CARGO_TARGET_DIR (the default target/ is inside the project)"
+fi
 log "building the tests"
 run="$(mktemp -d /tmp/wharf-vm-run.XXXXXX)"
 trap 'rm -rf -- "$run"' EXIT
