@@ -145,6 +145,18 @@ fn curl(wharf: &Wharf, url: &str) -> String {
     common::stdout(&output)
 }
 
+/// `wharf ARGS` with another state root, `root`, in this test's host namespace; must succeed.
+fn ok_in_root(wharf: &Wharf, root: &std::path::Path, args: &[&str]) {
+    let output = wharf
+        .host_command(env!("CARGO_BIN_EXE_wharf"))
+        .args(args)
+        .env("WHARF_ROOT", root)
+        .env("WHARF_RUN", root.join("run"))
+        .output()
+        .unwrap();
+    common::assert_success(&output, args);
+}
+
 /// The bridge of user network `name` on the host: `wh-<first 12 digits of its id>`.
 fn bridge_of(wharf: &Wharf, name: &str) -> String {
     let id = wharf.ok(&["network", "inspect", "-f", "{{.Id}}", name]);
@@ -1346,16 +1358,7 @@ fn a_port_that_docker_or_another_root_forwards_is_refused_naming_who() {
         .prefix("wharf-test-other-")
         .tempdir()
         .unwrap();
-    let in_other = |args: &[&str]| {
-        let output = wharf
-            .host_command(env!("CARGO_BIN_EXE_wharf"))
-            .args(args)
-            .env("WHARF_ROOT", other.path())
-            .env("WHARF_RUN", other.path().join("run"))
-            .output()
-            .unwrap();
-        common::assert_success(&output, args);
-    };
+    let in_other = |args: &[&str]| ok_in_root(&wharf, other.path(), args);
     let (tar, changes) = common::fixture("busybox");
     let mut import = vec!["import".to_owned()];
     for change in changes {
@@ -1411,16 +1414,7 @@ fn leave_a_gone_root(wharf: &Wharf) -> std::path::PathBuf {
         .tempdir()
         .unwrap();
     let gone_path = gone.path().canonicalize().unwrap();
-    let in_gone = |args: &[&str]| {
-        let output = wharf
-            .host_command(env!("CARGO_BIN_EXE_wharf"))
-            .args(args)
-            .env("WHARF_ROOT", &gone_path)
-            .env("WHARF_RUN", gone_path.join("run"))
-            .output()
-            .unwrap();
-        common::assert_success(&output, args);
-    };
+    let in_gone = |args: &[&str]| ok_in_root(wharf, &gone_path, args);
     let (tar, _) = common::fixture("busybox");
     in_gone(&["import", &tar.display().to_string(), "busybox"]);
     in_gone(&["run", "--rm", "busybox", "/bin/true"]);
