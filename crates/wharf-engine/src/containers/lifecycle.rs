@@ -46,6 +46,8 @@ pub struct LogLine {
 }
 
 const POLL: Duration = Duration::from_millis(5);
+/// How long `rm -f` waits for an exited container's monitor to finish its cleanup.
+const MONITOR_EXIT_WAIT: Duration = Duration::from_secs(5);
 
 impl Engine {
     /// Finds a container by full id, unique id prefix, or name.
@@ -274,7 +276,9 @@ impl Engine {
                 });
             }
             let _ = self.kill_container(&id, "SIGKILL");
-            self.wait_exited(&id, Some(Duration::from_secs(10)))?;
+            if let Some(state) = self.wait_exited(&id, Some(Duration::from_secs(10)))? {
+                wait_monitor_gone(&state);
+            }
         }
         let dir = container_dir(self.root(), &id);
         // Never delete through a still-mounted rootfs.
@@ -617,4 +621,20 @@ pub fn signal_number(signal: &str) -> Option<i32> {
         "WINCH" => 28,
         _ => return None,
     })
+}
+
+/// Waits (a few seconds at most) for the monitor of an exited container to end: it records
+/// the exit before its last cleanup, and `rm -f`, as Docker's, returns only when nothing of
+/// the container runs. The monitor of a `--rm` container removes it itself: no wait then.
+fn wait_monitor_gone(state: &ContainerState) {
+    let Some(pid) = state
+        .monitor_pid
+        .filter(|&pid| pid != std::process::id() as i32)
+    else {
+        return;
+    };
+    let start = Instant::now();
+    while is_alive(pid, state.monitor_start_time) && start.elapsed() < MONITOR_EXIT_WAIT {
+        std::thread::sleep(POLL);
+    }
 }
