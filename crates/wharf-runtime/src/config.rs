@@ -3,6 +3,7 @@
 //! The caller (the engine) resolves the image config, the user's flags and the network into
 //! this; [`crate::spec`] turns it into an OCI spec and [`mod@crate::run`] runs it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
@@ -67,6 +68,13 @@ pub struct RunConfig {
     /// durability, so the overlay is mounted `volatile` (see [`crate::Overlay::volatile`]).
     #[serde(default)]
     pub ephemeral: bool,
+    /// `--sysctl`: kernel parameters of the container's own namespaces (see
+    /// [`validate_sysctl`]), over Docker's defaults.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    /// `--shm-size` in bytes: the size of `/dev/shm` (Docker's 64 MiB when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<u64>,
 }
 
 /// Where `--init`'s binary appears in the container, as in Docker.
@@ -189,6 +197,10 @@ pub struct Resources {
     pub cpu_shares: Option<u64>,
     /// `--pids-limit`.
     pub pids_limit: Option<u64>,
+    /// `--memory-reservation`: a soft limit the kernel reclaims toward under pressure
+    /// (`memory.soft_limit_in_bytes` on cgroup v1, `memory.low` on v2).
+    #[serde(default)]
+    pub memory_reservation: Option<u64>,
 }
 
 /// `--memory-swap`.
@@ -421,6 +433,11 @@ pub enum ConfigError {
     UnknownCapability(String),
     #[error("tmpfs mode {mode:o} on {destination:?} is not a permission mode (at most 7777)")]
     InvalidTmpfsMode { destination: PathBuf, mode: u32 },
+    /// Docker's (runc's) rule: only parameters of namespaces the container has of its own.
+    #[error("sysctl {name:?} is not in a separate kernel namespace{why}")]
+    SysctlNotNamespaced { name: String, why: &'static str },
+    #[error("shm size must be greater than 0")]
+    ZeroShmSize,
 }
 
 /// Docker's minimum for `--memory`.
@@ -447,6 +464,12 @@ impl RunConfig {
         self.validate_mounts()?;
         self.resources.validate()?;
         validate_ulimits(&self.ulimits)?;
+        for name in self.sysctls.keys() {
+            validate_sysctl(name, self.network)?;
+        }
+        if self.shm_size == Some(0) {
+            return Err(ConfigError::ZeroShmSize);
+        }
         Ok(())
     }
 
@@ -561,6 +584,39 @@ impl Resources {
     }
 }
 
+/// The kernel parameters a container may set, as Docker (runc) allows them: those of the
+/// IPC namespace (System V IPC and POSIX message queues) and, when the container has a
+/// network namespace of its own, `net.*`. Anything else would change the host.
+pub fn validate_sysctl(name: &str, network: NetworkMode) -> Result<(), ConfigError> {
+    const IPC: &[&str] = &[
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    let refused = |why| {
+        Err(ConfigError::SysctlNotNamespaced {
+            name: name.to_owned(),
+            why,
+        })
+    };
+    if IPC.contains(&name) || name.starts_with("fs.mqueue.") {
+        return Ok(());
+    }
+    if name.starts_with("net.") {
+        return match network {
+            NetworkMode::New => Ok(()),
+            NetworkMode::Host => refused(": the container uses the host's network"),
+            NetworkMode::Joined => refused(": the container shares another one's network"),
+        };
+    }
+    refused("")
+}
+
 fn validate_id(id: &str) -> Result<(), ConfigError> {
     let mut chars = id.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
@@ -655,12 +711,36 @@ pub(crate) mod tests {
             network_namespace: None,
             init: None,
             ephemeral: false,
+            sysctls: BTreeMap::new(),
+            shm_size: None,
         }
     }
 
     #[test]
     fn sample_is_valid() {
         assert_eq!(sample().validate(), Ok(()));
+    }
+
+    #[test]
+    fn sysctls_of_the_containers_own_namespaces_only() {
+        for name in ["kernel.shmmax", "fs.mqueue.msg_max", "net.core.somaxconn"] {
+            assert_eq!(validate_sysctl(name, NetworkMode::New), Ok(()), "{name}");
+        }
+        let refused = |name: &str, network| validate_sysctl(name, network).unwrap_err().to_string();
+        assert_eq!(
+            refused("vm.swappiness", NetworkMode::New),
+            "sysctl \"vm.swappiness\" is not in a separate kernel namespace"
+        );
+        assert_eq!(
+            refused("net.core.somaxconn", NetworkMode::Host),
+            "sysctl \"net.core.somaxconn\" is not in a separate kernel namespace: the container uses the host's network"
+        );
+        let mut config = sample();
+        config.sysctls.insert("kernel.panic".into(), "1".into());
+        assert!(config.validate().is_err());
+        let mut config = sample();
+        config.shm_size = Some(0);
+        assert_eq!(config.validate(), Err(ConfigError::ZeroShmSize));
     }
 
     #[test]

@@ -25,8 +25,8 @@ mod sys;
 
 pub use cgroup::CgroupUsage;
 pub use config::{
-    CapabilityChanges, CapabilityName, ConfigError, DeviceRequest, MemorySwap, Mount, NetworkMode,
-    Process, Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
+    validate_sysctl, CapabilityChanges, CapabilityName, ConfigError, DeviceRequest, MemorySwap,
+    Mount, NetworkMode, Process, Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
 };
 pub use console::{copy_window_size, ConsoleSocket};
 pub use exec::{exec, ExecConfig, ExecProcess};

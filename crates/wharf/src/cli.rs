@@ -288,6 +288,15 @@ pub struct CreateArgs {
     /// Memory plus swap limit: a size, or -1 for unlimited swap
     #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
+    /// Memory soft limit (e.g. 32m)
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// Size of /dev/shm (e.g. 128m)
+    #[arg(long)]
+    pub shm_size: Option<String>,
+    /// Kernel parameters of the container's namespaces (`net.core.somaxconn=1024`)
+    #[arg(long)]
+    pub sysctl: Vec<String>,
     /// Number of CPUs (e.g. 0.5)
     #[arg(long)]
     pub cpus: Option<f64>,

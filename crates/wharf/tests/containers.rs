@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{await_output, wharf_with_busybox, Wharf};
@@ -271,6 +272,93 @@ fn memory_limit_kills_with_137_and_reports_oom() {
     let ids = container_ids(&wharf);
     wharf.ok(&["rm", "hog"]);
     wharf.assert_nothing_leaked(&ids);
+}
+
+/// The file of a running container's memory cgroup, on v1 or v2.
+fn memory_cgroup_file(id: &str, v1: &str, v2: &str) -> String {
+    for (hierarchy, file) in [("memory/wharf", v1), ("wharf", v2)] {
+        let Ok(entries) = std::fs::read_dir(Path::new("/sys/fs/cgroup").join(hierarchy)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(id) {
+                return std::fs::read_to_string(entry.path().join(file)).unwrap();
+            }
+        }
+    }
+    panic!("no memory cgroup for {id}")
+}
+
+#[test]
+fn sysctls_shm_size_and_memory_reservation_apply() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let output = wharf.ok(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "net.core.somaxconn=1234",
+        "--sysctl",
+        "kernel.shmmni=999",
+        "--shm-size",
+        "3m",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni; grep ' /dev/shm ' /proc/mounts",
+    ]);
+    let lines: Vec<&str> = output.lines().collect();
+    assert_eq!(lines[..2], ["1234", "999"], "{output}");
+    assert!(lines[2].contains("size=3072k"), "{output}");
+
+    let id = wharf.ok(&[
+        "run",
+        "-d",
+        "--memory-reservation",
+        "32m",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let id = id.trim();
+    let reserved = memory_cgroup_file(id, "memory.soft_limit_in_bytes", "memory.low");
+    assert_eq!(reserved.trim(), (32u64 << 20).to_string());
+    assert_eq!(
+        wharf.ok(&["inspect", "-f", "{{.HostConfig.MemoryReservation}}", id]),
+        format!("{}\n", 32u64 << 20)
+    );
+
+    // What would change the host is refused, naming the flag, and nothing is created.
+    for (network, sysctl, why) in [
+        ("bridge", "vm.swappiness=1", ""),
+        (
+            "host",
+            "net.core.somaxconn=1",
+            ": the container uses the host's network",
+        ),
+    ] {
+        let output = wharf.run(&[
+            "run",
+            "--rm",
+            "--network",
+            network,
+            "--sysctl",
+            sysctl,
+            "busybox",
+            "true",
+        ]);
+        assert_eq!(code(&output), 125);
+        let name = sysctl.split('=').next().unwrap();
+        assert!(
+            stderr(&output).contains(&format!(
+                "--sysctl {name}: sysctl \"{name}\" is not in a separate kernel namespace{why}"
+            )),
+            "{}",
+            stderr(&output)
+        );
+    }
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 #[test]

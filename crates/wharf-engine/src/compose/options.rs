@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use wharf_compose::labels as compose_labels;
 use wharf_compose::model::{Project, Service, ServiceNetwork};
 use wharf_compose::ContainerRequest;
 use wharf_runtime::{CapabilityChanges, DeviceRequest, Mount, Propagation, Resources, Ulimit};
@@ -35,6 +36,7 @@ const HONORED_KEYS: &[&str] = &[
     "labels",
     "logging",
     "mem_limit",
+    "mem_reservation",
     "network_mode",
     "networks",
     "pids_limit",
@@ -46,9 +48,11 @@ const HONORED_KEYS: &[&str] = &[
     "restart",
     "scale",
     "security_opt",
+    "shm_size",
     "stdin_open",
     "stop_grace_period",
     "stop_signal",
+    "sysctls",
     "tmpfs",
     "tty",
     "ulimits",
@@ -305,16 +309,20 @@ fn health(service: &Service) -> Result<HealthOptions> {
     })
 }
 
+fn positive_bytes(n: i64) -> Option<u64> {
+    u64::try_from(n).ok().filter(|&n| n > 0)
+}
+
+/// `deploy.resources` (and the older `mem_limit`, `cpus`, `pids_limit`). Of the
+/// reservations, as docker compose: memory only (a cpus reservation is swarm's).
 fn resources(service: &Service) -> Resources {
-    let limits = service
-        .deploy
-        .as_ref()
-        .and_then(|d| d.resources.limits.as_ref());
-    let positive = |n: i64| (n > 0).then_some(n as u64);
+    let resources = service.deploy.as_ref().map(|d| &d.resources);
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    let reservations = resources.and_then(|r| r.reservations.as_ref());
     Resources {
         memory: limits
-            .and_then(|l| positive(l.memory.0))
-            .or_else(|| positive(service.mem_limit.0)),
+            .and_then(|l| positive_bytes(l.memory.0))
+            .or_else(|| positive_bytes(service.mem_limit.0)),
         memory_swap: None,
         cpus: limits
             .map(|l| l.cpus.0)
@@ -323,8 +331,11 @@ fn resources(service: &Service) -> Resources {
             .map(f64::from),
         cpu_shares: None,
         pids_limit: limits
-            .and_then(|l| positive(l.pids))
-            .or_else(|| positive(service.pids_limit)),
+            .and_then(|l| positive_bytes(l.pids))
+            .or_else(|| positive_bytes(service.pids_limit)),
+        memory_reservation: reservations
+            .and_then(|r| positive_bytes(r.memory.0))
+            .or_else(|| positive_bytes(service.mem_reservation.0)),
     }
 }
 
@@ -338,25 +349,46 @@ pub fn create_options(
     create_paths: bool,
 ) -> Result<CreateOptions> {
     refuse_unknown_keys(service)?;
-    if let Some(deploy) = &service.deploy {
-        if deploy.resources.reservations.is_some() {
+    if let Some(reservations) = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.reservations.as_ref())
+    {
+        if reservations.devices.is_some() || reservations.generic_resources.is_some() {
             return Err(refuse(
                 service,
                 "deploy.resources.reservations",
-                "wharf cannot honor reservations yet",
+                "wharf reserves memory only (no devices or generic resources)",
             ));
         }
     }
     let network = match service.network_mode.as_str() {
         "" => None,
         mode @ ("host" | "none" | "bridge") => Some(mode.to_string()),
-        other => {
-            return Err(refuse(
-                service,
-                "network_mode",
-                format!("{other} is not supported yet"),
-            ))
-        }
+        mode => match mode.split_once(':') {
+            // The first container of the service, as docker compose.
+            Some(("service", name)) => {
+                let other = project.services.get(name).ok_or_else(|| {
+                    refuse(
+                        service,
+                        "network_mode",
+                        format!("no service {name} in the project"),
+                    )
+                })?;
+                Some(format!(
+                    "container:{}",
+                    compose_labels::container_name(&project.name, other, 1)
+                ))
+            }
+            Some(("container", _)) => Some(mode.to_string()),
+            _ => {
+                return Err(refuse(
+                    service,
+                    "network_mode",
+                    format!("{mode} is not host, none, bridge, service:NAME or container:NAME"),
+                ))
+            }
+        },
     };
     let mut no_new_privileges = false;
     for (index, option) in service.security_opt.iter().enumerate() {
@@ -374,17 +406,15 @@ pub fn create_options(
         }
     }
     let log_config = match &service.logging {
-        Some(logging)
-            if !(logging.driver.is_empty() || logging.driver == "json-file")
-                || !logging.options.is_empty() =>
-        {
-            return Err(refuse(
-                service,
-                "logging",
-                "wharf supports the json-file driver without options here yet",
-            ))
-        }
-        _ => LogConfig::default(),
+        Some(logging) => LogConfig::parse(
+            &logging.driver,
+            logging
+                .options
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .map_err(|e| refuse(service, "logging", e.to_string()))?,
+        None => LogConfig::default(),
     };
     let caps = |key: &str, names: &[String]| {
         names
@@ -501,6 +531,8 @@ pub fn create_options(
             .init
             .unwrap_or(false)
             .then(|| init_path.to_path_buf()),
+        sysctls: service.sysctls.clone(),
+        shm_size: positive_bytes(service.shm_size.0),
     })
 }
 
@@ -587,22 +619,52 @@ volumes: {data: {}}
     }
 
     #[test]
+    fn kernel_parameters_shm_reservations_logs_and_shared_networks() {
+        let yaml = r#"
+services:
+  db: {image: postgres}
+  web:
+    image: i
+    network_mode: service:db
+    sysctls: [net.core.somaxconn=1024]
+    shm_size: 128m
+    deploy: {resources: {reservations: {cpus: "0.5", memory: 32M}}}
+    logging: {driver: json-file, options: {max-size: 1m, max-file: "2"}}
+"#;
+        let options = options_for(yaml, "web").unwrap();
+        assert_eq!(options.network.as_deref(), Some("container:app-db-1"));
+        assert_eq!(options.sysctls["net.core.somaxconn"], "1024");
+        assert_eq!(options.shm_size, Some(128 << 20));
+        // As docker compose: memory is reserved, a cpus reservation is swarm's.
+        assert_eq!(options.resources.memory_reservation, Some(32 << 20));
+        assert_eq!(options.resources.cpus, None);
+        assert_eq!(
+            (options.log_config.max_size, options.log_config.max_file),
+            (Some(1 << 20), 2)
+        );
+    }
+
+    #[test]
     fn keys_the_engine_cannot_honor_are_refused_by_name() {
         let refused = |service: &str| {
             let yaml = format!("services:\n  s:\n    image: i\n{service}");
             options_for(&yaml, "s").unwrap_err().to_string()
         };
         assert_eq!(
-            refused("    sysctls: {net.core.somaxconn: '1'}\n"),
-            "services.s.sysctls: wharf cannot honor this key yet"
+            refused("    userns_mode: host\n"),
+            "services.s.userns_mode: wharf cannot honor this key yet"
         );
         assert_eq!(
             refused("    deploy: {placement: {constraints: [a]}}\n"),
             "services.s.deploy.placement: wharf cannot honor this key yet"
         );
         assert_eq!(
-            refused("    network_mode: container:db\n"),
-            "services.s.network_mode: container:db is not supported yet"
+            refused("    logging: {options: {max-file: '0'}}\n"),
+            "services.s.logging: max-file=0: max-file is a number of files, at least 1"
+        );
+        assert_eq!(
+            refused("    logging: {driver: syslog}\n"),
+            "services.s.logging: unsupported log driver syslog"
         );
         assert_eq!(
             refused("    security_opt: [seccomp:unconfined]\n"),

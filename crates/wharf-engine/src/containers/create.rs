@@ -79,6 +79,10 @@ pub struct CreateOptions {
     /// `--init`: this binary (tini, static so that it runs in any image) runs as PID 1,
     /// forwarding signals and reaping zombies.
     pub init: Option<PathBuf>,
+    /// `--sysctl NAME=VALUE`: kernel parameters of the container's own namespaces.
+    pub sysctls: BTreeMap<String, String>,
+    /// `--shm-size` in bytes.
+    pub shm_size: Option<u64>,
 }
 
 /// A volume to mount: named (created when missing) or anonymous (made for this container).
@@ -204,11 +208,23 @@ impl Engine {
             network_namespace: None,
             init: options.init.clone(),
             ephemeral: options.auto_remove,
+            sysctls: options.sysctls.clone(),
+            shm_size: options.shm_size,
         };
         run.validate().map_err(|e| match e {
             ConfigError::MemoryTooLow(bytes) => EngineError::BadOption {
                 flag: "--memory",
                 value: format!("{bytes} bytes"),
+                message: e.to_string(),
+            },
+            ConfigError::SysctlNotNamespaced { ref name, .. } => EngineError::BadOption {
+                flag: "--sysctl",
+                value: name.clone(),
+                message: e.to_string(),
+            },
+            ConfigError::ZeroShmSize => EngineError::BadOption {
+                flag: "--shm-size",
+                value: "0".into(),
                 message: e.to_string(),
             },
             _ => EngineError::BadOption {

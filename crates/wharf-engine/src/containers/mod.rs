@@ -20,7 +20,7 @@ pub use health::{
     parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
 };
 pub use lifecycle::{signal_number, ContainerInfo, LogLine, LogsOptions};
-pub use logfile::{LogConfig, LogDriver};
+pub use logfile::{LogConfig, LogDriver, LogOptionError};
 pub use manage::{ContainerStats, ProcessTable};
 pub(crate) use monitor::{announce, is_alive, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use serde_json::json;
 use wharf_engine::{
     Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, HealthOptions,
-    LogConfig, LogDriver, LogsOptions, Status, VolumeRequest,
+    LogConfig, LogOptionError, LogsOptions, Status, VolumeRequest,
 };
 use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Propagation, Resources};
 
@@ -609,14 +609,34 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     let memory = args
         .memory
         .as_deref()
-        .map(|m| parse_bytes(m).ok_or_else(|| bad("--memory", m, "not a size like 64m or 1g")))
+        .map(|m| {
+            wharf_engine::parse_bytes(m)
+                .ok_or_else(|| bad("--memory", m, "not a size like 64m or 1g"))
+        })
         .transpose()?;
+    let size = |flag: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| {
+                wharf_engine::parse_bytes(v)
+                    .ok_or_else(|| bad(flag, v, "not a size like 64m or 1g"))
+            })
+            .transpose()
+    };
+    let mut sysctls = BTreeMap::new();
+    for sysctl in &args.sysctl {
+        let (name, value) = sysctl
+            .split_once('=')
+            .ok_or_else(|| bad("--sysctl", sysctl, "expected NAME=VALUE"))?;
+        sysctls.insert(name.to_owned(), value.to_owned());
+    }
     let memory_swap = match args.memory_swap.as_deref() {
         None => None,
         Some("-1") => Some(MemorySwap::Unlimited),
-        Some(size) => Some(MemorySwap::Limit(parse_bytes(size).ok_or_else(|| {
-            bad("--memory-swap", size, "not a size like 128m, or -1")
-        })?)),
+        Some(size) => Some(MemorySwap::Limit(
+            wharf_engine::parse_bytes(size)
+                .ok_or_else(|| bad("--memory-swap", size, "not a size like 128m, or -1"))?,
+        )),
     };
     let capabilities = CapabilityChanges {
         add: parse_caps(&args.cap_add).map_err(|(c, e)| bad("--cap-add", &c, &e))?,
@@ -695,6 +715,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
             cpus: args.cpus,
             cpu_shares: args.cpu_shares,
             pids_limit: args.pids_limit,
+            memory_reservation: size("--memory-reservation", &args.memory_reservation)?,
         },
         ulimits: parse_each("--ulimit", &args.ulimit, bad)?,
         devices: parse_each("--device", &args.device, bad)?,
@@ -710,78 +731,30 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         tty: args.tty,
         open_stdin: args.interactive,
         init: args.init.then(|| args.init_path.clone()),
+        sysctls,
+        shm_size: size("--shm-size", &args.shm_size)?,
     })
 }
 
-/// `--log-driver json-file|none` and its `--log-opt max-size=SIZE`, `max-file=N`.
+/// `--log-driver json-file|none` and its `--log-opt KEY=VALUE`s.
 fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
-    let bad = |flag: &str, value: &str, why: &str, hint: &str| CommandError {
-        message: format!("{flag} {value}: {why}"),
-        hint: Some(hint.into()),
-        exit_code: ENGINE_FAILED,
-    };
-    let mut config = LogConfig {
-        driver: match driver {
-            "json-file" => LogDriver::JsonFile,
-            "none" => LogDriver::None,
-            _ => {
-                return Err(bad(
-                    "--log-driver",
-                    driver,
-                    "unsupported log driver",
-                    "wharf has the json-file (default) and none log drivers",
-                ))
-            }
-        },
-        max_size: None,
-        max_file: 1,
-        options: Default::default(),
-    };
+    let mut pairs = Vec::with_capacity(options.len());
     for option in options {
-        let Some((key, value)) = option.split_once('=') else {
-            return Err(bad(
-                "--log-opt",
-                option,
-                "expected KEY=VALUE",
-                "e.g. --log-opt max-size=10m",
-            ));
-        };
-        match (config.driver, key) {
-            (LogDriver::JsonFile, "max-size") => {
-                config.max_size = match value {
-                    "-1" => None,
-                    _ => Some(parse_bytes(value).filter(|&n| n > 0).ok_or_else(|| {
-                        bad(
-                            "--log-opt",
-                            option,
-                            "not a size",
-                            "e.g. max-size=10m (or -1: no limit)",
-                        )
-                    })?),
-                }
-            }
-            (LogDriver::JsonFile, "max-file") => {
-                config.max_file = value.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
-                    bad(
-                        "--log-opt",
-                        option,
-                        "max-file is a number of files, at least 1",
-                        "e.g. max-file=3",
-                    )
-                })?
-            }
-            (driver, _) => {
-                return Err(bad(
-                    "--log-opt",
-                    option,
-                    &format!("unknown log option for the {} log driver", driver.as_str()),
-                    "the json-file driver takes max-size and max-file; the none driver takes none",
-                ))
-            }
-        }
-        config.options.insert(key.to_string(), value.to_string());
+        let (key, value) = option.split_once('=').ok_or_else(|| CommandError {
+            message: format!("--log-opt {option}: expected KEY=VALUE"),
+            hint: Some("e.g. --log-opt max-size=10m".into()),
+            exit_code: ENGINE_FAILED,
+        })?;
+        pairs.push((key, value));
     }
-    Ok(config)
+    LogConfig::parse(driver, pairs).map_err(|error| CommandError {
+        message: match &error {
+            LogOptionError::Driver(_) => format!("--log-driver {driver}: {error}"),
+            _ => format!("--log-opt: {error}"),
+        },
+        hint: Some(error.hint().into()),
+        exit_code: ENGINE_FAILED,
+    })
 }
 
 /// `KEY=VALUE` as is; a bare `KEY` takes its value from wharf's environment, as Docker.
@@ -971,9 +944,10 @@ fn mount_flag(spec: &str) -> Result<Requested, String> {
                 return Err("a tmpfs mount takes no source".into());
             }
             let size_bytes = match fields.remove("tmpfs-size") {
-                Some(Some(size)) => {
-                    Some(parse_bytes(size).ok_or(format!("tmpfs-size `{size}` is not a size"))?)
-                }
+                Some(Some(size)) => Some(
+                    wharf_engine::parse_bytes(size)
+                        .ok_or(format!("tmpfs-size `{size}` is not a size"))?,
+                ),
                 Some(None) => return Err("`tmpfs-size` needs a value".into()),
                 None => None,
             };
@@ -1011,7 +985,10 @@ fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
     for option in options.split(',').filter(|o| !o.is_empty()) {
         match option.split_once('=') {
             Some(("size", size)) => {
-                size_bytes = Some(parse_bytes(size).ok_or(format!("size `{size}` is not a size"))?)
+                size_bytes = Some(
+                    wharf_engine::parse_bytes(size)
+                        .ok_or(format!("size `{size}` is not a size"))?,
+                )
             }
             Some(("mode", m)) => {
                 mode = Some(
@@ -1043,43 +1020,9 @@ fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)>
         .collect()
 }
 
-/// Docker's sizes: a number with an optional b, k, m, g or t suffix (powers of 1024).
-fn parse_bytes(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_lowercase();
-    let text = text
-        .strip_suffix('b')
-        .filter(|t| t.ends_with(|c: char| c.is_ascii_alphabetic()))
-        .unwrap_or(&text);
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => (&text[..i], &text[i..]),
-        None => (text, ""),
-    };
-    let scale: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        "t" => 1 << 40,
-        _ => return None,
-    };
-    let value: f64 = number.parse().ok()?;
-    (value >= 0.0).then_some((value * scale as f64) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_like_dockers() {
-        assert_eq!(parse_bytes("64m"), Some(64 << 20));
-        assert_eq!(parse_bytes("1g"), Some(1 << 30));
-        assert_eq!(parse_bytes("1GB"), Some(1 << 30));
-        assert_eq!(parse_bytes("512"), Some(512));
-        assert_eq!(parse_bytes("1.5k"), Some(1536));
-        assert_eq!(parse_bytes("lots"), None);
-        assert_eq!(parse_bytes("-1m"), None);
-    }
 
     #[test]
     fn log_times_parse_like_dockers() {
@@ -1120,7 +1063,10 @@ mod tests {
         assert_eq!(config.options.len(), 2);
         let unlimited = log_config("json-file", &opts(&["max-size=-1"])).unwrap();
         assert_eq!((unlimited.max_size, unlimited.max_file), (None, 1));
-        assert_eq!(log_config("none", &[]).unwrap().driver, LogDriver::None);
+        assert_eq!(
+            log_config("none", &[]).unwrap().driver,
+            wharf_engine::LogDriver::None
+        );
         assert!(log_config("none", &opts(&["max-size=1m"])).is_err());
         assert!(log_config("json-file", &opts(&["max-file=0"])).is_err());
         assert!(log_config("json-file", &opts(&["max-size"])).is_err());
