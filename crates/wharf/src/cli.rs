@@ -369,6 +369,9 @@ pub struct CreateArgs {
     /// Start period for the container to initialize before failures count (e.g. 10s)
     #[arg(long)]
     pub health_start_period: Option<String>,
+    /// Time between checks during the start period (e.g. 1s)
+    #[arg(long)]
+    pub health_start_interval: Option<String>,
     /// Disable any container-specified HEALTHCHECK
     #[arg(long)]
     pub no_healthcheck: bool,

@@ -986,6 +986,45 @@ fn await_ps(wharf: &Wharf, args: &[&str], want: &str) {
 }
 
 #[test]
+fn the_start_interval_probes_often_until_healthy_then_the_interval_takes_over() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // An hour's interval: only the start interval can make it healthy within the wait.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "quick",
+        "--network",
+        "none",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "1h",
+        "--health-start-period",
+        "1h",
+        "--health-start-interval",
+        "50ms",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    await_ps(
+        &wharf,
+        &["--filter", "health=healthy", "--format", "{{.Names}}"],
+        "quick",
+    );
+    // Healthy: back to the hour's interval, so no second probe (at 50 ms there would be ~10).
+    std::thread::sleep(Duration::from_millis(500));
+    let log: Vec<serde_json::Value> =
+        serde_json::from_str(&wharf.ok(&["inspect", "-f", "{{json .State.Health.Log}}", "quick"]))
+            .unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    wharf.remove_all_containers_leaving_nothing();
+}
+
+#[test]
 fn healthchecks_turn_healthy_or_unhealthy() {
     let Some(wharf) = wharf_with_busybox() else {
         return;

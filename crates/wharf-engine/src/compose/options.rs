@@ -286,13 +286,6 @@ fn health(service: &Service) -> Result<HealthOptions> {
     let Some(check) = &service.healthcheck else {
         return Ok(HealthOptions::default());
     };
-    if check.start_interval.is_some() {
-        return Err(refuse(
-            service,
-            "healthcheck.start_interval",
-            "wharf cannot honor start_interval yet",
-        ));
-    }
     if check.disable || check.test.first().map(String::as_str) == Some("NONE") {
         return Ok(HealthOptions {
             disable: true,
@@ -304,6 +297,7 @@ fn health(service: &Service) -> Result<HealthOptions> {
         interval: check.interval.map(|d| d.0),
         timeout: check.timeout.map(|d| d.0),
         start_period: check.start_period.map(|d| d.0),
+        start_interval: check.start_interval.map(|d| d.0),
         retries: check.retries.map(|r| r as u32),
         ..HealthOptions::default()
     })
@@ -669,10 +663,6 @@ services:
         assert_eq!(
             refused("    security_opt: [seccomp:unconfined]\n"),
             "services.s.security_opt[0]: wharf supports no-new-privileges only"
-        );
-        assert!(
-            refused("    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n")
-                .starts_with("services.s.healthcheck.start_interval")
         );
     }
 

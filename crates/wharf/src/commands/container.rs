@@ -686,6 +686,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         interval: duration("--health-interval", &args.health_interval)?,
         timeout: duration("--health-timeout", &args.health_timeout)?,
         start_period: duration("--health-start-period", &args.health_start_period)?,
+        start_interval: duration("--health-start-interval", &args.health_start_interval)?,
         retries: args.health_retries,
         disable: args.no_healthcheck,
     };
