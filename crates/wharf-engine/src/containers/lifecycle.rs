@@ -46,8 +46,9 @@ pub struct LogLine {
 }
 
 const POLL: Duration = Duration::from_millis(5);
-/// How long `rm -f` waits for an exited container's monitor to finish its cleanup.
-const MONITOR_EXIT_WAIT: Duration = Duration::from_secs(5);
+/// How long `rm -f` waits for a killed container and its monitor to end (a loaded or
+/// emulated machine can take seconds).
+const KILL_WAIT: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Finds a container by full id, unique id prefix, or name.
@@ -276,8 +277,16 @@ impl Engine {
                 });
             }
             let _ = self.kill_container(&id, "SIGKILL");
-            if let Some(state) = self.wait_exited(&id, Some(Duration::from_secs(10)))? {
-                wait_monitor_gone(&state);
+            // Nothing is removed under a monitor still at work: it records the exit before
+            // its last cleanup, and `rm -f`, as Docker's, returns when nothing runs.
+            let ended = self
+                .wait_exited(&id, Some(KILL_WAIT))?
+                .is_some_and(|state| wait_monitor_gone(&state, KILL_WAIT));
+            if !ended {
+                return Err(EngineError::ContainerDidNotEnd {
+                    name: info.record.name,
+                    seconds: KILL_WAIT.as_secs(),
+                });
             }
         }
         let dir = container_dir(self.root(), &id);
@@ -626,18 +635,21 @@ pub fn signal_number(signal: &str) -> Option<i32> {
     })
 }
 
-/// Waits (a few seconds at most) for the monitor of an exited container to end: it records
-/// the exit before its last cleanup, and `rm -f`, as Docker's, returns only when nothing of
-/// the container runs. The monitor of a `--rm` container removes it itself: no wait then.
-fn wait_monitor_gone(state: &ContainerState) {
+/// Waits (`limit` at most) for the monitor of an exited container to end; whether it has.
+/// The monitor of a `--rm` container removes it itself: no wait then.
+fn wait_monitor_gone(state: &ContainerState, limit: Duration) -> bool {
     let Some(pid) = state
         .monitor_pid
         .filter(|&pid| pid != std::process::id() as i32)
     else {
-        return;
+        return true;
     };
     let start = Instant::now();
-    while is_alive(pid, state.monitor_start_time) && start.elapsed() < MONITOR_EXIT_WAIT {
+    while is_alive(pid, state.monitor_start_time) {
+        if start.elapsed() >= limit {
+            return false;
+        }
         std::thread::sleep(POLL);
     }
+    true
 }
