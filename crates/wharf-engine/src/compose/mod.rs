@@ -2,6 +2,7 @@
 //! with the engine's own operations (the ones `create`, `start`, `network create`... use);
 //! [`options`] maps each service onto [`CreateOptions`](crate::CreateOptions).
 
+mod files;
 mod options;
 mod wait;
 
@@ -118,6 +119,21 @@ impl ComposeBackend<'_> {
     }
 }
 
+impl ComposeBackend<'_> {
+    /// The secrets and configs given as content, written into the created container.
+    fn inject_files(&self, project: &Project, service: &Service, id: &str) -> Result<()> {
+        let files = files::injected(project, service)?;
+        if files.is_empty() {
+            return Ok(());
+        }
+        let tar = files::tar(&files).map_err(|e| EngineError::Copy {
+            path: files[0].path.clone(),
+            message: e.to_string(),
+        })?;
+        self.engine.copy_tar_into_container(tar.as_slice(), id, "/")
+    }
+}
+
 fn boxed(error: EngineError) -> BackendError {
     Box::new(error)
 }
@@ -151,6 +167,7 @@ impl Backend for ComposeBackend<'_> {
             labels: BTreeMap::new(),
         };
         create_options(project, service, &request, &self.init_path, false).map_err(boxed)?;
+        files::injected(project, service).map_err(boxed)?;
         if let Some(build) = &service.build {
             if !build.ssh.is_empty() {
                 return Err(boxed(refuse(
@@ -259,6 +276,10 @@ impl Backend for ComposeBackend<'_> {
                 let _ = self.engine.remove_container(&id, true, false);
                 return Err(boxed(error));
             }
+        }
+        if let Err(error) = self.inject_files(project, service, &id) {
+            let _ = self.engine.remove_container(&id, true, false);
+            return Err(boxed(error));
         }
         Ok(())
     }

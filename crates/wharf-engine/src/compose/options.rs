@@ -18,6 +18,7 @@ const HONORED_KEYS: &[&str] = &[
     "cap_add",
     "cap_drop",
     "command",
+    "configs",
     "container_name",
     "cpus",
     "depends_on",
@@ -47,6 +48,7 @@ const HONORED_KEYS: &[&str] = &[
     "read_only",
     "restart",
     "scale",
+    "secrets",
     "security_opt",
     "shm_size",
     "stdin_open",
@@ -249,6 +251,7 @@ fn mounts(
             exec: false,
         });
     }
+    mounts.extend(super::files::file_mounts(project, service)?);
     Ok((mounts, volumes))
 }
 
