@@ -414,7 +414,11 @@ pub struct StartArgs {
     /// Attach the container's STDIN (implies --attach)
     #[arg(short, long)]
     pub interactive: bool,
-    #[arg(required = true)]
+    /// Start every stopped container whose restart policy brings it back at boot, as
+    /// dockerd does when it starts (for contrib/systemd/wharf-restart.service)
+    #[arg(long, conflicts_with_all = ["attach", "interactive", "containers"])]
+    pub all_restartable: bool,
+    #[arg(required_unless_present = "all_restartable")]
     pub containers: Vec<String>,
 }
 

@@ -562,6 +562,75 @@ fn stop_kills_after_the_timeout_and_kill_sends_signals() {
     wharf.assert_nothing_leaked(&ids);
 }
 
+/// SIGKILL to every container monitor of this wharf's root, as a power cut would end them.
+fn kill_monitors(wharf: &Wharf) {
+    let root = wharf.path().display().to_string();
+    let monitors: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| {
+                    let c = String::from_utf8_lossy(&c);
+                    c.contains(&root) && c.contains("__monitor")
+                })
+                .unwrap_or(false)
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!monitors.is_empty(), "no monitor runs");
+    let mut kill = std::process::Command::new("kill");
+    kill.arg("-9").args(&monitors);
+    assert!(kill.status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(100));
+}
+
+#[test]
+fn start_all_restartable_brings_back_what_dockerd_would_at_boot() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let run = |name: &str, policy: &str, command: &[&str]| {
+        let mut args = vec!["run", "-d", "--name", name, "--restart", policy, "busybox"];
+        args.extend_from_slice(command);
+        wharf.ok(&args);
+    };
+    let sleep = ["sleep", "1000"];
+    run("always", "always", &sleep);
+    run("unless", "unless-stopped", &sleep);
+    run("unless-user-stopped", "unless-stopped", &sleep);
+    run("always-user-stopped", "always", &sleep);
+    run("failure", "on-failure", &sleep);
+    run("failure-done", "on-failure", &["true"]);
+    run("never", "no", &sleep);
+    wharf.ok(&[
+        "stop",
+        "-t",
+        "0",
+        "unless-user-stopped",
+        "always-user-stopped",
+    ]);
+    wharf.ok(&["wait", "failure-done"]);
+    // The machine goes down: the monitors die with what they watch.
+    kill_monitors(&wharf);
+    assert_eq!(wharf.ok(&["ps", "-q"]), "");
+
+    let started = wharf.ok(&["start", "--all-restartable"]);
+    let mut started: Vec<&str> = started.lines().collect();
+    started.sort_unstable();
+    assert_eq!(
+        started,
+        ["always", "always-user-stopped", "failure", "unless"]
+    );
+    let running = wharf.ok(&["ps", "--format", "{{.Names}}"]);
+    let mut running: Vec<&str> = running.lines().collect();
+    running.sort_unstable();
+    assert_eq!(running, started);
+    // Nothing more to start the second time.
+    assert_eq!(wharf.ok(&["start", "--all-restartable"]), "");
+    wharf.remove_all_containers_leaving_nothing();
+}
+
 #[test]
 fn a_killed_monitor_is_seen_and_cleaned_up() {
     let Some(wharf) = wharf_with_busybox() else {
@@ -571,25 +640,7 @@ fn a_killed_monitor_is_seen_and_cleaned_up() {
         .ok(&["run", "-d", "busybox", "sleep", "1000"])
         .trim()
         .to_string();
-    let root = wharf.path().display().to_string();
-    let monitor = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .find(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .map(|c| {
-                    let c = String::from_utf8_lossy(&c);
-                    c.contains(&root) && c.contains("__monitor")
-                })
-                .unwrap_or(false)
-        })
-        .expect("the monitor runs");
-    let pid: i32 = monitor.file_name().to_str().unwrap().parse().unwrap();
-    std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    kill_monitors(&wharf);
     assert_eq!(
         wharf.ok(&["ps", "-a", "--format", "{{.State}}"]).trim(),
         "exited"

@@ -191,6 +191,32 @@ impl Engine {
         Ok(())
     }
 
+    /// `start --all-restartable`, for the boot unit (contrib/systemd/wharf-restart.service):
+    /// the containers that are not running and whose restart policy starts them at boot
+    /// ([`RestartPolicy::at_boot`]), oldest first. Reading each container reconciles one
+    /// whose monitor died with the machine.
+    pub fn restartable_at_boot(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .list_containers()?
+            .into_iter()
+            .filter(|info| {
+                let state = &info.state;
+                let stopped_by_user = container_dir(self.root(), &info.record.id)
+                    .join(STOPPED_BY_USER_FILE)
+                    .exists();
+                !state.status.is_up()
+                    && state.started_at.is_some()
+                    && info
+                        .record
+                        .restart_policy
+                        .at_boot(state.exit_code.unwrap_or(0), stopped_by_user)
+            })
+            .map(|info| info.record.name)
+            .collect();
+        names.reverse();
+        Ok(names)
+    }
+
     /// Tells the container's monitor not to restart it.
     fn mark_stopped_by_user(&self, id: &str) -> Result<()> {
         let path = container_dir(self.root(), id).join(STOPPED_BY_USER_FILE);

@@ -116,7 +116,12 @@ pub fn start(engine: &Engine, printer: Printer, args: StartArgs) -> CommandResul
         require_tty_input(stdin && tty)?;
         return attached(engine, &record.id, stdin, tty);
     }
-    each(&printer, &args.containers, |name| {
+    let names = if args.all_restartable {
+        engine.restartable_at_boot()?
+    } else {
+        args.containers
+    };
+    each(&printer, &names, |name| {
         let child = engine.start_container(name, Attach::Detached)?;
         engine.await_detached_start(child, name)
     })
