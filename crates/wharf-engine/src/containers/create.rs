@@ -12,7 +12,6 @@ use wharf_runtime::{
 
 use super::health::{HealthOptions, Healthcheck};
 use super::logfile::LogConfig;
-use super::names::random_name;
 use super::record::{
     container_dir, write_json, write_state, ContainerRecord, ContainerState, RestartPolicy,
     RECORD_FILE, STATE_FILE,
@@ -116,13 +115,14 @@ impl Engine {
             self.plan_networking(options, config.exposed_ports.as_ref())?;
 
         let id = random_id()?;
+        // A generated name is drawn when it is claimed, below.
         let name = match &options.name {
             Some(name) => {
                 let name = name.strip_prefix('/').unwrap_or(name);
                 validate_name("--name", name)?;
                 name.to_string()
             }
-            None => random_name(),
+            None => String::new(),
         };
         let (entrypoint, cmd) =
             command_line(config.entrypoint.as_deref(), config.cmd.as_deref(), options)?;
@@ -253,7 +253,7 @@ impl Engine {
                 }
             })?;
         }
-        let record = ContainerRecord {
+        let mut record = ContainerRecord {
             id: id.clone(),
             name: name.clone(),
             image_name: options.image.clone(),
@@ -279,13 +279,17 @@ impl Engine {
             cmd,
             user: user_spec,
         };
-        self.claim_name(&name, &id)?;
+        if name.is_empty() {
+            record.name = self.claim_random_name(&id)?;
+        } else {
+            self.claim_name(&name, &id)?;
+        }
         let mut created_volumes = Vec::new();
         let result = write_bundle(&record, &dir)
             .and_then(|()| self.prepare_volumes(&record, &options.volumes, &mut created_volumes));
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
-            self.release_name(&name);
+            self.release_name(&record.name);
             for volume in &created_volumes {
                 let _ = self.delete_volume(volume);
             }
