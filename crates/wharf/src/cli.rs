@@ -60,6 +60,8 @@ pub enum Command {
     Top(TopArgs),
     /// Build an image from a Dockerfile
     Build(BuildArgs),
+    /// Check Dockerfiles and compose files (hadolint's rules, BuildKit's checks, Python advice)
+    Lint(LintArgs),
     /// Manage the build cache
     #[command(subcommand)]
     Builder(BuilderCommand),
@@ -177,9 +179,31 @@ pub struct BuildArgs {
     /// are mounted for each step and never written into the image
     #[arg(long, env = "WHARF_BUILD_HOST_CA_CERTS")]
     pub host_ca_certs: bool,
+    /// Run the Dockerfile checks only, without building; exit 1 on warnings or errors
+    #[arg(long)]
+    pub check: bool,
+    /// Do not print the Dockerfile checks' warnings after the build
+    #[arg(long)]
+    pub no_lint: bool,
     /// The build context: a folder, or `-` for a tarball or a Dockerfile on stdin
     #[arg(value_name = "PATH")]
     pub context: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Output: text (default), json, sarif, or a Go template over the findings
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Exit 1 when a finding is at least this grave: error, warning, info, style or none
+    #[arg(long, value_name = "LEVEL")]
+    pub failure_threshold: Option<String>,
+    /// A hadolint configuration file (default: .hadolint.yaml here or beside PATH)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dockerfiles, compose files, or folders to search (default: the current folder)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
