@@ -416,15 +416,12 @@ impl Parser {
                 self.chars = inner.chars;
                 self.at = inner.at;
                 self.script.has_pipes |= inner.script.has_pipes;
+                // ShellCheck's simplified text of `$(cmd args)`: its words run together.
                 word.text.push_str("${");
-                word.text.push_str(
-                    &inner
-                        .script
-                        .commands
-                        .first()
-                        .map(|command| command.name.clone())
-                        .unwrap_or_default(),
-                );
+                for command in &inner.script.commands {
+                    word.text.push_str(&command.name);
+                    command.args.iter().for_each(|arg| word.text.push_str(arg));
+                }
                 word.text.push('}');
                 nested.extend(inner.script.commands);
                 word.literal = false;

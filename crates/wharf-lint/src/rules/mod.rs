@@ -22,6 +22,7 @@ mod dl3006;
 mod dl3007;
 mod dl3008;
 mod dl3009;
+mod dl3010;
 mod dl3011;
 mod dl3012;
 mod dl3013;
@@ -40,6 +41,16 @@ mod dl3026;
 mod dl3027;
 mod dl3028;
 mod dl3029;
+mod dl3030;
+mod dl3032;
+mod dl3033;
+mod dl3034;
+mod dl3035;
+mod dl3036;
+mod dl3037;
+mod dl3038;
+mod dl3040;
+mod dl3041;
 mod dl3042;
 mod dl3043;
 mod dl3044;
@@ -51,8 +62,11 @@ mod dl3059;
 mod dl3060;
 mod dl3061;
 mod dl3062;
+mod dl3063;
 mod dl3064;
+mod dl3065;
 mod dl3066;
+mod dl3067;
 mod dl4000;
 mod dl4001;
 mod dl4003;
@@ -145,6 +159,20 @@ pub const RULES: &[&Rule] = &[
     &dl3062::RULE,
     &dl3064::RULE,
     &dl3066::RULE,
+    &dl3010::RULE,
+    &dl3030::RULE,
+    &dl3032::RULE,
+    &dl3033::RULE,
+    &dl3034::RULE,
+    &dl3035::RULE,
+    &dl3036::RULE,
+    &dl3037::RULE,
+    &dl3038::RULE,
+    &dl3040::RULE,
+    &dl3041::RULE,
+    &dl3063::RULE,
+    &dl3065::RULE,
+    &dl3067::RULE,
     &dl4000::RULE,
     &dl4001::RULE,
     &dl4003::RULE,
@@ -178,6 +206,23 @@ fn lines_where(file: &File, fails: impl Fn(&Item) -> bool) -> Vec<Hit> {
 /// The lines of RUN and ONBUILD RUN instructions whose commands `fails` holds for.
 fn scripts_where(file: &File, fails: impl Fn(&Script) -> bool) -> Vec<Hit> {
     lines_where(file, |item| item.any_script().is_some_and(&fails))
+}
+
+/// No command is an install, or the first clean comes after the first install (hadolint's
+/// check for `yum clean all`, `dnf clean all`, `zypper clean`).
+fn cleaned_after_install(
+    script: &Script,
+    install: impl Fn(&crate::shell::Command) -> bool,
+    clean: impl Fn(&crate::shell::Command) -> bool,
+) -> bool {
+    match script.commands.iter().position(install) {
+        None => true,
+        Some(installed) => script
+            .commands
+            .iter()
+            .position(clean)
+            .is_some_and(|cleaned| installed < cleaned),
+    }
 }
 
 /// A cache or tmpfs mount whose target contains `fragment` (hadolint's
