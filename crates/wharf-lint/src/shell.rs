@@ -320,14 +320,7 @@ impl Parser {
                     name_so_far = false;
                 }
                 '\'' => {
-                    self.at += 1;
-                    while let Some(q) = self.peek(0) {
-                        self.at += 1;
-                        if q == '\'' {
-                            break;
-                        }
-                        word.text.push(q);
-                    }
+                    self.single_quoted(&mut word.text);
                     name_so_far = false;
                 }
                 '"' => {
@@ -360,6 +353,18 @@ impl Parser {
             }
         }
         word
+    }
+
+    /// From an opening `'` to the closing one, the text in between taken as is.
+    fn single_quoted(&mut self, text: &mut String) {
+        self.at += 1;
+        while let Some(c) = self.peek(0) {
+            self.at += 1;
+            if c == '\'' {
+                return;
+            }
+            text.push(c);
+        }
     }
 
     fn double_quoted(&mut self, word: &mut Word, nested: &mut Vec<Command>) {
@@ -435,16 +440,7 @@ impl Parser {
                 word.text.push_str(&format!("${{{inner}}}"));
                 word.literal = false;
             }
-            Some('\'') => {
-                self.at += 1;
-                while let Some(q) = self.peek(0) {
-                    self.at += 1;
-                    if q == '\'' {
-                        break;
-                    }
-                    word.text.push(q);
-                }
-            }
+            Some('\'') => self.single_quoted(&mut word.text),
             Some(c) if c.is_ascii_alphabetic() || c == '_' => {
                 let mut name = String::new();
                 while let Some(c) = self

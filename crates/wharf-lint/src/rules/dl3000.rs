@@ -1,7 +1,7 @@
 //! DL3000: WORKDIR must be absolute (a `$VAR` or a Windows drive passes), else where files
 //! land depends on the base image's WORKDIR.
 
-use super::{drop_quotes, lines_where, Rule};
+use super::{drop_quotes, is_absolute, lines_where, Rule};
 use crate::dockerfile::File;
 use crate::finding::Severity;
 use wharf_dockerfile::Instruction;
@@ -20,13 +20,6 @@ fn check(file: &File) -> Vec<crate::rules::Hit> {
         Instruction::Workdir(path) => !is_absolute(drop_quotes(path)),
         _ => false,
     })
-}
-
-fn is_absolute(path: &str) -> bool {
-    let mut chars = path.chars();
-    path.starts_with('$')
-        || path.starts_with('/')
-        || (chars.next().is_some_and(char::is_alphabetic) && chars.next() == Some(':'))
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
 //! DL3009: `apt-get update` without `rm -rf /var/lib/apt/lists/*` in the same RUN, in the
 //! last stage or a stage another builds on. Cache or tmpfs mounts of the lists pass.
 
-use std::collections::HashSet;
-
-use super::{has_cache_mount, Hit, Rule};
+use super::{has_cache_mount, kept_stages, Hit, Rule};
 use crate::dockerfile::File;
 use crate::finding::Severity;
 use crate::shell::Script;
@@ -19,25 +17,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(file: &File) -> Vec<Hit> {
-    // Stages other stages start FROM.
-    let bases: HashSet<&str> = file
-        .items
-        .iter()
-        .filter_map(|item| item.from.as_ref())
-        .map(|from| from.name.as_str())
-        .collect();
-    let stages = file.stages();
-    let last = stages.len().saturating_sub(1);
     let mut hits = Vec::new();
-    for (index, stage) in stages.iter().enumerate() {
-        let alias = stage
-            .first()
-            .and_then(|item| item.from.as_ref())
-            .and_then(|from| from.alias.as_deref());
-        if index != last && !alias.is_some_and(|alias| bases.contains(alias)) {
-            continue;
-        }
-        for item in *stage {
+    for stage in kept_stages(file) {
+        for item in stage {
             let Some(script) = item.any_script() else {
                 continue;
             };

@@ -2,9 +2,7 @@
 //! `PIP_NO_CACHE_DIR` set to a true value (by ENV in the stage or one it builds on, or on
 //! the RUN line), a cache or tmpfs mount of `.cache/pip`, and pipx/pipenv.
 
-use std::collections::HashMap;
-
-use super::{has_cache_mount, Hit, Rule};
+use super::{has_cache_mount, Hit, Rule, StageFlag};
 use crate::dockerfile::File;
 use crate::finding::Severity;
 use crate::shell::Command;
@@ -24,22 +22,18 @@ const TRUTHY: &[&str] = &[
 ];
 
 fn check(file: &File) -> Vec<Hit> {
-    // Whether each stage (by name) has PIP_NO_CACHE_DIR set, inherited by stages FROM it.
-    let mut no_cache: HashMap<String, bool> = HashMap::new();
-    let mut current = String::new();
+    // Whether the stage (or one it builds on) sets PIP_NO_CACHE_DIR.
+    let mut no_cache = StageFlag::default();
     let mut hits = Vec::new();
     for item in &file.items {
         match &item.instruction {
             Instruction::From(_) => {
-                let from = item.from.as_ref().expect("FROM items have a base image");
-                let inherited = no_cache.get(&from.name).copied().unwrap_or(false);
-                current = from.alias.clone().unwrap_or_else(|| from.name.clone());
-                no_cache.insert(current.clone(), inherited);
+                no_cache.enter(item.from.as_ref().expect("FROM items have a base image"))
             }
             Instruction::Env(pairs) => {
                 if let Some(pair) = pairs.iter().find(|pair| pair.key == "PIP_NO_CACHE_DIR") {
                     if TRUTHY.contains(&super::unquote(&pair.value)) {
-                        no_cache.insert(current.clone(), true);
+                        no_cache.set();
                     }
                 }
             }
@@ -48,7 +42,7 @@ fn check(file: &File) -> Vec<Hit> {
         let Some(script) = item.any_script() else {
             continue;
         };
-        if no_cache.get(&current).copied().unwrap_or(false)
+        if no_cache.is_set()
             || set_on_line(&item.node.original)
             || !script.commands.iter().any(forgets_no_cache_dir)
             || item

@@ -1,9 +1,7 @@
 //! DL3045: COPY to a relative destination in a stage (or the stages it builds on) without
 //! a WORKDIR: where the files land depends on the base image.
 
-use std::collections::HashMap;
-
-use super::{drop_quotes, Hit, Rule};
+use super::{drop_quotes, is_absolute, Hit, Rule, StageFlag};
 use crate::dockerfile::File;
 use crate::finding::Severity;
 use wharf_dockerfile::Instruction;
@@ -18,30 +16,18 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(file: &File) -> Vec<Hit> {
-    let mut workdir: HashMap<String, bool> = HashMap::new();
-    let mut current = String::new();
+    let mut workdir = StageFlag::default();
     let mut hits = Vec::new();
     for item in &file.items {
         match &item.instruction {
             Instruction::From(_) => {
-                let from = item.from.as_ref().expect("FROM items have a base image");
-                let inherited = workdir.get(&from.name).copied().unwrap_or(false);
-                current = from.alias.clone().unwrap_or_else(|| from.name.clone());
-                workdir.insert(current.clone(), inherited);
+                workdir.enter(item.from.as_ref().expect("FROM items have a base image"))
             }
-            Instruction::Workdir(_) => {
-                workdir.insert(current.clone(), true);
-            }
-            Instruction::Copy(copy) => {
-                let destination = drop_quotes(&copy.files.destination);
-                let mut chars = destination.chars();
-                let windows =
-                    chars.next().is_some_and(char::is_alphabetic) && chars.next() == Some(':');
-                let relative =
-                    !(destination.starts_with('/') || destination.starts_with('$') || windows);
-                if relative && !workdir.get(&current).copied().unwrap_or(false) {
-                    hits.push(item.line.into());
-                }
+            Instruction::Workdir(_) => workdir.set(),
+            Instruction::Copy(copy)
+                if !is_absolute(drop_quotes(&copy.files.destination)) && !workdir.is_set() =>
+            {
+                hits.push(item.line.into());
             }
             _ => {}
         }

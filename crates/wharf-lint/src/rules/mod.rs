@@ -3,9 +3,11 @@
 //! pass. Ids are hadolint's where hadolint has the rule (with its exemptions), BuildKit's
 //! check name where only BuildKit has it, and `WP...` for wharf's Python-aware rules.
 
+use std::collections::{HashMap, HashSet};
+
 use wharf_dockerfile::instructions::{MountType, RunInstruction};
 
-use crate::dockerfile::{File, Item};
+use crate::dockerfile::{BaseImage, File, Item};
 use crate::finding::Severity;
 use crate::shell::Script;
 
@@ -235,6 +237,63 @@ fn has_cache_mount(run: &RunInstruction, fragment: &str) -> bool {
                 .as_deref()
                 .is_some_and(|target| target.contains(fragment))
     })
+}
+
+/// A fact set in a stage and inherited by the stages built FROM it (hadolint's per-stage
+/// maps of DL3042 and DL3045), keyed by the stage's name: its alias, else its image.
+#[derive(Default)]
+struct StageFlag {
+    by_stage: HashMap<String, bool>,
+    current: String,
+}
+
+impl StageFlag {
+    fn enter(&mut self, from: &BaseImage) {
+        let inherited = self.by_stage.get(&from.name).copied().unwrap_or(false);
+        self.current = from.alias.clone().unwrap_or_else(|| from.name.clone());
+        self.by_stage.insert(self.current.clone(), inherited);
+    }
+
+    fn set(&mut self) {
+        self.by_stage.insert(self.current.clone(), true);
+    }
+
+    fn is_set(&self) -> bool {
+        self.by_stage.get(&self.current).copied().unwrap_or(false)
+    }
+}
+
+/// The stages whose layers end up somewhere: the last one, and those another stage starts
+/// FROM (where hadolint's cleanup rules DL3009 and DL3060 look).
+fn kept_stages<'f>(file: &'f File) -> Vec<&'f [Item]> {
+    let bases: HashSet<&str> = file
+        .items
+        .iter()
+        .filter_map(|item| item.from.as_ref())
+        .map(|from| from.name.as_str())
+        .collect();
+    let stages = file.stages();
+    let last = stages.len().saturating_sub(1);
+    stages
+        .into_iter()
+        .enumerate()
+        .filter(|(index, stage)| {
+            let alias = stage
+                .first()
+                .and_then(|item| item.from.as_ref())
+                .and_then(|from| from.alias.as_deref());
+            *index == last || alias.is_some_and(|alias| bases.contains(alias))
+        })
+        .map(|(_, stage)| stage)
+        .collect()
+}
+
+/// An absolute path as hadolint sees one: `/...`, a `$VAR`, or a Windows drive (`C:`).
+fn is_absolute(path: &str) -> bool {
+    let mut chars = path.chars();
+    path.starts_with('$')
+        || path.starts_with('/')
+        || (chars.next().is_some_and(char::is_alphabetic) && chars.next() == Some(':'))
 }
 
 /// Removes one pair of surrounding quotes.
