@@ -48,7 +48,7 @@ pub fn lint_dockerfile(source: &str, config: &Config) -> Report {
         Ok(parsed) => parsed,
         Err(error) => {
             return Report {
-                findings: vec![parse_error(error.line().unwrap_or(1), error.to_string())],
+                findings: vec![parse_error(error.line().unwrap_or(1), &error)],
                 checks_off: false,
             }
         }
@@ -70,7 +70,12 @@ pub(crate) fn lint_with(source: &str, config: &Config, rules: &[&Rule]) -> Vec<F
     run(source, &parsed, config, rules)
 }
 
-fn parse_error(line: usize, message: String) -> Finding {
+fn parse_error(line: usize, error: &wharf_dockerfile::Error) -> Finding {
+    // The finding has the line already.
+    let message = match error {
+        wharf_dockerfile::Error::AtLine { kind, .. } => kind.to_string(),
+        other => other.to_string(),
+    };
     Finding {
         line,
         column: 1,
@@ -93,7 +98,7 @@ pub(crate) fn build_file<'a>(
     for node in &parsed.nodes {
         match Instruction::from_node(node) {
             Ok(instruction) => items.push(Item::new(node, instruction)),
-            Err(error) => invalid.push(parse_error(node.lines.start, error.to_string())),
+            Err(error) => invalid.push(parse_error(node.lines.start, &error)),
         }
     }
     let file = File {

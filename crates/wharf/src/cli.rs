@@ -201,7 +201,8 @@ pub struct LintArgs {
     /// A hadolint configuration file (default: .hadolint.yaml here or beside PATH)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Dockerfiles, compose files, or folders to search (default: the current folder)
+    /// Dockerfiles, compose files, folders to search (default: the current folder), or `-`
+    /// for a Dockerfile on stdin
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }

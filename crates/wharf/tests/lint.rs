@@ -82,6 +82,10 @@ fn findings_in_text_json_sarif_and_templates() {
 
     let rules = wharf.ok(&["lint", "--format", "{{.line}} {{.rule}}", text(&dockerfile)]);
     assert!(rules.lines().any(|line| line == "7 DL3025"), "{rules}");
+
+    let output = wharf.run_with_stdin(&["lint", "-"], FLASK.as_bytes());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("-:7:1 warning DL3025"), "{stdout}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! `wharf lint [PATH...]`: Dockerfiles and compose files through `wharf-lint`'s rules.
-//! Folders are searched for Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`,
+//! `-` reads a Dockerfile from stdin. Folders are searched for Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`,
 //! `Containerfile`) and compose files. A `.hadolint.yaml` (from `--config`, the current
 //! folder or the first PATH's folder) is honored as hadolint honors it.
 //!
@@ -136,6 +136,10 @@ fn kind_of(name: &str) -> Option<Kind> {
 /// Files named on the command line are linted whatever their name (a Dockerfile unless
 /// named like a compose file); folders are searched.
 fn collect(path: &Path, files: &mut Vec<(PathBuf, Kind)>) -> Result<(), CommandError> {
+    if path.as_os_str() == "-" {
+        files.push((path.to_owned(), Kind::Dockerfile));
+        return Ok(());
+    }
     let metadata = std::fs::metadata(path).map_err(|error| {
         CommandError::new(
             format!("cannot read {}: {error}", path.display()),
@@ -207,8 +211,12 @@ fn read_config(given: Option<&Path>, first: &Path) -> Result<Config, CommandErro
 
 fn lint_file(path: &Path, kind: Kind, config: &Config) -> Result<Linted, CommandError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| CommandError::new(format!("cannot read {file}: {error}"), None))?;
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|error| CommandError::new(format!("cannot read {file}: {error}"), None))?;
     let findings = match kind {
         Kind::Dockerfile => wharf_lint::lint_dockerfile(&text, config).findings,
         Kind::Compose => lint_compose_file(path, &text)?,
