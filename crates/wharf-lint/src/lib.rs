@@ -77,14 +77,34 @@ fn parse_error(line: usize, error: &wharf_dockerfile::Error) -> Finding {
         other => other.to_string(),
     };
     Finding {
+        message,
+        ..parse_error_at(line)
+    }
+}
+
+fn parse_error_at(line: usize) -> Finding {
+    Finding {
         line,
         column: 1,
         rule: PARSE_ERROR,
         severity: Severity::Error,
-        message,
+        message: String::new(),
         fix: "fix the syntax so that the Dockerfile parses",
         buildkit: None,
     }
+}
+
+/// `PORT`, `PORT-PORT`, either with `/PROTOCOL`, or a variable: what EXPOSE takes (hadolint
+/// refuses the rest, BuildKit warns about `HOST:PORT` as `ExposeInvalidFormat`).
+fn is_port_spec(spec: &str) -> bool {
+    if spec.contains('$') {
+        return true;
+    }
+    let ports = spec.split('/').next().unwrap_or_default();
+    !ports.is_empty()
+        && ports
+            .split('-')
+            .all(|port| !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The rules' view of a parsed Dockerfile, and the instructions it could not type.
@@ -96,7 +116,26 @@ pub(crate) fn build_file<'a>(
     let mut items = Vec::new();
     let mut invalid = Vec::new();
     for node in &parsed.nodes {
+        // BuildKit refuses these triggers; hadolint parses them and reports DL3043.
+        let forbidden_trigger = matches!(&node.args, wharf_dockerfile::Arguments::Trigger(trigger)
+            if matches!(trigger.keyword().as_str(), "onbuild" | "from" | "maintainer"));
+        if forbidden_trigger {
+            continue;
+        }
         match Instruction::from_node(node) {
+            Ok(Instruction::Expose(ports)) if ports.iter().any(|port| !is_port_spec(port)) => {
+                let port = ports
+                    .iter()
+                    .find(|port| !is_port_spec(port))
+                    .expect("found");
+                invalid.push(Finding {
+                    message: format!(
+                        "invalid port `{port}` in EXPOSE: write PORT[-PORT][/PROTOCOL]"
+                    ),
+                    buildkit: Some("ExposeInvalidFormat"),
+                    ..parse_error_at(node.lines.start)
+                });
+            }
             Ok(instruction) => items.push(Item::new(node, instruction)),
             Err(error) => invalid.push(parse_error(node.lines.start, &error)),
         }
@@ -112,6 +151,10 @@ pub(crate) fn build_file<'a>(
 
 fn run(source: &str, parsed: &Dockerfile, config: &Config, rules: &[&Rule]) -> Vec<Finding> {
     let (file, mut findings) = build_file(source, parsed, config);
+    // As hadolint does, a file that does not parse gets its parse errors only.
+    if !findings.is_empty() {
+        return findings;
+    }
     let from_lines: Vec<usize> = file
         .items
         .iter()
@@ -216,10 +259,17 @@ mod tests {
     #[test]
     fn unparsable_files_are_one_error() {
         let report = lint_dockerfile("FROM a:1\nRUN\n", &Config::default());
-        assert!(report
-            .findings
-            .iter()
-            .any(|finding| finding.rule == "DL1000" && finding.line == 2));
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(
+            (report.findings[0].rule, report.findings[0].line),
+            ("DL1000", 2)
+        );
+        let report = lint_dockerfile("FROM a\nEXPOSE 8000:8000\n", &Config::default());
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(
+            report.findings[0].message,
+            "invalid port `8000:8000` in EXPOSE: write PORT[-PORT][/PROTOCOL]"
+        );
         let report = lint_dockerfile("", &Config::default());
         assert_eq!(report.findings[0].rule, "DL1000");
     }
