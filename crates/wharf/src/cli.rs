@@ -196,8 +196,11 @@ pub struct LintArgs {
     #[arg(long)]
     pub format: Option<String>,
     /// Exit 1 when a finding is at least this grave: error, warning, info, style or none
-    #[arg(long, value_name = "LEVEL")]
+    #[arg(short = 't', long, value_name = "LEVEL")]
     pub failure_threshold: Option<String>,
+    /// A rule not to report (as hadolint's --ignore); may be given several times
+    #[arg(long = "ignore", value_name = "RULE")]
+    pub ignored: Vec<String>,
     /// A hadolint configuration file (default: .hadolint.yaml here or beside PATH)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -97,6 +97,10 @@ fn thresholds_and_hadolint_config_decide_the_exit_code() {
     let stderr = wharf.fails(&["lint", "--failure-threshold", "warning", path]);
     assert!(stderr.is_empty(), "{stderr}");
     wharf.ok(&["lint", "--failure-threshold", "none", path]);
+    wharf.ok(&[
+        "lint", "-t", "warning", "--ignore", "DL3042", "--ignore", "DL3025", "--ignore", "WP004",
+        "--ignore", "WP006", path,
+    ]);
     let output = wharf.run(&["lint", "--failure-threshold", "fatal", path]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr)

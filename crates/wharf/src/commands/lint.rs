@@ -66,7 +66,8 @@ pub fn lint(printer: Printer, args: LintArgs) -> CommandResult {
             Some("name the files, e.g. wharf lint Dockerfile compose.yaml"),
         ));
     }
-    let config = read_config(args.config.as_deref(), &paths[0])?;
+    let mut config = read_config(args.config.as_deref(), &paths[0])?;
+    config.ignored.extend(args.ignored.iter().cloned());
     let threshold = match &args.failure_threshold {
         Some(text) => text.parse::<Level>().map_err(|()| {
             CommandError::new(
@@ -177,7 +178,7 @@ fn collect(path: &Path, files: &mut Vec<(PathBuf, Kind)>) -> Result<(), CommandE
 }
 
 /// `--config`, else `.hadolint.yaml` (or `.yml`) in the current folder, else beside the
-/// first PATH.
+/// first PATH, else where hadolint looks in the user's home.
 fn read_config(given: Option<&Path>, first: &Path) -> Result<Config, CommandError> {
     let folder = if first.is_dir() {
         first.to_owned()
@@ -186,10 +187,18 @@ fn read_config(given: Option<&Path>, first: &Path) -> Result<Config, CommandErro
     };
     let candidates: Vec<PathBuf> = match given {
         Some(path) => vec![path.to_owned()],
-        None => [Path::new("."), folder.as_path()]
-            .iter()
-            .flat_map(|dir| [dir.join(".hadolint.yaml"), dir.join(".hadolint.yml")])
-            .collect(),
+        None => {
+            let home = std::env::var_os("HOME").map(PathBuf::from);
+            let config_home = std::env::var_os("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|home| home.join(".config")));
+            [Path::new("."), folder.as_path()]
+                .iter()
+                .flat_map(|dir| [dir.join(".hadolint.yaml"), dir.join(".hadolint.yml")])
+                .chain(config_home.map(|dir| dir.join("hadolint.yaml")))
+                .chain(home.map(|home| home.join(".hadolint.yaml")))
+                .collect()
+        }
     };
     for path in candidates {
         match std::fs::read_to_string(&path) {
