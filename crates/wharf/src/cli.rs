@@ -62,6 +62,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Check Dockerfiles and compose files (hadolint's rules, BuildKit's checks, Python advice)
     Lint(LintArgs),
+    /// Write a Dockerfile, .dockerignore and compose.yaml for a Python project
+    Init(InitArgs),
     /// Manage the build cache
     #[command(subcommand)]
     Builder(BuilderCommand),
@@ -188,6 +190,28 @@ pub struct BuildArgs {
     /// The build context: a folder, or `-` for a tarball or a Dockerfile on stdin
     #[arg(value_name = "PATH")]
     pub context: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the files instead of writing them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace files that exist
+    #[arg(long)]
+    pub force: bool,
+    /// The Python version of the image (e.g. 3.12), instead of the detected one
+    #[arg(long, value_name = "VERSION")]
+    pub python: Option<String>,
+    /// The port the app listens on (default 8000)
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The start command, instead of the detected one
+    #[arg(long, value_name = "COMMAND")]
+    pub cmd: Option<String>,
+    /// The project folder (default: the current folder)
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,0 +1,92 @@
+//! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
+//! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
+//! that a pip/Flask project it set up builds with wharf (dependencies from PyPI), runs and
+//! answers on the port it chose.
+
+mod common;
+
+use std::path::Path;
+
+use common::pypi::{build, builder, serve};
+use common::Wharf;
+
+fn flask_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "flask==3.0.3\n").unwrap();
+    std::fs::write(
+        dir.path().join("app.py"),
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get(\"/\")\ndef index():\n    return \"Hello from wharf init!\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn init_writes_its_files_once_and_they_lint_clean() {
+    let wharf = Wharf::new();
+    let project = flask_project();
+    let dir = text(project.path());
+
+    let output = wharf.run(&["init", "--dry-run", dir]);
+    assert!(output.status.success(), "{output:?}");
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        printed.starts_with("# --- Dockerfile ---\n# syntax=docker/dockerfile:1\n"),
+        "{printed}"
+    );
+    assert!(printed.contains("# --- compose.yaml ---\n"), "{printed}");
+    let summary = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        summary.contains("  start: `app = Flask(...)` in app.py\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("  command: gunicorn --bind 0.0.0.0:8000 app:app\n"),
+        "{summary}"
+    );
+    assert!(
+        !project.path().join("Dockerfile").exists(),
+        "--dry-run writes nothing"
+    );
+
+    wharf.ok(&["init", dir]);
+    for name in ["Dockerfile", ".dockerignore", "compose.yaml"] {
+        assert!(project.path().join(name).exists(), "{name} missing");
+    }
+    // Nothing of warning level in what it wrote.
+    wharf.ok(&["lint", "--failure-threshold", "warning", dir]);
+
+    std::fs::write(project.path().join("Dockerfile"), "FROM mine\n").unwrap();
+    let stderr = wharf.fails(&["init", dir]);
+    assert!(stderr.contains("Dockerfile already exists"), "{stderr}");
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("Dockerfile")).unwrap(),
+        "FROM mine\n"
+    );
+    wharf.ok(&["init", "--force", "--port", "5000", dir]);
+    let dockerfile = std::fs::read_to_string(project.path().join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("EXPOSE 5000\n"), "{dockerfile}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let stderr = wharf.fails(&["init", text(empty.path())]);
+    assert!(stderr.contains("no Python project found"), "{stderr}");
+}
+
+#[test]
+fn an_initialized_flask_project_builds_runs_and_answers() {
+    let Some(builder) = builder() else { return };
+    let project = flask_project();
+    builder.ok(&["init", text(project.path())]);
+    build(&builder, project.path(), "init-flask");
+    let user = builder.ok(&["run", "--rm", "--network", "none", "init-flask", "id", "-u"]);
+    assert_eq!(user, "10001\n");
+    assert_eq!(
+        serve(&builder, "init-flask", 8000),
+        "Hello from wharf init!"
+    );
+}
