@@ -1,7 +1,7 @@
 //! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
-//! that a pip/Flask project it set up builds with wharf (dependencies from PyPI), runs and
-//! answers on the port it chose.
+//! that pip/Flask and Pipenv/Flask projects it set up build with wharf (dependencies from
+//! PyPI), run as its non-root user and answer on the port it chose.
 
 mod common;
 
@@ -87,6 +87,33 @@ fn an_initialized_flask_project_builds_runs_and_answers() {
     assert_eq!(user, "10001\n");
     assert_eq!(
         serve(&builder, "init-flask", 8000),
+        "Hello from wharf init!"
+    );
+}
+
+#[test]
+fn an_initialized_pipenv_project_builds_runs_and_answers() {
+    let Some(builder) = builder() else { return };
+    let project = flask_project();
+    std::fs::remove_file(project.path().join("requirements.txt")).unwrap();
+    std::fs::write(
+        project.path().join("Pipfile"),
+        "[packages]\nflask = \"==3.0.3\"\n\n[requires]\npython_version = \"3.11\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("Pipfile.lock"),
+        r#"{"_meta": {"hash": {"sha256": "0"}, "pipfile-spec": 6, "requires": {"python_version": "3.11"}, "sources": [{"name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": true}]}, "default": {"flask": {"version": "==3.0.3"}}, "develop": {}}"#,
+    )
+    .unwrap();
+    let summary = String::from_utf8(builder.run(&["init", text(project.path())]).stderr).unwrap();
+    assert!(
+        summary.contains("dependencies: Pipenv (Pipfile.lock)"),
+        "{summary}"
+    );
+    build(&builder, project.path(), "init-pipenv");
+    assert_eq!(
+        serve(&builder, "init-pipenv", 8000),
         "Hello from wharf init!"
     );
 }
