@@ -1,7 +1,7 @@
 //! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
-//! that pip/Flask and Pipenv/Flask projects it set up build with wharf (dependencies from
-//! PyPI), run as its non-root user and answer on the port it chose.
+//! that pip/Flask, Pipenv/Flask and uv/FastAPI projects it set up build with wharf
+//! (dependencies from PyPI), run as its non-root user and answer on the port it chose.
 
 mod common;
 
@@ -116,4 +116,45 @@ fn an_initialized_pipenv_project_builds_runs_and_answers() {
         serve(&builder, "init-pipenv", 8000),
         "Hello from wharf init!"
     );
+}
+
+#[test]
+fn an_initialized_uv_fastapi_project_builds_runs_and_answers() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    let pyproject = "[project]\nname = \"hello\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"fastapi==0.115.6\", \"uvicorn==0.32.1\"]\n";
+    std::fs::write(project.path().join("pyproject.toml"), pyproject).unwrap();
+    std::fs::write(
+        project.path().join("main.py"),
+        "from fastapi import FastAPI\nfrom fastapi.responses import PlainTextResponse\n\napp = FastAPI()\n\n\n@app.get(\"/\", response_class=PlainTextResponse)\ndef index():\n    return \"Hello from wharf init!\"\n",
+    )
+    .unwrap();
+    // uv.lock as uv writes it, made by uv itself in a build (PyPI through the host's CAs).
+    let locker = tempfile::tempdir().unwrap();
+    std::fs::write(locker.path().join("pyproject.toml"), pyproject).unwrap();
+    std::fs::write(
+        locker.path().join("Dockerfile"),
+        "FROM python:3.11-slim\nRUN pip install uv==0.5.11\nWORKDIR /p\nCOPY pyproject.toml .\nRUN uv lock\n",
+    )
+    .unwrap();
+    build(&builder, locker.path(), "uv-locker");
+    builder.ok(&["create", "--name", "uv-locker", "uv-locker"]);
+    let lock = project.path().join("uv.lock");
+    builder.ok(&["cp", "uv-locker:/p/uv.lock", text(&lock)]);
+    builder.ok(&["rm", "uv-locker"]);
+
+    // --python: the tests have the 3.11 image (requires-python alone would pick the newest).
+    let summary = String::from_utf8(
+        builder
+            .run(&["init", "--python", "3.11", text(project.path())])
+            .stderr,
+    )
+    .unwrap();
+    assert!(summary.contains("dependencies: uv (uv.lock)"), "{summary}");
+    assert!(
+        summary.contains("command: uvicorn main:app --host 0.0.0.0 --port 8000"),
+        "{summary}"
+    );
+    build(&builder, project.path(), "init-uv");
+    assert_eq!(serve(&builder, "init-uv", 8000), "Hello from wharf init!");
 }
