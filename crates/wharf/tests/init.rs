@@ -1,6 +1,6 @@
 //! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
-//! that pip/Flask, Pipenv/Flask and uv/FastAPI projects it set up build with wharf
+//! that pip/Flask, Pipenv/Flask, uv/FastAPI and Poetry/Django projects it set up build with wharf
 //! (dependencies from PyPI), run as its non-root user and answer on the port it chose.
 
 mod common;
@@ -23,6 +23,13 @@ fn flask_project() -> tempfile::TempDir {
 
 fn text(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// Copies `path` out of `image` (a lock file a tool wrote in a build) to `to`.
+fn copy_out(wharf: &Wharf, image: &str, path: &str, to: &Path) {
+    let id = wharf.ok(&["create", image]).trim().to_owned();
+    wharf.ok(&["cp", &format!("{id}:{path}"), text(to)]);
+    wharf.ok(&["rm", &id]);
 }
 
 #[test]
@@ -138,10 +145,12 @@ fn an_initialized_uv_fastapi_project_builds_runs_and_answers() {
     )
     .unwrap();
     build(&builder, locker.path(), "uv-locker");
-    builder.ok(&["create", "--name", "uv-locker", "uv-locker"]);
-    let lock = project.path().join("uv.lock");
-    builder.ok(&["cp", "uv-locker:/p/uv.lock", text(&lock)]);
-    builder.ok(&["rm", "uv-locker"]);
+    copy_out(
+        &builder,
+        "uv-locker",
+        "/p/uv.lock",
+        &project.path().join("uv.lock"),
+    );
 
     // --python: the tests have the 3.11 image (requires-python alone would pick the newest).
     let summary = String::from_utf8(
@@ -157,4 +166,59 @@ fn an_initialized_uv_fastapi_project_builds_runs_and_answers() {
     );
     build(&builder, project.path(), "init-uv");
     assert_eq!(serve(&builder, "init-uv", 8000), "Hello from wharf init!");
+}
+
+#[test]
+fn an_initialized_poetry_django_project_builds_runs_and_answers() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    let pyproject = "[tool.poetry]\nname = \"mysite\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\ndjango = \"5.1.4\"\n";
+    let files = [
+        ("pyproject.toml", pyproject),
+        ("manage.py", "import os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n"),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings.py", "SECRET_KEY = \"test\"\nDEBUG = False\nALLOWED_HOSTS = [\"*\"]\nROOT_URLCONF = \"mysite.urls\"\nWSGI_APPLICATION = \"mysite.wsgi.application\"\nINSTALLED_APPS = []\nDATABASES = {}\n"),
+        ("mysite/urls.py", "from django.http import HttpResponse\nfrom django.urls import path\n\nurlpatterns = [path(\"\", lambda request: HttpResponse(\"Hello from wharf init!\"))]\n"),
+        ("mysite/wsgi.py", "import os\n\nfrom django.core.wsgi import get_wsgi_application\n\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\napplication = get_wsgi_application()\n"),
+    ];
+    for (name, content) in files {
+        let path = project.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    // poetry.lock as Poetry writes it, made by Poetry itself in a build.
+    let locker = tempfile::tempdir().unwrap();
+    std::fs::write(locker.path().join("pyproject.toml"), pyproject).unwrap();
+    std::fs::write(
+        locker.path().join("Dockerfile"),
+        "FROM python:3.11-slim\nRUN pip install poetry==1.8.5\nWORKDIR /p\nCOPY pyproject.toml .\nRUN poetry lock\n",
+    )
+    .unwrap();
+    build(&builder, locker.path(), "poetry-locker");
+    copy_out(
+        &builder,
+        "poetry-locker",
+        "/p/poetry.lock",
+        &project.path().join("poetry.lock"),
+    );
+
+    let summary = String::from_utf8(
+        builder
+            .run(&["init", "--python", "3.11", text(project.path())])
+            .stderr,
+    )
+    .unwrap();
+    assert!(
+        summary.contains("dependencies: Poetry (found poetry.lock)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("command: gunicorn --bind 0.0.0.0:8000 mysite.wsgi:application"),
+        "{summary}"
+    );
+    build(&builder, project.path(), "init-django");
+    assert_eq!(
+        serve(&builder, "init-django", 8000),
+        "Hello from wharf init!"
+    );
 }
