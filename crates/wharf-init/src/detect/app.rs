@@ -232,11 +232,30 @@ fn script(files: &ProjectFiles) -> Option<Found> {
     })
 }
 
-/// The module that assigns a `Celery(...)` app; beat when a schedule is configured.
+/// Where Celery apps and their schedules are written, by convention.
+const CELERY_FILES: &[&str] = &[
+    "celery.py",
+    "celery_app.py",
+    "tasks.py",
+    "worker.py",
+    "__init__.py",
+    "app.py",
+    "main.py",
+    "settings.py",
+    "config.py",
+    "celeryconfig.py",
+];
+
+/// The module that assigns a `Celery(...)` app; beat when a schedule is configured. Only
+/// the files conventionally holding them are read, so that large projects stay fast.
 pub fn celery(files: &ProjectFiles) -> Option<(Celery, String)> {
     let mut found = None;
     let mut beat = false;
-    for file in candidates(files) {
+    let conventional = candidates(files).into_iter().filter(|file| {
+        CELERY_FILES.contains(&file.rsplit('/').next().unwrap_or(file))
+            || file.contains("/settings/")
+    });
+    for file in conventional {
         let Some(text) = files.read(file) else {
             continue;
         };
