@@ -60,6 +60,10 @@ pub enum Command {
     Top(TopArgs),
     /// Build an image from a Dockerfile
     Build(BuildArgs),
+    /// Check Dockerfiles and compose files (hadolint's rules, BuildKit's checks, Python advice)
+    Lint(LintArgs),
+    /// Write a Dockerfile, .dockerignore and compose.yaml for a Python project
+    Init(InitArgs),
     /// Manage the build cache
     #[command(subcommand)]
     Builder(BuilderCommand),
@@ -177,9 +181,57 @@ pub struct BuildArgs {
     /// are mounted for each step and never written into the image
     #[arg(long, env = "WHARF_BUILD_HOST_CA_CERTS")]
     pub host_ca_certs: bool,
+    /// Run the Dockerfile checks only, without building; exit 1 on warnings or errors
+    #[arg(long)]
+    pub check: bool,
+    /// Do not print the Dockerfile checks' warnings after the build
+    #[arg(long)]
+    pub no_lint: bool,
     /// The build context: a folder, or `-` for a tarball or a Dockerfile on stdin
     #[arg(value_name = "PATH")]
     pub context: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the files instead of writing them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace files that exist
+    #[arg(long)]
+    pub force: bool,
+    /// The Python version of the image (e.g. 3.12), instead of the detected one
+    #[arg(long, value_name = "VERSION")]
+    pub python: Option<String>,
+    /// The port the app listens on (default 8000)
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The start command, instead of the detected one
+    #[arg(long, value_name = "COMMAND")]
+    pub cmd: Option<String>,
+    /// The project folder (default: the current folder)
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Output: text (default), json, sarif, or a Go template over the findings
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Exit 1 when a finding is at least this grave: error, warning, info, style or none
+    #[arg(short = 't', long, value_name = "LEVEL")]
+    pub failure_threshold: Option<String>,
+    /// A rule not to report (as hadolint's --ignore); may be given several times
+    #[arg(long = "ignore", value_name = "RULE")]
+    pub ignored: Vec<String>,
+    /// A hadolint configuration file (default: .hadolint.yaml here or beside PATH)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dockerfiles, compose files, folders to search (default: the current folder), or `-`
+    /// for a Dockerfile on stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

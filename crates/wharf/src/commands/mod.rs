@@ -5,6 +5,8 @@ mod compose;
 mod container;
 mod cp;
 mod image;
+mod init;
+mod lint;
 mod manage;
 mod network;
 mod registry;
@@ -117,6 +119,8 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Build(args) | Command::Image(ImageCommand::Build(args)) => {
             build::build(&open()?, printer, args)
         }
+        Command::Lint(args) => lint::lint(printer, args),
+        Command::Init(args) => init::init(printer, args),
         Command::Builder(BuilderCommand::Prune(args)) => build::prune(&open()?, printer, args),
         Command::BuildStep(args) => build::build_step(&open()?, args),
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
