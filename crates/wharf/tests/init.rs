@@ -1,13 +1,15 @@
 //! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
 //! that pip/Flask, Pipenv/Flask, uv/FastAPI and Poetry/Django projects it set up build with wharf
-//! (dependencies from PyPI), run as its non-root user and answer on the port it chose.
+//! (dependencies from PyPI), run as its non-root user and answer on the port it chose; and
+//! the compose.yaml it writes for a Flask app using redis comes up (`--wait` on both
+//! healthchecks) with the app reaching redis by the URL it was given.
 
 mod common;
 
 use std::path::Path;
 
-use common::pypi::{build, builder, serve};
+use common::pypi::{build, builder, page, serve};
 use common::Wharf;
 
 fn flask_project() -> tempfile::TempDir {
@@ -221,4 +223,64 @@ fn an_initialized_poetry_django_project_builds_runs_and_answers() {
         serve(&builder, "init-django", 8000),
         "Hello from wharf init!"
     );
+}
+
+#[test]
+fn an_initialized_stack_comes_up_and_the_app_reaches_redis() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("requirements.txt"),
+        "flask==3.0.3\nredis==5.2.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("app.py"),
+        "import os\n\nimport redis\nfrom flask import Flask\n\napp = Flask(__name__)\nstore = redis.Redis.from_url(os.environ[\"REDIS_URL\"])\n\n\n@app.get(\"/\")\ndef index():\n    return f\"hits: {store.incr('hits')}\"\n",
+    )
+    .unwrap();
+    builder.ok(&["init", text(project.path())]);
+    let compose = std::fs::read_to_string(project.path().join("compose.yaml")).unwrap();
+    assert!(
+        compose.contains("  redis:\n    image: redis:7\n"),
+        "{compose}"
+    );
+    // The image compose would build, built here where RUN steps reach PyPI.
+    build(&builder, project.path(), "initstack-web");
+    let archive = builder.path().join("web.tar");
+    builder.ok(&["save", "-o", text(&archive), "initstack-web"]);
+
+    let host = Wharf::isolated();
+    if host.netns.is_none() {
+        common::skip("cannot make a network namespace for the test (`ip netns add`)");
+        return;
+    }
+    host.ok(&["load", "-i", text(&archive)]);
+    host.import_fixture("redis-7", "redis:7");
+    let file = project.path().join("compose.yaml");
+    let up = [
+        "compose",
+        "-p",
+        "initstack",
+        "-f",
+        text(&file),
+        "up",
+        "-d",
+        "--wait",
+        "--no-build",
+    ];
+    host.ok(&up);
+    assert_eq!(page(&host, 8000), "hits: 1");
+    assert_eq!(page(&host, 8000), "hits: 2");
+    let ids: Vec<String> = host.container_ids();
+    host.ok(&[
+        "compose",
+        "-p",
+        "initstack",
+        "-f",
+        text(&file),
+        "down",
+        "-v",
+    ]);
+    host.assert_nothing_leaked(&ids);
 }
