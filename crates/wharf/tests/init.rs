@@ -2,8 +2,9 @@
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
 //! that pip/Flask, Pipenv/Flask, uv/FastAPI and Poetry/Django projects it set up build with wharf
 //! (dependencies from PyPI), run as its non-root user and answer on the port it chose; and
-//! the compose.yaml it writes for a Flask app using redis comes up (`--wait` on both
-//! healthchecks) with the app reaching redis by the URL it was given.
+//! the compose.yaml it writes for a Flask app using redis, and for a Django app using
+//! postgres (its password from the generated .env), comes up (`--wait` on the
+//! healthchecks) with the app reaching its service by the URL it was given.
 
 mod common;
 
@@ -225,6 +226,47 @@ fn an_initialized_poetry_django_project_builds_runs_and_answers() {
     );
 }
 
+/// Builds the image compose would build for the web service of project `name` where RUN
+/// steps reach PyPI, then brings the stack up (`--wait`) in a store of its own network
+/// namespace with the fixtures, asks the app for its page twice, and takes it all down.
+fn stack_pages(
+    builder: &Wharf,
+    project: &Path,
+    name: &str,
+    fixtures: &[(&str, &str)],
+) -> Option<[String; 2]> {
+    let image = format!("{name}-web");
+    build(builder, project, &image);
+    let archive = builder.path().join("web.tar");
+    builder.ok(&["save", "-o", text(&archive), &image]);
+    let host = Wharf::isolated();
+    if host.netns.is_none() {
+        common::skip("cannot make a network namespace for the test (`ip netns add`)");
+        return None;
+    }
+    host.ok(&["load", "-i", text(&archive)]);
+    for (fixture, tag) in fixtures {
+        host.import_fixture(fixture, tag);
+    }
+    let file = project.join("compose.yaml");
+    host.ok(&[
+        "compose",
+        "-p",
+        name,
+        "-f",
+        text(&file),
+        "up",
+        "-d",
+        "--wait",
+        "--no-build",
+    ]);
+    let pages = [page(&host, 8000), page(&host, 8000)];
+    let ids = host.container_ids();
+    host.ok(&["compose", "-p", name, "-f", text(&file), "down", "-v"]);
+    host.assert_nothing_leaked(&ids);
+    Some(pages)
+}
+
 #[test]
 fn an_initialized_stack_comes_up_and_the_app_reaches_redis() {
     let Some(builder) = builder() else { return };
@@ -245,42 +287,44 @@ fn an_initialized_stack_comes_up_and_the_app_reaches_redis() {
         compose.contains("  redis:\n    image: redis:7\n"),
         "{compose}"
     );
-    // The image compose would build, built here where RUN steps reach PyPI.
-    build(&builder, project.path(), "initstack-web");
-    let archive = builder.path().join("web.tar");
-    builder.ok(&["save", "-o", text(&archive), "initstack-web"]);
-
-    let host = Wharf::isolated();
-    if host.netns.is_none() {
-        common::skip("cannot make a network namespace for the test (`ip netns add`)");
+    let Some(pages) = stack_pages(
+        &builder,
+        project.path(),
+        "initstack",
+        &[("redis-7", "redis:7")],
+    ) else {
         return;
-    }
-    host.ok(&["load", "-i", text(&archive)]);
-    host.import_fixture("redis-7", "redis:7");
-    let file = project.path().join("compose.yaml");
-    let up = [
-        "compose",
-        "-p",
-        "initstack",
-        "-f",
-        text(&file),
-        "up",
-        "-d",
-        "--wait",
-        "--no-build",
+    };
+    assert_eq!(pages, ["hits: 1", "hits: 2"]);
+}
+
+#[test]
+fn an_initialized_django_stack_reaches_postgres() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    let files = [
+        ("requirements.txt", "django==5.1.4\npsycopg[binary]==3.2.3\n"),
+        ("manage.py", "import os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n"),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings.py", "import os\nfrom urllib.parse import urlparse\n\nSECRET_KEY = \"test\"\nDEBUG = False\nALLOWED_HOSTS = [\"*\"]\nROOT_URLCONF = \"mysite.urls\"\nWSGI_APPLICATION = \"mysite.wsgi.application\"\nINSTALLED_APPS = []\n_url = urlparse(os.environ[\"DATABASE_URL\"])\nDATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.postgresql\", \"NAME\": _url.path[1:], \"USER\": _url.username, \"PASSWORD\": _url.password, \"HOST\": _url.hostname, \"PORT\": _url.port}}\n"),
+        ("mysite/urls.py", "from django.db import connection\nfrom django.http import HttpResponse\nfrom django.urls import path\n\n\ndef index(request):\n    with connection.cursor() as cursor:\n        cursor.execute(\"select current_user\")\n        return HttpResponse(f\"db user: {cursor.fetchone()[0]}\")\n\n\nurlpatterns = [path(\"\", index)]\n"),
+        ("mysite/wsgi.py", "import os\n\nfrom django.core.wsgi import get_wsgi_application\n\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\napplication = get_wsgi_application()\n"),
     ];
-    host.ok(&up);
-    assert_eq!(page(&host, 8000), "hits: 1");
-    assert_eq!(page(&host, 8000), "hits: 2");
-    let ids: Vec<String> = host.container_ids();
-    host.ok(&[
-        "compose",
-        "-p",
-        "initstack",
-        "-f",
-        text(&file),
-        "down",
-        "-v",
-    ]);
-    host.assert_nothing_leaked(&ids);
+    for (name, content) in files {
+        let path = project.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    builder.ok(&["init", text(project.path())]);
+    let env = std::fs::read_to_string(project.path().join(".env")).unwrap();
+    assert!(env.contains("POSTGRES_PASSWORD="), "{env}");
+    let Some(pages) = stack_pages(
+        &builder,
+        project.path(),
+        "initdjango",
+        &[("postgres-15", "postgres:15")],
+    ) else {
+        return;
+    };
+    assert_eq!(pages, ["db user: app", "db user: app"]);
 }
