@@ -28,10 +28,22 @@ fn text(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Copies `path` out of `image` (a lock file a tool wrote in a build) to `to`.
-fn copy_out(wharf: &Wharf, image: &str, path: &str, to: &Path) {
-    let id = wharf.ok(&["create", image]).trim().to_owned();
-    wharf.ok(&["cp", &format!("{id}:{path}"), text(to)]);
+/// Writes `project`'s lock file `name` as the tool writes it: `tool` (a pinned package) runs
+/// `command` on the project's pyproject.toml in a build (PyPI through the host's CAs), and
+/// the file is copied out of the image.
+fn lock(wharf: &Wharf, project: &Path, tool: &str, command: &str, name: &str) {
+    let locker = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        project.join("pyproject.toml"),
+        locker.path().join("pyproject.toml"),
+    )
+    .unwrap();
+    let dockerfile = format!("FROM python:3.11-slim\nRUN pip install {tool}\nWORKDIR /p\nCOPY pyproject.toml .\nRUN {command}\n");
+    std::fs::write(locker.path().join("Dockerfile"), dockerfile).unwrap();
+    let image = format!("locker-{}", name.replace('.', "-"));
+    build(wharf, locker.path(), &image);
+    let id = wharf.ok(&["create", &image]).trim().to_owned();
+    wharf.ok(&["cp", &format!("{id}:/p/{name}"), text(&project.join(name))]);
     wharf.ok(&["rm", &id]);
 }
 
@@ -139,21 +151,7 @@ fn an_initialized_uv_fastapi_project_builds_runs_and_answers() {
         "from fastapi import FastAPI\nfrom fastapi.responses import PlainTextResponse\n\napp = FastAPI()\n\n\n@app.get(\"/\", response_class=PlainTextResponse)\ndef index():\n    return \"Hello from wharf init!\"\n",
     )
     .unwrap();
-    // uv.lock as uv writes it, made by uv itself in a build (PyPI through the host's CAs).
-    let locker = tempfile::tempdir().unwrap();
-    std::fs::write(locker.path().join("pyproject.toml"), pyproject).unwrap();
-    std::fs::write(
-        locker.path().join("Dockerfile"),
-        "FROM python:3.11-slim\nRUN pip install uv==0.5.11\nWORKDIR /p\nCOPY pyproject.toml .\nRUN uv lock\n",
-    )
-    .unwrap();
-    build(&builder, locker.path(), "uv-locker");
-    copy_out(
-        &builder,
-        "uv-locker",
-        "/p/uv.lock",
-        &project.path().join("uv.lock"),
-    );
+    lock(&builder, project.path(), "uv==0.5.11", "uv lock", "uv.lock");
 
     // --python: the tests have the 3.11 image (requires-python alone would pick the newest).
     let summary = String::from_utf8(
@@ -189,20 +187,12 @@ fn an_initialized_poetry_django_project_builds_runs_and_answers() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
     }
-    // poetry.lock as Poetry writes it, made by Poetry itself in a build.
-    let locker = tempfile::tempdir().unwrap();
-    std::fs::write(locker.path().join("pyproject.toml"), pyproject).unwrap();
-    std::fs::write(
-        locker.path().join("Dockerfile"),
-        "FROM python:3.11-slim\nRUN pip install poetry==1.8.5\nWORKDIR /p\nCOPY pyproject.toml .\nRUN poetry lock\n",
-    )
-    .unwrap();
-    build(&builder, locker.path(), "poetry-locker");
-    copy_out(
+    lock(
         &builder,
-        "poetry-locker",
-        "/p/poetry.lock",
-        &project.path().join("poetry.lock"),
+        project.path(),
+        "poetry==1.8.5",
+        "poetry lock",
+        "poetry.lock",
     );
 
     let summary = String::from_utf8(
