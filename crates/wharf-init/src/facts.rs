@@ -4,9 +4,10 @@
 /// How the project declares its dependencies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Manager {
-    /// `requirements.txt` (and a `requirements/` folder it may include).
+    /// `requirements.txt` and the files it includes (`-r`, `-c`), relative to the project;
+    /// empty when the project declares no dependencies.
     Requirements {
-        folder: bool,
+        files: Vec<String>,
     },
     Uv,
     /// Poetry; `package` is false with `package-mode = false`.

@@ -63,7 +63,12 @@ fn pip_flask() {
         ("tests/test_app.py", "from app import app\nother = Flask(__name__)\n"),
     ]);
     let facts = facts(dir.path());
-    assert_eq!(facts.manager, Manager::Requirements { folder: false });
+    assert_eq!(
+        facts.manager,
+        Manager::Requirements {
+            files: vec!["requirements.txt".into()]
+        }
+    );
     assert_eq!(facts.python, "3.11");
     assert_eq!(
         facts.app,
@@ -280,5 +285,35 @@ fn flask_factory() {
             target: "blog:create_app()".into()
         }
     );
+    assert_lints_clean(dir.path(), &facts);
+}
+
+#[test]
+fn requirement_files_and_their_includes_are_copied() {
+    let dir = project(&[
+        (
+            "requirements.txt",
+            "-r requirements/base.txt\n--constraint=constraints.txt\nflask\n",
+        ),
+        ("requirements/base.txt", "-r ./common.txt\nrequests\n"),
+        ("requirements/common.txt", "idna\n"),
+        ("requirements/dev.txt", "pytest\n"),
+        ("constraints.txt", "flask==3.0.3\n"),
+        ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+    ]);
+    let facts = facts(dir.path());
+    assert_eq!(
+        facts.manager,
+        Manager::Requirements {
+            files: vec![
+                "requirements.txt".into(),
+                "requirements/base.txt".into(),
+                "constraints.txt".into(),
+                "requirements/common.txt".into(),
+            ]
+        }
+    );
+    let dockerfile = &render(&facts, "pw")[0].text;
+    assert!(dockerfile.contains("COPY requirements.txt ./\nCOPY requirements/base.txt requirements/\nCOPY constraints.txt ./\nCOPY requirements/common.txt requirements/\n"), "{dockerfile}");
     assert_lints_clean(dir.path(), &facts);
 }

@@ -1,13 +1,16 @@
 //! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
 //! that pip/Flask, Pipenv/Flask, uv/FastAPI and Poetry/Django projects it set up build with wharf
-//! (dependencies from PyPI), run as its non-root user and answer on the port it chose.
+//! (dependencies from PyPI), run as its non-root user and answer on the port it chose; and
+//! the compose.yaml it writes for a Flask app using redis, and for a Django app using
+//! postgres (its password from the generated .env), comes up (`--wait` on the
+//! healthchecks) with the app reaching its service by the URL it was given.
 
 mod common;
 
 use std::path::Path;
 
-use common::pypi::{build, builder, serve};
+use common::pypi::{build, builder, page, serve};
 use common::Wharf;
 
 fn flask_project() -> tempfile::TempDir {
@@ -25,10 +28,22 @@ fn text(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Copies `path` out of `image` (a lock file a tool wrote in a build) to `to`.
-fn copy_out(wharf: &Wharf, image: &str, path: &str, to: &Path) {
-    let id = wharf.ok(&["create", image]).trim().to_owned();
-    wharf.ok(&["cp", &format!("{id}:{path}"), text(to)]);
+/// Writes `project`'s lock file `name` as the tool writes it: `tool` (a pinned package) runs
+/// `command` on the project's pyproject.toml in a build (PyPI through the host's CAs), and
+/// the file is copied out of the image.
+fn lock(wharf: &Wharf, project: &Path, tool: &str, command: &str, name: &str) {
+    let locker = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        project.join("pyproject.toml"),
+        locker.path().join("pyproject.toml"),
+    )
+    .unwrap();
+    let dockerfile = format!("FROM python:3.11-slim\nRUN pip install {tool}\nWORKDIR /p\nCOPY pyproject.toml .\nRUN {command}\n");
+    std::fs::write(locker.path().join("Dockerfile"), dockerfile).unwrap();
+    let image = format!("locker-{}", name.replace('.', "-"));
+    build(wharf, locker.path(), &image);
+    let id = wharf.ok(&["create", &image]).trim().to_owned();
+    wharf.ok(&["cp", &format!("{id}:/p/{name}"), text(&project.join(name))]);
     wharf.ok(&["rm", &id]);
 }
 
@@ -136,21 +151,7 @@ fn an_initialized_uv_fastapi_project_builds_runs_and_answers() {
         "from fastapi import FastAPI\nfrom fastapi.responses import PlainTextResponse\n\napp = FastAPI()\n\n\n@app.get(\"/\", response_class=PlainTextResponse)\ndef index():\n    return \"Hello from wharf init!\"\n",
     )
     .unwrap();
-    // uv.lock as uv writes it, made by uv itself in a build (PyPI through the host's CAs).
-    let locker = tempfile::tempdir().unwrap();
-    std::fs::write(locker.path().join("pyproject.toml"), pyproject).unwrap();
-    std::fs::write(
-        locker.path().join("Dockerfile"),
-        "FROM python:3.11-slim\nRUN pip install uv==0.5.11\nWORKDIR /p\nCOPY pyproject.toml .\nRUN uv lock\n",
-    )
-    .unwrap();
-    build(&builder, locker.path(), "uv-locker");
-    copy_out(
-        &builder,
-        "uv-locker",
-        "/p/uv.lock",
-        &project.path().join("uv.lock"),
-    );
+    lock(&builder, project.path(), "uv==0.5.11", "uv lock", "uv.lock");
 
     // --python: the tests have the 3.11 image (requires-python alone would pick the newest).
     let summary = String::from_utf8(
@@ -186,20 +187,12 @@ fn an_initialized_poetry_django_project_builds_runs_and_answers() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
     }
-    // poetry.lock as Poetry writes it, made by Poetry itself in a build.
-    let locker = tempfile::tempdir().unwrap();
-    std::fs::write(locker.path().join("pyproject.toml"), pyproject).unwrap();
-    std::fs::write(
-        locker.path().join("Dockerfile"),
-        "FROM python:3.11-slim\nRUN pip install poetry==1.8.5\nWORKDIR /p\nCOPY pyproject.toml .\nRUN poetry lock\n",
-    )
-    .unwrap();
-    build(&builder, locker.path(), "poetry-locker");
-    copy_out(
+    lock(
         &builder,
-        "poetry-locker",
-        "/p/poetry.lock",
-        &project.path().join("poetry.lock"),
+        project.path(),
+        "poetry==1.8.5",
+        "poetry lock",
+        "poetry.lock",
     );
 
     let summary = String::from_utf8(
@@ -221,4 +214,107 @@ fn an_initialized_poetry_django_project_builds_runs_and_answers() {
         serve(&builder, "init-django", 8000),
         "Hello from wharf init!"
     );
+}
+
+/// Builds the image compose would build for the web service of project `name` where RUN
+/// steps reach PyPI, then brings the stack up (`--wait`) in a store of its own network
+/// namespace with the fixtures, asks the app for its page twice, and takes it all down.
+fn stack_pages(
+    builder: &Wharf,
+    project: &Path,
+    name: &str,
+    fixtures: &[(&str, &str)],
+) -> Option<[String; 2]> {
+    let image = format!("{name}-web");
+    build(builder, project, &image);
+    let archive = builder.path().join("web.tar");
+    builder.ok(&["save", "-o", text(&archive), &image]);
+    let host = Wharf::isolated();
+    if host.netns.is_none() {
+        common::skip("cannot make a network namespace for the test (`ip netns add`)");
+        return None;
+    }
+    host.ok(&["load", "-i", text(&archive)]);
+    for (fixture, tag) in fixtures {
+        host.import_fixture(fixture, tag);
+    }
+    let file = project.join("compose.yaml");
+    host.ok(&[
+        "compose",
+        "-p",
+        name,
+        "-f",
+        text(&file),
+        "up",
+        "-d",
+        "--wait",
+        "--no-build",
+    ]);
+    let pages = [page(&host, 8000), page(&host, 8000)];
+    let ids = host.container_ids();
+    host.ok(&["compose", "-p", name, "-f", text(&file), "down", "-v"]);
+    host.assert_nothing_leaked(&ids);
+    Some(pages)
+}
+
+#[test]
+fn an_initialized_stack_comes_up_and_the_app_reaches_redis() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("requirements.txt"),
+        "flask==3.0.3\nredis==5.2.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("app.py"),
+        "import os\n\nimport redis\nfrom flask import Flask\n\napp = Flask(__name__)\nstore = redis.Redis.from_url(os.environ[\"REDIS_URL\"])\n\n\n@app.get(\"/\")\ndef index():\n    return f\"hits: {store.incr('hits')}\"\n",
+    )
+    .unwrap();
+    builder.ok(&["init", text(project.path())]);
+    let compose = std::fs::read_to_string(project.path().join("compose.yaml")).unwrap();
+    assert!(
+        compose.contains("  redis:\n    image: redis:7\n"),
+        "{compose}"
+    );
+    let Some(pages) = stack_pages(
+        &builder,
+        project.path(),
+        "initstack",
+        &[("redis-7", "redis:7")],
+    ) else {
+        return;
+    };
+    assert_eq!(pages, ["hits: 1", "hits: 2"]);
+}
+
+#[test]
+fn an_initialized_django_stack_reaches_postgres() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    let files = [
+        ("requirements.txt", "django==5.1.4\npsycopg[binary]==3.2.3\n"),
+        ("manage.py", "import os\nimport sys\n\nif __name__ == \"__main__\":\n    os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n"),
+        ("mysite/__init__.py", ""),
+        ("mysite/settings.py", "import os\nfrom urllib.parse import urlparse\n\nSECRET_KEY = \"test\"\nDEBUG = False\nALLOWED_HOSTS = [\"*\"]\nROOT_URLCONF = \"mysite.urls\"\nWSGI_APPLICATION = \"mysite.wsgi.application\"\nINSTALLED_APPS = []\n_url = urlparse(os.environ[\"DATABASE_URL\"])\nDATABASES = {\"default\": {\"ENGINE\": \"django.db.backends.postgresql\", \"NAME\": _url.path[1:], \"USER\": _url.username, \"PASSWORD\": _url.password, \"HOST\": _url.hostname, \"PORT\": _url.port}}\n"),
+        ("mysite/urls.py", "from django.db import connection\nfrom django.http import HttpResponse\nfrom django.urls import path\n\n\ndef index(request):\n    with connection.cursor() as cursor:\n        cursor.execute(\"select current_user\")\n        return HttpResponse(f\"db user: {cursor.fetchone()[0]}\")\n\n\nurlpatterns = [path(\"\", index)]\n"),
+        ("mysite/wsgi.py", "import os\n\nfrom django.core.wsgi import get_wsgi_application\n\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\napplication = get_wsgi_application()\n"),
+    ];
+    for (name, content) in files {
+        let path = project.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    builder.ok(&["init", text(project.path())]);
+    let env = std::fs::read_to_string(project.path().join(".env")).unwrap();
+    assert!(env.contains("POSTGRES_PASSWORD="), "{env}");
+    let Some(pages) = stack_pages(
+        &builder,
+        project.path(),
+        "initdjango",
+        &[("postgres-15", "postgres:15")],
+    ) else {
+        return;
+    };
+    assert_eq!(pages, ["db user: app", "db user: app"]);
 }

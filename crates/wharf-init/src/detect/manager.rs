@@ -26,7 +26,7 @@ pub fn manager(files: &ProjectFiles) -> Option<(Manager, String)> {
     } else if files.has("requirements.txt") {
         (
             Manager::Requirements {
-                folder: files.files().any(|file| file.starts_with("requirements/")),
+                files: requirement_files(files, "requirements.txt"),
             },
             "requirements.txt",
         )
@@ -53,4 +53,54 @@ pub fn manager(files: &ProjectFiles) -> Option<(Manager, String)> {
     };
     let reason = format!("dependencies: {} (found {})", found.0.name(), found.1);
     Some((found.0, reason))
+}
+
+/// `path` and the requirement files it names with `-r`/`-c` (and those they name), relative
+/// to the project, in the order found; names that are not in the project are left out.
+fn requirement_files(files: &ProjectFiles, path: &str) -> Vec<String> {
+    let mut found = vec![path.to_owned()];
+    let mut next = 0;
+    while next < found.len() {
+        let current = found[next].clone();
+        next += 1;
+        let Some(text) = files.read(&current) else {
+            continue;
+        };
+        let dir = current.rsplit_once('/').map_or("", |(dir, _)| dir);
+        for line in text.lines() {
+            let line = line.trim();
+            let included = ["-r", "--requirement", "-c", "--constraint"]
+                .iter()
+                .find_map(|flag| line.strip_prefix(flag))
+                .map(|rest| rest.trim_start_matches('=').trim());
+            let Some(name) = included.filter(|name| !name.is_empty()) else {
+                continue;
+            };
+            let joined = if dir.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{dir}/{name}")
+            };
+            let normalized = normalize(&joined);
+            if files.has(&normalized) && !found.contains(&normalized) {
+                found.push(normalized);
+            }
+        }
+    }
+    found
+}
+
+/// `a/./b/../c` → `a/c`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
 }

@@ -29,7 +29,7 @@ pub fn detect(root: &std::path::Path, overrides: &Overrides) -> Result<Facts, In
     let (manager, manager_reason) = match manager::manager(&files) {
         Some(found) => found,
         None if files.python_modules().next().is_some() => (
-            crate::facts::Manager::Requirements { folder: false },
+            crate::facts::Manager::Requirements { files: Vec::new() },
             "dependencies: none declared (no requirements.txt or pyproject.toml)".to_owned(),
         ),
         None => return Err(not_a_project()),

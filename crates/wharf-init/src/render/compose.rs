@@ -1,7 +1,7 @@
-//! `compose.yaml` and `.env`: the app (and its Celery worker and beat) built from the
-//! Dockerfile, and the services its dependencies need, each with a healthcheck the app
-//! waits for (`condition: service_healthy`); passwords live in `.env`, which the file
-//! only refers to.
+//! `compose.yaml` and `.env`: the app (`web` when it serves, else `app`, restarted only on
+//! failure) and its Celery worker and beat, built from the Dockerfile, and the services its
+//! dependencies need, each with a healthcheck the app waits for (`condition:
+//! service_healthy`); passwords live in `.env`, which the file only refers to.
 
 use crate::facts::{Facts, Service};
 
@@ -57,14 +57,19 @@ pub fn compose(facts: &Facts) -> String {
         depends_on(facts),
         environment(facts)
     );
-    text.push_str("  web:\n    build: .\n");
     if facts.app.is_web() {
         text.push_str(&format!(
-            "    ports:\n      - \"{port}:{port}\"\n",
+            "  web:\n    build: .\n    ports:\n      - \"{port}:{port}\"\n{shared}",
             port = facts.port
         ));
+    } else {
+        // A program that may finish: restarted when it fails, not when it is done.
+        text.push_str(&format!(
+            "  app:\n    build: .\n{}{}    restart: on-failure\n",
+            depends_on(facts),
+            environment(facts)
+        ));
     }
-    text.push_str(&shared);
     if let Some(celery) = &facts.celery {
         let worker =
             ["celery", "-A", &celery.module, "worker", "--loglevel=INFO"].map(String::from);

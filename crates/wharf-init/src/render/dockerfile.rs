@@ -16,13 +16,17 @@ const PIP_CACHE: &str = "--mount=type=cache,target=/root/.cache/pip";
 
 fn install_dependencies(manager: &Manager) -> String {
     match manager {
-        Manager::Requirements { folder } => {
-            let copy = if *folder {
-                "COPY requirements.txt ./\nCOPY requirements/ requirements/\n"
-            } else {
-                "COPY requirements.txt ./\n"
-            };
-            format!("{copy}RUN {PIP_CACHE} \\\n    /venv/bin/pip install -r requirements.txt\n")
+        Manager::Requirements { files } if files.is_empty() => String::new(),
+        Manager::Requirements { files } => {
+            // Each requirement file where the ones including it expect it.
+            let copies: String = files
+                .iter()
+                .map(|file| match file.rsplit_once('/') {
+                    Some((dir, _)) => format!("COPY {file} {dir}/\n"),
+                    None => format!("COPY {file} ./\n"),
+                })
+                .collect();
+            format!("{copies}RUN {PIP_CACHE} \\\n    /venv/bin/pip install -r requirements.txt\n")
         }
         Manager::Uv => format!(
             "RUN {PIP_CACHE} pip install {UV}\n\
