@@ -459,21 +459,22 @@ fn linux(
     let r = &config.resources;
     let mut resources = LinuxResourcesBuilder::default().devices(device_rules(config.privileged)?);
 
-    if let Some(memory) = r.memory {
-        let limit = i64::try_from(memory).unwrap_or(i64::MAX);
-        let swap = match r.memory_swap {
-            Some(MemorySwap::Limit(swap)) => i64::try_from(swap).unwrap_or(i64::MAX),
-            Some(MemorySwap::Unlimited) => -1,
-            // Docker: swap as large as memory, so memory+swap is twice memory.
-            None => limit.saturating_mul(2),
-        };
-        resources = resources.memory(built(
-            "memory",
-            LinuxMemoryBuilder::default()
-                .limit(limit)
-                .swap(swap)
-                .build(),
-        )?);
+    if r.memory.is_some() || r.memory_reservation.is_some() {
+        let mut memory = LinuxMemoryBuilder::default();
+        if let Some(limit) = r.memory {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let swap = match r.memory_swap {
+                Some(MemorySwap::Limit(swap)) => i64::try_from(swap).unwrap_or(i64::MAX),
+                Some(MemorySwap::Unlimited) => -1,
+                // Docker: swap as large as memory, so memory+swap is twice memory.
+                None => limit.saturating_mul(2),
+            };
+            memory = memory.limit(limit).swap(swap);
+        }
+        if let Some(reservation) = r.memory_reservation {
+            memory = memory.reservation(i64::try_from(reservation).unwrap_or(i64::MAX));
+        }
+        resources = resources.memory(built("memory", memory.build())?);
     }
 
     if r.cpus.is_some() || r.cpu_shares.is_some() {
@@ -620,6 +621,7 @@ mod tests {
         config.resources = Resources {
             memory: Some(64 << 20),
             memory_swap: None,
+            memory_reservation: Some(32 << 20),
             cpus: Some(1.5),
             cpu_shares: Some(512),
             pids_limit: Some(100),

@@ -288,6 +288,9 @@ pub struct CreateArgs {
     /// Memory plus swap limit: a size, or -1 for unlimited swap
     #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
+    /// Memory soft limit (e.g. 32m)
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
     /// Number of CPUs (e.g. 0.5)
     #[arg(long)]
     pub cpus: Option<f64>,

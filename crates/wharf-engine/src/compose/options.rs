@@ -35,6 +35,7 @@ const HONORED_KEYS: &[&str] = &[
     "labels",
     "logging",
     "mem_limit",
+    "mem_reservation",
     "network_mode",
     "networks",
     "pids_limit",
@@ -306,16 +307,20 @@ fn health(service: &Service) -> Result<HealthOptions> {
 }
 
 fn resources(service: &Service) -> Resources {
-    let limits = service
-        .deploy
-        .as_ref()
-        .and_then(|d| d.resources.limits.as_ref());
+    let resources = service.deploy.as_ref().map(|d| &d.resources);
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    let reservations = resources.and_then(|r| r.reservations.as_ref());
     let positive = |n: i64| (n > 0).then_some(n as u64);
     Resources {
         memory: limits
             .and_then(|l| positive(l.memory.0))
             .or_else(|| positive(service.mem_limit.0)),
         memory_swap: None,
+        // As docker compose: a memory reservation is a soft limit; reserved cpus and pids
+        // are swarm's scheduling hints, which a single host has no use for.
+        memory_reservation: reservations
+            .and_then(|r| positive(r.memory.0))
+            .or_else(|| positive(service.mem_reservation.0)),
         cpus: limits
             .map(|l| l.cpus.0)
             .filter(|c| *c > 0.0)
@@ -338,14 +343,16 @@ pub fn create_options(
     create_paths: bool,
 ) -> Result<CreateOptions> {
     refuse_unknown_keys(service)?;
-    if let Some(deploy) = &service.deploy {
-        if deploy.resources.reservations.is_some() {
-            return Err(refuse(
-                service,
-                "deploy.resources.reservations",
-                "wharf cannot honor reservations yet",
-            ));
-        }
+    let reservations = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.reservations.as_ref());
+    if reservations.is_some_and(|r| r.devices.is_some() || r.generic_resources.is_some()) {
+        return Err(refuse(
+            service,
+            "deploy.resources.reservations.devices",
+            "wharf cannot reserve devices",
+        ));
     }
     let network = match service.network_mode.as_str() {
         "" => None,
@@ -553,7 +560,9 @@ services:
     cap_add: [NET_ADMIN]
     ulimits: {nofile: {soft: 100, hard: 200}}
     deploy:
-      resources: {limits: {cpus: "0.5", memory: 64M, pids: 50}}
+      resources:
+        limits: {cpus: "0.5", memory: 64M, pids: 50}
+        reservations: {cpus: "0.25", memory: 32M}
       restart_policy: {condition: on-failure, max_attempts: 3}
     healthcheck: {test: [CMD, "true"], interval: 2s, retries: 4}
 networks: {front: {}, back: {}}
@@ -575,6 +584,7 @@ volumes: {data: {}}
         assert_eq!(options.init.as_deref(), Some(Path::new("/tini")));
         assert_eq!(options.stop_timeout, Some(3));
         assert_eq!(options.resources.memory, Some(64 << 20));
+        assert_eq!(options.resources.memory_reservation, Some(32 << 20));
         assert_eq!(options.resources.cpus, Some(0.5));
         assert_eq!(options.resources.pids_limit, Some(50));
         assert_eq!(
@@ -599,6 +609,12 @@ volumes: {data: {}}
         assert_eq!(
             refused("    deploy: {placement: {constraints: [a]}}\n"),
             "services.s.deploy.placement: wharf cannot honor this key yet"
+        );
+        assert_eq!(
+            refused(
+                "    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n"
+            ),
+            "services.s.deploy.resources.reservations.devices: wharf cannot reserve devices"
         );
         assert_eq!(
             refused("    network_mode: container:db\n"),

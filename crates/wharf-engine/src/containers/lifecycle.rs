@@ -478,6 +478,7 @@ impl Engine {
                 "Privileged": run.privileged,
                 "ReadonlyRootfs": run.read_only_rootfs,
                 "Memory": run.resources.memory.unwrap_or(0),
+                "MemoryReservation": run.resources.memory_reservation.unwrap_or(0),
                 "NanoCpus": run.resources.cpus.map_or(0, |c| (c * 1e9) as u64),
                 "CpuShares": run.resources.cpu_shares.unwrap_or(0),
                 "PidsLimit": run.resources.pids_limit,

@@ -611,6 +611,13 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         .as_deref()
         .map(|m| parse_bytes(m).ok_or_else(|| bad("--memory", m, "not a size like 64m or 1g")))
         .transpose()?;
+    let memory_reservation = args
+        .memory_reservation
+        .as_deref()
+        .map(|m| {
+            parse_bytes(m).ok_or_else(|| bad("--memory-reservation", m, "not a size like 32m"))
+        })
+        .transpose()?;
     let memory_swap = match args.memory_swap.as_deref() {
         None => None,
         Some("-1") => Some(MemorySwap::Unlimited),
@@ -692,6 +699,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         resources: Resources {
             memory,
             memory_swap,
+            memory_reservation,
             cpus: args.cpus,
             cpu_shares: args.cpu_shares,
             pids_limit: args.pids_limit,
