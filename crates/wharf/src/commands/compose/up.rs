@@ -75,11 +75,13 @@ fn converge(
     args: &ComposeCreateArgs,
     plan: PlanOptions,
     timeout: Option<u64>,
+    host_ca_certs: bool,
 ) -> Result<(), CommandError> {
     let reporter = plain_progress(printer);
     let backend = ComposeBackend {
         engine,
         init_path: init_path(),
+        host_ca_certs,
         build_reporter: &reporter,
         pull_progress: &NoProgress,
     };
@@ -111,15 +113,16 @@ fn converge(
 pub fn create(
     engine: &Engine,
     printer: Printer,
-    project: &ComposeProjectArgs,
+    project_args: &ComposeProjectArgs,
     args: ComposeCreateArgs,
 ) -> CommandResult {
-    let project = load_project(printer, project)?;
+    let project = load_project(printer, project_args)?;
     let plan = PlanOptions {
         no_start: true,
         ..PlanOptions::default()
     };
-    converge(engine, printer, &project, &args, plan, None)?;
+    let host_ca_certs = project_args.host_ca_certs;
+    converge(engine, printer, &project, &args, plan, None, host_ca_certs)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -135,7 +138,16 @@ pub fn run_up(
         no_start: args.no_start,
         ..PlanOptions::default()
     };
-    converge(engine, printer, &project, &args.create, plan, args.timeout)?;
+    let host_ca_certs = project_args.host_ca_certs;
+    converge(
+        engine,
+        printer,
+        &project,
+        &args.create,
+        plan,
+        args.timeout,
+        host_ca_certs,
+    )?;
     if args.no_start {
         return Ok(ExitCode::SUCCESS);
     }
