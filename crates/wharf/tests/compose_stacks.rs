@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{is_root, skip, Wharf};
+use common::{is_root, pypi_reachable, skip, Wharf};
 
 /// One example stack, its images present, in a store of its own network namespace.
 struct Stack {
@@ -92,22 +92,8 @@ fn stack(example: &str, images: &[(&str, &str)], uses: &[&str]) -> Option<Stack>
     })
 }
 
-fn pypi_reachable() -> bool {
-    std::process::Command::new("curl")
-        .args([
-            "-fsS",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "10",
-            "https://pypi.org/simple/flask/",
-        ])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 impl Stack {
-    fn args<'a>(&'a self, args: &[&'a str]) -> Vec<String> {
+    fn args(&self, args: &[&str]) -> Vec<String> {
         let mut all = vec!["compose".to_string()];
         for file in &self.files {
             all.push("-f".into());

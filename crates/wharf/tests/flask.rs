@@ -7,7 +7,6 @@
 mod common;
 
 use std::fs;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{is_root, skip, Wharf};
@@ -28,17 +27,7 @@ fn builder() -> Option<Wharf> {
 }
 
 fn pypi_reachable() -> bool {
-    let reachable = Command::new("curl")
-        .args([
-            "-fsS",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "10",
-            "https://pypi.org/simple/flask/",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
+    let reachable = common::pypi_reachable();
     if !reachable {
         skip("flask example: PyPI cannot be reached from this host");
     }
