@@ -459,6 +459,13 @@ fn the_prod_override_runs_three_limited_replicas_after_a_healthy_chain_and_a_mig
         assert_cgroup(&id, ("cpu", "cpu.cfs_quota_us"), "cpu.max", "50000");
     }
 
+    // `up --wait` on the running stack, as docker compose: the job has run to completion
+    // (Exited), the rest are running or healthy (Healthy).
+    let (_, waited) = stack.ok(&["up", "-d", "--wait"]);
+    line_of(&waited, "flask-deploy-migrate-1", "Exited");
+    line_of(&waited, "flask-deploy-web-3", "Healthy");
+    line_of(&waited, "flask-deploy-proxy-1", "Healthy");
+
     // The dev override: one debug container on the mounted source, the others removed.
     stack.files = vec!["compose.yaml", "compose.dev.yaml"];
     let (_, progress) = stack.ok(&["up", "-d"]);

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use wharf_compose::labels::{image_name, NETWORK, PROJECT, SERVICE, VOLUME};
+use wharf_compose::model::CONDITION_COMPLETED_SUCCESSFULLY;
 use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
@@ -192,19 +193,22 @@ fn wait_ready(
         .wait_timeout
         .map(|seconds| Instant::now() + Duration::from_secs(seconds));
     for container in project_containers(engine, &project.name, &args.create.services)? {
-        let condition = if container.record.healthcheck.is_some() {
-            "service_healthy"
-        } else {
-            "service_started"
-        };
+        let service = container
+            .record
+            .labels
+            .get(SERVICE)
+            .map_or("", String::as_str);
+        let condition = project.wait_condition(service);
         let name = &container.record.name;
         match engine.wait_condition(name, condition, deadline)? {
+            // docker compose's words: a job that ran to completion has Exited; the rest,
+            // running without a healthcheck or healthy with one, are Healthy.
             Readiness::Ready => printer.info(format!(
                 " ✔ Container {name}  {}",
-                if condition == "service_healthy" {
-                    "Healthy"
+                if condition == CONDITION_COMPLETED_SUCCESSFULLY {
+                    "Exited"
                 } else {
-                    "Running"
+                    "Healthy"
                 }
             )),
             Readiness::Failed(reason) => {
