@@ -325,20 +325,69 @@ fn a_task_submitted_to_the_api_is_processed_by_the_celery_worker() {
         stack.inspect("{{json .Config.Cmd}}", "flask-celery-worker-1"),
         r#"["celery","-A","tasks","worker","--loglevel=info"]"#
     );
-    let task = stack.await_answer(&["-X", "POST", "http://127.0.0.1:5001/add?x=2&y=3"], |_| {
-        true
-    });
-    assert!(!task.is_empty());
-    let result = format!("http://127.0.0.1:5001/result/{task}");
-    // 202 (still pending) is a success for curl: wait for the worker's answer.
-    assert_eq!(stack.await_answer(&[&result], |b| b != "PENDING"), "5");
+    let task = add(&stack, 2, 3, "5");
     // Celery logs on stderr; `compose logs` keeps each line on its stream.
     let (_, logs) = stack.ok(&["logs", "--no-color", "worker"]);
     assert!(
         logs.contains(&format!("Task tasks.add[{task}] succeeded")),
         "{logs}"
     );
+
+    // Attached, as the tutorial runs it: every service's log streams with its prefix, and
+    // Ctrl-C stops them all, dependents first.
+    stack.ok(&["down"]);
+    let log = stack.wharf.path().join("attached.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let args = stack.args(&["up", "-t", "2"]);
+    let mut up = stack
+        .wharf
+        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    let task = add(&stack, 20, 22, "42");
+    let processed = format!("Task tasks.add[{task}] succeeded");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("flask-celery-worker-1 | ") && l.contains(&processed))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the worker's line never reached the attached up:\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // nsenter has exec'd wharf: its pid is wharf's.
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &up.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    up.wait().unwrap();
+    let attached = std::fs::read_to_string(&log).unwrap();
+    assert!(attached.contains("Gracefully stopping..."), "{attached}");
+    let web = line_of(&attached, "flask-celery-web-1", "Stopped");
+    let worker = line_of(&attached, "flask-celery-worker-1", "Stopped");
+    let redis = line_of(&attached, "flask-celery-redis-1", "Stopped");
+    assert!(web < worker && worker < redis, "{attached}");
+    let (states, _) = stack.ok(&["ps", "-a", "--format", "{{.State}}"]);
+    assert_eq!(states, "exited\nexited\nexited\n");
     stack.down_leaving_nothing();
+}
+
+/// Submits `x + y` through the API and waits for the worker's `sum`; the task's id.
+fn add(stack: &Stack, x: u32, y: u32, sum: &str) -> String {
+    let submit = format!("http://127.0.0.1:5001/add?x={x}&y={y}");
+    let task = stack.await_answer(&["-X", "POST", &submit], |_| true);
+    assert!(!task.is_empty());
+    let result = format!("http://127.0.0.1:5001/result/{task}");
+    // 202 (still pending) is a success for curl: wait for the worker's answer.
+    assert_eq!(stack.await_answer(&[&result], |b| b != "PENDING"), sum);
+    task
 }
 
 /// Index of the first progress line of `up` that ends with `what` for `container`.

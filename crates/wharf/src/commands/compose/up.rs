@@ -11,7 +11,7 @@ use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::logs::follow_until_signal;
-use super::{load_project, project_containers};
+use super::{load_project, ordered_containers, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeDownArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
 use crate::commands::{CommandError, CommandResult};
@@ -159,7 +159,8 @@ pub fn run_up(
     if args.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    let names: Vec<String> = project_containers(engine, &project.name, &args.create.services)?
+    // In dependency order: stopped in reverse, dependents first, as docker compose.
+    let names: Vec<String> = ordered_containers(engine, &project, &args.create.services)?
         .into_iter()
         .map(|c| c.record.name)
         .collect();
