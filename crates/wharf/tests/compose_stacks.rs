@@ -506,6 +506,13 @@ fn the_prod_override_runs_three_limited_replicas_after_a_healthy_chain_and_a_mig
             "536870912",
         );
         assert_cgroup(&id, ("cpu", "cpu.cfs_quota_us"), "cpu.max", "50000");
+        // The reservation is the soft limit.
+        assert_cgroup(
+            &id,
+            ("memory", "memory.soft_limit_in_bytes"),
+            "memory.low",
+            "268435456",
+        );
     }
 
     // `up --wait` on the running stack, as docker compose: the job has run to completion

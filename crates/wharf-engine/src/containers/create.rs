@@ -211,6 +211,11 @@ impl Engine {
                 value: format!("{bytes} bytes"),
                 message: e.to_string(),
             },
+            ConfigError::ReservationAboveMemory { reservation, .. } => EngineError::BadOption {
+                flag: "--memory-reservation",
+                value: format!("{reservation} bytes"),
+                message: e.to_string(),
+            },
             _ => EngineError::BadOption {
                 flag: "run",
                 value: options.image.clone(),
