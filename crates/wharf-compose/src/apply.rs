@@ -257,7 +257,20 @@ pub fn up(
             })?;
     }
 
-    // Act.
+    // Act: images first (the slow, failure-prone part), as docker compose does, then the
+    // networks and volumes.
+    for image in to_pull {
+        backend.pull(&image).map_err(failed("image", &image))?;
+        report(Event::Pulled(image));
+    }
+    for name in to_build {
+        let service = &project.services[&name];
+        let image = image_name(&project.name, service);
+        backend
+            .build(project, service, &image)
+            .map_err(failed("service", &name))?;
+        report(Event::Built(image));
+    }
     let (networks, volumes) = project_resources(project, &selected);
     for network in &networks {
         if backend
@@ -274,18 +287,6 @@ pub fn up(
         {
             report(Event::VolumeCreated(volume.name.clone()));
         }
-    }
-    for image in to_pull {
-        backend.pull(&image).map_err(failed("image", &image))?;
-        report(Event::Pulled(image));
-    }
-    for name in to_build {
-        let service = &project.services[&name];
-        let image = image_name(&project.name, service);
-        backend
-            .build(project, service, &image)
-            .map_err(failed("service", &name))?;
-        report(Event::Built(image));
     }
     for name in &selected {
         let image = image_name(&project.name, &project.services[name]);
@@ -344,6 +345,9 @@ fn apply_action(
                     .wait_for(&container, condition)
                     .map_err(failed("container", &container))?
                 {
+                    // docker compose shows no line for service_started (the start order
+                    // already says it), one for the other conditions.
+                    Readiness::Ready if condition == "service_started" => {}
                     Readiness::Ready => report(Event::Waited {
                         container,
                         condition: condition.clone(),

@@ -413,6 +413,9 @@ pub enum ConfigError {
     SwapWithoutMemory,
     #[error("memory+swap limit {swap} bytes is below the memory limit {memory} bytes")]
     SwapBelowMemory { memory: u64, swap: u64 },
+    /// Docker's wording.
+    #[error("Minimum memory limit can not be less than memory reservation limit, see usage")]
+    ReservationAboveMemory { memory: u64, reservation: u64 },
     #[error("cpus {0} is out of range: use at least 0.01")]
     InvalidCpus(f64),
     #[error("pids limit must be at least 1")]
@@ -570,6 +573,14 @@ impl Resources {
                 return Err(ConfigError::SwapBelowMemory { memory, swap });
             }
             _ => {}
+        }
+        if let (Some(memory), Some(reservation)) = (self.memory, self.memory_reservation) {
+            if reservation > memory {
+                return Err(ConfigError::ReservationAboveMemory {
+                    memory,
+                    reservation,
+                });
+            }
         }
         if let Some(cpus) = self.cpus {
             // Docker's floor: a 1 ms quota per 100 ms period.
@@ -825,6 +836,17 @@ pub(crate) mod tests {
                 ConfigError::SwapBelowMemory {
                     memory: MIN_MEMORY * 2,
                     swap: MIN_MEMORY,
+                },
+            ),
+            (
+                Resources {
+                    memory: Some(MIN_MEMORY),
+                    memory_reservation: Some(MIN_MEMORY + 1),
+                    ..Resources::default()
+                },
+                ConfigError::ReservationAboveMemory {
+                    memory: MIN_MEMORY,
+                    reservation: MIN_MEMORY + 1,
                 },
             ),
             (

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -179,7 +180,11 @@ pub struct BuildArgs {
     pub iidfile: Option<PathBuf>,
     /// Let RUN steps trust the host's CA certificates (for a TLS-intercepting proxy); they
     /// are mounted for each step and never written into the image
-    #[arg(long, env = "WHARF_BUILD_HOST_CA_CERTS")]
+    #[arg(
+        long,
+        env = "WHARF_BUILD_HOST_CA_CERTS",
+        value_parser = BoolishValueParser::new()
+    )]
     pub host_ca_certs: bool,
     /// Run the Dockerfile checks only, without building; exit 1 on warnings or errors
     #[arg(long)]
@@ -1076,6 +1081,15 @@ pub struct ComposeProjectArgs {
     /// Specify a profile to enable
     #[arg(long = "profile", global = true)]
     pub profiles: Vec<String>,
+    /// Let the RUN steps of builds trust the host's CA certificates, as `wharf build
+    /// --host-ca-certs` (wharf's own flag: for a TLS-intercepting proxy)
+    #[arg(
+        long,
+        global = true,
+        env = "WHARF_BUILD_HOST_CA_CERTS",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub host_ca_certs: bool,
 }
 
 #[derive(Debug, Subcommand)]

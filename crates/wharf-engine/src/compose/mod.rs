@@ -29,6 +29,8 @@ pub struct ComposeBackend<'a> {
     pub engine: &'a Engine,
     /// The `init: true` binary (as `run --init`).
     pub init_path: PathBuf,
+    /// Builds' RUN steps trust the host's CA certificates (`--host-ca-certs`).
+    pub host_ca_certs: bool,
     pub build_reporter: &'a dyn wharf_build::Reporter,
     pub pull_progress: &'a dyn LayerProgress,
 }
@@ -208,7 +210,7 @@ impl Backend for ComposeBackend<'_> {
             secrets: Vec::new(),
             network: wharf_build::Network::Default,
             extra_hosts: Vec::new(),
-            host_ca_certs: false,
+            host_ca_certs: self.host_ca_certs,
             compression: wharf_store::LayerCompression::default(),
             force_compression: false,
         };

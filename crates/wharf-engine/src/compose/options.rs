@@ -330,6 +330,8 @@ fn resources(service: &Service) -> Resources {
         pids_limit: limits
             .and_then(|l| positive_bytes(l.pids))
             .or_else(|| positive_bytes(service.pids_limit)),
+        // As docker compose: a memory reservation is a soft limit; reserved cpus and pids
+        // are swarm's scheduling hints, which a single host has no use for.
         memory_reservation: reservations
             .and_then(|r| positive_bytes(r.memory.0))
             .or_else(|| positive_bytes(service.mem_reservation.0)),
@@ -346,18 +348,16 @@ pub fn create_options(
     create_paths: bool,
 ) -> Result<CreateOptions> {
     refuse_unknown_keys(service)?;
-    if let Some(reservations) = service
+    let reservations = service
         .deploy
         .as_ref()
-        .and_then(|d| d.resources.reservations.as_ref())
-    {
-        if reservations.devices.is_some() || reservations.generic_resources.is_some() {
-            return Err(refuse(
-                service,
-                "deploy.resources.reservations",
-                "wharf reserves memory only (no devices or generic resources)",
-            ));
-        }
+        .and_then(|d| d.resources.reservations.as_ref());
+    if reservations.is_some_and(|r| r.devices.is_some() || r.generic_resources.is_some()) {
+        return Err(refuse(
+            service,
+            "deploy.resources.reservations.devices",
+            "wharf cannot reserve devices",
+        ));
     }
     let network = match service.network_mode.as_str() {
         "" => None,
@@ -582,7 +582,9 @@ services:
     cap_add: [NET_ADMIN]
     ulimits: {nofile: {soft: 100, hard: 200}}
     deploy:
-      resources: {limits: {cpus: "0.5", memory: 64M, pids: 50}}
+      resources:
+        limits: {cpus: "0.5", memory: 64M, pids: 50}
+        reservations: {cpus: "0.25", memory: 32M}
       restart_policy: {condition: on-failure, max_attempts: 3}
     healthcheck: {test: [CMD, "true"], interval: 2s, retries: 4}
 networks: {front: {}, back: {}}
@@ -604,6 +606,7 @@ volumes: {data: {}}
         assert_eq!(options.init.as_deref(), Some(Path::new("/tini")));
         assert_eq!(options.stop_timeout, Some(3));
         assert_eq!(options.resources.memory, Some(64 << 20));
+        assert_eq!(options.resources.memory_reservation, Some(32 << 20));
         assert_eq!(options.resources.cpus, Some(0.5));
         assert_eq!(options.resources.pids_limit, Some(50));
         assert_eq!(
@@ -662,6 +665,12 @@ services:
         assert_eq!(
             refused("    logging: {driver: syslog}\n"),
             "services.s.logging: unsupported log driver syslog"
+        );
+        assert_eq!(
+            refused(
+                "    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n"
+            ),
+            "services.s.deploy.resources.reservations.devices: wharf cannot reserve devices"
         );
         assert_eq!(
             refused("    security_opt: [seccomp:unconfined]\n"),

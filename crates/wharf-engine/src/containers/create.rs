@@ -227,6 +227,11 @@ impl Engine {
                 value: "0".into(),
                 message: e.to_string(),
             },
+            ConfigError::ReservationAboveMemory { reservation, .. } => EngineError::BadOption {
+                flag: "--memory-reservation",
+                value: format!("{reservation} bytes"),
+                message: e.to_string(),
+            },
             _ => EngineError::BadOption {
                 flag: "run",
                 value: options.image.clone(),

@@ -417,6 +417,21 @@ pub fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
     }
 }
 
+/// Whether PyPI answers from the host (builds' RUN steps reach it from there).
+pub fn pypi_reachable() -> bool {
+    Command::new("curl")
+        .args([
+            "-fsS",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "10",
+            "https://pypi.org/simple/flask/",
+        ])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// True when running as root; tests that need root print SKIPPED otherwise.
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()

@@ -2,7 +2,6 @@
 //! certificates, `--host-ca-certs`), then run and asked for a page: shared by the tests of
 //! the tutorials' Flask example and of `wharf init`.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::{is_root, skip, Wharf};
@@ -23,17 +22,7 @@ pub fn builder() -> Option<Wharf> {
 }
 
 fn pypi_reachable() -> bool {
-    let reachable = Command::new("curl")
-        .args([
-            "-fsS",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "10",
-            "https://pypi.org/simple/flask/",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
+    let reachable = super::pypi_reachable();
     if !reachable {
         skip("PyPI cannot be reached from this host");
     }

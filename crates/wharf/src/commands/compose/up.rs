@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use wharf_compose::labels::{image_name, NETWORK, PROJECT, SERVICE, VOLUME};
+use wharf_compose::model::CONDITION_COMPLETED_SUCCESSFULLY;
 use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::logs::follow_until_signal;
-use super::{load_project, project_containers};
+use super::{load_project, ordered_containers, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeDownArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
 use crate::commands::{CommandError, CommandResult};
@@ -75,11 +76,13 @@ fn converge(
     args: &ComposeCreateArgs,
     plan: PlanOptions,
     timeout: Option<u64>,
+    host_ca_certs: bool,
 ) -> Result<(), CommandError> {
     let reporter = plain_progress(printer);
     let backend = ComposeBackend {
         engine,
         init_path: init_path(),
+        host_ca_certs,
         build_reporter: &reporter,
         pull_progress: &NoProgress,
     };
@@ -111,15 +114,16 @@ fn converge(
 pub fn create(
     engine: &Engine,
     printer: Printer,
-    project: &ComposeProjectArgs,
+    project_args: &ComposeProjectArgs,
     args: ComposeCreateArgs,
 ) -> CommandResult {
-    let project = load_project(printer, project)?;
+    let project = load_project(printer, project_args)?;
     let plan = PlanOptions {
         no_start: true,
         ..PlanOptions::default()
     };
-    converge(engine, printer, &project, &args, plan, None)?;
+    let host_ca_certs = project_args.host_ca_certs;
+    converge(engine, printer, &project, &args, plan, None, host_ca_certs)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -135,7 +139,16 @@ pub fn run_up(
         no_start: args.no_start,
         ..PlanOptions::default()
     };
-    converge(engine, printer, &project, &args.create, plan, args.timeout)?;
+    let host_ca_certs = project_args.host_ca_certs;
+    converge(
+        engine,
+        printer,
+        &project,
+        &args.create,
+        plan,
+        args.timeout,
+        host_ca_certs,
+    )?;
     if args.no_start {
         return Ok(ExitCode::SUCCESS);
     }
@@ -146,7 +159,8 @@ pub fn run_up(
     if args.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    let names: Vec<String> = project_containers(engine, &project.name, &args.create.services)?
+    // In dependency order: stopped in reverse, dependents first, as docker compose.
+    let names: Vec<String> = ordered_containers(engine, &project, &args.create.services)?
         .into_iter()
         .map(|c| c.record.name)
         .collect();
@@ -180,19 +194,22 @@ fn wait_ready(
         .wait_timeout
         .map(|seconds| Instant::now() + Duration::from_secs(seconds));
     for container in project_containers(engine, &project.name, &args.create.services)? {
-        let condition = if container.record.healthcheck.is_some() {
-            "service_healthy"
-        } else {
-            "service_started"
-        };
+        let service = container
+            .record
+            .labels
+            .get(SERVICE)
+            .map_or("", String::as_str);
+        let condition = project.wait_condition(service);
         let name = &container.record.name;
         match engine.wait_condition(name, condition, deadline)? {
+            // docker compose's words: a job that ran to completion has Exited; the rest,
+            // running without a healthcheck or healthy with one, are Healthy.
             Readiness::Ready => printer.info(format!(
                 " ✔ Container {name}  {}",
-                if condition == "service_healthy" {
-                    "Healthy"
+                if condition == CONDITION_COMPLETED_SUCCESSFULLY {
+                    "Exited"
                 } else {
-                    "Running"
+                    "Healthy"
                 }
             )),
             Readiness::Failed(reason) => {
