@@ -700,6 +700,19 @@ pub enum SystemCommand {
     /// Remove every container, image, volume, network and cache of the state root, with
     /// their host-side state, and what roots whose folder is gone left on the host
     Reset(ResetArgs),
+    /// Serve the Docker Engine API on a unix socket (docker-py, testcontainers, the docker
+    /// CLI with DOCKER_HOST); socket-activated under systemd (LISTEN_FDS)
+    Service(ServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// Exit after this many seconds without a client (0: never)
+    #[arg(short, long, default_value_t = 5)]
+    pub time: u64,
+    /// Where to listen: unix:///path (ignored when systemd passes the socket)
+    #[arg(default_value = "unix:///run/wharf/docker.sock")]
+    pub uri: String,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! SIGKILL shows as exited (and is cleaned up) at the next command.
 
 use std::io::{BufRead, BufReader, Seek};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -253,15 +254,6 @@ impl Engine {
         }
     }
 
-    /// `wharf wait`: blocks until the container is not running, returns its exit code.
-    pub fn wait_container(&self, name: &str) -> Result<i32> {
-        let info = self.find_container(name)?;
-        let state = self
-            .wait_exited(&info.record.id, None)?
-            .expect("waiting without a timeout ends exited");
-        Ok(state.exit_code.unwrap_or(0))
-    }
-
     /// `wharf rm [-f] [-v]`: removes the container and its writable layer; with `volumes`,
     /// its anonymous volumes too.
     pub fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<String> {
@@ -287,6 +279,7 @@ impl Engine {
                 exit_code: 125,
             })?;
         }
+        self.keep_exit_of_removed(&id, info.state.exit_code);
         // The record goes first, so a half-removed folder is never listed.
         let record_path = dir.join(RECORD_FILE);
         match std::fs::remove_file(&record_path) {
@@ -313,6 +306,21 @@ impl Engine {
         name: &str,
         options: &LogsOptions,
         mut each: impl FnMut(&LogLine),
+    ) -> Result<()> {
+        self.container_logs_while(name, options, |line| {
+            each(line);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// As [`Engine::container_logs`], ending early when `each` breaks (its reader has gone).
+    /// A container removed while followed (`--rm`) has ended: its last lines are read from
+    /// the file still open.
+    pub fn container_logs_while(
+        &self,
+        name: &str,
+        options: &LogsOptions,
+        mut each: impl FnMut(&LogLine) -> ControlFlow<()>,
     ) -> Result<()> {
         let info = self.find_container(name)?;
         if info.record.log_config.driver == LogDriver::None {
@@ -349,16 +357,20 @@ impl Engine {
             read_lines(reader, &path, &mut lines)?;
         }
         let skip = options.tail.map_or(0, |n| lines.len().saturating_sub(n));
-        lines
+        let sent = lines
             .iter()
             .skip(skip)
             .filter(|l| wanted(l))
-            .for_each(&mut each);
-        if !options.follow {
+            .try_for_each(&mut each);
+        if !options.follow || sent.is_break() {
             return Ok(());
         }
         loop {
-            let exited = self.container_info(&info.record.id)?.state.status == Status::Exited;
+            let exited = match self.container_info(&info.record.id) {
+                Ok(info) => info.state.status == Status::Exited,
+                Err(EngineError::ContainerNotFound(_)) => true,
+                Err(error) => return Err(error),
+            };
             let mut arrived = Vec::new();
             if let Some(open) = &mut reader {
                 read_lines(open, &path, &mut arrived)?;
@@ -381,7 +393,14 @@ impl Engine {
             let past_until = options
                 .until
                 .is_some_and(|until| OffsetDateTime::now_utc() > until);
-            arrived.iter().filter(|l| wanted(l)).for_each(&mut each);
+            if arrived
+                .iter()
+                .filter(|l| wanted(l))
+                .try_for_each(&mut each)
+                .is_break()
+            {
+                return Ok(());
+            }
             if (exited || past_until) && arrived.is_empty() {
                 return Ok(());
             }

@@ -330,7 +330,7 @@ pub(crate) fn state_name(c: &ContainerInfo) -> &'static str {
 }
 
 /// Docker's health filter values: `none` without a healthcheck.
-fn health_status(c: &ContainerInfo) -> &str {
+pub(crate) fn health_status(c: &ContainerInfo) -> &str {
     match (&c.record.healthcheck, &c.state.health) {
         (None, _) => "none",
         (Some(_), Some(health)) if c.state.status == Status::Running => &health.status,
@@ -714,7 +714,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
 }
 
 /// `--log-driver json-file|none` and its `--log-opt max-size=SIZE`, `max-file=N`.
-fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
+pub(crate) fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
     let bad = |flag: &str, value: &str, why: &str, hint: &str| CommandError {
         message: format!("{flag} {value}: {why}"),
         hint: Some(hint.into()),
@@ -795,7 +795,7 @@ fn env_entry(entry: &str) -> String {
 
 /// What a `-v` or `--mount` asks for.
 #[derive(Debug, PartialEq)]
-enum Requested {
+pub(crate) enum Requested {
     Mount(Mount),
     Volume(VolumeRequest),
 }
@@ -803,7 +803,7 @@ enum Requested {
 /// `-v /host:/ctr[:opts]` (a missing host folder is created, as Docker's), `-v NAME:/ctr[:opts]`
 /// or `-v /ctr`; opts are `ro`, `rw`, `nocopy`, a bind propagation, `z` and `Z` (no SELinux
 /// here: ignored).
-fn volume_flag(spec: &str) -> Result<Requested, String> {
+pub(crate) fn volume_flag(spec: &str) -> Result<Requested, String> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, destination, options) = match parts.as_slice() {
         [destination] => ("", *destination, ""),
@@ -1005,7 +1005,7 @@ fn mount_flag(spec: &str) -> Result<Requested, String> {
     }
 }
 
-fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
+pub(crate) fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
     let (destination, options) = spec.split_once(':').unwrap_or((spec, ""));
     let (mut size_bytes, mut mode, mut read_only, mut exec) = (None, None, false, false);
     for option in options.split(',').filter(|o| !o.is_empty()) {
@@ -1033,7 +1033,7 @@ fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
     })
 }
 
-fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)> {
+pub(crate) fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)> {
     names
         .iter()
         .map(|n| {

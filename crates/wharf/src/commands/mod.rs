@@ -8,10 +8,15 @@ mod image;
 mod manage;
 mod network;
 mod registry;
+mod service;
 mod system;
 mod volume;
 
 use std::process::ExitCode;
+
+pub(crate) use container::{
+    health_status, log_config, parse_caps, ps_row, state_name, tmpfs_mount, volume_flag, Requested,
+};
 
 use serde_json::Value;
 use wharf_engine::{Engine, EngineError};
@@ -164,6 +169,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::System(SystemCommand::Df(args)) => system::df(&open()?, printer, args),
         Command::System(SystemCommand::Check(args)) => system::check(&open()?, printer, args),
         Command::System(SystemCommand::Reset(args)) => system::reset(&open()?, printer, args),
+        Command::System(SystemCommand::Service(args)) => {
+            service::service(&cli.root, &cli.run_root, printer, args)
+        }
         Command::Info(args) | Command::System(SystemCommand::Info(args)) => {
             system::info(&open()?, printer, args)
         }

@@ -1,0 +1,75 @@
+//! What the API needs of an engine: one method per engine call, in Docker's terms. The
+//! `wharf` binary implements it over `wharf_engine::Engine` (the API crate does not depend
+//! on the engine: see `lib.rs`). Names are as clients give them: a name, a full id or a
+//! unique id prefix.
+//!
+//! Implementations must not run libcontainer in this process: the server has threads, and
+//! libcontainer needs a single-threaded caller. Containers start through their monitor
+//! process; execs run in a process of their own.
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::types::{
+    ContainerCreate, ContainerSummary, ImageDeleted, ImageSummary, LogEntry, LogsQuery,
+    PullProgress, Top, Version, WaitCondition,
+};
+
+pub type Result<T> = std::result::Result<T, ApiError>;
+
+pub trait Backend: Send + Sync {
+    fn version(&self) -> Version;
+    /// `GET /info`, in Docker's shape.
+    fn info(&self) -> Result<Value>;
+
+    /// Creates the container (nothing runs) and returns its id.
+    fn create_container(&self, name: Option<&str>, body: ContainerCreate) -> Result<String>;
+    /// [`ApiError::NotModified`] when it already runs.
+    fn start_container(&self, name: &str) -> Result<()>;
+    /// [`ApiError::NotModified`] when it was not running.
+    fn stop_container(&self, name: &str, signal: Option<&str>, timeout: Option<u64>) -> Result<()>;
+    fn restart_container(
+        &self,
+        name: &str,
+        signal: Option<&str>,
+        timeout: Option<u64>,
+    ) -> Result<()>;
+    fn kill_container(&self, name: &str, signal: &str) -> Result<()>;
+    /// The exit code once `condition` holds. Calls `registered` once the container is found
+    /// and the wait counts from now (the reply's head goes then: `docker run` starts the
+    /// container once it has it).
+    fn wait_container(
+        &self,
+        name: &str,
+        condition: WaitCondition,
+        registered: &mut dyn FnMut(),
+    ) -> Result<i64>;
+    fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<()>;
+    /// `docker inspect`'s object.
+    fn inspect_container(&self, name: &str) -> Result<Value>;
+    /// Every container, newest first; the API filters.
+    fn list_containers(&self) -> Result<Vec<ContainerSummary>>;
+    /// Calls `each` per line, oldest first; with `follow`, until the container has exited or
+    /// `each` returns false (the client has gone).
+    fn container_logs(
+        &self,
+        name: &str,
+        query: &LogsQuery,
+        each: &mut dyn FnMut(&LogEntry) -> bool,
+    ) -> Result<()>;
+    fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;
+    fn pause_container(&self, name: &str) -> Result<()>;
+    fn unpause_container(&self, name: &str) -> Result<()>;
+
+    fn list_images(&self) -> Result<Vec<ImageSummary>>;
+    fn inspect_image(&self, name: &str) -> Result<Value>;
+    /// Pulls `reference`, reporting each step.
+    fn pull_image(
+        &self,
+        reference: &str,
+        progress: &mut (dyn FnMut(PullProgress) + Send),
+    ) -> Result<()>;
+    /// Tags image `name` as `target` (`repo[:tag]`).
+    fn tag_image(&self, name: &str, target: &str) -> Result<()>;
+    fn remove_image(&self, name: &str, force: bool) -> Result<Vec<ImageDeleted>>;
+}

@@ -1,0 +1,5 @@
+//! One module per kind of object; each handler decodes, makes one backend call, encodes.
+
+pub mod containers;
+pub mod images;
+pub mod system;
