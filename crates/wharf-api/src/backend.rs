@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::types::{
-    ContainerCreate, ContainerSummary, ImageDeleted, ImageSummary, LogEntry, LogsQuery,
-    PullProgress, Top, Version, WaitCondition,
+    ContainerCreate, ContainerSummary, ExecCreate, ExecProcess, ImageDeleted, ImageSummary,
+    LogEntry, LogsQuery, PullProgress, Top, Version, WaitCondition,
 };
 
 pub type Result<T> = std::result::Result<T, ApiError>;
@@ -60,6 +60,13 @@ pub trait Backend: Send + Sync {
     fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;
     fn pause_container(&self, name: &str) -> Result<()>;
     fn unpause_container(&self, name: &str) -> Result<()>;
+
+    /// Records an exec in a running container and returns its id; nothing runs yet.
+    fn create_exec(&self, container: &str, body: ExecCreate) -> Result<String>;
+    /// Starts exec `id` in a process of its own; `None` when detached (nobody waits).
+    fn start_exec(&self, id: &str, detach: bool) -> Result<Option<ExecProcess>>;
+    /// Docker's exec inspect, with the exit code once it has ended.
+    fn inspect_exec(&self, id: &str) -> Result<Value>;
 
     fn list_images(&self) -> Result<Vec<ImageSummary>>;
     fn inspect_image(&self, name: &str) -> Result<Value>;

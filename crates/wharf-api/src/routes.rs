@@ -3,7 +3,7 @@
 
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
-use crate::handlers::{containers, images, system};
+use crate::handlers::{containers, exec, images, system};
 use crate::http::{API_VERSION, MIN_API_VERSION};
 
 pub type Handler = fn(&mut Call) -> Result<Reply, ApiError>;
@@ -42,6 +42,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/containers/{}/top", containers::top),
     route("POST", "/containers/{}/pause", containers::pause),
     route("POST", "/containers/{}/unpause", containers::unpause),
+    route("POST", "/containers/{}/exec", exec::create),
+    route("POST", "/exec/{}/start", exec::start),
+    route("GET", "/exec/{}/json", exec::inspect),
+    route("POST", "/exec/{}/resize", exec::resize),
     route("GET", "/images/json", images::list),
     route("POST", "/images/create", images::create),
     route("GET", "/images/{*}/json", images::inspect),

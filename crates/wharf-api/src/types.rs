@@ -141,6 +141,40 @@ pub struct EndpointIpam {
     pub ipv4_address: Option<String>,
 }
 
+/// The body of `POST /containers/{id}/exec`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ExecCreate {
+    pub attach_stdin: Option<bool>,
+    pub attach_stdout: Option<bool>,
+    pub attach_stderr: Option<bool>,
+    pub tty: Option<bool>,
+    pub cmd: Option<StrSlice>,
+    pub env: Option<Vec<String>>,
+    pub working_dir: Option<String>,
+    pub user: Option<String>,
+    pub privileged: Option<bool>,
+}
+
+/// The body of `POST /exec/{id}/start`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ExecStart {
+    pub detach: Option<bool>,
+    pub tty: Option<bool>,
+}
+
+/// A started exec's process: its stdio, and how to wait for its end (after which its exit
+/// code is in its inspect).
+pub struct ExecProcess {
+    /// One raw stream when true, else stdout and stderr frames.
+    pub tty: bool,
+    pub stdin: Option<Box<dyn std::io::Write + Send>>,
+    pub stdout: Box<dyn std::io::Read + Send>,
+    pub stderr: Option<Box<dyn std::io::Read + Send>>,
+    pub wait: Box<dyn FnOnce() + Send>,
+}
+
 /// One row of `GET /containers/json`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -72,6 +72,9 @@ pub enum Command {
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// Runs an exec instance created through the API (single-threaded, as libcontainer needs)
+    #[command(name = "__exec", hide = true)]
+    ExecInstance(ExecInstanceArgs),
     /// One healthcheck probe of a container (started by its monitor)
     #[command(name = "__healthcheck", hide = true)]
     Healthcheck(HealthcheckArgs),
@@ -575,6 +578,12 @@ pub enum ImageCommand {
     Inspect(InspectArgs),
     /// Remove unused images
     Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExecInstanceArgs {
+    /// The exec instance's id
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

@@ -24,7 +24,7 @@ pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
 
 pub fn list(call: &mut Call) -> Result<Reply, ApiError> {
     let all = call.flag("all");
-    let limit = call.number::<usize>("limit")?;
+    let limit = call.number::<i64>("limit")?;
     let filters = call.filters()?;
     let mut containers = call.backend.list_containers()?;
     // As Docker: without `all`, running ones only, unless a status filter asks for others.
@@ -39,8 +39,9 @@ pub fn list(call: &mut Call) -> Result<Reply, ApiError> {
             other => return Err(ApiError::BadRequest(format!("invalid filter '{other}'"))),
         }
     }
+    // Docker's clients send -1 for no limit.
     if let Some(limit) = limit.filter(|l| *l > 0) {
-        containers.truncate(limit);
+        containers.truncate(limit as usize);
     }
     Ok(Reply::Json(
         200,

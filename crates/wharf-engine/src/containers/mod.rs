@@ -4,6 +4,7 @@ mod attach;
 mod copy;
 mod create;
 mod exec;
+mod exec_record;
 mod health;
 mod lifecycle;
 mod logfile;
@@ -17,6 +18,7 @@ pub use copy::CopyOptions;
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};
 pub use exec::ExecOptions;
+pub use exec_record::{ExecInstance, EXEC_INSTANCE_COMMAND};
 pub use health::{
     parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
 };

@@ -11,8 +11,8 @@ use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Propag
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    CreateArgs, ExecArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs,
-    PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
+    CreateArgs, ExecArgs, ExecInstanceArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs,
+    NamesArgs, PruneArgs, PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
 };
 use crate::format::{human_size, since};
 use crate::printer::Printer;
@@ -459,6 +459,20 @@ pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult
             Err(error)
         }
         Err(error) => Err(runtime_failure(error)),
+    }
+}
+
+/// The hidden process of an exec instance the API started: its stdio is the service's
+/// pipes; its exit code is the process's, and is recorded for the API's inspect.
+pub fn exec_instance(engine: &Engine, _printer: Printer, args: ExecInstanceArgs) -> CommandResult {
+    match engine.run_exec_instance(&args.id) {
+        Ok(code) => Ok(ExitCode::from(code as u8)),
+        Err(error) => {
+            let code = start_failure_code(&error).unwrap_or(EXEC_FAILED);
+            let mut error = CommandError::from(error);
+            error.exit_code = code;
+            Err(error)
+        }
     }
 }
 

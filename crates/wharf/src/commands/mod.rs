@@ -125,6 +125,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Builder(BuilderCommand::Prune(args)) => build::prune(&open()?, printer, args),
         Command::BuildStep(args) => build::build_step(&open()?, args),
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
+        Command::ExecInstance(args) => container::exec_instance(&open()?, printer, args),
         Command::Healthcheck(args) => container::healthcheck(&open()?, printer, args),
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),

@@ -7,6 +7,7 @@
 
 mod containers;
 mod create;
+mod exec;
 mod images;
 
 use std::path::PathBuf;
@@ -99,6 +100,7 @@ pub fn api_error(error: EngineError) -> ApiError {
     match &error {
         EngineError::ImageNotFound(name) => ApiError::NoSuchImage(name.clone()),
         EngineError::ContainerNotFound(name) => ApiError::NoSuchContainer(name.clone()),
+        EngineError::ExecNotFound(id) => ApiError::NoSuchExec(id.clone()),
         EngineError::VolumeNotFound(_) => ApiError::NotFound(message()),
         EngineError::NameInUse { .. }
         | EngineError::ContainerRunning { .. }
@@ -216,6 +218,26 @@ impl wharf_api::Backend for EngineBackend {
 
     fn unpause_container(&self, name: &str) -> wharf_api::Result<()> {
         self.engine()?.unpause_container(name).map_err(api_error)
+    }
+
+    fn create_exec(
+        &self,
+        container: &str,
+        body: wharf_api::types::ExecCreate,
+    ) -> wharf_api::Result<String> {
+        exec::create(&self.engine()?, container, body)
+    }
+
+    fn start_exec(
+        &self,
+        id: &str,
+        detach: bool,
+    ) -> wharf_api::Result<Option<wharf_api::types::ExecProcess>> {
+        exec::start(&self.engine()?, id, detach)
+    }
+
+    fn inspect_exec(&self, id: &str) -> wharf_api::Result<Value> {
+        exec::inspect(&self.engine()?, id)
     }
 
     fn list_images(&self) -> wharf_api::Result<Vec<wharf_api::types::ImageSummary>> {

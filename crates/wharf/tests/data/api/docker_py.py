@@ -1,0 +1,90 @@
+"""docker-py against `wharf system service` (DOCKER_HOST): containers, logs, exec, wait,
+filters, images and errors, as a Python test suite would use them. Prints each check; the
+last line says all passed. Run by tests/api_service.rs."""
+
+import docker
+from docker.errors import ImageNotFound, NotFound, APIError
+
+client = docker.from_env()
+
+
+def check(what, got, want):
+    assert got == want, f"{what}: got {got!r}, want {want!r}"
+    print(f"ok: {what}")
+
+
+check("ping", client.ping(), True)
+check("version", client.version()["ApiVersion"], "1.44")
+check("info", client.info()["OSType"], "linux")
+
+check("run --rm output", client.containers.run("busybox", "echo hi", remove=True), b"hi\n")
+try:
+    client.containers.run("busybox", ["sh", "-c", "echo bad >&2; exit 4"], remove=True)
+    raise AssertionError("a failing container raises ContainerError")
+except docker.errors.ContainerError as error:
+    check("ContainerError exit status", error.exit_status, 4)
+
+c = client.containers.run(
+    "busybox",
+    ["sh", "-c", "echo one; echo two >&2; exec sleep 60"],
+    detach=True,
+    name="pyweb",
+    labels={"suite": "py"},
+    environment={"GREETING": "hello"},
+)
+check("status after run", client.containers.get("pyweb").status, "running")
+check("label filter", [x.name for x in client.containers.list(filters={"label": "suite=py"})], ["pyweb"])
+check("name filter", [x.id for x in client.containers.list(filters={"name": "pyweb"})], [c.id])
+check("all=False hides no running one", len(client.containers.list()), 1)
+
+logs = b""
+for _ in range(200):
+    logs = c.logs()
+    if b"two" in logs:
+        break
+check("logs, both streams", sorted(logs.split()), [b"one", b"two"])
+check("logs stdout only", c.logs(stderr=False), b"one\n")
+
+code, out = c.exec_run(["sh", "-c", "echo $GREETING; exit 3"])
+check("exec_run exit code", code, 3)
+check("exec_run output", out, b"hello\n")
+code, out = c.exec_run("cat /etc/hostname", workdir="/")
+check("exec_run in workdir", code, 0)
+code, (so, se) = c.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
+check("exec_run demux", (so, se), (b"o\n", b"e\n"))
+
+check("top", "sleep 60" in " ".join(" ".join(p) for p in c.top()["Processes"]), True)
+c.stop(timeout=1)
+# PID 1 ignores SIGTERM without a handler: killed after the timeout, as with Docker.
+check("wait after stop", c.wait()["StatusCode"], 137)
+c.reload()
+check("status after stop", c.status, "exited")
+check("exited filter", [x.name for x in client.containers.list(all=True, filters={"status": "exited", "label": "suite=py"})], ["pyweb"])
+c.remove()
+try:
+    client.containers.get("pyweb")
+    raise AssertionError("a removed container is NotFound")
+except NotFound:
+    print("ok: removed container is NotFound")
+
+check("images list", any("busybox:latest" in i.tags for i in client.images.list()), True)
+image = client.images.get("busybox")
+check("image inspect", image.tags, ["busybox:latest"])
+image.tag("localhost/mine", "v1")
+check("tag", sorted(client.images.get("localhost/mine:v1").tags), ["busybox:latest", "localhost/mine:v1"])
+client.images.remove("localhost/mine:v1")
+check("untag", client.images.get("busybox").tags, ["busybox:latest"])
+try:
+    client.images.get("nosuch:1")
+    raise AssertionError("a missing image is ImageNotFound")
+except ImageNotFound:
+    print("ok: missing image is ImageNotFound")
+try:
+    client.containers.create("busybox", "true", name="dup")
+    client.containers.create("busybox", "true", name="dup")
+    raise AssertionError("a second container of the same name is refused")
+except APIError as error:
+    check("name conflict status", error.status_code, 409)
+client.containers.get("dup").remove()
+
+print("docker-py: all checks passed")
