@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Python clients of the Docker Engine API that wharf's API tests drive: docker-py
-# (`docker` 7.1.0) and testcontainers-python 4.14.0 with pytest, each into a folder of its own
+# (`docker` 7.1.0) and testcontainers-python 4.14.2 (the first 4.14 whose sdist ships its tests) with pytest, each into a folder of its own
 # under the cache (not into the system's Python), and testcontainers' own tests from its PyPI
 # sdist. Idempotent: a folder whose marker names the version is kept.
 #
@@ -10,7 +10,7 @@
 set -euo pipefail
 
 DOCKER_PY=7.1.0
-TESTCONTAINERS=4.14.0
+TESTCONTAINERS=4.14.2
 CACHE="${WHARF_API_CLIENTS:-/var/cache/wharf/api-clients}"
 
 die() {

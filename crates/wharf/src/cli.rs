@@ -315,6 +315,9 @@ pub struct CreateArgs {
     /// Publish all exposed ports to random host ports
     #[arg(short = 'P', long)]
     pub publish_all: bool,
+    /// Expose a port or a range of ports (`80`, `80/udp`), beside the image's
+    #[arg(long)]
+    pub expose: Vec<String>,
     /// IPv4 address on a user-defined network (e.g. 172.30.100.104)
     #[arg(long)]
     pub ip: Option<String>,

@@ -32,6 +32,7 @@ pub fn options(name: Option<&str>, body: ContainerCreate) -> Result<CreateOption
         tty: body.tty.unwrap_or(false),
         open_stdin: body.open_stdin.unwrap_or(false),
         health: health(body.healthcheck),
+        expose: body.exposed_ports.unwrap_or_default().into_keys().collect(),
         ..CreateOptions::default()
     };
     // Docker's rule: an entrypoint given in the request drops the image's Cmd; its first word
@@ -109,7 +110,9 @@ fn host_options(
         }
         for binding in bindings {
             let ip = binding.host_ip.unwrap_or_default();
+            // docker-py passes `8125/udp` through as a host port; Docker reads the number.
             let host_port = binding.host_port.unwrap_or_default();
+            let host_port = host_port.split('/').next().unwrap_or_default();
             // An empty host port picks a free one, as `-p 80`.
             options
                 .publish
