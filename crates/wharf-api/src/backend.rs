@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::types::{
     ContainerCreate, ContainerSummary, ExecCreate, ExecProcess, ImageDeleted, ImageSummary,
-    LogEntry, LogsQuery, PullProgress, Top, Version, WaitCondition,
+    LogEntry, LogsQuery, NetworkConnect, NetworkCreate, PullProgress, Top, Version, VolumeCreate,
+    WaitCondition,
 };
 
 pub type Result<T> = std::result::Result<T, ApiError>;
@@ -67,6 +68,22 @@ pub trait Backend: Send + Sync {
     fn start_exec(&self, id: &str, detach: bool) -> Result<Option<ExecProcess>>;
     /// Docker's exec inspect, with the exit code once it has ended.
     fn inspect_exec(&self, id: &str) -> Result<Value>;
+
+    /// Creates a network and returns its id.
+    fn create_network(&self, body: NetworkCreate) -> Result<String>;
+    /// Every network, in inspect's shape; the API filters.
+    fn list_networks(&self) -> Result<Vec<Value>>;
+    fn inspect_network(&self, name: &str) -> Result<Value>;
+    fn remove_network(&self, name: &str) -> Result<()>;
+    fn connect_network(&self, network: &str, body: NetworkConnect) -> Result<()>;
+    fn disconnect_network(&self, network: &str, container: &str) -> Result<()>;
+
+    /// Creates a volume (a missing name makes an anonymous one) and returns its inspect.
+    fn create_volume(&self, body: VolumeCreate) -> Result<Value>;
+    /// Every volume, in inspect's shape; the API filters.
+    fn list_volumes(&self) -> Result<Vec<Value>>;
+    fn inspect_volume(&self, name: &str) -> Result<Value>;
+    fn remove_volume(&self, name: &str, force: bool) -> Result<()>;
 
     fn list_images(&self) -> Result<Vec<ImageSummary>>;
     fn inspect_image(&self, name: &str) -> Result<Value>;

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// The container is in a state that forbids the call (running for rm, not running for exec).
     #[error("{0}")]
     Conflict(String),
+    /// A pre-defined network cannot be removed (Docker's 403).
+    #[error("{0}")]
+    Forbidden(String),
     /// Start of a running container, stop of a stopped one: Docker's 304, no body.
     #[error("not modified")]
     NotModified,
@@ -47,6 +50,7 @@ impl ApiError {
             | Self::UnknownEndpoint => 404,
             Self::BadRequest(_) | Self::BadJson(_) => 400,
             Self::BodyTooLarge { .. } => 413,
+            Self::Forbidden(_) => 403,
             Self::Conflict(_) => 409,
             Self::NotModified => 304,
             Self::NotImplemented(_) => 501,

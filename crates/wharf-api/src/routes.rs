@@ -3,7 +3,7 @@
 
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
-use crate::handlers::{containers, exec, images, system};
+use crate::handlers::{containers, exec, images, networks, system, volumes};
 use crate::http::{API_VERSION, MIN_API_VERSION};
 
 pub type Handler = fn(&mut Call) -> Result<Reply, ApiError>;
@@ -51,6 +51,16 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/images/{*}/json", images::inspect),
     route("POST", "/images/{*}/tag", images::tag),
     route("DELETE", "/images/{*}", images::remove),
+    route("GET", "/networks", networks::list),
+    route("POST", "/networks/create", networks::create),
+    route("GET", "/networks/{}", networks::inspect),
+    route("DELETE", "/networks/{}", networks::remove),
+    route("POST", "/networks/{}/connect", networks::connect),
+    route("POST", "/networks/{}/disconnect", networks::disconnect),
+    route("GET", "/volumes", volumes::list),
+    route("POST", "/volumes/create", volumes::create),
+    route("GET", "/volumes/{}", volumes::inspect),
+    route("DELETE", "/volumes/{}", volumes::remove),
     route("GET", "/swarm", system::no_swarm),
     route("GET", "/services", system::no_swarm),
     route("GET", "/nodes", system::no_swarm),

@@ -175,6 +175,52 @@ pub struct ExecProcess {
     pub wait: Box<dyn FnOnce() + Send>,
 }
 
+/// The body of `POST /networks/create`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkCreate {
+    pub name: Option<String>,
+    pub driver: Option<String>,
+    pub internal: Option<bool>,
+    #[serde(rename = "IPAM")]
+    pub ipam: Option<Ipam>,
+    #[serde(rename = "EnableIPv6")]
+    pub enable_ipv6: Option<bool>,
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Ipam {
+    pub config: Option<Vec<IpamPool>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct IpamPool {
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+}
+
+/// The body of `POST /networks/{id}/connect` and `.../disconnect`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkConnect {
+    pub container: Option<String>,
+    pub endpoint_config: Option<EndpointSpec>,
+    pub force: Option<bool>,
+}
+
+/// The body of `POST /volumes/create`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeCreate {
+    pub name: Option<String>,
+    pub driver: Option<String>,
+    pub driver_opts: Option<BTreeMap<String, String>>,
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
 /// One row of `GET /containers/json`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -3,4 +3,6 @@
 pub mod containers;
 pub mod exec;
 pub mod images;
+pub mod networks;
 pub mod system;
+pub mod volumes;

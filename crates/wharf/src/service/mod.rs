@@ -9,6 +9,8 @@ mod containers;
 mod create;
 mod exec;
 mod images;
+mod networks;
+mod volumes;
 
 use std::path::PathBuf;
 
@@ -238,6 +240,57 @@ impl wharf_api::Backend for EngineBackend {
 
     fn inspect_exec(&self, id: &str) -> wharf_api::Result<Value> {
         exec::inspect(&self.engine()?, id)
+    }
+
+    fn create_network(&self, body: wharf_api::types::NetworkCreate) -> wharf_api::Result<String> {
+        networks::create_network(&self.engine()?, body)
+    }
+
+    fn list_networks(&self) -> wharf_api::Result<Vec<Value>> {
+        networks::list_networks(&self.engine()?)
+    }
+
+    fn inspect_network(&self, name: &str) -> wharf_api::Result<Value> {
+        self.engine()?
+            .inspect_network(name)
+            .map_err(networks::network_error)
+    }
+
+    fn remove_network(&self, name: &str) -> wharf_api::Result<()> {
+        self.engine()?
+            .remove_network(name)
+            .map(drop)
+            .map_err(networks::network_error)
+    }
+
+    fn connect_network(
+        &self,
+        network: &str,
+        body: wharf_api::types::NetworkConnect,
+    ) -> wharf_api::Result<()> {
+        networks::connect(&self.engine()?, network, body)
+    }
+
+    fn disconnect_network(&self, network: &str, container: &str) -> wharf_api::Result<()> {
+        self.engine()?
+            .disconnect_network(network, container)
+            .map_err(networks::network_error)
+    }
+
+    fn create_volume(&self, body: wharf_api::types::VolumeCreate) -> wharf_api::Result<Value> {
+        volumes::create_volume(&self.engine()?, body)
+    }
+
+    fn list_volumes(&self) -> wharf_api::Result<Vec<Value>> {
+        volumes::list_volumes(&self.engine()?)
+    }
+
+    fn inspect_volume(&self, name: &str) -> wharf_api::Result<Value> {
+        self.engine()?.inspect_volume(name).map_err(api_error)
+    }
+
+    fn remove_volume(&self, name: &str, force: bool) -> wharf_api::Result<()> {
+        volumes::remove_volume(&self.engine()?, name, force)
     }
 
     fn list_images(&self) -> wharf_api::Result<Vec<wharf_api::types::ImageSummary>> {

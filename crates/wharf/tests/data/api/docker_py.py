@@ -87,4 +87,31 @@ except APIError as error:
     check("name conflict status", error.status_code, 409)
 client.containers.get("dup").remove()
 
+net = client.networks.create("pynet", labels={"suite": "py"})
+check("network list by label", [n.name for n in client.networks.list(filters={"label": "suite=py"})], ["pynet"])
+check("network get", client.networks.get("pynet").id, net.id)
+try:
+    client.networks.create("pynet")
+    raise AssertionError("a second network of the same name is refused")
+except APIError as error:
+    check("network name conflict status", error.status_code, 409)
+vol = client.volumes.create("pyvol", labels={"suite": "py"})
+check("volume list by label", [v.name for v in client.volumes.list(filters={"label": "suite=py"})], ["pyvol"])
+out = client.containers.run(
+    "busybox",
+    ["sh", "-c", "echo kept > /data/f && cat /data/f"],
+    volumes={"pyvol": {"bind": "/data", "mode": "rw"}},
+    network="pynet",
+    remove=True,
+)
+check("run on a network with a volume", out, b"kept\n")
+check("volume content", client.containers.run("busybox", "cat /data/f", volumes=["pyvol:/data"], remove=True), b"kept\n")
+vol.remove()
+net.remove()
+try:
+    client.networks.get("pynet")
+    raise AssertionError("a removed network is NotFound")
+except NotFound:
+    print("ok: removed network is NotFound")
+
 print("docker-py: all checks passed")
