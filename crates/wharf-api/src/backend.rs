@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::types::{
-    ContainerCreate, ContainerSummary, ExecCreate, ExecProcess, ImageDeleted, ImageSummary,
-    LogEntry, LogsQuery, NetworkConnect, NetworkCreate, PullProgress, Top, Version, VolumeCreate,
-    WaitCondition,
+    BuildQuery, ContainerCreate, ContainerSummary, ExecCreate, ExecProcess, ImageDeleted,
+    ImageSummary, LogEntry, LogsQuery, NetworkConnect, NetworkCreate, PullProgress, Top, Version,
+    VolumeCreate, WaitCondition,
 };
 
 pub type Result<T> = std::result::Result<T, ApiError>;
@@ -84,6 +84,15 @@ pub trait Backend: Send + Sync {
     fn list_volumes(&self) -> Result<Vec<Value>>;
     fn inspect_volume(&self, name: &str) -> Result<Value>;
     fn remove_volume(&self, name: &str, force: bool) -> Result<()>;
+
+    /// Builds the tar `context` (plain or gzip) as `query` says, telling the progress as
+    /// Docker's `stream` text; returns the image id.
+    fn build_image(
+        &self,
+        context: Vec<u8>,
+        query: BuildQuery,
+        progress: &mut (dyn FnMut(String) + Send),
+    ) -> Result<String>;
 
     fn list_images(&self) -> Result<Vec<ImageSummary>>;
     fn inspect_image(&self, name: &str) -> Result<Value>;

@@ -12,7 +12,7 @@ use crate::http::{Connection, Request};
 
 pub struct Call<'a> {
     pub backend: &'a dyn Backend,
-    pub request: &'a Request,
+    pub request: &'a mut Request,
     /// The values of the route's placeholders, in order.
     pub params: Vec<String>,
     pub connection: &'a mut Connection,
@@ -39,6 +39,25 @@ impl Call<'_> {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeatable key (`t=a&t=b`).
+    pub fn query_all(&self, key: &str) -> Vec<&str> {
+        self.request
+            .query
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// A JSON object of strings (`buildargs`, `labels`); absent or empty is empty.
+    pub fn json_map(&self, key: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        match self.query(key).filter(|t| !t.is_empty()) {
+            None => Ok(BTreeMap::new()),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| ApiError::BadRequest(format!("invalid {key} {text:?}: {e}"))),
+        }
     }
 
     /// A boolean as Docker's `httputils.BoolValue` reads it: absent, empty, `0`, `no`,

@@ -14,6 +14,8 @@ pub const MIN_API_VERSION: &str = "1.24";
 const MAX_HEAD: usize = 64 * 1024;
 /// Bodies longer than this are refused: create bodies are a few KiB.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
+/// A build context (`POST /build`) is read whole into memory: at most this.
+pub const MAX_BUILD_CONTEXT: usize = 512 * 1024 * 1024;
 const MAX_HEADERS: usize = 64;
 
 #[derive(Debug)]
@@ -147,12 +149,17 @@ impl Connection {
     }
 
     fn read_body(&mut self, request: &Request) -> Result<Vec<u8>, ReadError> {
-        let too_large = || ReadError::Bad(ApiError::BodyTooLarge { limit: MAX_BODY });
+        let limit = if request.path.ends_with("/build") {
+            MAX_BUILD_CONTEXT
+        } else {
+            MAX_BODY
+        };
+        let too_large = || ReadError::Bad(ApiError::BodyTooLarge { limit });
         if request
             .header("transfer-encoding")
             .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
         {
-            return self.read_chunked(too_large);
+            return self.read_chunked(limit, too_large);
         }
         let length = match request.header("content-length") {
             None => 0,
@@ -162,7 +169,7 @@ impl Connection {
                 )))
             })?,
         };
-        if length > MAX_BODY {
+        if length > limit {
             return Err(too_large());
         }
         let mut body = vec![0; length];
@@ -170,7 +177,11 @@ impl Connection {
         Ok(body)
     }
 
-    fn read_chunked(&mut self, too_large: impl Fn() -> ReadError) -> Result<Vec<u8>, ReadError> {
+    fn read_chunked(
+        &mut self,
+        limit: usize,
+        too_large: impl Fn() -> ReadError,
+    ) -> Result<Vec<u8>, ReadError> {
         let mut body = Vec::new();
         loop {
             let mut line = String::new();
@@ -182,7 +193,7 @@ impl Connection {
                     line.trim()
                 )))
             })?;
-            if body.len() + size > MAX_BODY {
+            if body.len().saturating_add(size) > limit {
                 return Err(too_large());
             }
             let start = body.len();
@@ -283,6 +294,12 @@ pub struct Chunked {
 }
 
 impl Chunked {
+    /// One JSON message and its newline, in one chunk: docker-py parses chunk by chunk, and
+    /// fails on a chunk of whitespace alone at the end.
+    pub fn json_line(&mut self, message: &serde_json::Value) -> io::Result<()> {
+        self.write_all(format!("{message}\n").as_bytes())
+    }
+
     /// The last chunk: the connection may carry the next request.
     pub fn finish(mut self) -> io::Result<()> {
         self.writer.write_all(b"0\r\n\r\n")?;

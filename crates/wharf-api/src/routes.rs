@@ -3,7 +3,7 @@
 
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
-use crate::handlers::{containers, exec, images, networks, system, volumes};
+use crate::handlers::{build, containers, exec, images, networks, system, volumes};
 use crate::http::{API_VERSION, MIN_API_VERSION};
 
 pub type Handler = fn(&mut Call) -> Result<Reply, ApiError>;
@@ -51,6 +51,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/images/{*}/json", images::inspect),
     route("POST", "/images/{*}/tag", images::tag),
     route("DELETE", "/images/{*}", images::remove),
+    route("POST", "/build", build::build),
     route("GET", "/networks", networks::list),
     route("POST", "/networks/create", networks::create),
     route("GET", "/networks/{}", networks::inspect),

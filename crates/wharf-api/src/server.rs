@@ -81,7 +81,7 @@ pub fn serve_connection(stream: UnixStream, backend: &dyn Backend) {
         return;
     };
     loop {
-        let request = match connection.read_request() {
+        let mut request = match connection.read_request() {
             Ok(request) => request,
             Err(ReadError::Closed | ReadError::Io(_)) => return,
             Err(ReadError::Bad(error)) => {
@@ -90,18 +90,19 @@ pub fn serve_connection(stream: UnixStream, backend: &dyn Backend) {
                 return;
             }
         };
-        if answer(&request, &mut connection, backend).is_err() || !connection.keep_alive {
+        if answer(&mut request, &mut connection, backend).is_err() || !connection.keep_alive {
             return;
         }
     }
 }
 
 fn answer(
-    request: &Request,
+    request: &mut Request,
     connection: &mut Connection,
     backend: &dyn Backend,
 ) -> std::io::Result<()> {
-    let reply = routes::find(&request.method, &request.path).and_then(|(route, params)| {
+    let found = routes::find(&request.method, &request.path);
+    let reply = found.and_then(|(route, params)| {
         let mut call = Call {
             backend,
             request,

@@ -221,6 +221,23 @@ pub struct VolumeCreate {
     pub labels: Option<BTreeMap<String, String>>,
 }
 
+/// The query of `POST /build`, read (the body is the context, a tar).
+#[derive(Debug, Clone, Default)]
+pub struct BuildQuery {
+    /// `t`, repeatable.
+    pub tags: Vec<String>,
+    /// Inside the context; `Dockerfile` when absent.
+    pub dockerfile: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub target: Option<String>,
+    pub no_cache: bool,
+    pub pull: bool,
+    /// `networkmode`: `default`, `bridge`, `host`, `none`.
+    pub network: Option<String>,
+    pub extra_hosts: Vec<String>,
+}
+
 /// One row of `GET /containers/json`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]

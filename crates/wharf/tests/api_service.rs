@@ -87,6 +87,8 @@ impl Service {
             .host_command(DOCKER)
             .env("DOCKER_HOST", self.host())
             .env("DOCKER_CONFIG", wharf.path().join("docker-config"))
+            // The classic builder's API (`POST /build`); BuildKit's session API is not served.
+            .env("DOCKER_BUILDKIT", "0")
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -224,6 +226,17 @@ fn the_docker_cli_runs_lists_logs_execs_inspects_and_removes() {
         "exited\n"
     );
     docker(&["rm", "web"]);
+
+    let context = wharf.path().join("context");
+    std::fs::create_dir(&context).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM busybox\nRUN echo built > /f\nCMD [\"cat\", \"/f\"]\n",
+    )
+    .unwrap();
+    let built = docker(&["build", "-t", "clibuilt:1", context.to_str().unwrap()]);
+    assert!(built.contains("Successfully tagged clibuilt:1"), "{built}");
+    assert_eq!(docker(&["run", "--rm", "clibuilt:1"]), "built\n");
     let missing = service.docker(&wharf, &["inspect", "web"]);
     assert!(!missing.status.success());
     assert!(

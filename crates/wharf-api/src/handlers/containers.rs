@@ -144,7 +144,7 @@ pub fn wait(call: &mut Call) -> Result<Reply, ApiError> {
         Ok(code) => json!({ "StatusCode": code, "Error": null }),
         Err(error) => json!({ "StatusCode": -1, "Error": { "Message": error.to_string() } }),
     };
-    let _ = writeln!(stream, "{body}").and_then(|()| stream.finish());
+    let _ = stream.json_line(&body).and_then(|()| stream.finish());
     Ok(Reply::Written)
 }
 
@@ -262,7 +262,7 @@ pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
     };
     let name = call.param(0).to_string();
     let backend = call.backend;
-    let request = call.request;
+    let request = &*call.request;
     let hijacked = call.connection.hijack(request).map_err(gone)?;
     let mut out = hijacked.output;
     let _ = backend.container_logs(&name, &query, &mut |line| {

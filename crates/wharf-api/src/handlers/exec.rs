@@ -48,7 +48,7 @@ pub fn start(call: &mut Call) -> Result<Reply, ApiError> {
     let Some(process) = call.backend.start_exec(call.param(0), detach)? else {
         return Ok(Reply::Empty(200));
     };
-    let request = call.request;
+    let request = &*call.request;
     let Ok(hijacked) = call.connection.hijack(request) else {
         // The client has gone: the process runs on without its stdio, as a detached one.
         (process.wait)();

@@ -1,8 +1,6 @@
 //! `/images/...`: list, inspect, create (pull, with Docker's JSON progress stream), tag,
 //! remove.
 
-use std::io::Write;
-
 use serde_json::{json, Value};
 
 use crate::call::{Call, Reply};
@@ -84,7 +82,7 @@ pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
             stream = connection.stream(200, "application/json").ok();
         }
         if let Some(out) = stream.as_mut().filter(|_| alive) {
-            alive = writeln!(out, "{}", progress_message(&progress)).is_ok();
+            alive = out.json_line(&progress_message(&progress)).is_ok();
         }
     });
     let Some(mut out) = stream else {
@@ -96,11 +94,7 @@ pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
     };
     if let Err(error) = result {
         let message = error.to_string();
-        let _ = writeln!(
-            out,
-            "{}",
-            json!({ "errorDetail": { "message": message }, "error": message })
-        );
+        let _ = out.json_line(&json!({ "errorDetail": { "message": message }, "error": message }));
     }
     if alive {
         let _ = out.finish();

@@ -348,7 +348,15 @@ impl Engine {
                 Err(e) => return Err(e).at("open", &rotated),
             }
         }
-        let mut reader = match std::fs::File::open(&path) {
+        // A follower of a container not started yet makes the log file the monitor will
+        // append to: it then reads every line even if a `--rm` container is removed (its
+        // folder deleted) before the follower would have looked again.
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .append(options.follow)
+            .create(options.follow)
+            .open(&path);
+        let mut reader = match opened {
             Ok(file) => Some(BufReader::new(file)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).at("open", &path),

@@ -5,6 +5,7 @@
 //! The server has threads, so nothing here may run libcontainer in this process: containers
 //! start through their monitor (a new process), as with the CLI.
 
+mod build;
 mod containers;
 mod create;
 mod exec;
@@ -291,6 +292,15 @@ impl wharf_api::Backend for EngineBackend {
 
     fn remove_volume(&self, name: &str, force: bool) -> wharf_api::Result<()> {
         volumes::remove_volume(&self.engine()?, name, force)
+    }
+
+    fn build_image(
+        &self,
+        context: Vec<u8>,
+        query: wharf_api::types::BuildQuery,
+        progress: &mut (dyn FnMut(String) + Send),
+    ) -> wharf_api::Result<String> {
+        build::build(&self.engine()?, context, query, progress)
     }
 
     fn list_images(&self) -> wharf_api::Result<Vec<wharf_api::types::ImageSummary>> {

@@ -2,6 +2,9 @@
 filters, images and errors, as a Python test suite would use them. Prints each check; the
 last line says all passed. Run by tests/api_service.rs."""
 
+import os
+import tempfile
+
 import docker
 from docker.errors import ImageNotFound, NotFound, APIError
 
@@ -113,5 +116,20 @@ try:
     raise AssertionError("a removed network is NotFound")
 except NotFound:
     print("ok: removed network is NotFound")
+
+with tempfile.TemporaryDirectory() as context:
+    with open(os.path.join(context, "Dockerfile"), "w") as dockerfile:
+        dockerfile.write('FROM busybox\nARG WORD=none\nRUN echo "$WORD" > /word\nCMD ["cat", "/word"]\n')
+    built, log = client.images.build(path=context, tag="pybuilt:1", buildargs={"WORD": "built"})
+    check("build tags", built.tags, ["pybuilt:1"])
+    check("build log ends", any("Successfully built" in m.get("stream", "") for m in log), True)
+    check("run the built image", client.containers.run("pybuilt:1", remove=True), b"built\n")
+    with open(os.path.join(context, "Dockerfile"), "w") as dockerfile:
+        dockerfile.write("FROM busybox\nRUN exit 3\n")
+    try:
+        client.images.build(path=context)
+        raise AssertionError("a failing build raises BuildError")
+    except docker.errors.BuildError as error:
+        check("BuildError names the step", "exit code: 3" in str(error), True)
 
 print("docker-py: all checks passed")
