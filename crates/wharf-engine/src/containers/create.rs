@@ -12,7 +12,6 @@ use wharf_runtime::{
 
 use super::health::{HealthOptions, Healthcheck};
 use super::logfile::LogConfig;
-use super::names::random_name;
 use super::record::{
     container_dir, write_json, write_state, ContainerRecord, ContainerState, RestartPolicy,
     RECORD_FILE, STATE_FILE,
@@ -120,7 +119,7 @@ impl Engine {
                 validate_name("--name", name)?;
                 name.to_string()
             }
-            None => random_name(),
+            None => self.unused_random_name(),
         };
         let (entrypoint, cmd) =
             command_line(config.entrypoint.as_deref(), config.cmd.as_deref(), options)?;

@@ -18,7 +18,7 @@ const SCIENTISTS: &[&str] = &[
     "turing", "wozniak", "yonath",
 ];
 
-pub(crate) fn random_name() -> String {
+fn random_name() -> String {
     let mut bytes = [0u8; 4];
     let _ = std::fs::File::open("/dev/urandom")
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
@@ -31,6 +31,19 @@ pub(crate) fn random_name() -> String {
 }
 
 impl Engine {
+    /// A random name no container has now, as Docker retries one that is taken (a root with
+    /// many containers meets its collisions); the claim at create still decides.
+    pub(crate) fn unused_random_name(&self) -> String {
+        let mut name = random_name();
+        for _ in 0..10 {
+            if !self.names_dir().join(&name).exists() {
+                break;
+            }
+            name = random_name();
+        }
+        name
+    }
+
     fn names_dir(&self) -> PathBuf {
         self.root().join("containers/.names")
     }

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use wharf_api::types::{
@@ -112,13 +111,15 @@ pub fn list(engine: &Engine) -> Result<Vec<ContainerSummary>, ApiError> {
                     });
                 }
             }
-            let networks: BTreeMap<String, serde_json::Value> = c
-                .record
-                .net
-                .networks
-                .iter()
-                .map(|n| (n.network.clone(), json!({ "NetworkID": n.network_id })))
-                .collect();
+            // Networks (with addresses and gateway) and mounts as inspect has them: clients
+            // such as testcontainers read them from the list.
+            let inspect = engine.inspect_container(&c.record.id).unwrap_or_default();
+            let networks: BTreeMap<String, serde_json::Value> = inspect["NetworkSettings"]
+                ["Networks"]
+                .as_object()
+                .map(|n| n.clone().into_iter().collect())
+                .unwrap_or_default();
+            let mounts = inspect["Mounts"].as_array().cloned().unwrap_or_default();
             ContainerSummary {
                 id: c.record.id.clone(),
                 names: vec![format!("/{}", c.record.name)],
@@ -135,7 +136,7 @@ pub fn list(engine: &Engine) -> Result<Vec<ContainerSummary>, ApiError> {
                     network_mode: c.record.network_mode.clone(),
                 },
                 network_settings: SummaryNetworks { networks },
-                mounts: Vec::new(),
+                mounts,
                 health: crate::commands::health_status(c).into(),
             }
         })
