@@ -404,6 +404,83 @@ mod tests {
         );
     }
 
+    /// Reads `bytes` as a client's request on a fresh connection.
+    fn read(bytes: &[u8]) -> Result<Request, ReadError> {
+        let (mut client, server) = UnixStream::pair().unwrap();
+        let bytes = bytes.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut client, &bytes);
+        });
+        let result = Connection::new(server).unwrap().read_request();
+        writer.join().unwrap();
+        result
+    }
+
+    #[test]
+    fn requests_with_bodies_by_length_and_by_chunks() {
+        let request = read(b"POST /v1.44/containers/create?name=a%20b HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\n\r\n{}").unwrap();
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/v1.44/containers/create")
+        );
+        assert_eq!(request.query, vec![("name".into(), "a b".into())]);
+        assert_eq!(request.body, b"{}");
+        let request = read(b"POST /build HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nTrailer: t\r\n\r\n").unwrap();
+        assert_eq!(request.body, b"abcde");
+    }
+
+    #[test]
+    fn bad_heads_and_bodies_are_answerable_errors() {
+        let bad = |bytes: &[u8]| match read(bytes) {
+            Err(ReadError::Bad(error)) => error.status(),
+            other => panic!(
+                "{:?} for {:?}",
+                other.map(|r| r.path),
+                String::from_utf8_lossy(bytes)
+            ),
+        };
+        assert_eq!(bad(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
+        assert_eq!(
+            bad(b"GET / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"),
+            413
+        );
+        assert_eq!(
+            bad(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffff\r\n"),
+            413
+        );
+        assert_eq!(bad(b"\x16\x03\x01 tls hello\r\n\r\n"), 400);
+        let mut long = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        long.extend(std::iter::repeat_n(b'a', MAX_HEAD + 10));
+        assert_eq!(bad(&long), 400);
+    }
+
+    /// Random bytes, and valid requests cut or corrupted at random: never a panic.
+    #[test]
+    fn fuzzed_requests_never_panic() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let valid = b"POST /v1.41/containers/create?name=x HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n1\r\n1\r\n0\r\n\r\n";
+        for round in 0..3000 {
+            let mut bytes = valid.to_vec();
+            match round % 3 {
+                0 => bytes.truncate(next() as usize % bytes.len()),
+                1 => {
+                    for _ in 0..1 + next() % 4 {
+                        let at = next() as usize % bytes.len();
+                        bytes[at] = next() as u8;
+                    }
+                }
+                _ => bytes = (0..next() % 200).map(|_| next() as u8).collect(),
+            }
+            let _ = read(&bytes);
+        }
+    }
+
     #[test]
     fn paths_keep_plus_signs() {
         assert_eq!(

@@ -399,6 +399,24 @@ mod tests {
         );
     }
 
+    /// A full body with bytes changed at random: decoded or refused, never a panic.
+    #[test]
+    fn fuzzed_create_bodies_never_panic() {
+        let valid = br#"{"Image":"busybox","Cmd":["sh","-c","x"],"Env":["A=1"],"Labels":{"k":"v"},"Healthcheck":{"Test":["CMD","true"],"Interval":1000000000},"ExposedPorts":{"80/tcp":{}},"HostConfig":{"Binds":["/a:/b:ro"],"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":"8080"}]},"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},"Memory":1048576,"Tmpfs":{"/t":"size=1m"}},"NetworkingConfig":{"EndpointsConfig":{"n":{"Aliases":["a"]}}}}"#;
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..5000 {
+            let mut body = valid.to_vec();
+            for _ in 0..1 + seed % 3 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = seed as usize % body.len();
+                body[at] = (seed >> 32) as u8;
+            }
+            let _ = serde_json::from_slice::<ContainerCreate>(&body);
+        }
+    }
+
     #[test]
     fn wrong_types_are_refused() {
         let error = serde_json::from_str::<ContainerCreate>(r#"{"Image":"busybox","Tty":"yes"}"#)
