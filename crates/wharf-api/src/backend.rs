@@ -38,12 +38,13 @@ pub trait Backend: Send + Sync {
     fn kill_container(&self, name: &str, signal: &str) -> Result<()>;
     /// The exit code once `condition` holds. Calls `registered` once the container is found
     /// and the wait counts from now (the reply's head goes then: `docker run` starts the
-    /// container once it has it).
+    /// container once it has it); gives up when `abandoned` says the client has gone.
     fn wait_container(
         &self,
         name: &str,
         condition: WaitCondition,
         registered: &mut dyn FnMut(),
+        abandoned: &dyn Fn() -> bool,
     ) -> Result<i64>;
     fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<()>;
     /// `docker inspect`'s object.

@@ -83,6 +83,12 @@ impl Connection {
         })
     }
 
+    /// Tells, without reading, whether the client has closed the connection (for replies
+    /// that wait long before they send anything).
+    pub fn watch_peer(&self) -> io::Result<PeerWatch> {
+        Ok(PeerWatch(self.reader.get_ref().try_clone()?))
+    }
+
     /// The next request, its body read whole.
     pub fn read_request(&mut self) -> Result<Request, ReadError> {
         let head = self.read_head()?;
@@ -322,6 +328,28 @@ impl Write for Chunked {
 
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+}
+
+/// See [`Connection::watch_peer`].
+pub struct PeerWatch(UnixStream);
+
+impl PeerWatch {
+    /// The client has shut its side (or the connection broke).
+    pub fn closed(&self) -> bool {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let mut fds = [PollFd::new(&self.0, PollFlags::RDHUP)];
+        let now = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        match poll(&mut fds, Some(&now)) {
+            Ok(0) => false,
+            Ok(_) => fds[0]
+                .revents()
+                .intersects(PollFlags::RDHUP | PollFlags::HUP | PollFlags::ERR),
+            Err(_) => true,
+        }
     }
 }
 

@@ -58,6 +58,24 @@ impl Service {
         panic!("the service never listened on {}", self.socket.display());
     }
 
+    /// Waits (bounded) until the service has no thread but its main one: every request
+    /// answered, every stream ended.
+    fn assert_idle(&self) {
+        let pid = self.child.as_ref().expect("a service of ours").id();
+        let threads = || {
+            std::fs::read_dir(format!("/proc/{pid}/task"))
+                .unwrap()
+                .count()
+        };
+        for _ in 0..2000 {
+            if threads() == 1 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("the service still has {} threads", threads());
+    }
+
     fn host(&self) -> String {
         format!("unix://{}", self.socket.display())
     }
@@ -237,6 +255,11 @@ fn the_docker_cli_runs_lists_logs_execs_inspects_and_removes() {
     let built = docker(&["build", "-t", "clibuilt:1", context.to_str().unwrap()]);
     assert!(built.contains("Successfully tagged clibuilt:1"), "{built}");
     assert_eq!(docker(&["run", "--rm", "clibuilt:1"]), "built\n");
+    // A start that fails: Docker's exit code, and nothing of the run lingers in the service
+    // (its attach and its wait end with the client).
+    let not_found = service.docker(&wharf, &["run", "--rm", "busybox", "nope"]);
+    assert_eq!(not_found.status.code(), Some(127), "{not_found:?}");
+    service.assert_idle();
     let missing = service.docker(&wharf, &["inspect", "web"]);
     assert!(!missing.status.success());
     assert!(
@@ -392,6 +415,8 @@ fn hostile_requests_get_docker_shaped_errors_and_create_nothing() {
         204
     );
 
+    // The follower that went away ended too: no thread of the service is left behind.
+    service.assert_idle();
     // Nothing half-made: every refused create left no container.
     assert_eq!(wharf.ok(&["ps", "-a", "-q"]), "");
     drop(service);

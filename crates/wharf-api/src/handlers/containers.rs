@@ -129,9 +129,14 @@ pub fn wait(call: &mut Call) -> Result<Reply, ApiError> {
     let backend = call.backend;
     let mut stream = None;
     let connection = &mut *call.connection;
-    let result = backend.wait_container(&name, condition, &mut || {
-        stream = connection.stream(200, "application/json").ok();
-    });
+    let peer = connection.watch_peer().map_err(gone)?;
+    // The docker CLI gives up its wait when a start fails: then so do we.
+    let result = backend.wait_container(
+        &name,
+        condition,
+        &mut || stream = connection.stream(200, "application/json").ok(),
+        &|| peer.closed(),
+    );
     let Some(mut stream) = stream else {
         // Never registered (a missing container): nothing was sent, the error is the reply.
         let code = result?;

@@ -375,7 +375,13 @@ impl Engine {
         }
         loop {
             let exited = match self.container_info(&info.record.id) {
-                Ok(info) => info.state.status == Status::Exited,
+                // Its start failed since we began: it will log nothing more.
+                Ok(now) if now.state.status == Status::Created => {
+                    now.state.monitor_pid.is_none()
+                        && now.state.error.is_some()
+                        && now.state.error != info.state.error
+                }
+                Ok(now) => now.state.status == Status::Exited,
                 Err(EngineError::ContainerNotFound(_)) => true,
                 Err(error) => return Err(error),
             };

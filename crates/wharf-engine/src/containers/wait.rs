@@ -27,16 +27,18 @@ pub enum WaitCondition {
 impl Engine {
     /// `wharf wait`: blocks until the container is not running, returns its exit code.
     pub fn wait_container(&self, name: &str) -> Result<i32> {
-        self.wait_container_for(name, WaitCondition::NotRunning, || {})
+        self.wait_container_for(name, WaitCondition::NotRunning, || {}, || false)
     }
 
     /// Blocks until `condition` holds and returns the exit code. `registered` is called once
-    /// the container is found and the wait counts from that moment.
+    /// the container is found and the wait counts from that moment; the wait stops early,
+    /// with the last code seen, once `abandoned` says nobody waits any more.
     pub fn wait_container_for(
         &self,
         name: &str,
         condition: WaitCondition,
         registered: impl FnOnce(),
+        abandoned: impl Fn() -> bool,
     ) -> Result<i32> {
         let info = self.find_container(name)?;
         let id = info.record.id;
@@ -61,6 +63,9 @@ impl Engine {
             };
             if done {
                 return Ok(state.exit_code.unwrap_or(0));
+            }
+            if abandoned() {
+                return Ok(state.exit_code.or(last_code).unwrap_or(0));
             }
             last_code = state.exit_code.or(last_code);
             std::thread::sleep(POLL);

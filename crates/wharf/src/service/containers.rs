@@ -68,6 +68,7 @@ pub fn wait(
     name: &str,
     condition: WaitCondition,
     registered: &mut dyn FnMut(),
+    abandoned: &dyn Fn() -> bool,
 ) -> Result<i64, ApiError> {
     let condition = match condition {
         WaitCondition::NotRunning => wharf_engine::WaitCondition::NotRunning,
@@ -75,7 +76,7 @@ pub fn wait(
         WaitCondition::Removed => wharf_engine::WaitCondition::Removed,
     };
     engine
-        .wait_container_for(name, condition, registered)
+        .wait_container_for(name, condition, registered, abandoned)
         .map(i64::from)
         .map_err(api_error)
 }

@@ -172,8 +172,9 @@ impl wharf_api::Backend for EngineBackend {
         name: &str,
         condition: wharf_api::types::WaitCondition,
         registered: &mut dyn FnMut(),
+        abandoned: &dyn Fn() -> bool,
     ) -> wharf_api::Result<i64> {
-        containers::wait(&self.engine()?, name, condition, registered)
+        containers::wait(&self.engine()?, name, condition, registered, abandoned)
     }
 
     fn remove_container(&self, name: &str, force: bool, volumes: bool) -> wharf_api::Result<()> {
