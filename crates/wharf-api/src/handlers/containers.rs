@@ -186,8 +186,11 @@ pub fn unpause(call: &mut Call) -> Result<Reply, ApiError> {
 
 /// Whether the container has a tty (then its output is one raw stream), from its inspect.
 fn has_tty(call: &Call) -> Result<bool, ApiError> {
-    let inspect = call.backend.inspect_container(call.param(0))?;
-    Ok(inspect["Config"]["Tty"].as_bool().unwrap_or(false))
+    Ok(
+        call.backend.inspect_container(call.param(0))?["Config"]["Tty"]
+            .as_bool()
+            .unwrap_or(false),
+    )
 }
 
 pub fn logs(call: &mut Call) -> Result<Reply, ApiError> {
@@ -257,7 +260,14 @@ fn send_line(out: &mut impl Write, raw: bool, query: &LogsQuery, line: &LogEntry
 /// its start), on a hijacked connection, until the container exits. Stdin is not relayed:
 /// the container's stdin belongs to its monitor.
 pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
-    let raw = has_tty(call)?;
+    let inspect = call.backend.inspect_container(call.param(0))?;
+    // Refused rather than ignored: a container created with -i would wait for input forever.
+    if call.flag("stdin") && inspect["Config"]["OpenStdin"].as_bool().unwrap_or(false) {
+        return Err(ApiError::NotImplemented(
+            "attaching stdin (docker run -i, docker attach)".into(),
+        ));
+    }
+    let raw = inspect["Config"]["Tty"].as_bool().unwrap_or(false);
     let query = LogsQuery {
         follow: call.flag_or("stream", false),
         stdout: call.flag("stdout"),
