@@ -9,7 +9,11 @@ use super::record::Status;
 use crate::error::{EngineError, Result};
 use crate::Engine;
 
+/// A wait looks often for its first moments (short containers end at once, and `run --rm`
+/// waits for them), then less: a long wait costs little CPU.
 const POLL: Duration = Duration::from_millis(5);
+const POLL_FAST_FOR: Duration = Duration::from_millis(500);
+const POLL_MAX: Duration = Duration::from_millis(50);
 /// How long the exit code of a removed container is kept for late waiters.
 const EXIT_RECORD_KEPT: Duration = Duration::from_secs(60);
 
@@ -45,6 +49,8 @@ impl Engine {
         let finished_before = info.state.finished_at.clone();
         let mut last_code = info.state.exit_code;
         registered();
+        let mut pause = POLL;
+        let began = std::time::Instant::now();
         loop {
             let state = match self.container_info(&id) {
                 Ok(info) => info.state,
@@ -68,7 +74,10 @@ impl Engine {
                 return Ok(state.exit_code.or(last_code).unwrap_or(0));
             }
             last_code = state.exit_code.or(last_code);
-            std::thread::sleep(POLL);
+            std::thread::sleep(pause);
+            if began.elapsed() > POLL_FAST_FOR {
+                pause = (pause * 2).min(POLL_MAX);
+            }
         }
     }
 
