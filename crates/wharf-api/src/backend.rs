@@ -60,6 +60,10 @@ pub trait Backend: Send + Sync {
         each: &mut dyn FnMut(&LogEntry) -> bool,
     ) -> Result<()>;
     fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;
+    /// Writes a tar of `path` in the container to `out` (entries under its name).
+    fn get_archive(&self, name: &str, path: &str, out: &mut dyn std::io::Write) -> Result<()>;
+    /// Extracts the tar `archive` into the directory `path` of the container.
+    fn put_archive(&self, name: &str, path: &str, archive: &[u8]) -> Result<()>;
     fn pause_container(&self, name: &str) -> Result<()>;
     fn unpause_container(&self, name: &str) -> Result<()>;
 

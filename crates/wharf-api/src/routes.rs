@@ -3,7 +3,7 @@
 
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
-use crate::handlers::{build, containers, exec, images, networks, system, volumes};
+use crate::handlers::{archive, build, containers, exec, images, networks, system, volumes};
 use crate::http::{API_VERSION, MIN_API_VERSION};
 
 pub type Handler = fn(&mut Call) -> Result<Reply, ApiError>;
@@ -40,6 +40,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/containers/{}/logs", containers::logs),
     route("POST", "/containers/{}/attach", containers::attach),
     route("GET", "/containers/{}/top", containers::top),
+    route("GET", "/containers/{}/archive", archive::get),
+    route("PUT", "/containers/{}/archive", archive::put),
     route("POST", "/containers/{}/pause", containers::pause),
     route("POST", "/containers/{}/unpause", containers::unpause),
     route("POST", "/containers/{}/exec", exec::create),

@@ -1,5 +1,6 @@
 //! One module per kind of object; each handler decodes, makes one backend call, encodes.
 
+pub mod archive;
 pub mod build;
 pub mod containers;
 pub mod exec;

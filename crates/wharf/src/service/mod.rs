@@ -119,6 +119,17 @@ pub fn api_error(error: EngineError) -> ApiError {
     }
 }
 
+/// Copy errors as Docker answers them: a path that is not there is a 404, a bad one a 400.
+fn copy_error(error: EngineError) -> ApiError {
+    match &error {
+        EngineError::Copy { message, .. } if message == "no such file or directory" => {
+            ApiError::NotFound(wharf_engine::error_chain(&error))
+        }
+        EngineError::Copy { .. } => ApiError::BadRequest(wharf_engine::error_chain(&error)),
+        _ => api_error(error),
+    }
+}
+
 impl wharf_api::Backend for EngineBackend {
     fn version(&self) -> Version {
         EngineBackend::version(self)
@@ -214,6 +225,23 @@ impl wharf_api::Backend for EngineBackend {
             titles: table.titles,
             processes: table.processes,
         })
+    }
+
+    fn get_archive(
+        &self,
+        name: &str,
+        path: &str,
+        out: &mut dyn std::io::Write,
+    ) -> wharf_api::Result<()> {
+        self.engine()?
+            .copy_from_container_to_tar(name, path, out, Default::default())
+            .map_err(copy_error)
+    }
+
+    fn put_archive(&self, name: &str, path: &str, archive: &[u8]) -> wharf_api::Result<()> {
+        self.engine()?
+            .copy_tar_into_container(archive, name, path)
+            .map_err(copy_error)
     }
 
     fn pause_container(&self, name: &str) -> wharf_api::Result<()> {

@@ -2,7 +2,9 @@
 filters, images and errors, as a Python test suite would use them. Prints each check; the
 last line says all passed. Run by tests/api_service.rs."""
 
+import io
 import os
+import tarfile
 import tempfile
 
 import docker
@@ -56,6 +58,22 @@ check("exec_run in workdir", code, 0)
 code, (so, se) = c.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
 check("exec_run demux", (so, se), (b"o\n", b"e\n"))
 
+archive = io.BytesIO()
+with tarfile.open(fileobj=archive, mode="w") as tar:
+    data = b"put through the API\n"
+    info = tarfile.TarInfo("put.txt")
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+check("put_archive", c.put_archive("/tmp", archive.getvalue()), True)
+check("the file is there", c.exec_run("cat /tmp/put.txt").output, b"put through the API\n")
+stream, _stat = c.get_archive("/tmp/put.txt")
+with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+    check("get_archive", tar.extractfile("put.txt").read(), b"put through the API\n")
+try:
+    c.get_archive("/nonexistent")
+    raise AssertionError("a missing path is NotFound")
+except NotFound:
+    print("ok: get_archive of a missing path is NotFound")
 check("top", "sleep 60" in " ".join(" ".join(p) for p in c.top()["Processes"]), True)
 c.stop(timeout=1)
 # PID 1 ignores SIGTERM without a handler: killed after the timeout, as with Docker.
