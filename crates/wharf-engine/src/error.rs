@@ -81,6 +81,8 @@ pub enum EngineError {
     NoInit { path: PathBuf },
     #[error("no such container: {0}")]
     ContainerNotFound(String),
+    #[error("no such exec instance: {0}")]
+    ExecNotFound(String),
     #[error("container {name} is running: stop it before removing it")]
     ContainerRunning { name: String },
     #[error("container {name} is not running")]

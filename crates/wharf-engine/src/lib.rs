@@ -26,10 +26,10 @@ pub use compose::{
 };
 pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
-    ContainerStats, CopyOptions, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions,
-    Healthcheck, LogConfig, LogDriver, LogLine, LogOptionError, LogsOptions, ProbeResult,
-    ProcessTable, RestartPolicy, Status, VolumeMount, VolumeRequest, HEALTHCHECK_COMMAND,
-    MONITOR_COMMAND,
+    ContainerStats, CopyOptions, CreateOptions, ExecInstance, ExecOptions, Health, HealthLog,
+    HealthOptions, Healthcheck, LogConfig, LogDriver, LogLine, LogOptionError, LogsOptions,
+    ProbeResult, ProcessTable, RestartPolicy, Status, VolumeMount, VolumeRequest, WaitCondition,
+    EXEC_INSTANCE_COMMAND, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};

@@ -148,12 +148,20 @@ impl Engine {
                 ports.push(PublishedPort::from(spec));
             }
         }
-        let mut exposed_ports = Vec::new();
-        for key in exposed.into_iter().flat_map(BTreeMap::keys) {
+        let mut exposed_ports: Vec<String> = Vec::new();
+        let image_exposed = exposed.into_iter().flat_map(BTreeMap::keys);
+        let given = options.expose.iter();
+        for (key, origin) in image_exposed
+            .map(|k| (k, "EXPOSE"))
+            .chain(given.map(|k| (k, "--expose")))
+        {
             let spec: PortSpec = key
                 .parse()
-                .map_err(|e: wharf_net::PortSpecError| bad("EXPOSE", key, &e.to_string()))?;
-            exposed_ports.push(format!("{}/{}", spec.container_port, spec.protocol));
+                .map_err(|e: wharf_net::PortSpecError| bad(origin, key, &e.to_string()))?;
+            let port = format!("{}/{}", spec.container_port, spec.protocol);
+            if !exposed_ports.contains(&port) {
+                exposed_ports.push(port);
+            }
         }
         let ip = options
             .ip

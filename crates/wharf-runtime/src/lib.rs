@@ -37,4 +37,4 @@ pub use run::{run, Container, ExitStatus, Outcome, RunError, Stdio};
 pub use seccomp::{KernelVersion, SeccompError};
 pub use spec::SpecError;
 pub use start_error::StartError;
-pub use sys::fork_detached;
+pub use sys::{fork_detached, take_activation_socket};

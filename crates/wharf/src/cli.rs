@@ -77,6 +77,9 @@ pub enum Command {
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// Runs an exec instance created through the API (single-threaded, as libcontainer needs)
+    #[command(name = "__exec", hide = true)]
+    ExecInstance(ExecInstanceArgs),
     /// One healthcheck probe of a container (started by its monitor)
     #[command(name = "__healthcheck", hide = true)]
     Healthcheck(HealthcheckArgs),
@@ -378,6 +381,9 @@ pub struct CreateArgs {
     /// Publish all exposed ports to random host ports
     #[arg(short = 'P', long)]
     pub publish_all: bool,
+    /// Expose a port or a range of ports (`80`, `80/udp`), beside the image's
+    #[arg(long)]
+    pub expose: Vec<String>,
     /// IPv4 address on a user-defined network (e.g. 172.30.100.104)
     #[arg(long)]
     pub ip: Option<String>,
@@ -651,6 +657,12 @@ pub enum ImageCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct ExecInstanceArgs {
+    /// The exec instance's id
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
 pub struct HealthcheckArgs {
     /// The container's id
     pub id: String,
@@ -773,6 +785,19 @@ pub enum SystemCommand {
     /// Remove every container, image, volume, network and cache of the state root, with
     /// their host-side state, and what roots whose folder is gone left on the host
     Reset(ResetArgs),
+    /// Serve the Docker Engine API on a unix socket (docker-py, testcontainers, the docker
+    /// CLI with DOCKER_HOST); socket-activated under systemd (LISTEN_FDS)
+    Service(ServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// Exit after this many seconds without a client (0: never)
+    #[arg(short, long, default_value_t = 5)]
+    pub time: u64,
+    /// Where to listen: unix:///path (ignored when systemd passes the socket)
+    #[arg(default_value = "unix:///run/wharf/docker.sock")]
+    pub uri: String,
 }
 
 #[derive(Debug, Args)]

@@ -475,6 +475,7 @@ pub fn create_options(
             .or_else(|| first_network.map(|(key, _)| project.networks[key].name.clone())),
         publish: service.ports.iter().map(publish_text).collect(),
         publish_all: false,
+        expose: service.expose.clone(),
         ip: first_network
             .and_then(|(_, n)| n)
             .map(|n| n.ipv4_address.clone())

@@ -42,6 +42,8 @@ pub struct CreateOptions {
     pub publish: Vec<String>,
     /// `-P`: publish every exposed port of the image on a free host port.
     pub publish_all: bool,
+    /// `--expose` (the API's `ExposedPorts`): exposed beside the image's, `80` or `80/udp`.
+    pub expose: Vec<String>,
     /// `--ip`.
     pub ip: Option<String>,
     /// `--network-alias`.

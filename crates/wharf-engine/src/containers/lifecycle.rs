@@ -3,6 +3,7 @@
 //! SIGKILL shows as exited (and is cleaned up) at the next command.
 
 use std::io::{BufRead, BufReader, Seek};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -282,15 +283,6 @@ impl Engine {
         }
     }
 
-    /// `wharf wait`: blocks until the container is not running, returns its exit code.
-    pub fn wait_container(&self, name: &str) -> Result<i32> {
-        let info = self.find_container(name)?;
-        let state = self
-            .wait_exited(&info.record.id, None)?
-            .expect("waiting without a timeout ends exited");
-        Ok(state.exit_code.unwrap_or(0))
-    }
-
     /// `wharf rm [-f] [-v]`: removes the container and its writable layer; with `volumes`,
     /// its anonymous volumes too.
     pub fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<String> {
@@ -326,6 +318,7 @@ impl Engine {
                 exit_code: 125,
             })?;
         }
+        self.keep_exit_of_removed(&id, info.state.exit_code);
         // The record goes first, so a half-removed folder is never listed.
         let record_path = dir.join(RECORD_FILE);
         match std::fs::remove_file(&record_path) {
@@ -353,6 +346,21 @@ impl Engine {
         options: &LogsOptions,
         mut each: impl FnMut(&LogLine),
     ) -> Result<()> {
+        self.container_logs_while(name, options, |line| {
+            each(line);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// As [`Engine::container_logs`], ending early when `each` breaks (its reader has gone).
+    /// A container removed while followed (`--rm`) has ended: its last lines are read from
+    /// the file still open.
+    pub fn container_logs_while(
+        &self,
+        name: &str,
+        options: &LogsOptions,
+        mut each: impl FnMut(&LogLine) -> ControlFlow<()>,
+    ) -> Result<()> {
         let info = self.find_container(name)?;
         if info.record.log_config.driver == LogDriver::None {
             return Err(EngineError::NoLogs {
@@ -379,7 +387,15 @@ impl Engine {
                 Err(e) => return Err(e).at("open", &rotated),
             }
         }
-        let mut reader = match std::fs::File::open(&path) {
+        // A follower of a container not started yet makes the log file the monitor will
+        // append to: it then reads every line even if a `--rm` container is removed (its
+        // folder deleted) before the follower would have looked again.
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .append(options.follow)
+            .create(options.follow)
+            .open(&path);
+        let mut reader = match opened {
             Ok(file) => Some(BufReader::new(file)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).at("open", &path),
@@ -388,16 +404,26 @@ impl Engine {
             read_lines(reader, &path, &mut lines)?;
         }
         let skip = options.tail.map_or(0, |n| lines.len().saturating_sub(n));
-        lines
+        let sent = lines
             .iter()
             .skip(skip)
             .filter(|l| wanted(l))
-            .for_each(&mut each);
-        if !options.follow {
+            .try_for_each(&mut each);
+        if !options.follow || sent.is_break() {
             return Ok(());
         }
         loop {
-            let exited = self.container_info(&info.record.id)?.state.status == Status::Exited;
+            let exited = match self.container_info(&info.record.id) {
+                // Its start failed since we began: it will log nothing more.
+                Ok(now) if now.state.status == Status::Created => {
+                    now.state.monitor_pid.is_none()
+                        && now.state.error.is_some()
+                        && now.state.error != info.state.error
+                }
+                Ok(now) => now.state.status == Status::Exited,
+                Err(EngineError::ContainerNotFound(_)) => true,
+                Err(error) => return Err(error),
+            };
             let mut arrived = Vec::new();
             if let Some(open) = &mut reader {
                 read_lines(open, &path, &mut arrived)?;
@@ -420,7 +446,14 @@ impl Engine {
             let past_until = options
                 .until
                 .is_some_and(|until| OffsetDateTime::now_utc() > until);
-            arrived.iter().filter(|l| wanted(l)).for_each(&mut each);
+            if arrived
+                .iter()
+                .filter(|l| wanted(l))
+                .try_for_each(&mut each)
+                .is_break()
+            {
+                return Ok(());
+            }
             if (exited || past_until) && arrived.is_empty() {
                 return Ok(());
             }

@@ -4,6 +4,7 @@ mod attach;
 mod copy;
 mod create;
 mod exec;
+mod exec_record;
 mod health;
 mod lifecycle;
 mod logfile;
@@ -11,11 +12,13 @@ mod manage;
 mod monitor;
 mod names;
 mod record;
+mod wait;
 
 pub use copy::CopyOptions;
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};
 pub use exec::ExecOptions;
+pub use exec_record::{ExecInstance, EXEC_INSTANCE_COMMAND};
 pub use health::{
     parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
 };
@@ -29,3 +32,4 @@ pub(crate) use record::{
     RECORD_FILE,
 };
 pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status, VolumeMount};
+pub use wait::WaitCondition;

@@ -11,8 +11,8 @@ use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Propag
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    CreateArgs, ExecArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs,
-    PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
+    CreateArgs, ExecArgs, ExecInstanceArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs,
+    NamesArgs, PruneArgs, PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
 };
 use crate::format::{human_size, since};
 use crate::printer::Printer;
@@ -335,7 +335,7 @@ pub(crate) fn state_name(c: &ContainerInfo) -> &'static str {
 }
 
 /// Docker's health filter values: `none` without a healthcheck.
-fn health_status(c: &ContainerInfo) -> &str {
+pub(crate) fn health_status(c: &ContainerInfo) -> &str {
     match (&c.record.healthcheck, &c.state.health) {
         (None, _) => "none",
         (Some(_), Some(health)) if c.state.status == Status::Running => &health.status,
@@ -464,6 +464,20 @@ pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult
             Err(error)
         }
         Err(error) => Err(runtime_failure(error)),
+    }
+}
+
+/// The hidden process of an exec instance the API started: its stdio is the service's
+/// pipes; its exit code is the process's, and is recorded for the API's inspect.
+pub fn exec_instance(engine: &Engine, _printer: Printer, args: ExecInstanceArgs) -> CommandResult {
+    match engine.run_exec_instance(&args.id) {
+        Ok(code) => Ok(ExitCode::from(code as u8)),
+        Err(error) => {
+            let code = start_failure_code(&error).unwrap_or(EXEC_FAILED);
+            let mut error = CommandError::from(error);
+            error.exit_code = code;
+            Err(error)
+        }
     }
 }
 
@@ -708,6 +722,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         network: args.network.clone(),
         publish: args.publish.clone(),
         publish_all: args.publish_all,
+        expose: args.expose.clone(),
         ip: args.ip.clone(),
         network_aliases: args.network_aliases.clone(),
         add_hosts: args.add_hosts.clone(),
@@ -743,7 +758,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
 }
 
 /// `--log-driver json-file|none` and its `--log-opt KEY=VALUE`s.
-fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
+pub(crate) fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
     let mut pairs = Vec::with_capacity(options.len());
     for option in options {
         let (key, value) = option.split_once('=').ok_or_else(|| CommandError {
@@ -774,7 +789,7 @@ fn env_entry(entry: &str) -> String {
 
 /// What a `-v` or `--mount` asks for.
 #[derive(Debug, PartialEq)]
-enum Requested {
+pub(crate) enum Requested {
     Mount(Mount),
     Volume(VolumeRequest),
 }
@@ -782,7 +797,7 @@ enum Requested {
 /// `-v /host:/ctr[:opts]` (a missing host folder is created, as Docker's), `-v NAME:/ctr[:opts]`
 /// or `-v /ctr`; opts are `ro`, `rw`, `nocopy`, a bind propagation, `z` and `Z` (no SELinux
 /// here: ignored).
-fn volume_flag(spec: &str) -> Result<Requested, String> {
+pub(crate) fn volume_flag(spec: &str) -> Result<Requested, String> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, destination, options) = match parts.as_slice() {
         [destination] => ("", *destination, ""),
@@ -985,7 +1000,7 @@ fn mount_flag(spec: &str) -> Result<Requested, String> {
     }
 }
 
-fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
+pub(crate) fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
     let (destination, options) = spec.split_once(':').unwrap_or((spec, ""));
     let (mut size_bytes, mut mode, mut read_only, mut exec) = (None, None, false, false);
     for option in options.split(',').filter(|o| !o.is_empty()) {
@@ -1016,7 +1031,7 @@ fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
     })
 }
 
-fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)> {
+pub(crate) fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)> {
     names
         .iter()
         .map(|n| {
