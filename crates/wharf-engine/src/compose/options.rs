@@ -410,7 +410,7 @@ pub fn create_options(
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         )
-        .map_err(|e| refuse(service, "logging", e.to_string()))?,
+        .map_err(|e| refuse(service, "logging", format!("{}: {e}", e.value())))?,
         None => LogConfig::default(),
     };
     let caps = |key: &str, names: &[String]| {
@@ -665,7 +665,7 @@ services:
         );
         assert_eq!(
             refused("    logging: {driver: syslog}\n"),
-            "services.s.logging: unsupported log driver syslog"
+            "services.s.logging: syslog: unsupported log driver"
         );
         assert_eq!(
             refused(

@@ -28,20 +28,34 @@ fn one() -> u32 {
     1
 }
 
-/// A log driver or option wharf cannot use; the caller names where it came from.
+/// A log driver or option wharf cannot use ([`LogOptionError::value`] is the text at
+/// fault); the caller names where it came from.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LogOptionError {
-    #[error("unsupported log driver {0}")]
+    #[error("unsupported log driver")]
     Driver(String),
-    #[error("max-size={0}: not a size")]
+    #[error("not a size")]
     Size(String),
-    #[error("max-file={0}: max-file is a number of files, at least 1")]
+    #[error("max-file is a number of files, at least 1")]
     MaxFile(String),
-    #[error("unknown log option {key} for the {driver} log driver")]
-    Unknown { driver: &'static str, key: String },
+    #[error("unknown log option for the {driver} log driver")]
+    Unknown {
+        driver: &'static str,
+        option: String,
+    },
 }
 
 impl LogOptionError {
+    /// The driver or `KEY=VALUE` option at fault.
+    pub fn value(&self) -> &str {
+        match self {
+            LogOptionError::Driver(value)
+            | LogOptionError::Size(value)
+            | LogOptionError::MaxFile(value)
+            | LogOptionError::Unknown { option: value, .. } => value,
+        }
+    }
+
     pub fn hint(&self) -> &'static str {
         match self {
             LogOptionError::Driver(_) => "wharf has the json-file (default) and none log drivers",
@@ -78,7 +92,7 @@ impl LogConfig {
                     config.max_size = Some(
                         crate::parse_bytes(value)
                             .filter(|&n| n > 0)
-                            .ok_or_else(|| LogOptionError::Size(value.to_owned()))?,
+                            .ok_or_else(|| LogOptionError::Size(format!("{key}={value}")))?,
                     )
                 }
                 (LogDriver::JsonFile, "max-file") => {
@@ -86,12 +100,12 @@ impl LogConfig {
                         .parse()
                         .ok()
                         .filter(|&n| n >= 1)
-                        .ok_or_else(|| LogOptionError::MaxFile(value.to_owned()))?
+                        .ok_or_else(|| LogOptionError::MaxFile(format!("{key}={value}")))?
                 }
                 (driver, _) => {
                     return Err(LogOptionError::Unknown {
                         driver: driver.as_str(),
-                        key: key.to_owned(),
+                        option: format!("{key}={value}"),
                     })
                 }
             }

@@ -770,8 +770,8 @@ pub(crate) fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, 
     }
     LogConfig::parse(driver, pairs).map_err(|error| CommandError {
         message: match &error {
-            LogOptionError::Driver(_) => format!("--log-driver {driver}: {error}"),
-            _ => format!("--log-opt: {error}"),
+            LogOptionError::Driver(_) => format!("--log-driver {}: {error}", error.value()),
+            _ => format!("--log-opt {}: {error}", error.value()),
         },
         hint: Some(error.hint().into()),
         exit_code: ENGINE_FAILED,
