@@ -27,7 +27,8 @@ pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
     ContainerStats, CopyOptions, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions,
     Healthcheck, LogConfig, LogDriver, LogLine, LogsOptions, ProbeResult, ProcessTable,
-    RestartPolicy, Status, VolumeMount, VolumeRequest, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
+    RestartPolicy, Status, StopRequest, VolumeMount, VolumeRequest, HEALTHCHECK_COMMAND,
+    MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};

@@ -648,16 +648,25 @@ impl Engine {
 
     /// Stops the DNS helper of a removed network and waits (briefly) until it is gone.
     pub(crate) fn stop_dns(&self, network_id: &str) {
-        if let Some(pid) = self.dns_helper(network_id) {
-            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+        self.stop_dns_helpers(&[network_id]);
+    }
+
+    /// Ends the DNS helpers of several networks: all are told at once, then awaited.
+    fn stop_dns_helpers(&self, network_ids: &[&str]) {
+        for id in network_ids {
+            if let Some(pid) = self.dns_helper(id).and_then(rustix::process::Pid::from_raw) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
             }
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while self.dns_helper(network_id).is_some() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
         }
-        let _ = std::fs::remove_file(self.dns_pid_path(network_id));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while network_ids.iter().any(|id| self.dns_helper(id).is_some())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for id in network_ids {
+            let _ = std::fs::remove_file(self.dns_pid_path(id));
+        }
     }
 
     // ---- the network commands -----------------------------------------------------------
@@ -837,23 +846,34 @@ impl Engine {
 
     /// `network rm`: refuses the pre-defined networks and networks that containers name.
     pub fn remove_network(&self, name: &str) -> Result<String> {
-        if name == DEFAULT_NETWORK || PSEUDO_NETWORKS.iter().any(|(n, _)| *n == name) {
-            return Err(EngineError::PredefinedNetwork(name.to_owned()));
+        Ok(self.remove_networks(&[name.to_owned()])?.remove(0))
+    }
+
+    /// `network rm` of several user networks at once (`compose down`): each is refused as
+    /// [`Engine::remove_network`] refuses it, then all go together.
+    pub fn remove_networks(&self, names: &[String]) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for name in names {
+            if name == DEFAULT_NETWORK || PSEUDO_NETWORKS.iter().any(|(n, _)| n == name) {
+                return Err(EngineError::PredefinedNetwork(name.to_owned()));
+            }
+            let network = self.find_network(name)?;
+            if network.name == DEFAULT_NETWORK {
+                return Err(EngineError::PredefinedNetwork(network.name));
+            }
+            let users = self.containers_naming(&network.id)?;
+            if !users.is_empty() {
+                return Err(EngineError::NetworkUsed {
+                    network: network.name,
+                    containers: users,
+                });
+            }
+            ids.push(network.id);
         }
-        let network = self.find_network(name)?;
-        if network.name == DEFAULT_NETWORK {
-            return Err(EngineError::PredefinedNetwork(network.name));
-        }
-        let users = self.containers_naming(&network.id)?;
-        if !users.is_empty() {
-            return Err(EngineError::NetworkUsed {
-                network: network.name,
-                containers: users,
-            });
-        }
-        let removed = self.networks()?.remove(&network.id)?;
-        self.stop_dns(&removed.id);
-        Ok(removed.name)
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let removed = self.networks()?.remove_many(&ids)?;
+        self.stop_dns_helpers(&ids);
+        Ok(removed.into_iter().map(|n| n.name).collect())
     }
 
     /// `network prune`: removes every user network that no container names; returns their

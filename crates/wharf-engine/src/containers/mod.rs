@@ -11,6 +11,7 @@ mod manage;
 mod monitor;
 mod names;
 mod record;
+mod stop;
 
 pub use copy::CopyOptions;
 pub(crate) use create::{random_id, resolve_user, validate_name};
@@ -29,3 +30,4 @@ pub(crate) use record::{
     RECORD_FILE,
 };
 pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status, VolumeMount};
+pub use stop::StopRequest;

@@ -2,6 +2,7 @@
 //! flags; each subcommand works on the loaded project.
 
 mod config;
+mod down;
 mod logs;
 mod services;
 mod up;
@@ -27,7 +28,7 @@ pub fn run(
         ComposeCommand::Version(version) => services::version(printer, version),
         ComposeCommand::Up(up) => up::run_up(&open()?, printer, project, up),
         ComposeCommand::Create(create) => up::create(&open()?, printer, project, create),
-        ComposeCommand::Down(down) => up::down(&open()?, printer, project, down),
+        ComposeCommand::Down(down) => down::down(&open()?, printer, project, down),
         ComposeCommand::Ps(ps) => services::ps(&open()?, printer, project, ps),
         ComposeCommand::Logs(logs) => logs::logs(&open()?, printer, project, logs),
         ComposeCommand::Exec(exec) => services::exec(&open()?, printer, project, exec),

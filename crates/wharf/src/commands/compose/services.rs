@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use wharf_compose::labels::{COMPOSE_VERSION, SERVICE};
 use wharf_engine::{ContainerInfo, Engine, ExecOptions};
 
+use super::down::stop_in_parallel;
 use super::{load_project, ordered_containers};
 use crate::cli::{
     ComposeExecArgs, ComposeProjectArgs, ComposePsArgs, ComposeRmArgs, ComposeServicesArgs,
@@ -161,19 +162,24 @@ pub fn stop(
     args: ComposeStopArgs,
     restart: bool,
 ) -> CommandResult {
-    let done = if restart { "Restarted" } else { "Stopped" };
+    if !restart {
+        let project = load_project(printer, project)?;
+        let containers = ordered_containers(engine, &project, &args.services)?;
+        stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
+            Ok(())
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     each(
         engine,
         printer,
         project,
         &args.services,
-        !restart,
-        done,
+        false,
+        "Restarted",
         |c| {
             engine.stop_container(&c.record.id, None, args.timeout)?;
-            if restart {
-                engine.start_detached(&c.record.id)?;
-            }
+            engine.start_detached(&c.record.id)?;
             Ok(())
         },
     )

@@ -1,17 +1,16 @@
-//! `compose up`, `compose create` and `compose down`: the plan of wharf-compose carried out
+//! `compose up` and `compose create`: the plan of wharf-compose carried out
 //! by the engine's [`ComposeBackend`], with docker compose's progress lines on stderr.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wharf_compose::labels::{image_name, NETWORK, PROJECT, SERVICE, VOLUME};
 use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::logs::follow_until_signal;
 use super::{load_project, project_containers};
-use crate::cli::{ComposeCreateArgs, ComposeDownArgs, ComposeProjectArgs, ComposeUpArgs};
+use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
 use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
@@ -204,72 +203,4 @@ fn wait_ready(
         }
     }
     Ok(())
-}
-
-pub fn down(
-    engine: &Engine,
-    printer: Printer,
-    project_args: &ComposeProjectArgs,
-    args: ComposeDownArgs,
-) -> CommandResult {
-    let project = load_project(printer, project_args)?;
-    let containers = project_containers(engine, &project.name, &args.services)?;
-    // Dependents first: reverse dependency order, orphans (unknown services) first of all.
-    let order = project.dependency_order();
-    let rank = |service: &str| order.iter().position(|s| s == service);
-    let mut containers: Vec<_> = containers
-        .into_iter()
-        .filter(|c| {
-            let service = c.record.labels.get(SERVICE);
-            args.remove_orphans
-                || !args.services.is_empty()
-                || service.is_some_and(|s| project.services.contains_key(s))
-        })
-        .collect();
-    // Orphans (no rank) first, then dependents before what they depend on.
-    containers.sort_by_key(|c| {
-        let service = c.record.labels.get(SERVICE).map_or("", String::as_str);
-        std::cmp::Reverse(rank(service).unwrap_or(usize::MAX))
-    });
-    for container in &containers {
-        let name = &container.record.name;
-        engine.stop_container(name, None, args.timeout)?;
-        printer.info(format!(" ✔ Container {name}  Stopped"));
-        engine.remove_container(name, true, true)?;
-        printer.info(format!(" ✔ Container {name}  Removed"));
-    }
-    if !args.services.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let ours = |labels: &BTreeMap<String, String>, kind: &str| {
-        labels.get(PROJECT) == Some(&project.name) && labels.contains_key(kind)
-    };
-    for network in engine.list_networks()? {
-        if ours(&network.labels, NETWORK) {
-            engine.remove_network(&network.name)?;
-            printer.info(format!(" ✔ Network {}  Removed", network.name));
-        }
-    }
-    if args.volumes {
-        for volume in engine.list_volumes()? {
-            if ours(&volume.labels, VOLUME) {
-                engine.remove_volume(&volume.name)?;
-                printer.info(format!(" ✔ Volume {}  Removed", volume.name));
-            }
-        }
-    }
-    if let Some(rmi) = &args.rmi {
-        let images: BTreeSet<String> = project
-            .services
-            .values()
-            .filter(|s| rmi == "all" || s.image.is_empty())
-            .map(|s| image_name(&project.name, s))
-            .collect();
-        for image in images {
-            if engine.remove_image(&image, false).is_ok() {
-                printer.info(format!(" ✔ Image {image}  Removed"));
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
