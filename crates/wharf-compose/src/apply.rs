@@ -144,7 +144,10 @@ impl UpError {
     }
 }
 
-fn failed<'a>(what: &'static str, name: &'a str) -> impl FnOnce(BackendError) -> UpError + 'a {
+pub(crate) fn failed<'a>(
+    what: &'static str,
+    name: &'a str,
+) -> impl FnOnce(BackendError) -> UpError + 'a {
     move |source| UpError::Failed {
         what,
         name: name.to_string(),
@@ -195,6 +198,33 @@ pub fn project_resources(project: &Project, services: &[String]) -> (Vec<Resourc
         networks.into_values().collect(),
         volumes.into_values().collect(),
     )
+}
+
+/// Makes the networks and volumes of `services` that do not exist yet.
+pub(crate) fn ensure_resources(
+    backend: &dyn Backend,
+    project: &Project,
+    services: &[String],
+    report: &mut dyn FnMut(Event),
+) -> Result<(), UpError> {
+    let (networks, volumes) = project_resources(project, services);
+    for network in &networks {
+        if backend
+            .ensure_network(project, network)
+            .map_err(failed("network", &network.name))?
+        {
+            report(Event::NetworkCreated(network.name.clone()));
+        }
+    }
+    for volume in &volumes {
+        if backend
+            .ensure_volume(project, volume)
+            .map_err(failed("volume", &volume.name))?
+        {
+            report(Event::VolumeCreated(volume.name.clone()));
+        }
+    }
+    Ok(())
 }
 
 /// `up`: validate, make networks, volumes and images, then converge the containers.
@@ -258,23 +288,7 @@ pub fn up(
     }
 
     // Act.
-    let (networks, volumes) = project_resources(project, &selected);
-    for network in &networks {
-        if backend
-            .ensure_network(project, network)
-            .map_err(failed("network", &network.name))?
-        {
-            report(Event::NetworkCreated(network.name.clone()));
-        }
-    }
-    for volume in &volumes {
-        if backend
-            .ensure_volume(project, volume)
-            .map_err(failed("volume", &volume.name))?
-        {
-            report(Event::VolumeCreated(volume.name.clone()));
-        }
-    }
+    ensure_resources(backend, project, &selected, report)?;
     for image in to_pull {
         backend.pull(&image).map_err(failed("image", &image))?;
         report(Event::Pulled(image));
@@ -331,30 +345,7 @@ fn apply_action(
             condition,
             required,
             ..
-        } => {
-            let containers: Vec<String> = backend
-                .observe(&project.name)
-                .map_err(failed("project", &project.name))?
-                .into_iter()
-                .filter(|c| &c.service == dependency && !c.oneoff)
-                .map(|c| c.name)
-                .collect();
-            for container in containers {
-                match backend
-                    .wait_for(&container, condition)
-                    .map_err(failed("container", &container))?
-                {
-                    Readiness::Ready => report(Event::Waited {
-                        container,
-                        condition: condition.clone(),
-                    }),
-                    Readiness::Failed(_) if !required => {}
-                    Readiness::Failed(reason) => {
-                        return Err(UpError::Dependency { container, reason })
-                    }
-                }
-            }
-        }
+        } => wait_dependency(backend, project, dependency, condition, *required, report)?,
         Action::Create {
             service,
             number,
@@ -398,6 +389,39 @@ fn apply_action(
                 .map_err(failed("container", name))?;
             backend.remove(name).map_err(failed("container", name))?;
             report(Event::Removed(name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Waits until every container of `dependency` (but `run`'s) meets `condition`; one that
+/// never will fails the wait when the dependency is `required`.
+pub(crate) fn wait_dependency(
+    backend: &dyn Backend,
+    project: &Project,
+    dependency: &str,
+    condition: &str,
+    required: bool,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), UpError> {
+    let containers: Vec<String> = backend
+        .observe(&project.name)
+        .map_err(failed("project", &project.name))?
+        .into_iter()
+        .filter(|c| c.service == dependency && !c.oneoff)
+        .map(|c| c.name)
+        .collect();
+    for container in containers {
+        match backend
+            .wait_for(&container, condition)
+            .map_err(failed("container", &container))?
+        {
+            Readiness::Ready => report(Event::Waited {
+                container,
+                condition: condition.to_owned(),
+            }),
+            Readiness::Failed(_) if !required => {}
+            Readiness::Failed(reason) => return Err(UpError::Dependency { container, reason }),
         }
     }
     Ok(())

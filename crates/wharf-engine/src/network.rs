@@ -846,12 +846,18 @@ impl Engine {
 
     /// `network rm`: refuses the pre-defined networks and networks that containers name.
     pub fn remove_network(&self, name: &str) -> Result<String> {
-        Ok(self.remove_networks(&[name.to_owned()])?.remove(0))
+        let (mut removed, mut in_use) = self.remove_networks(&[name.to_owned()])?;
+        match in_use.pop() {
+            Some(error) => Err(error),
+            None => Ok(removed.remove(0)),
+        }
     }
 
-    /// `network rm` of several user networks at once (`compose down`): each is refused as
-    /// [`Engine::remove_network`] refuses it, then all go together.
-    pub fn remove_networks(&self, names: &[String]) -> Result<Vec<String>> {
+    /// `network rm` of several user networks at once (`compose down`): the pre-defined
+    /// and unknown ones are refused, those that containers name are left (returned as the
+    /// errors that say so), the others go together. Returns the names removed.
+    pub fn remove_networks(&self, names: &[String]) -> Result<(Vec<String>, Vec<EngineError>)> {
+        let mut in_use = Vec::new();
         let mut ids = Vec::new();
         for name in names {
             if name == DEFAULT_NETWORK || PSEUDO_NETWORKS.iter().any(|(n, _)| n == name) {
@@ -862,18 +868,19 @@ impl Engine {
                 return Err(EngineError::PredefinedNetwork(network.name));
             }
             let users = self.containers_naming(&network.id)?;
-            if !users.is_empty() {
-                return Err(EngineError::NetworkUsed {
+            if users.is_empty() {
+                ids.push(network.id);
+            } else {
+                in_use.push(EngineError::NetworkUsed {
                     network: network.name,
                     containers: users,
                 });
             }
-            ids.push(network.id);
         }
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let removed = self.networks()?.remove_many(&ids)?;
         self.stop_dns_helpers(&ids);
-        Ok(removed.into_iter().map(|n| n.name).collect())
+        Ok((removed.into_iter().map(|n| n.name).collect(), in_use))
     }
 
     /// `network prune`: removes every user network that no container names; returns their

@@ -1043,6 +1043,8 @@ pub enum ComposeCommand {
     Rm(ComposeRmArgs),
     /// Show the Docker Compose version information
     Version(ComposeVersionArgs),
+    /// Run a one-off command on a service
+    Run(ComposeRunArgs),
 }
 
 /// `compose up`'s and `compose create`'s flags that decide what gets (re)created.
@@ -1179,6 +1181,56 @@ pub struct ComposeExecArgs {
     pub index: u32,
     pub service: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeRunArgs {
+    /// Run container in background and print container ID
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Set environment variables
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Add or override a label
+    #[arg(short, long = "label", alias = "labels")]
+    pub labels: Vec<String>,
+    /// Automatically remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Disable pseudo-TTY allocation (default: auto-detected)
+    #[arg(short = 'T', long = "no-tty", alias = "no-TTY")]
+    pub no_tty: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short, long, default_value_t = true)]
+    pub interactive: bool,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Run as specified username or uid
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Override the entrypoint of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Bind mount a volume
+    #[arg(short, long = "volume", alias = "volumes")]
+    pub volumes: Vec<String>,
+    /// Publish a container's port(s) to the host
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    /// Run command with all service's ports enabled and mapped to the host
+    #[arg(short = 'P', long, conflicts_with = "publish")]
+    pub service_ports: bool,
+    pub service: String,
+    /// The command and its arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
 

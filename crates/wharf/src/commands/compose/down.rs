@@ -93,8 +93,15 @@ pub fn down(
         .filter(|n| ours(&n.labels, NETWORK))
         .map(|n| n.name)
         .collect();
-    for name in engine.remove_networks(&networks)? {
+    let (removed, in_use) = engine.remove_networks(&networks)?;
+    for name in removed {
         printer.info(format!(" ✔ Network {name}  Removed"));
+    }
+    // As docker compose: a network still in use (by a container of `run`, say) stays.
+    for error in in_use {
+        if let wharf_engine::EngineError::NetworkUsed { network, .. } = error {
+            printer.info(format!(" ! Network {network}  Resource is still in use"));
+        }
     }
     if args.volumes {
         for volume in engine.list_volumes()? {

@@ -4,6 +4,7 @@
 mod config;
 mod down;
 mod logs;
+mod run;
 mod services;
 mod up;
 
@@ -26,6 +27,7 @@ pub fn run(
     match args.command {
         ComposeCommand::Config(config) => config::config(printer, project, config),
         ComposeCommand::Version(version) => services::version(printer, version),
+        ComposeCommand::Run(run) => run::run(&open()?, printer, project, run),
         ComposeCommand::Up(up) => up::run_up(&open()?, printer, project, up),
         ComposeCommand::Create(create) => up::create(&open()?, printer, project, create),
         ComposeCommand::Down(down) => down::down(&open()?, printer, project, down),
@@ -124,6 +126,16 @@ fn ordered_containers(
             .unwrap_or(usize::MAX)
     });
     Ok(containers)
+}
+
+impl From<wharf_compose::UpError> for CommandError {
+    fn from(error: wharf_compose::UpError) -> Self {
+        CommandError {
+            hint: error.hint(),
+            message: wharf_engine::error_chain(&error),
+            exit_code: 1,
+        }
+    }
 }
 
 impl From<ComposeError> for CommandError {

@@ -16,7 +16,7 @@ use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
 
 /// The binary `init: true` runs, as `run --init`'s default.
-fn init_path() -> std::path::PathBuf {
+pub(super) fn init_path() -> std::path::PathBuf {
     std::env::var_os("WHARF_INIT_PATH").map_or_else(|| "/usr/bin/tini-static".into(), Into::into)
 }
 
@@ -38,7 +38,7 @@ fn scale(values: &[String]) -> Result<BTreeMap<String, u32>, CommandError> {
 }
 
 /// docker compose's progress line for an event.
-fn event_line(event: &Event) -> String {
+pub(super) fn event_line(event: &Event) -> String {
     let (kind, name, what) = match event {
         Event::NetworkCreated(name) => ("Network", name, "Created"),
         Event::VolumeCreated(name) => ("Volume", name, "Created"),
@@ -98,11 +98,6 @@ fn converge(
     engine.warm_up_container_start();
     up(&backend, project, &options, &mut |event| {
         printer.info(event_line(&event))
-    })
-    .map_err(|error| CommandError {
-        hint: error.hint(),
-        message: wharf_engine::error_chain(&error),
-        exit_code: 1,
     })?;
     Ok(())
 }
