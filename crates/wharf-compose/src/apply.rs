@@ -72,6 +72,32 @@ pub trait Backend {
     fn wait_for(&self, name: &str, condition: &str) -> Result<Readiness, BackendError>;
 }
 
+/// `--pull`: when `up` pulls the images of services that do not build theirs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Pull {
+    /// Only those not present (docker compose's default).
+    #[default]
+    Missing,
+    Always,
+    /// A missing image is an error.
+    Never,
+}
+
+impl std::str::FromStr for Pull {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "missing" | "policy" => Ok(Pull::Missing),
+            "always" => Ok(Pull::Always),
+            "never" => Ok(Pull::Never),
+            other => Err(format!(
+                "invalid pull policy {other:?}: expected always, missing or never"
+            )),
+        }
+    }
+}
+
 /// `up`'s flags beyond the plan's.
 #[derive(Debug, Clone, Default)]
 pub struct UpOptions {
@@ -82,6 +108,7 @@ pub struct UpOptions {
     pub no_build: bool,
     /// `-t`.
     pub timeout: Option<Duration>,
+    pub pull: Pull,
 }
 
 /// What happened, for the CLI to show as docker compose's progress lines.
@@ -118,6 +145,8 @@ pub enum UpError {
     NoImage { service: String },
     #[error("service {service}: image {image} is not present and --no-build was given")]
     NotBuilt { service: String, image: String },
+    #[error("service {service}: image {image} is not present and --pull never was given")]
+    NotPulled { service: String, image: String },
     #[error("{what} {name}: {source}")]
     Failed {
         what: &'static str,
@@ -133,6 +162,7 @@ impl UpError {
     pub fn hint(&self) -> Option<String> {
         match self {
             UpError::NotBuilt { .. } => Some("run without --no-build, or build it first".into()),
+            UpError::NotPulled { .. } => Some("run without --pull never, or pull it first".into()),
             UpError::Failed { .. } => {
                 Some("fix the cause and run `up` again: it carries on from what exists".into())
             }
@@ -263,7 +293,14 @@ pub fn up(
                     service: name.clone(),
                 })
             }
+            (None, false) if options.pull == Pull::Never => {
+                return Err(UpError::NotPulled {
+                    service: name.clone(),
+                    image,
+                })
+            }
             (None, false) => to_pull.push(image.clone()),
+            (Some(_), false) if options.pull == Pull::Always => to_pull.push(image.clone()),
             (Some(_), _) => {}
         }
         if let Some(id) = present {
@@ -289,6 +326,8 @@ pub fn up(
 
     // Act.
     ensure_resources(backend, project, &selected, report)?;
+    to_pull.sort();
+    to_pull.dedup();
     for image in to_pull {
         backend.pull(&image).map_err(failed("image", &image))?;
         report(Event::Pulled(image));

@@ -53,8 +53,8 @@ mod yaml;
 mod yaml_out;
 
 pub use apply::{
-    project_resources, up, Backend, BackendError, ContainerRequest, Event, Readiness, Resource,
-    UpError, UpOptions,
+    project_resources, up, Backend, BackendError, ContainerRequest, Event, Pull, Readiness,
+    Resource, UpError, UpOptions,
 };
 pub use consistency::check_container_names;
 pub use discovery::LoadOptions;

@@ -28,17 +28,8 @@ pub fn stop_after(project: &Project, services: &[&str]) -> Vec<Vec<usize>> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    fn project(yaml: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
-        let mut options = crate::LoadOptions::new(dir.path().into(), BTreeMap::new());
-        options.project_name = Some("app".into());
-        crate::load(&options).unwrap().project
-    }
+    use crate::plan::tests::project;
 
     #[test]
     fn dependents_stop_first_and_the_rest_side_by_side() {

@@ -1068,6 +1068,9 @@ pub struct ComposeCreateArgs {
     /// Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
+    /// Pull image before running ("always"|"missing"|"never")
+    #[arg(long, default_value = "policy")]
+    pub pull: String,
     pub services: Vec<String>,
 }
 
@@ -1099,6 +1102,18 @@ pub struct ComposeUpArgs {
     /// Don't print prefix in logs
     #[arg(long)]
     pub no_log_prefix: bool,
+    /// Stops all containers if any container was stopped. Incompatible with -d
+    #[arg(long)]
+    pub abort_on_container_exit: bool,
+    /// Return the exit code of the selected service container. Implies --abort-on-container-exit
+    #[arg(long, value_name = "SERVICE")]
+    pub exit_code_from: Option<String>,
+    /// Restrict attaching to the specified services
+    #[arg(long, value_name = "SERVICE")]
+    pub attach: Vec<String>,
+    /// Do not attach (stream logs) to the specified services
+    #[arg(long, value_name = "SERVICE")]
+    pub no_attach: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,16 +1,6 @@
-use std::collections::BTreeMap;
-
 use super::*;
+use crate::plan::tests::project;
 use crate::syntax::{parse_ports, parse_volume};
-
-fn project(yaml: &str) -> Project {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
-    let environment = BTreeMap::from([("FROM_SHELL".to_string(), "shell".to_string())]);
-    let mut options = crate::LoadOptions::new(dir.path().into(), environment);
-    options.project_name = Some("app".into());
-    crate::load(&options).unwrap().project
-}
 
 const WEB: &str = "services:\n  web:\n    image: busybox\n    command: [serve]\n    restart: always\n    ports: ['8080:80']\n    environment: {A: one}\n";
 
@@ -38,7 +28,10 @@ fn the_container_is_named_and_labelled_as_docker_compose_run_does() {
 
 #[test]
 fn flags_override_the_service() {
-    let project = project(WEB);
+    let mut project = project(WEB);
+    project
+        .environment
+        .insert("FROM_SHELL".into(), "shell".into());
     let options = RunOptions {
         entrypoint: Some(vec!["sh".into(), "-c".into()]),
         env: vec!["A=two".into(), "FROM_SHELL".into(), "UNSET".into()],

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
+use wharf_compose::labels::SERVICE;
+use wharf_compose::{up, Event, PlanOptions, Project, Pull, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
+use super::down::stop_in_parallel;
 use super::logs::follow_until_signal;
 use super::{load_project, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
@@ -94,6 +96,10 @@ fn converge(
         build: args.build,
         no_build: args.no_build,
         timeout: timeout.map(Duration::from_secs),
+        pull: args
+            .pull
+            .parse::<Pull>()
+            .map_err(|why| CommandError::new(format!("--pull: {why}"), None))?,
     };
     engine.warm_up_container_start();
     up(&backend, project, &options, &mut |event| {
@@ -129,6 +135,23 @@ pub fn run_up(
         no_start: args.no_start,
         ..PlanOptions::default()
     };
+    let abort = args.abort_on_container_exit || args.exit_code_from.is_some();
+    let attaching = abort || !args.attach.is_empty();
+    if (args.detach || args.wait) && attaching {
+        let flag = if args.wait { "--wait" } else { "--detach" };
+        return Err(CommandError::new(
+            format!("{flag} cannot be combined with --abort-on-container-exit, --exit-code-from or --attach"),
+            None,
+        ));
+    }
+    for service in args.exit_code_from.iter().chain(&args.attach) {
+        if !project.services.contains_key(service) {
+            return Err(CommandError::new(
+                format!("no such service: {service}"),
+                Some("`wharf compose config --services` lists them"),
+            ));
+        }
+    }
     converge(engine, printer, &project, &args.create, plan, args.timeout)?;
     if args.no_start {
         return Ok(ExitCode::SUCCESS);
@@ -140,27 +163,51 @@ pub fn run_up(
     if args.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    let names: Vec<String> = project_containers(engine, &project.name, &args.create.services)?
-        .into_iter()
-        .map(|c| c.record.name)
+    let containers = project_containers(engine, &project.name, &args.create.services)?;
+    let shown: Vec<String> = containers
+        .iter()
+        .filter(|c| {
+            let service = c.record.labels.get(SERVICE).map_or("", String::as_str);
+            (args.attach.is_empty() || args.attach.iter().any(|s| s == service))
+                && !args.no_attach.iter().any(|s| s == service)
+        })
+        .map(|c| c.record.name.clone())
         .collect();
-    let stop = || {
-        printer.info("Gracefully stopping... (press Ctrl+C again to force)");
-        for name in names.iter().rev() {
-            engine.stop_container(name, None, args.timeout)?;
-            printer.info(format!(" ✔ Container {name}  Stopped"));
+    let stop = |first: Option<&str>| {
+        if first.is_some() {
+            printer.info("Aborting on container exit...");
+        } else {
+            printer.info("Gracefully stopping... (press Ctrl+C again to force)");
         }
-        Ok(())
+        stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
+            Ok(())
+        })
     };
-    follow_until_signal(
+    let first = follow_until_signal(
         engine,
         printer,
-        &names,
+        &shown,
         !args.no_color,
         !args.no_log_prefix,
+        abort,
         stop,
     )?;
-    Ok(ExitCode::SUCCESS)
+    // docker compose's exit code: --exit-code-from's container's, else the first to exit.
+    let exit_code_of = |name: &str| -> Result<u8, CommandError> {
+        Ok(engine.find_container(name)?.state.exit_code.unwrap_or(0) as u8)
+    };
+    let code = match (&args.exit_code_from, &first) {
+        (Some(service), _) => match containers
+            .iter()
+            .find(|c| c.record.labels.get(SERVICE) == Some(service))
+        {
+            Some(container) => exit_code_of(&container.record.name)?,
+            None => 0,
+        },
+        (None, Some(first)) => exit_code_of(first)?,
+        (None, None) => 0,
+    };
+    Ok(ExitCode::from(code))
 }
 
 /// `--wait`: every container of the services running, and healthy when it has a check.
