@@ -1045,6 +1045,51 @@ pub enum ComposeCommand {
     Version(ComposeVersionArgs),
     /// Run a one-off command on a service
     Run(ComposeRunArgs),
+    /// Build or rebuild services
+    Build(ComposeBuildArgs),
+    /// Pull service images
+    Pull(ComposePullArgs),
+    /// Push service images
+    Push(ComposePushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeBuildArgs {
+    /// Do not use cache when building the image
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image
+    #[arg(long)]
+    pub pull: bool,
+    /// Set build-time variables for services
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub build_arg: Vec<String>,
+    /// Suppress the build output
+    #[arg(short, long)]
+    pub quiet: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposePullArgs {
+    /// Pull without printing progress information
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Pull what it can and ignores images with pull failures
+    #[arg(long)]
+    pub ignore_pull_failures: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposePushArgs {
+    /// Push without printing progress information
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Push what it can and ignores images with push failures
+    #[arg(long)]
+    pub ignore_push_failures: bool,
+    pub services: Vec<String>,
 }
 
 /// `compose up`'s and `compose create`'s flags that decide what gets (re)created.

@@ -1,9 +1,11 @@
 //! `wharf compose`: the project is loaded by `wharf-compose` from docker compose's global
 //! flags; each subcommand works on the loaded project.
 
+mod build;
 mod config;
 mod down;
 mod logs;
+mod pull;
 mod run;
 mod services;
 mod up;
@@ -28,6 +30,9 @@ pub fn run(
         ComposeCommand::Config(config) => config::config(printer, project, config),
         ComposeCommand::Version(version) => services::version(printer, version),
         ComposeCommand::Run(run) => run::run(&open()?, printer, project, run),
+        ComposeCommand::Build(build) => build::build(&open()?, printer, project, build),
+        ComposeCommand::Pull(pull) => pull::pull(&open()?, printer, project, pull),
+        ComposeCommand::Push(push) => pull::push(&open()?, printer, project, push),
         ComposeCommand::Up(up) => up::run_up(&open()?, printer, project, up),
         ComposeCommand::Create(create) => up::create(&open()?, printer, project, create),
         ComposeCommand::Down(down) => down::down(&open()?, printer, project, down),
@@ -75,6 +80,28 @@ fn load_project(printer: Printer, project: &ComposeProjectArgs) -> Result<Projec
         printer.info(format!("WARN[0000] {warning}"));
     }
     Ok(loaded.project)
+}
+
+/// The project's services named on the command line (all when none is), refusing an
+/// unknown one as docker compose does.
+fn named_services<'a>(
+    project: &'a Project,
+    names: &[String],
+) -> Result<Vec<&'a wharf_compose::Service>, CommandError> {
+    if names.is_empty() {
+        return Ok(project.services.values().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            project.services.get(name).ok_or_else(|| {
+                CommandError::new(
+                    format!("no such service: {name}"),
+                    Some("`wharf compose config --services` lists them"),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The project's containers of `services` (all when empty), in dependency order of their

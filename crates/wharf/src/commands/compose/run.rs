@@ -12,8 +12,8 @@ use wharf_compose::syntax::{parse_ports, parse_volume};
 use wharf_compose::{load, prepare_run, RunOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
-use super::load_options;
 use super::up::{event_line, init_path};
+use super::{load_options, named_services};
 use crate::cli::{ComposeProjectArgs, ComposeRunArgs};
 use crate::commands::build::plain_progress;
 use crate::commands::container::attached;
@@ -104,13 +104,8 @@ pub fn run(
         printer.info(format!("WARN[0000] {warning}"));
     }
     let project = loaded.project;
-    let service = project.services.get(&args.service).ok_or_else(|| {
-        CommandError::new(
-            format!("no such service: {}", args.service),
-            Some("`wharf compose config --services` lists them"),
-        )
-    })?;
-    let reporter = plain_progress(printer);
+    let service = named_services(&project, std::slice::from_ref(&args.service))?[0];
+    let reporter = plain_progress(printer, false);
     let backend = ComposeBackend {
         engine,
         init_path: init_path(),

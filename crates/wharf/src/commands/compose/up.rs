@@ -11,7 +11,7 @@ use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::down::stop_in_parallel;
 use super::logs::follow_until_signal;
-use super::{load_project, project_containers};
+use super::{load_project, named_services, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
 use crate::commands::{CommandError, CommandResult};
@@ -77,7 +77,7 @@ fn converge(
     plan: PlanOptions,
     timeout: Option<u64>,
 ) -> Result<(), CommandError> {
-    let reporter = plain_progress(printer);
+    let reporter = plain_progress(printer, false);
     let backend = ComposeBackend {
         engine,
         init_path: init_path(),
@@ -144,13 +144,14 @@ pub fn run_up(
             None,
         ));
     }
-    for service in args.exit_code_from.iter().chain(&args.attach) {
-        if !project.services.contains_key(service) {
-            return Err(CommandError::new(
-                format!("no such service: {service}"),
-                Some("`wharf compose config --services` lists them"),
-            ));
-        }
+    let named: Vec<String> = args
+        .exit_code_from
+        .iter()
+        .chain(&args.attach)
+        .cloned()
+        .collect();
+    if !named.is_empty() {
+        named_services(&project, &named)?;
     }
     converge(engine, printer, &project, &args.create, plan, args.timeout)?;
     if args.no_start {
