@@ -1051,6 +1051,78 @@ pub enum ComposeCommand {
     Pull(ComposePullArgs),
     /// Push service images
     Push(ComposePushArgs),
+    /// List images used by the created containers
+    Images(ComposeImagesArgs),
+    /// Display the running processes
+    Top(ComposeServicesArgs),
+    /// Print the public port for a port binding
+    Port(ComposePortArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(ComposeCpArgs),
+    /// List running compose projects
+    Ls(ComposeLsArgs),
+    /// Block until containers of all (or specified) services stop.
+    Wait(ComposeWaitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeImagesArgs {
+    /// Format the output. Values: [table | json]
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Only display IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposePortArgs {
+    /// Index of the container if service has multiple replicas
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// tcp or udp
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp"])]
+    pub protocol: String,
+    pub service: String,
+    #[arg(value_name = "PRIVATE_PORT")]
+    pub private_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeCpArgs {
+    /// Index of the container if service has multiple replicas
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// Archive mode (copy all uid/gid information)
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// `SERVICE:SRC_PATH`, a local path, or `-` for a tar stream on stdin
+    pub source: String,
+    /// `SERVICE:DEST_PATH`, a local path, or `-` for a tar stream on stdout
+    pub dest: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeLsArgs {
+    /// Show all stopped Compose projects
+    #[arg(short, long)]
+    pub all: bool,
+    /// Format the output. Values: [table | json]
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Only display project names
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeWaitArgs {
+    #[arg(required = true)]
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]

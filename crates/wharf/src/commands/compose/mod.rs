@@ -3,12 +3,16 @@
 
 mod build;
 mod config;
+mod cp;
 mod down;
 mod logs;
+mod ls;
 mod pull;
+mod query;
 mod run;
 mod services;
 mod up;
+mod wait;
 
 use std::path::PathBuf;
 
@@ -33,6 +37,12 @@ pub fn run(
         ComposeCommand::Build(build) => build::build(&open()?, printer, project, build),
         ComposeCommand::Pull(pull) => pull::pull(&open()?, printer, project, pull),
         ComposeCommand::Push(push) => pull::push(&open()?, printer, project, push),
+        ComposeCommand::Images(images) => query::images(&open()?, printer, project, images),
+        ComposeCommand::Top(top) => query::top(&open()?, printer, project, top),
+        ComposeCommand::Port(port) => query::port(&open()?, printer, project, port),
+        ComposeCommand::Cp(cp) => cp::copy(&open()?, printer, project, cp),
+        ComposeCommand::Ls(ls) => ls::list(&open()?, printer, ls),
+        ComposeCommand::Wait(wait) => wait::wait(&open()?, printer, project, wait),
         ComposeCommand::Up(up) => up::run_up(&open()?, printer, project, up),
         ComposeCommand::Create(create) => up::create(&open()?, printer, project, create),
         ComposeCommand::Down(down) => down::down(&open()?, printer, project, down),
@@ -135,6 +145,25 @@ fn project_containers(
         )
     });
     Ok(containers)
+}
+
+/// The container `index` (docker compose's `--index`, from 1) of `service`, not `run`'s.
+fn service_container(
+    engine: &Engine,
+    project: &Project,
+    service: &str,
+    index: u32,
+) -> Result<ContainerInfo, CommandError> {
+    named_services(project, &[service.to_owned()])?;
+    ordered_containers(engine, project, &[service.to_owned()])?
+        .into_iter()
+        .find(|c| c.record.labels.get(CONTAINER_NUMBER) == Some(&index.to_string()))
+        .ok_or_else(|| {
+            CommandError::new(
+                format!("service \"{service}\" is not running"),
+                Some("start it with `wharf compose up -d`"),
+            )
+        })
 }
 
 /// [`project_containers`] with the project's dependency order of services.

@@ -7,7 +7,7 @@ use wharf_compose::labels::{COMPOSE_VERSION, SERVICE};
 use wharf_engine::{ContainerInfo, Engine, ExecOptions};
 
 use super::down::stop_in_parallel;
-use super::{load_project, ordered_containers};
+use super::{load_project, ordered_containers, service_container};
 use crate::cli::{
     ComposeExecArgs, ComposeProjectArgs, ComposePsArgs, ComposeRmArgs, ComposeServicesArgs,
     ComposeStopArgs, ComposeVersionArgs,
@@ -83,19 +83,7 @@ pub fn exec(
     args: ComposeExecArgs,
 ) -> CommandResult {
     let project = load_project(printer, project)?;
-    let containers = ordered_containers(engine, &project, std::slice::from_ref(&args.service))?;
-    let container = containers
-        .iter()
-        .find(|c| {
-            c.record.labels.get(wharf_compose::labels::CONTAINER_NUMBER)
-                == Some(&args.index.to_string())
-        })
-        .ok_or_else(|| {
-            CommandError::new(
-                format!("service \"{}\" is not running", args.service),
-                Some("start it with `wharf compose up -d`"),
-            )
-        })?;
+    let container = service_container(engine, &project, &args.service, args.index)?;
     let tty = !args.no_tty && std::io::IsTerminal::is_terminal(&std::io::stdin());
     let options = ExecOptions {
         command: args.command,
