@@ -8,6 +8,7 @@ mod changes;
 mod compose;
 mod containers;
 mod error;
+mod events;
 mod fs_size;
 mod images;
 mod import;
@@ -31,6 +32,7 @@ pub use containers::{
     MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
+pub use events::Event as ContainerEvent;
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};

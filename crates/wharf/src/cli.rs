@@ -1063,6 +1063,16 @@ pub enum ComposeCommand {
     Ls(ComposeLsArgs),
     /// Block until containers of all (or specified) services stop.
     Wait(ComposeWaitArgs),
+    /// Receive real time events from containers
+    Events(ComposeEventsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeEventsArgs {
+    /// Output events as a stream of json objects
+    #[arg(long)]
+    pub json: bool,
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]

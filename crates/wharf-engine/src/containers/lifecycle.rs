@@ -176,6 +176,7 @@ impl Engine {
         };
         wharf_runtime::run::kill(&self.runtime_state_root(), &info.record.id, number)
             .map_err(runtime_error)?;
+        self.record_event("kill", &info.record, &[("signal", number.to_string())]);
         // As Docker: a paused container is thawed, so that it gets the signal.
         if info.paused {
             wharf_runtime::cgroup::set_frozen(
@@ -263,6 +264,7 @@ impl Engine {
         if volumes {
             self.remove_anonymous_volumes(&info.record.volumes);
         }
+        self.record_event("destroy", &info.record, &[]);
         Ok(info.record.name)
     }
 

@@ -23,7 +23,7 @@ pub use health::{
 pub use lifecycle::{signal_number, ContainerInfo, LogLine, LogsOptions};
 pub use logfile::{LogConfig, LogDriver};
 pub use manage::{ContainerStats, ProcessTable};
-pub(crate) use monitor::{announce, is_alive, process_start_time};
+pub(crate) use monitor::{announce, is_alive, now_rfc3339_nanos, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};
 pub(crate) use record::{
     container_dir, read_json, write_json, write_state, NetConfig, NetworkAttachment, PublishedPort,

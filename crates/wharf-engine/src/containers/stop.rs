@@ -98,7 +98,9 @@ impl Engine {
                         }
                     }
                     Phase::Stopping { deadline, killed } => {
-                        if is_not_running(&self.container_info(id)?.state) {
+                        let info = self.container_info(id)?;
+                        if is_not_running(&info.state) {
+                            self.record_event("stop", &info.record, &[]);
                             Phase::Done
                         } else {
                             if !killed && Instant::now() >= deadline {

@@ -5,6 +5,7 @@ mod build;
 mod config;
 mod cp;
 mod down;
+mod events;
 mod logs;
 mod ls;
 mod pull;
@@ -43,6 +44,7 @@ pub fn run(
         ComposeCommand::Cp(cp) => cp::copy(&open()?, printer, project, cp),
         ComposeCommand::Ls(ls) => ls::list(&open()?, printer, ls),
         ComposeCommand::Wait(wait) => wait::wait(&open()?, printer, project, wait),
+        ComposeCommand::Events(events) => events::events(&open()?, printer, project, events),
         ComposeCommand::Up(up) => up::run_up(&open()?, printer, project, up),
         ComposeCommand::Create(create) => up::create(&open()?, printer, project, create),
         ComposeCommand::Down(down) => down::down(&open()?, printer, project, down),
