@@ -1,8 +1,8 @@
 //! Container events without a daemon. Whoever changes a container (the CLI that creates,
 //! kills, stops or removes it; the monitor that starts it and sees it die) appends one JSON
 //! line to `WHARF_RUN/events.jsonl`. The file is opened with `O_APPEND` and each event is
-//! written with one `write` of less than `PIPE_BUF` bytes, so lines from many processes
-//! never interleave. [`Engine::follow_events`] reads the lines appended after it started,
+//! one `write`, which Linux appends whole to a regular file (under the inode's lock), so
+//! lines from many processes never interleave. [`Engine::follow_events`] reads the lines appended after it started,
 //! as `docker events` does. Past [`ROTATE_AT`] bytes the file is renamed to
 //! `events.jsonl.1` (the previous one goes); a follower notices and goes on in the new one.
 //! Recording is best effort: a container operation never fails because its event could

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use wharf_compose::labels::image_name;
 use wharf_compose::Backend;
-use wharf_engine::{ComposeBackend, Engine, NoProgress};
+use wharf_engine::Engine;
 
-use super::up::init_path;
+use super::up::backend;
 use super::{load_project, named_services};
 use crate::cli::{ComposeBuildArgs, ComposeProjectArgs};
 use crate::commands::build::plain_progress;
@@ -31,12 +31,7 @@ pub fn build(
         build_args.push((name.to_owned(), value));
     }
     let reporter = plain_progress(printer, args.quiet);
-    let backend = ComposeBackend {
-        engine,
-        init_path: init_path(),
-        build_reporter: &reporter,
-        pull_progress: &NoProgress,
-    };
+    let backend = backend(engine, &reporter);
     for service in named_services(&project, &args.services)? {
         let Some(build) = &service.build else {
             continue;

@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use wharf_compose::model::ServiceVolume;
 use wharf_compose::syntax::{parse_ports, parse_volume};
 use wharf_compose::{load, prepare_run, RunOptions};
-use wharf_engine::{ComposeBackend, Engine, NoProgress};
+use wharf_engine::Engine;
 
-use super::up::{event_line, init_path};
+use super::up::{backend, event_line};
 use super::{load_options, named_services};
 use crate::cli::{ComposeProjectArgs, ComposeRunArgs};
 use crate::commands::build::plain_progress;
@@ -106,12 +106,7 @@ pub fn run(
     let project = loaded.project;
     let service = named_services(&project, std::slice::from_ref(&args.service))?[0];
     let reporter = plain_progress(printer, false);
-    let backend = ComposeBackend {
-        engine,
-        init_path: init_path(),
-        build_reporter: &reporter,
-        pull_progress: &NoProgress,
-    };
+    let backend = backend(engine, &reporter);
     engine.warm_up_container_start();
     let image_id = prepare_run(&backend, &project, service, args.no_deps, &mut |event| {
         printer.info(event_line(&event))

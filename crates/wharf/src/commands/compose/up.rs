@@ -18,8 +18,21 @@ use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
 
 /// The binary `init: true` runs, as `run --init`'s default.
-pub(super) fn init_path() -> std::path::PathBuf {
+fn init_path() -> std::path::PathBuf {
     std::env::var_os("WHARF_INIT_PATH").map_or_else(|| "/usr/bin/tini-static".into(), Into::into)
+}
+
+/// The engine as compose's backend, builds reported through `reporter`.
+pub(super) fn backend<'a>(
+    engine: &'a Engine,
+    reporter: &'a dyn wharf_engine::BuildReporter,
+) -> ComposeBackend<'a> {
+    ComposeBackend {
+        engine,
+        init_path: init_path(),
+        build_reporter: reporter,
+        pull_progress: &NoProgress,
+    }
 }
 
 fn scale(values: &[String]) -> Result<BTreeMap<String, u32>, CommandError> {
@@ -78,12 +91,7 @@ fn converge(
     timeout: Option<u64>,
 ) -> Result<(), CommandError> {
     let reporter = plain_progress(printer, false);
-    let backend = ComposeBackend {
-        engine,
-        init_path: init_path(),
-        build_reporter: &reporter,
-        pull_progress: &NoProgress,
-    };
+    let backend = backend(engine, &reporter);
     let options = UpOptions {
         plan: PlanOptions {
             services: args.services.clone(),
