@@ -6,29 +6,34 @@ use std::process::Output;
 
 use super::Wharf;
 
+/// A wharf in its own network namespace with `fixtures` (name, tag) imported, or `None`
+/// after printing SKIPPED.
+pub fn isolated_wharf(fixtures: &[(&str, &str)]) -> Option<Wharf> {
+    if !super::is_root() {
+        super::skip("containers and networks need root");
+        return None;
+    }
+    let wharf = Wharf::isolated();
+    if wharf.netns.is_none() {
+        super::skip("cannot make a network namespace for the test (`ip netns add`)");
+        return None;
+    }
+    for (name, tag) in fixtures {
+        wharf.import_fixture(name, tag);
+    }
+    Some(wharf)
+}
+
 pub struct ComposeProject {
     pub wharf: Wharf,
     pub dir: tempfile::TempDir,
 }
 
 impl ComposeProject {
-    /// A wharf in its own network namespace with `fixtures` (name, tag) imported and
-    /// `yaml` as the project's `compose.yaml`, or `None` after printing SKIPPED.
+    /// [`isolated_wharf`] with `yaml` as the project's `compose.yaml`.
     pub fn new(fixtures: &[(&str, &str)], yaml: &str) -> Option<Self> {
-        if !super::is_root() {
-            super::skip("containers and networks need root");
-            return None;
-        }
-        let wharf = Wharf::isolated();
-        if wharf.netns.is_none() {
-            super::skip("cannot make a network namespace for the test (`ip netns add`)");
-            return None;
-        }
-        for (name, tag) in fixtures {
-            wharf.import_fixture(name, tag);
-        }
         let project = Self {
-            wharf,
+            wharf: isolated_wharf(fixtures)?,
             dir: tempfile::tempdir().expect("project folder"),
         };
         project.write(yaml);
