@@ -1131,6 +1131,9 @@ pub struct ComposeLsArgs {
 
 #[derive(Debug, Args)]
 pub struct ComposeWaitArgs {
+    /// Drops project when the first container stops
+    #[arg(long)]
+    pub down_project: bool,
     #[arg(required = true)]
     pub services: Vec<String>,
 }
@@ -1232,6 +1235,9 @@ pub struct ComposeUpArgs {
     /// Stops all containers if any container was stopped. Incompatible with -d
     #[arg(long)]
     pub abort_on_container_exit: bool,
+    /// Stops all containers if any container exited with failure. Incompatible with -d
+    #[arg(long)]
+    pub abort_on_container_failure: bool,
     /// Return the exit code of the selected service container. Implies --abort-on-container-exit
     #[arg(long, value_name = "SERVICE")]
     pub exit_code_from: Option<String>,

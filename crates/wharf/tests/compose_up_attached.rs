@@ -147,3 +147,48 @@ fn ctrl_c_stops_the_project_side_by_side() {
     project.ok(&["down", "-t", "0"]);
     project.wharf.assert_nothing_leaked(&all);
 }
+
+#[test]
+fn abort_on_container_failure_waits_for_a_failure() {
+    // ok exits 0 first: the project keeps running until bad fails.
+    let yaml = r#"
+name: fails
+services:
+  ok:
+    image: busybox:latest
+    command: [sh, -c, "exit 0"]
+  bad:
+    image: busybox:latest
+    command: [sh, -c, "sleep 2; exit 5"]
+  long:
+    image: busybox:latest
+    command: [sleep, "1000"]
+"#;
+    let Some(project) = ComposeProject::new(&[("busybox", "busybox:latest")], yaml) else {
+        return;
+    };
+    let output = project.run(&["up", "--abort-on-container-failure", "-t", "1"]);
+    assert_eq!(output.status.code(), Some(5), "{output:?}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("fails-ok-1 exited with code 0"), "{stdout}");
+    assert!(
+        stdout.contains("fails-bad-1 exited with code 5"),
+        "{stdout}"
+    );
+    assert_eq!(
+        project.inspect("{{.State.Status}}", "fails-long-1"),
+        "exited"
+    );
+    let error = project.fails(&[
+        "up",
+        "--abort-on-container-failure",
+        "--abort-on-container-exit",
+    ]);
+    assert!(error.contains("cannot be combined"), "{error}");
+
+    // wait --down-project: once bad has stopped, the project is gone.
+    project.ok(&["up", "-d"]);
+    let output = project.run(&["wait", "--down-project", "bad"]);
+    assert_eq!(output.status.code(), Some(5), "{output:?}");
+    assert!(project.container_names().is_empty());
+}

@@ -124,8 +124,19 @@ fn follow(
     })
 }
 
+/// When attached `up` stops the project before every container has exited.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AbortOn {
+    /// Only on a terminating signal.
+    Signal,
+    /// `--abort-on-container-exit`.
+    Exit,
+    /// `--abort-on-container-failure`: an exit with a code other than 0.
+    Failure,
+}
+
 /// Attached `up`: follows the containers' logs until they all exit, or a terminating
-/// signal comes, or (with `abort_on_exit`) the first container exits: then `stop` runs
+/// signal comes, or the first container exits as `abort` says: then `stop` runs
 /// (with the signals back to their default, so that a second Ctrl-C ends wharf), given
 /// that first container's name, and the logs are followed to their end. As each log ends,
 /// docker compose's `NAME exited with code N` line. Returns the first container that
@@ -136,7 +147,7 @@ pub fn follow_until_signal(
     names: &[String],
     color: bool,
     show_prefix: bool,
-    abort_on_exit: bool,
+    abort: AbortOn,
     stop: impl FnOnce(Option<&str>) -> Result<(), CommandError>,
 ) -> Result<Option<String>, CommandError> {
     let signals = Signals::block(TERMINATING)
@@ -149,7 +160,7 @@ pub fn follow_until_signal(
     let pipe_error =
         |e: std::io::Error| CommandError::new(format!("cannot make a pipe: {e}"), None);
     // Every log thread holds a writer: the pipe closes once all logs end; with
-    // `abort_on_exit` each also writes its index there as its log ends.
+    // an exit that aborts, a thread also writes its index there as its log ends.
     let (mut done_reader, done_writer) = std::io::pipe().map_err(pipe_error)?;
     let writers = names
         .iter()
@@ -167,11 +178,11 @@ pub fn follow_until_signal(
                 scope.spawn(move || {
                     let _ = engine
                         .container_logs(name, options, |line| prefix.print(printer, line, false));
-                    if let Ok(info) = engine.find_container(name) {
-                        let code = info.state.exit_code.unwrap_or(0);
-                        printer.data(format!("{name} exited with code {code}"));
-                    }
-                    if abort_on_exit {
+                    let code = engine
+                        .find_container(name)
+                        .map_or(0, |info| info.state.exit_code.unwrap_or(0));
+                    printer.data(format!("{name} exited with code {code}"));
+                    if abort == AbortOn::Exit || (abort == AbortOn::Failure && code != 0) {
                         let _ = writer.write_all(&(index as u32).to_ne_bytes());
                     }
                 });
@@ -185,7 +196,7 @@ pub fn follow_until_signal(
         let mut index = [0u8; 4];
         let first = match signal {
             Some(_) => None,
-            None if abort_on_exit && done_reader.read_exact(&mut index).is_ok() => {
+            None if abort != AbortOn::Signal && done_reader.read_exact(&mut index).is_ok() => {
                 Some(names[u32::from_ne_bytes(index) as usize].clone())
             }
             // Every container ended on its own.

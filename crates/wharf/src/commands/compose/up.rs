@@ -10,7 +10,7 @@ use wharf_compose::{up, Event, PlanOptions, Project, Pull, Readiness, UpOptions}
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::down::stop_in_parallel;
-use super::logs::follow_until_signal;
+use super::logs::{follow_until_signal, AbortOn};
 use super::{load_project, named_services, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
@@ -143,12 +143,24 @@ pub fn run_up(
         no_start: args.no_start,
         ..PlanOptions::default()
     };
-    let abort = args.abort_on_container_exit || args.exit_code_from.is_some();
-    let attaching = abort || !args.attach.is_empty();
+    let abort =
+        match (
+            args.abort_on_container_failure,
+            args.abort_on_container_exit,
+        ) {
+            (true, true) => return Err(CommandError::new(
+                "--abort-on-container-failure cannot be combined with --abort-on-container-exit",
+                None,
+            )),
+            (true, false) => AbortOn::Failure,
+            _ if args.abort_on_container_exit || args.exit_code_from.is_some() => AbortOn::Exit,
+            _ => AbortOn::Signal,
+        };
+    let attaching = abort != AbortOn::Signal || !args.attach.is_empty();
     if (args.detach || args.wait) && attaching {
         let flag = if args.wait { "--wait" } else { "--detach" };
         return Err(CommandError::new(
-            format!("{flag} cannot be combined with --abort-on-container-exit, --exit-code-from or --attach"),
+            format!("{flag} cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --exit-code-from or --attach"),
             None,
         ));
     }

@@ -1,12 +1,14 @@
 //! `compose wait`: blocks until every container of the services has stopped, printing
-//! docker compose's line for each; the exit code is the last one's.
+//! docker compose's line for each; the exit code is the last one's. With
+//! `--down-project` the project then goes down (`down --remove-orphans`), as docker
+//! compose does once all have stopped.
 
 use std::process::ExitCode;
 
 use wharf_engine::Engine;
 
 use super::{load_project, named_services, project_containers};
-use crate::cli::{ComposeProjectArgs, ComposeWaitArgs};
+use crate::cli::{ComposeDownArgs, ComposeProjectArgs, ComposeWaitArgs};
 use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
 
@@ -32,6 +34,16 @@ pub fn wait(
             "container \"{}\" exited with status code {code}",
             container.record.id
         ));
+    }
+    if args.down_project {
+        let down = ComposeDownArgs {
+            volumes: false,
+            rmi: None,
+            remove_orphans: true,
+            timeout: None,
+            services: Vec::new(),
+        };
+        super::down::down(engine, printer, project_args, down)?;
     }
     Ok(ExitCode::from(code as u8))
 }
