@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::apply::{
-    ensure_resources, failed, up, wait_dependency, Backend, ContainerRequest, Event, UpError,
+    ensure_resources, failed, up, wait_dependency, Backend, ContainerRequest, Event, Pull, UpError,
     UpOptions,
 };
 use crate::labels::{container_labels, image_name, CONTAINER_NUMBER, ONEOFF, SLUG};
@@ -35,6 +35,14 @@ pub struct RunOptions {
     pub volumes: Vec<ServiceVolume>,
     /// `-l KEY=VALUE`.
     pub labels: BTreeMap<String, String>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    /// `--no-deps`: nothing but run's own container (and its networks and volumes).
+    pub no_deps: bool,
+    /// `--build`: build the images (its own and its dependencies') even when present.
+    pub build: bool,
+    /// `--pull`.
+    pub pull: Pull,
 }
 
 /// The service as run's container runs it, and that container's name and labels. `slug`
@@ -81,6 +89,15 @@ pub fn one_off(
         }
     }
     service.labels.extend(options.labels.clone());
+    // As docker compose: an added capability is no longer dropped, and the other way round.
+    service
+        .cap_add
+        .retain(|cap| !options.cap_drop.contains(cap));
+    service.cap_add.extend(options.cap_add.iter().cloned());
+    service
+        .cap_drop
+        .retain(|cap| !options.cap_add.contains(cap));
+    service.cap_drop.extend(options.cap_drop.iter().cloned());
     if !options.service_ports {
         service.ports = options.publish.clone();
     }
@@ -115,15 +132,15 @@ pub fn one_off(
 
 /// Before run's container: unless `no_deps`, the services it depends on come up (and
 /// their own dependencies), and their `depends_on` conditions are met; then its image is
-/// built or pulled when missing. Returns the image's id.
+/// built or pulled as `up` would (with `--build` and `--pull`). Returns the image's id.
 pub fn prepare_run(
     backend: &dyn Backend,
     project: &Project,
     service: &Service,
-    no_deps: bool,
+    options: &RunOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<String, UpError> {
-    if !no_deps {
+    if !options.no_deps {
         let dependencies: Vec<String> =
             selected_services(project, std::slice::from_ref(&service.name), false)
                 .into_iter()
@@ -135,6 +152,8 @@ pub fn prepare_run(
                     services: dependencies,
                     ..PlanOptions::default()
                 },
+                build: options.build,
+                pull: options.pull,
                 ..UpOptions::default()
             };
             up(backend, project, &options, report)?;
@@ -163,24 +182,29 @@ pub fn prepare_run(
         report,
     )?;
     let image = image_name(&project.name, service);
-    if backend
+    let present = backend
         .image_id(&image)
         .map_err(failed("image", &image))?
-        .is_none()
-    {
-        if service.build.is_some() {
-            backend
-                .build(project, service, &image)
-                .map_err(failed("service", &service.name))?;
-            report(Event::Built(image.clone()));
-        } else if service.image.is_empty() {
+        .is_some();
+    if service.build.is_some() && (!present || options.build) {
+        backend
+            .build(project, service, &image)
+            .map_err(failed("service", &service.name))?;
+        report(Event::Built(image.clone()));
+    } else if service.build.is_none() && (!present || options.pull == Pull::Always) {
+        if service.image.is_empty() {
             return Err(UpError::NoImage {
                 service: service.name.clone(),
             });
-        } else {
-            backend.pull(&image).map_err(failed("image", &image))?;
-            report(Event::Pulled(image.clone()));
         }
+        if options.pull == Pull::Never {
+            return Err(UpError::NotPulled {
+                service: service.name.clone(),
+                image,
+            });
+        }
+        backend.pull(&image).map_err(failed("image", &image))?;
+        report(Event::Pulled(image.clone()));
     }
     Ok(backend
         .image_id(&image)

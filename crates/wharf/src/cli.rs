@@ -1376,6 +1376,21 @@ pub struct ComposeRunArgs {
     /// Run command with all service's ports enabled and mapped to the host
     #[arg(short = 'P', long, conflicts_with = "publish")]
     pub service_ports: bool,
+    /// Use the service's network useAliases in the network(s) the container connects to
+    #[arg(long)]
+    pub use_aliases: bool,
+    /// Add Linux capabilities
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
+    /// Build image before starting container
+    #[arg(long)]
+    pub build: bool,
+    /// Pull image before running ("always"|"missing"|"never")
+    #[arg(long, default_value = "policy")]
+    pub pull: String,
     pub service: String,
     /// The command and its arguments
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

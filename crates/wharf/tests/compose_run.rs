@@ -1,8 +1,8 @@
 //! `compose run` end to end: the dependencies come up first (a `service_healthy` one is
 //! waited for), the one-off container is named `<project>-<service>-run-<slug>` and
 //! labelled as docker compose labels it, attached it exits with the command's code, and
-//! `-e`, `-u`, `-w`, `--entrypoint`, `-v`, `-p`, `--service-ports`, `--name`, `-d`, `--rm`
-//! and `--no-deps` change what runs as in docker compose. `down` leaves run's containers
+//! `-e`, `-u`, `-w`, `--entrypoint`, `-v`, `-p`, `--service-ports`, `--name`, `-d`, `--rm`,
+//! `--use-aliases`, `--cap-drop` and `--no-deps` change what runs as in docker compose. `down` leaves run's containers
 //! (and so their network) unless `--remove-orphans`.
 
 mod common;
@@ -146,6 +146,52 @@ fn run_starts_the_dependencies_then_a_one_off_container() {
     let error = project.fails(&["run", "nope"]);
     assert!(error.contains("no such service: nope"), "{error}");
 
+    // run's containers answer to the service's name only with --use-aliases.
+    let lookup = ["exec", "-T", "db", "nslookup", "app"];
+    assert!(!project.run(&lookup).status.success());
+    project.ok(&[
+        "run",
+        "-d",
+        "--use-aliases",
+        "--name",
+        "aliased",
+        "app",
+        "sleep",
+        "1000",
+    ]);
+    let aliased = project.inspect(
+        "{{.NetworkSettings.Networks.runs_default.IPAddress}}",
+        "aliased",
+    );
+    assert!(aliased.starts_with("172."), "{aliased}");
+    assert!(
+        project.ok(&lookup).contains(&aliased),
+        "app resolves to {aliased}"
+    );
+    // --cap-drop takes a capability the service has.
+    let chown = [
+        "run",
+        "--rm",
+        "--no-deps",
+        "app",
+        "chown",
+        "nobody",
+        "/shared",
+    ];
+    project.ok(&chown);
+    let dropped = project.run(&[
+        "run",
+        "--rm",
+        "--no-deps",
+        "--cap-drop",
+        "CHOWN",
+        "app",
+        "chown",
+        "nobody",
+        "/shared",
+    ]);
+    assert!(!dropped.status.success(), "{dropped:?}");
+
     // ps shows the service's containers only; down leaves run's (and their network)...
     assert_eq!(project.ok(&["ps", "--services"]), "db\n");
     let ids = project.wharf.container_ids();
@@ -156,7 +202,12 @@ fn run_starts_the_dependencies_then_a_one_off_container() {
         stderr.contains("Network runs_default  Resource is still in use"),
         "{stderr}"
     );
-    let mut left = vec![name.to_string(), "ported".into(), "published".into()];
+    let mut left = vec![
+        name.to_string(),
+        "aliased".into(),
+        "ported".into(),
+        "published".into(),
+    ];
     left.sort();
     assert_eq!(project.container_names(), left);
     // ...until --remove-orphans.

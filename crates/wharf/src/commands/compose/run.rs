@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use wharf_compose::model::ServiceVolume;
 use wharf_compose::syntax::{parse_ports, parse_volume};
-use wharf_compose::{load, prepare_run, RunOptions};
+use wharf_compose::{load, prepare_run, Pull, RunOptions};
 use wharf_engine::Engine;
 
 use super::up::{backend, event_line};
@@ -83,6 +83,14 @@ fn run_options(args: &ComposeRunArgs, tty: bool) -> Result<RunOptions, CommandEr
             .map(|spec| volume(spec, &current_dir))
             .collect::<Result<_, _>>()?,
         labels,
+        cap_add: args.cap_add.clone(),
+        cap_drop: args.cap_drop.clone(),
+        no_deps: args.no_deps,
+        build: args.build,
+        pull: args
+            .pull
+            .parse::<Pull>()
+            .map_err(|why| CommandError::new(format!("--pull: {why}"), None))?,
     })
 }
 
@@ -108,10 +116,17 @@ pub fn run(
     let reporter = plain_progress(printer, false);
     let backend = backend(engine, &reporter);
     engine.warm_up_container_start();
-    let image_id = prepare_run(&backend, &project, service, args.no_deps, &mut |event| {
+    let image_id = prepare_run(&backend, &project, service, &options, &mut |event| {
         printer.info(event_line(&event))
     })?;
-    let id = backend.create_one_off(&project, service, &options, &image_id, args.rm)?;
+    let id = backend.create_one_off(
+        &project,
+        service,
+        &options,
+        &image_id,
+        args.rm,
+        args.use_aliases,
+    )?;
     if args.detach {
         engine.start_detached(&id)?;
         printer.data(&id);
