@@ -648,16 +648,21 @@ impl Engine {
 
     /// Stops the DNS helper of a removed network and waits (briefly) until it is gone.
     pub(crate) fn stop_dns(&self, network_id: &str) {
-        self.stop_dns_helpers(&[network_id]);
+        self.signal_dns_helpers(&[network_id]);
+        self.await_dns_helpers(&[network_id]);
     }
 
-    /// Ends the DNS helpers of several networks: all are told at once, then awaited.
-    fn stop_dns_helpers(&self, network_ids: &[&str]) {
+    /// Tells the DNS helpers of these networks to end.
+    fn signal_dns_helpers(&self, network_ids: &[&str]) {
         for id in network_ids {
             if let Some(pid) = self.dns_helper(id).and_then(rustix::process::Pid::from_raw) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
             }
         }
+    }
+
+    /// Waits (2 s at most) until the DNS helpers of these networks have ended.
+    fn await_dns_helpers(&self, network_ids: &[&str]) {
         let deadline = Instant::now() + Duration::from_secs(2);
         while network_ids.iter().any(|id| self.dns_helper(id).is_some())
             && Instant::now() < deadline
@@ -878,8 +883,11 @@ impl Engine {
             }
         }
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let removed = self.networks()?.remove_many(&ids)?;
-        self.stop_dns_helpers(&ids);
+        // The helpers end while the bridges go (each deletion waits for the kernel).
+        self.signal_dns_helpers(&ids);
+        let removed = self.networks()?.remove_many(&ids);
+        self.await_dns_helpers(&ids);
+        let removed = removed?;
         Ok((removed.into_iter().map(|n| n.name).collect(), in_use))
     }
 
