@@ -1104,16 +1104,9 @@ pub struct ComposeCpArgs {
     /// Index of the container if service has multiple replicas
     #[arg(long, default_value_t = 1)]
     pub index: u32,
-    /// Archive mode (copy all uid/gid information)
-    #[arg(short, long)]
-    pub archive: bool,
-    /// Always follow symbol link in SRC_PATH
-    #[arg(short = 'L', long)]
-    pub follow_link: bool,
-    /// `SERVICE:SRC_PATH`, a local path, or `-` for a tar stream on stdin
-    pub source: String,
-    /// `SERVICE:DEST_PATH`, a local path, or `-` for a tar stream on stdout
-    pub dest: String,
+    /// `wharf cp`'s flags, with `SERVICE:PATH` for a side in a container
+    #[command(flatten)]
+    pub cp: CpArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 use wharf_engine::Engine;
 
 use super::{load_project, service_container};
-use crate::cli::{ComposeCpArgs, ComposeProjectArgs, CpArgs};
+use crate::cli::{ComposeCpArgs, ComposeProjectArgs};
 use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
 
@@ -24,21 +24,16 @@ pub fn copy(
             _ => Ok(None),
         }
     };
-    let source = container_side(&args.source)?;
-    let dest = container_side(&args.dest)?;
+    let mut cp = args.cp;
+    let source = container_side(&cp.source)?;
+    let dest = container_side(&cp.dest)?;
     if source.is_none() && dest.is_none() {
         return Err(CommandError::new(
             "one of the paths must be SERVICE:PATH",
             Some("e.g. `wharf compose cp web:/app/log.txt .`"),
         ));
     }
-    crate::commands::cp::copy(
-        engine,
-        CpArgs {
-            archive: args.archive,
-            follow_link: args.follow_link,
-            source: source.unwrap_or(args.source),
-            dest: dest.unwrap_or(args.dest),
-        },
-    )
+    cp.source = source.unwrap_or(cp.source);
+    cp.dest = dest.unwrap_or(cp.dest);
+    crate::commands::cp::copy(engine, cp)
 }
