@@ -1,9 +1,14 @@
 # Sourced by the benchmarks: builds the release wharf (as $wharf, from the repository root,
-# which becomes the current folder) and defines the helpers they share.
+# which becomes the current folder) and defines the helpers they share. WHARF=PATH measures
+# that binary instead, without building.
 # shellcheck shell=bash
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
-cargo build --release -q -p wharf
-wharf=${CARGO_TARGET_DIR:-$PWD/target}/release/wharf
+if [[ -n "${WHARF:-}" ]]; then
+  wharf=$WHARF
+else
+  cargo build --release -q -p wharf
+  wharf=${CARGO_TARGET_DIR:-$PWD/target}/release/wharf
+fi
 # shellcheck disable=SC2034 # used by the scripts that source this one
 docker=/usr/bin/docker
 

@@ -324,8 +324,8 @@ pub fn up(
             })?;
     }
 
-    // Act.
-    ensure_resources(backend, project, &selected, report)?;
+    // Act: images first (the slow, failure-prone part), as docker compose does, then the
+    // networks and volumes.
     to_pull.sort();
     to_pull.dedup();
     for image in to_pull {
@@ -340,6 +340,7 @@ pub fn up(
             .map_err(failed("service", &name))?;
         report(Event::Built(image));
     }
+    ensure_resources(backend, project, &selected, report)?;
     for name in &selected {
         let image = image_name(&project.name, &project.services[name]);
         if let Some(id) = backend.image_id(&image).map_err(failed("image", &image))? {
@@ -455,6 +456,9 @@ pub(crate) fn wait_dependency(
             .wait_for(&container, condition)
             .map_err(failed("container", &container))?
         {
+            // docker compose shows no line for service_started (the start order already
+            // says it), one for the other conditions.
+            Readiness::Ready if condition == "service_started" => {}
             Readiness::Ready => report(Event::Waited {
                 container,
                 condition: condition.to_owned(),

@@ -348,6 +348,9 @@ pub struct Dependency {
 pub const CONDITION_STARTED: &str = "service_started";
 pub const CONDITION_HEALTHY: &str = "service_healthy";
 pub const CONDITION_COMPLETED_SUCCESSFULLY: &str = "service_completed_successfully";
+/// docker compose's own condition for `up --wait`: healthy, or running without a
+/// healthcheck.
+pub const CONDITION_RUNNING_OR_HEALTHY: &str = "running_or_healthy";
 
 /// A `devices` entry: `/dev/x[:/dev/y[:rwm]]` in its long form.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -777,6 +780,22 @@ pub struct FileObject {
 }
 
 impl Project {
+    /// What `up --wait` waits for in `service`, as docker compose: to run to completion
+    /// when another service depends on it so (a one-shot job), else to be running or
+    /// healthy.
+    pub fn wait_condition(&self, service: &str) -> &'static str {
+        let one_shot = self.services.values().any(|s| {
+            s.depends_on
+                .get(service)
+                .is_some_and(|d| d.condition == CONDITION_COMPLETED_SUCCESSFULLY)
+        });
+        if one_shot {
+            CONDITION_COMPLETED_SUCCESSFULLY
+        } else {
+            CONDITION_RUNNING_OR_HEALTHY
+        }
+    }
+
     /// Service names with each one's dependencies before it (then by name): the order to
     /// start them in.
     pub fn dependency_order(&self) -> Vec<String> {

@@ -81,10 +81,14 @@ pub enum EngineError {
     NoInit { path: PathBuf },
     #[error("no such container: {0}")]
     ContainerNotFound(String),
+    #[error("no such exec instance: {0}")]
+    ExecNotFound(String),
     #[error("container {name} is running: stop it before removing it")]
     ContainerRunning { name: String },
     #[error("container {name} is not running")]
     ContainerNotRunning { name: String },
+    #[error("container {name} did not end within {seconds} s of SIGKILL: it is left as it is")]
+    ContainerDidNotEnd { name: String, seconds: u64 },
     #[error("container {name} is paused")]
     ContainerPaused { name: String },
     #[error("container {name} is not paused")]
@@ -178,6 +182,7 @@ impl EngineError {
             Self::VolumeNotFound(_) => Some("`wharf volume ls` lists the volumes".into()),
             Self::VolumeInUse { .. } => Some("remove those containers first (`wharf rm`)".into()),
             Self::ContainerRunning { .. } => Some("`wharf stop` it first, or use `wharf rm -f`".into()),
+            Self::ContainerDidNotEnd { .. } => Some("the host may be overloaded: run `wharf rm -f` again".into()),
             Self::BadOption { flag: "--memory", .. } => Some("give --memory (-m) 6m or more".into()),
             Self::BadOption { flag: "--ulimit", .. } => {
                 Some("give limits no higher than this host's hard limits (`ulimit -Ha` lists them)".into())

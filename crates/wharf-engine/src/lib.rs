@@ -16,6 +16,7 @@ mod network;
 mod registry;
 mod reset;
 mod signals;
+mod size;
 mod system;
 mod volumes;
 
@@ -26,10 +27,10 @@ pub use compose::{
 };
 pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
-    ContainerStats, CopyOptions, CreateOptions, ExecOptions, Health, HealthLog, HealthOptions,
-    Healthcheck, LogConfig, LogDriver, LogLine, LogsOptions, ProbeResult, ProcessTable,
-    RestartPolicy, Status, StopRequest, VolumeMount, VolumeRequest, HEALTHCHECK_COMMAND,
-    MONITOR_COMMAND,
+    ContainerStats, CopyOptions, CreateOptions, ExecInstance, ExecOptions, Health, HealthLog,
+    HealthOptions, Healthcheck, LogConfig, LogDriver, LogLine, LogOptionError, LogsOptions,
+    ProbeResult, ProcessTable, RestartPolicy, Status, StopRequest, VolumeMount, VolumeRequest,
+    WaitCondition, EXEC_INSTANCE_COMMAND, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
 pub use events::Event as ContainerEvent;
@@ -39,6 +40,7 @@ pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMM
 pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport, PushedLayer};
 pub use reset::ResetReport;
 pub use signals::{end_by, with_all_blocked, Signals, TERMINATING};
+pub use size::parse_bytes;
 pub use system::{DiskUsage, HostInfo, Usage};
 pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};

@@ -148,12 +148,20 @@ impl Engine {
                 ports.push(PublishedPort::from(spec));
             }
         }
-        let mut exposed_ports = Vec::new();
-        for key in exposed.into_iter().flat_map(BTreeMap::keys) {
+        let mut exposed_ports: Vec<String> = Vec::new();
+        let image_exposed = exposed.into_iter().flat_map(BTreeMap::keys);
+        let given = options.expose.iter();
+        for (key, origin) in image_exposed
+            .map(|k| (k, "EXPOSE"))
+            .chain(given.map(|k| (k, "--expose")))
+        {
             let spec: PortSpec = key
                 .parse()
-                .map_err(|e: wharf_net::PortSpecError| bad("EXPOSE", key, &e.to_string()))?;
-            exposed_ports.push(format!("{}/{}", spec.container_port, spec.protocol));
+                .map_err(|e: wharf_net::PortSpecError| bad(origin, key, &e.to_string()))?;
+            let port = format!("{}/{}", spec.container_port, spec.protocol);
+            if !exposed_ports.contains(&port) {
+                exposed_ports.push(port);
+            }
         }
         let ip = options
             .ip
@@ -1099,8 +1107,12 @@ impl Engine {
             let name = network.map_or(attachment.network.clone(), |n| n.name.clone());
             let endpoint = endpoints.get(&name);
             let live = network.zip(endpoint);
-            let mut dns_names = vec![json!(record.name), json!(record.id[..12])];
-            dns_names.extend(attachment.aliases.iter().map(|a| json!(a)));
+            let dns_names = dns_names(
+                &record.name,
+                &attachment.aliases,
+                &record.id[..12],
+                &record.run.hostname,
+            );
             let value = json!({
                 "IPAMConfig": attachment.ip.map(|ip| json!({"IPv4Address": ip.to_string()})),
                 "Links": null,
@@ -1376,6 +1388,22 @@ pub(crate) fn hint(error: &NetError) -> Option<String> {
     })
 }
 
+/// An endpoint's `DNSNames` as Docker lists them: the container's name, its aliases on the
+/// network, its short id, its hostname; each once.
+fn dns_names<'a>(
+    name: &'a str,
+    aliases: &'a [String],
+    short_id: &'a str,
+    hostname: &'a str,
+) -> Vec<&'a str> {
+    let mut seen = std::collections::BTreeSet::new();
+    std::iter::once(name)
+        .chain(aliases.iter().map(String::as_str))
+        .chain([short_id, hostname])
+        .filter(|n| !n.is_empty() && seen.insert(*n))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1449,5 +1477,20 @@ mod tests {
         assert!(text.starts_with("127.0.0.1\tlocalhost\n"));
         assert!(text.ends_with("10.1.2.3\tdb\n172.18.0.1\thost.docker.internal\n172.18.0.2\tabc\n"));
         assert!(hosts_file("abc", None, &[], None).ends_with("127.0.1.1\tabc\n"));
+    }
+
+    #[test]
+    fn dns_names_are_dockers_each_once() {
+        // A compose container: its aliases are the service and its own name again; its
+        // hostname is its short id.
+        let aliases = ["db".to_string(), "app-db-1".to_string()];
+        assert_eq!(
+            dns_names("app-db-1", &aliases, "0123456789ab", "0123456789ab"),
+            ["app-db-1", "db", "0123456789ab"]
+        );
+        assert_eq!(
+            dns_names("c", &[], "0123456789ab", "box"),
+            ["c", "0123456789ab", "box"]
+        );
     }
 }

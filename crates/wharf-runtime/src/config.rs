@@ -3,6 +3,7 @@
 //! The caller (the engine) resolves the image config, the user's flags and the network into
 //! this; [`crate::spec`] turns it into an OCI spec and [`mod@crate::run`] runs it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
@@ -67,6 +68,13 @@ pub struct RunConfig {
     /// durability, so the overlay is mounted `volatile` (see [`crate::Overlay::volatile`]).
     #[serde(default)]
     pub ephemeral: bool,
+    /// `--sysctl`: kernel parameters of the container's own namespaces (see
+    /// [`validate_sysctl`]), over Docker's defaults.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    /// `--shm-size` in bytes: the size of `/dev/shm` (Docker's 64 MiB when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<u64>,
 }
 
 /// Where `--init`'s binary appears in the container, as in Docker.
@@ -189,6 +197,10 @@ pub struct Resources {
     pub cpu_shares: Option<u64>,
     /// `--pids-limit`.
     pub pids_limit: Option<u64>,
+    /// `--memory-reservation`: a soft limit the kernel reclaims toward under pressure
+    /// (`memory.soft_limit_in_bytes` on cgroup v1, `memory.low` on v2).
+    #[serde(default)]
+    pub memory_reservation: Option<u64>,
 }
 
 /// `--memory-swap`.
@@ -401,6 +413,9 @@ pub enum ConfigError {
     SwapWithoutMemory,
     #[error("memory+swap limit {swap} bytes is below the memory limit {memory} bytes")]
     SwapBelowMemory { memory: u64, swap: u64 },
+    /// Docker's wording.
+    #[error("Minimum memory limit can not be less than memory reservation limit, see usage")]
+    ReservationAboveMemory { memory: u64, reservation: u64 },
     #[error("cpus {0} is out of range: use at least 0.01")]
     InvalidCpus(f64),
     #[error("pids limit must be at least 1")]
@@ -421,6 +436,11 @@ pub enum ConfigError {
     UnknownCapability(String),
     #[error("tmpfs mode {mode:o} on {destination:?} is not a permission mode (at most 7777)")]
     InvalidTmpfsMode { destination: PathBuf, mode: u32 },
+    /// Docker's (runc's) rule: only parameters of namespaces the container has of its own.
+    #[error("sysctl {name:?} is not in a separate kernel namespace{why}")]
+    SysctlNotNamespaced { name: String, why: &'static str },
+    #[error("shm size must be greater than 0")]
+    ZeroShmSize,
 }
 
 /// Docker's minimum for `--memory`.
@@ -447,6 +467,12 @@ impl RunConfig {
         self.validate_mounts()?;
         self.resources.validate()?;
         validate_ulimits(&self.ulimits)?;
+        for name in self.sysctls.keys() {
+            validate_sysctl(name, self.network)?;
+        }
+        if self.shm_size == Some(0) {
+            return Err(ConfigError::ZeroShmSize);
+        }
         Ok(())
     }
 
@@ -548,6 +574,14 @@ impl Resources {
             }
             _ => {}
         }
+        if let (Some(memory), Some(reservation)) = (self.memory, self.memory_reservation) {
+            if reservation > memory {
+                return Err(ConfigError::ReservationAboveMemory {
+                    memory,
+                    reservation,
+                });
+            }
+        }
         if let Some(cpus) = self.cpus {
             // Docker's floor: a 1 ms quota per 100 ms period.
             if !cpus.is_finite() || cpus < 0.01 {
@@ -559,6 +593,39 @@ impl Resources {
         }
         Ok(())
     }
+}
+
+/// The kernel parameters a container may set, as Docker (runc) allows them: those of the
+/// IPC namespace (System V IPC and POSIX message queues) and, when the container has a
+/// network namespace of its own, `net.*`. Anything else would change the host.
+pub fn validate_sysctl(name: &str, network: NetworkMode) -> Result<(), ConfigError> {
+    const IPC: &[&str] = &[
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    let refused = |why| {
+        Err(ConfigError::SysctlNotNamespaced {
+            name: name.to_owned(),
+            why,
+        })
+    };
+    if IPC.contains(&name) || name.starts_with("fs.mqueue.") {
+        return Ok(());
+    }
+    if name.starts_with("net.") {
+        return match network {
+            NetworkMode::New => Ok(()),
+            NetworkMode::Host => refused(": the container uses the host's network"),
+            NetworkMode::Joined => refused(": the container shares another one's network"),
+        };
+    }
+    refused("")
 }
 
 fn validate_id(id: &str) -> Result<(), ConfigError> {
@@ -655,12 +722,36 @@ pub(crate) mod tests {
             network_namespace: None,
             init: None,
             ephemeral: false,
+            sysctls: BTreeMap::new(),
+            shm_size: None,
         }
     }
 
     #[test]
     fn sample_is_valid() {
         assert_eq!(sample().validate(), Ok(()));
+    }
+
+    #[test]
+    fn sysctls_of_the_containers_own_namespaces_only() {
+        for name in ["kernel.shmmax", "fs.mqueue.msg_max", "net.core.somaxconn"] {
+            assert_eq!(validate_sysctl(name, NetworkMode::New), Ok(()), "{name}");
+        }
+        let refused = |name: &str, network| validate_sysctl(name, network).unwrap_err().to_string();
+        assert_eq!(
+            refused("vm.swappiness", NetworkMode::New),
+            "sysctl \"vm.swappiness\" is not in a separate kernel namespace"
+        );
+        assert_eq!(
+            refused("net.core.somaxconn", NetworkMode::Host),
+            "sysctl \"net.core.somaxconn\" is not in a separate kernel namespace: the container uses the host's network"
+        );
+        let mut config = sample();
+        config.sysctls.insert("kernel.panic".into(), "1".into());
+        assert!(config.validate().is_err());
+        let mut config = sample();
+        config.shm_size = Some(0);
+        assert_eq!(config.validate(), Err(ConfigError::ZeroShmSize));
     }
 
     #[test]
@@ -745,6 +836,17 @@ pub(crate) mod tests {
                 ConfigError::SwapBelowMemory {
                     memory: MIN_MEMORY * 2,
                     swap: MIN_MEMORY,
+                },
+            ),
+            (
+                Resources {
+                    memory: Some(MIN_MEMORY),
+                    memory_reservation: Some(MIN_MEMORY + 1),
+                    ..Resources::default()
+                },
+                ConfigError::ReservationAboveMemory {
+                    memory: MIN_MEMORY,
+                    reservation: MIN_MEMORY + 1,
                 },
             ),
             (

@@ -25,8 +25,8 @@ mod sys;
 
 pub use cgroup::CgroupUsage;
 pub use config::{
-    CapabilityChanges, CapabilityName, ConfigError, DeviceRequest, MemorySwap, Mount, NetworkMode,
-    Process, Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
+    validate_sysctl, CapabilityChanges, CapabilityName, ConfigError, DeviceRequest, MemorySwap,
+    Mount, NetworkMode, Process, Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
 };
 pub use console::{copy_window_size, ConsoleSocket};
 pub use exec::{exec, ExecConfig, ExecProcess};
@@ -37,4 +37,4 @@ pub use run::{run, Container, ExitStatus, Outcome, RunError, Stdio};
 pub use seccomp::{KernelVersion, SeccompError};
 pub use spec::SpecError;
 pub use start_error::StartError;
-pub use sys::fork_detached;
+pub use sys::{fork_detached, take_activation_socket};

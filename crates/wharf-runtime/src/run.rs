@@ -352,6 +352,35 @@ impl Container {
         Ok(status)
     }
 
+    /// [`Container::wait`] for a caller that is a child subreaper: reaps every other child
+    /// that ends meanwhile. A process started in the container's pid namespace from outside
+    /// (an exec whose parent died) is reparented to the subreaper, and the dying init waits
+    /// in the kernel until it is reaped: waiting for the init alone would wait forever.
+    pub fn wait_reaping_orphans(&mut self) -> Result<ExitStatus, RunError> {
+        if let Some(status) = self.exit {
+            return Ok(status);
+        }
+        loop {
+            match rustix::process::wait(WaitOptions::empty()) {
+                Ok(Some((pid, status))) if pid == self.pid => {
+                    let Some(status) = exit_status(status) else {
+                        continue;
+                    };
+                    self.exit = Some(status);
+                    return Ok(status);
+                }
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(errno) => {
+                    return Err(RunError::Wait {
+                        id: self.id.clone(),
+                        pid: self.pid.as_raw_nonzero().get(),
+                        source: errno.into(),
+                    })
+                }
+            }
+        }
+    }
+
     /// Whether the OOM killer killed anything in the container's cgroup. Ask before
     /// [`Container::delete`], which removes the cgroup.
     pub fn oom_killed(&self) -> Result<bool, RunError> {
@@ -545,16 +574,21 @@ pub(crate) fn container_builder(
 
 /// Reaps our child `pid` (of container `id`), blocking unless `options` says NOHANG:
 /// its exit status once it has ended, `None` while it runs or when interrupted.
+/// How a process ended; `None` when it only stopped or continued.
+fn exit_status(status: rustix::process::WaitStatus) -> Option<ExitStatus> {
+    status
+        .exit_status()
+        .map(ExitStatus::Exited)
+        .or_else(|| status.terminating_signal().map(ExitStatus::Signaled))
+}
+
 pub(crate) fn reap(
     id: &str,
     pid: Pid,
     options: WaitOptions,
 ) -> Result<Option<ExitStatus>, RunError> {
     match rustix::process::waitpid(Some(pid), options) {
-        Ok(Some((_, status))) => Ok(status
-            .exit_status()
-            .map(ExitStatus::Exited)
-            .or_else(|| status.terminating_signal().map(ExitStatus::Signaled))),
+        Ok(Some((_, status))) => Ok(exit_status(status)),
         Ok(None) | Err(Errno::INTR) => Ok(None),
         Err(errno) => Err(RunError::Wait {
             id: id.to_owned(),

@@ -261,7 +261,7 @@ fn bind(source: &Path, destination: &Path, read_only: bool, propagation: Propaga
 /// Docker's default mounts, then the user's (and the generated /etc files) sorted by depth
 /// so that a parent is mounted before its children.
 fn mounts(config: &RunConfig) -> Vec<OciMount> {
-    let shm_size = format!("size={SHM_SIZE}");
+    let shm_size = format!("size={}", config.shm_size.unwrap_or(SHM_SIZE));
     // Privileged containers get /sys and cgroups read-write, as in Docker.
     let ro = if config.privileged { "rw" } else { "ro" };
     let defaults = [
@@ -459,21 +459,22 @@ fn linux(
     let r = &config.resources;
     let mut resources = LinuxResourcesBuilder::default().devices(device_rules(config.privileged)?);
 
-    if let Some(memory) = r.memory {
-        let limit = i64::try_from(memory).unwrap_or(i64::MAX);
-        let swap = match r.memory_swap {
-            Some(MemorySwap::Limit(swap)) => i64::try_from(swap).unwrap_or(i64::MAX),
-            Some(MemorySwap::Unlimited) => -1,
-            // Docker: swap as large as memory, so memory+swap is twice memory.
-            None => limit.saturating_mul(2),
-        };
-        resources = resources.memory(built(
-            "memory",
-            LinuxMemoryBuilder::default()
-                .limit(limit)
-                .swap(swap)
-                .build(),
-        )?);
+    if r.memory.is_some() || r.memory_reservation.is_some() {
+        let mut memory = LinuxMemoryBuilder::default();
+        if let Some(limit) = r.memory {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let swap = match r.memory_swap {
+                Some(MemorySwap::Limit(swap)) => i64::try_from(swap).unwrap_or(i64::MAX),
+                Some(MemorySwap::Unlimited) => -1,
+                // Docker: swap as large as memory, so memory+swap is twice memory.
+                None => limit.saturating_mul(2),
+            };
+            memory = memory.limit(limit).swap(swap);
+        }
+        if let Some(reservation) = r.memory_reservation {
+            memory = memory.reservation(i64::try_from(reservation).unwrap_or(i64::MAX));
+        }
+        resources = resources.memory(built("memory", memory.build())?);
     }
 
     if r.cpus.is_some() || r.cpu_shares.is_some() {
@@ -505,18 +506,21 @@ fn linux(
         .cgroups_path(config.cgroups_path())
         .resources(built("resources", resources.build())?);
 
+    let mut sysctl = HashMap::new();
     if config.network == NetworkMode::New {
         // Docker (20.10+) lets unprivileged users bind low ports and ping inside a private netns.
-        linux = linux.sysctl(HashMap::from([
-            (
-                "net.ipv4.ip_unprivileged_port_start".to_owned(),
-                "0".to_owned(),
-            ),
-            (
-                "net.ipv4.ping_group_range".to_owned(),
-                "0 2147483647".to_owned(),
-            ),
-        ]));
+        sysctl.insert(
+            "net.ipv4.ip_unprivileged_port_start".to_owned(),
+            "0".to_owned(),
+        );
+        sysctl.insert(
+            "net.ipv4.ping_group_range".to_owned(),
+            "0 2147483647".to_owned(),
+        );
+    }
+    sysctl.extend(config.sysctls.clone());
+    if !sysctl.is_empty() {
+        linux = linux.sysctl(sysctl);
     }
 
     if !config.privileged {
@@ -623,6 +627,7 @@ mod tests {
             cpus: Some(1.5),
             cpu_shares: Some(512),
             pids_limit: Some(100),
+            memory_reservation: Some(32 << 20),
         };
         config.ulimits = vec![Ulimit {
             kind: PosixRlimitType::RlimitNofile,

@@ -140,6 +140,35 @@ fn thread_count() -> io::Result<usize> {
         .ok_or_else(|| io::Error::other(format!("{path} has no Threads: line")))
 }
 
+/// The listening socket systemd passed to this process by socket activation (sd_listen_fds(3):
+/// `LISTEN_PID` is this process, `LISTEN_FDS` at least 1, the first at descriptor 3), taken
+/// once: the variables are removed, so that children do not take it too. `None` without
+/// activation, or when descriptor 3 is not a socket. Call before any thread starts (the
+/// environment changes).
+pub fn take_activation_socket() -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    const SD_LISTEN_FDS_START: i32 = 3;
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.trim().parse().ok()?;
+    let count: u32 = std::env::var("LISTEN_FDS").ok()?.trim().parse().ok()?;
+    if pid != std::process::id() || count == 0 {
+        return None;
+    }
+    for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+        std::env::remove_var(name);
+    }
+    // What descriptor 3 is, without touching it: /proc names a socket `socket:[inode]`.
+    let target = std::fs::read_link(format!("/proc/self/fd/{SD_LISTEN_FDS_START}")).ok()?;
+    if !target.to_string_lossy().starts_with("socket:") {
+        return None;
+    }
+    // SAFETY: descriptor 3 is open and a socket (just read), passed to this process (its pid
+    // in LISTEN_PID) for it to own by the protocol; the variables naming it are gone, so
+    // nothing else in this process takes it.
+    let socket = unsafe { std::os::fd::OwnedFd::from_raw_fd(SD_LISTEN_FDS_START) };
+    rustix::io::fcntl_setfd(&socket, rustix::io::FdFlags::CLOEXEC).ok()?;
+    Some(socket)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -60,6 +61,10 @@ pub enum Command {
     Top(TopArgs),
     /// Build an image from a Dockerfile
     Build(BuildArgs),
+    /// Check Dockerfiles and compose files (hadolint's rules, BuildKit's checks, Python advice)
+    Lint(LintArgs),
+    /// Write a Dockerfile, .dockerignore and compose.yaml for a Python project
+    Init(InitArgs),
     /// Manage the build cache
     #[command(subcommand)]
     Builder(BuilderCommand),
@@ -72,6 +77,9 @@ pub enum Command {
     /// The per-container monitor process (started by wharf itself)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// Runs an exec instance created through the API (single-threaded, as libcontainer needs)
+    #[command(name = "__exec", hide = true)]
+    ExecInstance(ExecInstanceArgs),
     /// One healthcheck probe of a container (started by its monitor)
     #[command(name = "__healthcheck", hide = true)]
     Healthcheck(HealthcheckArgs),
@@ -175,11 +183,63 @@ pub struct BuildArgs {
     pub iidfile: Option<PathBuf>,
     /// Let RUN steps trust the host's CA certificates (for a TLS-intercepting proxy); they
     /// are mounted for each step and never written into the image
-    #[arg(long, env = "WHARF_BUILD_HOST_CA_CERTS")]
+    #[arg(
+        long,
+        env = "WHARF_BUILD_HOST_CA_CERTS",
+        value_parser = BoolishValueParser::new()
+    )]
     pub host_ca_certs: bool,
+    /// Run the Dockerfile checks only, without building; exit 1 on warnings or errors
+    #[arg(long)]
+    pub check: bool,
+    /// Do not print the Dockerfile checks' warnings after the build
+    #[arg(long)]
+    pub no_lint: bool,
     /// The build context: a folder, or `-` for a tarball or a Dockerfile on stdin
     #[arg(value_name = "PATH")]
     pub context: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the files instead of writing them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace files that exist
+    #[arg(long)]
+    pub force: bool,
+    /// The Python version of the image (e.g. 3.12), instead of the detected one
+    #[arg(long, value_name = "VERSION")]
+    pub python: Option<String>,
+    /// The port the app listens on (default 8000)
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The start command, instead of the detected one
+    #[arg(long, value_name = "COMMAND")]
+    pub cmd: Option<String>,
+    /// The project folder (default: the current folder)
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Output: text (default), json, sarif, or a Go template over the findings
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Exit 1 when a finding is at least this grave: error, warning, info, style or none
+    #[arg(short = 't', long, value_name = "LEVEL")]
+    pub failure_threshold: Option<String>,
+    /// A rule not to report (as hadolint's --ignore); may be given several times
+    #[arg(long = "ignore", value_name = "RULE")]
+    pub ignored: Vec<String>,
+    /// A hadolint configuration file (default: .hadolint.yaml here or beside PATH)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dockerfiles, compose files, folders to search (default: the current folder), or `-`
+    /// for a Dockerfile on stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +348,15 @@ pub struct CreateArgs {
     /// Memory plus swap limit: a size, or -1 for unlimited swap
     #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
+    /// Memory soft limit (e.g. 32m)
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// Size of /dev/shm (e.g. 128m)
+    #[arg(long)]
+    pub shm_size: Option<String>,
+    /// Kernel parameters of the container's namespaces (`net.core.somaxconn=1024`)
+    #[arg(long)]
+    pub sysctl: Vec<String>,
     /// Number of CPUs (e.g. 0.5)
     #[arg(long)]
     pub cpus: Option<f64>,
@@ -312,6 +381,9 @@ pub struct CreateArgs {
     /// Publish all exposed ports to random host ports
     #[arg(short = 'P', long)]
     pub publish_all: bool,
+    /// Expose a port or a range of ports (`80`, `80/udp`), beside the image's
+    #[arg(long)]
+    pub expose: Vec<String>,
     /// IPv4 address on a user-defined network (e.g. 172.30.100.104)
     #[arg(long)]
     pub ip: Option<String>,
@@ -360,6 +432,9 @@ pub struct CreateArgs {
     /// Start period for the container to initialize before failures count (e.g. 10s)
     #[arg(long)]
     pub health_start_period: Option<String>,
+    /// Time between checks during the start period (e.g. 1s)
+    #[arg(long)]
+    pub health_start_interval: Option<String>,
     /// Disable any container-specified HEALTHCHECK
     #[arg(long)]
     pub no_healthcheck: bool,
@@ -402,7 +477,11 @@ pub struct StartArgs {
     /// Attach the container's STDIN (implies --attach)
     #[arg(short, long)]
     pub interactive: bool,
-    #[arg(required = true)]
+    /// Start every stopped container whose restart policy brings it back at boot, as
+    /// dockerd does when it starts (for contrib/systemd/wharf-restart.service)
+    #[arg(long, conflicts_with_all = ["attach", "interactive", "containers"])]
+    pub all_restartable: bool,
+    #[arg(required_unless_present = "all_restartable")]
     pub containers: Vec<String>,
 }
 
@@ -578,6 +657,12 @@ pub enum ImageCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct ExecInstanceArgs {
+    /// The exec instance's id
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
 pub struct HealthcheckArgs {
     /// The container's id
     pub id: String,
@@ -700,6 +785,19 @@ pub enum SystemCommand {
     /// Remove every container, image, volume, network and cache of the state root, with
     /// their host-side state, and what roots whose folder is gone left on the host
     Reset(ResetArgs),
+    /// Serve the Docker Engine API on a unix socket (docker-py, testcontainers, the docker
+    /// CLI with DOCKER_HOST); socket-activated under systemd (LISTEN_FDS)
+    Service(ServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// Exit after this many seconds without a client (0: never)
+    #[arg(short, long, default_value_t = 5)]
+    pub time: u64,
+    /// Where to listen: unix:///path (ignored when systemd passes the socket)
+    #[arg(default_value = "unix:///run/wharf/docker.sock")]
+    pub uri: String,
 }
 
 #[derive(Debug, Args)]
@@ -1008,6 +1106,15 @@ pub struct ComposeProjectArgs {
     /// Specify a profile to enable
     #[arg(long = "profile", global = true)]
     pub profiles: Vec<String>,
+    /// Let the RUN steps of builds trust the host's CA certificates, as `wharf build
+    /// --host-ca-certs` (wharf's own flag: for a TLS-intercepting proxy)
+    #[arg(
+        long,
+        global = true,
+        env = "WHARF_BUILD_HOST_CA_CERTS",
+        value_parser = BoolishValueParser::new()
+    )]
+    pub host_ca_certs: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod commands;
 mod format;
 mod layer_view;
 mod printer;
+mod service;
 mod terminal;
 
 use std::process::ExitCode;

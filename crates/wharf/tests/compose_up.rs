@@ -281,10 +281,10 @@ fn up_validates_everything_first_and_a_sick_dependency_fails_it() {
 
     // A key wharf cannot honor, in the last service: nothing at all is created.
     write(
-        "name: bad\nservices:\n  a: {image: 'busybox:latest', command: [sleep, '100'], volumes: [v:/v]}\n  z: {image: 'busybox:latest', sysctls: {net.core.somaxconn: '1024'}}\nvolumes: {v: {}}\n",
+        "name: bad\nservices:\n  a: {image: 'busybox:latest', command: [sleep, '100'], volumes: [v:/v]}\n  z: {image: 'busybox:latest', userns_mode: host}\nvolumes: {v: {}}\n",
     );
     let error = fails(&wharf, dir, &["up", "-d"]);
-    assert!(error.contains("services.z.sysctls"), "{error}");
+    assert!(error.contains("services.z.userns_mode"), "{error}");
     nothing_created();
 
     // A missing image that cannot be pulled from anywhere here.
@@ -308,4 +308,72 @@ fn up_validates_everything_first_and_a_sick_dependency_fails_it() {
     let ids = wharf.container_ids();
     ok(&wharf, dir, &["down"]);
     wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn secrets_configs_kernel_parameters_and_a_shared_network_reach_the_containers() {
+    let Some(wharf) = setup(&[("busybox", "busybox:latest")]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(dir.join("token.txt"), "t0ken").unwrap();
+    std::fs::write(dir.join(".env"), "DB_PASSWORD=s3cret\n").unwrap();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        r#"
+name: keys
+services:
+  app:
+    image: busybox:latest
+    command: [sleep, "1000"]
+    sysctls: {net.core.somaxconn: "1234"}
+    shm_size: 8m
+    secrets: [token, {source: password, target: db_password, uid: "1000", mode: 0400}]
+    configs: [{source: settings, target: /etc/app/settings.ini}]
+    # An hour between probes: only the start interval lets --wait end.
+    healthcheck: {test: [CMD, "true"], interval: 1h, start_period: 1h, start_interval: 100ms}
+  sidecar:
+    image: busybox:latest
+    command: [sleep, "1000"]
+    network_mode: service:app
+secrets:
+  token: {file: ./token.txt}
+  password: {environment: DB_PASSWORD}
+configs:
+  settings: {content: "debug = false"}
+"#,
+    )
+    .unwrap();
+    ok(&wharf, dir, &["up", "-d", "--wait", "--wait-timeout", "60"]);
+    let exec =
+        |service: &str, script: &str| ok(&wharf, dir, &["exec", "-T", service, "sh", "-c", script]);
+    assert_eq!(
+        exec(
+            "app",
+            "cat /run/secrets/token; echo; cat /run/secrets/db_password; echo; cat /etc/app/settings.ini; echo; \
+             stat -c '%a %u' /run/secrets/db_password; cat /proc/sys/net/core/somaxconn; \
+             grep ' /dev/shm ' /proc/mounts | grep -o 'size=[0-9]*k'"
+        ),
+        "t0ken\ns3cret\ndebug = false\n400 1000\n1234\nsize=8192k\n"
+    );
+    // The sidecar is in app's network namespace: the same interface.
+    let address = "cat /sys/class/net/eth0/address";
+    assert_eq!(exec("sidecar", address), exec("app", address));
+    // A secret's file source is a read-only bind.
+    let write = compose(
+        dir,
+        &[
+            "exec",
+            "-T",
+            "app",
+            "sh",
+            "-c",
+            "echo x > /run/secrets/token",
+        ],
+    );
+    let write: Vec<&str> = write.iter().map(String::as_str).collect();
+    wharf.fails(&write);
+    ok(&wharf, dir, &["down"]);
+    assert_eq!(wharf.ok(&["ps", "-a", "-q"]), "");
 }

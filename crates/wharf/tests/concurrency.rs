@@ -129,3 +129,31 @@ fn a_load_killed_at_any_moment_shows_no_partial_image() {
     common::assert_success(&output, &["load"]);
     wharf.assert_consistent();
 }
+
+#[test]
+fn eighty_containers_created_at_once_all_get_a_generated_name_of_their_own() {
+    let Some(wharf) = common::wharf_with_busybox() else {
+        return;
+    };
+    // Eight loops of ten creates each, at once, as eight shells would.
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..10 {
+                    let output = wharf.run(&["create", "busybox", "true"]);
+                    assert!(
+                        output.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
+            });
+        }
+    });
+    let names = wharf.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    let mut names: Vec<&str> = names.lines().collect();
+    assert_eq!(names.len(), 80);
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 80);
+}

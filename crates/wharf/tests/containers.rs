@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{await_output, wharf_with_busybox, Wharf};
@@ -273,6 +274,93 @@ fn memory_limit_kills_with_137_and_reports_oom() {
     wharf.assert_nothing_leaked(&ids);
 }
 
+/// The file of a running container's memory cgroup, on v1 or v2.
+fn memory_cgroup_file(id: &str, v1: &str, v2: &str) -> String {
+    for (hierarchy, file) in [("memory/wharf", v1), ("wharf", v2)] {
+        let Ok(entries) = std::fs::read_dir(Path::new("/sys/fs/cgroup").join(hierarchy)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(id) {
+                return std::fs::read_to_string(entry.path().join(file)).unwrap();
+            }
+        }
+    }
+    panic!("no memory cgroup for {id}")
+}
+
+#[test]
+fn sysctls_shm_size_and_memory_reservation_apply() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let output = wharf.ok(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "net.core.somaxconn=1234",
+        "--sysctl",
+        "kernel.shmmni=999",
+        "--shm-size",
+        "3m",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni; grep ' /dev/shm ' /proc/mounts",
+    ]);
+    let lines: Vec<&str> = output.lines().collect();
+    assert_eq!(lines[..2], ["1234", "999"], "{output}");
+    assert!(lines[2].contains("size=3072k"), "{output}");
+
+    let id = wharf.ok(&[
+        "run",
+        "-d",
+        "--memory-reservation",
+        "32m",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let id = id.trim();
+    let reserved = memory_cgroup_file(id, "memory.soft_limit_in_bytes", "memory.low");
+    assert_eq!(reserved.trim(), (32u64 << 20).to_string());
+    assert_eq!(
+        wharf.ok(&["inspect", "-f", "{{.HostConfig.MemoryReservation}}", id]),
+        format!("{}\n", 32u64 << 20)
+    );
+
+    // What would change the host is refused, naming the flag, and nothing is created.
+    for (network, sysctl, why) in [
+        ("bridge", "vm.swappiness=1", ""),
+        (
+            "host",
+            "net.core.somaxconn=1",
+            ": the container uses the host's network",
+        ),
+    ] {
+        let output = wharf.run(&[
+            "run",
+            "--rm",
+            "--network",
+            network,
+            "--sysctl",
+            sysctl,
+            "busybox",
+            "true",
+        ]);
+        assert_eq!(code(&output), 125);
+        let name = sysctl.split('=').next().unwrap();
+        assert!(
+            stderr(&output).contains(&format!(
+                "--sysctl {name}: sysctl \"{name}\" is not in a separate kernel namespace{why}"
+            )),
+            "{}",
+            stderr(&output)
+        );
+    }
+    wharf.remove_all_containers_leaving_nothing();
+}
+
 #[test]
 fn pids_limit_stops_a_fork_loop_and_seccomp_denies_unshare() {
     let Some(wharf) = wharf_with_busybox() else {
@@ -474,6 +562,75 @@ fn stop_kills_after_the_timeout_and_kill_sends_signals() {
     wharf.assert_nothing_leaked(&ids);
 }
 
+/// SIGKILL to every container monitor of this wharf's root, as a power cut would end them.
+fn kill_monitors(wharf: &Wharf) {
+    let root = wharf.path().display().to_string();
+    let monitors: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| {
+                    let c = String::from_utf8_lossy(&c);
+                    c.contains(&root) && c.contains("__monitor")
+                })
+                .unwrap_or(false)
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!monitors.is_empty(), "no monitor runs");
+    let mut kill = std::process::Command::new("kill");
+    kill.arg("-9").args(&monitors);
+    assert!(kill.status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(100));
+}
+
+#[test]
+fn start_all_restartable_brings_back_what_dockerd_would_at_boot() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let run = |name: &str, policy: &str, command: &[&str]| {
+        let mut args = vec!["run", "-d", "--name", name, "--restart", policy, "busybox"];
+        args.extend_from_slice(command);
+        wharf.ok(&args);
+    };
+    let sleep = ["sleep", "1000"];
+    run("always", "always", &sleep);
+    run("unless", "unless-stopped", &sleep);
+    run("unless-user-stopped", "unless-stopped", &sleep);
+    run("always-user-stopped", "always", &sleep);
+    run("failure", "on-failure", &sleep);
+    run("failure-done", "on-failure", &["true"]);
+    run("never", "no", &sleep);
+    wharf.ok(&[
+        "stop",
+        "-t",
+        "0",
+        "unless-user-stopped",
+        "always-user-stopped",
+    ]);
+    wharf.ok(&["wait", "failure-done"]);
+    // The machine goes down: the monitors die with what they watch.
+    kill_monitors(&wharf);
+    assert_eq!(wharf.ok(&["ps", "-q"]), "");
+
+    let started = wharf.ok(&["start", "--all-restartable"]);
+    let mut started: Vec<&str> = started.lines().collect();
+    started.sort_unstable();
+    assert_eq!(
+        started,
+        ["always", "always-user-stopped", "failure", "unless"]
+    );
+    let running = wharf.ok(&["ps", "--format", "{{.Names}}"]);
+    let mut running: Vec<&str> = running.lines().collect();
+    running.sort_unstable();
+    assert_eq!(running, started);
+    // Nothing more to start the second time.
+    assert_eq!(wharf.ok(&["start", "--all-restartable"]), "");
+    wharf.remove_all_containers_leaving_nothing();
+}
+
 #[test]
 fn a_killed_monitor_is_seen_and_cleaned_up() {
     let Some(wharf) = wharf_with_busybox() else {
@@ -483,25 +640,7 @@ fn a_killed_monitor_is_seen_and_cleaned_up() {
         .ok(&["run", "-d", "busybox", "sleep", "1000"])
         .trim()
         .to_string();
-    let root = wharf.path().display().to_string();
-    let monitor = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .find(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .map(|c| {
-                    let c = String::from_utf8_lossy(&c);
-                    c.contains(&root) && c.contains("__monitor")
-                })
-                .unwrap_or(false)
-        })
-        .expect("the monitor runs");
-    let pid: i32 = monitor.file_name().to_str().unwrap().parse().unwrap();
-    std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    kill_monitors(&wharf);
     assert_eq!(
         wharf.ok(&["ps", "-a", "--format", "{{.State}}"]).trim(),
         "exited"
@@ -895,6 +1034,45 @@ fn await_ps(wharf: &Wharf, args: &[&str], want: &str) {
     let mut all = vec!["ps"];
     all.extend_from_slice(args);
     await_output(wharf, &all, want);
+}
+
+#[test]
+fn the_start_interval_probes_often_until_healthy_then_the_interval_takes_over() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    // An hour's interval: only the start interval can make it healthy within the wait.
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "quick",
+        "--network",
+        "none",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "1h",
+        "--health-start-period",
+        "1h",
+        "--health-start-interval",
+        "50ms",
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    await_ps(
+        &wharf,
+        &["--filter", "health=healthy", "--format", "{{.Names}}"],
+        "quick",
+    );
+    // Healthy: back to the hour's interval, so no second probe (at 50 ms there would be ~10).
+    std::thread::sleep(Duration::from_millis(500));
+    let log: Vec<serde_json::Value> =
+        serde_json::from_str(&wharf.ok(&["inspect", "-f", "{{json .State.Health.Log}}", "quick"]))
+            .unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    wharf.remove_all_containers_leaving_nothing();
 }
 
 #[test]

@@ -7,85 +7,8 @@
 mod common;
 
 use std::fs;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use common::{is_root, skip, Wharf};
-
-/// A store in the host's network namespace with python:3.11-slim, where RUN steps reach
-/// PyPI; `None` (after a loud SKIPPED) when that cannot be.
-fn builder() -> Option<Wharf> {
-    if !is_root() {
-        skip("builds need root");
-        return None;
-    }
-    if !pypi_reachable() {
-        return None;
-    }
-    let builder = Wharf::new();
-    builder.import_fixture("python-3.11-slim", "python:3.11-slim");
-    Some(builder)
-}
-
-fn pypi_reachable() -> bool {
-    let reachable = Command::new("curl")
-        .args([
-            "-fsS",
-            "-o",
-            "/dev/null",
-            "--max-time",
-            "10",
-            "https://pypi.org/simple/flask/",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !reachable {
-        skip("flask example: PyPI cannot be reached from this host");
-    }
-    reachable
-}
-
-fn build(wharf: &Wharf, dir: &std::path::Path, tag: &str) {
-    let output = wharf.run(&[
-        "build",
-        "--progress",
-        "plain",
-        "--host-ca-certs",
-        "-t",
-        tag,
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "build {tag} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Waits for the app to answer on the test host's loopback.
-fn page(wharf: &Wharf, port: u16) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let output = wharf
-            .host_command("curl")
-            .args([
-                "-fsS",
-                "--max-time",
-                "2",
-                &format!("http://127.0.0.1:{port}/"),
-            ])
-            .output()
-            .unwrap();
-        if output.status.success() {
-            return common::stdout(&output);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the app never answered on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use common::pypi::{build, builder, serve};
 
 #[test]
 fn the_tutorial_flask_app_builds_runs_and_answers() {
@@ -95,27 +18,9 @@ fn the_tutorial_flask_app_builds_runs_and_answers() {
     build(&builder, &example, "flask-demo");
     // ...run where published ports stay inside the test's own network namespace.
     assert_eq!(
-        serve(&builder, "flask-demo"),
+        serve(&builder, "flask-demo", 5000),
         "Hello from Dockerized Flask!"
     );
-}
-
-/// Moves `image` from `builder` (`save`) into a store whose containers run in a network
-/// namespace of their own (`load`), runs it with `-p 5000:5000`, and returns its page. The
-/// container is removed and checked to leave nothing behind.
-fn serve(builder: &Wharf, image: &str) -> String {
-    let archive = builder.path().join("image.tar");
-    builder.ok(&["save", "-o", archive.to_str().unwrap(), image]);
-    let host = Wharf::isolated();
-    host.ok(&["load", "-i", archive.to_str().unwrap()]);
-    let id = host
-        .ok(&["run", "-d", "-p", "5000:5000", image])
-        .trim()
-        .to_owned();
-    let answer = page(&host, 5000);
-    host.ok(&["rm", "-f", &id]);
-    host.assert_nothing_leaked(&[id]);
-    answer
 }
 
 #[test]
@@ -146,7 +51,7 @@ fn a_multi_stage_flask_build_with_a_non_root_user_runs() {
     assert_eq!(out, "app\napp\napp\nflask\n");
 
     assert_eq!(
-        serve(&builder, "flask-multi"),
+        serve(&builder, "flask-multi", 5000),
         "Hello from Dockerized Flask!"
     );
 }

@@ -14,6 +14,8 @@ struct Recorder {
     refuse: Option<String>,
     /// `wait_for` answers this for this container.
     unhealthy: Option<(String, String)>,
+    /// `build` fails for this image.
+    broken_build: Option<String>,
 }
 
 impl Recorder {
@@ -52,6 +54,9 @@ impl Backend for Recorder {
     }
 
     fn build(&self, _: &Project, _: &Service, image: &str) -> Result<(), BackendError> {
+        if self.broken_build.as_deref() == Some(image) {
+            return Err("RUN pip install: exit code: 1".into());
+        }
         self.record(format!("build {image}"));
         Ok(())
     }
@@ -151,11 +156,11 @@ fn up_validates_then_makes_resources_images_and_containers_in_order() {
         [
             "check db ports=true",
             "check web ports=true",
+            "pull postgres:15",
+            "build app-web",
             "network app_back",
             "network app_front",
             "volume app_data",
-            "pull postgres:15",
-            "build app-web",
             "create app-db-1 from postgres:15",
             "start app-db-1",
             "wait app-db-1 service_healthy",
@@ -177,6 +182,51 @@ fn a_refused_key_creates_nothing() {
         "service web: services.web.security_opt: not supported"
     );
     assert_eq!(recorder.calls(), ["check db ports=true"]);
+}
+
+#[test]
+fn only_health_and_completion_waits_are_reported() {
+    let recorder = Recorder::default();
+    let events = run(
+        &recorder,
+        "services:\n  db: {image: postgres:15}\n  web: {image: web, depends_on: [db]}\n",
+        &UpOptions::default(),
+    )
+    .unwrap();
+    assert!(recorder
+        .calls()
+        .contains(&"wait app-db-1 service_started".to_string()));
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Waited { .. })),
+        "{events:?}"
+    );
+    let events = run(&Recorder::default(), STACK, &UpOptions::default()).unwrap();
+    assert!(events.contains(&Event::Waited {
+        container: "app-db-1".into(),
+        condition: "service_healthy".into(),
+    }));
+}
+
+#[test]
+fn a_failing_build_leaves_no_network_or_volume() {
+    // As docker compose: images first, then the project's networks and volumes.
+    let recorder = Recorder {
+        broken_build: Some("app-web".into()),
+        ..Recorder::default()
+    };
+    let error = run(&recorder, STACK, &UpOptions::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "service web: RUN pip install: exit code: 1"
+    );
+    assert_eq!(
+        recorder.calls(),
+        [
+            "check db ports=true",
+            "check web ports=true",
+            "pull postgres:15"
+        ]
+    );
 }
 
 #[test]

@@ -300,3 +300,16 @@ fn container_name_and_labels_are_docker_composes() {
         "a"
     );
 }
+
+#[test]
+fn up_wait_waits_for_one_shot_jobs_to_complete_and_the_rest_to_run() {
+    let project = project(
+        "services:\n  db: {image: db}\n  migrate:\n    image: m\n    depends_on: {db: {condition: service_healthy}}\n  web:\n    image: web\n    depends_on:\n      migrate: {condition: service_completed_successfully}\n      db: {condition: service_started}\n",
+    );
+    assert_eq!(
+        project.wait_condition("migrate"),
+        "service_completed_successfully"
+    );
+    assert_eq!(project.wait_condition("db"), "running_or_healthy");
+    assert_eq!(project.wait_condition("web"), "running_or_healthy");
+}

@@ -457,6 +457,8 @@ impl StepExecutor<'_> {
             init: None,
             // Kept: the step's writable layer becomes the image's next layer.
             ephemeral: false,
+            sysctls: Default::default(),
+            shm_size: None,
         };
         config
             .validate()

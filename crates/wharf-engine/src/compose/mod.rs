@@ -2,6 +2,7 @@
 //! with the engine's own operations (the ones `create`, `start`, `network create`... use);
 //! [`options`] maps each service onto [`CreateOptions`](crate::CreateOptions).
 
+mod files;
 mod options;
 mod run;
 mod wait;
@@ -29,6 +30,8 @@ pub struct ComposeBackend<'a> {
     pub engine: &'a Engine,
     /// The `init: true` binary (as `run --init`).
     pub init_path: PathBuf,
+    /// Builds' RUN steps trust the host's CA certificates (`--host-ca-certs`).
+    pub host_ca_certs: bool,
     pub build_reporter: &'a dyn wharf_build::Reporter,
     pub pull_progress: &'a dyn LayerProgress,
 }
@@ -80,8 +83,8 @@ impl Engine {
 }
 
 impl ComposeBackend<'_> {
-    /// Creates the container, then joins it to the service's other networks (with
-    /// compose's aliases when `aliases`); returns its id.
+    /// Creates the container, joins it to the service's other networks (with compose's
+    /// aliases when `aliases`) and puts its secrets and configs in; returns its id.
     fn create_on_networks(
         &self,
         project: &Project,
@@ -110,6 +113,10 @@ impl ComposeBackend<'_> {
                 let _ = self.engine.remove_container(&id, true, false);
                 return Err(error);
             }
+        }
+        if let Err(error) = self.inject_files(project, service, &id) {
+            let _ = self.engine.remove_container(&id, true, false);
+            return Err(error);
         }
         Ok(id)
     }
@@ -153,6 +160,21 @@ impl ComposeBackend<'_> {
     }
 }
 
+impl ComposeBackend<'_> {
+    /// The secrets and configs given as content, written into the created container.
+    fn inject_files(&self, project: &Project, service: &Service, id: &str) -> Result<()> {
+        let files = files::injected(project, service)?;
+        if files.is_empty() {
+            return Ok(());
+        }
+        let tar = files::tar(&files).map_err(|e| EngineError::Copy {
+            path: files[0].path.clone(),
+            message: e.to_string(),
+        })?;
+        self.engine.copy_tar_into_container(tar.as_slice(), id, "/")
+    }
+}
+
 fn boxed(error: EngineError) -> BackendError {
     Box::new(error)
 }
@@ -186,6 +208,7 @@ impl Backend for ComposeBackend<'_> {
             labels: BTreeMap::new(),
         };
         create_options(project, service, &request, &self.init_path, false).map_err(boxed)?;
+        files::injected(project, service).map_err(boxed)?;
         if let Some(build) = &service.build {
             if !build.ssh.is_empty() {
                 return Err(boxed(refuse(
@@ -226,7 +249,7 @@ impl Backend for ComposeBackend<'_> {
             secrets: Vec::new(),
             network: wharf_build::Network::Default,
             extra_hosts: Vec::new(),
-            host_ca_certs: false,
+            host_ca_certs: self.host_ca_certs,
             compression: wharf_store::LayerCompression::default(),
             force_compression: false,
         };

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use wharf_compose::labels as compose_labels;
 use wharf_compose::model::{Project, Service, ServiceNetwork};
 use wharf_compose::ContainerRequest;
 use wharf_runtime::{CapabilityChanges, DeviceRequest, Mount, Propagation, Resources, Ulimit};
@@ -17,6 +18,7 @@ const HONORED_KEYS: &[&str] = &[
     "cap_add",
     "cap_drop",
     "command",
+    "configs",
     "container_name",
     "cpus",
     "depends_on",
@@ -35,6 +37,7 @@ const HONORED_KEYS: &[&str] = &[
     "labels",
     "logging",
     "mem_limit",
+    "mem_reservation",
     "network_mode",
     "networks",
     "pids_limit",
@@ -45,10 +48,13 @@ const HONORED_KEYS: &[&str] = &[
     "read_only",
     "restart",
     "scale",
+    "secrets",
     "security_opt",
+    "shm_size",
     "stdin_open",
     "stop_grace_period",
     "stop_signal",
+    "sysctls",
     "tmpfs",
     "tty",
     "ulimits",
@@ -245,6 +251,7 @@ fn mounts(
             exec: false,
         });
     }
+    mounts.extend(super::files::file_mounts(project, service)?);
     Ok((mounts, volumes))
 }
 
@@ -282,13 +289,6 @@ fn health(service: &Service) -> Result<HealthOptions> {
     let Some(check) = &service.healthcheck else {
         return Ok(HealthOptions::default());
     };
-    if check.start_interval.is_some() {
-        return Err(refuse(
-            service,
-            "healthcheck.start_interval",
-            "wharf cannot honor start_interval yet",
-        ));
-    }
     if check.disable || check.test.first().map(String::as_str) == Some("NONE") {
         return Ok(HealthOptions {
             disable: true,
@@ -300,21 +300,26 @@ fn health(service: &Service) -> Result<HealthOptions> {
         interval: check.interval.map(|d| d.0),
         timeout: check.timeout.map(|d| d.0),
         start_period: check.start_period.map(|d| d.0),
+        start_interval: check.start_interval.map(|d| d.0),
         retries: check.retries.map(|r| r as u32),
         ..HealthOptions::default()
     })
 }
 
+fn positive_bytes(n: i64) -> Option<u64> {
+    u64::try_from(n).ok().filter(|&n| n > 0)
+}
+
+/// `deploy.resources` (and the older `mem_limit`, `cpus`, `pids_limit`). Of the
+/// reservations, as docker compose: memory only (a cpus reservation is swarm's).
 fn resources(service: &Service) -> Resources {
-    let limits = service
-        .deploy
-        .as_ref()
-        .and_then(|d| d.resources.limits.as_ref());
-    let positive = |n: i64| (n > 0).then_some(n as u64);
+    let resources = service.deploy.as_ref().map(|d| &d.resources);
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    let reservations = resources.and_then(|r| r.reservations.as_ref());
     Resources {
         memory: limits
-            .and_then(|l| positive(l.memory.0))
-            .or_else(|| positive(service.mem_limit.0)),
+            .and_then(|l| positive_bytes(l.memory.0))
+            .or_else(|| positive_bytes(service.mem_limit.0)),
         memory_swap: None,
         cpus: limits
             .map(|l| l.cpus.0)
@@ -323,8 +328,13 @@ fn resources(service: &Service) -> Resources {
             .map(f64::from),
         cpu_shares: None,
         pids_limit: limits
-            .and_then(|l| positive(l.pids))
-            .or_else(|| positive(service.pids_limit)),
+            .and_then(|l| positive_bytes(l.pids))
+            .or_else(|| positive_bytes(service.pids_limit)),
+        // As docker compose: a memory reservation is a soft limit; reserved cpus and pids
+        // are swarm's scheduling hints, which a single host has no use for.
+        memory_reservation: reservations
+            .and_then(|r| positive_bytes(r.memory.0))
+            .or_else(|| positive_bytes(service.mem_reservation.0)),
     }
 }
 
@@ -338,25 +348,44 @@ pub fn create_options(
     create_paths: bool,
 ) -> Result<CreateOptions> {
     refuse_unknown_keys(service)?;
-    if let Some(deploy) = &service.deploy {
-        if deploy.resources.reservations.is_some() {
-            return Err(refuse(
-                service,
-                "deploy.resources.reservations",
-                "wharf cannot honor reservations yet",
-            ));
-        }
+    let reservations = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.reservations.as_ref());
+    if reservations.is_some_and(|r| r.devices.is_some() || r.generic_resources.is_some()) {
+        return Err(refuse(
+            service,
+            "deploy.resources.reservations.devices",
+            "wharf cannot reserve devices",
+        ));
     }
     let network = match service.network_mode.as_str() {
         "" => None,
         mode @ ("host" | "none" | "bridge") => Some(mode.to_string()),
-        other => {
-            return Err(refuse(
-                service,
-                "network_mode",
-                format!("{other} is not supported yet"),
-            ))
-        }
+        mode => match mode.split_once(':') {
+            // The first container of the service, as docker compose.
+            Some(("service", name)) => {
+                let other = project.services.get(name).ok_or_else(|| {
+                    refuse(
+                        service,
+                        "network_mode",
+                        format!("no service {name} in the project"),
+                    )
+                })?;
+                Some(format!(
+                    "container:{}",
+                    compose_labels::container_name(&project.name, other, 1)
+                ))
+            }
+            Some(("container", _)) => Some(mode.to_string()),
+            _ => {
+                return Err(refuse(
+                    service,
+                    "network_mode",
+                    format!("{mode} is not host, none, bridge, service:NAME or container:NAME"),
+                ))
+            }
+        },
     };
     let mut no_new_privileges = false;
     for (index, option) in service.security_opt.iter().enumerate() {
@@ -374,17 +403,15 @@ pub fn create_options(
         }
     }
     let log_config = match &service.logging {
-        Some(logging)
-            if !(logging.driver.is_empty() || logging.driver == "json-file")
-                || !logging.options.is_empty() =>
-        {
-            return Err(refuse(
-                service,
-                "logging",
-                "wharf supports the json-file driver without options here yet",
-            ))
-        }
-        _ => LogConfig::default(),
+        Some(logging) => LogConfig::parse(
+            &logging.driver,
+            logging
+                .options
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .map_err(|e| refuse(service, "logging", e.to_string()))?,
+        None => LogConfig::default(),
     };
     let caps = |key: &str, names: &[String]| {
         names
@@ -448,6 +475,7 @@ pub fn create_options(
             .or_else(|| first_network.map(|(key, _)| project.networks[key].name.clone())),
         publish: service.ports.iter().map(publish_text).collect(),
         publish_all: false,
+        expose: service.expose.clone(),
         ip: first_network
             .and_then(|(_, n)| n)
             .map(|n| n.ipv4_address.clone())
@@ -501,6 +529,8 @@ pub fn create_options(
             .init
             .unwrap_or(false)
             .then(|| init_path.to_path_buf()),
+        sysctls: service.sysctls.clone(),
+        shm_size: positive_bytes(service.shm_size.0),
     })
 }
 
@@ -553,7 +583,9 @@ services:
     cap_add: [NET_ADMIN]
     ulimits: {nofile: {soft: 100, hard: 200}}
     deploy:
-      resources: {limits: {cpus: "0.5", memory: 64M, pids: 50}}
+      resources:
+        limits: {cpus: "0.5", memory: 64M, pids: 50}
+        reservations: {cpus: "0.25", memory: 32M}
       restart_policy: {condition: on-failure, max_attempts: 3}
     healthcheck: {test: [CMD, "true"], interval: 2s, retries: 4}
 networks: {front: {}, back: {}}
@@ -575,6 +607,7 @@ volumes: {data: {}}
         assert_eq!(options.init.as_deref(), Some(Path::new("/tini")));
         assert_eq!(options.stop_timeout, Some(3));
         assert_eq!(options.resources.memory, Some(64 << 20));
+        assert_eq!(options.resources.memory_reservation, Some(32 << 20));
         assert_eq!(options.resources.cpus, Some(0.5));
         assert_eq!(options.resources.pids_limit, Some(50));
         assert_eq!(
@@ -587,30 +620,62 @@ volumes: {data: {}}
     }
 
     #[test]
+    fn kernel_parameters_shm_reservations_logs_and_shared_networks() {
+        let yaml = r#"
+services:
+  db: {image: postgres}
+  web:
+    image: i
+    network_mode: service:db
+    sysctls: [net.core.somaxconn=1024]
+    shm_size: 128m
+    deploy: {resources: {reservations: {cpus: "0.5", memory: 32M}}}
+    logging: {driver: json-file, options: {max-size: 1m, max-file: "2"}}
+"#;
+        let options = options_for(yaml, "web").unwrap();
+        assert_eq!(options.network.as_deref(), Some("container:app-db-1"));
+        assert_eq!(options.sysctls["net.core.somaxconn"], "1024");
+        assert_eq!(options.shm_size, Some(128 << 20));
+        // As docker compose: memory is reserved, a cpus reservation is swarm's.
+        assert_eq!(options.resources.memory_reservation, Some(32 << 20));
+        assert_eq!(options.resources.cpus, None);
+        assert_eq!(
+            (options.log_config.max_size, options.log_config.max_file),
+            (Some(1 << 20), 2)
+        );
+    }
+
+    #[test]
     fn keys_the_engine_cannot_honor_are_refused_by_name() {
         let refused = |service: &str| {
             let yaml = format!("services:\n  s:\n    image: i\n{service}");
             options_for(&yaml, "s").unwrap_err().to_string()
         };
         assert_eq!(
-            refused("    sysctls: {net.core.somaxconn: '1'}\n"),
-            "services.s.sysctls: wharf cannot honor this key yet"
+            refused("    userns_mode: host\n"),
+            "services.s.userns_mode: wharf cannot honor this key yet"
         );
         assert_eq!(
             refused("    deploy: {placement: {constraints: [a]}}\n"),
             "services.s.deploy.placement: wharf cannot honor this key yet"
         );
         assert_eq!(
-            refused("    network_mode: container:db\n"),
-            "services.s.network_mode: container:db is not supported yet"
+            refused("    logging: {options: {max-file: '0'}}\n"),
+            "services.s.logging: max-file=0: max-file is a number of files, at least 1"
+        );
+        assert_eq!(
+            refused("    logging: {driver: syslog}\n"),
+            "services.s.logging: unsupported log driver syslog"
+        );
+        assert_eq!(
+            refused(
+                "    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n"
+            ),
+            "services.s.deploy.resources.reservations.devices: wharf cannot reserve devices"
         );
         assert_eq!(
             refused("    security_opt: [seccomp:unconfined]\n"),
             "services.s.security_opt[0]: wharf supports no-new-privileges only"
-        );
-        assert!(
-            refused("    healthcheck: {test: [CMD, 'true'], start_interval: 1s}\n")
-                .starts_with("services.s.healthcheck.start_interval")
         );
     }
 

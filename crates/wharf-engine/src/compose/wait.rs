@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use wharf_compose::model::CONDITION_RUNNING_OR_HEALTHY;
 use wharf_compose::Readiness;
 
 use crate::containers::Status;
@@ -12,8 +13,8 @@ use crate::Engine;
 const WAIT_POLL: Duration = Duration::from_millis(20);
 
 impl Engine {
-    /// Waits until the container meets a compose `depends_on` condition (or `deadline`
-    /// passes: then it has failed too).
+    /// Waits until the container meets a compose `depends_on` condition, or `up --wait`'s
+    /// `running_or_healthy` (or `deadline` passes: then it has failed too).
     pub fn wait_condition(
         &self,
         name: &str,
@@ -25,6 +26,17 @@ impl Engine {
             let state = &info.state;
             let exited = state.status == Status::Exited;
             let code = state.exit_code.unwrap_or(0);
+            let condition = match condition {
+                // `up --wait`: healthy when there is a healthcheck, else running.
+                CONDITION_RUNNING_OR_HEALTHY if exited => {
+                    return Ok(Readiness::Failed(format!("exited ({code})")))
+                }
+                CONDITION_RUNNING_OR_HEALTHY if info.record.healthcheck.is_some() => {
+                    "service_healthy"
+                }
+                CONDITION_RUNNING_OR_HEALTHY => "service_started",
+                other => other,
+            };
             let verdict = match condition {
                 "service_completed_successfully" if exited && code == 0 => Some(Readiness::Ready),
                 "service_completed_successfully" if exited => {

@@ -12,7 +12,6 @@ use wharf_runtime::{
 
 use super::health::{HealthOptions, Healthcheck};
 use super::logfile::LogConfig;
-use super::names::random_name;
 use super::record::{
     container_dir, write_json, write_state, ContainerRecord, ContainerState, RestartPolicy,
     RECORD_FILE, STATE_FILE,
@@ -43,6 +42,8 @@ pub struct CreateOptions {
     pub publish: Vec<String>,
     /// `-P`: publish every exposed port of the image on a free host port.
     pub publish_all: bool,
+    /// `--expose` (the API's `ExposedPorts`): exposed beside the image's, `80` or `80/udp`.
+    pub expose: Vec<String>,
     /// `--ip`.
     pub ip: Option<String>,
     /// `--network-alias`.
@@ -79,6 +80,10 @@ pub struct CreateOptions {
     /// `--init`: this binary (tini, static so that it runs in any image) runs as PID 1,
     /// forwarding signals and reaping zombies.
     pub init: Option<PathBuf>,
+    /// `--sysctl NAME=VALUE`: kernel parameters of the container's own namespaces.
+    pub sysctls: BTreeMap<String, String>,
+    /// `--shm-size` in bytes.
+    pub shm_size: Option<u64>,
 }
 
 /// A volume to mount: named (created when missing) or anonymous (made for this container).
@@ -112,13 +117,14 @@ impl Engine {
             self.plan_networking(options, config.exposed_ports.as_ref())?;
 
         let id = random_id()?;
+        // A generated name is drawn when it is claimed, below.
         let name = match &options.name {
             Some(name) => {
                 let name = name.strip_prefix('/').unwrap_or(name);
                 validate_name("--name", name)?;
                 name.to_string()
             }
-            None => random_name(),
+            None => String::new(),
         };
         let (entrypoint, cmd) =
             command_line(config.entrypoint.as_deref(), config.cmd.as_deref(), options)?;
@@ -204,11 +210,28 @@ impl Engine {
             network_namespace: None,
             init: options.init.clone(),
             ephemeral: options.auto_remove,
+            sysctls: options.sysctls.clone(),
+            shm_size: options.shm_size,
         };
         run.validate().map_err(|e| match e {
             ConfigError::MemoryTooLow(bytes) => EngineError::BadOption {
                 flag: "--memory",
                 value: format!("{bytes} bytes"),
+                message: e.to_string(),
+            },
+            ConfigError::SysctlNotNamespaced { ref name, .. } => EngineError::BadOption {
+                flag: "--sysctl",
+                value: name.clone(),
+                message: e.to_string(),
+            },
+            ConfigError::ZeroShmSize => EngineError::BadOption {
+                flag: "--shm-size",
+                value: "0".into(),
+                message: e.to_string(),
+            },
+            ConfigError::ReservationAboveMemory { reservation, .. } => EngineError::BadOption {
+                flag: "--memory-reservation",
+                value: format!("{reservation} bytes"),
                 message: e.to_string(),
             },
             _ => EngineError::BadOption {
@@ -237,7 +260,7 @@ impl Engine {
                 }
             })?;
         }
-        let record = ContainerRecord {
+        let mut record = ContainerRecord {
             id: id.clone(),
             name: name.clone(),
             image_name: options.image.clone(),
@@ -263,13 +286,17 @@ impl Engine {
             cmd,
             user: user_spec,
         };
-        self.claim_name(&name, &id)?;
+        if name.is_empty() {
+            record.name = self.claim_random_name(&id)?;
+        } else {
+            self.claim_name(&name, &id)?;
+        }
         let mut created_volumes = Vec::new();
         let result = write_bundle(&record, &dir)
             .and_then(|()| self.prepare_volumes(&record, &options.volumes, &mut created_volumes));
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
-            self.release_name(&name);
+            self.release_name(&record.name);
             for volume in &created_volumes {
                 let _ = self.delete_volume(volume);
             }

@@ -16,7 +16,7 @@ use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
 
 /// The flags of `exec`, already parsed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExecOptions {
     pub command: Vec<String>,
     /// `-e KEY=VALUE`, over the container's environment.

@@ -54,8 +54,16 @@ pub struct Healthcheck {
     pub timeout: u64,
     #[serde(default)]
     pub start_period: u64,
+    /// The interval during the start period, while the container is still `starting`
+    /// (Docker 25's `--health-start-interval`); zero: the interval.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_interval: u64,
     #[serde(default)]
     pub retries: u32,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The `--health-*` flags, parsed.
@@ -68,6 +76,7 @@ pub struct HealthOptions {
     pub interval: Option<Duration>,
     pub timeout: Option<Duration>,
     pub start_period: Option<Duration>,
+    pub start_interval: Option<Duration>,
     pub retries: Option<u32>,
     /// `--no-healthcheck`.
     pub disable: bool,
@@ -80,6 +89,7 @@ impl HealthOptions {
             || self.interval.is_some()
             || self.timeout.is_some()
             || self.start_period.is_some()
+            || self.start_interval.is_some()
             || self.retries.is_some()
     }
 }
@@ -127,6 +137,9 @@ impl Healthcheck {
         if let Some(start_period) = options.start_period {
             check.start_period = nanos(start_period);
         }
+        if let Some(start_interval) = options.start_interval {
+            check.start_interval = nanos(start_interval);
+        }
         if let Some(retries) = options.retries {
             check.retries = retries;
         }
@@ -153,6 +166,15 @@ impl Healthcheck {
 
     fn interval(&self) -> Duration {
         or_default(self.interval, DEFAULT_INTERVAL)
+    }
+
+    /// The wait before the first probe: the start interval when there is a start period.
+    fn first_interval(&self) -> Duration {
+        if self.start_interval > 0 && self.start_period > 0 {
+            Duration::from_nanos(self.start_interval)
+        } else {
+            self.interval()
+        }
     }
 
     fn timeout(&self) -> Duration {
@@ -277,7 +299,7 @@ impl<'a> HealthMonitor<'a> {
             output_path: record.run.container_dir.join(OUTPUT_FILE),
             result_path: record.run.container_dir.join(RESULT_FILE),
             record,
-            next: now + check.interval(),
+            next: now + check.first_interval(),
             check,
             state,
             state_path,
@@ -347,17 +369,33 @@ impl<'a> HealthMonitor<'a> {
                 ),
             };
             self.record_result(probe.start_time, exit_code, output)?;
-            self.next = Instant::now() + self.check.interval();
+            self.next = Instant::now() + self.interval();
         }
         if Instant::now() >= self.next {
             // As Docker: no probe while the container is paused; the next an interval later.
             if wharf_runtime::cgroup::is_frozen(&self.record.run.cgroups_path()).unwrap_or(false) {
-                self.next = Instant::now() + self.check.interval();
+                self.next = Instant::now() + self.interval();
             } else {
                 self.start_probe()?;
             }
         }
         Ok(())
+    }
+
+    /// As Docker's: the start interval while in the start period and still starting.
+    fn interval(&self) -> Duration {
+        let starting = self
+            .state
+            .health
+            .as_ref()
+            .is_none_or(|health| health.status == "starting");
+        let in_start_period =
+            self.started.elapsed() < Duration::from_nanos(self.check.start_period);
+        if starting && in_start_period {
+            self.check.first_interval()
+        } else {
+            self.check.interval()
+        }
     }
 
     fn start_probe(&mut self) -> Result<()> {

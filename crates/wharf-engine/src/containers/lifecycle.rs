@@ -3,6 +3,7 @@
 //! SIGKILL shows as exited (and is cleaned up) at the next command.
 
 use std::io::{BufRead, BufReader, Seek};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -46,6 +47,9 @@ pub struct LogLine {
 }
 
 pub(super) const POLL: Duration = Duration::from_millis(5);
+/// How long `rm -f` waits for a killed container and its monitor to end (a loaded or
+/// emulated machine can take seconds).
+const KILL_WAIT: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Finds a container by full id, unique id prefix, or name.
@@ -189,6 +193,32 @@ impl Engine {
         Ok(())
     }
 
+    /// `start --all-restartable`, for the boot unit (contrib/systemd/wharf-restart.service):
+    /// the containers that are not running and whose restart policy starts them at boot
+    /// ([`RestartPolicy::at_boot`]), oldest first. Reading each container reconciles one
+    /// whose monitor died with the machine.
+    pub fn restartable_at_boot(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .list_containers()?
+            .into_iter()
+            .filter(|info| {
+                let state = &info.state;
+                let stopped_by_user = container_dir(self.root(), &info.record.id)
+                    .join(STOPPED_BY_USER_FILE)
+                    .exists();
+                !state.status.is_up()
+                    && state.started_at.is_some()
+                    && info
+                        .record
+                        .restart_policy
+                        .at_boot(state.exit_code.unwrap_or(0), stopped_by_user)
+            })
+            .map(|info| info.record.name)
+            .collect();
+        names.reverse();
+        Ok(names)
+    }
+
     /// Tells the container's monitor not to restart it.
     pub(super) fn mark_stopped_by_user(&self, id: &str) -> Result<()> {
         let path = container_dir(self.root(), id).join(STOPPED_BY_USER_FILE);
@@ -214,15 +244,6 @@ impl Engine {
         }
     }
 
-    /// `wharf wait`: blocks until the container is not running, returns its exit code.
-    pub fn wait_container(&self, name: &str) -> Result<i32> {
-        let info = self.find_container(name)?;
-        let state = self
-            .wait_exited(&info.record.id, None)?
-            .expect("waiting without a timeout ends exited");
-        Ok(state.exit_code.unwrap_or(0))
-    }
-
     /// `wharf rm [-f] [-v]`: removes the container and its writable layer; with `volumes`,
     /// its anonymous volumes too.
     pub fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<String> {
@@ -235,7 +256,17 @@ impl Engine {
                 });
             }
             let _ = self.kill_container(&id, "SIGKILL");
-            self.wait_exited(&id, Some(Duration::from_secs(10)))?;
+            // Nothing is removed under a monitor still at work: it records the exit before
+            // its last cleanup, and `rm -f`, as Docker's, returns when nothing runs.
+            let ended = self
+                .wait_exited(&id, Some(KILL_WAIT))?
+                .is_some_and(|state| wait_monitor_gone(&state, KILL_WAIT));
+            if !ended {
+                return Err(EngineError::ContainerDidNotEnd {
+                    name: info.record.name,
+                    seconds: KILL_WAIT.as_secs(),
+                });
+            }
         }
         let dir = container_dir(self.root(), &id);
         // Never delete through a still-mounted rootfs.
@@ -248,6 +279,7 @@ impl Engine {
                 exit_code: 125,
             })?;
         }
+        self.keep_exit_of_removed(&id, info.state.exit_code);
         // The record goes first, so a half-removed folder is never listed.
         let record_path = dir.join(RECORD_FILE);
         match std::fs::remove_file(&record_path) {
@@ -276,6 +308,21 @@ impl Engine {
         options: &LogsOptions,
         mut each: impl FnMut(&LogLine),
     ) -> Result<()> {
+        self.container_logs_while(name, options, |line| {
+            each(line);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// As [`Engine::container_logs`], ending early when `each` breaks (its reader has gone).
+    /// A container removed while followed (`--rm`) has ended: its last lines are read from
+    /// the file still open.
+    pub fn container_logs_while(
+        &self,
+        name: &str,
+        options: &LogsOptions,
+        mut each: impl FnMut(&LogLine) -> ControlFlow<()>,
+    ) -> Result<()> {
         let info = self.find_container(name)?;
         if info.record.log_config.driver == LogDriver::None {
             return Err(EngineError::NoLogs {
@@ -302,7 +349,15 @@ impl Engine {
                 Err(e) => return Err(e).at("open", &rotated),
             }
         }
-        let mut reader = match std::fs::File::open(&path) {
+        // A follower of a container not started yet makes the log file the monitor will
+        // append to: it then reads every line even if a `--rm` container is removed (its
+        // folder deleted) before the follower would have looked again.
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .append(options.follow)
+            .create(options.follow)
+            .open(&path);
+        let mut reader = match opened {
             Ok(file) => Some(BufReader::new(file)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).at("open", &path),
@@ -311,16 +366,26 @@ impl Engine {
             read_lines(reader, &path, &mut lines)?;
         }
         let skip = options.tail.map_or(0, |n| lines.len().saturating_sub(n));
-        lines
+        let sent = lines
             .iter()
             .skip(skip)
             .filter(|l| wanted(l))
-            .for_each(&mut each);
-        if !options.follow {
+            .try_for_each(&mut each);
+        if !options.follow || sent.is_break() {
             return Ok(());
         }
         loop {
-            let exited = self.container_info(&info.record.id)?.state.status == Status::Exited;
+            let exited = match self.container_info(&info.record.id) {
+                // Its start failed since we began: it will log nothing more.
+                Ok(now) if now.state.status == Status::Created => {
+                    now.state.monitor_pid.is_none()
+                        && now.state.error.is_some()
+                        && now.state.error != info.state.error
+                }
+                Ok(now) => now.state.status == Status::Exited,
+                Err(EngineError::ContainerNotFound(_)) => true,
+                Err(error) => return Err(error),
+            };
             let mut arrived = Vec::new();
             if let Some(open) = &mut reader {
                 read_lines(open, &path, &mut arrived)?;
@@ -343,7 +408,14 @@ impl Engine {
             let past_until = options
                 .until
                 .is_some_and(|until| OffsetDateTime::now_utc() > until);
-            arrived.iter().filter(|l| wanted(l)).for_each(&mut each);
+            if arrived
+                .iter()
+                .filter(|l| wanted(l))
+                .try_for_each(&mut each)
+                .is_break()
+            {
+                return Ok(());
+            }
             if (exited || past_until) && arrived.is_empty() {
                 return Ok(());
             }
@@ -440,6 +512,9 @@ impl Engine {
                 "Privileged": run.privileged,
                 "ReadonlyRootfs": run.read_only_rootfs,
                 "Memory": run.resources.memory.unwrap_or(0),
+                "MemoryReservation": run.resources.memory_reservation.unwrap_or(0),
+                "ShmSize": run.shm_size.unwrap_or(wharf_runtime::spec::SHM_SIZE),
+                "Sysctls": (!run.sysctls.is_empty()).then_some(&run.sysctls),
                 "NanoCpus": run.resources.cpus.map_or(0, |c| (c * 1e9) as u64),
                 "CpuShares": run.resources.cpu_shares.unwrap_or(0),
                 "PidsLimit": run.resources.pids_limit,
@@ -586,4 +661,23 @@ pub fn signal_number(signal: &str) -> Option<i32> {
         "WINCH" => 28,
         _ => return None,
     })
+}
+
+/// Waits (`limit` at most) for the monitor of an exited container to end; whether it has.
+/// The monitor of a `--rm` container removes it itself: no wait then.
+fn wait_monitor_gone(state: &ContainerState, limit: Duration) -> bool {
+    let Some(pid) = state
+        .monitor_pid
+        .filter(|&pid| pid != std::process::id() as i32)
+    else {
+        return true;
+    };
+    let start = Instant::now();
+    while is_alive(pid, state.monitor_start_time) {
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(POLL);
+    }
+    true
 }

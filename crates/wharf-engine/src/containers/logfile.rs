@@ -28,6 +28,79 @@ fn one() -> u32 {
     1
 }
 
+/// A log driver or option wharf cannot use; the caller names where it came from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LogOptionError {
+    #[error("unsupported log driver {0}")]
+    Driver(String),
+    #[error("max-size={0}: not a size")]
+    Size(String),
+    #[error("max-file={0}: max-file is a number of files, at least 1")]
+    MaxFile(String),
+    #[error("unknown log option {key} for the {driver} log driver")]
+    Unknown { driver: &'static str, key: String },
+}
+
+impl LogOptionError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            LogOptionError::Driver(_) => "wharf has the json-file (default) and none log drivers",
+            LogOptionError::Size(_) => "e.g. max-size=10m (or -1: no limit)",
+            LogOptionError::MaxFile(_) => "e.g. max-file=3",
+            LogOptionError::Unknown { .. } => {
+                "the json-file driver takes max-size and max-file; the none driver takes none"
+            }
+        }
+    }
+}
+
+impl LogConfig {
+    /// A log driver by Docker's name (empty: the default) and its options
+    /// (`max-size`, `max-file` for json-file, as Docker's).
+    pub fn parse<'a>(
+        driver: &str,
+        options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, LogOptionError> {
+        let mut config = LogConfig {
+            driver: match driver {
+                "" | "json-file" => LogDriver::JsonFile,
+                "none" => LogDriver::None,
+                other => return Err(LogOptionError::Driver(other.to_owned())),
+            },
+            max_size: None,
+            max_file: 1,
+            options: BTreeMap::new(),
+        };
+        for (key, value) in options {
+            match (config.driver, key) {
+                (LogDriver::JsonFile, "max-size") if value == "-1" => config.max_size = None,
+                (LogDriver::JsonFile, "max-size") => {
+                    config.max_size = Some(
+                        crate::parse_bytes(value)
+                            .filter(|&n| n > 0)
+                            .ok_or_else(|| LogOptionError::Size(value.to_owned()))?,
+                    )
+                }
+                (LogDriver::JsonFile, "max-file") => {
+                    config.max_file = value
+                        .parse()
+                        .ok()
+                        .filter(|&n| n >= 1)
+                        .ok_or_else(|| LogOptionError::MaxFile(value.to_owned()))?
+                }
+                (driver, _) => {
+                    return Err(LogOptionError::Unknown {
+                        driver: driver.as_str(),
+                        key: key.to_owned(),
+                    })
+                }
+            }
+            config.options.insert(key.to_owned(), value.to_owned());
+        }
+        Ok(config)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LogDriver {

@@ -4,6 +4,7 @@ mod attach;
 mod copy;
 mod create;
 mod exec;
+mod exec_record;
 mod health;
 mod lifecycle;
 mod logfile;
@@ -12,16 +13,18 @@ mod monitor;
 mod names;
 mod record;
 mod stop;
+mod wait;
 
 pub use copy::CopyOptions;
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};
 pub use exec::ExecOptions;
+pub use exec_record::{ExecInstance, EXEC_INSTANCE_COMMAND};
 pub use health::{
     parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
 };
 pub use lifecycle::{signal_number, ContainerInfo, LogLine, LogsOptions};
-pub use logfile::{LogConfig, LogDriver};
+pub use logfile::{LogConfig, LogDriver, LogOptionError};
 pub use manage::{ContainerStats, ProcessTable};
 pub(crate) use monitor::{announce, is_alive, now_rfc3339_nanos, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};
@@ -31,3 +34,4 @@ pub(crate) use record::{
 };
 pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status, VolumeMount};
 pub use stop::StopRequest;
+pub use wait::WaitCondition;

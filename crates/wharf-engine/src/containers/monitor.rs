@@ -317,15 +317,17 @@ impl Engine {
         )
         .at("write the log", &log_path);
         drop(tty);
-        let status = container.wait();
-        // With its last process gone, the namespace may go (its veths are deleted below).
-        drop(netns);
-        let ran_for = ran.elapsed();
+        // Its output has ended: no more probes (a probe cut short leaves its orphans to the
+        // wait below).
         let health_failure = health.and_then(|health| {
             let (last, failure) = health.finish();
             state.health = last;
             failure
         });
+        let status = container.wait_reaping_orphans();
+        // With its last process gone, the namespace may go (its veths are deleted below).
+        drop(netns);
+        let ran_for = ran.elapsed();
         reap_orphans();
         let oom_killed = container.oom_killed().unwrap_or(false);
         let deleted = container.delete();

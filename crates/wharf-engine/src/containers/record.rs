@@ -128,6 +128,19 @@ impl RestartPolicy {
         }
     }
 
+    /// Whether the container is started again when the machine boots (Docker's rule when
+    /// dockerd starts): `always` even after a stop by the user, `unless-stopped` unless
+    /// stopped by the user, `on-failure` after a non-zero exit (a container running when
+    /// the machine went down counts as killed).
+    pub fn at_boot(self, exit_code: i32, stopped_by_user: bool) -> bool {
+        match self {
+            RestartPolicy::No => false,
+            RestartPolicy::Always => true,
+            RestartPolicy::UnlessStopped => !stopped_by_user,
+            RestartPolicy::OnFailure { .. } => !stopped_by_user && exit_code != 0,
+        }
+    }
+
     /// Docker's backoff: 100 ms, doubled at each restart up to a minute, back to 100 ms after
     /// a run of 10 s or more. `previous` is the last delay (zero before the first restart).
     pub fn next_delay(previous: Duration, ran_for: Duration) -> Duration {

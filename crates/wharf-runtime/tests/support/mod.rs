@@ -80,6 +80,8 @@ pub fn config(
         network_namespace: None,
         init: None,
         ephemeral: false,
+        sysctls: Default::default(),
+        shm_size: None,
     };
     fs::create_dir_all(container_dir)?;
     fs::write(config.hostname_path(), format!("{}\n", config.hostname))?;

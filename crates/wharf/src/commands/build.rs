@@ -113,6 +113,31 @@ pub fn build(engine: &Engine, printer: Printer, args: BuildArgs) -> CommandResul
     } else {
         BuildSource::Dir(PathBuf::from(&args.context))
     };
+    // The checks read the Dockerfile here; the build pipeline knows nothing of them.
+    let checked = (args.check || !args.no_lint)
+        .then(|| checked_dockerfile(&args, dockerfile_text.as_deref(), &source))
+        .flatten();
+    if args.check {
+        let Some((name, text, context)) = checked else {
+            return Err(flag_error(
+                "--check: cannot read the Dockerfile".to_owned(),
+                "give it with -f FILE, or put a Dockerfile in the context folder",
+            ));
+        };
+        let findings = super::lint::build_findings(&text, &context);
+        super::lint::print_build_findings(&printer, &name, &findings);
+        return Ok(if findings.is_empty() {
+            printer.info("Check complete, no warnings found.");
+            ExitCode::SUCCESS
+        } else {
+            printer.info(format!(
+                "Check complete, {} warning{} found",
+                findings.len(),
+                if findings.len() == 1 { "" } else { "s" }
+            ));
+            ExitCode::FAILURE
+        });
+    }
     let options = BuildOptions {
         source,
         dockerfile: args.file.clone(),
@@ -157,8 +182,35 @@ pub fn build(engine: &Engine, printer: Printer, args: BuildArgs) -> CommandResul
         for tag in &outcome.tags {
             reporter.line(&format!("naming to {tag} done"));
         }
+        if let Some((name, text, context)) = checked {
+            let findings = super::lint::build_findings(&text, &context);
+            super::lint::print_build_findings(&printer, &name, &findings);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Dockerfile a build uses, for the checks: its name, its text and the context folder
+/// (where a `.hadolint.yaml` may be). `None` when it cannot be read here; the build itself
+/// reports that.
+fn checked_dockerfile(
+    args: &BuildArgs,
+    stdin_text: Option<&str>,
+    source: &BuildSource,
+) -> Option<(String, String, PathBuf)> {
+    let context = PathBuf::from(&args.context);
+    if let Some(text) = stdin_text {
+        return Some(("-".to_owned(), text.to_owned(), context));
+    }
+    match source {
+        BuildSource::Dockerfile(text) => Some(("-".to_owned(), text.clone(), PathBuf::from("."))),
+        BuildSource::Dir(dir) => {
+            let path = args.file.clone().unwrap_or_else(|| dir.join("Dockerfile"));
+            let text = std::fs::read_to_string(&path).ok()?;
+            Some((path.display().to_string(), text, dir.clone()))
+        }
+        _ => None,
+    }
 }
 
 /// `wharf build -`: a context tarball, or a Dockerfile, on stdin (Docker tells them apart by

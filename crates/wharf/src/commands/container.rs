@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use serde_json::json;
 use wharf_engine::{
     Attach, ContainerInfo, CreateOptions, Engine, EngineError, ExecOptions, HealthOptions,
-    LogConfig, LogDriver, LogsOptions, Status, VolumeRequest,
+    LogConfig, LogOptionError, LogsOptions, Status, VolumeRequest,
 };
 use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Propagation, Resources};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    CreateArgs, ExecArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs, NamesArgs, PruneArgs,
-    PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
+    CreateArgs, ExecArgs, ExecInstanceArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs,
+    NamesArgs, PruneArgs, PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
 };
 use crate::format::{human_size, since};
 use crate::printer::Printer;
@@ -116,7 +116,12 @@ pub fn start(engine: &Engine, printer: Printer, args: StartArgs) -> CommandResul
         require_tty_input(stdin && tty)?;
         return attached(engine, &record.id, stdin, tty);
     }
-    each(&printer, &args.containers, |name| {
+    let names = if args.all_restartable {
+        engine.restartable_at_boot()?
+    } else {
+        args.containers
+    };
+    each(&printer, &names, |name| {
         let child = engine.start_container(name, Attach::Detached)?;
         engine.await_detached_start(child, name)
     })
@@ -330,7 +335,7 @@ pub(crate) fn state_name(c: &ContainerInfo) -> &'static str {
 }
 
 /// Docker's health filter values: `none` without a healthcheck.
-fn health_status(c: &ContainerInfo) -> &str {
+pub(crate) fn health_status(c: &ContainerInfo) -> &str {
     match (&c.record.healthcheck, &c.state.health) {
         (None, _) => "none",
         (Some(_), Some(health)) if c.state.status == Status::Running => &health.status,
@@ -459,6 +464,20 @@ pub fn exec(engine: &Engine, _printer: Printer, args: ExecArgs) -> CommandResult
             Err(error)
         }
         Err(error) => Err(runtime_failure(error)),
+    }
+}
+
+/// The hidden process of an exec instance the API started: its stdio is the service's
+/// pipes; its exit code is the process's, and is recorded for the API's inspect.
+pub fn exec_instance(engine: &Engine, _printer: Printer, args: ExecInstanceArgs) -> CommandResult {
+    match engine.run_exec_instance(&args.id) {
+        Ok(code) => Ok(ExitCode::from(code as u8)),
+        Err(error) => {
+            let code = start_failure_code(&error).unwrap_or(EXEC_FAILED);
+            let mut error = CommandError::from(error);
+            error.exit_code = code;
+            Err(error)
+        }
     }
 }
 
@@ -609,14 +628,34 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     let memory = args
         .memory
         .as_deref()
-        .map(|m| parse_bytes(m).ok_or_else(|| bad("--memory", m, "not a size like 64m or 1g")))
+        .map(|m| {
+            wharf_engine::parse_bytes(m)
+                .ok_or_else(|| bad("--memory", m, "not a size like 64m or 1g"))
+        })
         .transpose()?;
+    let size = |flag: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| {
+                wharf_engine::parse_bytes(v)
+                    .ok_or_else(|| bad(flag, v, "not a size like 64m or 1g"))
+            })
+            .transpose()
+    };
+    let mut sysctls = BTreeMap::new();
+    for sysctl in &args.sysctl {
+        let (name, value) = sysctl
+            .split_once('=')
+            .ok_or_else(|| bad("--sysctl", sysctl, "expected NAME=VALUE"))?;
+        sysctls.insert(name.to_owned(), value.to_owned());
+    }
     let memory_swap = match args.memory_swap.as_deref() {
         None => None,
         Some("-1") => Some(MemorySwap::Unlimited),
-        Some(size) => Some(MemorySwap::Limit(parse_bytes(size).ok_or_else(|| {
-            bad("--memory-swap", size, "not a size like 128m, or -1")
-        })?)),
+        Some(size) => Some(MemorySwap::Limit(
+            wharf_engine::parse_bytes(size)
+                .ok_or_else(|| bad("--memory-swap", size, "not a size like 128m, or -1"))?,
+        )),
     };
     let capabilities = CapabilityChanges {
         add: parse_caps(&args.cap_add).map_err(|(c, e)| bad("--cap-add", &c, &e))?,
@@ -666,6 +705,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         interval: duration("--health-interval", &args.health_interval)?,
         timeout: duration("--health-timeout", &args.health_timeout)?,
         start_period: duration("--health-start-period", &args.health_start_period)?,
+        start_interval: duration("--health-start-interval", &args.health_start_interval)?,
         retries: args.health_retries,
         disable: args.no_healthcheck,
     };
@@ -682,6 +722,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         network: args.network.clone(),
         publish: args.publish.clone(),
         publish_all: args.publish_all,
+        expose: args.expose.clone(),
         ip: args.ip.clone(),
         network_aliases: args.network_aliases.clone(),
         add_hosts: args.add_hosts.clone(),
@@ -695,6 +736,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
             cpus: args.cpus,
             cpu_shares: args.cpu_shares,
             pids_limit: args.pids_limit,
+            memory_reservation: size("--memory-reservation", &args.memory_reservation)?,
         },
         ulimits: parse_each("--ulimit", &args.ulimit, bad)?,
         devices: parse_each("--device", &args.device, bad)?,
@@ -710,78 +752,30 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         tty: args.tty,
         open_stdin: args.interactive,
         init: args.init.then(|| args.init_path.clone()),
+        sysctls,
+        shm_size: size("--shm-size", &args.shm_size)?,
     })
 }
 
-/// `--log-driver json-file|none` and its `--log-opt max-size=SIZE`, `max-file=N`.
-fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
-    let bad = |flag: &str, value: &str, why: &str, hint: &str| CommandError {
-        message: format!("{flag} {value}: {why}"),
-        hint: Some(hint.into()),
-        exit_code: ENGINE_FAILED,
-    };
-    let mut config = LogConfig {
-        driver: match driver {
-            "json-file" => LogDriver::JsonFile,
-            "none" => LogDriver::None,
-            _ => {
-                return Err(bad(
-                    "--log-driver",
-                    driver,
-                    "unsupported log driver",
-                    "wharf has the json-file (default) and none log drivers",
-                ))
-            }
-        },
-        max_size: None,
-        max_file: 1,
-        options: Default::default(),
-    };
+/// `--log-driver json-file|none` and its `--log-opt KEY=VALUE`s.
+pub(crate) fn log_config(driver: &str, options: &[String]) -> Result<LogConfig, CommandError> {
+    let mut pairs = Vec::with_capacity(options.len());
     for option in options {
-        let Some((key, value)) = option.split_once('=') else {
-            return Err(bad(
-                "--log-opt",
-                option,
-                "expected KEY=VALUE",
-                "e.g. --log-opt max-size=10m",
-            ));
-        };
-        match (config.driver, key) {
-            (LogDriver::JsonFile, "max-size") => {
-                config.max_size = match value {
-                    "-1" => None,
-                    _ => Some(parse_bytes(value).filter(|&n| n > 0).ok_or_else(|| {
-                        bad(
-                            "--log-opt",
-                            option,
-                            "not a size",
-                            "e.g. max-size=10m (or -1: no limit)",
-                        )
-                    })?),
-                }
-            }
-            (LogDriver::JsonFile, "max-file") => {
-                config.max_file = value.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
-                    bad(
-                        "--log-opt",
-                        option,
-                        "max-file is a number of files, at least 1",
-                        "e.g. max-file=3",
-                    )
-                })?
-            }
-            (driver, _) => {
-                return Err(bad(
-                    "--log-opt",
-                    option,
-                    &format!("unknown log option for the {} log driver", driver.as_str()),
-                    "the json-file driver takes max-size and max-file; the none driver takes none",
-                ))
-            }
-        }
-        config.options.insert(key.to_string(), value.to_string());
+        let (key, value) = option.split_once('=').ok_or_else(|| CommandError {
+            message: format!("--log-opt {option}: expected KEY=VALUE"),
+            hint: Some("e.g. --log-opt max-size=10m".into()),
+            exit_code: ENGINE_FAILED,
+        })?;
+        pairs.push((key, value));
     }
-    Ok(config)
+    LogConfig::parse(driver, pairs).map_err(|error| CommandError {
+        message: match &error {
+            LogOptionError::Driver(_) => format!("--log-driver {driver}: {error}"),
+            _ => format!("--log-opt: {error}"),
+        },
+        hint: Some(error.hint().into()),
+        exit_code: ENGINE_FAILED,
+    })
 }
 
 /// `KEY=VALUE` as is; a bare `KEY` takes its value from wharf's environment, as Docker.
@@ -795,7 +789,7 @@ fn env_entry(entry: &str) -> String {
 
 /// What a `-v` or `--mount` asks for.
 #[derive(Debug, PartialEq)]
-enum Requested {
+pub(crate) enum Requested {
     Mount(Mount),
     Volume(VolumeRequest),
 }
@@ -803,7 +797,7 @@ enum Requested {
 /// `-v /host:/ctr[:opts]` (a missing host folder is created, as Docker's), `-v NAME:/ctr[:opts]`
 /// or `-v /ctr`; opts are `ro`, `rw`, `nocopy`, a bind propagation, `z` and `Z` (no SELinux
 /// here: ignored).
-fn volume_flag(spec: &str) -> Result<Requested, String> {
+pub(crate) fn volume_flag(spec: &str) -> Result<Requested, String> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, destination, options) = match parts.as_slice() {
         [destination] => ("", *destination, ""),
@@ -971,9 +965,10 @@ fn mount_flag(spec: &str) -> Result<Requested, String> {
                 return Err("a tmpfs mount takes no source".into());
             }
             let size_bytes = match fields.remove("tmpfs-size") {
-                Some(Some(size)) => {
-                    Some(parse_bytes(size).ok_or(format!("tmpfs-size `{size}` is not a size"))?)
-                }
+                Some(Some(size)) => Some(
+                    wharf_engine::parse_bytes(size)
+                        .ok_or(format!("tmpfs-size `{size}` is not a size"))?,
+                ),
                 Some(None) => return Err("`tmpfs-size` needs a value".into()),
                 None => None,
             };
@@ -1005,13 +1000,16 @@ fn mount_flag(spec: &str) -> Result<Requested, String> {
     }
 }
 
-fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
+pub(crate) fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
     let (destination, options) = spec.split_once(':').unwrap_or((spec, ""));
     let (mut size_bytes, mut mode, mut read_only, mut exec) = (None, None, false, false);
     for option in options.split(',').filter(|o| !o.is_empty()) {
         match option.split_once('=') {
             Some(("size", size)) => {
-                size_bytes = Some(parse_bytes(size).ok_or(format!("size `{size}` is not a size"))?)
+                size_bytes = Some(
+                    wharf_engine::parse_bytes(size)
+                        .ok_or(format!("size `{size}` is not a size"))?,
+                )
             }
             Some(("mode", m)) => {
                 mode = Some(
@@ -1033,7 +1031,7 @@ fn tmpfs_mount(spec: &str) -> Result<Mount, String> {
     })
 }
 
-fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)> {
+pub(crate) fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)> {
     names
         .iter()
         .map(|n| {
@@ -1043,43 +1041,9 @@ fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (String, String)>
         .collect()
 }
 
-/// Docker's sizes: a number with an optional b, k, m, g or t suffix (powers of 1024).
-fn parse_bytes(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_lowercase();
-    let text = text
-        .strip_suffix('b')
-        .filter(|t| t.ends_with(|c: char| c.is_ascii_alphabetic()))
-        .unwrap_or(&text);
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => (&text[..i], &text[i..]),
-        None => (text, ""),
-    };
-    let scale: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        "t" => 1 << 40,
-        _ => return None,
-    };
-    let value: f64 = number.parse().ok()?;
-    (value >= 0.0).then_some((value * scale as f64) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_like_dockers() {
-        assert_eq!(parse_bytes("64m"), Some(64 << 20));
-        assert_eq!(parse_bytes("1g"), Some(1 << 30));
-        assert_eq!(parse_bytes("1GB"), Some(1 << 30));
-        assert_eq!(parse_bytes("512"), Some(512));
-        assert_eq!(parse_bytes("1.5k"), Some(1536));
-        assert_eq!(parse_bytes("lots"), None);
-        assert_eq!(parse_bytes("-1m"), None);
-    }
 
     #[test]
     fn log_times_parse_like_dockers() {
@@ -1120,7 +1084,10 @@ mod tests {
         assert_eq!(config.options.len(), 2);
         let unlimited = log_config("json-file", &opts(&["max-size=-1"])).unwrap();
         assert_eq!((unlimited.max_size, unlimited.max_file), (None, 1));
-        assert_eq!(log_config("none", &[]).unwrap().driver, LogDriver::None);
+        assert_eq!(
+            log_config("none", &[]).unwrap().driver,
+            wharf_engine::LogDriver::None
+        );
         assert!(log_config("none", &opts(&["max-size=1m"])).is_err());
         assert!(log_config("json-file", &opts(&["max-file=0"])).is_err());
         assert!(log_config("json-file", &opts(&["max-size"])).is_err());

@@ -5,13 +5,20 @@ mod compose;
 mod container;
 pub(crate) mod cp;
 mod image;
+mod init;
+mod lint;
 mod manage;
 mod network;
 mod registry;
+mod service;
 mod system;
 mod volume;
 
 use std::process::ExitCode;
+
+pub(crate) use container::{
+    health_status, log_config, parse_caps, ps_row, state_name, tmpfs_mount, volume_flag, Requested,
+};
 
 use serde_json::Value;
 use wharf_engine::{Engine, EngineError};
@@ -117,9 +124,12 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Build(args) | Command::Image(ImageCommand::Build(args)) => {
             build::build(&open()?, printer, args)
         }
+        Command::Lint(args) => lint::lint(printer, args),
+        Command::Init(args) => init::init(printer, args),
         Command::Builder(BuilderCommand::Prune(args)) => build::prune(&open()?, printer, args),
         Command::BuildStep(args) => build::build_step(&open()?, args),
         Command::Monitor(args) => container::monitor(&open()?, printer, args),
+        Command::ExecInstance(args) => container::exec_instance(&open()?, printer, args),
         Command::Healthcheck(args) => container::healthcheck(&open()?, printer, args),
         Command::Dns(args) => network::dns(&open()?, args),
         Command::Network(command) => network::run(&open()?, printer, command),
@@ -164,6 +174,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::System(SystemCommand::Df(args)) => system::df(&open()?, printer, args),
         Command::System(SystemCommand::Check(args)) => system::check(&open()?, printer, args),
         Command::System(SystemCommand::Reset(args)) => system::reset(&open()?, printer, args),
+        Command::System(SystemCommand::Service(args)) => {
+            service::service(&cli.root, &cli.run_root, printer, args)
+        }
         Command::Info(args) | Command::System(SystemCommand::Info(args)) => {
             system::info(&open()?, printer, args)
         }

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::print_stderr)]
 
 pub mod compose;
+pub mod pypi;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -415,6 +416,21 @@ pub fn await_output(wharf: &Wharf, args: &[&str], want: &str) {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// Whether PyPI answers from the host (builds' RUN steps reach it from there).
+pub fn pypi_reachable() -> bool {
+    Command::new("curl")
+        .args([
+            "-fsS",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "10",
+            "https://pypi.org/simple/flask/",
+        ])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// True when running as root; tests that need root print SKIPPED otherwise.

@@ -31,7 +31,7 @@ pub fn build(
         build_args.push((name.to_owned(), value));
     }
     let reporter = plain_progress(printer, args.quiet);
-    let backend = backend(engine, &reporter);
+    let backend = backend(engine, &reporter, project_args.host_ca_certs);
     for service in named_services(&project, &args.services)? {
         let Some(build) = &service.build else {
             continue;

@@ -114,7 +114,7 @@ pub fn run(
     let project = loaded.project;
     let service = named_services(&project, std::slice::from_ref(&args.service))?[0];
     let reporter = plain_progress(printer, false);
-    let backend = backend(engine, &reporter);
+    let backend = backend(engine, &reporter, project_args.host_ca_certs);
     engine.warm_up_container_start();
     let image_id = prepare_run(&backend, &project, service, &options, &mut |event| {
         printer.info(event_line(&event))

@@ -6,12 +6,13 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use wharf_compose::labels::SERVICE;
+use wharf_compose::model::CONDITION_COMPLETED_SUCCESSFULLY;
 use wharf_compose::{up, Event, PlanOptions, Project, Pull, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::down::stop_in_parallel;
 use super::logs::{follow_until_signal, AbortOn};
-use super::{load_project, named_services, project_containers};
+use super::{load_project, named_services, ordered_containers, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
 use crate::commands::{CommandError, CommandResult};
@@ -26,10 +27,12 @@ fn init_path() -> std::path::PathBuf {
 pub(super) fn backend<'a>(
     engine: &'a Engine,
     reporter: &'a dyn wharf_engine::BuildReporter,
+    host_ca_certs: bool,
 ) -> ComposeBackend<'a> {
     ComposeBackend {
         engine,
         init_path: init_path(),
+        host_ca_certs,
         build_reporter: reporter,
         pull_progress: &NoProgress,
     }
@@ -89,9 +92,10 @@ fn converge(
     args: &ComposeCreateArgs,
     plan: PlanOptions,
     timeout: Option<u64>,
+    host_ca_certs: bool,
 ) -> Result<(), CommandError> {
     let reporter = plain_progress(printer, false);
-    let backend = backend(engine, &reporter);
+    let backend = backend(engine, &reporter, host_ca_certs);
     let options = UpOptions {
         plan: PlanOptions {
             services: args.services.clone(),
@@ -119,15 +123,16 @@ fn converge(
 pub fn create(
     engine: &Engine,
     printer: Printer,
-    project: &ComposeProjectArgs,
+    project_args: &ComposeProjectArgs,
     args: ComposeCreateArgs,
 ) -> CommandResult {
-    let project = load_project(printer, project)?;
+    let project = load_project(printer, project_args)?;
     let plan = PlanOptions {
         no_start: true,
         ..PlanOptions::default()
     };
-    converge(engine, printer, &project, &args, plan, None)?;
+    let host_ca_certs = project_args.host_ca_certs;
+    converge(engine, printer, &project, &args, plan, None, host_ca_certs)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -173,7 +178,16 @@ pub fn run_up(
     if !named.is_empty() {
         named_services(&project, &named)?;
     }
-    converge(engine, printer, &project, &args.create, plan, args.timeout)?;
+    let host_ca_certs = project_args.host_ca_certs;
+    converge(
+        engine,
+        printer,
+        &project,
+        &args.create,
+        plan,
+        args.timeout,
+        host_ca_certs,
+    )?;
     if args.no_start {
         return Ok(ExitCode::SUCCESS);
     }
@@ -184,7 +198,7 @@ pub fn run_up(
     if args.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    let containers = project_containers(engine, &project.name, &args.create.services)?;
+    let containers = ordered_containers(engine, &project, &args.create.services)?;
     let shown: Vec<String> = containers
         .iter()
         .filter(|c| {
@@ -242,19 +256,22 @@ fn wait_ready(
         .wait_timeout
         .map(|seconds| Instant::now() + Duration::from_secs(seconds));
     for container in project_containers(engine, &project.name, &args.create.services)? {
-        let condition = if container.record.healthcheck.is_some() {
-            "service_healthy"
-        } else {
-            "service_started"
-        };
+        let service = container
+            .record
+            .labels
+            .get(SERVICE)
+            .map_or("", String::as_str);
+        let condition = project.wait_condition(service);
         let name = &container.record.name;
         match engine.wait_condition(name, condition, deadline)? {
+            // docker compose's words: a job that ran to completion has Exited; the rest,
+            // running without a healthcheck or healthy with one, are Healthy.
             Readiness::Ready => printer.info(format!(
                 " ✔ Container {name}  {}",
-                if condition == "service_healthy" {
-                    "Healthy"
+                if condition == CONDITION_COMPLETED_SUCCESSFULLY {
+                    "Exited"
                 } else {
-                    "Running"
+                    "Healthy"
                 }
             )),
             Readiness::Failed(reason) => {

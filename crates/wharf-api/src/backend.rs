@@ -1,0 +1,113 @@
+//! What the API needs of an engine: one method per engine call, in Docker's terms. The
+//! `wharf` binary implements it over `wharf_engine::Engine` (the API crate does not depend
+//! on the engine: see `lib.rs`). Names are as clients give them: a name, a full id or a
+//! unique id prefix.
+//!
+//! Implementations must not run libcontainer in this process: the server has threads, and
+//! libcontainer needs a single-threaded caller. Containers start through their monitor
+//! process; execs run in a process of their own.
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::types::{
+    BuildQuery, ContainerCreate, ContainerSummary, ExecCreate, ExecProcess, ImageDeleted,
+    ImageSummary, LogEntry, LogsQuery, NetworkConnect, NetworkCreate, PullProgress, Top, Version,
+    VolumeCreate, WaitCondition,
+};
+
+pub type Result<T> = std::result::Result<T, ApiError>;
+
+pub trait Backend: Send + Sync {
+    fn version(&self) -> Version;
+    /// `GET /info`, in Docker's shape.
+    fn info(&self) -> Result<Value>;
+
+    /// Creates the container (nothing runs) and returns its id.
+    fn create_container(&self, name: Option<&str>, body: ContainerCreate) -> Result<String>;
+    /// [`ApiError::NotModified`] when it already runs.
+    fn start_container(&self, name: &str) -> Result<()>;
+    /// [`ApiError::NotModified`] when it was not running.
+    fn stop_container(&self, name: &str, signal: Option<&str>, timeout: Option<u64>) -> Result<()>;
+    fn restart_container(
+        &self,
+        name: &str,
+        signal: Option<&str>,
+        timeout: Option<u64>,
+    ) -> Result<()>;
+    fn kill_container(&self, name: &str, signal: &str) -> Result<()>;
+    /// The exit code once `condition` holds. Calls `registered` once the container is found
+    /// and the wait counts from now (the reply's head goes then: `docker run` starts the
+    /// container once it has it); gives up when `abandoned` says the client has gone.
+    fn wait_container(
+        &self,
+        name: &str,
+        condition: WaitCondition,
+        registered: &mut dyn FnMut(),
+        abandoned: &dyn Fn() -> bool,
+    ) -> Result<i64>;
+    fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<()>;
+    /// `docker inspect`'s object.
+    fn inspect_container(&self, name: &str) -> Result<Value>;
+    /// Every container, newest first; the API filters.
+    fn list_containers(&self) -> Result<Vec<ContainerSummary>>;
+    /// Calls `each` per line, oldest first; with `follow`, until the container has exited or
+    /// `each` returns false (the client has gone).
+    fn container_logs(
+        &self,
+        name: &str,
+        query: &LogsQuery,
+        each: &mut dyn FnMut(&LogEntry) -> bool,
+    ) -> Result<()>;
+    fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;
+    /// Writes a tar of `path` in the container to `out` (entries under its name).
+    fn get_archive(&self, name: &str, path: &str, out: &mut dyn std::io::Write) -> Result<()>;
+    /// Extracts the tar `archive` into the directory `path` of the container.
+    fn put_archive(&self, name: &str, path: &str, archive: &[u8]) -> Result<()>;
+    fn pause_container(&self, name: &str) -> Result<()>;
+    fn unpause_container(&self, name: &str) -> Result<()>;
+
+    /// Records an exec in a running container and returns its id; nothing runs yet.
+    fn create_exec(&self, container: &str, body: ExecCreate) -> Result<String>;
+    /// Starts exec `id` in a process of its own; `None` when detached (nobody waits).
+    fn start_exec(&self, id: &str, detach: bool) -> Result<Option<ExecProcess>>;
+    /// Docker's exec inspect, with the exit code once it has ended.
+    fn inspect_exec(&self, id: &str) -> Result<Value>;
+
+    /// Creates a network and returns its id.
+    fn create_network(&self, body: NetworkCreate) -> Result<String>;
+    /// Every network, in inspect's shape; the API filters.
+    fn list_networks(&self) -> Result<Vec<Value>>;
+    fn inspect_network(&self, name: &str) -> Result<Value>;
+    fn remove_network(&self, name: &str) -> Result<()>;
+    fn connect_network(&self, network: &str, body: NetworkConnect) -> Result<()>;
+    fn disconnect_network(&self, network: &str, container: &str) -> Result<()>;
+
+    /// Creates a volume (a missing name makes an anonymous one) and returns its inspect.
+    fn create_volume(&self, body: VolumeCreate) -> Result<Value>;
+    /// Every volume, in inspect's shape; the API filters.
+    fn list_volumes(&self) -> Result<Vec<Value>>;
+    fn inspect_volume(&self, name: &str) -> Result<Value>;
+    fn remove_volume(&self, name: &str, force: bool) -> Result<()>;
+
+    /// Builds the tar `context` (plain or gzip) as `query` says, telling the progress as
+    /// Docker's `stream` text; returns the image id.
+    fn build_image(
+        &self,
+        context: Vec<u8>,
+        query: BuildQuery,
+        progress: &mut (dyn FnMut(String) + Send),
+    ) -> Result<String>;
+
+    fn list_images(&self) -> Result<Vec<ImageSummary>>;
+    fn inspect_image(&self, name: &str) -> Result<Value>;
+    /// Pulls `reference`, reporting each step.
+    fn pull_image(
+        &self,
+        reference: &str,
+        progress: &mut (dyn FnMut(PullProgress) + Send),
+    ) -> Result<()>;
+    /// Tags image `name` as `target` (`repo[:tag]`).
+    fn tag_image(&self, name: &str, target: &str) -> Result<()>;
+    fn remove_image(&self, name: &str, force: bool) -> Result<Vec<ImageDeleted>>;
+}

@@ -1,0 +1,161 @@
+//! `/images/...`: list, inspect, create (pull, with Docker's JSON progress stream), tag,
+//! remove.
+
+use serde_json::{json, Value};
+
+use crate::call::{Call, Reply};
+use crate::error::ApiError;
+use crate::types::{ImageDeleted, ImageSummary, PullProgress};
+
+pub fn list(call: &mut Call) -> Result<Reply, ApiError> {
+    let filters = call.filters()?;
+    let mut images = call.backend.list_images()?;
+    for (key, values) in &filters {
+        let keep = |i: &ImageSummary| values.iter().any(|v| filter_matches(i, key, v));
+        match key.as_str() {
+            "reference" | "dangling" | "label" => images.retain(keep),
+            other => return Err(ApiError::BadRequest(format!("invalid filter '{other}'"))),
+        }
+    }
+    Ok(Reply::Json(
+        200,
+        serde_json::to_value(images).expect("summaries serialize"),
+    ))
+}
+
+/// `reference` matches a tag by name or `name:tag` (a `*` matches any run of characters
+/// but `/`), `dangling=true` untagged images, `label=k[=v]`.
+fn filter_matches(image: &ImageSummary, key: &str, value: &str) -> bool {
+    match key {
+        "reference" => image.repo_tags.iter().any(|tag| {
+            let name = tag.rsplit_once(':').map_or(tag.as_str(), |(n, _)| n);
+            glob(value, tag) || glob(value, name)
+        }),
+        "dangling" => image.repo_tags.is_empty() == matches!(value, "true" | "1"),
+        "label" => match value.split_once('=') {
+            Some((k, v)) => image.labels.get(k).is_some_and(|l| l == v),
+            None => image.labels.contains_key(value),
+        },
+        _ => false,
+    }
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(tail) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i) && !tail[..*i].contains('/'))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+pub fn inspect(call: &mut Call) -> Result<Reply, ApiError> {
+    Ok(Reply::Json(200, call.backend.inspect_image(call.param(0))?))
+}
+
+/// `POST /images/create?fromImage=NAME&tag=TAG`: a pull. The stream starts with the first
+/// progress message, so that a pull that fails at once (no such image) is a plain error
+/// with its status, as Docker's.
+pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
+    if call.query("fromSrc").is_some() {
+        return Err(ApiError::NotImplemented("importing with fromSrc".into()));
+    }
+    let Some(image) = call.query("fromImage").filter(|i| !i.is_empty()) else {
+        return Err(ApiError::BadRequest("fromImage is required".into()));
+    };
+    let reference = match call.query("tag").filter(|t| !t.is_empty()) {
+        Some(tag) if tag.starts_with("sha256:") => format!("{image}@{tag}"),
+        Some(tag) => format!("{image}:{tag}"),
+        None => image.to_string(),
+    };
+    let backend = call.backend;
+    let connection = &mut *call.connection;
+    let mut stream = None;
+    let mut alive = true;
+    let result = backend.pull_image(&reference, &mut |progress| {
+        if stream.is_none() {
+            stream = connection.stream(200, "application/json").ok();
+        }
+        if let Some(out) = stream.as_mut().filter(|_| alive) {
+            alive = out.json_line(&progress_message(&progress)).is_ok();
+        }
+    });
+    let Some(mut out) = stream else {
+        result?;
+        return Ok(Reply::Json(
+            200,
+            json!({ "status": format!("Status: Image is up to date for {reference}") }),
+        ));
+    };
+    if let Err(error) = result {
+        let message = error.to_string();
+        let _ = out.json_line(&json!({ "errorDetail": { "message": message }, "error": message }));
+    }
+    if alive {
+        let _ = out.finish();
+    }
+    Ok(Reply::Written)
+}
+
+fn progress_message(progress: &PullProgress) -> Value {
+    match progress {
+        PullProgress::Status(status) => json!({ "status": status }),
+        PullProgress::Layer {
+            id,
+            status,
+            current,
+            total,
+        } => {
+            let detail = match (current, total) {
+                (Some(current), Some(total)) => json!({ "current": current, "total": total }),
+                (Some(current), None) => json!({ "current": current }),
+                _ => json!({}),
+            };
+            json!({ "status": status, "progressDetail": detail, "id": id })
+        }
+    }
+}
+
+pub fn tag(call: &mut Call) -> Result<Reply, ApiError> {
+    let Some(repo) = call.query("repo").filter(|r| !r.is_empty()) else {
+        return Err(ApiError::BadRequest("repo is required".into()));
+    };
+    let target = match call.query("tag").filter(|t| !t.is_empty()) {
+        Some(tag) => format!("{repo}:{tag}"),
+        None => repo.to_string(),
+    };
+    call.backend.tag_image(call.param(0), &target)?;
+    Ok(Reply::Empty(201))
+}
+
+pub fn remove(call: &mut Call) -> Result<Reply, ApiError> {
+    let removed = call
+        .backend
+        .remove_image(call.param(0), call.flag("force"))?;
+    let lines: Vec<Value> = removed
+        .into_iter()
+        .map(|r| match r {
+            ImageDeleted::Untagged(tag) => json!({ "Untagged": tag }),
+            ImageDeleted::Deleted(id) => json!({ "Deleted": id }),
+        })
+        .collect();
+    Ok(Reply::Json(200, Value::Array(lines)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn reference_globs_stop_at_slashes() {
+        assert!(glob("busy*", "busybox"));
+        assert!(glob("busybox:*", "busybox:latest"));
+        assert!(!glob("*", "library/busybox"));
+        assert!(glob("*/busybox", "library/busybox"));
+    }
+}

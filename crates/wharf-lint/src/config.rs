@@ -1,0 +1,157 @@
+//! The settings hadolint users keep in `.hadolint.yaml`: `ignored` rules, `override`
+//! severities, `trustedRegistries` (for DL3026), `failure-threshold` and
+//! `disable-ignore-pragma`. The text is given; finding the file is the caller's job.
+
+use std::collections::BTreeMap;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::error::LintError;
+use crate::finding::Level;
+
+/// What the configuration changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// Rules never reported.
+    pub ignored: Vec<String>,
+    /// A rule's level instead of its own (`ignore` drops it).
+    pub overrides: BTreeMap<String, Level>,
+    /// Registries FROM may use; empty allows all.
+    pub trusted_registries: Vec<String>,
+    pub failure_threshold: Option<Level>,
+    /// `# hadolint ignore=` comments are not honored.
+    pub disable_ignore_pragma: bool,
+}
+
+/// Keys hadolint reads that change only its own output; accepted so a shared file loads.
+const OUTPUT_KEYS: &[&str] = &[
+    "format",
+    "no-color",
+    "no-fail",
+    "output-file",
+    "verbose",
+    "strict-labels",
+    "label-schema",
+];
+
+impl Config {
+    /// Reads `.hadolint.yaml` text; `file` names it in errors.
+    pub fn from_yaml(text: &str, file: &str) -> Result<Self, LintError> {
+        let documents = YamlLoader::load_from_str(text).map_err(|e| LintError::Yaml {
+            file: file.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let mut config = Self::default();
+        let Some(root) = documents.first() else {
+            return Ok(config);
+        };
+        let key_error = |key: &str, reason: &str| LintError::Key {
+            file: file.to_owned(),
+            key: key.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let Yaml::Hash(map) = root else {
+            if root.is_null() {
+                return Ok(config);
+            }
+            return Err(key_error("(top)", "expected a mapping of settings"));
+        };
+        for (key, value) in map {
+            let key = key.as_str().unwrap_or_default();
+            match key {
+                "ignored" => {
+                    config.ignored = strings(value)
+                        .ok_or_else(|| key_error(key, "expected a list of rule ids"))?
+                }
+                "trustedRegistries" => {
+                    config.trusted_registries = strings(value)
+                        .ok_or_else(|| key_error(key, "expected a list of registries"))?
+                }
+                "failure-threshold" => {
+                    config.failure_threshold = Some(level(value).ok_or_else(|| {
+                        key_error(key, "expected error, warning, info, style or none")
+                    })?)
+                }
+                "disable-ignore-pragma" => {
+                    config.disable_ignore_pragma = value
+                        .as_bool()
+                        .ok_or_else(|| key_error(key, "expected true or false"))?
+                }
+                "override" => {
+                    let Yaml::Hash(levels) = value else {
+                        return Err(key_error(key, "expected a mapping of levels to rule lists"));
+                    };
+                    for (name, rules) in levels {
+                        let name = name.as_str().unwrap_or_default();
+                        let path = format!("override.{name}");
+                        let level = name.parse::<Level>().map_err(|()| {
+                            key_error(&path, "levels are error, warning, info, style and none")
+                        })?;
+                        for rule in strings(rules)
+                            .ok_or_else(|| key_error(&path, "expected a list of rule ids"))?
+                        {
+                            config.overrides.insert(rule, level);
+                        }
+                    }
+                }
+                _ if OUTPUT_KEYS.contains(&key) => {}
+                _ => return Err(key_error(key, "unknown setting")),
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn strings(value: &Yaml) -> Option<Vec<String>> {
+    match value {
+        Yaml::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        Yaml::Null => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+fn level(value: &Yaml) -> Option<Level> {
+    value.as_str()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    #[test]
+    fn reads_hadolint_settings() {
+        let config = Config::from_yaml(
+            "ignored: [DL3008]\noverride:\n  error: [DL3013]\n  none: [DL3059]\ntrustedRegistries:\n  - docker.io\n  - '*.corp'\nfailure-threshold: warning\nformat: tty\n",
+            ".hadolint.yaml",
+        )
+        .unwrap();
+        assert_eq!(config.ignored, ["DL3008"]);
+        assert_eq!(config.overrides["DL3013"], Level::Severity(Severity::Error));
+        assert_eq!(config.overrides["DL3059"], Level::Ignore);
+        assert_eq!(config.trusted_registries, ["docker.io", "*.corp"]);
+        assert_eq!(
+            config.failure_threshold,
+            Some(Level::Severity(Severity::Warning))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let error = Config::from_yaml("ignored: DL3008\n", "x.yaml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "x.yaml: `ignored`: expected a list of rule ids"
+        );
+        let error = Config::from_yaml("override:\n  fatal: [DL1]\n", "x.yaml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "x.yaml: `override.fatal`: levels are error, warning, info, style and none"
+        );
+        assert!(Config::from_yaml("ignored: [\n", "x.yaml").is_err());
+        assert_eq!(Config::from_yaml("", "x.yaml").unwrap(), Config::default());
+    }
+}

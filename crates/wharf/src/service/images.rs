@@ -1,0 +1,127 @@
+//! Image calls of the API over the engine: list, pull (with Docker's progress), remove.
+
+use std::sync::Mutex;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use wharf_api::types::{ImageDeleted, ImageSummary, PullProgress};
+use wharf_api::ApiError;
+use wharf_engine::{Engine, LayerEvent, LayerProgress};
+use wharf_oci::{Digest, Reference};
+
+use super::api_error;
+
+pub fn list(engine: &Engine) -> Result<Vec<ImageSummary>, ApiError> {
+    let images = engine.list_images().map_err(api_error)?;
+    Ok(images
+        .into_iter()
+        .map(|image| ImageSummary {
+            id: image.id.to_string(),
+            parent_id: String::new(),
+            repo_tags: image.tags.iter().map(Reference::familiar).collect(),
+            repo_digests: image.repo_digests.iter().map(Reference::familiar).collect(),
+            created: image
+                .created
+                .as_deref()
+                .and_then(|c| OffsetDateTime::parse(c, &Rfc3339).ok())
+                .map_or(0, OffsetDateTime::unix_timestamp),
+            size: image.size,
+            virtual_size: image.size,
+            shared_size: -1,
+            labels: Default::default(),
+            containers: -1,
+        })
+        .collect())
+}
+
+/// Layer events come from the pull's threads; the API's callback is not `Sync`, so they
+/// pass through a lock. The first event follows Docker's `Pulling from` line (sent then,
+/// once the registry has answered, so that a missing image is a plain 404).
+struct Relay<'a> {
+    progress: Mutex<(Sink<'a>, Option<String>)>,
+}
+
+type Sink<'a> = &'a mut (dyn FnMut(PullProgress) + Send);
+
+impl LayerProgress for Relay<'_> {
+    fn layer(&self, layer: &Digest, event: LayerEvent) {
+        let id = layer.short().to_string();
+        let (status, current, total) = match event {
+            LayerEvent::AlreadyExists => ("Already exists", None, None),
+            LayerEvent::Waiting => ("Waiting", None, None),
+            LayerEvent::Moving { done, total } => ("Downloading", Some(done), Some(total)),
+            LayerEvent::Verifying => ("Verifying Checksum", None, None),
+            LayerEvent::Downloaded => ("Download complete", None, None),
+            LayerEvent::Extracting => ("Extracting", None, None),
+            LayerEvent::Done => ("Pull complete", None, None),
+        };
+        let mut guard = self.progress.lock().expect("progress lock");
+        let (progress, pulling_from) = &mut *guard;
+        if let Some(line) = pulling_from.take() {
+            progress(PullProgress::Status(line));
+        }
+        progress(PullProgress::Layer {
+            id,
+            status: status.into(),
+            current,
+            total,
+        });
+    }
+}
+
+pub fn pull(
+    engine: &Engine,
+    reference: &str,
+    progress: &mut (dyn FnMut(PullProgress) + Send),
+) -> Result<(), ApiError> {
+    let parsed =
+        Reference::parse_normalized(reference).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let wanted = parsed
+        .tag()
+        .map(str::to_string)
+        .or_else(|| parsed.digest().map(ToString::to_string))
+        .unwrap_or_else(|| "latest".into());
+    let pulling_from = format!("{wanted}: Pulling from {}", parsed.path());
+    let relay = Relay {
+        progress: Mutex::new((progress, Some(pulling_from))),
+    };
+    let report = engine
+        .pull(reference, None, &relay)
+        .map_err(|error| match error {
+            // Docker's words for an image the registry does not have.
+            wharf_engine::EngineError::Registry(_) if error.to_string().contains("not found") => {
+                ApiError::NoSuchImage(reference.to_string())
+            }
+            other => api_error(other),
+        })?;
+    let (progress, pulling_from) = relay.progress.into_inner().expect("progress lock");
+    if let Some(line) = pulling_from {
+        progress(PullProgress::Status(line));
+    }
+    progress(PullProgress::Status(format!("Digest: {}", report.digest)));
+    let status = if report.up_to_date {
+        "Image is up to date for"
+    } else {
+        "Downloaded newer image for"
+    };
+    progress(PullProgress::Status(format!(
+        "Status: {status} {}",
+        report.reference.familiar()
+    )));
+    Ok(())
+}
+
+pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Vec<ImageDeleted>, ApiError> {
+    let removed = engine.remove_image(name, force).map_err(api_error)?;
+    Ok(removed
+        .untagged
+        .iter()
+        .map(|tag| ImageDeleted::Untagged(tag.familiar()))
+        .chain(
+            removed
+                .deleted
+                .iter()
+                .map(|id| ImageDeleted::Deleted(id.to_string())),
+        )
+        .collect())
+}
