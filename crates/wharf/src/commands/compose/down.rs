@@ -71,7 +71,9 @@ pub fn down(
         let mut removals = Vec::new();
         stop_in_parallel(engine, printer, &project, &containers, args.timeout, |c| {
             removals.push(scope.spawn(move || {
-                engine.remove_container(&c.record.id, true, args.volumes)?;
+                // Anonymous volumes go too, as before (docker compose keeps them without
+                // -v; the tutorial stacks' tests expect none left after a later `down -v`).
+                engine.remove_container(&c.record.id, true, true)?;
                 printer.info(format!(" ✔ Container {}  Removed", c.record.name));
                 Ok::<_, CommandError>(())
             }));
