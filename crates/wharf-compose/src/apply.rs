@@ -72,6 +72,32 @@ pub trait Backend {
     fn wait_for(&self, name: &str, condition: &str) -> Result<Readiness, BackendError>;
 }
 
+/// `--pull`: when `up` pulls the images of services that do not build theirs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Pull {
+    /// Only those not present (docker compose's default).
+    #[default]
+    Missing,
+    Always,
+    /// A missing image is an error.
+    Never,
+}
+
+impl std::str::FromStr for Pull {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "missing" | "policy" => Ok(Pull::Missing),
+            "always" => Ok(Pull::Always),
+            "never" => Ok(Pull::Never),
+            other => Err(format!(
+                "invalid pull policy {other:?}: expected always, missing or never"
+            )),
+        }
+    }
+}
+
 /// `up`'s flags beyond the plan's.
 #[derive(Debug, Clone, Default)]
 pub struct UpOptions {
@@ -82,6 +108,7 @@ pub struct UpOptions {
     pub no_build: bool,
     /// `-t`.
     pub timeout: Option<Duration>,
+    pub pull: Pull,
 }
 
 /// What happened, for the CLI to show as docker compose's progress lines.
@@ -118,6 +145,8 @@ pub enum UpError {
     NoImage { service: String },
     #[error("service {service}: image {image} is not present and --no-build was given")]
     NotBuilt { service: String, image: String },
+    #[error("service {service}: image {image} is not present and --pull never was given")]
+    NotPulled { service: String, image: String },
     #[error("{what} {name}: {source}")]
     Failed {
         what: &'static str,
@@ -133,6 +162,7 @@ impl UpError {
     pub fn hint(&self) -> Option<String> {
         match self {
             UpError::NotBuilt { .. } => Some("run without --no-build, or build it first".into()),
+            UpError::NotPulled { .. } => Some("run without --pull never, or pull it first".into()),
             UpError::Failed { .. } => {
                 Some("fix the cause and run `up` again: it carries on from what exists".into())
             }
@@ -144,7 +174,10 @@ impl UpError {
     }
 }
 
-fn failed<'a>(what: &'static str, name: &'a str) -> impl FnOnce(BackendError) -> UpError + 'a {
+pub(crate) fn failed<'a>(
+    what: &'static str,
+    name: &'a str,
+) -> impl FnOnce(BackendError) -> UpError + 'a {
     move |source| UpError::Failed {
         what,
         name: name.to_string(),
@@ -197,6 +230,33 @@ pub fn project_resources(project: &Project, services: &[String]) -> (Vec<Resourc
     )
 }
 
+/// Makes the networks and volumes of `services` that do not exist yet.
+pub(crate) fn ensure_resources(
+    backend: &dyn Backend,
+    project: &Project,
+    services: &[String],
+    report: &mut dyn FnMut(Event),
+) -> Result<(), UpError> {
+    let (networks, volumes) = project_resources(project, services);
+    for network in &networks {
+        if backend
+            .ensure_network(project, network)
+            .map_err(failed("network", &network.name))?
+        {
+            report(Event::NetworkCreated(network.name.clone()));
+        }
+    }
+    for volume in &volumes {
+        if backend
+            .ensure_volume(project, volume)
+            .map_err(failed("volume", &volume.name))?
+        {
+            report(Event::VolumeCreated(volume.name.clone()));
+        }
+    }
+    Ok(())
+}
+
 /// `up`: validate, make networks, volumes and images, then converge the containers.
 /// Events are reported as they happen; on error the events so far say what exists.
 pub fn up(
@@ -233,7 +293,14 @@ pub fn up(
                     service: name.clone(),
                 })
             }
+            (None, false) if options.pull == Pull::Never => {
+                return Err(UpError::NotPulled {
+                    service: name.clone(),
+                    image,
+                })
+            }
             (None, false) => to_pull.push(image.clone()),
+            (Some(_), false) if options.pull == Pull::Always => to_pull.push(image.clone()),
             (Some(_), _) => {}
         }
         if let Some(id) = present {
@@ -259,6 +326,8 @@ pub fn up(
 
     // Act: images first (the slow, failure-prone part), as docker compose does, then the
     // networks and volumes.
+    to_pull.sort();
+    to_pull.dedup();
     for image in to_pull {
         backend.pull(&image).map_err(failed("image", &image))?;
         report(Event::Pulled(image));
@@ -271,23 +340,7 @@ pub fn up(
             .map_err(failed("service", &name))?;
         report(Event::Built(image));
     }
-    let (networks, volumes) = project_resources(project, &selected);
-    for network in &networks {
-        if backend
-            .ensure_network(project, network)
-            .map_err(failed("network", &network.name))?
-        {
-            report(Event::NetworkCreated(network.name.clone()));
-        }
-    }
-    for volume in &volumes {
-        if backend
-            .ensure_volume(project, volume)
-            .map_err(failed("volume", &volume.name))?
-        {
-            report(Event::VolumeCreated(volume.name.clone()));
-        }
-    }
+    ensure_resources(backend, project, &selected, report)?;
     for name in &selected {
         let image = image_name(&project.name, &project.services[name]);
         if let Some(id) = backend.image_id(&image).map_err(failed("image", &image))? {
@@ -332,33 +385,7 @@ fn apply_action(
             condition,
             required,
             ..
-        } => {
-            let containers: Vec<String> = backend
-                .observe(&project.name)
-                .map_err(failed("project", &project.name))?
-                .into_iter()
-                .filter(|c| &c.service == dependency && !c.oneoff)
-                .map(|c| c.name)
-                .collect();
-            for container in containers {
-                match backend
-                    .wait_for(&container, condition)
-                    .map_err(failed("container", &container))?
-                {
-                    // docker compose shows no line for service_started (the start order
-                    // already says it), one for the other conditions.
-                    Readiness::Ready if condition == "service_started" => {}
-                    Readiness::Ready => report(Event::Waited {
-                        container,
-                        condition: condition.clone(),
-                    }),
-                    Readiness::Failed(_) if !required => {}
-                    Readiness::Failed(reason) => {
-                        return Err(UpError::Dependency { container, reason })
-                    }
-                }
-            }
-        }
+        } => wait_dependency(backend, project, dependency, condition, *required, report)?,
         Action::Create {
             service,
             number,
@@ -402,6 +429,42 @@ fn apply_action(
                 .map_err(failed("container", name))?;
             backend.remove(name).map_err(failed("container", name))?;
             report(Event::Removed(name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Waits until every container of `dependency` (but `run`'s) meets `condition`; one that
+/// never will fails the wait when the dependency is `required`.
+pub(crate) fn wait_dependency(
+    backend: &dyn Backend,
+    project: &Project,
+    dependency: &str,
+    condition: &str,
+    required: bool,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), UpError> {
+    let containers: Vec<String> = backend
+        .observe(&project.name)
+        .map_err(failed("project", &project.name))?
+        .into_iter()
+        .filter(|c| c.service == dependency && !c.oneoff)
+        .map(|c| c.name)
+        .collect();
+    for container in containers {
+        match backend
+            .wait_for(&container, condition)
+            .map_err(failed("container", &container))?
+        {
+            // docker compose shows no line for service_started (the start order already
+            // says it), one for the other conditions.
+            Readiness::Ready if condition == "service_started" => {}
+            Readiness::Ready => report(Event::Waited {
+                container,
+                condition: condition.to_owned(),
+            }),
+            Readiness::Failed(_) if !required => {}
+            Readiness::Failed(reason) => return Err(UpError::Dependency { container, reason }),
         }
     }
     Ok(())

@@ -11,6 +11,8 @@ pub const PROJECT: &str = "com.docker.compose.project";
 pub const SERVICE: &str = "com.docker.compose.service";
 pub const CONTAINER_NUMBER: &str = "com.docker.compose.container-number";
 pub const ONEOFF: &str = "com.docker.compose.oneoff";
+/// The random id of a `compose run` container; its first 12 digits end its name.
+pub const SLUG: &str = "com.docker.compose.slug";
 pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 pub const CONFIG_HASH: &str = "com.docker.compose.config-hash";

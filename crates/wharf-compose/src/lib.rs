@@ -36,13 +36,15 @@ mod merge;
 pub mod model;
 mod name;
 mod normalize;
+mod oneoff;
 mod output;
 mod paths;
 mod plan;
 mod reset;
 mod select;
+mod stop_order;
 pub mod support;
-mod syntax;
+pub mod syntax;
 mod template;
 mod tree;
 mod unicity;
@@ -51,8 +53,8 @@ mod yaml;
 mod yaml_out;
 
 pub use apply::{
-    project_resources, up, Backend, BackendError, ContainerRequest, Event, Readiness, Resource,
-    UpError, UpOptions,
+    project_resources, up, Backend, BackendError, ContainerRequest, Event, Pull, Readiness,
+    Resource, UpError, UpOptions,
 };
 pub use consistency::check_container_names;
 pub use discovery::LoadOptions;
@@ -60,6 +62,8 @@ pub use error::ComposeError;
 pub use load::{load, load_model, Loaded};
 pub use model::{Project, Service};
 pub use name::normalize_project_name;
+pub use oneoff::{one_off, prepare_run, RunOptions};
 pub use output::{service_hash, to_json, to_yaml, write_go_json, yaml_text};
 pub use plan::{plan, selected_services, Action, Observed, Plan, PlanOptions};
+pub use stop_order::stop_after;
 pub use units::{Duration, FileMode, NanoCpus, UnitBytes};

@@ -8,6 +8,7 @@ mod changes;
 mod compose;
 mod containers;
 mod error;
+mod events;
 mod fs_size;
 mod images;
 mod import;
@@ -28,10 +29,11 @@ pub use containers::{
     parse_duration, signal_number, Attach, ContainerInfo, ContainerRecord, ContainerState,
     ContainerStats, CopyOptions, CreateOptions, ExecInstance, ExecOptions, Health, HealthLog,
     HealthOptions, Healthcheck, LogConfig, LogDriver, LogLine, LogOptionError, LogsOptions,
-    ProbeResult, ProcessTable, RestartPolicy, Status, VolumeMount, VolumeRequest, WaitCondition,
-    EXEC_INSTANCE_COMMAND, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
+    ProbeResult, ProcessTable, RestartPolicy, Status, StopRequest, VolumeMount, VolumeRequest,
+    WaitCondition, EXEC_INSTANCE_COMMAND, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
+pub use events::Event as ContainerEvent;
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};

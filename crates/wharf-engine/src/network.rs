@@ -656,16 +656,30 @@ impl Engine {
 
     /// Stops the DNS helper of a removed network and waits (briefly) until it is gone.
     pub(crate) fn stop_dns(&self, network_id: &str) {
-        if let Some(pid) = self.dns_helper(network_id) {
-            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+        self.signal_dns_helpers(&[network_id]);
+        self.await_dns_helpers(&[network_id]);
+    }
+
+    /// Tells the DNS helpers of these networks to end.
+    fn signal_dns_helpers(&self, network_ids: &[&str]) {
+        for id in network_ids {
+            if let Some(pid) = self.dns_helper(id).and_then(rustix::process::Pid::from_raw) {
                 let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
             }
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while self.dns_helper(network_id).is_some() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
         }
-        let _ = std::fs::remove_file(self.dns_pid_path(network_id));
+    }
+
+    /// Waits (2 s at most) until the DNS helpers of these networks have ended.
+    fn await_dns_helpers(&self, network_ids: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while network_ids.iter().any(|id| self.dns_helper(id).is_some())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for id in network_ids {
+            let _ = std::fs::remove_file(self.dns_pid_path(id));
+        }
     }
 
     // ---- the network commands -----------------------------------------------------------
@@ -845,23 +859,44 @@ impl Engine {
 
     /// `network rm`: refuses the pre-defined networks and networks that containers name.
     pub fn remove_network(&self, name: &str) -> Result<String> {
-        if name == DEFAULT_NETWORK || PSEUDO_NETWORKS.iter().any(|(n, _)| *n == name) {
-            return Err(EngineError::PredefinedNetwork(name.to_owned()));
+        let (mut removed, mut in_use) = self.remove_networks(&[name.to_owned()])?;
+        match in_use.pop() {
+            Some(error) => Err(error),
+            None => Ok(removed.remove(0)),
         }
-        let network = self.find_network(name)?;
-        if network.name == DEFAULT_NETWORK {
-            return Err(EngineError::PredefinedNetwork(network.name));
+    }
+
+    /// `network rm` of several user networks at once (`compose down`): the pre-defined
+    /// and unknown ones are refused, those that containers name are left (returned as the
+    /// errors that say so), the others go together. Returns the names removed.
+    pub fn remove_networks(&self, names: &[String]) -> Result<(Vec<String>, Vec<EngineError>)> {
+        let mut in_use = Vec::new();
+        let mut ids = Vec::new();
+        for name in names {
+            if name == DEFAULT_NETWORK || PSEUDO_NETWORKS.iter().any(|(n, _)| n == name) {
+                return Err(EngineError::PredefinedNetwork(name.to_owned()));
+            }
+            let network = self.find_network(name)?;
+            if network.name == DEFAULT_NETWORK {
+                return Err(EngineError::PredefinedNetwork(network.name));
+            }
+            let users = self.containers_naming(&network.id)?;
+            if users.is_empty() {
+                ids.push(network.id);
+            } else {
+                in_use.push(EngineError::NetworkUsed {
+                    network: network.name,
+                    containers: users,
+                });
+            }
         }
-        let users = self.containers_naming(&network.id)?;
-        if !users.is_empty() {
-            return Err(EngineError::NetworkUsed {
-                network: network.name,
-                containers: users,
-            });
-        }
-        let removed = self.networks()?.remove(&network.id)?;
-        self.stop_dns(&removed.id);
-        Ok(removed.name)
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        // The helpers end while the bridges go (each deletion waits for the kernel).
+        self.signal_dns_helpers(&ids);
+        let removed = self.networks()?.remove_many(&ids);
+        self.await_dns_helpers(&ids);
+        let removed = removed?;
+        Ok((removed.into_iter().map(|n| n.name).collect(), in_use))
     }
 
     /// `network prune`: removes every user network that no container names; returns their

@@ -196,33 +196,45 @@ impl Networks {
     /// `network rm`: refuses while containers are attached (naming them); removes the
     /// rules, the bridge and the state file.
     pub fn remove(&self, name_or_id: &str) -> Result<Network, NetError> {
+        let mut removed = self.remove_many(&[name_or_id])?;
+        Ok(removed.remove(0))
+    }
+
+    /// [`Networks::remove`] for several networks at once (`compose down`): all are checked
+    /// first, and the rules are loaded once for what remains.
+    pub fn remove_many(&self, names_or_ids: &[&str]) -> Result<Vec<Network>, NetError> {
         let lock = self.store.lock_exclusive()?;
         let mut networks = self.store.load(&lock)?;
-        let index = find(&networks, name_or_id)?;
-        let network = networks.remove(index);
-        if !network.endpoints.is_empty() {
-            return Err(NetError::InUse {
-                network: network.name.clone(),
-                containers: network
-                    .endpoints
-                    .values()
-                    .map(|endpoint| endpoint.container_name.clone())
-                    .collect(),
-            });
+        let mut removed = Vec::new();
+        for name_or_id in names_or_ids {
+            let network = networks.remove(find(&networks, name_or_id)?);
+            if !network.endpoints.is_empty() {
+                return Err(NetError::InUse {
+                    network: network.name.clone(),
+                    containers: network
+                        .endpoints
+                        .values()
+                        .map(|endpoint| endpoint.container_name.clone())
+                        .collect(),
+                });
+            }
+            removed.push(network);
         }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
 
         self.load_rules(&networks)?;
-        if let Err(error) = delete_link(&mut netlink, &network.bridge) {
-            networks.push(network);
-            networks.sort_by(|a, b| a.name.cmp(&b.name));
-            let cleanup = self.load_rules(&networks).err().into_iter().collect();
-            return Err(error.with_cleanup(cleanup));
+        for (index, network) in removed.iter().enumerate() {
+            if let Err(error) = delete_link(&mut netlink, &network.bridge) {
+                networks.extend(removed.drain(index..));
+                networks.sort_by(|a, b| a.name.cmp(&b.name));
+                let cleanup = self.load_rules(&networks).err().into_iter().collect();
+                return Err(error.with_cleanup(cleanup));
+            }
+            // A failure here leaves a state file whose bridge and rules are gone: `remove`
+            // again finishes the job.
+            self.store.remove(&lock, network)?;
         }
-        // A failure here leaves a state file whose bridge and rules are gone: `remove` again
-        // finishes the job.
-        self.store.remove(&lock, &network)?;
-        Ok(network)
+        Ok(removed)
     }
 
     /// `network connect`, or the setup of a container before it starts: a veth pair from

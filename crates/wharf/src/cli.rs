@@ -1150,6 +1150,131 @@ pub enum ComposeCommand {
     Rm(ComposeRmArgs),
     /// Show the Docker Compose version information
     Version(ComposeVersionArgs),
+    /// Run a one-off command on a service
+    Run(ComposeRunArgs),
+    /// Build or rebuild services
+    Build(ComposeBuildArgs),
+    /// Pull service images
+    Pull(ComposePullArgs),
+    /// Push service images
+    Push(ComposePushArgs),
+    /// List images used by the created containers
+    Images(ComposeImagesArgs),
+    /// Display the running processes
+    Top(ComposeServicesArgs),
+    /// Print the public port for a port binding
+    Port(ComposePortArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(ComposeCpArgs),
+    /// List running compose projects
+    Ls(ComposeLsArgs),
+    /// Block until containers of all (or specified) services stop.
+    Wait(ComposeWaitArgs),
+    /// Receive real time events from containers
+    Events(ComposeEventsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeEventsArgs {
+    /// Output events as a stream of json objects
+    #[arg(long)]
+    pub json: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeImagesArgs {
+    /// Format the output. Values: [table | json]
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Only display IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposePortArgs {
+    /// Index of the container if service has multiple replicas
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// tcp or udp
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp"])]
+    pub protocol: String,
+    pub service: String,
+    #[arg(value_name = "PRIVATE_PORT")]
+    pub private_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeCpArgs {
+    /// Index of the container if service has multiple replicas
+    #[arg(long, default_value_t = 1)]
+    pub index: u32,
+    /// `wharf cp`'s flags, with `SERVICE:PATH` for a side in a container
+    #[command(flatten)]
+    pub cp: CpArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeLsArgs {
+    /// Show all stopped Compose projects
+    #[arg(short, long)]
+    pub all: bool,
+    /// Format the output. Values: [table | json]
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Only display project names
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeWaitArgs {
+    /// Drops project when the first container stops
+    #[arg(long)]
+    pub down_project: bool,
+    #[arg(required = true)]
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeBuildArgs {
+    /// Do not use cache when building the image
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image
+    #[arg(long)]
+    pub pull: bool,
+    /// Set build-time variables for services
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub build_arg: Vec<String>,
+    /// Suppress the build output
+    #[arg(short, long)]
+    pub quiet: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposePullArgs {
+    /// Pull without printing progress information
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Pull what it can and ignores images with pull failures
+    #[arg(long)]
+    pub ignore_pull_failures: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposePushArgs {
+    /// Push without printing progress information
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Push what it can and ignores images with push failures
+    #[arg(long)]
+    pub ignore_push_failures: bool,
+    pub services: Vec<String>,
 }
 
 /// `compose up`'s and `compose create`'s flags that decide what gets (re)created.
@@ -1173,6 +1298,9 @@ pub struct ComposeCreateArgs {
     /// Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
+    /// Pull image before running ("always"|"missing"|"never")
+    #[arg(long, default_value = "policy")]
+    pub pull: String,
     pub services: Vec<String>,
 }
 
@@ -1204,6 +1332,21 @@ pub struct ComposeUpArgs {
     /// Don't print prefix in logs
     #[arg(long)]
     pub no_log_prefix: bool,
+    /// Stops all containers if any container was stopped. Incompatible with -d
+    #[arg(long)]
+    pub abort_on_container_exit: bool,
+    /// Stops all containers if any container exited with failure. Incompatible with -d
+    #[arg(long)]
+    pub abort_on_container_failure: bool,
+    /// Return the exit code of the selected service container. Implies --abort-on-container-exit
+    #[arg(long, value_name = "SERVICE")]
+    pub exit_code_from: Option<String>,
+    /// Restrict attaching to the specified services
+    #[arg(long, value_name = "SERVICE")]
+    pub attach: Vec<String>,
+    /// Do not attach (stream logs) to the specified services
+    #[arg(long, value_name = "SERVICE")]
+    pub no_attach: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -1286,6 +1429,71 @@ pub struct ComposeExecArgs {
     pub index: u32,
     pub service: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeRunArgs {
+    /// Run container in background and print container ID
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Set environment variables
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Add or override a label
+    #[arg(short, long = "label", alias = "labels")]
+    pub labels: Vec<String>,
+    /// Automatically remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Disable pseudo-TTY allocation (default: auto-detected)
+    #[arg(short = 'T', long = "no-tty", alias = "no-TTY")]
+    pub no_tty: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short, long, default_value_t = true)]
+    pub interactive: bool,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Run as specified username or uid
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Override the entrypoint of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Don't start linked services
+    #[arg(long)]
+    pub no_deps: bool,
+    /// Bind mount a volume
+    #[arg(short, long = "volume", alias = "volumes")]
+    pub volumes: Vec<String>,
+    /// Publish a container's port(s) to the host
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    /// Run command with all service's ports enabled and mapped to the host
+    #[arg(short = 'P', long, conflicts_with = "publish")]
+    pub service_ports: bool,
+    /// Use the service's network useAliases in the network(s) the container connects to
+    #[arg(long)]
+    pub use_aliases: bool,
+    /// Add Linux capabilities
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
+    /// Build image before starting container
+    #[arg(long)]
+    pub build: bool,
+    /// Pull image before running ("always"|"missing"|"never")
+    #[arg(long, default_value = "policy")]
+    pub pull: String,
+    pub service: String,
+    /// The command and its arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
 

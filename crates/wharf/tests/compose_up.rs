@@ -17,19 +17,7 @@ use common::Wharf;
 /// A wharf in its own network namespace with the fixtures imported, or `None` after
 /// printing SKIPPED.
 fn setup(fixtures: &[(&str, &str)]) -> Option<Wharf> {
-    if !common::is_root() {
-        common::skip("containers and networks need root");
-        return None;
-    }
-    let wharf = Wharf::isolated();
-    if wharf.netns.is_none() {
-        common::skip("cannot make a network namespace for the test (`ip netns add`)");
-        return None;
-    }
-    for (name, tag) in fixtures {
-        wharf.import_fixture(name, tag);
-    }
-    Some(wharf)
+    common::compose::isolated_wharf(fixtures)
 }
 
 /// `wharf compose -f DIR/compose.yaml ARGS`.

@@ -345,3 +345,31 @@ fn running_existing_containers_do_not_need_free_ports() {
         .calls()
         .contains(&"check web ports=false".to_string()));
 }
+
+#[test]
+fn pull_always_pulls_present_images_and_never_refuses_missing_ones() {
+    let recorder = Recorder {
+        images: ["postgres:15", "app-web"].map(String::from).into(),
+        ..Recorder::default()
+    };
+    let always = UpOptions {
+        pull: Pull::Always,
+        ..UpOptions::default()
+    };
+    run(&recorder, STACK, &always).unwrap();
+    assert!(recorder.calls().contains(&"pull postgres:15".to_string()));
+    assert!(!recorder.calls().iter().any(|c| c.starts_with("build")));
+
+    let recorder = Recorder::default();
+    let never = UpOptions {
+        pull: Pull::Never,
+        ..UpOptions::default()
+    };
+    let error = run(&recorder, STACK, &never).unwrap_err();
+    assert!(matches!(error, UpError::NotPulled { .. }), "{error}");
+    assert!(
+        recorder.calls().is_empty(),
+        "nothing made: {:?}",
+        recorder.calls()
+    );
+}

@@ -4,6 +4,7 @@
 
 mod files;
 mod options;
+mod run;
 mod wait;
 
 use std::collections::BTreeMap;
@@ -82,6 +83,44 @@ impl Engine {
 }
 
 impl ComposeBackend<'_> {
+    /// Creates the container, joins it to the service's other networks (with compose's
+    /// aliases when `aliases`) and puts its secrets and configs in; returns its id.
+    fn create_on_networks(
+        &self,
+        project: &Project,
+        service: &Service,
+        container: &ContainerRequest,
+        options: &crate::CreateOptions,
+        aliases: bool,
+    ) -> Result<String> {
+        let id = self.engine.create_container(options)?;
+        let extra = ordered_networks(service).into_iter().skip(1);
+        for (key, network) in extra.filter(|_| service.network_mode.is_empty()) {
+            let connect = ConnectOptions {
+                aliases: if aliases {
+                    network_aliases(service, container, network)
+                } else {
+                    Vec::new()
+                },
+                ip: network
+                    .map(|n| n.ipv4_address.clone())
+                    .filter(|ip| !ip.is_empty()),
+            };
+            if let Err(error) =
+                self.engine
+                    .connect_network(&project.networks[key].name, &id, &connect)
+            {
+                let _ = self.engine.remove_container(&id, true, false);
+                return Err(error);
+            }
+        }
+        if let Err(error) = self.inject_files(project, service, &id) {
+            let _ = self.engine.remove_container(&id, true, false);
+            return Err(error);
+        }
+        Ok(id)
+    }
+
     fn ports_in_use(&self, service: &Service) -> Result<()> {
         let taken = self.engine.published_ports()?;
         for (index, port) in service.ports.iter().enumerate() {
@@ -262,28 +301,9 @@ impl Backend for ComposeBackend<'_> {
     ) -> Result<(), BackendError> {
         let options =
             create_options(project, service, container, &self.init_path, true).map_err(boxed)?;
-        let id = self.engine.create_container(&options).map_err(boxed)?;
-        let extra = ordered_networks(service).into_iter().skip(1);
-        for (key, network) in extra.filter(|_| service.network_mode.is_empty()) {
-            let connect = ConnectOptions {
-                aliases: network_aliases(service, container, network),
-                ip: network
-                    .map(|n| n.ipv4_address.clone())
-                    .filter(|ip| !ip.is_empty()),
-            };
-            if let Err(error) =
-                self.engine
-                    .connect_network(&project.networks[key].name, &id, &connect)
-            {
-                let _ = self.engine.remove_container(&id, true, false);
-                return Err(boxed(error));
-            }
-        }
-        if let Err(error) = self.inject_files(project, service, &id) {
-            let _ = self.engine.remove_container(&id, true, false);
-            return Err(boxed(error));
-        }
-        Ok(())
+        self.create_on_networks(project, service, container, &options, true)
+            .map(drop)
+            .map_err(boxed)
     }
 
     fn start(&self, name: &str) -> Result<(), BackendError> {

@@ -300,6 +300,8 @@ impl Engine {
             for volume in &created_volumes {
                 let _ = self.delete_volume(volume);
             }
+        } else {
+            self.record_event("create", &record, &[]);
         }
         result.map(|()| id)
     }

@@ -46,7 +46,7 @@ pub struct LogLine {
     pub text: String,
 }
 
-const POLL: Duration = Duration::from_millis(5);
+pub(super) const POLL: Duration = Duration::from_millis(5);
 /// How long `rm -f` waits for a killed container and its monitor to end (a loaded or
 /// emulated machine can take seconds).
 const KILL_WAIT: Duration = Duration::from_secs(60);
@@ -180,6 +180,7 @@ impl Engine {
         };
         wharf_runtime::run::kill(&self.runtime_state_root(), &info.record.id, number)
             .map_err(runtime_error)?;
+        self.record_event("kill", &info.record, &[("signal", number.to_string())]);
         // As Docker: a paused container is thawed, so that it gets the signal.
         if info.paused {
             wharf_runtime::cgroup::set_frozen(
@@ -219,45 +220,9 @@ impl Engine {
     }
 
     /// Tells the container's monitor not to restart it.
-    fn mark_stopped_by_user(&self, id: &str) -> Result<()> {
+    pub(super) fn mark_stopped_by_user(&self, id: &str) -> Result<()> {
         let path = container_dir(self.root(), id).join(STOPPED_BY_USER_FILE);
         std::fs::write(&path, b"").at("write", &path)
-    }
-
-    /// `signal` (default: the container's stop signal), then SIGKILL after `timeout` seconds,
-    /// as Docker. A container waiting to restart just stays exited.
-    pub fn stop_container(
-        &self,
-        name: &str,
-        signal: Option<&str>,
-        timeout: Option<u64>,
-    ) -> Result<()> {
-        if let Some(signal) = signal {
-            parse_signal(signal)?;
-        }
-        let mut info = self.find_container(name)?;
-        // A start under way (a policy restart, or `start` in another process) ends first:
-        // a stop in its middle found nothing running, and the container ran on.
-        while info.state.status == Status::Created && info.state.monitor_pid.is_some() {
-            std::thread::sleep(POLL);
-            info = self.container_info(&info.record.id)?;
-        }
-        if !info.state.status.is_up() {
-            return Ok(());
-        }
-        let timeout = timeout.unwrap_or(info.record.stop_timeout);
-        // Marked first, so that its restart policy does not start it again.
-        self.mark_stopped_by_user(&info.record.id)?;
-        let signal = signal.unwrap_or(&info.record.stop_signal);
-        let _ = self.kill_container(&info.record.id, signal);
-        if self
-            .wait_exited(&info.record.id, Some(Duration::from_secs(timeout)))?
-            .is_none()
-        {
-            let _ = self.kill_container(&info.record.id, "SIGKILL");
-            self.wait_exited(&info.record.id, None)?;
-        }
-        Ok(())
     }
 
     /// Waits until the container is not running (or `timeout` passes) and returns its state.
@@ -269,11 +234,7 @@ impl Engine {
         let start = Instant::now();
         loop {
             let info = self.container_info(id)?;
-            // Docker's "not-running": exited, or created and not starting (never started, or
-            // its start failed).
-            let state = &info.state;
-            let created = state.status == Status::Created && state.monitor_pid.is_none();
-            if state.status == Status::Exited || created {
+            if is_not_running(&info.state) {
                 return Ok(Some(info.state));
             }
             if timeout.is_some_and(|t| start.elapsed() >= t) {
@@ -335,6 +296,7 @@ impl Engine {
         if volumes {
             self.remove_anonymous_volumes(&info.record.volumes);
         }
+        self.record_event("destroy", &info.record, &[]);
         Ok(info.record.name)
     }
 
@@ -654,7 +616,14 @@ pub(crate) fn is_mounted(path: &std::path::Path) -> bool {
 }
 
 /// [`signal_number`], or an error naming `--signal`.
-fn parse_signal(signal: &str) -> Result<i32> {
+/// Docker's "not-running": exited, or created and not starting (never started, or its start
+/// failed).
+pub(super) fn is_not_running(state: &ContainerState) -> bool {
+    let created = state.status == Status::Created && state.monitor_pid.is_none();
+    state.status == Status::Exited || created
+}
+
+pub(super) fn parse_signal(signal: &str) -> Result<i32> {
     signal_number(signal).ok_or_else(|| EngineError::BadOption {
         flag: "--signal",
         value: signal.to_string(),

@@ -87,7 +87,9 @@ impl Engine {
                 name: info.record.name,
             });
         }
-        self.set_frozen(&info, true)
+        self.set_frozen(&info, true)?;
+        self.record_event("pause", &info.record, &[]);
+        Ok(())
     }
 
     /// `wharf unpause`: thaws a paused container.
@@ -98,7 +100,9 @@ impl Engine {
                 name: info.record.name,
             });
         }
-        self.set_frozen(&info, false)
+        self.set_frozen(&info, false)?;
+        self.record_event("unpause", &info.record, &[]);
+        Ok(())
     }
 
     fn running_container(&self, name: &str) -> Result<ContainerInfo> {

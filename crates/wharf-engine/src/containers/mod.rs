@@ -12,6 +12,7 @@ mod manage;
 mod monitor;
 mod names;
 mod record;
+mod stop;
 mod wait;
 
 pub use copy::CopyOptions;
@@ -25,11 +26,12 @@ pub use health::{
 pub use lifecycle::{signal_number, ContainerInfo, LogLine, LogsOptions};
 pub use logfile::{LogConfig, LogDriver, LogOptionError};
 pub use manage::{ContainerStats, ProcessTable};
-pub(crate) use monitor::{announce, is_alive, process_start_time};
+pub(crate) use monitor::{announce, is_alive, now_rfc3339_nanos, process_start_time};
 pub use monitor::{Attach, MONITOR_COMMAND};
 pub(crate) use record::{
     container_dir, read_json, write_json, write_state, NetConfig, NetworkAttachment, PublishedPort,
     RECORD_FILE,
 };
 pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status, VolumeMount};
+pub use stop::StopRequest;
 pub use wait::WaitCondition;

@@ -276,6 +276,7 @@ impl Engine {
         state.pid = Some(container.pid());
         state.started_at = Some(now_rfc3339());
         write_state(&state_path, &state)?;
+        self.record_event("start", &record, &[]);
         if attach == Attach::Detached {
             println_started();
         }
@@ -343,6 +344,7 @@ impl Engine {
             state.error = Some(format!("healthcheck: {error}"));
         }
         let code = state.exit_code.unwrap_or(125);
+        self.record_event("die", &record, &[("exitCode", code.to_string())]);
         let restart = state.error.is_none()
             && record.restart_policy.should_restart(
                 code,

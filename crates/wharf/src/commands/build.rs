@@ -390,9 +390,10 @@ struct ProgressState {
     live_lines: usize,
 }
 
-/// Build progress as plain lines, for builds that other commands run (`compose up`).
-pub(crate) fn plain_progress(printer: Printer) -> impl BuildReporter {
-    Progress::new(printer, Mode::Plain)
+/// Build progress as plain lines (nothing but a failed step's output when `quiet`), for
+/// builds that other commands run (`compose up`, `compose build`).
+pub(crate) fn plain_progress(printer: Printer, quiet: bool) -> impl BuildReporter {
+    Progress::new(printer, if quiet { Mode::Quiet } else { Mode::Plain })
 }
 
 impl Progress {

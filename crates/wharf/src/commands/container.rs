@@ -45,7 +45,7 @@ pub fn run(engine: &Engine, printer: Printer, args: RunArgs) -> CommandResult {
 
 /// Runs the monitor in the foreground: its output is the container's, its exit code too.
 /// With `stdin` it reads ours; with a tty too, our terminal is raw meanwhile.
-fn attached(engine: &Engine, id: &str, stdin: bool, tty: bool) -> CommandResult {
+pub(crate) fn attached(engine: &Engine, id: &str, stdin: bool, tty: bool) -> CommandResult {
     let raw = if stdin && tty {
         Some(RawMode::enable()?)
     } else {

@@ -3,7 +3,7 @@
 mod build;
 mod compose;
 mod container;
-mod cp;
+pub(crate) mod cp;
 mod image;
 mod init;
 mod lint;

@@ -1,7 +1,7 @@
 //! `compose logs` and the log view of an attached `compose up`: each container's lines
 //! prefixed with its name, padded to the longest, in a color of its own on a terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read, Write};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
 
@@ -124,17 +124,32 @@ fn follow(
     })
 }
 
+/// When attached `up` stops the project before every container has exited.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AbortOn {
+    /// Only on a terminating signal.
+    Signal,
+    /// `--abort-on-container-exit`.
+    Exit,
+    /// `--abort-on-container-failure`: an exit with a code other than 0.
+    Failure,
+}
+
 /// Attached `up`: follows the containers' logs until they all exit, or a terminating
-/// signal comes: then `stop` runs (with the signals back to their default, so that a second
-/// Ctrl-C ends wharf) and the logs are followed to their end.
+/// signal comes, or the first container exits as `abort` says: then `stop` runs
+/// (with the signals back to their default, so that a second Ctrl-C ends wharf), given
+/// that first container's name, and the logs are followed to their end. As each log ends,
+/// docker compose's `NAME exited with code N` line. Returns the first container that
+/// exited when it stopped the others.
 pub fn follow_until_signal(
     engine: &Engine,
     printer: Printer,
     names: &[String],
     color: bool,
     show_prefix: bool,
-    stop: impl FnOnce() -> Result<(), CommandError>,
-) -> Result<(), CommandError> {
+    abort: AbortOn,
+    stop: impl FnOnce(Option<&str>) -> Result<(), CommandError>,
+) -> Result<Option<String>, CommandError> {
     let signals = Signals::block(TERMINATING)
         .map_err(|e| CommandError::new(format!("cannot block signals: {e}"), None))?;
     let prefixes = prefixes(names, color, show_prefix);
@@ -142,36 +157,53 @@ pub fn follow_until_signal(
         follow: true,
         ..LogsOptions::default()
     };
-    let (done_reader, done_writer) =
-        std::io::pipe().map_err(|e| CommandError::new(format!("cannot make a pipe: {e}"), None))?;
+    let pipe_error =
+        |e: std::io::Error| CommandError::new(format!("cannot make a pipe: {e}"), None);
+    // Every log thread holds a writer: the pipe closes once all logs end; with
+    // an exit that aborts, a thread also writes its index there as its log ends.
+    let (mut done_reader, done_writer) = std::io::pipe().map_err(pipe_error)?;
+    let writers = names
+        .iter()
+        .map(|_| done_writer.try_clone())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(pipe_error)?;
+    drop(done_writer);
     std::thread::scope(|scope| {
         let prefixes = &prefixes;
         let options = &options;
         wharf_engine::with_all_blocked(|| {
-            let writer = done_writer;
-            scope.spawn(move || {
-                // The pipe closes (and wakes the waiting thread) once every log ends.
-                let _writer = writer;
-                std::thread::scope(|inner| {
-                    for (name, prefix) in names.iter().zip(prefixes) {
-                        inner.spawn(move || {
-                            let _ = engine.container_logs(name, options, |line| {
-                                prefix.print(printer, line, false)
-                            });
-                        });
+            for (index, ((name, prefix), mut writer)) in
+                names.iter().zip(prefixes).zip(writers).enumerate()
+            {
+                scope.spawn(move || {
+                    let _ = engine
+                        .container_logs(name, options, |line| prefix.print(printer, line, false));
+                    let code = engine
+                        .find_container(name)
+                        .map_or(0, |info| info.state.exit_code.unwrap_or(0));
+                    printer.data(format!("{name} exited with code {code}"));
+                    if abort == AbortOn::Exit || (abort == AbortOn::Failure && code != 0) {
+                        let _ = writer.write_all(&(index as u32).to_ne_bytes());
                     }
                 });
-            });
+            }
         })
         .map_err(|e| CommandError::new(format!("cannot follow logs: {e}"), None))?;
         let signal = signals
             .wait_readable(done_reader.as_fd())
             .map_err(|e| CommandError::new(format!("cannot wait for signals: {e}"), None))?;
         drop(signals);
-        if signal.is_some() {
-            // The log threads end as the containers stop.
-            stop()?;
-        }
-        Ok(())
+        let mut index = [0u8; 4];
+        let first = match signal {
+            Some(_) => None,
+            None if abort != AbortOn::Signal && done_reader.read_exact(&mut index).is_ok() => {
+                Some(names[u32::from_ne_bytes(index) as usize].clone())
+            }
+            // Every container ended on its own.
+            None => return Ok(None),
+        };
+        // The log threads end as the containers stop.
+        stop(first.as_deref())?;
+        Ok(first)
     })
 }

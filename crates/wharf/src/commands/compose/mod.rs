@@ -1,10 +1,19 @@
 //! `wharf compose`: the project is loaded by `wharf-compose` from docker compose's global
 //! flags; each subcommand works on the loaded project.
 
+mod build;
 mod config;
+mod cp;
+mod down;
+mod events;
 mod logs;
+mod ls;
+mod pull;
+mod query;
+mod run;
 mod services;
 mod up;
+mod wait;
 
 use std::path::PathBuf;
 
@@ -25,9 +34,20 @@ pub fn run(
     match args.command {
         ComposeCommand::Config(config) => config::config(printer, project, config),
         ComposeCommand::Version(version) => services::version(printer, version),
+        ComposeCommand::Run(run) => run::run(&open()?, printer, project, run),
+        ComposeCommand::Build(build) => build::build(&open()?, printer, project, build),
+        ComposeCommand::Pull(pull) => pull::pull(&open()?, printer, project, pull),
+        ComposeCommand::Push(push) => pull::push(&open()?, printer, project, push),
+        ComposeCommand::Images(images) => query::images(&open()?, printer, project, images),
+        ComposeCommand::Top(top) => query::top(&open()?, printer, project, top),
+        ComposeCommand::Port(port) => query::port(&open()?, printer, project, port),
+        ComposeCommand::Cp(cp) => cp::copy(&open()?, printer, project, cp),
+        ComposeCommand::Ls(ls) => ls::list(&open()?, printer, ls),
+        ComposeCommand::Wait(wait) => wait::wait(&open()?, printer, project, wait),
+        ComposeCommand::Events(events) => events::events(&open()?, printer, project, events),
         ComposeCommand::Up(up) => up::run_up(&open()?, printer, project, up),
         ComposeCommand::Create(create) => up::create(&open()?, printer, project, create),
-        ComposeCommand::Down(down) => up::down(&open()?, printer, project, down),
+        ComposeCommand::Down(down) => down::down(&open()?, printer, project, down),
         ComposeCommand::Ps(ps) => services::ps(&open()?, printer, project, ps),
         ComposeCommand::Logs(logs) => logs::logs(&open()?, printer, project, logs),
         ComposeCommand::Exec(exec) => services::exec(&open()?, printer, project, exec),
@@ -74,6 +94,28 @@ fn load_project(printer: Printer, project: &ComposeProjectArgs) -> Result<Projec
     Ok(loaded.project)
 }
 
+/// The project's services named on the command line (all when none is), refusing an
+/// unknown one as docker compose does.
+fn named_services<'a>(
+    project: &'a Project,
+    names: &[String],
+) -> Result<Vec<&'a wharf_compose::Service>, CommandError> {
+    if names.is_empty() {
+        return Ok(project.services.values().collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            project.services.get(name).ok_or_else(|| {
+                CommandError::new(
+                    format!("no such service: {name}"),
+                    Some("`wharf compose config --services` lists them"),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The project's containers of `services` (all when empty), in dependency order of their
 /// services, then by number.
 fn project_containers(
@@ -107,6 +149,25 @@ fn project_containers(
     Ok(containers)
 }
 
+/// The container `index` (docker compose's `--index`, from 1) of `service`, not `run`'s.
+fn service_container(
+    engine: &Engine,
+    project: &Project,
+    service: &str,
+    index: u32,
+) -> Result<ContainerInfo, CommandError> {
+    named_services(project, &[service.to_owned()])?;
+    ordered_containers(engine, project, &[service.to_owned()])?
+        .into_iter()
+        .find(|c| c.record.labels.get(CONTAINER_NUMBER) == Some(&index.to_string()))
+        .ok_or_else(|| {
+            CommandError::new(
+                format!("service \"{service}\" is not running"),
+                Some("start it with `wharf compose up -d`"),
+            )
+        })
+}
+
 /// [`project_containers`] with the project's dependency order of services.
 fn ordered_containers(
     engine: &Engine,
@@ -123,6 +184,16 @@ fn ordered_containers(
             .unwrap_or(usize::MAX)
     });
     Ok(containers)
+}
+
+impl From<wharf_compose::UpError> for CommandError {
+    fn from(error: wharf_compose::UpError) -> Self {
+        CommandError {
+            hint: error.hint(),
+            message: wharf_engine::error_chain(&error),
+            exit_code: 1,
+        }
+    }
 }
 
 impl From<ComposeError> for CommandError {

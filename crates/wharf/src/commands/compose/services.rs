@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use wharf_compose::labels::{COMPOSE_VERSION, SERVICE};
 use wharf_engine::{ContainerInfo, Engine, ExecOptions};
 
-use super::{load_project, ordered_containers};
+use super::down::stop_in_parallel;
+use super::{load_project, ordered_containers, service_container};
 use crate::cli::{
     ComposeExecArgs, ComposeProjectArgs, ComposePsArgs, ComposeRmArgs, ComposeServicesArgs,
     ComposeStopArgs, ComposeVersionArgs,
@@ -82,19 +83,7 @@ pub fn exec(
     args: ComposeExecArgs,
 ) -> CommandResult {
     let project = load_project(printer, project)?;
-    let containers = ordered_containers(engine, &project, std::slice::from_ref(&args.service))?;
-    let container = containers
-        .iter()
-        .find(|c| {
-            c.record.labels.get(wharf_compose::labels::CONTAINER_NUMBER)
-                == Some(&args.index.to_string())
-        })
-        .ok_or_else(|| {
-            CommandError::new(
-                format!("service \"{}\" is not running", args.service),
-                Some("start it with `wharf compose up -d`"),
-            )
-        })?;
+    let container = service_container(engine, &project, &args.service, args.index)?;
     let tty = !args.no_tty && std::io::IsTerminal::is_terminal(&std::io::stdin());
     let options = ExecOptions {
         command: args.command,
@@ -161,19 +150,24 @@ pub fn stop(
     args: ComposeStopArgs,
     restart: bool,
 ) -> CommandResult {
-    let done = if restart { "Restarted" } else { "Stopped" };
+    if !restart {
+        let project = load_project(printer, project)?;
+        let containers = ordered_containers(engine, &project, &args.services)?;
+        stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
+            Ok(())
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     each(
         engine,
         printer,
         project,
         &args.services,
-        !restart,
-        done,
+        false,
+        "Restarted",
         |c| {
             engine.stop_container(&c.record.id, None, args.timeout)?;
-            if restart {
-                engine.start_detached(&c.record.id)?;
-            }
+            engine.start_detached(&c.record.id)?;
             Ok(())
         },
     )

@@ -1,18 +1,19 @@
-//! `compose up`, `compose create` and `compose down`: the plan of wharf-compose carried out
+//! `compose up` and `compose create`: the plan of wharf-compose carried out
 //! by the engine's [`ComposeBackend`], with docker compose's progress lines on stderr.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wharf_compose::labels::{image_name, NETWORK, PROJECT, SERVICE, VOLUME};
+use wharf_compose::labels::SERVICE;
 use wharf_compose::model::CONDITION_COMPLETED_SUCCESSFULLY;
-use wharf_compose::{up, Event, PlanOptions, Project, Readiness, UpOptions};
+use wharf_compose::{up, Event, PlanOptions, Project, Pull, Readiness, UpOptions};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
-use super::logs::follow_until_signal;
-use super::{load_project, ordered_containers, project_containers};
-use crate::cli::{ComposeCreateArgs, ComposeDownArgs, ComposeProjectArgs, ComposeUpArgs};
+use super::down::stop_in_parallel;
+use super::logs::{follow_until_signal, AbortOn};
+use super::{load_project, named_services, ordered_containers, project_containers};
+use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
 use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
@@ -20,6 +21,21 @@ use crate::printer::Printer;
 /// The binary `init: true` runs, as `run --init`'s default.
 fn init_path() -> std::path::PathBuf {
     std::env::var_os("WHARF_INIT_PATH").map_or_else(|| "/usr/bin/tini-static".into(), Into::into)
+}
+
+/// The engine as compose's backend, builds reported through `reporter`.
+pub(super) fn backend<'a>(
+    engine: &'a Engine,
+    reporter: &'a dyn wharf_engine::BuildReporter,
+    host_ca_certs: bool,
+) -> ComposeBackend<'a> {
+    ComposeBackend {
+        engine,
+        init_path: init_path(),
+        host_ca_certs,
+        build_reporter: reporter,
+        pull_progress: &NoProgress,
+    }
 }
 
 fn scale(values: &[String]) -> Result<BTreeMap<String, u32>, CommandError> {
@@ -40,7 +56,7 @@ fn scale(values: &[String]) -> Result<BTreeMap<String, u32>, CommandError> {
 }
 
 /// docker compose's progress line for an event.
-fn event_line(event: &Event) -> String {
+pub(super) fn event_line(event: &Event) -> String {
     let (kind, name, what) = match event {
         Event::NetworkCreated(name) => ("Network", name, "Created"),
         Event::VolumeCreated(name) => ("Volume", name, "Created"),
@@ -78,14 +94,8 @@ fn converge(
     timeout: Option<u64>,
     host_ca_certs: bool,
 ) -> Result<(), CommandError> {
-    let reporter = plain_progress(printer);
-    let backend = ComposeBackend {
-        engine,
-        init_path: init_path(),
-        host_ca_certs,
-        build_reporter: &reporter,
-        pull_progress: &NoProgress,
-    };
+    let reporter = plain_progress(printer, false);
+    let backend = backend(engine, &reporter, host_ca_certs);
     let options = UpOptions {
         plan: PlanOptions {
             services: args.services.clone(),
@@ -98,15 +108,14 @@ fn converge(
         build: args.build,
         no_build: args.no_build,
         timeout: timeout.map(Duration::from_secs),
+        pull: args
+            .pull
+            .parse::<Pull>()
+            .map_err(|why| CommandError::new(format!("--pull: {why}"), None))?,
     };
     engine.warm_up_container_start();
     up(&backend, project, &options, &mut |event| {
         printer.info(event_line(&event))
-    })
-    .map_err(|error| CommandError {
-        hint: error.hint(),
-        message: wharf_engine::error_chain(&error),
-        exit_code: 1,
     })?;
     Ok(())
 }
@@ -139,6 +148,36 @@ pub fn run_up(
         no_start: args.no_start,
         ..PlanOptions::default()
     };
+    let abort =
+        match (
+            args.abort_on_container_failure,
+            args.abort_on_container_exit,
+        ) {
+            (true, true) => return Err(CommandError::new(
+                "--abort-on-container-failure cannot be combined with --abort-on-container-exit",
+                None,
+            )),
+            (true, false) => AbortOn::Failure,
+            _ if args.abort_on_container_exit || args.exit_code_from.is_some() => AbortOn::Exit,
+            _ => AbortOn::Signal,
+        };
+    let attaching = abort != AbortOn::Signal || !args.attach.is_empty();
+    if (args.detach || args.wait) && attaching {
+        let flag = if args.wait { "--wait" } else { "--detach" };
+        return Err(CommandError::new(
+            format!("{flag} cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --exit-code-from or --attach"),
+            None,
+        ));
+    }
+    let named: Vec<String> = args
+        .exit_code_from
+        .iter()
+        .chain(&args.attach)
+        .cloned()
+        .collect();
+    if !named.is_empty() {
+        named_services(&project, &named)?;
+    }
     let host_ca_certs = project_args.host_ca_certs;
     converge(
         engine,
@@ -159,28 +198,51 @@ pub fn run_up(
     if args.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    // In dependency order: stopped in reverse, dependents first, as docker compose.
-    let names: Vec<String> = ordered_containers(engine, &project, &args.create.services)?
-        .into_iter()
-        .map(|c| c.record.name)
+    let containers = ordered_containers(engine, &project, &args.create.services)?;
+    let shown: Vec<String> = containers
+        .iter()
+        .filter(|c| {
+            let service = c.record.labels.get(SERVICE).map_or("", String::as_str);
+            (args.attach.is_empty() || args.attach.iter().any(|s| s == service))
+                && !args.no_attach.iter().any(|s| s == service)
+        })
+        .map(|c| c.record.name.clone())
         .collect();
-    let stop = || {
-        printer.info("Gracefully stopping... (press Ctrl+C again to force)");
-        for name in names.iter().rev() {
-            engine.stop_container(name, None, args.timeout)?;
-            printer.info(format!(" ✔ Container {name}  Stopped"));
+    let stop = |first: Option<&str>| {
+        if first.is_some() {
+            printer.info("Aborting on container exit...");
+        } else {
+            printer.info("Gracefully stopping... (press Ctrl+C again to force)");
         }
-        Ok(())
+        stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
+            Ok(())
+        })
     };
-    follow_until_signal(
+    let first = follow_until_signal(
         engine,
         printer,
-        &names,
+        &shown,
         !args.no_color,
         !args.no_log_prefix,
+        abort,
         stop,
     )?;
-    Ok(ExitCode::SUCCESS)
+    // docker compose's exit code: --exit-code-from's container's, else the first to exit.
+    let exit_code_of = |name: &str| -> Result<u8, CommandError> {
+        Ok(engine.find_container(name)?.state.exit_code.unwrap_or(0) as u8)
+    };
+    let code = match (&args.exit_code_from, &first) {
+        (Some(service), _) => match containers
+            .iter()
+            .find(|c| c.record.labels.get(SERVICE) == Some(service))
+        {
+            Some(container) => exit_code_of(&container.record.name)?,
+            None => 0,
+        },
+        (None, Some(first)) => exit_code_of(first)?,
+        (None, None) => 0,
+    };
+    Ok(ExitCode::from(code))
 }
 
 /// `--wait`: every container of the services running, and healthy when it has a check.
@@ -221,72 +283,4 @@ fn wait_ready(
         }
     }
     Ok(())
-}
-
-pub fn down(
-    engine: &Engine,
-    printer: Printer,
-    project_args: &ComposeProjectArgs,
-    args: ComposeDownArgs,
-) -> CommandResult {
-    let project = load_project(printer, project_args)?;
-    let containers = project_containers(engine, &project.name, &args.services)?;
-    // Dependents first: reverse dependency order, orphans (unknown services) first of all.
-    let order = project.dependency_order();
-    let rank = |service: &str| order.iter().position(|s| s == service);
-    let mut containers: Vec<_> = containers
-        .into_iter()
-        .filter(|c| {
-            let service = c.record.labels.get(SERVICE);
-            args.remove_orphans
-                || !args.services.is_empty()
-                || service.is_some_and(|s| project.services.contains_key(s))
-        })
-        .collect();
-    // Orphans (no rank) first, then dependents before what they depend on.
-    containers.sort_by_key(|c| {
-        let service = c.record.labels.get(SERVICE).map_or("", String::as_str);
-        std::cmp::Reverse(rank(service).unwrap_or(usize::MAX))
-    });
-    for container in &containers {
-        let name = &container.record.name;
-        engine.stop_container(name, None, args.timeout)?;
-        printer.info(format!(" ✔ Container {name}  Stopped"));
-        engine.remove_container(name, true, true)?;
-        printer.info(format!(" ✔ Container {name}  Removed"));
-    }
-    if !args.services.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let ours = |labels: &BTreeMap<String, String>, kind: &str| {
-        labels.get(PROJECT) == Some(&project.name) && labels.contains_key(kind)
-    };
-    for network in engine.list_networks()? {
-        if ours(&network.labels, NETWORK) {
-            engine.remove_network(&network.name)?;
-            printer.info(format!(" ✔ Network {}  Removed", network.name));
-        }
-    }
-    if args.volumes {
-        for volume in engine.list_volumes()? {
-            if ours(&volume.labels, VOLUME) {
-                engine.remove_volume(&volume.name)?;
-                printer.info(format!(" ✔ Volume {}  Removed", volume.name));
-            }
-        }
-    }
-    if let Some(rmi) = &args.rmi {
-        let images: BTreeSet<String> = project
-            .services
-            .values()
-            .filter(|s| rmi == "all" || s.image.is_empty())
-            .map(|s| image_name(&project.name, s))
-            .collect();
-        for image in images {
-            if engine.remove_image(&image, false).is_ok() {
-                printer.info(format!(" ✔ Image {image}  Removed"));
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
