@@ -24,3 +24,17 @@ pub use parser::{
 };
 pub use shell::{ShellLexer, Variables};
 pub use stages::{BuildArgs, BuildStages, Stage, StageBase};
+
+/// The proxy arguments every build accepts without an ARG (BuildKit's predefined ARGs).
+pub const PROXY_ARGS: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];

@@ -17,7 +17,7 @@ use wharf_dockerfile::instructions::{
     NetworkMode, RunInstruction, SecurityMode,
 };
 use wharf_dockerfile::{
-    BuildArgs, BuildStages, Dockerfile, Instruction, Located, ShellLexer, StageBase,
+    BuildArgs, BuildStages, Dockerfile, Instruction, Located, ShellLexer, StageBase, PROXY_ARGS,
 };
 use wharf_oci::config::host_architecture;
 use wharf_oci::{ContainerConfig, Digest, HistoryEntry, ImageConfig};
@@ -26,19 +26,6 @@ use crate::error::{EngineError, Result};
 
 /// Docker's PATH when an image sets none.
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// Arguments every build accepts without an ARG, passed to RUN steps when given.
-const PROXY_ARGS: &[&str] = &[
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "FTP_PROXY",
-    "ftp_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
 
 /// A base image as the store has it.
 pub(crate) struct BaseImage {

@@ -31,16 +31,6 @@ const PREDEFINED: &[&str] = &[
     "BUILDOS",
     "BUILDARCH",
     "BUILDVARIANT",
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "FTP_PROXY",
-    "ftp_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "ALL_PROXY",
-    "all_proxy",
 ];
 
 /// The environment of base images whose configuration is known.
@@ -116,6 +106,7 @@ fn check(file: &File) -> Vec<Hit> {
             for name in references(word) {
                 if !known.contains(&name)
                     && !PREDEFINED.contains(&name.as_str())
+                    && !wharf_dockerfile::PROXY_ARGS.contains(&name.as_str())
                     && reported.insert(name.clone())
                 {
                     hits.push(Hit::with(
