@@ -174,7 +174,8 @@ mod tests {
 
     use super::*;
 
-    fn project(yaml: &str, environment: &[(&str, &str)]) -> Project {
+    /// The project, and the folder its file sources live in (kept while the test runs).
+    fn project(yaml: &str, environment: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("compose.yaml"), yaml).unwrap();
         std::fs::write(dir.path().join("token.txt"), "t0ken").unwrap();
@@ -185,9 +186,7 @@ mod tests {
         let mut options = wharf_compose::LoadOptions::new(dir.path().into(), environment);
         options.project_name = Some("app".into());
         let project = wharf_compose::load(&options).unwrap().project;
-        // The folder must outlive the load for the file sources to exist.
-        std::mem::forget(dir);
-        project
+        (dir, project)
     }
 
     const YAML: &str = r#"
@@ -214,7 +213,7 @@ configs:
 
     #[test]
     fn sources_land_where_docker_compose_puts_them() {
-        let project = project(YAML, &[("DB_PASSWORD", "s3cret"), ("GREETING", "hi")]);
+        let (_dir, project) = project(YAML, &[("DB_PASSWORD", "s3cret"), ("GREETING", "hi")]);
         let web = &project.services["web"];
         let mounts = file_mounts(&project, web).unwrap();
         assert!(matches!(
@@ -249,7 +248,7 @@ configs:
 
     #[test]
     fn an_unset_variable_is_named() {
-        let project = project(YAML, &[("GREETING", "hi")]);
+        let (_dir, project) = project(YAML, &[("GREETING", "hi")]);
         let error = injected(&project, &project.services["web"]).unwrap_err();
         assert_eq!(
             error.to_string(),
