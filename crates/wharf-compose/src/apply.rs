@@ -65,7 +65,8 @@ pub trait Backend {
         service: &Service,
         container: &ContainerRequest,
     ) -> Result<(), BackendError>;
-    fn start(&self, name: &str) -> Result<(), BackendError>;
+    /// Starts the containers together and waits until each runs; one result per name.
+    fn start(&self, names: &[String]) -> Vec<Result<(), BackendError>>;
     fn stop(&self, name: &str, timeout: Option<Duration>) -> Result<(), BackendError>;
     fn remove(&self, name: &str) -> Result<(), BackendError>;
     /// Waits until the container meets compose's `condition`, or never can.
@@ -351,9 +352,27 @@ pub fn up(
     for orphan in &plan.orphans {
         report(Event::Orphan(orphan.clone()));
     }
+    // Containers start together until something must wait for them (a dependency's
+    // condition, a restart, a removal): each has a monitor of its own to set it up.
+    let mut starting = Vec::new();
     for action in &plan.actions {
-        apply_action(backend, project, &images, options, action, report)?;
+        if !matches!(
+            action,
+            Action::Create { .. } | Action::Recreate { .. } | Action::Start { .. }
+        ) {
+            start_together(backend, &mut starting, report)?;
+        }
+        apply_action(
+            backend,
+            project,
+            &images,
+            options,
+            action,
+            &mut starting,
+            report,
+        )?;
     }
+    start_together(backend, &mut starting, report)?;
     for kept in &plan.kept {
         report(Event::Running(kept.clone()));
     }
@@ -366,6 +385,7 @@ fn apply_action(
     images: &BTreeMap<String, String>,
     options: &UpOptions,
     action: &Action,
+    starting: &mut Vec<String>,
     report: &mut dyn FnMut(Event),
 ) -> Result<(), UpError> {
     let request = |service: &Service, number: u32, name: &str| ContainerRequest {
@@ -412,15 +432,14 @@ fn apply_action(
                 .map_err(failed("container", name))?;
             report(Event::Recreated(name.clone()));
         }
-        Action::Start { name, .. } => {
-            backend.start(name).map_err(failed("container", name))?;
-            report(Event::Started(name.clone()));
-        }
+        Action::Start { name, .. } => starting.push(name.clone()),
         Action::Restart { name, .. } => {
             backend
                 .stop(name, options.timeout)
                 .map_err(failed("container", name))?;
-            backend.start(name).map_err(failed("container", name))?;
+            for started in backend.start(std::slice::from_ref(name)) {
+                started.map_err(failed("container", name))?;
+            }
             report(Event::Restarted(name.clone()));
         }
         Action::Remove { name, .. } => {
@@ -432,6 +451,29 @@ fn apply_action(
         }
     }
     Ok(())
+}
+
+/// Starts the `pending` containers together and empties it; the first that failed is the
+/// error, once every other has started or failed too.
+fn start_together(
+    backend: &dyn Backend,
+    pending: &mut Vec<String>,
+    report: &mut dyn FnMut(Event),
+) -> Result<(), UpError> {
+    let names = std::mem::take(pending);
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut first_failure = None;
+    for (name, started) in names.iter().zip(backend.start(&names)) {
+        match started {
+            Ok(()) => report(Event::Started(name.clone())),
+            Err(source) => {
+                first_failure.get_or_insert_with(|| failed("container", name)(source));
+            }
+        }
+    }
+    first_failure.map_or(Ok(()), Err)
 }
 
 /// Waits until every container of `dependency` (but `run`'s) meets `condition`; one that

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Instant;
@@ -331,6 +331,46 @@ impl Netlink {
             }
             other => other,
         }
+    }
+
+    /// Deletes the interfaces `indexes` with one request, so that the kernel waits for its
+    /// grace periods once for all of them instead of once each: they are moved to an
+    /// interface group no link of the namespace is in, and the group is deleted.
+    pub fn delete_links(&mut self, indexes: &[u32]) -> io::Result<()> {
+        if let [index] = indexes {
+            return self.delete_link(*index);
+        }
+        if indexes.is_empty() {
+            return Ok(());
+        }
+        let used: Vec<u32> = self.links()?.iter().map(|link| link.group).collect();
+        let group = loop {
+            // Random, as another root may be doing the same in this namespace.
+            let mut bytes = [0; 4];
+            std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+            let candidate = u32::from_ne_bytes(bytes);
+            if candidate != 0 && !used.contains(&candidate) {
+                break candidate;
+            }
+        };
+        let mut in_group = || {
+            for index in indexes {
+                let mut message = LinkMessage::default();
+                message.header.index = *index;
+                message.attributes = vec![LinkAttribute::Group(group)];
+                self.request(RouteNetlinkMessage::SetLink(message), 0)?;
+            }
+            let mut message = LinkMessage::default();
+            message.attributes = vec![LinkAttribute::Group(group)];
+            self.request(RouteNetlinkMessage::DelLink(message), 0)
+        };
+        // One at a time if that failed, rather than leave an interface in a foreign group.
+        if in_group().is_err() {
+            for index in indexes {
+                self.delete_link(*index)?;
+            }
+        }
+        Ok(())
     }
 
     /// Adds `ip/prefix` (with its broadcast address) to interface `index`.

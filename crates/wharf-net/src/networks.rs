@@ -109,8 +109,9 @@ impl Networks {
             .collect())
     }
 
-    /// `network create`: a user network with its own bridge `wh-<id12>`. The bridge is made
-    /// when the first container connects; the firewall rules now.
+    /// `network create`: a user network with its own bridge `wh-<id12>`. The bridge and the
+    /// network's firewall rules are made when the first container connects (rules for a
+    /// bridge that does not exist yet would match nothing).
     pub fn create(&self, spec: &NetworkSpec) -> Result<Network, NetError> {
         validate_name(&spec.name)?;
         if RESERVED_NAMES.contains(&spec.name.as_str()) {
@@ -144,7 +145,7 @@ impl Networks {
     fn create_locked(
         &self,
         lock: &Lock,
-        mut networks: Vec<Network>,
+        networks: Vec<Network>,
         spec: &NetworkSpec,
         bridge: Option<&str>,
     ) -> Result<Network, NetError> {
@@ -180,16 +181,6 @@ impl Networks {
             endpoints: BTreeMap::new(),
         };
         self.store.create(lock, &network)?;
-        networks.push(network.clone());
-        if let Err(error) = self.load_rules(&networks) {
-            let cleanup = self
-                .store
-                .remove(lock, &network)
-                .err()
-                .into_iter()
-                .collect();
-            return Err(error.with_cleanup(cleanup));
-        }
         Ok(network)
     }
 
@@ -223,13 +214,13 @@ impl Networks {
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
 
         self.load_rules(&networks)?;
-        for (index, network) in removed.iter().enumerate() {
-            if let Err(error) = delete_link(&mut netlink, &network.bridge) {
-                networks.extend(removed.drain(index..));
-                networks.sort_by(|a, b| a.name.cmp(&b.name));
-                let cleanup = self.load_rules(&networks).err().into_iter().collect();
-                return Err(error.with_cleanup(cleanup));
-            }
+        if let Err(error) = delete_links(&mut netlink, removed.iter().map(|n| &*n.bridge)) {
+            networks.append(&mut removed);
+            networks.sort_by(|a, b| a.name.cmp(&b.name));
+            let cleanup = self.load_rules(&networks).err().into_iter().collect();
+            return Err(error.with_cleanup(cleanup));
+        }
+        for network in &removed {
             // A failure here leaves a state file whose bridge and rules are gone: `remove`
             // again finishes the job.
             self.store.remove(&lock, network)?;
@@ -344,11 +335,13 @@ impl Networks {
                 .insert(attach.container_id.clone(), endpoint.clone());
             self.store.save(&lock, &updated)?;
             undo.state = Some(network.clone());
-            // A new bridge also means a first container since boot: the rules may be gone
-            // with the reboot, so load them whole then, or if adding to them fails.
-            if !endpoint.ports.is_empty() || existing.is_none() {
+            // A first container on the network, or a new bridge (a first container since
+            // boot: the rules may be gone with the reboot): load the rules whole then, or if
+            // adding to them fails.
+            let first = network.endpoints.is_empty() || existing.is_none();
+            if !endpoint.ports.is_empty() || first {
                 networks[index] = updated;
-                let added = existing.is_some()
+                let added = !first
                     && nft::apply(&nft::render_added_ports(&self.scope.table, &endpoint)).is_ok();
                 if !added {
                     return self.load_rules(&networks);
@@ -762,6 +755,22 @@ fn delete_link(netlink: &mut Netlink, name: &str) -> Result<(), NetError> {
         netlink.delete_link(index).map_err(netlink_error(op()))?;
     }
     Ok(())
+}
+
+/// Deletes the interfaces named `names` that exist, together.
+fn delete_links<'a>(
+    netlink: &mut Netlink,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<(), NetError> {
+    let names: Vec<&str> = names.collect();
+    let op = || format!("delete interfaces {}", names.join(", "));
+    let mut indexes = Vec::new();
+    for name in &names {
+        if let Some(index) = netlink.link_index(name).map_err(netlink_error(op()))? {
+            indexes.push(index);
+        }
+    }
+    netlink.delete_links(&indexes).map_err(netlink_error(op()))
 }
 
 /// Inside the container: address on the interface, interface and `lo` up, default route.

@@ -99,9 +99,9 @@ impl Backend for Recorder {
         Ok(())
     }
 
-    fn start(&self, name: &str) -> Result<(), BackendError> {
-        self.record(format!("start {name}"));
-        Ok(())
+    fn start(&self, names: &[String]) -> Vec<Result<(), BackendError>> {
+        self.record(format!("start {}", names.join(" ")));
+        names.iter().map(|_| Ok(())).collect()
     }
 
     fn stop(&self, name: &str, _: Option<Duration>) -> Result<(), BackendError> {
@@ -167,6 +167,31 @@ fn up_validates_then_makes_resources_images_and_containers_in_order() {
             "create app-web-1 from app-web",
             "start app-web-1",
         ]
+    );
+}
+
+#[test]
+fn containers_start_together_until_one_must_wait_for_another() {
+    let recorder = Recorder::default();
+    let stack = "services:
+  db: {image: postgres:15}
+  cache: {image: redis:7, scale: 2}
+  web: {image: web, depends_on: {db: {condition: service_healthy}}}
+  worker: {image: web, depends_on: [cache]}
+";
+    run(&recorder, stack, &UpOptions::default()).unwrap();
+    let calls = recorder.calls();
+    let starts: Vec<&String> = calls.iter().filter(|c| c.starts_with("start")).collect();
+    assert_eq!(
+        starts,
+        // The plan's order is one topological order: worker's wait for cache comes after
+        // web, so web starts before that wait, and worker after it.
+        [
+            "start app-cache-1 app-cache-2 app-db-1",
+            "start app-web-1",
+            "start app-worker-1",
+        ],
+        "{calls:#?}"
     );
 }
 

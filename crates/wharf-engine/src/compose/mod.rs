@@ -77,8 +77,21 @@ impl Engine {
 
     /// Starts a created or stopped container in the background and waits until it runs.
     pub fn start_detached(&self, name: &str) -> Result<()> {
-        let child = self.start_container(name, Attach::Detached)?;
-        self.await_detached_start(child, name)
+        self.start_detached_together(&[name.to_owned()]).remove(0)
+    }
+
+    /// Starts the containers in the background, all at once (each monitor sets up and starts
+    /// its own container, in parallel), and waits until each runs; one result per name.
+    pub fn start_detached_together(&self, names: &[String]) -> Vec<Result<()>> {
+        let children: Vec<Result<std::process::Child>> = names
+            .iter()
+            .map(|name| self.start_container(name, Attach::Detached))
+            .collect();
+        children
+            .into_iter()
+            .zip(names)
+            .map(|(child, name)| self.await_detached_start(child?, name))
+            .collect()
     }
 }
 
@@ -306,8 +319,12 @@ impl Backend for ComposeBackend<'_> {
             .map_err(boxed)
     }
 
-    fn start(&self, name: &str) -> Result<(), BackendError> {
-        self.engine.start_detached(name).map_err(boxed)
+    fn start(&self, names: &[String]) -> Vec<Result<(), BackendError>> {
+        self.engine
+            .start_detached_together(names)
+            .into_iter()
+            .map(|started| started.map_err(boxed))
+            .collect()
     }
 
     fn stop(&self, name: &str, timeout: Option<Duration>) -> Result<(), BackendError> {
