@@ -16,6 +16,13 @@ pub enum WatchError {
         #[source]
         source: wharf_build::context::Error,
     },
+    /// The service's `.dockerignore` does not parse.
+    #[error("service {service}: {source}")]
+    Dockerignore {
+        service: String,
+        #[source]
+        source: wharf_build::context::Error,
+    },
     /// The kernel's limit of inotify watches is reached.
     #[error("cannot watch {}: no inotify watches left", path.display())]
     TooManyFolders { path: PathBuf },
@@ -32,7 +39,9 @@ impl WatchError {
             WatchError::TooManyFolders { .. } => Some(
                 "raise fs.inotify.max_user_watches (sysctl), or ignore large folders such as node_modules/",
             ),
-            WatchError::Pattern { .. } => Some("patterns have .dockerignore's syntax"),
+            WatchError::Pattern { .. } | WatchError::Dockerignore { .. } => {
+                Some("patterns have .dockerignore's syntax")
+            }
             WatchError::Io(_) => None,
         }
     }

@@ -32,9 +32,11 @@ mod error;
 mod inotify;
 mod matcher;
 mod plan;
+mod rules;
 
 pub use batch::{Debouncer, MAX_WAIT, QUIET};
 pub use error::WatchError;
 pub use inotify::{walk, Wanted, Watcher};
 pub use matcher::{RuleMatcher, EPHEMERAL};
 pub use plan::{plan, Change, Scope, ServicePlan, ServiceRules};
+pub use rules::{compile, roots, wanted};
