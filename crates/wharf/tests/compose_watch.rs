@@ -1,6 +1,6 @@
 //! `compose watch` and `up --watch` on real containers: edits, deletions, new folders and
 //! symlinks reach the container, ignored and editors' files do not, a burst is one batch,
-//! `sync+restart` restarts, `rebuild` rebuilds and recreates only its service, a Python
+//! `sync+restart` restarts, `sync+exec` runs its command, `rebuild` rebuilds and recreates only its service, a Python
 //! server in the container sees the synced file through its own inotify watch, and bad
 //! rules fail before anything starts. Each step waits for the watcher's line that says the
 //! batch is applied, so no assertion depends on timing.
@@ -70,10 +70,23 @@ impl Watching {
         }
     }
 
+    /// Runs `changes` with the watcher stopped, so that they reach it at once (one batch)
+    /// even when this test is descheduled between two writes for longer than the quiet
+    /// period on a busy machine: its kernel queue keeps the events meanwhile.
+    fn at_once(&self, changes: impl FnOnce()) {
+        self.signal(rustix::process::Signal::STOP);
+        changes();
+        self.signal(rustix::process::Signal::CONT);
+    }
+
+    fn signal(&self, signal: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, signal).unwrap();
+    }
+
     /// Stops it as Ctrl-C does and waits for it.
     fn interrupt(mut self) -> std::process::ExitStatus {
-        let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+        self.signal(rustix::process::Signal::INT);
         self.child.wait().unwrap()
     }
 }
@@ -94,6 +107,7 @@ services:
   web:
     image: busybox:latest
     command: [sleep, "1000"]
+    user: "1234:1234"
     develop:
       watch:
         - path: ./src
@@ -118,20 +132,27 @@ fn sync_carries_edits_deletions_folders_and_bursts() {
         exec(&project, "ws-web-1", "cat /app/a.txt /app/keep.txt"),
         "v1kept"
     );
+    // Owned by the container's user, as docker compose's copies are.
+    assert_eq!(
+        exec(&project, "ws-web-1", "stat -c %u:%g /app /app/a.txt"),
+        "1234:1234\n1234:1234\n"
+    );
 
     // An edit, a file made by an editor's save (temporary file renamed over), a new folder
     // with content, a symlink out of the project, and files no rule takes.
-    write(dir, "src/a.txt", "v2");
-    write(dir, "src/.b.txt.swp", "vim");
-    write(dir, "src/4913", "");
-    write(dir, "src/b.txt~", "backup");
-    write(dir, "src/save-tmp", "saved");
-    std::fs::rename(dir.join("src/save-tmp"), dir.join("src/b.txt")).unwrap();
-    write(dir, "src/pkg/deep/mod.py", "x = 1");
-    std::os::unix::fs::symlink("/etc/shadow", dir.join("src/link")).unwrap();
-    write(dir, "src/notes.tmp", "ignored");
-    write(dir, "src/cache/blob", "ignored");
-    write(dir, "src/.git/HEAD", "ref");
+    watch.at_once(|| {
+        write(dir, "src/a.txt", "v2");
+        write(dir, "src/.b.txt.swp", "vim");
+        write(dir, "src/4913", "");
+        write(dir, "src/b.txt~", "backup");
+        write(dir, "src/save-tmp", "saved");
+        std::fs::rename(dir.join("src/save-tmp"), dir.join("src/b.txt")).unwrap();
+        write(dir, "src/pkg/deep/mod.py", "x = 1");
+        std::os::unix::fs::symlink("/etc/shadow", dir.join("src/link")).unwrap();
+        write(dir, "src/notes.tmp", "ignored");
+        write(dir, "src/cache/blob", "ignored");
+        write(dir, "src/.git/HEAD", "ref");
+    });
     watch.wait_for("Syncing service \"web\"");
     let seen = exec(
         &project,
@@ -146,8 +167,10 @@ fn sync_carries_edits_deletions_folders_and_bursts() {
     );
 
     // A deletion is made in the container only; the host keeps its other files.
-    std::fs::remove_file(dir.join("src/a.txt")).unwrap();
-    std::fs::remove_dir_all(dir.join("src/pkg")).unwrap();
+    watch.at_once(|| {
+        std::fs::remove_file(dir.join("src/a.txt")).unwrap();
+        std::fs::remove_dir_all(dir.join("src/pkg")).unwrap();
+    });
     watch.wait_for("Syncing service \"web\"");
     assert_eq!(
         exec(&project, "ws-web-1", "ls /app"),
@@ -156,9 +179,11 @@ fn sync_carries_edits_deletions_folders_and_bursts() {
     assert!(dir.join("src/keep.txt").exists());
 
     // 500 files written at once are one batch.
-    for i in 0..500 {
-        write(dir, &format!("src/burst/f{i}.txt"), &i.to_string());
-    }
+    watch.at_once(|| {
+        for i in 0..500 {
+            write(dir, &format!("src/burst/f{i}.txt"), &i.to_string());
+        }
+    });
     let line = watch.wait_for("Syncing service \"web\"");
     assert_eq!(
         line,
@@ -186,6 +211,11 @@ services:
         - path: ./conf
           action: sync+restart
           target: /etc/app
+        - path: ./hooks
+          action: sync+exec
+          target: /hooks
+          exec:
+            command: sh -c 'cat /hooks/* > /tmp/hook-ran'
   worker:
     image: busybox:latest
     command: [sleep, "1000"]
@@ -205,6 +235,7 @@ fn sync_restart_restarts_and_rebuild_recreates_only_its_service() {
     );
     write(dir, "web/requirements.txt", "flask==3.0\n");
     write(dir, "conf/app.ini", "debug=0");
+    write(dir, "hooks/.keep", "");
     let mut watch = Watching::start(&project, &["watch"]);
     watch.wait_for("Watch enabled");
     let started = project.inspect("{{.State.StartedAt}}", "wr-web-1");
@@ -221,6 +252,11 @@ fn sync_restart_restarts_and_rebuild_recreates_only_its_service() {
     );
     assert_ne!(project.inspect("{{.State.StartedAt}}", "wr-web-1"), started);
     assert_eq!(project.inspect("{{.Id}}", "wr-web-1"), web_id);
+
+    write(dir, "hooks/reload", "reloaded");
+    watch.wait_for("Syncing service \"web\" after 1 changes");
+    watch.wait_for("service(s) [\"web\"] ran `sh -c cat /hooks/* > /tmp/hook-ran`");
+    assert_eq!(exec(&project, "wr-web-1", "cat /tmp/hook-ran"), "reloaded");
 
     write(dir, "web/requirements.txt", "flask==3.1\n");
     watch.wait_for("Rebuilding service(s) [\"web\"]");
@@ -323,12 +359,15 @@ fn up_watch_shows_logs_and_events_and_ctrl_c_stops_both() {
     let dir = project.path();
     write(dir, "src/a.txt", "v1");
     let mut up = Watching::start(&project, &["up", "--watch", "-t", "0"]);
-    up.wait_for("hello from web");
     up.wait_for("Watch enabled");
     up.wait_for("Syncing service \"web\"");
     write(dir, "src/a.txt", "v2");
     up.wait_for("Syncing service \"web\" after 1 changes");
     assert_eq!(exec(&project, "wu-web-1", "cat /app/a.txt"), "v2");
+    // The container's log is on the same output (before or after the watcher's lines).
+    if !up.seen.iter().any(|line| line.contains("hello from web")) {
+        up.wait_for("hello from web");
+    }
     let status = up.interrupt();
     assert!(status.success(), "{status:?}");
     assert_eq!(project.inspect("{{.State.Status}}", "wu-web-1"), "exited");

@@ -230,6 +230,9 @@ impl Apply<'_> {
             for container in containers.iter().filter(|c| c.state.status.is_up()) {
                 self.exec(&container.record.id, hook)?;
             }
+            let command = hook.command.clone().unwrap_or_default().join(" ");
+            self.printer
+                .info(format!("service(s) [\"{service}\"] ran `{command}`"));
         }
         Ok(())
     }
