@@ -198,19 +198,8 @@ else
   echo "SKIPPED: docker compose: no Docker daemon or no compose plugin (scripts/dockerd.sh start, scripts/install-compose.sh)" >&2
 fi
 
-median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-printf '%-34s %12s %12s %8s\n' "save to visible (median)" "wharf ms" "docker ms" "ratio"
-for phase in sync:"sync ($rounds rounds)" restart:"sync+restart ($rounds rounds)" rebuild:"rebuild ($rebuild_rounds rounds)"; do
-  key=${phase%%:*}
-  ours=$(median "$work/wharf.$key")
-  if [[ -s "$work/docker.$key" ]]; then
-    theirs=$(median "$work/docker.$key")
-    ratio=$(python3 -c "import sys; print('%.1fx' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1)))" "$ours" "$theirs")
-  else
-    theirs=-; ratio=-
-  fi
-  printf '%-34s %12s %12s %8s\n' "${phase#*:}" "$ours" "$theirs" "$ratio"
-done
+ratio_table 34 "save to visible (median)" "$work" sync:"sync ($rounds rounds)" \
+  restart:"sync+restart ($rounds rounds)" rebuild:"rebuild ($rebuild_rounds rounds)"
 read -r our_rss our_cpu < "$work/wharf.idle"
 if [[ -s "$work/docker.idle" ]]; then read -r their_rss their_cpu < "$work/docker.idle"; else their_rss=-; their_cpu=-; fi
 printf '%-34s %12s %12s\n' "10,000 files idle: RSS MiB" "$our_rss" "$their_rss"
