@@ -131,16 +131,5 @@ else
   echo "SKIPPED: docker compose: no Docker daemon or no compose plugin (scripts/dockerd.sh start, scripts/install-compose.sh)" >&2
 fi
 
-median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-printf '%-28s %12s %12s %8s\n' "phase (median of $rounds)" "wharf ms" "docker ms" "ratio"
-for phase in cold:"up -d (cold)" unchanged:"up -d (nothing changed)" down:"down -v" wait:"up -d --wait (healthy)" quick:"up --wait (start_interval)"; do
-  key=${phase%%:*}
-  ours=$(median "$work/wharf.$key")
-  if [[ -s "$work/docker.$key" ]]; then
-    theirs=$(median "$work/docker.$key")
-    ratio=$(python3 -c "import sys; print('%.1fx' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1)))" "$ours" "$theirs")
-  else
-    theirs=-; ratio=-
-  fi
-  printf '%-28s %12s %12s %8s\n' "${phase#*:}" "$ours" "$theirs" "$ratio"
-done
+ratio_table 28 "phase (median of $rounds)" "$work" cold:"up -d (cold)" unchanged:"up -d (nothing changed)" \
+  down:"down -v" wait:"up -d --wait (healthy)" quick:"up --wait (start_interval)"

@@ -21,3 +21,23 @@ import_fixture() {
   while IFS= read -r change; do changes+=(--change "$change"); done < "$(scripts/fixtures/build.sh --changes "$1")"
   "$wharf" import "${changes[@]}" "$(scripts/fixtures/build.sh "$1")" "$2" >/dev/null
 }
+
+# ratio_table WIDTH TITLE DIR KEY:LABEL...: one row a phase: the medians of DIR/wharf.KEY and
+# DIR/docker.KEY (files of times in ms, one a line) and the ratio docker/wharf ("-" where
+# docker has no times).
+ratio_table() {
+  local width=$1 title=$2 dir=$3 phase key ours theirs ratio; shift 3
+  lines_median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+  printf "%-${width}s %12s %12s %8s\n" "$title" "wharf ms" "docker ms" "ratio"
+  for phase in "$@"; do
+    key=${phase%%:*}
+    ours=$(lines_median "$dir/wharf.$key")
+    if [[ -s "$dir/docker.$key" ]]; then
+      theirs=$(lines_median "$dir/docker.$key")
+      ratio=$(python3 -c "import sys; print('%.1fx' % (float(sys.argv[2]) / max(float(sys.argv[1]), 1)))" "$ours" "$theirs")
+    else
+      theirs=-; ratio=-
+    fi
+    printf "%-${width}s %12s %12s %8s\n" "${phase#*:}" "$ours" "$theirs" "$ratio"
+  done
+}

@@ -51,7 +51,14 @@ const SERVICE_SHAPES: &[(&str, Shape)] = &[
     ("build.shm_size", Shape::Scalar),
     ("build.secrets.*.mode", Shape::Scalar),
     ("attach", Shape::Scalar),
-    ("develop", Shape::Raw),
+    ("x-*", Shape::Raw),
+    ("develop.x-*", Shape::Raw),
+    ("develop.watch.*.x-*", Shape::Raw),
+    ("develop.watch.*.initial_sync", Shape::Scalar),
+    ("develop.watch.*.exec.command", Shape::ShellCommand),
+    ("develop.watch.*.exec.environment", Shape::MappingWithEquals),
+    ("develop.watch.*.exec.privileged", Shape::Scalar),
+    ("develop.watch.*.exec.x-*", Shape::Raw),
     ("blkio_config", Shape::Raw),
     ("cpu_count", Shape::Scalar),
     ("cpu_percent", Shape::Scalar),
@@ -257,6 +264,21 @@ pub fn project(tree: &Node, name: &str) -> Result<Project, ComposeError> {
     }
     for (service_name, service) in project.services.iter_mut() {
         service.name = service_name.clone();
+        if let Some(key) = service
+            .develop
+            .as_ref()
+            .and_then(crate::develop::unknown_key)
+        {
+            let path = KeyPath::root()
+                .join("services")
+                .join(service_name.clone())
+                .join("develop");
+            return Err(ComposeError::invalid(
+                &tree.position_of(&path),
+                &path,
+                format!("unknown key '{key}'"),
+            ));
+        }
     }
     Ok(project)
 }
@@ -290,7 +312,11 @@ fn shape_children(value: Value, shapes: &[(&str, Shape)]) -> Value {
 fn matches(path: &str, pattern: &str) -> bool {
     let path: Vec<&str> = path.split('.').collect();
     let pattern: Vec<&str> = pattern.split('.').collect();
-    path.len() == pattern.len() && pattern.iter().zip(&path).all(|(p, k)| *p == "*" || p == k)
+    path.len() == pattern.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(p, k)| *p == "*" || p == k || (*p == "x-*" && k.starts_with("x-")))
 }
 
 /// Shapes `value` found at `path` (relative to a service or a resource).

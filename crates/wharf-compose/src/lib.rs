@@ -24,6 +24,7 @@ mod apply;
 mod canonical;
 mod consistency;
 mod decode;
+pub mod develop;
 mod discovery;
 pub mod dotenv;
 mod error;

@@ -5,7 +5,7 @@
 //! the service config hash (`com.docker.compose.config-hash`) is the SHA-256 of the service's
 //! JSON in that order. Maps are `BTreeMap`s: Go sorts map keys when it marshals them.
 //!
-//! Keys that wharf keeps only to print them and hash them (`develop`, `blkio_config`, `gpus`,
+//! Keys that wharf keeps only to print them and hash them (`blkio_config`, `gpus`,
 //! hooks...) are raw JSON values; the engine refuses them by name.
 
 use std::collections::BTreeMap;
@@ -74,7 +74,7 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<Build>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub develop: Option<Value>,
+    pub develop: Option<crate::develop::Develop>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blkio_config: Option<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

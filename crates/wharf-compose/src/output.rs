@@ -77,7 +77,7 @@ pub fn service_hash(service: &Service) -> String {
     }
     service.depends_on.clear();
     service.profiles.clear();
-    let value = serde_json::to_value(&service).unwrap_or(Value::Null);
+    let value = service_json(&service);
     let mut json = String::new();
     write_go_json(&value, None, &mut json);
     hex::encode(Sha256::digest(json.as_bytes()))
@@ -92,12 +92,7 @@ fn project_json(project: &Project) -> Value {
     let services: Map<String, Value> = project
         .services
         .iter()
-        .map(|(name, service)| {
-            (
-                name.clone(),
-                serde_json::to_value(service).unwrap_or(Value::Null),
-            )
-        })
+        .map(|(name, service)| (name.clone(), service_json(service)))
         .collect();
     root.insert("services".into(), Value::Object(services));
     let mut resources = |key: &str, value: Value| {
@@ -146,6 +141,15 @@ fn project_json(project: &Project) -> Value {
     Value::Object(sorted.into_iter().collect())
 }
 
+/// The service as compose-go marshals it to JSON (no `x-*` keys in `develop`).
+fn service_json(service: &Service) -> Value {
+    let mut value = serde_json::to_value(service).unwrap_or(Value::Null);
+    if let Some(develop) = value.get_mut("develop") {
+        crate::develop::strip_extensions(develop);
+    }
+    value
+}
+
 /// What go-yaml writes differently from JSON for a service.
 fn yaml_service(fields: &mut Map<String, Value>, service: &Service) {
     for key in ["command", "entrypoint"] {
@@ -164,6 +168,9 @@ fn yaml_service(fields: &mut Map<String, Value>, service: &Service) {
                 entry.shift_remove("format");
             }
         }
+    }
+    if let Some(develop) = &service.develop {
+        fields.insert("develop".into(), crate::develop::yaml_value(develop));
     }
     for (key, value) in &service.extensions {
         fields.insert(key.clone(), value.clone());

@@ -19,7 +19,7 @@ pub enum Support {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub service: String,
-    /// The key path below the service: `build.ssh`, `develop`.
+    /// The key path below the service: `build.ssh`, `gpus`.
     pub key: &'static str,
     pub support: Support,
     pub reason: &'static str,
@@ -27,11 +27,6 @@ pub struct Finding {
 
 /// Keys below a service, by the path of their value in the service's JSON.
 const KEYS: &[(&str, Support, &str)] = &[
-    (
-        "develop",
-        Support::Refused,
-        "`compose watch` is not supported",
-    ),
     (
         "blkio_config",
         Support::Refused,

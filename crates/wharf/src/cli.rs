@@ -1172,6 +1172,22 @@ pub enum ComposeCommand {
     Wait(ComposeWaitArgs),
     /// Receive real time events from containers
     Events(ComposeEventsArgs),
+    /// Watch build context for service and rebuild/refresh containers when files are updated
+    Watch(ComposeWatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeWatchArgs {
+    /// Do not build & start services before watching
+    #[arg(long)]
+    pub no_up: bool,
+    /// Prune dangling images on rebuild
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub prune: bool,
+    /// hide build output
+    #[arg(long)]
+    pub quiet: bool,
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -1347,6 +1363,9 @@ pub struct ComposeUpArgs {
     /// Do not attach (stream logs) to the specified services
     #[arg(long, value_name = "SERVICE")]
     pub no_attach: Vec<String>,
+    /// Watch source code and rebuild/refresh containers when files are updated
+    #[arg(short, long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,8 @@ use wharf_runtime::{CapabilityChanges, DeviceRequest, Mount, Propagation, Resour
 use crate::containers::{CreateOptions, HealthOptions, LogConfig, RestartPolicy, VolumeRequest};
 use crate::error::{EngineError, Result};
 
-/// The service keys the engine honors. Any other key set in a service is refused.
+/// The service keys the engine honors (`develop` by `compose watch`). Any other key set
+/// in a service is refused.
 const HONORED_KEYS: &[&str] = &[
     "build",
     "cap_add",
@@ -23,6 +24,7 @@ const HONORED_KEYS: &[&str] = &[
     "cpus",
     "depends_on",
     "deploy",
+    "develop",
     "devices",
     "dns",
     "entrypoint",

@@ -112,7 +112,7 @@ impl Engine {
 
     /// The container's files as `cp` sees them; a stopped container's root is mounted until
     /// the returned value is dropped.
-    fn container_root(&self, container: &str) -> Result<ContainerRoot> {
+    pub(super) fn container_root(&self, container: &str) -> Result<ContainerRoot> {
         let record = self.find_container(container)?.record;
         let run = &record.run;
         let merged = run.merged_dir();
@@ -165,7 +165,7 @@ impl Engine {
 }
 
 /// The container's root and what is mounted in it, as host folders.
-struct ContainerRoot {
+pub(super) struct ContainerRoot {
     merged: PathBuf,
     /// (destination relative to the root, host source, read-only), deepest first.
     mounts: Vec<(PathBuf, PathBuf, bool)>,
@@ -222,12 +222,12 @@ impl ContainerRoot {
     }
 
     /// Resolves the container path `path` inside the container, as a chroot would.
-    fn resolve(&self, path: &str, follow_final: bool) -> Result<(PathBuf, bool)> {
+    pub(super) fn resolve(&self, path: &str, follow_final: bool) -> Result<(PathBuf, bool)> {
         let rel = resolve_in_tree(|rel| self.host_path(rel).0, Path::new(path), follow_final)?;
         Ok(self.host_path(&rel))
     }
 
-    fn writable(&self, read_only: bool, dest: &str) -> Result<()> {
+    pub(super) fn writable(&self, read_only: bool, dest: &str) -> Result<()> {
         if read_only {
             return Err(EngineError::Copy {
                 path: dest.to_string(),

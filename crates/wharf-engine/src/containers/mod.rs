@@ -13,6 +13,7 @@ mod monitor;
 mod names;
 mod record;
 mod stop;
+mod sync;
 mod wait;
 
 pub use copy::CopyOptions;

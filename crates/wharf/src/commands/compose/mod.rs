@@ -14,6 +14,7 @@ mod run;
 mod services;
 mod up;
 mod wait;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -62,6 +63,7 @@ pub fn run(
             services::pause(&open()?, printer, project, targets, false)
         }
         ComposeCommand::Rm(rm) => services::remove(&open()?, printer, project, rm),
+        ComposeCommand::Watch(watch) => watch::watch(&open()?, printer, project, watch),
     }
 }
 

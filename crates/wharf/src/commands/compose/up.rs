@@ -178,6 +178,15 @@ pub fn run_up(
     if !named.is_empty() {
         named_services(&project, &named)?;
     }
+    if args.watch {
+        if args.detach || args.wait || args.no_start {
+            return Err(CommandError::new(
+                "--watch cannot be combined with --detach, --wait or --no-start",
+                Some("`wharf compose watch` watches a project started in the background"),
+            ));
+        }
+        super::watch::checked_rules(&project, &args.create.services)?;
+    }
     let host_ca_certs = project_args.host_ca_certs;
     converge(
         engine,
@@ -218,6 +227,10 @@ pub fn run_up(
             Ok(())
         })
     };
+    let watcher = args
+        .watch
+        .then(|| super::watch::spawn_child(project_args, &args.create.services))
+        .transpose()?;
     let first = follow_until_signal(
         engine,
         printer,
@@ -226,7 +239,11 @@ pub fn run_up(
         !args.no_log_prefix,
         abort,
         stop,
-    )?;
+    );
+    if let Some(watcher) = watcher {
+        super::watch::stop_child(watcher);
+    }
+    let first = first?;
     // docker compose's exit code: --exit-code-from's container's, else the first to exit.
     let exit_code_of = |name: &str| -> Result<u8, CommandError> {
         Ok(engine.find_container(name)?.state.exit_code.unwrap_or(0) as u8)
