@@ -68,6 +68,19 @@ pub trait Backend {
     fn start(&self, name: &str) -> Result<(), BackendError>;
     fn stop(&self, name: &str, timeout: Option<Duration>) -> Result<(), BackendError>;
     fn remove(&self, name: &str) -> Result<(), BackendError>;
+    /// Replaces the container `container.name` with a new one. An engine keeps the old
+    /// container's anonymous volumes in the new one, as docker compose does.
+    fn recreate(
+        &self,
+        project: &Project,
+        service: &Service,
+        container: &ContainerRequest,
+        timeout: Option<Duration>,
+    ) -> Result<(), BackendError> {
+        self.stop(&container.name, timeout)?;
+        self.remove(&container.name)?;
+        self.create(project, service, container)
+    }
     /// Waits until the container meets compose's `condition`, or never can.
     fn wait_for(&self, name: &str, condition: &str) -> Result<Readiness, BackendError>;
 }
@@ -404,11 +417,12 @@ fn apply_action(
         } => {
             let service = &project.services[service];
             backend
-                .stop(name, options.timeout)
-                .map_err(failed("container", name))?;
-            backend.remove(name).map_err(failed("container", name))?;
-            backend
-                .create(project, service, &request(service, *number, name))
+                .recreate(
+                    project,
+                    service,
+                    &request(service, *number, name),
+                    options.timeout,
+                )
                 .map_err(failed("container", name))?;
             report(Event::Recreated(name.clone()));
         }

@@ -333,9 +333,16 @@ fn a_task_submitted_to_the_api_is_processed_by_the_celery_worker() {
         "{logs}"
     );
 
+    // As docker compose, `down` without -v leaves redis' anonymous volume (its image's
+    // `VOLUME /data`) behind, dangling; `volume prune` takes it.
+    stack.ok(&["down"]);
+    let dangling = ["volume", "ls", "-q", "--filter", "dangling=true"];
+    assert_eq!(stack.wharf.ok(&dangling).lines().count(), 1);
+    stack.wharf.ok(&["volume", "prune", "-f"]);
+    assert_eq!(stack.wharf.ok(&["volume", "ls", "-q"]), "");
+
     // Attached, as the tutorial runs it: every service's log streams with its prefix, and
     // Ctrl-C stops them all, dependents first.
-    stack.ok(&["down"]);
     let log = stack.wharf.path().join("attached.log");
     let file = std::fs::File::create(&log).unwrap();
     let args = stack.args(&["up", "-t", "2"]);

@@ -729,6 +729,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         dns: args.dns.clone(),
         mounts,
         volumes,
+        inherited_volumes: Vec::new(),
         read_only: args.read_only,
         resources: Resources {
             memory,
