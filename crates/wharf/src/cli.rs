@@ -1347,6 +1347,9 @@ pub struct ComposeUpArgs {
     /// Do not attach (stream logs) to the specified services
     #[arg(long, value_name = "SERVICE")]
     pub no_attach: Vec<String>,
+    /// Automatically attach to log output of dependent services
+    #[arg(long)]
+    pub attach_dependencies: bool,
 }
 
 #[derive(Debug, Args)]

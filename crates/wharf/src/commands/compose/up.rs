@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wharf_compose::labels::SERVICE;
+use wharf_compose::labels::{ONEOFF, SERVICE};
 use wharf_compose::model::CONDITION_COMPLETED_SUCCESSFULLY;
-use wharf_compose::{up, Event, PlanOptions, Project, Pull, Readiness, UpOptions};
+use wharf_compose::{
+    selected_services, up, Event, PlanOptions, Project, Pull, Readiness, UpOptions,
+};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::down::stop_in_parallel;
-use super::logs::{follow_until_signal, AbortOn};
+use super::logs::{follow_until_signal, short_name, AbortOn};
 use super::{load_project, named_services, ordered_containers, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
@@ -179,6 +181,8 @@ pub fn run_up(
         named_services(&project, &named)?;
     }
     let host_ca_certs = project_args.host_ca_certs;
+    // Attached, the logs shown begin here, as docker compose attaches before it starts.
+    let began = time::OffsetDateTime::now_utc();
     converge(
         engine,
         printer,
@@ -199,20 +203,30 @@ pub fn run_up(
         return Ok(ExitCode::SUCCESS);
     }
     let containers = ordered_containers(engine, &project, &args.create.services)?;
-    let shown: Vec<String> = containers
-        .iter()
-        .filter(|c| {
-            let service = c.record.labels.get(SERVICE).map_or("", String::as_str);
-            (args.attach.is_empty() || args.attach.iter().any(|s| s == service))
-                && !args.no_attach.iter().any(|s| s == service)
-        })
-        .map(|c| c.record.name.clone())
-        .collect();
+    // As docker compose: the services named (all when none is), with their dependencies
+    // under --attach-dependencies, or those of --attach; never `run`'s containers.
+    let attach: Vec<String> = if !args.attach.is_empty() {
+        args.attach.clone()
+    } else if args.attach_dependencies || args.create.services.is_empty() {
+        selected_services(&project, &args.create.services, args.no_deps)
+    } else {
+        args.create.services.clone()
+    };
+    let mut shown = ordered_containers(engine, &project, &attach)?;
+    shown.retain(|c| {
+        let labels = &c.record.labels;
+        let service = labels.get(SERVICE).map_or("", String::as_str);
+        labels.get(ONEOFF).map(String::as_str) != Some("True")
+            && !args.no_attach.iter().any(|s| s == service)
+    });
+    shown.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+    let attaching: Vec<String> = shown.iter().map(short_name).collect();
+    printer.data(format!("Attaching to {}", attaching.join(", ")));
     let stop = |first: Option<&str>| {
         if first.is_some() {
             printer.info("Aborting on container exit...");
         } else {
-            printer.info("Gracefully stopping... (press Ctrl+C again to force)");
+            printer.data("Gracefully Stopping... press Ctrl+C again to force");
         }
         stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
             Ok(())
@@ -222,8 +236,8 @@ pub fn run_up(
         engine,
         printer,
         &shown,
-        !args.no_color,
-        !args.no_log_prefix,
+        began,
+        (!args.no_color, !args.no_log_prefix),
         abort,
         stop,
     )?;
