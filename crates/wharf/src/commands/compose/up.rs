@@ -117,7 +117,9 @@ fn converge(
     };
     engine.warm_up_container_start();
     up(&backend, project, &options, &mut |event| {
-        printer.info(event_line(&event))
+        if !(args.quiet_pull && matches!(event, Event::Pulled(_))) {
+            printer.info(event_line(&event))
+        }
     })?;
     Ok(())
 }
