@@ -68,14 +68,15 @@ pub trait Backend {
     fn start(&self, name: &str) -> Result<(), BackendError>;
     fn stop(&self, name: &str, timeout: Option<Duration>) -> Result<(), BackendError>;
     fn remove(&self, name: &str) -> Result<(), BackendError>;
-    /// Replaces the container `container.name` with a new one. An engine keeps the old
-    /// container's anonymous volumes in the new one, as docker compose does.
+    /// Replaces the container `container.name` with a new one. With `keep_volumes`, an
+    /// engine gives the new one the old one's anonymous volumes, as docker compose does.
     fn recreate(
         &self,
         project: &Project,
         service: &Service,
         container: &ContainerRequest,
         timeout: Option<Duration>,
+        _keep_volumes: bool,
     ) -> Result<(), BackendError> {
         self.stop(&container.name, timeout)?;
         self.remove(&container.name)?;
@@ -122,6 +123,8 @@ pub struct UpOptions {
     /// `-t`.
     pub timeout: Option<Duration>,
     pub pull: Pull,
+    /// `--renew-anon-volumes`: a recreated container gets new anonymous volumes.
+    pub renew_anon_volumes: bool,
 }
 
 /// What happened, for the CLI to show as docker compose's progress lines.
@@ -422,6 +425,7 @@ fn apply_action(
                     service,
                     &request(service, *number, name),
                     options.timeout,
+                    !options.renew_anon_volumes,
                 )
                 .map_err(failed("container", name))?;
             report(Event::Recreated(name.clone()));

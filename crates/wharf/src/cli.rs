@@ -1381,6 +1381,9 @@ pub struct ComposeUpArgs {
     /// Automatically attach to log output of dependent services
     #[arg(long)]
     pub attach_dependencies: bool,
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,8 @@
 //!
 //! Anonymous volumes as docker compose 2.40 keeps them (checked by hand against dockerd):
 //! a recreated container gets its predecessor's, data and all; `down` leaves them
-//! dangling; `down -v` removes those of the containers it removes, and only those.
+//! dangling; `down -v` removes those of the containers it removes, and only those;
+//! `up -V` recreates with new ones.
 
 mod common;
 
@@ -161,4 +162,18 @@ fn anonymous_volumes_survive_recreate_and_down_and_go_with_down_v() {
     // docker compose.
     project.ok(&["down", "-v", "-t", "0"]);
     assert_eq!(volume_names(&project), first);
+
+    // --renew-anon-volumes: recreated (nothing changed) with new volumes; the old ones
+    // dangle.
+    project.ok(&["up", "-d"]);
+    project.ok(&["exec", "-T", "web", "sh", "-c", write]);
+    let output = project.run(&["up", "-d", "-V", "-t", "0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Container anon-web-1  Recreated"), "{stderr}");
+    let renewed = project.run(&["exec", "-T", "web", "sh", "-c", read]);
+    assert!(
+        String::from_utf8_lossy(&renewed.stdout).contains("No such file"),
+        "{renewed:?}"
+    );
+    assert_eq!(volume_names(&project).len(), 6);
 }

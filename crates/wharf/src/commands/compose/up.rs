@@ -92,8 +92,7 @@ fn converge(
     printer: Printer,
     project: &Project,
     args: &ComposeCreateArgs,
-    plan: PlanOptions,
-    timeout: Option<u64>,
+    base: UpOptions,
     host_ca_certs: bool,
 ) -> Result<(), CommandError> {
     let reporter = plain_progress(printer, false);
@@ -101,19 +100,20 @@ fn converge(
     let options = UpOptions {
         plan: PlanOptions {
             services: args.services.clone(),
-            force_recreate: args.force_recreate,
+            // As docker compose: new anonymous volumes take new containers.
+            force_recreate: args.force_recreate || base.renew_anon_volumes,
             no_recreate: args.no_recreate,
             remove_orphans: args.remove_orphans,
             scale: scale(&args.scale)?,
-            ..plan
+            ..base.plan
         },
         build: args.build,
         no_build: args.no_build,
-        timeout: timeout.map(Duration::from_secs),
         pull: args
             .pull
             .parse::<Pull>()
             .map_err(|why| CommandError::new(format!("--pull: {why}"), None))?,
+        ..base
     };
     engine.warm_up_container_start();
     up(&backend, project, &options, &mut |event| {
@@ -131,12 +131,15 @@ pub fn create(
     args: ComposeCreateArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
-    let plan = PlanOptions {
-        no_start: true,
-        ..PlanOptions::default()
+    let base = UpOptions {
+        plan: PlanOptions {
+            no_start: true,
+            ..PlanOptions::default()
+        },
+        ..UpOptions::default()
     };
     let host_ca_certs = project_args.host_ca_certs;
-    converge(engine, printer, &project, &args, plan, None, host_ca_certs)?;
+    converge(engine, printer, &project, &args, base, host_ca_certs)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -147,10 +150,15 @@ pub fn run_up(
     args: ComposeUpArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
-    let plan = PlanOptions {
-        no_deps: args.no_deps,
-        no_start: args.no_start,
-        ..PlanOptions::default()
+    let base = UpOptions {
+        plan: PlanOptions {
+            no_deps: args.no_deps,
+            no_start: args.no_start,
+            ..PlanOptions::default()
+        },
+        timeout: args.timeout.map(Duration::from_secs),
+        renew_anon_volumes: args.renew_anon_volumes,
+        ..UpOptions::default()
     };
     let abort =
         match (
@@ -185,15 +193,7 @@ pub fn run_up(
     let host_ca_certs = project_args.host_ca_certs;
     // Attached, the logs shown begin here, as docker compose attaches before it starts.
     let began = time::OffsetDateTime::now_utc();
-    converge(
-        engine,
-        printer,
-        &project,
-        &args.create,
-        plan,
-        args.timeout,
-        host_ca_certs,
-    )?;
+    converge(engine, printer, &project, &args.create, base, host_ca_certs)?;
     if args.no_start {
         return Ok(ExitCode::SUCCESS);
     }
