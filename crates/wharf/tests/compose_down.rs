@@ -169,7 +169,10 @@ fn anonymous_volumes_survive_recreate_and_down_and_go_with_down_v() {
     project.ok(&["exec", "-T", "web", "sh", "-c", write]);
     let output = project.run(&["up", "-d", "-V", "-t", "0"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("Container anon-web-1  Recreated"), "{stderr}");
+    assert!(
+        stderr.contains("Container anon-web-1  Recreated"),
+        "{stderr}"
+    );
     let renewed = project.run(&["exec", "-T", "web", "sh", "-c", read]);
     assert!(
         String::from_utf8_lossy(&renewed.stdout).contains("No such file"),

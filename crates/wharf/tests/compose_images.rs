@@ -2,7 +2,8 @@
 //! `--no-cache` and `-q`; pull skips what only builds and names the service and image
 //! that failed; both go on past failures with `--ignore-*-failures`; an unknown service is
 //! refused. `build --with-dependencies` and `pull --include-deps` take in what the services
-//! named depend on, `pull --policy missing` skips present images, `build --ssh` is refused.
+//! named depend on, `pull --policy missing` skips present images, `build --push` pushes what
+//! it built, `build --ssh` is refused.
 
 mod common;
 
@@ -95,6 +96,15 @@ fn build_pull_and_push_the_services_images() {
     let output = project.run(&["push", "--ignore-push-failures"]);
     assert!(output.status.success(), "{output:?}");
     assert!(text(&output.stderr).contains("WARN[0000] web: "));
+    // build --push: built, then pushed (which fails here, naming service and image).
+    let output = project.run(&["build", "--push", "web"]);
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(" ✔ Service web  Built"), "{stderr}");
+    assert!(
+        stderr.contains("error: service web: 127.0.0.1:1/imgs/web:1"),
+        "{stderr}"
+    );
 }
 
 #[test]
