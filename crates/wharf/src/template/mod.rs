@@ -5,6 +5,7 @@
 
 mod eval;
 mod funcs;
+mod lex;
 mod parse;
 
 use serde_json::Value;
