@@ -69,6 +69,20 @@ pub trait Backend {
     fn start(&self, names: &[String]) -> Vec<Result<(), BackendError>>;
     fn stop(&self, name: &str, timeout: Option<Duration>) -> Result<(), BackendError>;
     fn remove(&self, name: &str) -> Result<(), BackendError>;
+    /// Replaces the container `container.name` with a new one. With `keep_volumes`, an
+    /// engine gives the new one the old one's anonymous volumes, as docker compose does.
+    fn recreate(
+        &self,
+        project: &Project,
+        service: &Service,
+        container: &ContainerRequest,
+        timeout: Option<Duration>,
+        _keep_volumes: bool,
+    ) -> Result<(), BackendError> {
+        self.stop(&container.name, timeout)?;
+        self.remove(&container.name)?;
+        self.create(project, service, container)
+    }
     /// Waits until the container meets compose's `condition`, or never can.
     fn wait_for(&self, name: &str, condition: &str) -> Result<Readiness, BackendError>;
 }
@@ -110,6 +124,8 @@ pub struct UpOptions {
     /// `-t`.
     pub timeout: Option<Duration>,
     pub pull: Pull,
+    /// `--renew-anon-volumes`: a recreated container gets new anonymous volumes.
+    pub renew_anon_volumes: bool,
 }
 
 /// What happened, for the CLI to show as docker compose's progress lines.
@@ -424,11 +440,13 @@ fn apply_action(
         } => {
             let service = &project.services[service];
             backend
-                .stop(name, options.timeout)
-                .map_err(failed("container", name))?;
-            backend.remove(name).map_err(failed("container", name))?;
-            backend
-                .create(project, service, &request(service, *number, name))
+                .recreate(
+                    project,
+                    service,
+                    &request(service, *number, name),
+                    options.timeout,
+                    !options.renew_anon_volumes,
+                )
                 .map_err(failed("container", name))?;
             report(Event::Recreated(name.clone()));
         }

@@ -15,6 +15,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use crate::containers::{now_rfc3339_nanos, ContainerRecord};
 use crate::error::{IoResultExt, Result};
@@ -85,8 +87,43 @@ impl Engine {
     }
 
     /// Calls `each` with every event recorded from now on, until it returns false.
-    pub fn follow_events(&self, mut each: impl FnMut(&Event) -> bool) -> Result<()> {
+    pub fn follow_events(&self, each: impl FnMut(&Event) -> bool) -> Result<()> {
+        self.follow_events_between(None, None, each)
+    }
+
+    /// As [`Engine::follow_events`], from the recorded events at or after `since` (those
+    /// of the rotated file too), and ending once `until` has passed, as `docker events
+    /// --since/--until`.
+    pub fn follow_events_between(
+        &self,
+        since: Option<OffsetDateTime>,
+        until: Option<OffsetDateTime>,
+        mut each: impl FnMut(&Event) -> bool,
+    ) -> Result<()> {
         let path = self.events_path();
+        let time_of = |event: &Event| OffsetDateTime::parse(&event.time, &Rfc3339).ok();
+        let mut each = |event: &Event| match (time_of(event), since, until) {
+            (Some(time), _, Some(until)) if time > until => false,
+            (Some(time), Some(since), _) if time < since => true,
+            _ => each(event),
+        };
+        if since.is_some() {
+            let rotated = path.with_extension("jsonl.1");
+            match std::fs::File::open(&rotated) {
+                Ok(file) => {
+                    for line in BufReader::new(file).lines() {
+                        let line = line.at("read", &rotated)?;
+                        if let Ok(event) = serde_json::from_str::<Event>(&line) {
+                            if !each(&event) {
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).at("open", &rotated),
+            }
+        }
         let open = |at_end: bool| -> Result<Option<BufReader<std::fs::File>>> {
             match std::fs::File::open(&path) {
                 Ok(mut file) => {
@@ -99,7 +136,7 @@ impl Engine {
                 Err(e) => Err(e).at("open", &path),
             }
         };
-        let mut reader = open(true)?;
+        let mut reader = open(since.is_none())?;
         let mut partial = String::new();
         loop {
             let mut progressed = false;
@@ -128,6 +165,9 @@ impl Engine {
                 reader = open(false)?;
                 partial.clear();
                 continue;
+            }
+            if until.is_some_and(|until| OffsetDateTime::now_utc() > until) {
+                return Ok(());
             }
             if !progressed {
                 std::thread::sleep(FOLLOW_POLL);

@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 use wharf_runtime::Mount;
 
 use crate::containers::{
-    random_id, read_json, validate_name, write_json, ContainerRecord, VolumeMount, VolumeRequest,
+    random_id, read_json, validate_name, write_json, ContainerRecord, CreateOptions, VolumeMount,
+    VolumeRequest,
 };
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::{now_rfc3339, Engine};
@@ -243,15 +244,26 @@ impl Engine {
 }
 
 impl Engine {
-    /// The volumes a new container mounts: the user's (a random name for an anonymous one)
-    /// and an anonymous one for each of the image's `VOLUME`s that no mount of the user's
-    /// covers; with the bind mounts of their folders. Checks names; creates nothing.
+    /// The volumes a new container mounts: the user's (a random name for an anonymous one,
+    /// or the inherited one at its destination) and an anonymous one for each of the
+    /// image's `VOLUME`s that no mount of the user's covers; with the bind mounts of their
+    /// folders. Checks names; creates nothing.
     pub(crate) fn plan_volumes(
         &self,
-        requests: &[VolumeRequest],
-        user_mounts: &[Mount],
+        options: &CreateOptions,
         image_volumes: Option<&BTreeMap<String, Value>>,
     ) -> Result<(Vec<VolumeMount>, Vec<Mount>)> {
+        let clean = |p: &Path| p.components().collect::<PathBuf>();
+        let anonymous_at = |destination: &Path| -> Result<String> {
+            match options
+                .inherited_volumes
+                .iter()
+                .find(|v| v.anonymous && clean(&v.destination) == clean(destination))
+            {
+                Some(inherited) => Ok(inherited.name.clone()),
+                None => random_id(),
+            }
+        };
         let mut volumes = Vec::new();
         let mut binds = Vec::new();
         let mut add = |name: String, destination: PathBuf, read_only, anonymous| {
@@ -267,13 +279,14 @@ impl Engine {
                 anonymous,
             });
         };
+        let requests = &options.volumes;
         for request in requests {
             let name = match &request.name {
                 Some(name) => {
                     validate_name("--volume", name)?;
                     name.clone()
                 }
-                None => random_id()?,
+                None => anonymous_at(&request.destination)?,
             };
             add(
                 name,
@@ -282,16 +295,16 @@ impl Engine {
                 request.name.is_none(),
             );
         }
-        let clean = |p: &Path| p.components().collect::<PathBuf>();
         for destination in image_volumes.into_iter().flat_map(|v| v.keys()) {
             let destination = clean(Path::new(destination));
-            let covered = user_mounts
+            let covered = options
+                .mounts
                 .iter()
                 .map(Mount::destination)
                 .chain(requests.iter().map(|r| r.destination.as_path()))
                 .any(|d| clean(d) == destination);
             if !covered && destination.is_absolute() {
-                add(random_id()?, destination, false, true);
+                add(anonymous_at(&destination)?, destination, false, true);
             }
         }
         Ok((volumes, binds))

@@ -1195,6 +1195,12 @@ pub struct ComposeEventsArgs {
     /// Output events as a stream of json objects
     #[arg(long)]
     pub json: bool,
+    /// Show all events created since timestamp
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp
+    #[arg(long)]
+    pub until: Option<String>,
     pub services: Vec<String>,
 }
 
@@ -1237,6 +1243,10 @@ pub struct ComposeLsArgs {
     /// Show all stopped Compose projects
     #[arg(short, long)]
     pub all: bool,
+    /// Filter output based on conditions provided (`name=NAME`: a part of the name,
+    /// `^` and `$` anchor it)
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
     /// Format the output. Values: [table | json]
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     pub format: String,
@@ -1268,6 +1278,15 @@ pub struct ComposeBuildArgs {
     /// Suppress the build output
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also build dependencies (transitively)
+    #[arg(long)]
+    pub with_dependencies: bool,
+    /// Push service images
+    #[arg(long)]
+    pub push: bool,
+    /// Set SSH authentications used when building service images (not supported: refused)
+    #[arg(long)]
+    pub ssh: Option<String>,
     pub services: Vec<String>,
 }
 
@@ -1279,6 +1298,15 @@ pub struct ComposePullArgs {
     /// Pull what it can and ignores images with pull failures
     #[arg(long)]
     pub ignore_pull_failures: bool,
+    /// Ignore images that can be built
+    #[arg(long)]
+    pub ignore_buildable: bool,
+    /// Also pull services declared as dependencies
+    #[arg(long)]
+    pub include_deps: bool,
+    /// Apply pull policy ("missing"|"always")
+    #[arg(long, value_parser = ["missing", "always"])]
+    pub policy: Option<String>,
     pub services: Vec<String>,
 }
 
@@ -1317,6 +1345,9 @@ pub struct ComposeCreateArgs {
     /// Pull image before running ("always"|"missing"|"never")
     #[arg(long, default_value = "policy")]
     pub pull: String,
+    /// Pull without printing progress information
+    #[arg(long)]
+    pub quiet_pull: bool,
     pub services: Vec<String>,
 }
 
@@ -1366,6 +1397,12 @@ pub struct ComposeUpArgs {
     /// Watch source code and rebuild/refresh containers when files are updated
     #[arg(short, long)]
     pub watch: bool,
+    /// Automatically attach to log output of dependent services
+    #[arg(long)]
+    pub attach_dependencies: bool,
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -1468,8 +1505,16 @@ pub struct ComposeRunArgs {
     /// Disable pseudo-TTY allocation (default: auto-detected)
     #[arg(short = 'T', long = "no-tty", alias = "no-TTY")]
     pub no_tty: bool,
-    /// Keep STDIN open even if not attached
-    #[arg(short, long, default_value_t = true)]
+    /// Keep STDIN open even if not attached (`--interactive=false` closes it)
+    #[arg(
+        short,
+        long,
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        action = clap::ArgAction::Set
+    )]
     pub interactive: bool,
     /// Assign a name to the container
     #[arg(long)]
@@ -1510,6 +1555,15 @@ pub struct ComposeRunArgs {
     /// Pull image before running ("always"|"missing"|"never")
     #[arg(long, default_value = "policy")]
     pub pull: String,
+    /// Pull without printing progress information
+    #[arg(long)]
+    pub quiet_pull: bool,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Set environment variables from file
+    #[arg(long, value_name = "FILE")]
+    pub env_from_file: Vec<PathBuf>,
     pub service: String,
     /// The command and its arguments
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

@@ -1,8 +1,8 @@
-//! Docker-style output: `--format` templates (a small subset of Go templates: `{{.Field}}`,
-//! `{{.A.B}}`, `{{json .Field}}`, `{{json .}}`, the `table` prefix, `\t`), aligned tables,
-//! human sizes and durations as Docker's go-units prints them.
+//! Docker-style output: `--format` values (`json`, or a Go template, see
+//! [`crate::template`], with the `table` prefix and `\t`), aligned tables, human sizes
+//! and durations as Docker's go-units prints them.
 
-use serde_json::Value;
+use crate::template::Template;
 
 /// A parsed `--format` value.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,14 +13,8 @@ pub enum Format {
     Json,
     Template {
         table: bool,
-        parts: Vec<Part>,
+        template: Template,
     },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Part {
-    Text(String),
-    Field { path: Vec<String>, json: bool },
 }
 
 impl Format {
@@ -38,91 +32,8 @@ impl Format {
             _ => (false, text),
         };
         let body = body.replace("\\t", "\t").replace("\\n", "\n");
-        let mut parts = Vec::new();
-        let mut rest = body.as_str();
-        while let Some(start) = rest.find("{{") {
-            if start > 0 {
-                parts.push(Part::Text(rest[..start].to_string()));
-            }
-            let end = rest[start..]
-                .find("}}")
-                .ok_or_else(|| format!("template `{text}`: unclosed action"))?;
-            let action = rest[start + 2..start + end].trim();
-            parts.push(
-                parse_action(action).ok_or_else(|| {
-                    format!("template `{text}`: cannot evaluate `{{{{{action}}}}}`")
-                })?,
-            );
-            rest = &rest[start + end + 2..];
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Text(rest.to_string()));
-        }
-        Ok(Self::Template { table, parts })
-    }
-
-    /// Renders one value with a template.
-    pub fn render(parts: &[Part], value: &Value) -> Result<String, String> {
-        let mut out = String::new();
-        for part in parts {
-            match part {
-                Part::Text(text) => out.push_str(text),
-                Part::Field { path, json } => {
-                    let mut current = value;
-                    for key in path {
-                        current = current
-                            .get(key)
-                            .ok_or_else(|| format!("template: can't evaluate field {key}"))?;
-                    }
-                    if *json {
-                        out.push_str(&serde_json::to_string(current).expect("values serialize"));
-                    } else {
-                        out.push_str(&go_print(current));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-fn parse_action(action: &str) -> Option<Part> {
-    let (json, target) = match action.strip_prefix("json") {
-        Some(rest) if rest.starts_with(char::is_whitespace) => (true, rest.trim()),
-        _ => (false, action),
-    };
-    let path = target.strip_prefix('.')?;
-    let path = if path.is_empty() {
-        Vec::new()
-    } else {
-        path.split('.').map(str::to_string).collect()
-    };
-    if path
-        .iter()
-        .any(|key| key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_'))
-    {
-        return None;
-    }
-    Some(Part::Field { path, json })
-}
-
-/// How Go's text/template prints a value.
-fn go_print(value: &Value) -> String {
-    match value {
-        Value::Null => "<nil>".to_string(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(go_print).collect::<Vec<_>>().join(" ")
-        ),
-        Value::Object(map) => format!(
-            "map[{}]",
-            map.iter()
-                .map(|(k, v)| format!("{k}:{}", go_print(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        other => other.to_string(),
+        let template = Template::parse(&body).map_err(|e| format!("template `{text}`: {e}"))?;
+        Ok(Self::Template { table, template })
     }
 }
 
@@ -227,7 +138,7 @@ mod tests {
     #[test]
     fn templates_render_fields_json_and_tables() {
         let value = json!({"Id": "sha256:abc", "Config": {"Cmd": ["python3", "-V"], "Env": null}});
-        let Format::Template { table, parts } = Format::parse(Some(
+        let Format::Template { table, template } = Format::parse(Some(
             "{{.Id}}\\t{{.Config.Cmd}} {{json .Config.Cmd}} {{.Config.Env}}",
         ))
         .unwrap() else {
@@ -235,10 +146,10 @@ mod tests {
         };
         assert!(!table);
         assert_eq!(
-            Format::render(&parts, &value).unwrap(),
+            template.render(&value).unwrap(),
             "sha256:abc\t[python3 -V] [\"python3\",\"-V\"] <nil>"
         );
-        assert!(Format::render(&parts, &json!({})).is_err());
+        assert!(template.render(&json!({})).is_err());
         assert_eq!(Format::parse(Some("json")).unwrap(), Format::Json);
         assert!(matches!(
             Format::parse(Some("table {{.ID}}")).unwrap(),
@@ -246,6 +157,9 @@ mod tests {
         ));
         assert!(Format::parse(Some("{{.ID")).is_err());
         assert!(Format::parse(Some("{{range .}}")).is_err());
+        assert!(Format::parse(Some("{{frob .ID}}"))
+            .unwrap_err()
+            .contains("function \"frob\" not defined"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod format;
 mod layer_view;
 mod printer;
 mod service;
+mod template;
 mod terminal;
 
 use std::process::ExitCode;

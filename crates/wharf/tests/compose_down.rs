@@ -3,6 +3,11 @@
 //! once the other got its signal both exit 0 (one at a time, the first would wait for the
 //! other until the timeout and be killed), and the service they depend on gets its signal
 //! only after both are stopped. `down -v` then leaves nothing behind.
+//!
+//! Anonymous volumes as docker compose 2.40 keeps them (checked by hand against dockerd):
+//! a recreated container gets its predecessor's, data and all; `down` leaves them
+//! dangling; `down -v` removes those of the containers it removes, and only those;
+//! `up -V` recreates with new ones.
 
 mod common;
 
@@ -89,4 +94,89 @@ fn stop_and_down_stop_side_by_side_dependents_first() {
     assert!(!networks.contains("pair_"), "{networks}");
     assert_eq!(project.wharf.ok(&["volume", "ls", "-q"]), "");
     project.wharf.assert_nothing_leaked(&ids);
+}
+
+/// `web` has one anonymous volume from `volumes:` and one from its image's `VOLUME`.
+const ANONYMOUS: &str = r#"
+name: anon
+services:
+  web:
+    build:
+      context: .
+      dockerfile_inline: "FROM busybox:latest\nVOLUME /cache\n"
+    command: [sleep, '1000']
+    environment: {ROUND: '1'}
+    volumes: [/data]
+"#;
+
+fn volume_names(project: &ComposeProject) -> Vec<String> {
+    let mut names: Vec<String> = project
+        .wharf
+        .ok(&["volume", "ls", "-q"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn anonymous_volumes_survive_recreate_and_down_and_go_with_down_v() {
+    let Some(project) = ComposeProject::new(&[("busybox", "busybox:latest")], ANONYMOUS) else {
+        return;
+    };
+    let write = "echo kept > /data/f && echo kept > /cache/g";
+    let read = "cat /data/f /cache/g 2>&1";
+    project.ok(&["up", "-d"]);
+    project.ok(&["exec", "-T", "web", "sh", "-c", write]);
+    let first = volume_names(&project);
+    assert_eq!(first.len(), 2, "{first:?}");
+
+    // A changed service is recreated with the volumes of the container it replaces.
+    project.write(&ANONYMOUS.replace("ROUND: '1'", "ROUND: '2'"));
+    let output = project.run(&["up", "-d", "-t", "0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Container anon-web-1  Recreated"),
+        "{stderr}"
+    );
+    assert_eq!(
+        project.ok(&["exec", "-T", "web", "sh", "-c", read]),
+        "kept\nkept\n"
+    );
+    assert_eq!(volume_names(&project), first);
+
+    // `down` keeps them (dangling); the next `up` starts with new, empty ones.
+    project.ok(&["down", "-t", "0"]);
+    assert!(project.container_names().is_empty());
+    assert_eq!(volume_names(&project), first);
+    project.ok(&["up", "-d"]);
+    let read_again = project.run(&["exec", "-T", "web", "sh", "-c", read]);
+    assert!(
+        String::from_utf8_lossy(&read_again.stdout).contains("No such file"),
+        "{read_again:?}"
+    );
+    assert_eq!(volume_names(&project).len(), 4);
+
+    // `down -v` removes the volumes of its containers; the dangling ones stay, as with
+    // docker compose.
+    project.ok(&["down", "-v", "-t", "0"]);
+    assert_eq!(volume_names(&project), first);
+
+    // --renew-anon-volumes: recreated (nothing changed) with new volumes; the old ones
+    // dangle.
+    project.ok(&["up", "-d"]);
+    project.ok(&["exec", "-T", "web", "sh", "-c", write]);
+    let output = project.run(&["up", "-d", "-V", "-t", "0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Container anon-web-1  Recreated"),
+        "{stderr}"
+    );
+    let renewed = project.run(&["exec", "-T", "web", "sh", "-c", read]);
+    assert!(
+        String::from_utf8_lossy(&renewed.stdout).contains("No such file"),
+        "{renewed:?}"
+    );
+    assert_eq!(volume_names(&project).len(), 6);
 }

@@ -1,7 +1,8 @@
 //! `compose events --json` streams the project's container events while they happen, as
 //! docker compose prints them (`run`'s containers and other projects left out): a service
 //! brought up and stopped shows `create`, `start`, `kill` (twice: SIGTERM, then SIGKILL
-//! after the timeout), `die` (with its exit code), `stop`, in that order.
+//! after the timeout), `die` (with its exit code), `stop`, in that order. `--since` shows
+//! the recorded ones first (durations, RFC 3339, Unix seconds), `--until` ends the stream.
 
 mod common;
 
@@ -82,6 +83,35 @@ fn events_stream_the_projects_container_events() {
     assert_eq!(seen[2].1["attributes"]["signal"], "15");
     assert_eq!(seen[3].1["attributes"]["signal"], "9");
     assert_eq!(seen[4].1["attributes"]["exitCode"], "137");
+
+    // --since replays what was recorded; --until ends the stream (here: at once).
+    let past = project.ok(&["events", "--json", "--since", "10m", "--until", "0s"]);
+    let past: Vec<String> = past
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].to_string())
+        .collect();
+    assert_eq!(
+        past,
+        [
+            "\"create\"",
+            "\"start\"",
+            "\"kill\"",
+            "\"kill\"",
+            "\"die\"",
+            "\"stop\""
+        ]
+    );
+    let unix = seen[4].1["time"].as_str().unwrap().to_string();
+    let after_die = project.ok(&["events", "--json", "--since", &unix, "--until", "0s"]);
+    assert!(!after_die.contains("\"start\""), "{after_die}");
+    assert!(
+        after_die.contains("\"die\"") && after_die.contains("\"stop\""),
+        "{after_die}"
+    );
+    let epoch = project.ok(&["events", "--since", "0", "--until", "1"]);
+    assert_eq!(epoch, "", "nothing before 1970-01-01T00:00:01Z");
+    let error = project.fails(&["events", "--since", "yesterday"]);
+    assert!(error.contains("--since yesterday: not a time"), "{error}");
     let ids = project.wharf.container_ids();
     project.ok(&["down"]);
     project.wharf.assert_nothing_leaked(&ids);

@@ -1,7 +1,9 @@
 //! `compose build`, `pull` and `push` end to end: build honors `--build-arg`,
 //! `--no-cache` and `-q`; pull skips what only builds and names the service and image
 //! that failed; both go on past failures with `--ignore-*-failures`; an unknown service is
-//! refused.
+//! refused. `build --with-dependencies` and `pull --include-deps` take in what the services
+//! named depend on, `pull --policy missing` skips present images, `build --push` pushes what
+//! it built, `build --ssh` is refused.
 
 mod common;
 
@@ -94,4 +96,79 @@ fn build_pull_and_push_the_services_images() {
     let output = project.run(&["push", "--ignore-push-failures"]);
     assert!(output.status.success(), "{output:?}");
     assert!(text(&output.stderr).contains("WARN[0000] web: "));
+    // build --push: built, then pushed (which fails here, naming service and image).
+    let output = project.run(&["build", "--push", "web"]);
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(" ✔ Service web  Built"), "{stderr}");
+    assert!(
+        stderr.contains("error: service web: 127.0.0.1:1/imgs/web:1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pull_policy_and_include_deps_build_with_dependencies_and_ssh() {
+    let yaml = r#"
+name: deps
+services:
+  app:
+    build: {context: ., dockerfile_inline: "FROM busybox:latest\nRUN echo app > /which\n"}
+    depends_on: [base, tool]
+  base:
+    build: {context: ., dockerfile_inline: "FROM busybox:latest\nRUN echo base > /which\n"}
+  tool:
+    image: busybox:latest
+"#;
+    let Some(project) = ComposeProject::new(&[("busybox", "busybox:latest")], yaml) else {
+        return;
+    };
+    // The service named only; then with what it depends on.
+    let stderr = text(&project.run(&["build", "app"]).stderr);
+    assert!(stderr.contains(" ✔ Service app  Built"), "{stderr}");
+    assert!(!stderr.contains("Service base"), "{stderr}");
+    assert!(
+        project
+            .wharf
+            .run(&["image", "inspect", "deps-base"])
+            .status
+            .code()
+            != Some(0)
+    );
+    let stderr = text(&project.run(&["build", "--with-dependencies", "app"]).stderr);
+    assert!(stderr.contains(" ✔ Service base  Built"), "{stderr}");
+    assert_eq!(
+        project
+            .wharf
+            .ok(&["run", "--rm", "deps-base", "cat", "/which"]),
+        "base\n"
+    );
+    let error = project.fails(&["build", "--ssh", "default"]);
+    assert!(
+        error.contains("--ssh default: ssh forwarding into builds is not supported"),
+        "{error}"
+    );
+
+    // --policy missing skips what is here (no registry is asked: there is none).
+    let output = project.run(&["pull", "--policy", "missing", "tool"]);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(" - tool Skipped - Image is already present locally"),
+        "{stderr}"
+    );
+    let stderr = text(
+        &project
+            .run(&["pull", "--policy", "missing", "--include-deps", "app"])
+            .stderr,
+    );
+    for line in [
+        " - app Skipped - No image to be pulled",
+        " - base Skipped - No image to be pulled",
+        " - tool Skipped - Image is already present locally",
+    ] {
+        assert!(stderr.contains(line), "{line} in {stderr}");
+    }
+    let error = project.fails(&["pull", "--policy", "sometimes"]);
+    assert!(error.contains("--policy"), "{error}");
 }

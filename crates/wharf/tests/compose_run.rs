@@ -2,7 +2,8 @@
 //! waited for), the one-off container is named `<project>-<service>-run-<slug>` and
 //! labelled as docker compose labels it, attached it exits with the command's code, and
 //! `-e`, `-u`, `-w`, `--entrypoint`, `-v`, `-p`, `--service-ports`, `--name`, `-d`, `--rm`,
-//! `--use-aliases`, `--cap-drop` and `--no-deps` change what runs as in docker compose. `down` leaves run's containers
+//! `--use-aliases`, `--cap-drop`, `--no-deps`, `--env-from-file`, `-i`/`--interactive=false`
+//! and `--remove-orphans` change what runs as in docker compose. `down` leaves run's containers
 //! (and so their network) unless `--remove-orphans`.
 
 mod common;
@@ -225,5 +226,61 @@ fn run_starts_the_dependencies_then_a_one_off_container() {
     );
     assert!(project.container_names().is_empty());
     project.ok(&["down", "-v"]);
+    project.wharf.assert_nothing_leaked(&ids);
+}
+
+#[test]
+fn run_env_from_file_interactive_and_remove_orphans() {
+    let yaml = "name: flags\nservices:\n  a: {image: 'busybox:latest', command: [sleep, '1000']}\n  b: {image: 'busybox:latest', command: [sleep, '1000']}\n";
+    let Some(project) = ComposeProject::new(&[("busybox", "busybox:latest")], yaml) else {
+        return;
+    };
+    // Env files read as compose reads them; -e wins.
+    let env = project.path().join("run.env");
+    std::fs::write(&env, "A=from-file\nB=\"quoted $A\"\n").unwrap();
+    let env = env.display().to_string();
+    let echo = ["sh", "-c", "echo $A/$B/$C"];
+    let mut args = vec!["run", "--rm", "--no-deps", "-T", "--env-from-file", &env];
+    args.extend(["-e", "C=3", "a"]);
+    args.extend(echo);
+    assert_eq!(project.ok(&args), "from-file/quoted from-file/3\n");
+    let mut args = vec!["run", "--rm", "--no-deps", "--env-from-file", &env];
+    args.extend(["-e", "A=flag", "a", "sh", "-c", "echo $A"]);
+    assert_eq!(project.ok(&args), "flag\n");
+    let error = project.fails(&["run", "--env-from-file", "/nowhere.env", "a"]);
+    assert!(error.contains("--env-from-file /nowhere.env"), "{error}");
+
+    // stdin open by default (as docker compose), closed with --interactive=false.
+    let open = stdout(&project.run(&["run", "-d", "--no-deps", "--name", "open", "a"]));
+    assert!(!open.trim().is_empty());
+    assert_eq!(project.inspect("{{.Config.OpenStdin}}", "open"), "true");
+    project.ok(&[
+        "run",
+        "-d",
+        "--no-deps",
+        "--name",
+        "closed",
+        "--interactive=false",
+        "a",
+    ]);
+    assert_eq!(project.inspect("{{.Config.OpenStdin}}", "closed"), "false");
+    project.ok(&["run", "-d", "--no-deps", "--name", "short", "-i", "a"]);
+    assert_eq!(project.inspect("{{.Config.OpenStdin}}", "short"), "true");
+
+    // --remove-orphans: b, gone from the file, is removed before run's container.
+    project.ok(&["up", "-d", "b"]);
+    project.write(
+        "name: flags\nservices:\n  a: {image: 'busybox:latest', command: [sleep, '1000']}\n",
+    );
+    let output = project.run(&["run", "--rm", "--no-deps", "--remove-orphans", "a", "true"]);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(" ✔ Container flags-b-1  Removed"),
+        "{stderr}"
+    );
+    assert_eq!(project.container_names(), ["closed", "open", "short"]);
+    let ids = project.wharf.container_ids();
+    project.ok(&["down", "-t", "0", "--remove-orphans"]);
     project.wharf.assert_nothing_leaked(&ids);
 }

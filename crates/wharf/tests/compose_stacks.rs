@@ -333,9 +333,16 @@ fn a_task_submitted_to_the_api_is_processed_by_the_celery_worker() {
         "{logs}"
     );
 
+    // As docker compose, `down` without -v leaves redis' anonymous volume (its image's
+    // `VOLUME /data`) behind, dangling; `volume prune` takes it.
+    stack.ok(&["down"]);
+    let dangling = ["volume", "ls", "-q", "--filter", "dangling=true"];
+    assert_eq!(stack.wharf.ok(&dangling).lines().count(), 1);
+    stack.wharf.ok(&["volume", "prune", "-f"]);
+    assert_eq!(stack.wharf.ok(&["volume", "ls", "-q"]), "");
+
     // Attached, as the tutorial runs it: every service's log streams with its prefix, and
     // Ctrl-C stops them all, dependents first.
-    stack.ok(&["down"]);
     let log = stack.wharf.path().join("attached.log");
     let file = std::fs::File::create(&log).unwrap();
     let args = stack.args(&["up", "-t", "2"]);
@@ -352,7 +359,7 @@ fn a_task_submitted_to_the_api_is_processed_by_the_celery_worker() {
     while !std::fs::read_to_string(&log)
         .unwrap()
         .lines()
-        .any(|l| l.starts_with("flask-celery-worker-1 | ") && l.contains(&processed))
+        .any(|l| l.starts_with("worker-1  | ") && l.contains(&processed))
     {
         assert!(
             Instant::now() < deadline,
@@ -369,7 +376,10 @@ fn a_task_submitted_to_the_api_is_processed_by_the_celery_worker() {
     assert!(interrupted.success());
     up.wait().unwrap();
     let attached = std::fs::read_to_string(&log).unwrap();
-    assert!(attached.contains("Gracefully stopping..."), "{attached}");
+    assert!(
+        attached.contains("Gracefully Stopping... press Ctrl+C again to force"),
+        "{attached}"
+    );
     let web = line_of(&attached, "flask-celery-web-1", "Stopped");
     let worker = line_of(&attached, "flask-celery-worker-1", "Stopped");
     let redis = line_of(&attached, "flask-celery-redis-1", "Stopped");

@@ -1,7 +1,9 @@
 //! Attached `compose up` with docker compose's flags: `--abort-on-container-exit` stops
 //! the project when the first container exits and exits with its code, `--exit-code-from`
 //! with the code of the service named, `--attach`/`--no-attach` choose whose logs are
-//! shown; `--pull never` refuses a missing image before anything is made.
+//! shown; `--pull never` refuses a missing image before anything is made. The output is
+//! docker compose 2.40.3's (checked by hand against it): `Attaching to a-1, b-1`, lines
+//! prefixed `a-1  | `, only what the containers print once `up` began.
 
 mod common;
 
@@ -32,9 +34,10 @@ fn abort_on_container_exit_and_exit_code_from() {
     let output = project.run(&["up", "--abort-on-container-exit", "-t", "1"]);
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert!(stdout.contains("ab-a-1 | a-out"), "{stdout}");
-    assert!(stdout.contains("ab-b-1 | b-out"), "{stdout}");
-    assert!(stdout.contains("ab-a-1 exited with code 3"), "{stdout}");
+    assert!(stdout.starts_with("Attaching to a-1, b-1\n"), "{stdout}");
+    assert!(stdout.contains("\na-1  | a-out\n"), "{stdout}");
+    assert!(stdout.contains("\nb-1  | b-out\n"), "{stdout}");
+    assert!(stdout.contains("\na-1 exited with code 3\n"), "{stdout}");
     assert!(stderr.contains("Aborting on container exit..."), "{stderr}");
     assert_eq!(project.inspect("{{.State.Status}}", "ab-b-1"), "exited");
 
@@ -137,10 +140,14 @@ fn ctrl_c_stops_the_project_side_by_side() {
     }
     let pid = rustix::process::Pid::from_child(&child);
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    std::io::Read::read_to_string(&mut stdout, &mut seen).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{output:?}");
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("Gracefully stopping..."), "{stderr}");
+    assert!(
+        seen.contains("Gracefully Stopping... press Ctrl+C again to force"),
+        "{seen}"
+    );
     assert!(stderr.contains(" ✔ Container ab-b-1  Stopped"), "{stderr}");
     assert_eq!(project.inspect("{{.State.Status}}", "ab-b-1"), "exited");
     let all = project.wharf.container_ids();
@@ -170,11 +177,8 @@ services:
     let output = project.run(&["up", "--abort-on-container-failure", "-t", "1"]);
     assert_eq!(output.status.code(), Some(5), "{output:?}");
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("fails-ok-1 exited with code 0"), "{stdout}");
-    assert!(
-        stdout.contains("fails-bad-1 exited with code 5"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("ok-1 exited with code 0"), "{stdout}");
+    assert!(stdout.contains("bad-1 exited with code 5"), "{stdout}");
     assert_eq!(
         project.inspect("{{.State.Status}}", "fails-long-1"),
         "exited"
@@ -191,4 +195,60 @@ services:
     let output = project.run(&["wait", "--down-project", "bad"]);
     assert_eq!(output.status.code(), Some(5), "{output:?}");
     assert!(project.container_names().is_empty());
+}
+
+#[test]
+fn attached_up_shows_what_was_printed_since_it_began_and_attach_dependencies() {
+    let yaml = r#"
+name: deps
+services:
+  web:
+    image: busybox:latest
+    command: [sh, -c, "echo web-start; sleep 2; echo web-end"]
+    depends_on: [db]
+  db:
+    image: busybox:latest
+    container_name: the-db
+    command: [sh, -c, "echo db-start; sleep 3; echo db-end"]
+"#;
+    let Some(project) = ComposeProject::new(&[("busybox", "busybox:latest")], yaml) else {
+        return;
+    };
+    // Running containers: only their lines from now on; none of their earlier ones.
+    // Listed by container name, as docker compose does.
+    project.ok(&["up", "-d"]);
+    let output = project.run(&["up"]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("Attaching to web-1, the-db\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("start"), "{stdout}");
+    assert!(stdout.contains("web-1   | web-end\n"), "{stdout}");
+    assert!(stdout.contains("the-db  | db-end\n"), "{stdout}");
+    assert!(stdout.contains("the-db exited with code 0\n"), "{stdout}");
+
+    // Started again: each run's lines once (the earlier runs' are not replayed).
+    let stdout = text(&project.run(&["up"]).stdout);
+    assert_eq!(stdout.matches("web-start").count(), 1, "{stdout}");
+    assert_eq!(stdout.matches("db-end").count(), 1, "{stdout}");
+
+    // A service named: its logs only, unless --attach-dependencies.
+    let stdout = text(&project.run(&["up", "web"]).stdout);
+    assert!(stdout.starts_with("Attaching to web-1\n"), "{stdout}");
+    assert!(!stdout.contains("db-"), "{stdout}");
+    let stdout = text(&project.run(&["up", "--attach-dependencies", "web"]).stdout);
+    assert!(
+        stdout.starts_with("Attaching to web-1, the-db\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("the-db  | db-end"), "{stdout}");
+
+    // `compose logs` prefixes alike; no color off a terminal.
+    let logs = project.ok(&["logs", "web"]);
+    assert!(logs.starts_with("web-1  | web-start\n"), "{logs}");
+    let all = project.wharf.container_ids();
+    project.ok(&["down", "-t", "0"]);
+    project.wharf.assert_nothing_leaked(&all);
 }

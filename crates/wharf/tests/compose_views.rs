@@ -2,7 +2,8 @@
 //! compose's output: images per container (table, JSON array, -q), processes per service
 //! replica, the host side of a published port (`--index`, `--protocol`), copies both ways
 //! into the replica `--index`, projects listed from their containers' labels with their
-//! combined status, and `wait`'s lines and exit code.
+//! combined status (`--filter name=`), and `wait`'s lines and exit code; `inspect -f` and
+//! `ps --format` with Go templates' `range`, `index`, `len`, `join`, `upper`, `if`, `eq`.
 
 mod common;
 
@@ -36,6 +37,9 @@ fn images_top_port_cp_ls_and_wait() {
         lines[0].contains("REPOSITORY") && lines[0].contains("IMAGE ID"),
         "{table}"
     );
+    // docker compose 2.40's last column: when the image was made.
+    assert!(lines[0].trim_end().ends_with("CREATED"), "{table}");
+    assert!(lines[1].trim_end().ends_with(" ago"), "{table}");
     assert_eq!(lines.len(), 4, "{table}");
     assert!(
         lines[1].starts_with("views-job-1 ") && lines[1].contains("busybox"),
@@ -50,6 +54,34 @@ fn images_top_port_cp_ls_and_wait() {
         .wharf
         .ok(&["image", "inspect", "-f", "{{.Id}}", "busybox:latest"]);
     assert_eq!(project.ok(&["images", "-q", "web"]), id);
+
+    // Go templates as Docker's: range, index, len, join, upper, if/else, json.
+    for (template, expected) in [
+        (
+            r#"{{index .Config.Labels "com.docker.compose.service"}}"#,
+            "web",
+        ),
+        (
+            "{{range $k, $v := .Config.Labels}}{{if eq $k \"com.docker.compose.container-number\"}}{{$v}}{{end}}{{end}}",
+            "1",
+        ),
+        ("{{len .Config.Cmd}} {{join .Config.Cmd \"+\"}}", "2 sleep+1000"),
+        ("{{upper .State.Status}}", "RUNNING"),
+        ("{{if .State.Running}}up{{else}}down{{end}}", "up"),
+        ("{{json .Config.Cmd}}", r#"["sleep","1000"]"#),
+    ] {
+        assert_eq!(project.inspect(template, "views-web-1"), expected, "{template}");
+    }
+    let error = project
+        .wharf
+        .fails(&["inspect", "-f", "{{frob .Id}}", "views-web-1"]);
+    assert!(error.contains("function \"frob\" not defined"), "{error}");
+    let names = project.wharf.ok(&[
+        "ps",
+        "--format",
+        "{{if eq .State \"running\"}}{{upper .Names}}{{end}}",
+    ]);
+    assert!(names.contains("VIEWS-WEB-1"), "{names}");
 
     let top = project.ok(&["top", "web"]);
     let lines: Vec<&str> = top.lines().collect();
@@ -129,6 +161,22 @@ fn images_top_port_cp_ls_and_wait() {
     let all = project.wharf.ok(&["compose", "ls", "-a"]);
     assert!(all.contains("exited(1), running(2)"), "{all}");
     assert_eq!(project.wharf.ok(&["compose", "ls", "-q"]), "views\n");
+    for (filter, listed) in [
+        ("name=iew", "views\n"),
+        ("name=^vi", "views\n"),
+        ("name=^views$", "views\n"),
+        ("name=^iew", ""),
+        ("name=other", ""),
+    ] {
+        let names = project
+            .wharf
+            .ok(&["compose", "ls", "-q", "--filter", filter]);
+        assert_eq!(names, listed, "--filter {filter}");
+    }
+    let error = project
+        .wharf
+        .fails(&["compose", "ls", "--filter", "status=running"]);
+    assert!(error.contains("invalid filter 'status'"), "{error}");
     project.ok(&["down", "-t", "0"]);
     assert_eq!(project.wharf.ok(&["compose", "ls", "-a", "-q"]), "");
     project.wharf.assert_nothing_leaked(&ids);

@@ -340,6 +340,30 @@ impl Backend for ComposeBackend<'_> {
             .map_err(boxed)
     }
 
+    fn recreate(
+        &self,
+        project: &Project,
+        service: &Service,
+        container: &ContainerRequest,
+        timeout: Option<Duration>,
+        keep_volumes: bool,
+    ) -> Result<(), BackendError> {
+        let name = &container.name;
+        self.stop(name, timeout)?;
+        let old = self.engine.find_container(name).map_err(boxed)?;
+        let mut options =
+            create_options(project, service, container, &self.init_path, true).map_err(boxed)?;
+        if keep_volumes {
+            options.inherited_volumes = old.record.volumes;
+        }
+        // The anonymous volumes stay: for the new container, or dangling (as docker
+        // compose leaves them with --renew-anon-volumes).
+        self.remove(name)?;
+        self.create_on_networks(project, service, container, &options, true)
+            .map(drop)
+            .map_err(boxed)
+    }
+
     fn wait_for(&self, name: &str, condition: &str) -> Result<Readiness, BackendError> {
         self.engine
             .wait_condition(name, condition, None)

@@ -493,6 +493,7 @@ pub fn create_options(
         dns: service.dns.clone(),
         mounts,
         volumes,
+        inherited_volumes: Vec::new(),
         read_only: service.read_only,
         resources: resources(service),
         ulimits,

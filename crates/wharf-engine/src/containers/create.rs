@@ -56,6 +56,9 @@ pub struct CreateOptions {
     pub mounts: Vec<Mount>,
     /// `-v NAME:/path`, `-v /path`, `--mount type=volume`.
     pub volumes: Vec<VolumeRequest>,
+    /// The anonymous volumes of the container this one replaces (compose's recreate): an
+    /// anonymous volume at one of their destinations is that volume again, data and all.
+    pub inherited_volumes: Vec<super::VolumeMount>,
     pub read_only: bool,
     pub resources: Resources,
     pub ulimits: Vec<Ulimit>,
@@ -183,8 +186,7 @@ impl Engine {
         if let Some(path) = options.init.as_ref().filter(|path| !path.is_file()) {
             return Err(EngineError::NoInit { path: path.clone() });
         }
-        let (volumes, volume_binds) =
-            self.plan_volumes(&options.volumes, &options.mounts, config.volumes.as_ref())?;
+        let (volumes, volume_binds) = self.plan_volumes(options, config.volumes.as_ref())?;
         let dir = container_dir(self.root(), &id);
         let run = RunConfig {
             id: id.clone(),

@@ -293,10 +293,11 @@ pub(crate) fn print_inspected(
     found: Vec<Value>,
 ) -> Result<(), CommandError> {
     match format {
-        Format::Template { parts, .. } => {
+        Format::Template { template, .. } => {
             for value in &found {
                 printer.data(
-                    Format::render(parts, value)
+                    template
+                        .render(value)
                         .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
                 );
             }
@@ -357,26 +358,19 @@ pub(crate) fn print_rows(
                 .into_iter()
                 .for_each(|line| printer.data(line.trim_end()));
         }
-        Format::Template { table, parts } => {
+        Format::Template { table, template } => {
             let rendered: Vec<String> = rows
                 .iter()
-                .map(|row| Format::render(parts, row))
+                .map(|row| template.render(row))
                 .collect::<Result<_, _>>()
                 .map_err(|e| CommandError::new(format!("--format: {e}"), None))?;
             if *table {
-                let header = parts
-                    .iter()
-                    .map(|part| match part {
-                        crate::format::Part::Text(text) => text.clone(),
-                        crate::format::Part::Field { path, .. } => {
-                            let field = path.join(".");
-                            columns
-                                .iter()
-                                .find(|(_, f)| *f == field)
-                                .map_or(field.to_uppercase(), |(h, _)| h.to_string())
-                        }
-                    })
-                    .collect::<String>();
+                let header = template.header(|field| {
+                    columns
+                        .iter()
+                        .find(|(_, f)| *f == field)
+                        .map_or(field.to_uppercase(), |(h, _)| h.to_string())
+                });
                 let mut cells: Vec<Vec<String>> =
                     vec![header.split('\t').map(str::to_string).collect()];
                 cells.extend(

@@ -201,8 +201,9 @@ fn print_value(
 ) -> CommandResult {
     match parse_format(format)? {
         Format::Json => printer.data(value.to_string()),
-        Format::Template { parts, .. } => printer.data(
-            Format::render(&parts, value)
+        Format::Template { template, .. } => printer.data(
+            template
+                .render(value)
                 .map_err(|e| CommandError::new(format!("--format: {e}"), None))?,
         ),
         Format::Table => text.iter().for_each(|line| printer.data(line)),

@@ -71,9 +71,8 @@ pub fn down(
         let mut removals = Vec::new();
         stop_in_parallel(engine, printer, &project, &containers, args.timeout, |c| {
             removals.push(scope.spawn(move || {
-                // Anonymous volumes go too, as before (docker compose keeps them without
-                // -v; the tutorial stacks' tests expect none left after a later `down -v`).
-                engine.remove_container(&c.record.id, true, true)?;
+                // As docker compose: anonymous volumes go with -v, else they stay dangling.
+                engine.remove_container(&c.record.id, true, args.volumes)?;
                 printer.info(format!(" ✔ Container {}  Removed", c.record.name));
                 Ok::<_, CommandError>(())
             }));

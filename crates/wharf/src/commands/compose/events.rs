@@ -1,6 +1,7 @@
 //! `compose events`: the project's container events as they happen (from the engine's
 //! events file, see `wharf_engine::ContainerEvent`), `run`'s containers left out, in
-//! docker compose's text or `--json` lines. It runs until interrupted.
+//! docker compose's text or `--json` lines. It runs until interrupted, or until `--until`;
+//! `--since` shows the recorded events from that time first.
 
 use std::process::ExitCode;
 
@@ -10,6 +11,7 @@ use wharf_engine::{ContainerEvent, Engine};
 
 use super::{load_project, named_services};
 use crate::cli::{ComposeEventsArgs, ComposeProjectArgs};
+use crate::commands::container::time_flag;
 use crate::commands::CommandResult;
 use crate::printer::Printer;
 
@@ -50,7 +52,10 @@ pub fn events(
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
     named_services(&project, &args.services)?;
-    engine.follow_events(|event| {
+    let now = time::OffsetDateTime::now_utc();
+    let since = time_flag("--since", args.since.as_deref(), now)?;
+    let until = time_flag("--until", args.until.as_deref(), now)?;
+    engine.follow_events_between(since, until, |event| {
         let labels = &event.attributes;
         let service = labels.get(SERVICE).cloned().unwrap_or_default();
         let ours = labels.get(PROJECT) == Some(&project.name)

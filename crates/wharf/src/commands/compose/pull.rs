@@ -1,10 +1,13 @@
 //! `compose pull` and `compose push`: the services' images to and from their registries,
 //! one service after another; a failure stops the command unless `--ignore-*-failures`,
-//! which reports it and goes on, as docker compose.
+//! which reports it and goes on, as docker compose. `pull --include-deps` adds what the
+//! services named depend on, `--policy missing` skips the images present.
 
 use std::process::ExitCode;
 
 use wharf_engine::{Engine, EngineError, NoProgress};
+
+use wharf_compose::selected_services;
 
 use super::{load_project, named_services};
 use crate::cli::{ComposeProjectArgs, ComposePullArgs, ComposePushArgs};
@@ -45,15 +48,31 @@ pub fn pull(
     args: ComposePullArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
+    named_services(&project, &args.services)?;
+    // --include-deps: the services named and what they depend on (all when none is named).
+    let services: Vec<String> = if args.include_deps || args.services.is_empty() {
+        selected_services(&project, &args.services, false)
+    } else {
+        args.services.clone()
+    };
+    let skip = |service: &str, why: &str| {
+        if !args.quiet {
+            printer.info(format!(" - {service} Skipped - {why}"));
+        }
+    };
     let mut images = Vec::new();
-    for service in named_services(&project, &args.services)? {
+    for service in services.iter().map(|name| &project.services[name]) {
         if service.image.is_empty() {
-            if !args.quiet {
-                printer.info(format!(
-                    " - {} Skipped - No image to be pulled",
-                    service.name
-                ));
-            }
+            skip(&service.name, "No image to be pulled");
+            continue;
+        }
+        if args.ignore_buildable && service.build.is_some() {
+            skip(&service.name, "Image can be built");
+            continue;
+        }
+        if args.policy.as_deref() == Some("missing") && engine.inspect_image(&service.image).is_ok()
+        {
+            skip(&service.name, "Image is already present locally");
             continue;
         }
         // As docker compose: an image the project can build may fail to pull.

@@ -10,7 +10,7 @@ use wharf_engine::Engine;
 use super::{load_project, named_services, ordered_containers, service_container};
 use crate::cli::{ComposeImagesArgs, ComposePortArgs, ComposeProjectArgs, ComposeServicesArgs};
 use crate::commands::{print_rows, CommandError, CommandResult};
-use crate::format::{human_size, Format};
+use crate::format::{human_size, since, Format};
 use crate::printer::Printer;
 
 pub fn images(
@@ -56,6 +56,7 @@ pub fn images(
             "Size": image.map_or(0, |i| i.size),
             "ShortID": id.hex().chars().take(12).collect::<String>(),
             "HumanSize": human_size(image.map_or(0, |i| i.size)),
+            "CreatedSince": since(image.and_then(|i| i.created.as_deref())),
         }));
     }
     if args.quiet {
@@ -72,6 +73,7 @@ pub fn images(
                 let object = row.as_object_mut().expect("a row is an object");
                 object.remove("ShortID");
                 object.remove("HumanSize");
+                object.remove("CreatedSince");
                 row
             })
             .collect();
@@ -85,6 +87,7 @@ pub fn images(
         ("PLATFORM", "Platform"),
         ("IMAGE ID", "ShortID"),
         ("SIZE", "HumanSize"),
+        ("CREATED", "CreatedSince"),
     ];
     print_rows(&printer, &Format::Table, &columns, &rows)?;
     Ok(ExitCode::SUCCESS)

@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use wharf_compose::labels::SERVICE;
 use wharf_compose::model::ServiceVolume;
 use wharf_compose::syntax::{parse_ports, parse_volume};
-use wharf_compose::{load, prepare_run, Pull, RunOptions};
+use wharf_compose::{load, prepare_run, Event, Project, Pull, RunOptions};
 use wharf_engine::Engine;
 
 use super::up::{backend, event_line};
@@ -28,6 +29,49 @@ fn volume(spec: &str, current_dir: &Path) -> Result<ServiceVolume, CommandError>
         volume.source = current_dir.join(&volume.source).display().to_string();
     }
     Ok(volume)
+}
+
+/// `--env-from-file`: each file's variables as `NAME=VALUE`, read as compose reads env
+/// files (quotes, `${VAR}` from the earlier lines and the shell).
+fn env_from_files(files: &[PathBuf]) -> Result<Vec<String>, CommandError> {
+    let mut env = Vec::new();
+    for file in files {
+        let flag = |why: String| {
+            CommandError::new(format!("--env-from-file {}: {why}", file.display()), None)
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| flag(e.to_string()))?;
+        let lookup = |name: &str| std::env::var(name).ok();
+        let vars = wharf_compose::dotenv::parse(&text, &lookup)
+            .map_err(|e| flag(format!("line {}: {}", e.line, e.message)))?;
+        env.extend(
+            vars.into_iter()
+                .map(|(name, value)| format!("{name}={value}")),
+        );
+    }
+    Ok(env)
+}
+
+/// `--remove-orphans`: the project's containers of services no longer in the file go
+/// first, as docker compose.
+fn remove_orphans(
+    engine: &Engine,
+    printer: Printer,
+    project: &Project,
+) -> Result<(), CommandError> {
+    for container in engine.project_containers(&project.name)? {
+        let service = container
+            .record
+            .labels
+            .get(SERVICE)
+            .map_or("", String::as_str);
+        if project.services.contains_key(service) {
+            continue;
+        }
+        engine.stop_container(&container.record.id, None, None)?;
+        engine.remove_container(&container.record.id, true, false)?;
+        printer.info(format!(" ✔ Container {}  Removed", container.record.name));
+    }
+    Ok(())
 }
 
 /// The flags as [`RunOptions`], each value parsed, naming the flag when it is bad.
@@ -69,7 +113,11 @@ fn run_options(args: &ComposeRunArgs, tty: bool) -> Result<RunOptions, CommandEr
     Ok(RunOptions {
         command: args.command.clone(),
         entrypoint,
-        env: args.env.clone(),
+        // -e after the files: it wins, as docker compose.
+        env: env_from_files(&args.env_from_file)?
+            .into_iter()
+            .chain(args.env.iter().cloned())
+            .collect(),
         user: args.user.clone(),
         workdir: args.workdir.clone(),
         name: args.name.clone(),
@@ -113,11 +161,16 @@ pub fn run(
     }
     let project = loaded.project;
     let service = named_services(&project, std::slice::from_ref(&args.service))?[0];
+    if args.remove_orphans {
+        remove_orphans(engine, printer, &project)?;
+    }
     let reporter = plain_progress(printer, false);
     let backend = backend(engine, &reporter, project_args.host_ca_certs);
     engine.warm_up_container_start();
     let image_id = prepare_run(&backend, &project, service, &options, &mut |event| {
-        printer.info(event_line(&event))
+        if !(args.quiet_pull && matches!(event, Event::Pulled(_))) {
+            printer.info(event_line(&event))
+        }
     })?;
     let id = backend.create_one_off(
         &project,

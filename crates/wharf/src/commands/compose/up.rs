@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wharf_compose::labels::SERVICE;
+use wharf_compose::labels::{ONEOFF, SERVICE};
 use wharf_compose::model::CONDITION_COMPLETED_SUCCESSFULLY;
-use wharf_compose::{up, Event, PlanOptions, Project, Pull, Readiness, UpOptions};
+use wharf_compose::{
+    selected_services, up, Event, PlanOptions, Project, Pull, Readiness, UpOptions,
+};
 use wharf_engine::{ComposeBackend, Engine, NoProgress};
 
 use super::down::stop_in_parallel;
-use super::logs::{follow_until_signal, AbortOn};
+use super::logs::{follow_until_signal, short_name, AbortOn};
 use super::{load_project, named_services, ordered_containers, project_containers};
 use crate::cli::{ComposeCreateArgs, ComposeProjectArgs, ComposeUpArgs};
 use crate::commands::build::plain_progress;
@@ -90,8 +92,7 @@ fn converge(
     printer: Printer,
     project: &Project,
     args: &ComposeCreateArgs,
-    plan: PlanOptions,
-    timeout: Option<u64>,
+    base: UpOptions,
     host_ca_certs: bool,
 ) -> Result<(), CommandError> {
     let reporter = plain_progress(printer, false);
@@ -99,23 +100,26 @@ fn converge(
     let options = UpOptions {
         plan: PlanOptions {
             services: args.services.clone(),
-            force_recreate: args.force_recreate,
+            // As docker compose: new anonymous volumes take new containers.
+            force_recreate: args.force_recreate || base.renew_anon_volumes,
             no_recreate: args.no_recreate,
             remove_orphans: args.remove_orphans,
             scale: scale(&args.scale)?,
-            ..plan
+            ..base.plan
         },
         build: args.build,
         no_build: args.no_build,
-        timeout: timeout.map(Duration::from_secs),
         pull: args
             .pull
             .parse::<Pull>()
             .map_err(|why| CommandError::new(format!("--pull: {why}"), None))?,
+        ..base
     };
     engine.warm_up_container_start();
     up(&backend, project, &options, &mut |event| {
-        printer.info(event_line(&event))
+        if !(args.quiet_pull && matches!(event, Event::Pulled(_))) {
+            printer.info(event_line(&event))
+        }
     })?;
     Ok(())
 }
@@ -127,12 +131,15 @@ pub fn create(
     args: ComposeCreateArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
-    let plan = PlanOptions {
-        no_start: true,
-        ..PlanOptions::default()
+    let base = UpOptions {
+        plan: PlanOptions {
+            no_start: true,
+            ..PlanOptions::default()
+        },
+        ..UpOptions::default()
     };
     let host_ca_certs = project_args.host_ca_certs;
-    converge(engine, printer, &project, &args, plan, None, host_ca_certs)?;
+    converge(engine, printer, &project, &args, base, host_ca_certs)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -143,10 +150,15 @@ pub fn run_up(
     args: ComposeUpArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
-    let plan = PlanOptions {
-        no_deps: args.no_deps,
-        no_start: args.no_start,
-        ..PlanOptions::default()
+    let base = UpOptions {
+        plan: PlanOptions {
+            no_deps: args.no_deps,
+            no_start: args.no_start,
+            ..PlanOptions::default()
+        },
+        timeout: args.timeout.map(Duration::from_secs),
+        renew_anon_volumes: args.renew_anon_volumes,
+        ..UpOptions::default()
     };
     let abort =
         match (
@@ -188,15 +200,9 @@ pub fn run_up(
         super::watch::checked_rules(&project, &args.create.services)?;
     }
     let host_ca_certs = project_args.host_ca_certs;
-    converge(
-        engine,
-        printer,
-        &project,
-        &args.create,
-        plan,
-        args.timeout,
-        host_ca_certs,
-    )?;
+    // Attached, the logs shown begin here, as docker compose attaches before it starts.
+    let began = time::OffsetDateTime::now_utc();
+    converge(engine, printer, &project, &args.create, base, host_ca_certs)?;
     if args.no_start {
         return Ok(ExitCode::SUCCESS);
     }
@@ -208,20 +214,30 @@ pub fn run_up(
         return Ok(ExitCode::SUCCESS);
     }
     let containers = ordered_containers(engine, &project, &args.create.services)?;
-    let shown: Vec<String> = containers
-        .iter()
-        .filter(|c| {
-            let service = c.record.labels.get(SERVICE).map_or("", String::as_str);
-            (args.attach.is_empty() || args.attach.iter().any(|s| s == service))
-                && !args.no_attach.iter().any(|s| s == service)
-        })
-        .map(|c| c.record.name.clone())
-        .collect();
+    // As docker compose: the services named (all when none is), with their dependencies
+    // under --attach-dependencies, or those of --attach; never `run`'s containers.
+    let attach: Vec<String> = if !args.attach.is_empty() {
+        args.attach.clone()
+    } else if args.attach_dependencies || args.create.services.is_empty() {
+        selected_services(&project, &args.create.services, args.no_deps)
+    } else {
+        args.create.services.clone()
+    };
+    let mut shown = ordered_containers(engine, &project, &attach)?;
+    shown.retain(|c| {
+        let labels = &c.record.labels;
+        let service = labels.get(SERVICE).map_or("", String::as_str);
+        labels.get(ONEOFF).map(String::as_str) != Some("True")
+            && !args.no_attach.iter().any(|s| s == service)
+    });
+    shown.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+    let attaching: Vec<String> = shown.iter().map(short_name).collect();
+    printer.data(format!("Attaching to {}", attaching.join(", ")));
     let stop = |first: Option<&str>| {
         if first.is_some() {
             printer.info("Aborting on container exit...");
         } else {
-            printer.info("Gracefully stopping... (press Ctrl+C again to force)");
+            printer.data("Gracefully Stopping... press Ctrl+C again to force");
         }
         stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
             Ok(())
@@ -235,8 +251,8 @@ pub fn run_up(
         engine,
         printer,
         &shown,
-        !args.no_color,
-        !args.no_log_prefix,
+        began,
+        (!args.no_color, !args.no_log_prefix),
         abort,
         stop,
     );
