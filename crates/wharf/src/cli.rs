@@ -1172,6 +1172,45 @@ pub enum ComposeCommand {
     Wait(ComposeWaitArgs),
     /// Receive real time events from containers
     Events(ComposeEventsArgs),
+    /// Convert compose files into another model
+    #[command(subcommand)]
+    Bridge(ComposeBridgeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComposeBridgeCommand {
+    /// Convert compose files to Kubernetes manifests, Helm charts, or another model
+    Convert(ComposeBridgeConvertArgs),
+}
+
+/// `compose bridge convert`: docker compose's flags (`-o`, `--format`) and wharf's choices
+/// for what compose leaves open in a cluster.
+#[derive(Debug, Args)]
+pub struct ComposeBridgeConvertArgs {
+    /// The output directory for the Kubernetes resources (`-` for one stream on stdout)
+    #[arg(short, long, default_value = "out")]
+    pub output: PathBuf,
+    /// Output format: kubernetes (plain manifests), kustomize or helm
+    #[arg(long, default_value = "kubernetes", value_parser = ["kubernetes", "kustomize", "helm"])]
+    pub format: String,
+    /// Registry path for built images without `image:` (REGISTRY/<project>-<service>:latest)
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Service type for published ports: loadbalancer or nodeport
+    #[arg(long, default_value = "loadbalancer", value_parser = ["loadbalancer", "nodeport"])]
+    pub publish_type: String,
+    /// Size of each volume's claim, unless its `wharf.kube.size` label gives one
+    #[arg(long, default_value = wharf_kube::convert::DEFAULT_VOLUME_SIZE)]
+    pub volume_size: String,
+    /// Convert binds to hostPath volumes (for a one-node cluster) instead of refusing them
+    #[arg(long)]
+    pub host_path: bool,
+    /// Leave out what has no Kubernetes equivalent, with a warning for each, instead of failing
+    #[arg(long)]
+    pub skip_unsupported: bool,
+    /// Image of the init containers that wait for healthy dependencies (needs `nc`)
+    #[arg(long, default_value = wharf_kube::convert::DEFAULT_WAIT_IMAGE)]
+    pub wait_image: String,
 }
 
 #[derive(Debug, Args)]

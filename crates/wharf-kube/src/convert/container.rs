@@ -33,7 +33,7 @@ pub(crate) fn container(context: &Context, out: &mut Out) -> (Value, Vec<Value>)
     if !from.is_empty() {
         c.insert("envFrom".into(), Value::Array(from));
     }
-    let ports: Vec<Value> = network::service_ports(service)
+    let ports: Vec<Value> = network::service_ports(service, context.sources)
         .iter()
         .map(|p| json!({ "containerPort": p.target, "protocol": p.protocol }))
         .collect();

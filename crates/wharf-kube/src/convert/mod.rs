@@ -93,6 +93,10 @@ pub struct Sources {
     /// Per service, the variables of its `environment` that came from its `env_file`s
     /// (the project is loaded with env files resolved, compose's precedence applied).
     pub from_env_files: BTreeMap<String, BTreeSet<String>>,
+    /// Per service, the ports (`5432/tcp`) its image `EXPOSE`s, from the local store or
+    /// the Dockerfile it is built from: a compose service is reachable on them without
+    /// `expose:`, so its Service opens them too.
+    pub image_ports: BTreeMap<String, Vec<String>>,
 }
 
 /// One Kubernetes object.

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use wharf_compose::{Project, Service};
 
 use super::workload::Context;
-use super::{metadata, Out, PublishType, NETWORK_LABEL_PREFIX, SERVICE_LABEL};
+use super::{metadata, Out, PublishType, Sources, NETWORK_LABEL_PREFIX, SERVICE_LABEL};
 use crate::names::dns_label;
 
 /// A container port and, when published, the host port compose gives it.
@@ -27,8 +27,9 @@ pub(crate) struct ContainerPort {
     pub published: Option<u32>,
 }
 
-/// `ports` then `expose`, one entry per container port and protocol.
-pub(crate) fn service_ports(service: &Service) -> Vec<ContainerPort> {
+/// `ports`, then `expose`, then the image's exposed ports, one entry per container port
+/// and protocol.
+pub(crate) fn service_ports(service: &Service, sources: &Sources) -> Vec<ContainerPort> {
     let mut ports: Vec<ContainerPort> = Vec::new();
     let mut push = |target: u32, protocol: &str, published: Option<u32>| {
         let protocol = if protocol.is_empty() {
@@ -55,7 +56,8 @@ pub(crate) fn service_ports(service: &Service) -> Vec<ContainerPort> {
         let published = port.published.parse().ok().or(Some(port.target));
         push(port.target, &port.protocol, published);
     }
-    for expose in &service.expose {
+    let image_ports = sources.image_ports.get(&service.name).into_iter().flatten();
+    for expose in service.expose.iter().chain(image_ports) {
         let (range, protocol) = expose.split_once('/').unwrap_or((expose, ""));
         let (first, last) = range.split_once('-').unwrap_or((range, range));
         if let (Ok(first), Ok(last)) = (first.parse::<u32>(), last.parse::<u32>()) {
@@ -71,9 +73,14 @@ fn port_name(port: u32, protocol: &str) -> String {
     format!("{}-{port}", protocol.to_ascii_lowercase())
 }
 
-/// The Services of one compose service, and the policy that opens its published ports.
+/// The Services of one long-running compose service, and the policy that opens its
+/// published ports.
 pub(crate) fn services(context: &Context, out: &mut Out) {
-    let ports = service_ports(context.service);
+    let ports = service_ports(context.service, context.sources);
+    // Nothing connects to a one-shot job.
+    if super::workload::is_job(context) {
+        return;
+    }
     if ports.is_empty() {
         let dependents = context.project.services.values().any(|s| {
             s.depends_on.contains_key(&context.service.name)

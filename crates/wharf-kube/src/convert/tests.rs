@@ -24,6 +24,7 @@ fn load(files: &[(&str, &str)]) -> (Project, Sources) {
     let sources = Sources {
         files,
         from_env_files: env_file_variables(&unresolved, &resolved),
+        image_ports: BTreeMap::new(),
     };
     (resolved, sources)
 }

@@ -31,7 +31,7 @@ impl Context<'_> {
 }
 
 /// compose's one-shot services: another service waits for them to complete.
-fn is_job(context: &Context) -> bool {
+pub(crate) fn is_job(context: &Context) -> bool {
     context.project.wait_condition(&context.service.name) == CONDITION_COMPLETED_SUCCESSFULLY
 }
 
@@ -184,8 +184,8 @@ fn wait_containers(context: &Context, out: &mut Out) -> Vec<Value> {
                 let Some(other) = context.project.services.get(dependency) else {
                     continue;
                 };
-                let Some(port) = network::service_ports(other).first().map(|p| p.target) else {
-                    context.refuse(out, &key, format!("waits for {dependency} to be healthy, but {dependency} has no ports or expose for its Service"));
+                let Some(port) = network::service_ports(other, context.sources).first().map(|p| p.target) else {
+                    context.refuse(out, &key, format!("waits for {dependency} to be healthy, but {dependency} has no ports or expose for its Service (nor an image in the local store that exposes one)"));
                     continue;
                 };
                 let host = dns_label(dependency);

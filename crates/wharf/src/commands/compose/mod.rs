@@ -1,6 +1,7 @@
 //! `wharf compose`: the project is loaded by `wharf-compose` from docker compose's global
 //! flags; each subcommand works on the loaded project.
 
+mod bridge;
 mod build;
 mod config;
 mod cp;
@@ -33,6 +34,7 @@ pub fn run(
     let project = &args.project;
     match args.command {
         ComposeCommand::Config(config) => config::config(printer, project, config),
+        ComposeCommand::Bridge(bridge) => bridge::run(open, printer, project, bridge),
         ComposeCommand::Version(version) => services::version(printer, version),
         ComposeCommand::Run(run) => run::run(&open()?, printer, project, run),
         ComposeCommand::Build(build) => build::build(&open()?, printer, project, build),
