@@ -18,6 +18,7 @@ pub mod convert;
 mod error;
 mod names;
 pub mod output;
+pub mod play;
 
 pub use convert::{
     convert, env_file_variables, files_to_read, Conversion, ConvertOptions, Object, PublishType,

@@ -94,6 +94,9 @@ pub enum Command {
     Volume(VolumeCommand),
     /// Define and run multi-container applications (docker compose)
     Compose(ComposeArgs),
+    /// Play Kubernetes YAML locally, and take it down (Podman's `kube`)
+    #[command(subcommand)]
+    Kube(KubeCommand),
     /// Copy files/folders between a container and the local filesystem
     Cp(CpArgs),
     /// List port mappings or a specific mapping for the container
@@ -1175,6 +1178,35 @@ pub enum ComposeCommand {
     /// Convert compose files into another model
     #[command(subcommand)]
     Bridge(ComposeBridgeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeCommand {
+    /// Create containers, pods and volumes based on Kubernetes YAML
+    Play(KubePlayArgs),
+    /// Remove containers, pods and volumes that `kube play` created from Kubernetes YAML
+    Down(KubeDownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KubePlayArgs {
+    /// A YAML file, a folder of them, or `-` for stdin
+    pub file: PathBuf,
+    /// Publish the ports of LoadBalancer and NodePort Services on the host
+    #[arg(long)]
+    pub publish: bool,
+    /// Wait until the pods run (and are ready when they have a probe)
+    #[arg(long)]
+    pub wait: bool,
+    /// Remove what a previous play of this YAML created instead (as `kube down`)
+    #[arg(long)]
+    pub down: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KubeDownArgs {
+    /// A YAML file, a folder of them, or `-` for stdin
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -180,7 +180,7 @@ fn tutorial_stacks_convert_to_valid_manifests_that_keep_their_meaning() {
     let wait = &web["spec"]["template"]["spec"]["initContainers"][0];
     assert_eq!(
         wait["command"][2],
-        "until nc -z -w 2 db 5432; do sleep 1; done"
+        "until nc -w 2 db 5432 </dev/null; do sleep 1; done"
     );
     let secret = manifest(&dir, "web-env-secret.yaml");
     assert!(secret["data"]["DATABASE_URL"].is_string());

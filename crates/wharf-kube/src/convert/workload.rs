@@ -174,7 +174,8 @@ fn pod_template(context: &Context, out: &mut Out) -> Value {
 
 /// `depends_on: {db: {condition: service_healthy}}`: an initContainer that waits until
 /// db's Service answers. A Service routes only to ready pods, and readiness is db's
-/// healthcheck, so this is Kubernetes' form of waiting for healthy.
+/// healthcheck, so this is Kubernetes' form of waiting for healthy. `nc` without `-z`, with
+/// stdin closed: Debian's busybox has no `-z`.
 fn wait_containers(context: &Context, out: &mut Out) -> Vec<Value> {
     let mut waits = Vec::new();
     for (dependency, condition) in &context.service.depends_on {
@@ -192,7 +193,7 @@ fn wait_containers(context: &Context, out: &mut Out) -> Vec<Value> {
                 waits.push(json!({
                     "name": format!("wait-for-{host}"),
                     "image": context.options.wait_image,
-                    "command": ["sh", "-c", format!("until nc -z -w 2 {host} {port}; do sleep 1; done")],
+                    "command": ["sh", "-c", format!("until nc -w 2 {host} {port} </dev/null; do sleep 1; done")],
                 }));
             }
             CONDITION_COMPLETED_SUCCESSFULLY => context.note(out, &key, format!("{dependency} becomes a Job, but pods cannot wait for a Job to complete: make {dependency} idempotent or run it before applying")),

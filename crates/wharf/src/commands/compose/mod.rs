@@ -18,6 +18,9 @@ mod wait;
 
 use std::path::PathBuf;
 
+pub(crate) use down::down_project;
+pub(crate) use up::up_project;
+
 use wharf_compose::labels::{CONTAINER_NUMBER, SERVICE};
 use wharf_compose::{load, ComposeError, LoadOptions, Project};
 use wharf_engine::{ContainerInfo, Engine};

@@ -143,6 +143,17 @@ pub fn run_up(
     args: ComposeUpArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
+    up_project(engine, printer, &project, project_args.host_ca_certs, args)
+}
+
+/// `up` of a loaded project (`kube play` loads its own).
+pub(crate) fn up_project(
+    engine: &Engine,
+    printer: Printer,
+    project: &Project,
+    host_ca_certs: bool,
+    args: ComposeUpArgs,
+) -> CommandResult {
     let plan = PlanOptions {
         no_deps: args.no_deps,
         no_start: args.no_start,
@@ -176,13 +187,12 @@ pub fn run_up(
         .cloned()
         .collect();
     if !named.is_empty() {
-        named_services(&project, &named)?;
+        named_services(project, &named)?;
     }
-    let host_ca_certs = project_args.host_ca_certs;
     converge(
         engine,
         printer,
-        &project,
+        project,
         &args.create,
         plan,
         args.timeout,
@@ -192,13 +202,13 @@ pub fn run_up(
         return Ok(ExitCode::SUCCESS);
     }
     if args.wait {
-        wait_ready(engine, printer, &project, &args)?;
+        wait_ready(engine, printer, project, &args)?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    let containers = ordered_containers(engine, &project, &args.create.services)?;
+    let containers = ordered_containers(engine, project, &args.create.services)?;
     let shown: Vec<String> = containers
         .iter()
         .filter(|c| {
@@ -214,7 +224,7 @@ pub fn run_up(
         } else {
             printer.info("Gracefully stopping... (press Ctrl+C again to force)");
         }
-        stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
+        stop_in_parallel(engine, printer, project, &containers, args.timeout, |_| {
             Ok(())
         })
     };
