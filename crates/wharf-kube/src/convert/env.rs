@@ -73,13 +73,7 @@ pub(crate) fn env(context: &Context, out: &mut Out) -> (Vec<Value>, Vec<Value>) 
         out.add(
             "Secret",
             &name,
-            json!({
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": metadata(context.project, &name, Some(&service.name)),
-                "type": "Opaque",
-                "data": secret,
-            }),
+            super::secret(context.project, &name, Some(&service.name), json!(secret)),
         );
         from.push(json!({ "secretRef": { "name": name } }));
     }

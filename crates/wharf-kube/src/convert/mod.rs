@@ -245,6 +245,17 @@ pub(crate) fn metadata(project: &Project, name: &str, service: Option<&str>) -> 
     json!({ "name": name, "labels": labels })
 }
 
+/// An Opaque Secret holding `data` (values in base64).
+pub(crate) fn secret(project: &Project, name: &str, service: Option<&str>, data: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata(project, name, service),
+        "type": "Opaque",
+        "data": data,
+    })
+}
+
 /// The label that selects a service's pods.
 pub const SERVICE_LABEL: &str = "app.kubernetes.io/name";
 /// The label prefix of a pod's compose networks (`wharf.network/<name>: "true"`).

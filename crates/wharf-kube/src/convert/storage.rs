@@ -337,13 +337,12 @@ pub(crate) fn project_objects(
                 out.add(
                     "Secret",
                     &name,
-                    json!({
-                        "apiVersion": "v1",
-                        "kind": "Secret",
-                        "metadata": metadata(project, &name, None),
-                        "type": "Opaque",
-                        "data": { file: crate::base64(&content) },
-                    }),
+                    super::secret(
+                        project,
+                        &name,
+                        None,
+                        json!({ file: crate::base64(&content) }),
+                    ),
                 );
             } else {
                 out.add(

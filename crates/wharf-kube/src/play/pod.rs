@@ -284,15 +284,8 @@ impl Pod<'_> {
         };
         let mut names: Vec<String> = Vec::new();
         if aliases {
-            for manifest in &self.world.services {
-                let selector = manifest.body["spec"]["selector"]
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default();
-                let kind = manifest.body["spec"]["type"]
-                    .as_str()
-                    .unwrap_or("ClusterIP");
-                if !matches(&selector) || kind != "ClusterIP" {
+            for (manifest, kind) in self.selecting(labels) {
+                if kind != "ClusterIP" {
                     continue;
                 }
                 for port in manifest.body["spec"]["ports"]
@@ -321,6 +314,22 @@ impl Pod<'_> {
         Ok(())
     }
 
+    /// The Services whose selector picks a pod with `labels`, with their types.
+    fn selecting(&self, labels: &Map<String, Value>) -> Vec<(&Manifest, &str)> {
+        self.world
+            .services
+            .iter()
+            .copied()
+            .filter(|manifest| {
+                let selector = manifest.body["spec"]["selector"].as_object();
+                selector.is_some_and(|s| {
+                    !s.is_empty() && s.iter().all(|(k, v)| labels.get(k) == Some(v))
+                })
+            })
+            .map(|m| (m, m.body["spec"]["type"].as_str().unwrap_or("ClusterIP")))
+            .collect()
+    }
+
     /// What the container holding the pod's network namespace carries for the pod.
     fn holder_settings(
         &self,
@@ -330,17 +339,8 @@ impl Pod<'_> {
         self.join_networks(labels, service, true)?;
         if self.world.options.publish {
             let mut ports = Vec::new();
-            for manifest in &self.world.services {
-                let selector = manifest.body["spec"]["selector"]
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default();
-                let kind = manifest.body["spec"]["type"]
-                    .as_str()
-                    .unwrap_or("ClusterIP");
-                let selected =
-                    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v));
-                if !selected || !matches!(kind, "LoadBalancer" | "NodePort") {
+            for (manifest, kind) in self.selecting(labels) {
+                if !matches!(kind, "LoadBalancer" | "NodePort") {
                     continue;
                 }
                 for port in manifest.body["spec"]["ports"]
