@@ -328,16 +328,31 @@ fn refusals_name_every_key_and_write_nothing() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for key in ["services.app.devices", "services.app.build", "services.app.volumes[0]"] {
+    for key in [
+        "services.app.devices",
+        "services.app.build",
+        "services.app.volumes[0]",
+    ] {
         assert!(stderr.contains(key), "{key} is not named:\n{stderr}");
     }
     assert!(stderr.contains("hint: "), "{stderr}");
-    assert!(!out.exists(), "a refused conversion wrote {}", out.display());
-    let leftovers: Vec<_> = std::fs::read_dir(project.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(
+        !out.exists(),
+        "a refused conversion wrote {}",
+        out.display()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(project.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("compose.yaml")]);
 
     // A folder the command did not write is not replaced; its own output is.
-    std::fs::write(project.path().join("compose.yaml"), "services:\n  app:\n    image: a\n").unwrap();
+    std::fs::write(
+        project.path().join("compose.yaml"),
+        "services:\n  app:\n    image: a\n",
+    )
+    .unwrap();
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let output = wharf
@@ -346,7 +361,8 @@ fn refusals_name_every_key_and_write_nothing() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty and was not written by `compose bridge convert`"));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("is not empty and was not written by `compose bridge convert`"));
     assert!(out.join("notes.txt").exists());
     std::fs::remove_dir_all(&out).unwrap();
     for _ in 0..2 {

@@ -106,3 +106,55 @@ fn unsupported_kinds_and_fields_are_named() {
     assert!(error.contains("hint: "), "{error}");
     assert_eq!(wharf.ok(&["ps", "-a", "-q"]).trim(), "");
 }
+
+#[test]
+fn publish_maps_load_balancer_ports_to_the_host() {
+    if !common::is_root() {
+        return common::skip("containers need root");
+    }
+    let wharf = Wharf::isolated();
+    wharf.import_fixture("python-3.11-slim", "python:3.11-slim");
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("site.yaml");
+    let yaml = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: site, labels: {app: site}}
+spec:
+  containers:
+    - name: site
+      image: python:3.11-slim
+      command: [python, -m, http.server, "8000"]
+      readinessProbe: {exec: {command: [python, -c, "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/')"]}, periodSeconds: 1, failureThreshold: 30}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: site-published}
+spec:
+  type: LoadBalancer
+  selector: {app: site}
+  ports: [{port: 18080, targetPort: 8000}]
+"#;
+    std::fs::write(&file, yaml).unwrap();
+    let file = file.to_str().unwrap();
+    wharf.ok(&["kube", "play", "--publish", "--wait", file]);
+    let ids = wharf.container_ids();
+    assert_eq!(
+        wharf.ok(&["port", "site-site-1"]).trim(),
+        "8000/tcp -> 0.0.0.0:18080"
+    );
+    let output = wharf
+        .host_command("curl")
+        .args(["-fsS", "--max-time", "10", "http://127.0.0.1:18080/"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Directory listing"));
+    wharf.ok(&["kube", "play", "--down", file]);
+    assert_eq!(wharf.ok(&["ps", "-a", "-q"]).trim(), "");
+    wharf.assert_nothing_leaked(&ids);
+}
