@@ -1,10 +1,12 @@
 //! The service's container: image, command, env, ports, resources, securityContext, probes.
 
 use serde_json::{json, Map, Value};
-use wharf_compose::model::{Resource, UnitBytes};
+use wharf_compose::model::Resource;
+
+use super::quantity::memory;
 use wharf_compose::Service;
 
-use super::workload::Context;
+use super::context::Context;
 use super::{env, network, probe, storage, Out};
 
 /// The container and the pod volumes its mounts need.
@@ -130,16 +132,6 @@ fn quantities(resource: &Resource) -> Option<Value> {
         out.insert("memory".into(), json!(memory(resource.memory)));
     }
     (!out.is_empty()).then_some(Value::Object(out))
-}
-
-pub(crate) fn memory(bytes: UnitBytes) -> String {
-    const MI: i64 = 1 << 20;
-    const GI: i64 = 1 << 30;
-    match bytes.0 {
-        b if b % GI == 0 => format!("{}Gi", b / GI),
-        b if b % MI == 0 => format!("{}Mi", b / MI),
-        b => b.to_string(),
-    }
 }
 
 /// `user`, `read_only`, `cap_add`/`cap_drop`, `privileged`.

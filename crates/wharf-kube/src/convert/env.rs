@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::workload::Context;
+use super::context::Context;
 use super::{metadata, Out};
 
 /// Names that hold credentials by convention.

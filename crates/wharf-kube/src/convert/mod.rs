@@ -23,10 +23,12 @@
 //! fail the conversion together, or with `skip_unsupported` come back as notes.
 
 mod container;
+mod context;
 mod env;
 mod keys;
 mod network;
 mod probe;
+mod quantity;
 mod storage;
 mod workload;
 
@@ -141,7 +143,7 @@ pub fn convert(
     let mut out = Out::default();
     for (name, service) in &project.services {
         out.refuse_many(keys::check(service));
-        let context = workload::Context {
+        let context = context::Context {
             project,
             service,
             sources,

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use wharf_compose::{Project, Service};
 
-use super::workload::Context;
+use super::context::Context;
 use super::{metadata, Out, PublishType, Sources, NETWORK_LABEL_PREFIX, SERVICE_LABEL};
 use crate::names::dns_label;
 
@@ -78,7 +78,7 @@ fn port_name(port: u32, protocol: &str) -> String {
 pub(crate) fn services(context: &Context, out: &mut Out) {
     let ports = service_ports(context.service, context.sources);
     // Nothing connects to a one-shot job.
-    if super::workload::is_job(context) {
+    if super::context::is_job(context) {
         return;
     }
     if ports.is_empty() {

@@ -10,7 +10,7 @@
 use serde_json::{json, Map, Value};
 use wharf_compose::Duration;
 
-use super::workload::Context;
+use super::context::Context;
 use super::Out;
 
 /// The probe of the service's healthcheck (`liveness`: with the start period as delay).

@@ -12,7 +12,7 @@ use wharf_compose::model::{
 };
 use wharf_compose::{Project, Service};
 
-use super::workload::Context;
+use super::context::Context;
 use super::{metadata, ConvertOptions, Out, Sources, SIZE_LABEL};
 use crate::error::Refusal;
 use crate::names::{dns_label, path_label};
@@ -107,7 +107,7 @@ fn volume_mount(
                 .map(|t| t.size)
                 .filter(|s| !s.is_zero())
             {
-                empty.insert("sizeLimit".into(), json!(super::container::memory(size)));
+                empty.insert("sizeLimit".into(), json!(super::quantity::memory(size)));
             }
             json!({ "name": name, "emptyDir": empty })
         }

@@ -2,38 +2,11 @@
 
 use serde_json::{json, Map, Value};
 use wharf_compose::model::{CONDITION_COMPLETED_SUCCESSFULLY, CONDITION_HEALTHY};
-use wharf_compose::{Project, Service};
+use wharf_compose::Service;
 
-use super::{container, metadata, network, storage, ConvertOptions, Out, Sources, SERVICE_LABEL};
-use crate::error::Refusal;
+use super::context::{is_job, Context};
+use super::{container, metadata, network, storage, Out, SERVICE_LABEL};
 use crate::names::dns_label;
-
-pub(crate) struct Context<'a> {
-    pub project: &'a Project,
-    pub service: &'a Service,
-    pub sources: &'a Sources,
-    pub options: &'a ConvertOptions,
-}
-
-impl Context<'_> {
-    /// The name of the service's objects.
-    pub fn name(&self) -> String {
-        dns_label(&self.service.name)
-    }
-
-    pub fn refuse(&self, out: &mut Out, key: &str, reason: impl Into<String>) {
-        out.refuse(Refusal::service(&self.service.name, key, reason));
-    }
-
-    pub fn note(&self, out: &mut Out, key: &str, reason: impl Into<String>) {
-        out.note(Refusal::service(&self.service.name, key, reason));
-    }
-}
-
-/// compose's one-shot services: another service waits for them to complete.
-pub(crate) fn is_job(context: &Context) -> bool {
-    context.project.wait_condition(&context.service.name) == CONDITION_COMPLETED_SUCCESSFULLY
-}
 
 pub(crate) fn convert(context: &Context, out: &mut Out) {
     let name = context.name();
