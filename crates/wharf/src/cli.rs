@@ -1240,6 +1240,10 @@ pub struct ComposeBridgeConvertArgs {
     /// Leave out what has no Kubernetes equivalent, with a warning for each, instead of failing
     #[arg(long)]
     pub skip_unsupported: bool,
+    /// Build the services that have a `build` section and push their images (to `image:`
+    /// or under --registry) before writing the manifests
+    #[arg(long)]
+    pub push: bool,
     /// Image of the init containers that wait for healthy dependencies (needs `nc`)
     #[arg(long, default_value = wharf_kube::convert::DEFAULT_WAIT_IMAGE)]
     pub wait_image: String,

@@ -370,3 +370,46 @@ fn refusals_name_every_key_and_write_nothing() {
     }
     assert!(out.join("app-deployment.yaml").is_file());
 }
+
+#[test]
+fn push_builds_and_pushes_what_the_manifests_pull() {
+    let Some(registry) = common::registry::Registry::start(None) else {
+        return;
+    };
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    let project = tempfile::Builder::new().prefix("pushed").tempdir().unwrap();
+    std::fs::write(
+        project.path().join("Dockerfile"),
+        "FROM busybox\nEXPOSE 8080\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("compose.yaml"),
+        "services:\n  app:\n    build: .\n",
+    )
+    .unwrap();
+    let out = project.path().join("k8s");
+    let prefix = format!("{}/team", registry.address);
+    let log = convert(
+        &wharf,
+        project.path(),
+        &[],
+        &["--registry", &prefix, "--push"],
+        &out,
+    );
+    let deployment = manifest(&out, "app-deployment.yaml");
+    let image = container(&deployment)["image"].as_str().unwrap().to_owned();
+    assert!(
+        image.starts_with(&format!("{prefix}/pushed")) && image.ends_with("-app:latest"),
+        "{image}"
+    );
+    assert!(log.contains(&format!("Image {image}  Pushed")), "{log}");
+    // The Dockerfile's EXPOSE gives the Service its port.
+    assert_eq!(
+        manifest(&out, "app-service.yaml")["spec"]["ports"][0]["port"],
+        8080
+    );
+    // Another store pulls what the manifests name.
+    Wharf::new().ok(&["pull", &image]);
+}

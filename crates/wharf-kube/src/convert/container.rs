@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 use wharf_compose::model::Resource;
 
 use super::quantity::memory;
-use wharf_compose::Service;
+use wharf_compose::{Project, Service};
 
 use super::context::Context;
 use super::{env, network, probe, storage, Out};
@@ -72,21 +72,31 @@ pub(crate) fn container(context: &Context, out: &mut Out) -> (Value, Vec<Value>)
 /// under `--registry`.
 fn image(context: &Context, out: &mut Out) -> String {
     let service = context.service;
+    let registry = context.options.registry.as_deref();
+    image_reference(context.project, service, registry).unwrap_or_else(|| {
+        context.refuse(out, "build", "a cluster pulls images: a built service needs `image:` naming where it is pushed, or --registry");
+        format!("{}-{}", context.project.name, service.name)
+    })
+}
+
+/// The image a cluster pulls for `service`: its `image:`, else (built services)
+/// `REGISTRY/<project>-<service>:latest`; `None` when it has neither.
+pub fn image_reference(
+    project: &Project,
+    service: &Service,
+    registry: Option<&str>,
+) -> Option<String> {
     if !service.image.is_empty() {
-        return service.image.clone();
+        return Some(service.image.clone());
     }
-    match &context.options.registry {
-        Some(registry) => format!(
+    registry.map(|registry| {
+        format!(
             "{}/{}-{}:latest",
             registry.trim_end_matches('/'),
-            context.project.name,
+            project.name,
             service.name
-        ),
-        None => {
-            context.refuse(out, "build", "a cluster pulls images: a built service needs `image:` naming where it is pushed, or --registry");
-            format!("{}-{}", context.project.name, service.name)
-        }
-    }
+        )
+    })
 }
 
 fn pull_policy(context: &Context, out: &mut Out) -> Option<&'static str> {

@@ -41,6 +41,8 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 use wharf_compose::Project;
 
+pub use container::image_reference;
+
 use crate::error::{KubeError, Refusal};
 
 /// How published ports leave the cluster.

@@ -10,15 +10,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use wharf_kube::convert::image_reference;
 use wharf_kube::{
     convert, env_file_variables, files_to_read, output, ConvertOptions, Format, PublishType,
     Sources,
 };
 
-use wharf_engine::Engine;
+use wharf_compose::Backend;
+use wharf_engine::{Engine, NoProgress};
 
 use super::load_options;
+use super::up::backend;
 use crate::cli::{ComposeBridgeCommand, ComposeBridgeConvertArgs, ComposeProjectArgs};
+use crate::commands::build::plain_progress;
 use crate::commands::{CommandError, CommandResult};
 use crate::printer::Printer;
 
@@ -86,6 +90,16 @@ fn convert_project(
     for note in &converted.notes {
         printer.info(format!("warning: {note}"));
     }
+    if args.push {
+        let engine = open()?;
+        build_and_push(
+            &engine,
+            printer,
+            &project,
+            args.registry.as_deref(),
+            project_args.host_ca_certs,
+        )?;
+    }
     if args.output == Path::new("-") {
         printer.raw("stdout", &output::stream(&converted.objects));
         return Ok(ExitCode::SUCCESS);
@@ -103,6 +117,38 @@ fn convert_project(
         files.len()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--push`: each built service's image, built as `compose build` builds it (the same
+/// backend call) under the name the manifests pull, then pushed.
+fn build_and_push(
+    engine: &Engine,
+    printer: Printer,
+    project: &wharf_compose::Project,
+    registry: Option<&str>,
+    host_ca_certs: bool,
+) -> Result<(), CommandError> {
+    let reporter = plain_progress(printer, false);
+    let backend = backend(engine, &reporter, host_ca_certs);
+    for service in project.services.values().filter(|s| s.build.is_some()) {
+        // The conversion refused built services without a reference already.
+        let Some(image) = image_reference(project, service, registry) else {
+            continue;
+        };
+        let failed = |what: &str, message: String| CommandError {
+            message: format!("service {}: {what} {image}: {message}", service.name),
+            hint: None,
+            exit_code: 1,
+        };
+        backend
+            .build(project, service, &image)
+            .map_err(|error| failed("build", wharf_engine::error_chain(&*error)))?;
+        engine
+            .push(&image, &NoProgress)
+            .map_err(|error| failed("push", wharf_engine::error_chain(&error)))?;
+        printer.info(format!(" ✔ Image {image}  Pushed"));
+    }
+    Ok(())
 }
 
 /// The ports each service's image exposes: for a built service, its Dockerfile's EXPOSE in
