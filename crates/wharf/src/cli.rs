@@ -94,6 +94,9 @@ pub enum Command {
     Volume(VolumeCommand),
     /// Define and run multi-container applications (docker compose)
     Compose(ComposeArgs),
+    /// Play Kubernetes YAML locally, and take it down (Podman's `kube`)
+    #[command(subcommand)]
+    Kube(KubeCommand),
     /// Copy files/folders between a container and the local filesystem
     Cp(CpArgs),
     /// List port mappings or a specific mapping for the container
@@ -1174,6 +1177,9 @@ pub enum ComposeCommand {
     Events(ComposeEventsArgs),
     /// Watch build context for service and rebuild/refresh containers when files are updated
     Watch(ComposeWatchArgs),
+    /// Convert compose files into another model
+    #[command(subcommand)]
+    Bridge(ComposeBridgeCommand),
 }
 
 #[derive(Debug, Args)]
@@ -1188,6 +1194,75 @@ pub struct ComposeWatchArgs {
     #[arg(long)]
     pub quiet: bool,
     pub services: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeCommand {
+    /// Create containers, pods and volumes based on Kubernetes YAML
+    Play(KubePlayArgs),
+    /// Remove containers, pods and volumes that `kube play` created from Kubernetes YAML
+    Down(KubeDownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KubePlayArgs {
+    /// A YAML file, a folder of them, or `-` for stdin
+    pub file: PathBuf,
+    /// Publish the ports of LoadBalancer and NodePort Services on the host
+    #[arg(long)]
+    pub publish: bool,
+    /// Wait until the pods run (and are ready when they have a probe)
+    #[arg(long)]
+    pub wait: bool,
+    /// Remove what a previous play of this YAML created instead (as `kube down`)
+    #[arg(long)]
+    pub down: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KubeDownArgs {
+    /// A YAML file, a folder of them, or `-` for stdin
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComposeBridgeCommand {
+    /// Convert compose files to Kubernetes manifests, Helm charts, or another model
+    Convert(ComposeBridgeConvertArgs),
+}
+
+/// `compose bridge convert`: docker compose's flags (`-o`, `--format`) and wharf's choices
+/// for what compose leaves open in a cluster.
+#[derive(Debug, Args)]
+pub struct ComposeBridgeConvertArgs {
+    /// The output directory for the Kubernetes resources (`-` for one stream on stdout)
+    #[arg(short, long, default_value = "out")]
+    pub output: PathBuf,
+    /// Output format: kubernetes (plain manifests), kustomize or helm
+    #[arg(long, default_value = "kubernetes", value_parser = ["kubernetes", "kustomize", "helm"])]
+    pub format: String,
+    /// Registry path for built images without `image:` (REGISTRY/<project>-<service>:latest)
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Service type for published ports: loadbalancer or nodeport
+    #[arg(long, default_value = "loadbalancer", value_parser = ["loadbalancer", "nodeport"])]
+    pub publish_type: String,
+    /// Size of each volume's claim, unless its `wharf.kube.size` label gives one
+    #[arg(long, default_value = wharf_kube::convert::DEFAULT_VOLUME_SIZE)]
+    pub volume_size: String,
+    /// Convert binds to hostPath volumes (for a one-node cluster) instead of refusing them
+    #[arg(long)]
+    pub host_path: bool,
+    /// Leave out what has no Kubernetes equivalent, with a warning for each, instead of failing
+    #[arg(long)]
+    pub skip_unsupported: bool,
+    /// Build the services that have a `build` section and push their images (to `image:`
+    /// or under --registry) before writing the manifests
+    #[arg(long)]
+    pub push: bool,
+    /// Image of the init containers that wait for healthy dependencies (needs `nc`)
+    #[arg(long, default_value = wharf_kube::convert::DEFAULT_WAIT_IMAGE)]
+    pub wait_image: String,
 }
 
 #[derive(Debug, Args)]

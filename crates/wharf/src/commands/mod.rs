@@ -6,6 +6,7 @@ mod container;
 pub(crate) mod cp;
 mod image;
 mod init;
+mod kube;
 mod lint;
 mod manage;
 mod network;
@@ -135,6 +136,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Network(command) => network::run(&open()?, printer, command),
         Command::Volume(command) => volume::run(&open()?, printer, command),
         Command::Compose(args) => compose::run(printer, args, &open),
+        Command::Kube(command) => kube::run(&open()?, printer, command),
         Command::Cp(args) | Command::Container(ContainerCommand::Cp(args)) => {
             cp::copy(&open()?, args)
         }

@@ -5,6 +5,7 @@
 
 pub mod compose;
 pub mod pypi;
+pub mod registry;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

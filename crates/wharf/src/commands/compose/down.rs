@@ -51,6 +51,16 @@ pub fn down(
     args: ComposeDownArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
+    down_project(engine, printer, &project, args)
+}
+
+/// `down` of a loaded project (`kube down` loads its own).
+pub(crate) fn down_project(
+    engine: &Engine,
+    printer: Printer,
+    project: &Project,
+    args: ComposeDownArgs,
+) -> CommandResult {
     // As docker compose: `run`'s containers and those of services gone from the file go
     // only with --remove-orphans.
     let containers: Vec<ContainerInfo> = project_containers(engine, &project.name, &args.services)?
@@ -69,7 +79,7 @@ pub fn down(
     // the stop on a disk mounted with `discard`.
     std::thread::scope(|scope| {
         let mut removals = Vec::new();
-        stop_in_parallel(engine, printer, &project, &containers, args.timeout, |c| {
+        stop_in_parallel(engine, printer, project, &containers, args.timeout, |c| {
             removals.push(scope.spawn(move || {
                 // As docker compose: anonymous volumes go with -v, else they stay dangling.
                 engine.remove_container(&c.record.id, true, args.volumes)?;

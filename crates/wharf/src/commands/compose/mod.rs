@@ -1,6 +1,7 @@
 //! `wharf compose`: the project is loaded by `wharf-compose` from docker compose's global
 //! flags; each subcommand works on the loaded project.
 
+mod bridge;
 mod build;
 mod config;
 mod cp;
@@ -18,6 +19,9 @@ mod watch;
 
 use std::path::PathBuf;
 
+pub(crate) use down::down_project;
+pub(crate) use up::up_project;
+
 use wharf_compose::labels::{CONTAINER_NUMBER, SERVICE};
 use wharf_compose::{load, ComposeError, LoadOptions, Project};
 use wharf_engine::{ContainerInfo, Engine};
@@ -34,6 +38,7 @@ pub fn run(
     let project = &args.project;
     match args.command {
         ComposeCommand::Config(config) => config::config(printer, project, config),
+        ComposeCommand::Bridge(bridge) => bridge::run(open, printer, project, bridge),
         ComposeCommand::Version(version) => services::version(printer, version),
         ComposeCommand::Run(run) => run::run(&open()?, printer, project, run),
         ComposeCommand::Build(build) => build::build(&open()?, printer, project, build),

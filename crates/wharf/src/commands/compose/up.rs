@@ -150,6 +150,19 @@ pub fn run_up(
     args: ComposeUpArgs,
 ) -> CommandResult {
     let project = load_project(printer, project_args)?;
+    up_project(engine, printer, &project, project_args, args)
+}
+
+/// `up` of a loaded project (`kube play` loads its own); `project_args` say how, for the
+/// builds and for `--watch`'s own process.
+pub(crate) fn up_project(
+    engine: &Engine,
+    printer: Printer,
+    project: &Project,
+    project_args: &ComposeProjectArgs,
+    args: ComposeUpArgs,
+) -> CommandResult {
+    let host_ca_certs = project_args.host_ca_certs;
     let base = UpOptions {
         plan: PlanOptions {
             no_deps: args.no_deps,
@@ -188,7 +201,7 @@ pub fn run_up(
         .cloned()
         .collect();
     if !named.is_empty() {
-        named_services(&project, &named)?;
+        named_services(project, &named)?;
     }
     if args.watch {
         if args.detach || args.wait || args.no_start {
@@ -197,33 +210,32 @@ pub fn run_up(
                 Some("`wharf compose watch` watches a project started in the background"),
             ));
         }
-        super::watch::checked_rules(&project, &args.create.services)?;
+        super::watch::checked_rules(project, &args.create.services)?;
     }
-    let host_ca_certs = project_args.host_ca_certs;
     // Attached, the logs shown begin here, as docker compose attaches before it starts.
     let began = time::OffsetDateTime::now_utc();
-    converge(engine, printer, &project, &args.create, base, host_ca_certs)?;
+    converge(engine, printer, project, &args.create, base, host_ca_certs)?;
     if args.no_start {
         return Ok(ExitCode::SUCCESS);
     }
     if args.wait {
-        wait_ready(engine, printer, &project, &args)?;
+        wait_ready(engine, printer, project, &args)?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.detach {
         return Ok(ExitCode::SUCCESS);
     }
-    let containers = ordered_containers(engine, &project, &args.create.services)?;
+    let containers = ordered_containers(engine, project, &args.create.services)?;
     // As docker compose: the services named (all when none is), with their dependencies
     // under --attach-dependencies, or those of --attach; never `run`'s containers.
     let attach: Vec<String> = if !args.attach.is_empty() {
         args.attach.clone()
     } else if args.attach_dependencies || args.create.services.is_empty() {
-        selected_services(&project, &args.create.services, args.no_deps)
+        selected_services(project, &args.create.services, args.no_deps)
     } else {
         args.create.services.clone()
     };
-    let mut shown = ordered_containers(engine, &project, &attach)?;
+    let mut shown = ordered_containers(engine, project, &attach)?;
     shown.retain(|c| {
         let labels = &c.record.labels;
         let service = labels.get(SERVICE).map_or("", String::as_str);
@@ -239,7 +251,7 @@ pub fn run_up(
         } else {
             printer.data("Gracefully Stopping... press Ctrl+C again to force");
         }
-        stop_in_parallel(engine, printer, &project, &containers, args.timeout, |_| {
+        stop_in_parallel(engine, printer, project, &containers, args.timeout, |_| {
             Ok(())
         })
     };
