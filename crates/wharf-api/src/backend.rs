@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::types::{
-    BuildQuery, ContainerCreate, ContainerSummary, ExecCreate, ExecProcess, ImageDeleted,
-    ImageSummary, LogEntry, LogsQuery, NetworkConnect, NetworkCreate, PullProgress, Top, Version,
-    VolumeCreate, WaitCondition,
+    BuildQuery, ContainerCreate, ContainerSummary, EventsQuery, ExecCreate, ExecProcess,
+    ImageDeleted, ImageSummary, LogEntry, LogsQuery, NetworkConnect, NetworkCreate, PullProgress,
+    StatsSample, Top, Version, VolumeCreate, WaitCondition,
 };
 
 pub type Result<T> = std::result::Result<T, ApiError>;
@@ -22,6 +22,14 @@ pub trait Backend: Send + Sync {
     fn version(&self) -> Version;
     /// `GET /info`, in Docker's shape.
     fn info(&self) -> Result<Value>;
+    /// Calls `each` with the events `query` selects, in Docker's message shape, oldest
+    /// first, or with `None` when nothing is new for a moment; until `each` returns false
+    /// or `query.until` has passed. A bad filter fails before `each` is called.
+    fn events(
+        &self,
+        query: &EventsQuery,
+        each: &mut dyn FnMut(Option<&Value>) -> bool,
+    ) -> Result<()>;
 
     /// Creates the container (nothing runs) and returns its id.
     fn create_container(&self, name: Option<&str>, body: ContainerCreate) -> Result<String>;
@@ -59,6 +67,8 @@ pub trait Backend: Send + Sync {
         query: &LogsQuery,
         each: &mut dyn FnMut(&LogEntry) -> bool,
     ) -> Result<()>;
+    /// The container's counters now.
+    fn container_stats(&self, name: &str) -> Result<StatsSample>;
     fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;
     /// Writes a tar of `path` in the container to `out` (entries under its name).
     fn get_archive(&self, name: &str, path: &str, out: &mut dyn std::io::Write) -> Result<()>;

@@ -3,7 +3,9 @@
 
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
-use crate::handlers::{archive, build, containers, exec, images, networks, system, volumes};
+use crate::handlers::{
+    archive, build, containers, events, exec, images, networks, stats, system, volumes,
+};
 use crate::http::{API_VERSION, MIN_API_VERSION};
 
 pub type Handler = fn(&mut Call) -> Result<Reply, ApiError>;
@@ -28,6 +30,7 @@ pub const ROUTES: &[Route] = &[
     route("HEAD", "/_ping", system::ping),
     route("GET", "/version", system::version),
     route("GET", "/info", system::info),
+    route("GET", "/events", events::events),
     route("POST", "/containers/create", containers::create),
     route("GET", "/containers/json", containers::list),
     route("GET", "/containers/{}/json", containers::inspect),
@@ -40,6 +43,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/containers/{}/logs", containers::logs),
     route("POST", "/containers/{}/attach", containers::attach),
     route("GET", "/containers/{}/top", containers::top),
+    route("GET", "/containers/{}/stats", stats::stats),
     route("GET", "/containers/{}/archive", archive::get),
     route("PUT", "/containers/{}/archive", archive::put),
     route("POST", "/containers/{}/pause", containers::pause),

@@ -428,3 +428,35 @@ mod tests {
         assert!(error.to_string().contains("expected a boolean"), "{error}");
     }
 }
+
+/// The query of `GET /events`: Unix times in nanoseconds, and the decoded `filters`.
+#[derive(Debug, Clone, Default)]
+pub struct EventsQuery {
+    pub since: Option<i128>,
+    pub until: Option<i128>,
+    pub filters: BTreeMap<String, Vec<String>>,
+}
+
+/// One reading of a container's counters, for `GET /containers/{id}/stats`. All zero for a
+/// container that is not running.
+#[derive(Debug, Clone, Default)]
+pub struct StatsSample {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339 with nanoseconds; Go's zero time when not running.
+    pub read: String,
+    /// CPU time of the container (all, user mode, kernel) and of the host, in nanoseconds.
+    pub cpu_ns: u64,
+    pub cpu_user_ns: u64,
+    pub cpu_kernel_ns: u64,
+    pub system_cpu_ns: u64,
+    pub online_cpus: u32,
+    /// In use without the inactive page cache, and the limit (the host's memory without one).
+    pub memory_bytes: u64,
+    pub memory_limit: u64,
+    pub pids: u64,
+    pub block_read_bytes: u64,
+    pub block_write_bytes: u64,
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+}

@@ -33,7 +33,7 @@ pub use containers::{
     WaitCondition, EXEC_INSTANCE_COMMAND, HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use error::{EngineError, Result};
-pub use events::Event as ContainerEvent;
+pub use events::{Event as ContainerEvent, EventFilters, EventWindow, Watched as WatchedEvent};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
 pub use import::ImportOptions;
 pub use network::{ConnectOptions, NetworkCreateOptions, NetworkSummary, DNS_COMMAND};

@@ -19,6 +19,9 @@ use crate::run::RunError;
 pub struct CgroupUsage {
     /// CPU time used by all its processes, in nanoseconds.
     pub cpu_ns: u64,
+    /// Of that, the time spent in user mode and in the kernel.
+    pub cpu_user_ns: u64,
+    pub cpu_kernel_ns: u64,
     /// Memory in use, without the inactive page cache (what Docker shows).
     pub memory_bytes: u64,
     /// The memory limit; `None` without one.
@@ -131,6 +134,8 @@ fn usage_from(stats: &Stats, cpu_unit_ns: u64) -> CgroupUsage {
     };
     CgroupUsage {
         cpu_ns: stats.cpu.usage.usage_total.saturating_mul(cpu_unit_ns),
+        cpu_user_ns: stats.cpu.usage.usage_user.saturating_mul(cpu_unit_ns),
+        cpu_kernel_ns: stats.cpu.usage.usage_kernel.saturating_mul(cpu_unit_ns),
         memory_bytes: memory.memory.usage.saturating_sub(inactive),
         memory_limit,
         pids: stats.pids.current,
@@ -260,12 +265,18 @@ mod tests {
         let mut stats = Stats::default();
         // As libcgroups reads a v2 cgroup: cpu.stat in µs, memory.max "max", memory.stat.
         stats.cpu.usage.usage_total = 1_500;
+        stats.cpu.usage.usage_user = 1_000;
+        stats.cpu.usage.usage_kernel = 500;
         stats.memory.memory.usage = 10_000;
         stats.memory.memory.limit = u64::MAX;
         stats.memory.stats.insert("inactive_file".into(), 4_000);
         stats.pids.current = 2;
         let usage = usage_from(&stats, 1000);
         assert_eq!(usage.cpu_ns, 1_500_000);
+        assert_eq!(
+            (usage.cpu_user_ns, usage.cpu_kernel_ns),
+            (1_000_000, 500_000)
+        );
         assert_eq!(usage.memory_bytes, 6_000);
         assert_eq!(usage.memory_limit, None);
         assert_eq!(usage.pids, 2);

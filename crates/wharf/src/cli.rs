@@ -59,6 +59,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Display the running processes of a container
     Top(TopArgs),
+    /// Get real time events from wharf's containers
+    Events(EventsArgs),
     /// Build an image from a Dockerfile
     Build(BuildArgs),
     /// Check Dockerfiles and compose files (hadolint's rules, BuildKit's checks, Python advice)
@@ -561,6 +563,22 @@ pub struct LogsArgs {
 pub struct RenameArgs {
     pub container: String,
     pub new_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Filter output based on conditions provided (container, event, image, label, type)
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Format output: `json`, or a Go template such as `{{.Action}} {{.Actor.ID}}`
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Show the recorded events since a time: RFC 3339, Unix seconds, or relative (`10m`)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this time, then exit: RFC 3339, Unix seconds, or relative (`10m`)
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Args)]

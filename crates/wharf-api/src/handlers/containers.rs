@@ -288,6 +288,6 @@ pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
 }
 
 /// The client went away before the reply's head: nobody reads an error any more.
-fn gone(error: std::io::Error) -> ApiError {
+pub(crate) fn gone(error: std::io::Error) -> ApiError {
     ApiError::Engine(format!("the client went away: {error}"))
 }

@@ -350,24 +350,11 @@ fn elapsed(rfc3339: Option<&str>) -> String {
 pub fn logs(engine: &Engine, printer: Printer, args: LogsArgs) -> CommandResult {
     let tail = parse_tail(args.tail.as_deref())?;
     let now = time::OffsetDateTime::now_utc();
-    let time_flag = |flag: &str, value: &Option<String>| {
-        value
-            .as_deref()
-            .map(|text| {
-                parse_log_time(text, now).map_err(|why| {
-                    CommandError::new(
-                        format!("{flag} {text}: {why}"),
-                        Some("give an RFC 3339 time (2026-01-02T15:04:05Z), Unix seconds (1767366245) or a duration before now (10m, 1h30m)"),
-                    )
-                })
-            })
-            .transpose()
-    };
     let options = LogsOptions {
         tail,
         follow: args.follow,
-        since: time_flag("--since", &args.since)?,
-        until: time_flag("--until", &args.until)?,
+        since: time_flag("--since", args.since.as_deref(), now)?,
+        until: time_flag("--until", args.until.as_deref(), now)?,
     };
     engine.container_logs(&args.container, &options, |line| {
         let text = if args.timestamps {
@@ -391,6 +378,24 @@ pub(crate) fn parse_tail(tail: Option<&str>) -> Result<Option<usize>, CommandErr
             )
         }),
     }
+}
+
+/// A `--since`/`--until` flag's time (see [`parse_log_time`]).
+pub(crate) fn time_flag(
+    flag: &str,
+    value: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<Option<time::OffsetDateTime>, CommandError> {
+    value
+        .map(|text| {
+            parse_log_time(text, now).map_err(|why| {
+                CommandError::new(
+                    format!("{flag} {text}: {why}"),
+                    Some("give an RFC 3339 time (2026-01-02T15:04:05Z), Unix seconds (1767366245) or a duration before now (10m, 1h30m)"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Docker's times for `logs --since/--until`: a duration before `now` (`10m`), RFC 3339

@@ -157,6 +157,8 @@ mod tests {
             running: true,
             cpu_ns,
             host_cpu_ns,
+            cpu_user_ns: cpu_ns,
+            cpu_kernel_ns: 0,
             online_cpus: 2,
             memory_bytes: 16 << 20,
             memory_limit: 64 << 20,

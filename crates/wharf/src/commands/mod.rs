@@ -4,6 +4,7 @@ mod build;
 mod compose;
 mod container;
 pub(crate) mod cp;
+mod events;
 mod image;
 mod init;
 mod lint;
@@ -19,6 +20,7 @@ use std::process::ExitCode;
 pub(crate) use container::{
     health_status, log_config, parse_caps, ps_row, state_name, tmpfs_mount, volume_flag, Requested,
 };
+pub(crate) use events::message as event_message;
 
 use serde_json::Value;
 use wharf_engine::{Engine, EngineError};
@@ -109,6 +111,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Unpause(args) | Command::Container(ContainerCommand::Unpause(args)) => {
             manage::unpause(&open()?, printer, args)
         }
+        Command::Events(args) => events::events(&open()?, printer, args),
         Command::Stats(args) | Command::Container(ContainerCommand::Stats(args)) => {
             manage::stats(&open()?, printer, args)
         }

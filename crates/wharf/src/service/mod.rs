@@ -8,6 +8,7 @@
 mod build;
 mod containers;
 mod create;
+mod events;
 mod exec;
 mod images;
 mod networks;
@@ -137,6 +138,18 @@ impl wharf_api::Backend for EngineBackend {
 
     fn info(&self) -> wharf_api::Result<Value> {
         EngineBackend::info(self)
+    }
+
+    fn events(
+        &self,
+        query: &wharf_api::types::EventsQuery,
+        each: &mut dyn FnMut(Option<&Value>) -> bool,
+    ) -> wharf_api::Result<()> {
+        events::events(&self.engine()?, query, each)
+    }
+
+    fn container_stats(&self, name: &str) -> wharf_api::Result<wharf_api::types::StatsSample> {
+        events::stats(&self.engine()?, name)
     }
 
     fn create_container(

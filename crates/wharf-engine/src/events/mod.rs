@@ -2,29 +2,30 @@
 //! kills, stops or removes it; the monitor that starts it and sees it die) appends one JSON
 //! line to `WHARF_RUN/events.jsonl`. The file is opened with `O_APPEND` and each event is
 //! one `write`, which Linux appends whole to a regular file (under the inode's lock), so
-//! lines from many processes never interleave. [`Engine::follow_events`] reads the lines appended after it started,
-//! as `docker events` does. Past [`ROTATE_AT`] bytes the file is renamed to
+//! lines from many processes never interleave. [`Engine::watch_events`] replays the recorded
+//! lines and follows the ones appended after it started, as `docker events` does. Past [`ROTATE_AT`] bytes the file is renamed to
 //! `events.jsonl.1` (the previous one goes); a follower notices and goes on in the new one.
 //! Recording is best effort: a container operation never fails because its event could
 //! not be written.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Seek, Write};
-use std::os::unix::fs::MetadataExt;
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::containers::{now_rfc3339_nanos, ContainerRecord};
-use crate::error::{IoResultExt, Result};
 use crate::Engine;
+
+mod filter;
+mod read;
+
+pub use filter::EventFilters;
+pub use read::{EventWindow, Watched};
 
 const EVENTS_FILE: &str = "events.jsonl";
 /// Size past which the file is rotated.
 const ROTATE_AT: u64 = 1 << 20;
-/// How often a follower looks for new lines.
-const FOLLOW_POLL: Duration = Duration::from_millis(20);
 
 /// One event, in Docker's terms: `type` is `container`, `action` one of `create`,
 /// `start`, `kill`, `die`, `stop`, `pause`, `unpause`, `destroy`.
@@ -81,57 +82,6 @@ impl Engine {
         let _ = file.write_all(&line);
         if file.metadata().is_ok_and(|m| m.len() > ROTATE_AT) {
             let _ = std::fs::rename(&path, path.with_extension("jsonl.1"));
-        }
-    }
-
-    /// Calls `each` with every event recorded from now on, until it returns false.
-    pub fn follow_events(&self, mut each: impl FnMut(&Event) -> bool) -> Result<()> {
-        let path = self.events_path();
-        let open = |at_end: bool| -> Result<Option<BufReader<std::fs::File>>> {
-            match std::fs::File::open(&path) {
-                Ok(mut file) => {
-                    if at_end {
-                        file.seek(std::io::SeekFrom::End(0)).at("read", &path)?;
-                    }
-                    Ok(Some(BufReader::new(file)))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e).at("open", &path),
-            }
-        };
-        let mut reader = open(true)?;
-        let mut partial = String::new();
-        loop {
-            let mut progressed = false;
-            if let Some(open) = &mut reader {
-                loop {
-                    let read = open.read_line(&mut partial).at("read", &path)?;
-                    if read == 0 || !partial.ends_with('\n') {
-                        break;
-                    }
-                    progressed = true;
-                    if let Ok(event) = serde_json::from_str::<Event>(&partial) {
-                        if !each(&event) {
-                            return Ok(());
-                        }
-                    }
-                    partial.clear();
-                }
-            }
-            // Rotated (or made since we started): on with the new file, from its start.
-            let current = std::fs::metadata(&path).ok().map(|m| m.ino());
-            let ours = reader
-                .as_ref()
-                .and_then(|r| r.get_ref().metadata().ok())
-                .map(|m| m.ino());
-            if current.is_some() && current != ours {
-                reader = open(false)?;
-                partial.clear();
-                continue;
-            }
-            if !progressed {
-                std::thread::sleep(FOLLOW_POLL);
-            }
         }
     }
 }
