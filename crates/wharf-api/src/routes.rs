@@ -4,7 +4,7 @@
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
 use crate::handlers::{
-    archive, build, containers, events, exec, images, networks, stats, system, volumes,
+    archive, build, containers, events, exec, images, networks, prune, stats, system, volumes,
 };
 use crate::http::{API_VERSION, MIN_API_VERSION};
 
@@ -31,6 +31,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/version", system::version),
     route("GET", "/info", system::info),
     route("GET", "/events", events::events),
+    route("GET", "/system/df", system::df),
+    route("POST", "/auth", system::auth),
     route("POST", "/containers/create", containers::create),
     route("GET", "/containers/json", containers::list),
     route("GET", "/containers/{}/json", containers::inspect),
@@ -46,7 +48,13 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/containers/{}/stats", stats::stats),
     route("GET", "/containers/{}/archive", archive::get),
     route("PUT", "/containers/{}/archive", archive::put),
+    route("HEAD", "/containers/{}/archive", archive::head),
     route("POST", "/containers/{}/pause", containers::pause),
+    route("POST", "/containers/{}/rename", containers::rename),
+    route("POST", "/containers/prune", prune::containers),
+    route("POST", "/images/prune", prune::images),
+    route("POST", "/networks/prune", prune::networks),
+    route("POST", "/volumes/prune", prune::volumes),
     route("POST", "/containers/{}/unpause", containers::unpause),
     route("POST", "/containers/{}/exec", exec::create),
     route("POST", "/exec/{}/start", exec::start),
@@ -110,7 +118,7 @@ fn strip_version(path: &str) -> Result<&str, ApiError> {
     Ok(tail)
 }
 
-fn parse_version(text: &str) -> Option<(u32, u32)> {
+pub(crate) fn parse_version(text: &str) -> Option<(u32, u32)> {
     let (major, minor) = text.split_once('.')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
 }

@@ -798,6 +798,11 @@ pub enum SystemCommand {
     Df(FormatArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Get real time events from wharf's containers
+    Events(EventsArgs),
+    /// Remove stopped containers, unused networks, dangling images (all unused ones and the
+    /// build cache with -a) and, with --volumes, unused anonymous volumes
+    Prune(SystemPruneArgs),
     /// Verify the store: every image complete, every blob intact, every tag valid
     Check(CheckArgs),
     /// Remove every container, image, volume, network and cache of the state root, with
@@ -806,6 +811,19 @@ pub enum SystemCommand {
     /// Serve the Docker Engine API on a unix socket (docker-py, testcontainers, the docker
     /// CLI with DOCKER_HOST); socket-activated under systemd (LISTEN_FDS)
     Service(ServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Remove all unused images, not just dangling ones, and the build cache
+    #[arg(short, long)]
+    pub all: bool,
+    /// Prune anonymous volumes
+    #[arg(long)]
+    pub volumes: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

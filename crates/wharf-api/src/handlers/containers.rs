@@ -1,5 +1,5 @@
 //! `/containers/...`: create, list, inspect, start, stop, restart, kill, wait, remove, logs,
-//! attach, top, pause, unpause.
+//! attach, top, rename, pause, unpause.
 
 use std::io::Write;
 
@@ -172,6 +172,16 @@ pub fn top(call: &mut Call) -> Result<Reply, ApiError> {
         200,
         serde_json::to_value(top).expect("top serializes"),
     ))
+}
+
+pub fn rename(call: &mut Call) -> Result<Reply, ApiError> {
+    let new_name = call
+        .query("name")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("name is required".into()))?
+        .to_string();
+    call.backend.rename_container(call.param(0), &new_name)?;
+    Ok(Reply::Empty(204))
 }
 
 pub fn pause(call: &mut Call) -> Result<Reply, ApiError> {

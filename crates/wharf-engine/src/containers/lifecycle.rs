@@ -244,6 +244,22 @@ impl Engine {
         }
     }
 
+    /// `container prune`: removes every container that is not running (created or exited);
+    /// returns their ids and the bytes of their writable layers.
+    pub fn prune_containers(&self) -> Result<(Vec<String>, u64)> {
+        let mut removed = Vec::new();
+        let mut reclaimed = 0;
+        for container in self.list_containers()? {
+            if matches!(container.state.status, Status::Exited | Status::Created) {
+                let size = self.writable_layer_size(&container.record.id);
+                self.remove_container(&container.record.id, false, false)?;
+                reclaimed += size;
+                removed.push(container.record.id);
+            }
+        }
+        Ok((removed, reclaimed))
+    }
+
     /// `wharf rm [-f] [-v]`: removes the container and its writable layer; with `volumes`,
     /// its anonymous volumes too.
     pub fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<String> {

@@ -15,7 +15,7 @@ mod record;
 mod stop;
 mod wait;
 
-pub use copy::CopyOptions;
+pub use copy::{CopyOptions, PathStat};
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};
 pub use exec::ExecOptions;

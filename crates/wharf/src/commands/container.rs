@@ -180,16 +180,7 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
     {
         return Ok(ExitCode::SUCCESS);
     }
-    let mut removed = Vec::new();
-    let mut reclaimed = 0;
-    for container in engine.list_containers()? {
-        if matches!(container.state.status, Status::Exited | Status::Created) {
-            let size = engine.writable_layer_size(&container.record.id);
-            engine.remove_container(&container.record.id, false, false)?;
-            reclaimed += size;
-            removed.push(container.record.id);
-        }
-    }
+    let (removed, reclaimed) = engine.prune_containers()?;
     if !removed.is_empty() {
         printer.data("Deleted Containers:");
         removed.iter().for_each(|id| printer.data(id));

@@ -111,7 +111,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Unpause(args) | Command::Container(ContainerCommand::Unpause(args)) => {
             manage::unpause(&open()?, printer, args)
         }
-        Command::Events(args) => events::events(&open()?, printer, args),
+        Command::Events(args) | Command::System(SystemCommand::Events(args)) => {
+            events::events(&open()?, printer, args)
+        }
         Command::Stats(args) | Command::Container(ContainerCommand::Stats(args)) => {
             manage::stats(&open()?, printer, args)
         }
@@ -175,6 +177,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         }
         Command::Image(ImageCommand::Prune(args)) => image::prune(&open()?, printer, args),
         Command::System(SystemCommand::Df(args)) => system::df(&open()?, printer, args),
+        Command::System(SystemCommand::Prune(args)) => system::prune(&open()?, printer, args),
         Command::System(SystemCommand::Check(args)) => system::check(&open()?, printer, args),
         Command::System(SystemCommand::Reset(args)) => system::reset(&open()?, printer, args),
         Command::System(SystemCommand::Service(args)) => {

@@ -1,7 +1,7 @@
 //! `POST /containers/create`'s body onto the engine's [`CreateOptions`], as
 //! `commands/container.rs` maps `run`'s flags. Errors name the field of the body.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use wharf_api::types::{ContainerCreate, HealthConfig, HostConfig, MountSpec};
@@ -52,6 +52,26 @@ pub fn options(name: Option<&str>, body: ContainerCreate) -> Result<CreateOption
         None => options.command = cmd,
     }
     host_options(&mut options, host, &bad)?;
+    // An anonymous volume each, unless a bind or a mount already has the path.
+    for path in body.volumes.unwrap_or_default().into_keys() {
+        let taken = options
+            .volumes
+            .iter()
+            .any(|v| v.destination == Path::new(&path))
+            || options
+                .mounts
+                .iter()
+                .any(|m| m.destination() == Path::new(&path));
+        if taken {
+            continue;
+        }
+        match volume_flag(&path).map_err(|why| bad("Volumes", &path, &why))? {
+            Requested::Volume(volume) => options.volumes.push(volume),
+            Requested::Mount(_) => {
+                return Err(bad("Volumes", &path, "not a path in the container"))
+            }
+        }
+    }
     if let Some(endpoints) = body.networking_config.and_then(|n| n.endpoints_config) {
         for (network, endpoint) in endpoints {
             if options.network.is_none() {

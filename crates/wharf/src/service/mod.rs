@@ -12,6 +12,7 @@ mod events;
 mod exec;
 mod images;
 mod networks;
+mod system;
 mod volumes;
 
 use std::path::PathBuf;
@@ -240,6 +241,25 @@ impl wharf_api::Backend for EngineBackend {
         })
     }
 
+    fn stat_path(&self, name: &str, path: &str) -> wharf_api::Result<wharf_api::types::PathStat> {
+        let stat = self
+            .engine()?
+            .stat_in_container(name, path)
+            .map_err(copy_error)?;
+        let mtime = time::OffsetDateTime::from_unix_timestamp(stat.mtime.0)
+            .map(|t| t.replace_nanosecond(stat.mtime.1).unwrap_or(t))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        Ok(wharf_api::types::PathStat {
+            name: stat.name,
+            size: stat.size,
+            unix_mode: stat.mode,
+            mtime: mtime
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("the time formats"),
+            link_target: stat.link_target,
+        })
+    }
+
     fn get_archive(
         &self,
         name: &str,
@@ -255,6 +275,16 @@ impl wharf_api::Backend for EngineBackend {
         self.engine()?
             .copy_tar_into_container(archive, name, path)
             .map_err(copy_error)
+    }
+
+    fn rename_container(&self, name: &str, new_name: &str) -> wharf_api::Result<()> {
+        self.engine()?
+            .rename_container(name, new_name)
+            .map_err(api_error)
+    }
+
+    fn prune_containers(&self) -> wharf_api::Result<(Vec<String>, u64)> {
+        self.engine()?.prune_containers().map_err(api_error)
     }
 
     fn pause_container(&self, name: &str) -> wharf_api::Result<()> {
@@ -320,6 +350,12 @@ impl wharf_api::Backend for EngineBackend {
             .map_err(networks::network_error)
     }
 
+    fn prune_networks(&self) -> wharf_api::Result<Vec<String>> {
+        self.engine()?
+            .prune_networks()
+            .map_err(networks::network_error)
+    }
+
     fn create_volume(&self, body: wharf_api::types::VolumeCreate) -> wharf_api::Result<Value> {
         volumes::create_volume(&self.engine()?, body)
     }
@@ -334,6 +370,11 @@ impl wharf_api::Backend for EngineBackend {
 
     fn remove_volume(&self, name: &str, force: bool) -> wharf_api::Result<()> {
         volumes::remove_volume(&self.engine()?, name, force)
+    }
+
+    fn prune_volumes(&self, all: bool) -> wharf_api::Result<(Vec<String>, u64)> {
+        let report = self.engine()?.prune_volumes(all).map_err(api_error)?;
+        Ok((report.removed, report.reclaimed))
     }
 
     fn build_image(
@@ -371,5 +412,20 @@ impl wharf_api::Backend for EngineBackend {
         force: bool,
     ) -> wharf_api::Result<Vec<wharf_api::types::ImageDeleted>> {
         images::remove(&self.engine()?, name, force)
+    }
+
+    fn prune_images(
+        &self,
+        all: bool,
+    ) -> wharf_api::Result<(Vec<wharf_api::types::ImageDeleted>, u64)> {
+        system::prune_images(&self.engine()?, all)
+    }
+
+    fn disk_usage(&self) -> wharf_api::Result<Value> {
+        system::disk_usage(&self.engine()?)
+    }
+
+    fn check_auth(&self, body: wharf_api::types::AuthConfig) -> wharf_api::Result<()> {
+        system::check_auth(&self.engine()?, body)
     }
 }

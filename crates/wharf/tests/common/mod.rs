@@ -6,6 +6,7 @@
 pub mod api;
 pub mod compose;
 pub mod pypi;
+pub mod registry;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

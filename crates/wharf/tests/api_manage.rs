@@ -1,0 +1,229 @@
+//! The docker CLI through the service for what manages containers and the store rather than
+//! runs them: `cp` both ways (HEAD and the path stat header), `rename`, the four prunes,
+//! `system df` and `login` (`/auth`); and `wharf system prune` beside them.
+
+mod common;
+
+use common::api::{have_docker_cli, message, service_with_busybox, Service};
+use common::registry::Registry;
+
+#[test]
+fn docker_cp_copies_both_ways_as_docker_places_things() {
+    if !have_docker_cli() {
+        return;
+    }
+    let Some((wharf, service)) = service_with_busybox() else {
+        return;
+    };
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "busybox",
+        "sh",
+        "-c",
+        "ln -s /etc /lnk; exec sleep 60",
+    ]);
+    let host = wharf.path().join("host");
+    std::fs::create_dir_all(host.join("tree/sub")).unwrap();
+    std::fs::write(host.join("f.txt"), "file\n").unwrap();
+    std::fs::write(host.join("tree/sub/a"), "a\n").unwrap();
+    let at = |name: &str| host.join(name).display().to_string();
+
+    // Into a directory (the stat says it is one), to a new name, through a symlinked directory.
+    docker(&["cp", &at("f.txt"), "box:/tmp"]);
+    docker(&["cp", &at("f.txt"), "box:/tmp/renamed.txt"]);
+    docker(&["cp", &at("f.txt"), "box:/lnk/"]);
+    docker(&["cp", &at("tree"), "box:/newdir"]);
+    assert_eq!(
+        docker(&[
+            "exec",
+            "box",
+            "cat",
+            "/tmp/f.txt",
+            "/tmp/renamed.txt",
+            "/etc/f.txt",
+            "/newdir/sub/a"
+        ]),
+        "file\nfile\nfile\na\n"
+    );
+    // Out: a file wharf mounts into the container, and a directory.
+    docker(&["cp", "box:/etc/hostname", &at("hostname")]);
+    let hostname = docker(&["exec", "box", "cat", "/etc/hostname"]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("hostname")).unwrap(),
+        hostname
+    );
+    docker(&["cp", "box:/newdir", &at("back")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("back/sub/a")).unwrap(),
+        "a\n"
+    );
+
+    let missing = service.docker(&wharf, &["cp", "box:/nope", &at("x")]);
+    assert!(!missing.status.success());
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(said.contains("No such container:path: box:/nope"), "{said}");
+    let reply = service.raw(
+        b"HEAD /v1.44/containers/box/archive?path=/etc HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let header = reply
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Docker-Container-Path-Stat: "))
+        .unwrap_or_else(|| panic!("no stat header in {reply}"));
+    let stat = base64_decode(header.trim());
+    let stat: serde_json::Value = serde_json::from_slice(&stat).unwrap();
+    assert_eq!(stat["name"], "etc");
+    // Go's os.ModeDir.
+    assert_ne!(stat["mode"].as_u64().unwrap() & (1 << 31), 0, "{stat}");
+    docker(&["rm", "-f", "box"]);
+    drop(service);
+    wharf.remove_all_containers_leaving_nothing();
+}
+
+/// Standard base64, as the header carries it (the tests share no base64 crate).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes().filter(|b| *b != b'=') {
+        let value = alphabet.iter().position(|a| *a == byte).expect("base64") as u32;
+        bits = bits << 6 | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn rename_prunes_and_df_through_the_docker_cli() {
+    if !have_docker_cli() {
+        return;
+    }
+    let Some((wharf, service)) = service_with_busybox() else {
+        return;
+    };
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+    docker(&["create", "--name", "first", "busybox", "true"]);
+    docker(&["run", "-d", "--name", "up", "busybox", "sleep", "60"]);
+    docker(&["rename", "first", "second"]);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Name}}", "second"]),
+        "/second\n"
+    );
+    let taken = service.docker(&wharf, &["rename", "second", "up"]);
+    assert!(!taken.status.success(), "a name in use is refused");
+    let (status, body) = service.request("POST", "/containers/second/rename?name=", "");
+    assert_eq!((status, message(&body)), (400, "name is required".into()));
+
+    docker(&["network", "create", "unused"]);
+    docker(&["volume", "create", "named"]);
+    docker(&["run", "--name", "anon", "-v", "/data", "busybox", "true"]);
+    let df = docker(&[
+        "system",
+        "df",
+        "--format",
+        "{{.Type}} {{.TotalCount}} {{.Active}}",
+    ]);
+    assert!(df.contains("Images 1 1\n"), "{df}");
+    assert!(df.contains("Containers 3 1\n"), "{df}");
+    assert!(df.contains("Local Volumes 2 "), "{df}");
+
+    let pruned = docker(&["container", "prune", "-f"]);
+    assert!(pruned.starts_with("Deleted Containers:\n"), "{pruned}");
+    assert_eq!(
+        pruned.lines().filter(|l| l.len() == 64).count(),
+        2,
+        "{pruned}"
+    );
+    assert_eq!(docker(&["ps", "-a", "--format", "{{.Names}}"]), "up\n");
+    assert_eq!(
+        docker(&["network", "prune", "-f"]),
+        "Deleted Networks:\nunused\n\n"
+    );
+    // Anonymous volumes only, as Docker since API 1.42, unless the `all` filter says so;
+    // every unused volume for Debian's docker CLI, which speaks 1.41.
+    let prune = |version: &str, filters: &str| {
+        let (status, body) =
+            service.request("POST", &format!("/{version}volumes/prune{filters}"), "");
+        assert_eq!(status, 200, "{body}");
+        let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+        reply["VolumesDeleted"].as_array().unwrap().len()
+    };
+    assert_eq!(prune("v1.44/", ""), 1);
+    assert_eq!(docker(&["volume", "ls", "-q"]), "named\n");
+    assert_eq!(prune("", "?filters=%7B%22all%22%3A%5B%22false%22%5D%7D"), 0);
+    let volumes = docker(&["volume", "prune", "-f"]);
+    assert!(volumes.contains("named"), "{volumes}");
+    assert_eq!(docker(&["volume", "ls", "-q"]), "");
+    // busybox is in use: a prune of all unused images keeps it.
+    docker(&["image", "prune", "-af"]);
+    assert_eq!(
+        docker(&["images", "--format", "{{.Repository}}"]),
+        "busybox\n"
+    );
+    let (status, body) = service.request(
+        "POST",
+        "/containers/prune?filters=%7B%22label%22%3A%5B%22a%22%5D%7D",
+        "",
+    );
+    assert_eq!(status, 501, "{body}");
+
+    // The CLI's own `system prune`, on what the API made.
+    docker(&["rm", "-f", "up"]);
+    docker(&["create", "--name", "left", "busybox", "true"]);
+    docker(&["network", "create", "left-net"]);
+    let pruned = wharf.ok(&["system", "prune", "-f", "-a", "--volumes"]);
+    assert!(pruned.contains("Deleted Containers:\n"), "{pruned}");
+    assert!(pruned.contains("Deleted Networks:\nleft-net\n"), "{pruned}");
+    assert!(pruned.contains("untagged: busybox:latest"), "{pruned}");
+    assert!(pruned.contains("Total reclaimed space: "), "{pruned}");
+    assert_eq!(docker(&["ps", "-aq"]), "");
+    assert_eq!(docker(&["images", "-q"]), "");
+    drop(service);
+    wharf.remove_all_containers_leaving_nothing();
+}
+
+#[test]
+fn docker_login_checks_credentials_through_auth() {
+    if !have_docker_cli() {
+        return;
+    }
+    let Some(registry) = Registry::start(Some(("alice", "s3cret"))) else {
+        return;
+    };
+    if !common::is_root() {
+        common::skip("the service's socket is root's");
+        return;
+    }
+    // On the host's loopback, with the registry: no container runs here.
+    let wharf = common::Wharf::new();
+    let service = Service::start(&wharf);
+    let login = |password: &str| {
+        service.docker(
+            &wharf,
+            &["login", "-u", "alice", "-p", password, &registry.address],
+        )
+    };
+    let good = login("s3cret");
+    assert!(good.status.success(), "{good:?}");
+    assert!(String::from_utf8_lossy(&good.stdout).contains("Login Succeeded"));
+    let bad = login("wrong");
+    assert!(!bad.status.success());
+    let body = format!(
+        r#"{{"username":"alice","password":"wrong","serveraddress":"{}"}}"#,
+        registry.address
+    );
+    let (status, reply) = service.request("POST", "/v1.44/auth", &body);
+    assert_eq!(status, 401, "{reply}");
+    let (status, _) = service.request("POST", "/auth", &body.replace("wrong", "s3cret"));
+    assert_eq!(status, 200);
+    drop(service);
+}
