@@ -12,8 +12,8 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::types::{
     AuthConfig, BuildQuery, ContainerCreate, ContainerSummary, EventsQuery, ExecCreate,
-    ExecProcess, ImageDeleted, ImageSummary, LogEntry, LogsQuery, NetworkConnect, NetworkCreate,
-    PathStat, PullProgress, StatsSample, Top, Version, VolumeCreate, WaitCondition,
+    ExecProcess, HostConfig, ImageDeleted, ImageSummary, LogEntry, LogsQuery, NetworkConnect,
+    NetworkCreate, PathStat, PullProgress, StatsSample, Top, Version, VolumeCreate, WaitCondition,
 };
 
 pub type Result<T> = std::result::Result<T, ApiError>;
@@ -78,6 +78,9 @@ pub trait Backend: Send + Sync {
     fn put_archive(&self, name: &str, path: &str, archive: &[u8]) -> Result<()>;
     /// [`ApiError::Conflict`] when the new name is taken.
     fn rename_container(&self, name: &str, new_name: &str) -> Result<()>;
+    /// Changes the restart policy and the limits given in `body` (Docker's `UpdateConfig`
+    /// has `HostConfig`'s names); zero or absent keeps the container's.
+    fn update_container(&self, name: &str, body: HostConfig) -> Result<()>;
     /// Removes every container that is not running: their ids and the bytes freed.
     fn prune_containers(&self) -> Result<(Vec<String>, u64)>;
     fn pause_container(&self, name: &str) -> Result<()>;

@@ -51,6 +51,7 @@ pub const ROUTES: &[Route] = &[
     route("HEAD", "/containers/{}/archive", archive::head),
     route("POST", "/containers/{}/pause", containers::pause),
     route("POST", "/containers/{}/rename", containers::rename),
+    route("POST", "/containers/{}/update", containers::update),
     route("POST", "/containers/prune", prune::containers),
     route("POST", "/images/prune", prune::images),
     route("POST", "/networks/prune", prune::networks),

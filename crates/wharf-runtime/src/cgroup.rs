@@ -7,11 +7,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use libcgroups::common::{
-    AnyCgroupManager, CgroupConfig, CgroupManager, CgroupSetup, FreezerState,
+    AnyCgroupManager, CgroupConfig, CgroupManager, CgroupSetup, ControllerOpt, FreezerState,
 };
 use libcgroups::stats::Stats;
 use libcgroups::v1::ControllerType;
 
+use crate::config::Resources;
 use crate::run::RunError;
 
 /// One reading of a container's cgroup counters.
@@ -67,6 +68,21 @@ pub fn set_frozen(cgroups_path: &Path, id: &str, frozen: bool) -> Result<(), Run
             if frozen { "freeze" } else { "thaw" },
             cgroups_path,
         ))
+}
+
+/// Sets the limits of a running container's cgroup to `resources` (`update`).
+pub fn set_resources(cgroups_path: &Path, id: &str, resources: &Resources) -> Result<(), RunError> {
+    let mut resources = crate::spec::linux_resources(resources, false)?;
+    // The device rules stay as they are: rewriting them denies every device for a moment.
+    resources.set_devices(None);
+    manager(cgroups_path, id)?
+        .apply(&ControllerOpt {
+            resources: &resources,
+            disable_oom_killer: false,
+            oom_score_adj: None,
+            freezer_state: None,
+        })
+        .map_err(cgroup_error("set the limits of", cgroups_path))
 }
 
 /// Whether the cgroup is frozen (or freezing). A cgroup that does not exist is not.

@@ -59,6 +59,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Display the running processes of a container
     Top(TopArgs),
+    /// Update the restart policy and the limits of one or more containers
+    Update(UpdateArgs),
     /// Get real time events from wharf's containers
     Events(EventsArgs),
     /// Build an image from a Dockerfile
@@ -275,6 +277,7 @@ pub enum ContainerCommand {
     Unpause(NamesArgs),
     Stats(StatsArgs),
     Top(TopArgs),
+    Update(UpdateArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
@@ -344,30 +347,14 @@ pub struct CreateArgs {
     /// Mount the container's root filesystem as read only
     #[arg(long)]
     pub read_only: bool,
-    /// Memory limit (e.g. 64m, 1g)
-    #[arg(short, long)]
-    pub memory: Option<String>,
-    /// Memory plus swap limit: a size, or -1 for unlimited swap
-    #[arg(long, allow_hyphen_values = true)]
-    pub memory_swap: Option<String>,
-    /// Memory soft limit (e.g. 32m)
-    #[arg(long)]
-    pub memory_reservation: Option<String>,
+    #[command(flatten)]
+    pub resources: ResourceArgs,
     /// Size of /dev/shm (e.g. 128m)
     #[arg(long)]
     pub shm_size: Option<String>,
     /// Kernel parameters of the container's namespaces (`net.core.somaxconn=1024`)
     #[arg(long)]
     pub sysctl: Vec<String>,
-    /// Number of CPUs (e.g. 0.5)
-    #[arg(long)]
-    pub cpus: Option<f64>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long)]
-    pub cpu_shares: Option<u64>,
-    /// Tune the container's pids limit
-    #[arg(long)]
-    pub pids_limit: Option<u64>,
     /// Ulimit options (`nofile=1024:2048`); never above the host's hard limit
     #[arg(long)]
     pub ulimit: Vec<String>,
@@ -563,6 +550,40 @@ pub struct LogsArgs {
 pub struct RenameArgs {
     pub container: String,
     pub new_name: String,
+}
+
+/// The limits `run`/`create` set and `update` changes.
+#[derive(Debug, Args)]
+pub struct ResourceArgs {
+    /// Memory limit (e.g. 64m, 1g)
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Memory plus swap limit: a size, or -1 for unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Memory soft limit (e.g. 32m)
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// Number of CPUs (e.g. 0.5)
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<u64>,
+    /// Tune the container's pids limit
+    #[arg(long)]
+    pub pids_limit: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Restart policy when the container exits: `no`, `on-failure[:N]`, `always` or `unless-stopped`
+    #[arg(long)]
+    pub restart: Option<String>,
+    #[command(flatten)]
+    pub resources: ResourceArgs,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
 }
 
 #[derive(Debug, Args)]

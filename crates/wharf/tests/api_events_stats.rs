@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 
-use common::api::{have_docker_cli, message, service_with_busybox, Service, DOCKER};
+use common::api::{cli_service_with_busybox, message, Service, DOCKER};
 
 /// Unix seconds now, as the docker CLI sends times.
 fn unix_now() -> u64 {
@@ -19,10 +19,7 @@ fn unix_now() -> u64 {
 
 #[test]
 fn the_docker_cli_and_wharf_read_past_and_live_events_with_filters() {
-    if !have_docker_cli() {
-        return;
-    }
-    let Some((wharf, service)) = service_with_busybox() else {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
         return;
     };
     let since = (unix_now() - 1).to_string();
@@ -138,10 +135,7 @@ fn stream_messages(service: &Service, path: &str, count: usize) -> Vec<serde_jso
 
 #[test]
 fn stats_are_dockers_json_one_shot_and_streamed() {
-    if !have_docker_cli() {
-        return;
-    }
-    let Some((wharf, service)) = service_with_busybox() else {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
         return;
     };
     service.docker_ok(

@@ -4,15 +4,12 @@
 
 mod common;
 
-use common::api::{have_docker_cli, message, service_with_busybox, Service};
+use common::api::{cli_service_with_busybox, have_docker_cli, message, Service};
 use common::registry::Registry;
 
 #[test]
 fn docker_cp_copies_both_ways_as_docker_places_things() {
-    if !have_docker_cli() {
-        return;
-    }
-    let Some((wharf, service)) = service_with_busybox() else {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
         return;
     };
     let docker = |args: &[&str]| service.docker_ok(&wharf, args);
@@ -104,10 +101,7 @@ fn base64_decode(text: &str) -> Vec<u8> {
 
 #[test]
 fn rename_prunes_and_df_through_the_docker_cli() {
-    if !have_docker_cli() {
-        return;
-    }
-    let Some((wharf, service)) = service_with_busybox() else {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
         return;
     };
     let docker = |args: &[&str]| service.docker_ok(&wharf, args);
@@ -226,4 +220,106 @@ fn docker_login_checks_credentials_through_auth() {
     let (status, _) = service.request("POST", "/auth", &body.replace("wrong", "s3cret"));
     assert_eq!(status, 200);
     drop(service);
+}
+
+#[test]
+fn update_changes_the_limits_and_restart_policy_of_a_running_container() {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
+        return;
+    };
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+    // It fails once its first life is over (after `update` has run: it waits for the file).
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        "job",
+        "-m",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
+        "if [ -e /tmp/again ]; then exec sleep 60; fi; touch /tmp/again; \
+         until [ -e /tmp/go ]; do sleep 0.05; done; exit 3",
+    ]);
+    docker(&[
+        "update",
+        "-m",
+        "128m",
+        "--memory-swap",
+        "256m",
+        "--pids-limit",
+        "50",
+        "--restart",
+        "on-failure:2",
+        "job",
+    ]);
+    assert_eq!(
+        docker(&[
+            "inspect", "-f",
+            "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+            "job",
+        ]),
+        "134217728 50 on-failure:2\n"
+    );
+    // The running cgroup has the new limit.
+    let usage = docker(&["stats", "--no-stream", "--format", "{{.MemUsage}}", "job"]);
+    assert!(usage.trim_end().ends_with("/ 128MiB"), "{usage}");
+    // The policy given after the start brings it back after its failure.
+    docker(&["exec", "job", "touch", "/tmp/go"]);
+    let mut restarted = String::new();
+    for _ in 0..600 {
+        restarted = docker(&[
+            "inspect",
+            "-f",
+            "{{.RestartCount}} {{.State.Running}}",
+            "job",
+        ]);
+        if restarted == "1 true\n" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(restarted, "1 true\n");
+
+    // wharf's own `update`, and its refusals.
+    wharf.ok(&["update", "--cpus", "0.5", "--restart", "no", "job"]);
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}}",
+            "job"
+        ]),
+        "500000000 no\n"
+    );
+    let low = wharf.run(&["update", "-m", "4k", "job"]);
+    assert!(!low.status.success());
+    assert!(String::from_utf8_lossy(&low.stderr).contains("error: --memory 4096 bytes"));
+    let bad = wharf.run(&["update", "--restart", "sometimes", "job"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--restart sometimes"));
+    docker(&[
+        "run", "-d", "--rm", "--name", "gone", "busybox", "sleep", "60",
+    ]);
+    let auto_removed = service.docker(&wharf, &["update", "--restart", "always", "gone"]);
+    assert!(!auto_removed.status.success());
+    assert!(String::from_utf8_lossy(&auto_removed.stderr).contains("AutoRemove"));
+    docker(&["rm", "-f", "job"]);
+    // `gone` removes itself once it ends: its monitor does, then exits.
+    let gone = docker(&["inspect", "-f", "{{.Id}}", "gone"]);
+    docker(&["kill", "gone"]);
+    let monitor_alive = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            std::fs::read(p.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(gone.trim()))
+        })
+    };
+    for _ in 0..600 {
+        if !monitor_alive() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    drop(service);
+    wharf.remove_all_containers_leaving_nothing();
 }

@@ -1,5 +1,5 @@
 //! `/containers/...`: create, list, inspect, start, stop, restart, kill, wait, remove, logs,
-//! attach, top, rename, pause, unpause.
+//! attach, top, rename, update, pause, unpause.
 
 use std::io::Write;
 
@@ -8,7 +8,9 @@ use serde_json::json;
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
 use crate::stream::{write_frame, STDERR, STDOUT};
-use crate::types::{ContainerCreate, ContainerSummary, LogEntry, LogsQuery, WaitCondition};
+use crate::types::{
+    ContainerCreate, ContainerSummary, HostConfig, LogEntry, LogsQuery, WaitCondition,
+};
 
 pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
     let body: ContainerCreate = call.json()?;
@@ -182,6 +184,13 @@ pub fn rename(call: &mut Call) -> Result<Reply, ApiError> {
         .to_string();
     call.backend.rename_container(call.param(0), &new_name)?;
     Ok(Reply::Empty(204))
+}
+
+/// `POST /containers/{id}/update`: Docker's `UpdateConfig`, read with `HostConfig`'s names.
+pub fn update(call: &mut Call) -> Result<Reply, ApiError> {
+    let body: HostConfig = call.json()?;
+    call.backend.update_container(call.param(0), body)?;
+    Ok(Reply::Json(200, json!({ "Warnings": [] })))
 }
 
 pub fn pause(call: &mut Call) -> Result<Reply, ApiError> {

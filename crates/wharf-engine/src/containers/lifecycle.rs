@@ -304,7 +304,11 @@ impl Engine {
             }
             _ => {}
         }
-        std::fs::remove_dir_all(&dir).at("remove", &dir)?;
+        match std::fs::remove_dir_all(&dir) {
+            // The other remover of a `--rm` container (its monitor, or `rm -f`) is at it too.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            result => result.at("remove", &dir)?,
+        }
         self.release_name(&info.record.name);
         // What a dead monitor left in the networks (its own are gone by now).
         let _ = self.detach_networks(&id);

@@ -13,6 +13,7 @@ mod monitor;
 mod names;
 mod record;
 mod stop;
+mod update;
 mod wait;
 
 pub use copy::{CopyOptions, PathStat};
@@ -34,4 +35,5 @@ pub(crate) use record::{
 };
 pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status, VolumeMount};
 pub use stop::StopRequest;
+pub use update::UpdateOptions;
 pub use wait::WaitCondition;

@@ -1,14 +1,15 @@
-//! `rename`, `pause`, `unpause`, `stats` and `top`: a container managed while it runs.
+//! `rename`, `update`, `pause`, `unpause`, `stats` and `top`: a container managed while it
+//! runs.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::json;
-use wharf_engine::{ContainerInfo, ContainerStats, Engine, Status};
+use wharf_engine::{ContainerInfo, ContainerStats, Engine, Status, UpdateOptions};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
-use crate::cli::{NamesArgs, RenameArgs, StatsArgs, TopArgs};
+use crate::cli::{NamesArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
 use crate::format::{human_binary_size, human_size};
 use crate::printer::Printer;
 
@@ -18,6 +19,31 @@ const STATS_INTERVAL: Duration = Duration::from_secs(1);
 pub fn rename(engine: &Engine, _printer: Printer, args: RenameArgs) -> CommandResult {
     engine.rename_container(&args.container, &args.new_name)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `update`: the same change to each container, named as given once done.
+pub fn update(engine: &Engine, printer: Printer, args: UpdateArgs) -> CommandResult {
+    let restart_policy = args
+        .restart
+        .as_deref()
+        .map(|text| {
+            text.parse().map_err(|why: String| {
+                CommandError::new(
+                    format!("--restart {text}: {why}"),
+                    Some("e.g. --restart on-failure:3 or --restart unless-stopped"),
+                )
+            })
+        })
+        .transpose()?;
+    let options = UpdateOptions {
+        restart_policy,
+        resources: super::container::resources(&args.resources)?,
+    };
+    super::for_each_name(&printer, &args.containers, |name| {
+        engine
+            .update_container(name, &options)
+            .map(|()| vec![name.to_string()])
+    })
 }
 
 pub fn pause(engine: &Engine, printer: Printer, args: NamesArgs) -> CommandResult {

@@ -117,6 +117,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Stats(args) | Command::Container(ContainerCommand::Stats(args)) => {
             manage::stats(&open()?, printer, args)
         }
+        Command::Update(args) | Command::Container(ContainerCommand::Update(args)) => {
+            manage::update(&open()?, printer, args)
+        }
         Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => {
             manage::top(&open()?, printer, args)
         }

@@ -283,6 +283,20 @@ impl wharf_api::Backend for EngineBackend {
             .map_err(api_error)
     }
 
+    fn update_container(
+        &self,
+        name: &str,
+        body: wharf_api::types::HostConfig,
+    ) -> wharf_api::Result<()> {
+        let options = wharf_engine::UpdateOptions {
+            restart_policy: create::restart_policy(&body)?,
+            resources: create::resources(&body),
+        };
+        self.engine()?
+            .update_container(name, &options)
+            .map_err(api_error)
+    }
+
     fn prune_containers(&self) -> wharf_api::Result<(Vec<String>, u64)> {
         self.engine()?.prune_containers().map_err(api_error)
     }

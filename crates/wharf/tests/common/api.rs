@@ -183,3 +183,12 @@ pub fn api_clients() -> Option<PathBuf> {
     let cache = String::from_utf8(output.stdout).expect("utf-8");
     Some(PathBuf::from(cache.trim()))
 }
+
+/// The busybox store and its service, for a test that drives the docker CLI; `None`, said
+/// loudly, without the CLI or root.
+pub fn cli_service_with_busybox() -> Option<(Wharf, Service)> {
+    if !have_docker_cli() {
+        return None;
+    }
+    service_with_busybox()
+}
