@@ -131,6 +131,17 @@ pub trait Backend: Send + Sync {
         reference: &str,
         progress: &mut (dyn FnMut(PullProgress) + Send),
     ) -> Result<()>;
+    /// Pushes `reference` (`name[:tag]`), reporting each step; nothing is reported before
+    /// the push has started, so that a missing image is a plain error.
+    fn push_image(
+        &self,
+        reference: &str,
+        progress: &mut (dyn FnMut(PullProgress) + Send),
+    ) -> Result<()>;
+    /// Writes `docker save`'s tar of the images `names` to `out`.
+    fn save_images(&self, names: &[String], out: &mut dyn std::io::Write) -> Result<()>;
+    /// Loads a `docker save` tar; Docker's `Loaded image: ...` line for each image.
+    fn load_images(&self, archive: &[u8]) -> Result<Vec<String>>;
     /// Tags image `name` as `target` (`repo[:tag]`).
     fn tag_image(&self, name: &str, target: &str) -> Result<()>;
     fn remove_image(&self, name: &str, force: bool) -> Result<Vec<ImageDeleted>>;

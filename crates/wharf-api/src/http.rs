@@ -14,8 +14,8 @@ pub const MIN_API_VERSION: &str = "1.24";
 const MAX_HEAD: usize = 64 * 1024;
 /// Bodies longer than this are refused: create bodies are a few KiB.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
-/// A build context (`POST /build`) or an archive (`PUT .../archive`) is read whole into
-/// memory: at most this.
+/// A build context (`POST /build`), an archive (`PUT .../archive`) or an image tar (`POST
+/// /images/load`) is read whole into memory: at most this.
 pub const MAX_BUILD_CONTEXT: usize = 512 * 1024 * 1024;
 const MAX_HEADERS: usize = 64;
 
@@ -160,7 +160,8 @@ impl Connection {
     }
 
     fn read_body(&mut self, request: &Request) -> Result<Vec<u8>, ReadError> {
-        let limit = if request.path.ends_with("/build") || request.path.ends_with("/archive") {
+        let whole = ["/build", "/archive", "/images/load"];
+        let limit = if whole.iter().any(|end| request.path.ends_with(end)) {
             MAX_BUILD_CONTEXT
         } else {
             MAX_BODY

@@ -323,3 +323,72 @@ fn update_changes_the_limits_and_restart_policy_of_a_running_container() {
     drop(service);
     wharf.remove_all_containers_leaving_nothing();
 }
+
+#[test]
+fn push_save_and_load_through_the_docker_cli() {
+    if !have_docker_cli() {
+        return;
+    }
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    if !common::is_root() {
+        common::skip("the service's socket is root's");
+        return;
+    }
+    // On the host's loopback, with the registry: no container runs here.
+    let wharf = common::Wharf::new();
+    wharf.import_busybox();
+    let service = Service::start(&wharf);
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+    let remote = format!("{}/tools/bb:1", registry.address);
+    docker(&["tag", "busybox", &remote]);
+    let pushed = docker(&["push", &remote]);
+    assert!(
+        pushed.contains(&format!(
+            "The push refers to repository [{}/tools/bb]",
+            registry.address
+        )) && pushed.contains(": Pushed")
+            && pushed.contains("1: digest: sha256:"),
+        "{pushed}"
+    );
+    assert!(docker(&["push", &remote]).contains(": Layer already exists"));
+
+    let tar = wharf.path().join("saved.tar");
+    docker(&["save", "-o", tar.to_str().unwrap(), "busybox", &remote]);
+    docker(&["rmi", "busybox", &remote]);
+    assert_eq!(docker(&["images", "-q"]), "");
+    let loaded = docker(&["load", "-i", tar.to_str().unwrap()]);
+    assert!(loaded.contains("Loaded image: busybox:latest"), "{loaded}");
+    assert!(
+        loaded.contains(&format!("Loaded image: {remote}")),
+        "{loaded}"
+    );
+    // What came back runs (with the service's CLI beside it: same store).
+    assert_eq!(
+        wharf
+            .ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .lines()
+            .count(),
+        2
+    );
+
+    let out = wharf.path().join("missing.tar");
+    let missing = service.docker(&wharf, &["save", "-o", out.to_str().unwrap(), "nope"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("No such image: nope"));
+    let not_there = service.docker(
+        &wharf,
+        &["push", &format!("{}/no/such:1", registry.address)],
+    );
+    assert!(!not_there.status.success());
+    let before = docker(&["images", "-q", "--no-trunc"]);
+    let (status, body) = service.request("POST", "/images/load", "not a tar");
+    assert!(status >= 400, "{status} {body}");
+    assert_eq!(
+        docker(&["images", "-q", "--no-trunc"]),
+        before,
+        "a bad load adds nothing"
+    );
+    drop(service);
+}

@@ -416,6 +416,22 @@ impl wharf_api::Backend for EngineBackend {
         images::pull(&self.engine()?, reference, progress)
     }
 
+    fn push_image(
+        &self,
+        reference: &str,
+        progress: &mut (dyn FnMut(wharf_api::types::PullProgress) + Send),
+    ) -> wharf_api::Result<()> {
+        images::push(&self.engine()?, reference, progress)
+    }
+
+    fn save_images(&self, names: &[String], out: &mut dyn std::io::Write) -> wharf_api::Result<()> {
+        self.engine()?.save(names, out).map_err(api_error)
+    }
+
+    fn load_images(&self, archive: &[u8]) -> wharf_api::Result<Vec<String>> {
+        images::load(&self.engine()?, archive)
+    }
+
     fn tag_image(&self, name: &str, target: &str) -> wharf_api::Result<()> {
         self.engine()?.tag(name, target).map_err(api_error)
     }

@@ -9,17 +9,7 @@ use super::{api_error, containers, images};
 
 pub fn prune_images(engine: &Engine, all: bool) -> Result<(Vec<ImageDeleted>, u64), ApiError> {
     let report = engine.prune_images(all).map_err(api_error)?;
-    let deleted = report
-        .untagged
-        .iter()
-        .map(|tag| ImageDeleted::Untagged(tag.familiar()))
-        .chain(
-            report
-                .deleted_images
-                .iter()
-                .map(|id| ImageDeleted::Deleted(id.to_string())),
-        )
-        .collect();
+    let deleted = images::deleted(&report.untagged, &report.deleted_images);
     Ok((deleted, report.reclaimed_bytes))
 }
 
