@@ -81,6 +81,11 @@ pub trait Backend: Send + Sync {
     /// Changes the restart policy and the limits given in `body` (Docker's `UpdateConfig`
     /// has `HostConfig`'s names); zero or absent keeps the container's.
     fn update_container(&self, name: &str, body: HostConfig) -> Result<()>;
+    /// What the container changed in its filesystem: (path, Docker's kind: 0 modified,
+    /// 1 added, 2 deleted), sorted by path.
+    fn container_changes(&self, name: &str) -> Result<Vec<(String, u8)>>;
+    /// Writes the container's filesystem as a tar to `out`.
+    fn export_container(&self, name: &str, out: &mut dyn std::io::Write) -> Result<()>;
     /// Removes every container that is not running: their ids and the bytes freed.
     fn prune_containers(&self) -> Result<(Vec<String>, u64)>;
     fn pause_container(&self, name: &str) -> Result<()>;

@@ -52,6 +52,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/containers/{}/pause", containers::pause),
     route("POST", "/containers/{}/rename", containers::rename),
     route("POST", "/containers/{}/update", containers::update),
+    route("GET", "/containers/{}/changes", containers::changes),
+    route("GET", "/containers/{}/export", containers::export),
     route("POST", "/containers/prune", prune::containers),
     route("POST", "/images/prune", prune::images),
     route("POST", "/networks/prune", prune::networks),

@@ -61,6 +61,10 @@ pub enum Command {
     Top(TopArgs),
     /// Update the restart policy and the limits of one or more containers
     Update(UpdateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(ContainerArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
     /// Get real time events from wharf's containers
     Events(EventsArgs),
     /// Build an image from a Dockerfile
@@ -278,6 +282,8 @@ pub enum ContainerCommand {
     Stats(StatsArgs),
     Top(TopArgs),
     Update(UpdateArgs),
+    Diff(ContainerArgs),
+    Export(ExportArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
@@ -617,6 +623,19 @@ pub struct StatsArgs {
     #[arg(long)]
     pub format: Option<String>,
     pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainerArgs {
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    pub container: String,
 }
 
 #[derive(Debug, Args)]

@@ -392,3 +392,57 @@ fn push_save_and_load_through_the_docker_cli() {
     );
     drop(service);
 }
+
+#[test]
+fn diff_and_export_show_what_a_container_changed() {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
+        return;
+    };
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+    let script = "echo x > /etc/new; rm /bin/vi; mkdir -p /tmp/d; echo y > /tmp/d/f";
+    docker(&["run", "--name", "changed", "busybox", "sh", "-c", script]);
+    let expected = "C /bin\nD /bin/vi\nC /etc\nA /etc/new\nC /tmp\nA /tmp/d\nA /tmp/d/f\n";
+    assert_eq!(docker(&["diff", "changed"]), expected);
+    assert_eq!(wharf.ok(&["diff", "changed"]), expected);
+    assert_eq!(wharf.ok(&["container", "diff", "changed"]), expected);
+    let (status, body) = service.request("GET", "/containers/changed/changes", "");
+    assert_eq!(status, 200);
+    let changes: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        changes[1],
+        serde_json::json!({ "Path": "/bin/vi", "Kind": 2 })
+    );
+    docker(&["create", "--name", "fresh", "busybox"]);
+    assert_eq!(docker(&["diff", "fresh"]), "");
+
+    let listing = |tar: &std::path::Path| {
+        let output = std::process::Command::new("tar")
+            .arg("tf")
+            .arg(tar)
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let through_api = wharf.path().join("api.tar");
+    docker(&["export", "-o", through_api.to_str().unwrap(), "changed"]);
+    let own = wharf.path().join("own.tar");
+    wharf.ok(&["export", "-o", own.to_str().unwrap(), "changed"]);
+    for tar in [&through_api, &own] {
+        let files = listing(tar);
+        assert!(files.lines().any(|f| f == "etc/new"), "{files}");
+        assert!(files.lines().any(|f| f == "bin/sh"), "{files}");
+        assert!(!files.lines().any(|f| f == "bin/vi"), "{files}");
+    }
+    let nothing = wharf.path().join("nothing.tar");
+    let missing = wharf.run(&["export", "-o", nothing.to_str().unwrap(), "nope"]);
+    assert!(!missing.status.success());
+    assert!(!nothing.exists(), "nothing half-written");
+    let leftovers: Vec<_> = std::fs::read_dir(wharf.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".wharf-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    drop(service);
+    wharf.remove_all_containers_leaving_nothing();
+}

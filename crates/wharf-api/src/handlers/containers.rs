@@ -1,5 +1,5 @@
 //! `/containers/...`: create, list, inspect, start, stop, restart, kill, wait, remove, logs,
-//! attach, top, rename, update, pause, unpause.
+//! attach, top, rename, update, changes, export, pause, unpause.
 
 use std::io::Write;
 
@@ -191,6 +191,31 @@ pub fn update(call: &mut Call) -> Result<Reply, ApiError> {
     let body: HostConfig = call.json()?;
     call.backend.update_container(call.param(0), body)?;
     Ok(Reply::Json(200, json!({ "Warnings": [] })))
+}
+
+pub fn changes(call: &mut Call) -> Result<Reply, ApiError> {
+    let changes: Vec<_> = call
+        .backend
+        .container_changes(call.param(0))?
+        .into_iter()
+        .map(|(path, kind)| json!({ "Path": path, "Kind": kind }))
+        .collect();
+    Ok(Reply::Json(200, json!(changes)))
+}
+
+/// The tar streams as it is made; a failure midway cuts it short rather than ending it well.
+pub fn export(call: &mut Call) -> Result<Reply, ApiError> {
+    call.backend.inspect_container(call.param(0))?;
+    let name = call.param(0).to_string();
+    let backend = call.backend;
+    let mut out = call
+        .connection
+        .stream(200, "application/x-tar")
+        .map_err(gone)?;
+    if backend.export_container(&name, &mut out).is_ok() {
+        let _ = out.finish();
+    }
+    Ok(Reply::Written)
 }
 
 pub fn pause(call: &mut Call) -> Result<Reply, ApiError> {

@@ -71,6 +71,18 @@ impl Engine {
         })
     }
 
+    /// `wharf export`: the container's whole filesystem (its image with its changes, without
+    /// volumes and bind mounts) as a tar on `out`, as Docker's.
+    pub fn export_container(&self, container: &str, out: impl Write) -> Result<()> {
+        let root = self.container_root(container)?;
+        write_tar(&root.merged, None, out)
+    }
+
+    /// `wharf export -o FILE`: as [`Engine::export_container`], into `path` once whole.
+    pub fn export_container_to_file(&self, container: &str, path: &Path) -> Result<()> {
+        crate::archive::write_atomically(path, |file| self.export_container(container, file))
+    }
+
     /// `cp CONTAINER:SRC DEST`.
     pub fn copy_from_container(
         &self,

@@ -3,6 +3,7 @@
 mod attach;
 mod copy;
 mod create;
+mod diff;
 mod exec;
 mod exec_record;
 mod health;
@@ -19,6 +20,7 @@ mod wait;
 pub use copy::{CopyOptions, PathStat};
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};
+pub use diff::ChangeKind;
 pub use exec::ExecOptions;
 pub use exec_record::{ExecInstance, EXEC_INSTANCE_COMMAND};
 pub use health::{

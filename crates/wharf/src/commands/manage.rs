@@ -1,5 +1,5 @@
-//! `rename`, `update`, `pause`, `unpause`, `stats` and `top`: a container managed while it
-//! runs.
+//! `rename`, `update`, `pause`, `unpause`, `stats`, `top`, `diff` and `export`: a container
+//! managed while it runs (or after).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -9,7 +9,9 @@ use serde_json::json;
 use wharf_engine::{ContainerInfo, ContainerStats, Engine, Status, UpdateOptions};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
-use crate::cli::{NamesArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
+use crate::cli::{
+    ContainerArgs, ExportArgs, NamesArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs,
+};
 use crate::format::{human_binary_size, human_size};
 use crate::printer::Printer;
 
@@ -44,6 +46,31 @@ pub fn update(engine: &Engine, printer: Printer, args: UpdateArgs) -> CommandRes
             .update_container(name, &options)
             .map(|()| vec![name.to_string()])
     })
+}
+
+/// `diff`: Docker's `C /etc`, `A /etc/new`, `D /gone` lines.
+pub fn diff(engine: &Engine, printer: Printer, args: ContainerArgs) -> CommandResult {
+    for (kind, path) in engine.container_changes(&args.container)? {
+        printer.data(format!("{} {path}", kind.letter()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `export`: the tar to `-o FILE` (whole or not at all), or to a stdout that is not a
+/// terminal.
+pub fn export(engine: &Engine, args: ExportArgs) -> CommandResult {
+    use std::io::IsTerminal;
+    match &args.output {
+        Some(path) => engine.export_container_to_file(&args.container, path)?,
+        None if std::io::stdout().is_terminal() => {
+            return Err(CommandError::new(
+                "cowardly refusing to save to a terminal",
+                Some("use the -o flag or redirect"),
+            ))
+        }
+        None => engine.export_container(&args.container, std::io::stdout().lock())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn pause(engine: &Engine, printer: Printer, args: NamesArgs) -> CommandResult {

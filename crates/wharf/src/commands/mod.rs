@@ -117,6 +117,12 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Stats(args) | Command::Container(ContainerCommand::Stats(args)) => {
             manage::stats(&open()?, printer, args)
         }
+        Command::Diff(args) | Command::Container(ContainerCommand::Diff(args)) => {
+            manage::diff(&open()?, printer, args)
+        }
+        Command::Export(args) | Command::Container(ContainerCommand::Export(args)) => {
+            manage::export(&open()?, args)
+        }
         Command::Update(args) | Command::Container(ContainerCommand::Update(args)) => {
             manage::update(&open()?, printer, args)
         }

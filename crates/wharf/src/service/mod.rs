@@ -297,6 +297,27 @@ impl wharf_api::Backend for EngineBackend {
             .map_err(api_error)
     }
 
+    fn container_changes(&self, name: &str) -> wharf_api::Result<Vec<(String, u8)>> {
+        let changes = self.engine()?.container_changes(name).map_err(api_error)?;
+        Ok(changes
+            .into_iter()
+            .map(|(kind, path)| {
+                let kind = match kind {
+                    wharf_engine::ChangeKind::Modified => 0,
+                    wharf_engine::ChangeKind::Added => 1,
+                    wharf_engine::ChangeKind::Deleted => 2,
+                };
+                (path, kind)
+            })
+            .collect())
+    }
+
+    fn export_container(&self, name: &str, out: &mut dyn std::io::Write) -> wharf_api::Result<()> {
+        self.engine()?
+            .export_container(name, out)
+            .map_err(api_error)
+    }
+
     fn prune_containers(&self) -> wharf_api::Result<(Vec<String>, u64)> {
         self.engine()?.prune_containers().map_err(api_error)
     }
