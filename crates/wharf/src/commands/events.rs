@@ -34,7 +34,7 @@ pub fn events(engine: &Engine, printer: Printer, args: EventsArgs) -> CommandRes
         let line = match &format {
             Format::Table => Ok(text_line(event)),
             Format::Json => Ok(message(event).to_string()),
-            Format::Template { parts, .. } => Format::render(parts, &message(event)),
+            Format::Template { template, .. } => template.render(&message(event)),
         };
         match line {
             Ok(line) => {
