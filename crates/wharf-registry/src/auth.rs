@@ -221,7 +221,7 @@ impl Client {
                     .tokens
                     .lock()
                     .expect("token cache lock")
-                    .insert(key, (token, Instant::now() + life.mul_f32(0.9)));
+                    .insert(key, (token, token_expiry(Instant::now(), life)));
                 Ok(Some(header))
             }
             _ => Ok(None),
@@ -286,34 +286,45 @@ impl Client {
         if !response.status().is_success() {
             return Err(target.error_from(response, "get a token from the auth server", None));
         }
-        #[derive(serde::Deserialize)]
-        struct Reply {
-            #[serde(default)]
-            token: String,
-            #[serde(default)]
-            access_token: String,
-            #[serde(default)]
-            expires_in: u64,
-        }
         let bytes = response
             .into_body()
             .with_config()
             .limit(1 << 20)
             .read_to_vec()
             .map_err(|e| transport_error(realm_authority, e))?;
-        let reply: Reply = serde_json::from_slice(&bytes)
-            .map_err(|e| target.unauthorized(&format!("unreadable token from {realm}: {e}")))?;
-        let token = if reply.token.is_empty() {
-            reply.access_token
-        } else {
-            reply.token
-        };
-        if token.is_empty() {
-            return Err(target.unauthorized(&format!("the auth server {realm} gave no token")));
-        }
-        let life = Duration::from_secs(reply.expires_in).max(MIN_TOKEN_LIFE);
-        Ok((Secret::new(token), life))
+        parse_token_reply(&bytes)
+            .map_err(|e| target.unauthorized(&format!("unreadable token from {realm}: {e}")))?
+            .ok_or_else(|| target.unauthorized(&format!("the auth server {realm} gave no token")))
     }
+}
+
+/// A token server's reply: the token (`None` when it gave none) and how long it lives.
+pub(crate) fn parse_token_reply(bytes: &[u8]) -> serde_json::Result<Option<(Secret, Duration)>> {
+    #[derive(serde::Deserialize)]
+    struct Reply {
+        #[serde(default)]
+        token: String,
+        #[serde(default)]
+        access_token: String,
+        #[serde(default)]
+        expires_in: u64,
+    }
+    let reply: Reply = serde_json::from_slice(bytes)?;
+    let token = if reply.token.is_empty() {
+        reply.access_token
+    } else {
+        reply.token
+    };
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let life = Duration::from_secs(reply.expires_in).max(MIN_TOKEN_LIFE);
+    Ok(Some((Secret::new(token), life)))
+}
+
+/// When a token fetched at `now` that lives `life` is to be fetched again.
+pub(crate) fn token_expiry(now: Instant, life: Duration) -> Instant {
+    now + life.mul_f32(0.9)
 }
 
 /// Picks the challenge wharf can answer, preferring bearer tokens.
