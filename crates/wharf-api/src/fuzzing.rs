@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 
-use crate::http::{Connection, ReadError};
+use crate::http::Connection;
 use crate::routes;
 
 /// One request as the server decoded it, with the route it found.
@@ -26,25 +26,20 @@ pub fn decode(bytes: &[u8]) -> Vec<Decoded> {
     });
     let mut decoded = Vec::new();
     if let Ok(mut connection) = Connection::new(server) {
-        loop {
-            match connection.read_request() {
-                Ok(request) => {
-                    let route = routes::find(&request.method, &request.path)
-                        .ok()
-                        .map(|(route, params)| (route.pattern, params));
-                    let _ = request.wants_upgrade();
-                    decoded.push(Decoded {
-                        method: request.method,
-                        path: request.path,
-                        query: request.query,
-                        body: request.body,
-                        route,
-                    });
-                    if !connection.keep_alive {
-                        break;
-                    }
-                }
-                Err(ReadError::Closed | ReadError::Io(_) | ReadError::Bad(_)) => break,
+        while let Ok(request) = connection.read_request() {
+            let route = routes::find(&request.method, &request.path)
+                .ok()
+                .map(|(route, params)| (route.pattern, params));
+            let _ = request.wants_upgrade();
+            decoded.push(Decoded {
+                method: request.method,
+                path: request.path,
+                query: request.query,
+                body: request.body,
+                route,
+            });
+            if !connection.keep_alive {
+                break;
             }
         }
     }
