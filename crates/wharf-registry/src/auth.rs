@@ -16,6 +16,9 @@ use crate::transport::{transport_error, Payload, Request};
 
 /// Docker asks for at least this long a token life when the server does not say.
 const MIN_TOKEN_LIFE: Duration = Duration::from_secs(60);
+/// Longer lives are cut to this: the token cache lives as long as one process, and a token
+/// server may say anything (`expires_in` near 2^64 overflowed the clock).
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// One challenge of a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,7 +321,7 @@ pub(crate) fn parse_token_reply(bytes: &[u8]) -> serde_json::Result<Option<(Secr
     if token.is_empty() {
         return Ok(None);
     }
-    let life = Duration::from_secs(reply.expires_in).max(MIN_TOKEN_LIFE);
+    let life = Duration::from_secs(reply.expires_in).clamp(MIN_TOKEN_LIFE, MAX_TOKEN_LIFE);
     Ok(Some((Secret::new(token), life)))
 }
 
@@ -434,6 +437,27 @@ mod tests {
         );
         assert_eq!(pick_challenge(&headers).unwrap().scheme, "bearer");
         assert!(pick_challenge(&ureq::http::HeaderMap::new()).is_none());
+    }
+
+    /// Found while writing the registry_auth fuzz target (which did not reach it in its
+    /// first minute): a huge `expires_in` panicked when the expiry was computed.
+    #[test]
+    fn token_lives_are_kept_within_bounds() {
+        let life = |reply: &str| parse_token_reply(reply.as_bytes()).unwrap().unwrap().1;
+        let huge = life(r#"{"token":"t","expires_in":18446744073709551615}"#);
+        assert_eq!(huge, MAX_TOKEN_LIFE);
+        assert!(token_expiry(Instant::now(), huge) > Instant::now());
+        assert_eq!(
+            life(r#"{"access_token":"t","expires_in":5}"#),
+            MIN_TOKEN_LIFE
+        );
+        assert_eq!(
+            life(r#"{"token":"t","expires_in":300}"#),
+            Duration::from_secs(300)
+        );
+        assert!(parse_token_reply(br#"{"expires_in":300}"#)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
