@@ -172,6 +172,7 @@ for number, text in enumerate([
     'bearer realm="a\\"b\\\\c", service=svc',
     '{"token":"abc","expires_in":300,"issued_at":"2024-01-01T00:00:00Z"}',
     '{"access_token":"x","expires_in":60}',
+    '{"token":"t","expires_in":18446744073709551615}',
 ]):
     seed("registry_auth", f"auth-{number}", text)
 
