@@ -69,6 +69,13 @@ for t in $targets; do
     printf '%-16s %8s %12s %8s %s\n' "$t" "${ran:-?}" "${execs:-?}" "${rate:-?}" "$result"
 done
 
+# Sandboxes of fuzzer processes that are gone (a finding ends one before its cleanup).
+for dir in /dev/shm/wharf-fuzz-* "${TMPDIR:-/tmp}"/wharf-fuzz-*; do
+    if [ -d "$dir" ] && [ ! -d "/proc/${dir##*-}" ]; then
+        rm -rf "$dir"
+    fi
+done
+
 if [ ${#failed[@]} -gt 0 ]; then
     echo "error: fuzz targets with findings: ${failed[*]}" >&2
     exit 1
