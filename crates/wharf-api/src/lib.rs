@@ -18,6 +18,9 @@
 mod backend;
 mod call;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod http;
 mod routes;

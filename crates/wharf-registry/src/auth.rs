@@ -16,6 +16,9 @@ use crate::transport::{transport_error, Payload, Request};
 
 /// Docker asks for at least this long a token life when the server does not say.
 const MIN_TOKEN_LIFE: Duration = Duration::from_secs(60);
+/// Longer lives are cut to this: the token cache lives as long as one process, and a token
+/// server may say anything (`expires_in` near 2^64 overflowed the clock).
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// One challenge of a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,7 +224,7 @@ impl Client {
                     .tokens
                     .lock()
                     .expect("token cache lock")
-                    .insert(key, (token, Instant::now() + life.mul_f32(0.9)));
+                    .insert(key, (token, token_expiry(Instant::now(), life)));
                 Ok(Some(header))
             }
             _ => Ok(None),
@@ -286,34 +289,45 @@ impl Client {
         if !response.status().is_success() {
             return Err(target.error_from(response, "get a token from the auth server", None));
         }
-        #[derive(serde::Deserialize)]
-        struct Reply {
-            #[serde(default)]
-            token: String,
-            #[serde(default)]
-            access_token: String,
-            #[serde(default)]
-            expires_in: u64,
-        }
         let bytes = response
             .into_body()
             .with_config()
             .limit(1 << 20)
             .read_to_vec()
             .map_err(|e| transport_error(realm_authority, e))?;
-        let reply: Reply = serde_json::from_slice(&bytes)
-            .map_err(|e| target.unauthorized(&format!("unreadable token from {realm}: {e}")))?;
-        let token = if reply.token.is_empty() {
-            reply.access_token
-        } else {
-            reply.token
-        };
-        if token.is_empty() {
-            return Err(target.unauthorized(&format!("the auth server {realm} gave no token")));
-        }
-        let life = Duration::from_secs(reply.expires_in).max(MIN_TOKEN_LIFE);
-        Ok((Secret::new(token), life))
+        parse_token_reply(&bytes)
+            .map_err(|e| target.unauthorized(&format!("unreadable token from {realm}: {e}")))?
+            .ok_or_else(|| target.unauthorized(&format!("the auth server {realm} gave no token")))
     }
+}
+
+/// A token server's reply: the token (`None` when it gave none) and how long it lives.
+pub(crate) fn parse_token_reply(bytes: &[u8]) -> serde_json::Result<Option<(Secret, Duration)>> {
+    #[derive(serde::Deserialize)]
+    struct Reply {
+        #[serde(default)]
+        token: String,
+        #[serde(default)]
+        access_token: String,
+        #[serde(default)]
+        expires_in: u64,
+    }
+    let reply: Reply = serde_json::from_slice(bytes)?;
+    let token = if reply.token.is_empty() {
+        reply.access_token
+    } else {
+        reply.token
+    };
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let life = Duration::from_secs(reply.expires_in).clamp(MIN_TOKEN_LIFE, MAX_TOKEN_LIFE);
+    Ok(Some((Secret::new(token), life)))
+}
+
+/// When a token fetched at `now` that lives `life` is to be fetched again.
+pub(crate) fn token_expiry(now: Instant, life: Duration) -> Instant {
+    now + life.mul_f32(0.9)
 }
 
 /// Picks the challenge wharf can answer, preferring bearer tokens.
@@ -423,6 +437,27 @@ mod tests {
         );
         assert_eq!(pick_challenge(&headers).unwrap().scheme, "bearer");
         assert!(pick_challenge(&ureq::http::HeaderMap::new()).is_none());
+    }
+
+    /// Found while writing the registry_auth fuzz target (which did not reach it in its
+    /// first minute): a huge `expires_in` panicked when the expiry was computed.
+    #[test]
+    fn token_lives_are_kept_within_bounds() {
+        let life = |reply: &str| parse_token_reply(reply.as_bytes()).unwrap().unwrap().1;
+        let huge = life(r#"{"token":"t","expires_in":18446744073709551615}"#);
+        assert_eq!(huge, MAX_TOKEN_LIFE);
+        assert!(token_expiry(Instant::now(), huge) > Instant::now());
+        assert_eq!(
+            life(r#"{"access_token":"t","expires_in":5}"#),
+            MIN_TOKEN_LIFE
+        );
+        assert_eq!(
+            life(r#"{"token":"t","expires_in":300}"#),
+            Duration::from_secs(300)
+        );
+        assert!(parse_token_reply(br#"{"expires_in":300}"#)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

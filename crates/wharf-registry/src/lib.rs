@@ -11,6 +11,9 @@ mod client;
 mod credentials;
 mod error;
 mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hosts;
 mod manifest;
 mod platform;

@@ -94,7 +94,10 @@ impl Unpacker<'_> {
         let mode = header.mode().map_err(|e| self.bad_tar(e))? & 0o7777;
         let uid = header.uid().map_err(|e| self.bad_tar(e))? as u32;
         let gid = header.gid().map_err(|e| self.bad_tar(e))? as u32;
-        let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(header.mtime().unwrap_or(0));
+        // A base-256 mtime can exceed what a SystemTime holds (Go's archive/tar refuses it).
+        let mtime = SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_secs(header.mtime().unwrap_or(0)))
+            .ok_or_else(|| self.unsafe_entry(&raw_path, "its modification time is out of range"))?;
         let xattrs = self.xattrs(&mut entry)?;
         let full = self.root.join(&rel);
 
@@ -406,4 +409,36 @@ fn set_times(path: &Path, mtime: SystemTime) -> Result<()> {
     rustix::fs::utimensat(CWD, path, &times, AtFlags::SYMLINK_NOFOLLOW)
         .map_err(io::Error::from)
         .at("set times on", path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the layer_unpack fuzz target: an mtime past `SystemTime`'s range panicked.
+    #[test]
+    fn an_mtime_out_of_range_is_refused_not_a_panic() {
+        let mut header = tar::Header::new_gnu();
+        header.set_path("file").unwrap();
+        header.set_entry_type(EntryType::Regular);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_size(2);
+        header.set_mtime(u64::MAX);
+        header.set_cksum();
+        let mut tar = tar::Builder::new(Vec::new());
+        tar.append(&header, &b"hi"[..]).unwrap();
+        let tar = tar.into_inner().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let blob = Digest::of(&tar);
+        match unpack(&tar[..], root.path(), &blob, 1) {
+            Err(StoreError::UnsafeEntry { entry, reason, .. }) => {
+                assert_eq!(entry, "file");
+                assert!(reason.contains("modification time"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!root.path().join("file").exists());
+    }
 }

@@ -122,38 +122,59 @@ pub(crate) fn has_wildcards(component: &str) -> bool {
     false
 }
 
+/// Whether `tokens` match all of `s`. Each (token, offset) pair is decided once: plain
+/// backtracking takes exponential time on a pattern of many stars (a hostile
+/// `.dockerignore` of `*****...` hung the build).
 fn match_tokens(tokens: &[Token], s: &str) -> bool {
-    let Some((first, rest)) = tokens.split_first() else {
-        return s.is_empty();
-    };
-    let mut chars = s.chars();
-    match first {
-        Token::Lit(c) => chars.next() == Some(*c) && match_tokens(rest, chars.as_str()),
-        Token::Quest => {
-            chars.next().is_some_and(|c| c != '/') && match_tokens(rest, chars.as_str())
+    Matcher {
+        tokens,
+        s,
+        known: vec![None; (tokens.len() + 1) * (s.len() + 1)],
+    }
+    .at(0, 0)
+}
+
+struct Matcher<'a> {
+    tokens: &'a [Token],
+    s: &'a str,
+    /// By `token * (s.len() + 1) + offset`.
+    known: Vec<Option<bool>>,
+}
+
+impl Matcher<'_> {
+    /// Whether the tokens from `t` on match `s` from byte `i` on.
+    fn at(&mut self, t: usize, i: usize) -> bool {
+        let key = t * (self.s.len() + 1) + i;
+        if let Some(known) = self.known[key] {
+            return known;
         }
-        Token::Class(class) => {
-            chars.next().is_some_and(|c| class.matches(c)) && match_tokens(rest, chars.as_str())
-        }
-        Token::Star => {
-            let mut tail = s;
-            loop {
-                if match_tokens(rest, tail) {
-                    return true;
-                }
-                let mut it = tail.chars();
-                match it.next() {
-                    Some(c) if c != '/' => tail = it.as_str(),
-                    _ => return false,
-                }
+        let result = self.decide(t, i);
+        self.known[key] = Some(result);
+        result
+    }
+
+    fn decide(&mut self, t: usize, i: usize) -> bool {
+        let rest = &self.s[i..];
+        let Some(token) = self.tokens.get(t) else {
+            return rest.is_empty();
+        };
+        let next = rest.chars().next();
+        let after = i + next.map_or(0, char::len_utf8);
+        match token {
+            Token::Lit(c) => next == Some(*c) && self.at(t + 1, after),
+            Token::Quest => next.is_some_and(|c| c != '/') && self.at(t + 1, after),
+            Token::Class(class) => next.is_some_and(|c| class.matches(c)) && self.at(t + 1, after),
+            Token::Star => {
+                self.at(t + 1, i) || (next.is_some_and(|c| c != '/') && self.at(t, after))
             }
+            Token::AnyDirs => {
+                self.at(t + 1, i)
+                    || rest
+                        .match_indices('/')
+                        .any(|(j, _)| self.at(t + 1, i + j + 1))
+            }
+            Token::AnyTail => true,
         }
-        Token::AnyDirs => {
-            match_tokens(rest, s)
-                || s.match_indices('/')
-                    .any(|(i, _)| match_tokens(rest, &s[i + 1..]))
-        }
-        Token::AnyTail => true,
     }
 }
 
@@ -362,6 +383,24 @@ mod tests {
                 (got, want) => panic!("{pattern}: got {got:?}, want {want:?}"),
             }
         }
+    }
+
+    /// Found by the dockerignore fuzz target: backtracking over 56 stars never ended.
+    #[test]
+    fn many_stars_match_in_polynomial_time() {
+        let stars = "*".repeat(56);
+        let path = "a/a/b/a/b-!cxa/y/bdo/!cba/b/a/b/!cxa/y/bdo/!cba/do*/a/b/a/b/Et";
+        let pattern = IgnorePattern::new(format!("{stars}!"), false).unwrap();
+        assert!(!pattern.matches(path));
+        assert!(IgnorePattern::new(format!("a/{stars}/Et"), false)
+            .unwrap()
+            .matches("a/xyz/Et"));
+        let glob = GoGlob::new(&format!("{stars}x{stars}y")).unwrap();
+        assert!(!glob.matches(&"x".repeat(200)));
+        assert!(glob.matches(&format!("{}y", "x".repeat(200))));
+        let any_dirs = IgnorePattern::new(format!("{}z", "**/".repeat(40)), false).unwrap();
+        assert!(!any_dirs.matches(&"d/".repeat(100)));
+        assert!(any_dirs.matches(&format!("{}z", "d/".repeat(100))));
     }
 
     #[test]
