@@ -568,7 +568,6 @@ fn a_published_port_refuses_at_once_while_its_container_restarts() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no {outcome} in {counts:?}: {}", stderr(&output)))
     };
-    eprintln!("{counts} {}", stderr(&output));
     assert_eq!(count("timeout"), 0, "{counts} {}", stderr(&output));
     assert_eq!(count("other"), 0, "{counts} {}", stderr(&output));
     assert!(count("connected") > 0 && count("refused") > 0, "{counts}");
