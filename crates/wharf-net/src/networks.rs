@@ -408,24 +408,17 @@ impl Networks {
     pub fn disconnect_all(&self, container_id: &str) -> Result<Vec<String>, NetError> {
         let lock = self.store.lock_exclusive()?;
         let mut networks = self.store.load(&lock)?;
-        let mut removed = Vec::new();
-        for network in &mut networks {
-            if let Some(endpoint) = network.endpoints.remove(container_id) {
-                removed.push((network.clone(), endpoint));
-            }
-        }
-        let had_ports = removed
-            .iter()
-            .any(|(_, endpoint)| !endpoint.ports.is_empty());
-        self.teardown(&lock, &networks, &removed, &[], had_ports)?;
-        Ok(removed
-            .into_iter()
-            .map(|(network, _)| network.name)
-            .collect())
+        let removed = take_endpoints(&mut networks, container_id);
+        self.teardown(&lock, &networks, &removed, &[], has_ports(&removed))?;
+        Ok(names(removed))
     }
 
     /// Disconnects `container_id`, whose processes have all ended, from every network,
-    /// with `start_removal` deleting its veths.
+    /// with `start_removal` deleting its veths. Call it while the container's network
+    /// namespace is still held open: a connection to a published port must be refused
+    /// (the namespace answers a SYN with a reset), never go unanswered, so the port rules
+    /// go first, and only then the veths (a SYN sent on to an address with no veth behind
+    /// it is dropped without a word, and the client tries again only a second later).
     ///
     /// Deleting an interface unlists it at once (after an expedited RCU grace period: well
     /// under a millisecond) but then makes the deleting process wait for every pending RCU
@@ -443,17 +436,21 @@ impl Networks {
         container_id: &str,
         mut start_removal: impl FnMut(LinkRemoval),
     ) -> Result<Vec<String>, NetError> {
-        let veths: Vec<String> = self
-            .endpoints(container_id)?
-            .into_iter()
-            .map(|(_, endpoint)| endpoint.veth)
-            .collect();
-        if veths.is_empty() {
+        let lock = self.store.lock_exclusive()?;
+        let mut networks = self.store.load(&lock)?;
+        let removed = take_endpoints(&mut networks, container_id);
+        if removed.is_empty() {
             return Ok(Vec::new());
         }
-        // Only a shortcut: if watching fails, disconnect_all deletes what is left itself.
+        let reload_rules = has_ports(&removed);
+        if reload_rules {
+            self.load_rules(&networks)?;
+        }
+        let veths: Vec<String> = removed.iter().map(|(_, e)| e.veth.clone()).collect();
+        // Only a shortcut: if watching fails, teardown deletes what is left itself.
         let _ = wait_for_removal(&veths, &mut start_removal);
-        self.disconnect_all(container_id)
+        self.teardown(&lock, &networks, &removed, &[], false)?;
+        Ok(names(removed))
     }
 
     /// Removes what containers that are not in `live` left behind: their leases, veths and
@@ -532,6 +529,31 @@ impl Networks {
         }
         Ok(())
     }
+}
+
+/// Takes the endpoints of `container_id` out of `networks`, each with its network as it
+/// was.
+fn take_endpoints(networks: &mut [Network], container_id: &str) -> Vec<(Network, Endpoint)> {
+    let mut removed = Vec::new();
+    for network in networks {
+        if let Some(endpoint) = network.endpoints.remove(container_id) {
+            removed.push((network.clone(), endpoint));
+        }
+    }
+    removed
+}
+
+fn has_ports(removed: &[(Network, Endpoint)]) -> bool {
+    removed
+        .iter()
+        .any(|(_, endpoint)| !endpoint.ports.is_empty())
+}
+
+fn names(removed: Vec<(Network, Endpoint)>) -> Vec<String> {
+    removed
+        .into_iter()
+        .map(|(network, _)| network.name)
+        .collect()
 }
 
 /// Hands each of `veths` still there to `start_removal` and waits, up to [`REMOVAL_WAIT`],

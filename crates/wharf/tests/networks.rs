@@ -464,6 +464,119 @@ fn published_ports_answer_on_the_hosts_loopback() {
     wharf.assert_nothing_leaked(&[web, all]);
 }
 
+/// A client that connects to `127.0.0.1:port` over and over (1 s timeout each) until
+/// `stop` exists (saying `ready` after the first), then prints how many attempts connected, were refused and timed out.
+const CONNECT_LOOP: &str = r#"
+import os, socket, sys, time
+port, stop = int(sys.argv[1]), sys.argv[2]
+counts = {"connected": 0, "refused": 0, "timeout": 0, "other": 0}
+last = None
+while not os.path.exists(stop):
+    s = socket.socket()
+    s.settimeout(1)
+    start = time.monotonic()
+    try:
+        s.connect(("127.0.0.1", port))
+        outcome = "connected"
+    except ConnectionRefusedError:
+        outcome = "refused"
+    except socket.timeout:
+        outcome = "timeout"
+    except OSError as error:
+        outcome = "other"
+        print(error, file=sys.stderr)
+    finally:
+        local = s.getsockname()[1]
+        s.close()
+    counts[outcome] += 1
+    if outcome != last:
+        print(f"{start:.3f} {outcome} from port {local}", file=sys.stderr)
+        last = outcome
+    if sum(counts.values()) == 1:
+        print("ready", flush=True)
+    time.sleep(0.002)
+print(" ".join(f"{k}={v}" for k, v in counts.items()))
+"#;
+
+/// Waits until container `web` has said `listening` `times` times (once per start).
+fn await_listening(wharf: &Wharf, times: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while wharf.ok(&["logs", "web"]).matches("listening").count() < times {
+        assert!(Instant::now() < deadline, "web did not listen again");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_published_port_refuses_at_once_while_its_container_restarts() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    let port = free_port(&wharf);
+    // Accepts and closes, with a long queue: a full one would drop SYNs too.
+    let server = "import socket\n\
+                  s = socket.socket()\n\
+                  s.bind(('0.0.0.0', 8000))\n\
+                  s.listen(4096)\n\
+                  print('listening', flush=True)\n\
+                  while True:\n    s.accept()[0].close()";
+    let published = format!("{port}:8000");
+    let web = wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        &published,
+        "python:3.11-slim",
+        "python3",
+        "-c",
+        server,
+    ]);
+    let web = web.trim().to_string();
+    await_listening(&wharf, 1);
+    let stop = wharf.root.path().join("stop-connecting");
+    let mut client = wharf
+        .host_command("python3")
+        .args(["-c", CONNECT_LOOP, &port.to_string()])
+        .arg(&stop)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(client.stdout.take().unwrap());
+    let mut ready = String::new();
+    std::io::BufRead::read_line(&mut out, &mut ready).unwrap();
+    assert_eq!(ready, "ready\n");
+    // Each restart: the old server ends, its container goes, a new one starts and its
+    // server starts listening; in between the client must hear "refused", never nothing.
+    for round in 1..=3 {
+        wharf.ok(&["restart", "-t", "0", "web"]);
+        await_listening(&wharf, round + 1);
+    }
+    // And a container that is not running: refused too.
+    wharf.ok(&["stop", "-t", "0", "web"]);
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&stop, "").unwrap();
+    let mut counts = String::new();
+    std::io::Read::read_to_string(&mut out, &mut counts).unwrap();
+    let output = client.wait_with_output().unwrap();
+    let count = |outcome: &str| -> u32 {
+        counts
+            .split_whitespace()
+            .find_map(|pair| pair.strip_prefix(&format!("{outcome}=")))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {outcome} in {counts:?}: {}", stderr(&output)))
+    };
+    assert_eq!(count("timeout"), 0, "{counts} {}", stderr(&output));
+    assert_eq!(count("other"), 0, "{counts} {}", stderr(&output));
+    assert!(count("connected") > 0 && count("refused") > 0, "{counts}");
+
+    wharf.ok(&["rm", "-f", "web"]);
+    assert_no_network_leftovers(&wharf);
+    wharf.assert_nothing_leaked(&[web]);
+}
+
 #[test]
 fn network_commands_create_list_inspect_remove_prune() {
     let Some(wharf) = setup() else {

@@ -239,8 +239,8 @@ impl Engine {
                 Ok((container, streams))
             })();
             if created.is_err() {
-                netns = None;
                 let _ = self.detach_networks(&record.id);
+                netns = None;
             }
             created
         });
@@ -325,13 +325,14 @@ impl Engine {
             failure
         });
         let status = container.wait_reaping_orphans();
-        // With its last process gone, the namespace may go (its veths are deleted below).
-        drop(netns);
         let ran_for = ran.elapsed();
         reap_orphans();
         let oom_killed = container.oom_killed().unwrap_or(false);
         let deleted = container.delete();
+        // Held until its ports and veths are gone: a namespace with no process left still
+        // refuses connections to the published ports, where one that is gone drops them.
         let detached = self.detach_ended_networks(&record.id);
+        drop(netns);
         state.status = Status::Exited;
         state.finished_at = Some(now_rfc3339());
         state.oom_killed = oom_killed;
