@@ -125,7 +125,15 @@ pub fn unmount_step_dir(dir: &std::path::Path) {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name == "merged" || name.starts_with("source-") {
-            let _ = rustix::mount::unmount(entry.path(), rustix::mount::UnmountFlags::DETACH);
+            // Mounts may be stacked there (the step's own rootfs under the build's view of
+            // it, when both were killed): detach until none is left.
+            for _ in 0..8 {
+                if rustix::mount::unmount(entry.path(), rustix::mount::UnmountFlags::DETACH)
+                    .is_err()
+                {
+                    break;
+                }
+            }
         }
     }
 }

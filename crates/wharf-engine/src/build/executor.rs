@@ -826,12 +826,10 @@ impl Engine {
                 serde_json::from_slice::<RunConfig>(&bytes).map_err(|e| e.to_string())
             }) {
             Err(error) => StepOutcome::Failed(format!("{}: {error}", config_path.display())),
-            Ok(config) => {
-                match wharf_runtime::run(&config, &self.runtime_state_root(), Default::default()) {
-                    Ok(outcome) => StepOutcome::Exited(outcome.status.code()),
-                    Err(error) => StepOutcome::Failed(wharf_oci::error_chain(&error)),
-                }
-            }
+            Ok(config) => match run_step_container(&config, &self.runtime_state_root()) {
+                Ok(code) => StepOutcome::Exited(code),
+                Err(error) => StepOutcome::Failed(error),
+            },
         };
         let path = dir.join(STEP_OUTCOME);
         fs::write(
@@ -840,6 +838,55 @@ impl Engine {
         )
         .at("write", &path)
     }
+}
+
+/// Runs the step's container to its end; its exit code. The build that started this
+/// process may die without a word (`kill -9`, a crash): the kernel then sends this process
+/// SIGTERM (its parent-death signal), and it kills the container and cleans up as after a
+/// normal end, so that no process or mount of the step outlives the build.
+fn run_step_container(config: &RunConfig, state_root: &Path) -> std::result::Result<i32, String> {
+    let parent = rustix::process::getppid();
+    let mut container =
+        wharf_runtime::run::Container::create(config, state_root, Default::default())
+            .map_err(|e| wharf_oci::error_chain(&e))?;
+    let ended = run_while_parent_lives(&mut container, parent);
+    let deleted = container.delete().map_err(|e| wharf_oci::error_chain(&e));
+    let code = ended?;
+    deleted?;
+    Ok(code)
+}
+
+/// Starts the created container and waits for its end, killing it if this process's parent
+/// ends first.
+fn run_while_parent_lives(
+    container: &mut wharf_runtime::run::Container,
+    parent: Option<rustix::process::Pid>,
+) -> std::result::Result<i32, String> {
+    fn io(what: &'static str) -> impl Fn(std::io::Error) -> String {
+        move |e| format!("{what}: {e}")
+    }
+    // After the container's init was made: it must not inherit the blocked signal.
+    let signals = crate::signals::Signals::block(&[nix::sys::signal::Signal::SIGTERM])
+        .map_err(io("block SIGTERM"))?;
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))
+        .map_err(|e| format!("set the parent-death signal: {e}"))?;
+    if rustix::process::getppid() != parent {
+        return Err("the build that started this step has ended".into());
+    }
+    container.start().map_err(|e| wharf_oci::error_chain(&e))?;
+    let init = rustix::process::Pid::from_raw(container.pid())
+        .ok_or("the step's container has no process")?;
+    let ended = rustix::process::pidfd_open(init, rustix::process::PidfdFlags::empty())
+        .map_err(|e| format!("watch the step's process: {e}"))?;
+    while signals
+        .wait_readable(std::os::fd::AsFd::as_fd(&ended))
+        .map_err(io("wait for the step"))?
+        .is_some()
+    {
+        let _ = container.kill(nix::sys::signal::Signal::SIGKILL as i32);
+    }
+    let status = container.wait().map_err(|e| wharf_oci::error_chain(&e))?;
+    Ok(status.code())
 }
 
 /// Secrets from `--secret id=ID[,src=FILE|,env=VAR]`.
