@@ -267,7 +267,7 @@ fn an_unchanged_rebuild_is_cached_and_an_edit_reruns_from_its_copy() {
     wharf.ok(&["system", "check", "--repair"]);
     let again = build(&wharf, &context, &["-t", "cached"]);
     assert_eq!(again.matches("CACHED").count(), 5, "{again}");
-    wharf.ok(&["builder", "prune", "-f"]);
+    wharf.ok(&["builder", "prune", "-af"]);
     let pruned = build(&wharf, &context, &["-t", "cached"]);
     assert!(!pruned.contains("CACHED"), "{pruned}");
     wharf.assert_consistent();
