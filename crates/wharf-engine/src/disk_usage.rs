@@ -16,7 +16,6 @@ use std::collections::{HashMap, HashSet};
 
 use wharf_oci::{Digest, Reference};
 
-use crate::containers::container_dir;
 use crate::error::Result;
 use crate::{ContainerInfo, Engine, Volume};
 
@@ -175,7 +174,7 @@ impl Engine {
         };
         let mut container_rows = Vec::new();
         for info in containers.iter().cloned() {
-            let size = wharf_store::disk_bytes(&container_dir(self.root(), &info.record.id));
+            let size = self.container_disk_bytes(&info.record.id);
             containers_usage.size += size;
             if info.state.status.is_up() {
                 containers_usage.active += 1;

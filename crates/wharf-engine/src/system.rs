@@ -27,10 +27,15 @@ pub struct HostInfo {
 }
 
 impl Engine {
-    /// The bytes in the writable layer of container `id` (its full id): what removing it
-    /// frees, besides its volumes.
+    /// The bytes in the writable layer of container `id` (its full id): Docker's `SizeRw`.
     pub fn writable_layer_size(&self, id: &str) -> u64 {
         wharf_store::disk_bytes(&container_dir(self.root(), id).join("upper"))
+    }
+
+    /// The bytes container `id` (its full id) takes: its whole folder, writable layer, log
+    /// and config, as `du` counts them; what removing it frees, besides its volumes.
+    pub fn container_disk_bytes(&self, id: &str) -> u64 {
+        wharf_store::disk_bytes(&container_dir(self.root(), id))
     }
 
     pub fn host_info(&self) -> Result<HostInfo> {
