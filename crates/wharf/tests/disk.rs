@@ -3,37 +3,8 @@
 
 mod common;
 
+use common::disk::{assert_near, bytes_of, du};
 use common::{is_root, skip, Wharf};
-
-/// `du -sb PATH`: the bytes wharf's own count must match.
-fn du(path: &std::path::Path) -> u64 {
-    let output = std::process::Command::new("du")
-        .arg("-sb")
-        .arg(path)
-        .output()
-        .expect("du runs");
-    assert!(output.status.success(), "du {}", path.display());
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .expect("du prints bytes")
-}
-
-/// Docker's sizes as `human_size` writes them (`242MB`, `4.19kB`, `0B`).
-fn bytes_of(text: &str) -> u64 {
-    let text = text.split_whitespace().next().unwrap_or(text);
-    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap();
-    let (number, unit) = text.split_at(split);
-    let scale = match unit {
-        "B" => 1.0,
-        "kB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        _ => panic!("unit {unit} in {text}"),
-    };
-    (number.parse::<f64>().unwrap() * scale) as u64
-}
 
 /// The SIZE and RECLAIMABLE of each `system df` row, in bytes, by TYPE.
 fn df(wharf: &Wharf) -> std::collections::BTreeMap<String, (u64, u64)> {
@@ -50,14 +21,6 @@ fn df(wharf: &Wharf) -> std::collections::BTreeMap<String, (u64, u64)> {
             )
         })
         .collect()
-}
-
-fn assert_near(what: &str, wharf_says: u64, du_says: u64, percent: u64) {
-    let diff = wharf_says.abs_diff(du_says);
-    assert!(
-        diff * 100 <= du_says * percent,
-        "{what}: wharf says {wharf_says} bytes, du says {du_says} (more than {percent}% apart)"
-    );
 }
 
 /// The bytes `Total reclaimed space: X` reports.

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::print_stderr)]
 
 pub mod compose;
+pub mod disk;
 pub mod pypi;
 pub mod registry;
 
