@@ -102,6 +102,11 @@ fn system_df_matches_du_and_prunes_free_what_they_report() {
         table.contains("SHARED SIZE   UNIQUE SIZE   CONTAINERS"),
         "{table}"
     );
+    let error = wharf.fails(&["system", "df", "-v", "--format", "{{.ID}}"]);
+    assert!(
+        error.contains("error: --format: system df -v prints a table or json"),
+        "{error}"
+    );
 
     // Prunes: each frees what it says, as du sees it.
     let prune = |args: &[&str]| {

@@ -81,6 +81,13 @@ fn df_verbose(printer: &Printer, format: &Format, usage: &DiskUsage) -> CommandR
             })
         })
         .collect();
+    if matches!(format, Format::Template { .. }) {
+        // Each section has fields of its own: one template cannot print them all.
+        return Err(CommandError::new(
+            "--format: system df -v prints a table or json, not a template",
+            Some("use --format json, or a template without -v"),
+        ));
+    }
     if matches!(format, Format::Json) {
         let all = json!({
             "Images": images,
