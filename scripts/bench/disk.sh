@@ -11,19 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-log:
-  level: error
-YAML
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
-registry_pid=$!
+start_registry "$work"
 export WHARF_DOCKERD_DIR=$work/dockerd
 cleanup() {
   kill "$registry_pid" 2>/dev/null || true
@@ -31,12 +19,11 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-until (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; do sleep 0.1; done
 
 du_b() { du -sb "$@" | awk '{s += $1} END {print s + 0}'; }
 
 # The fixture imported, in a root of its own; then pushed, and pulled into another root.
-image=127.0.0.1:$port/bench/python:3.11-slim
+image=127.0.0.1:$registry_port/bench/python:3.11-slim
 export WHARF_RUN=$work/run
 WHARF_ROOT=$work/imported import_fixture python-3.11-slim "$image"
 WHARF_ROOT=$work/imported "$wharf" push -q "$image" >/dev/null
