@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::types::{
-    BuildQuery, ContainerCreate, ContainerSummary, ExecCreate, ExecProcess, ImageDeleted,
-    ImageSummary, LogEntry, LogsQuery, NetworkConnect, NetworkCreate, PullProgress, Top, Version,
-    VolumeCreate, WaitCondition,
+    AuthConfig, BuildQuery, ContainerCreate, ContainerSummary, EventsQuery, ExecCreate,
+    ExecProcess, HostConfig, ImageDeleted, ImageSummary, LogEntry, LogsQuery, NetworkConnect,
+    NetworkCreate, PathStat, PullProgress, StatsSample, Top, Version, VolumeCreate, WaitCondition,
 };
 
 pub type Result<T> = std::result::Result<T, ApiError>;
@@ -22,6 +22,14 @@ pub trait Backend: Send + Sync {
     fn version(&self) -> Version;
     /// `GET /info`, in Docker's shape.
     fn info(&self) -> Result<Value>;
+    /// Calls `each` with the events `query` selects, in Docker's message shape, oldest
+    /// first, or with `None` when nothing is new for a moment; until `each` returns false
+    /// or `query.until` has passed. A bad filter fails before `each` is called.
+    fn events(
+        &self,
+        query: &EventsQuery,
+        each: &mut dyn FnMut(Option<&Value>) -> bool,
+    ) -> Result<()>;
 
     /// Creates the container (nothing runs) and returns its id.
     fn create_container(&self, name: Option<&str>, body: ContainerCreate) -> Result<String>;
@@ -59,11 +67,27 @@ pub trait Backend: Send + Sync {
         query: &LogsQuery,
         each: &mut dyn FnMut(&LogEntry) -> bool,
     ) -> Result<()>;
+    /// The container's counters now.
+    fn container_stats(&self, name: &str) -> Result<StatsSample>;
     fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;
+    /// What `path` is in the container (not following a final symlink).
+    fn stat_path(&self, name: &str, path: &str) -> Result<PathStat>;
     /// Writes a tar of `path` in the container to `out` (entries under its name).
     fn get_archive(&self, name: &str, path: &str, out: &mut dyn std::io::Write) -> Result<()>;
     /// Extracts the tar `archive` into the directory `path` of the container.
     fn put_archive(&self, name: &str, path: &str, archive: &[u8]) -> Result<()>;
+    /// [`ApiError::Conflict`] when the new name is taken.
+    fn rename_container(&self, name: &str, new_name: &str) -> Result<()>;
+    /// Changes the restart policy and the limits given in `body` (Docker's `UpdateConfig`
+    /// has `HostConfig`'s names); zero or absent keeps the container's.
+    fn update_container(&self, name: &str, body: HostConfig) -> Result<()>;
+    /// What the container changed in its filesystem: (path, Docker's kind: 0 modified,
+    /// 1 added, 2 deleted), sorted by path.
+    fn container_changes(&self, name: &str) -> Result<Vec<(String, u8)>>;
+    /// Writes the container's filesystem as a tar to `out`.
+    fn export_container(&self, name: &str, out: &mut dyn std::io::Write) -> Result<()>;
+    /// Removes every container that is not running: their ids and the bytes freed.
+    fn prune_containers(&self) -> Result<(Vec<String>, u64)>;
     fn pause_container(&self, name: &str) -> Result<()>;
     fn unpause_container(&self, name: &str) -> Result<()>;
 
@@ -82,6 +106,8 @@ pub trait Backend: Send + Sync {
     fn remove_network(&self, name: &str) -> Result<()>;
     fn connect_network(&self, network: &str, body: NetworkConnect) -> Result<()>;
     fn disconnect_network(&self, network: &str, container: &str) -> Result<()>;
+    /// Removes every user network no container uses: their names.
+    fn prune_networks(&self) -> Result<Vec<String>>;
 
     /// Creates a volume (a missing name makes an anonymous one) and returns its inspect.
     fn create_volume(&self, body: VolumeCreate) -> Result<Value>;
@@ -89,6 +115,9 @@ pub trait Backend: Send + Sync {
     fn list_volumes(&self) -> Result<Vec<Value>>;
     fn inspect_volume(&self, name: &str) -> Result<Value>;
     fn remove_volume(&self, name: &str, force: bool) -> Result<()>;
+    /// Removes the unused anonymous volumes (every unused one with `all`): their names and
+    /// the bytes freed.
+    fn prune_volumes(&self, all: bool) -> Result<(Vec<String>, u64)>;
 
     /// Builds the tar `context` (plain or gzip) as `query` says, telling the progress as
     /// Docker's `stream` text; returns the image id.
@@ -107,7 +136,26 @@ pub trait Backend: Send + Sync {
         reference: &str,
         progress: &mut (dyn FnMut(PullProgress) + Send),
     ) -> Result<()>;
+    /// Pushes `reference` (`name[:tag]`), reporting each step; nothing is reported before
+    /// the push has started, so that a missing image is a plain error.
+    fn push_image(
+        &self,
+        reference: &str,
+        progress: &mut (dyn FnMut(PullProgress) + Send),
+    ) -> Result<()>;
+    /// Writes `docker save`'s tar of the images `names` to `out`.
+    fn save_images(&self, names: &[String], out: &mut dyn std::io::Write) -> Result<()>;
+    /// Loads a `docker save` tar; Docker's `Loaded image: ...` line for each image.
+    fn load_images(&self, archive: &[u8]) -> Result<Vec<String>>;
     /// Tags image `name` as `target` (`repo[:tag]`).
     fn tag_image(&self, name: &str, target: &str) -> Result<()>;
     fn remove_image(&self, name: &str, force: bool) -> Result<Vec<ImageDeleted>>;
+    /// Removes the dangling images (every image no container uses with `all`): what went,
+    /// and the bytes freed.
+    fn prune_images(&self, all: bool) -> Result<(Vec<ImageDeleted>, u64)>;
+
+    /// `GET /system/df`, in Docker's shape.
+    fn disk_usage(&self) -> Result<Value>;
+    /// Checks the credentials against the registry as `docker login` does; stores nothing.
+    fn check_auth(&self, body: AuthConfig) -> Result<()>;
 }

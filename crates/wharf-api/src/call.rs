@@ -33,6 +33,18 @@ impl Call<'_> {
         &self.params[index]
     }
 
+    /// Whether the client speaks API `version` or newer: the version in the path, or this
+    /// server's own without one.
+    pub fn version_at_least(&self, version: (u32, u32)) -> bool {
+        let asked = self
+            .request
+            .path
+            .strip_prefix("/v")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(crate::routes::parse_version);
+        asked.is_none_or(|asked| asked >= version)
+    }
+
     pub fn query(&self, key: &str) -> Option<&str> {
         self.request
             .query

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// The container is in a state that forbids the call (running for rm, not running for exec).
     #[error("{0}")]
     Conflict(String),
+    /// The registry refused the credentials (`POST /auth`).
+    #[error("{0}")]
+    Unauthorized(String),
     /// A pre-defined network cannot be removed (Docker's 403).
     #[error("{0}")]
     Forbidden(String),
@@ -50,6 +53,7 @@ impl ApiError {
             | Self::UnknownEndpoint => 404,
             Self::BadRequest(_) | Self::BadJson(_) => 400,
             Self::BodyTooLarge { .. } => 413,
+            Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::Conflict(_) => 409,
             Self::NotModified => 304,

@@ -14,8 +14,8 @@ pub const MIN_API_VERSION: &str = "1.24";
 const MAX_HEAD: usize = 64 * 1024;
 /// Bodies longer than this are refused: create bodies are a few KiB.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
-/// A build context (`POST /build`) or an archive (`PUT .../archive`) is read whole into
-/// memory: at most this.
+/// A build context (`POST /build`), an archive (`PUT .../archive`) or an image tar (`POST
+/// /images/load`) is read whole into memory: at most this.
 pub const MAX_BUILD_CONTEXT: usize = 512 * 1024 * 1024;
 const MAX_HEADERS: usize = 64;
 
@@ -73,6 +73,8 @@ pub struct Connection {
     writer: UnixStream,
     /// Whether the connection may carry another request after this reply.
     pub keep_alive: bool,
+    /// The request being answered is a HEAD: replies carry no body.
+    head_only: bool,
 }
 
 impl Connection {
@@ -81,6 +83,7 @@ impl Connection {
             writer: stream.try_clone()?,
             reader: BufReader::new(stream),
             keep_alive: true,
+            head_only: false,
         })
     }
 
@@ -122,6 +125,7 @@ impl Connection {
         };
         request.body = self.read_body(&request)?;
         self.keep_alive = request.keeps_alive();
+        self.head_only = request.method == "HEAD";
         Ok(request)
     }
 
@@ -156,7 +160,8 @@ impl Connection {
     }
 
     fn read_body(&mut self, request: &Request) -> Result<Vec<u8>, ReadError> {
-        let limit = if request.path.ends_with("/build") || request.path.ends_with("/archive") {
+        let whole = ["/build", "/archive", "/images/load"];
+        let limit = if whole.iter().any(|end| request.path.ends_with(end)) {
             MAX_BUILD_CONTEXT
         } else {
             MAX_BODY
@@ -239,14 +244,25 @@ impl Connection {
 
     /// A whole reply. `content_type` is ignored for an empty body of 204 and 304.
     pub fn reply(&mut self, status: u16, content_type: &str, body: &[u8]) -> io::Result<()> {
+        self.reply_with(status, content_type, &[], body)
+    }
+
+    /// A whole reply with `extra` headers. A reply to HEAD has the length of the body GET
+    /// would have, and no body.
+    pub fn reply_with(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        extra: &[(&str, &str)],
+        body: &[u8],
+    ) -> io::Result<()> {
         let length = body.len().to_string();
-        if matches!(status, 204 | 304) {
-            self.write_head(status, &[])?;
-        } else {
-            self.write_head(
-                status,
-                &[("Content-Type", content_type), ("Content-Length", &length)],
-            )?;
+        let mut headers = extra.to_vec();
+        if !matches!(status, 204 | 304) {
+            headers.extend([("Content-Type", content_type), ("Content-Length", &length)]);
+        }
+        self.write_head(status, &headers)?;
+        if !matches!(status, 204 | 304) && !self.head_only {
             self.writer.write_all(body)?;
         }
         self.writer.flush()
@@ -368,6 +384,7 @@ fn reason(status: u16) -> &'static str {
         204 => "No Content",
         304 => "Not Modified",
         400 => "Bad Request",
+        401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         409 => "Conflict",

@@ -3,7 +3,9 @@
 
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
-use crate::handlers::{archive, build, containers, exec, images, networks, system, volumes};
+use crate::handlers::{
+    archive, build, containers, events, exec, images, networks, prune, stats, system, volumes,
+};
 use crate::http::{API_VERSION, MIN_API_VERSION};
 
 pub type Handler = fn(&mut Call) -> Result<Reply, ApiError>;
@@ -28,6 +30,9 @@ pub const ROUTES: &[Route] = &[
     route("HEAD", "/_ping", system::ping),
     route("GET", "/version", system::version),
     route("GET", "/info", system::info),
+    route("GET", "/events", events::events),
+    route("GET", "/system/df", system::df),
+    route("POST", "/auth", system::auth),
     route("POST", "/containers/create", containers::create),
     route("GET", "/containers/json", containers::list),
     route("GET", "/containers/{}/json", containers::inspect),
@@ -40,9 +45,19 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/containers/{}/logs", containers::logs),
     route("POST", "/containers/{}/attach", containers::attach),
     route("GET", "/containers/{}/top", containers::top),
+    route("GET", "/containers/{}/stats", stats::stats),
     route("GET", "/containers/{}/archive", archive::get),
     route("PUT", "/containers/{}/archive", archive::put),
+    route("HEAD", "/containers/{}/archive", archive::head),
     route("POST", "/containers/{}/pause", containers::pause),
+    route("POST", "/containers/{}/rename", containers::rename),
+    route("POST", "/containers/{}/update", containers::update),
+    route("GET", "/containers/{}/changes", containers::changes),
+    route("GET", "/containers/{}/export", containers::export),
+    route("POST", "/containers/prune", prune::containers),
+    route("POST", "/images/prune", prune::images),
+    route("POST", "/networks/prune", prune::networks),
+    route("POST", "/volumes/prune", prune::volumes),
     route("POST", "/containers/{}/unpause", containers::unpause),
     route("POST", "/containers/{}/exec", exec::create),
     route("POST", "/exec/{}/start", exec::start),
@@ -52,6 +67,10 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/images/create", images::create),
     route("GET", "/images/{*}/json", images::inspect),
     route("POST", "/images/{*}/tag", images::tag),
+    route("POST", "/images/{*}/push", images::push),
+    route("GET", "/images/get", images::save),
+    route("GET", "/images/{*}/get", images::save),
+    route("POST", "/images/load", images::load),
     route("DELETE", "/images/{*}", images::remove),
     route("POST", "/build", build::build),
     route("GET", "/networks", networks::list),
@@ -106,7 +125,7 @@ fn strip_version(path: &str) -> Result<&str, ApiError> {
     Ok(tail)
 }
 
-fn parse_version(text: &str) -> Option<(u32, u32)> {
+pub(crate) fn parse_version(text: &str) -> Option<(u32, u32)> {
     let (major, minor) = text.split_once('.')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
 }

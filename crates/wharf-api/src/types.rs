@@ -43,6 +43,8 @@ pub struct ContainerCreate {
     pub stop_timeout: Option<u64>,
     pub healthcheck: Option<HealthConfig>,
     pub exposed_ports: Option<BTreeMap<String, Value>>,
+    /// Anonymous volumes (`docker run -v /data`): the paths are the keys.
+    pub volumes: Option<BTreeMap<String, Value>>,
     pub host_config: Option<HostConfig>,
     pub networking_config: Option<NetworkingConfig>,
 }
@@ -384,6 +386,105 @@ pub enum PullProgress {
     },
 }
 
+/// The query of `GET /events`: Unix times in nanoseconds, and the decoded `filters`.
+#[derive(Debug, Clone, Default)]
+pub struct EventsQuery {
+    pub since: Option<i128>,
+    pub until: Option<i128>,
+    pub filters: BTreeMap<String, Vec<String>>,
+}
+
+/// One reading of a container's counters, for `GET /containers/{id}/stats`. All zero for a
+/// container that is not running.
+#[derive(Debug, Clone, Default)]
+pub struct StatsSample {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339 with nanoseconds; Go's zero time when not running.
+    pub read: String,
+    /// CPU time of the container (all, user mode, kernel) and of the host, in nanoseconds.
+    pub cpu_ns: u64,
+    pub cpu_user_ns: u64,
+    pub cpu_kernel_ns: u64,
+    pub system_cpu_ns: u64,
+    pub online_cpus: u32,
+    /// In use without the inactive page cache, and the limit (the host's memory without one).
+    pub memory_bytes: u64,
+    pub memory_limit: u64,
+    pub pids: u64,
+    pub block_read_bytes: u64,
+    pub block_write_bytes: u64,
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+}
+
+/// What a path in a container is, for `docker cp` (Docker's `container.PathStat`).
+#[derive(Debug, Clone, Default)]
+pub struct PathStat {
+    pub name: String,
+    pub size: u64,
+    /// `st_mode`: the type and permission bits.
+    pub unix_mode: u32,
+    /// RFC 3339.
+    pub mtime: String,
+    /// What a symlink points to; empty for anything else.
+    pub link_target: String,
+}
+
+impl PathStat {
+    /// The JSON Docker sends base64-encoded in `X-Docker-Container-Path-Stat`; `mode` is Go's
+    /// `os.FileMode` (permissions, and the type in the high bits), which the docker CLI
+    /// reads to tell a directory from a file.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "name": self.name,
+            "size": self.size,
+            "mode": go_file_mode(self.unix_mode),
+            "mtime": self.mtime,
+            "linkTarget": self.link_target,
+        })
+    }
+}
+
+/// `st_mode` as Go's `os.FileMode`.
+fn go_file_mode(mode: u32) -> u32 {
+    const DIR: u32 = 1 << 31;
+    const SYMLINK: u32 = 1 << 27;
+    const DEVICE: u32 = 1 << 26;
+    const NAMED_PIPE: u32 = 1 << 25;
+    const SOCKET: u32 = 1 << 24;
+    const SETUID: u32 = 1 << 23;
+    const SETGID: u32 = 1 << 22;
+    const CHAR_DEVICE: u32 = 1 << 21;
+    const STICKY: u32 = 1 << 20;
+    let kind = match mode & 0o170000 {
+        0o040000 => DIR,
+        0o120000 => SYMLINK,
+        0o060000 => DEVICE,
+        0o020000 => DEVICE | CHAR_DEVICE,
+        0o010000 => NAMED_PIPE,
+        0o140000 => SOCKET,
+        _ => 0,
+    };
+    let special = [(0o4000, SETUID), (0o2000, SETGID), (0o1000, STICKY)]
+        .into_iter()
+        .filter(|(bit, _)| mode & bit != 0)
+        .fold(0, |all, (_, go)| all | go);
+    kind | special | (mode & 0o777)
+}
+
+/// The body of `POST /auth` (Docker's `registry.AuthConfig`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthConfig {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    /// Docker Hub when empty.
+    #[serde(default)]
+    pub serveraddress: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,5 +527,14 @@ mod tests {
         let error = serde_json::from_str::<ContainerCreate>(r#"{"Image":"busybox","Tty":"yes"}"#)
             .unwrap_err();
         assert!(error.to_string().contains("expected a boolean"), "{error}");
+    }
+
+    #[test]
+    fn modes_are_gos() {
+        assert_eq!(go_file_mode(0o040755), (1 << 31) | 0o755);
+        assert_eq!(go_file_mode(0o100644), 0o644);
+        assert_eq!(go_file_mode(0o120777), (1 << 27) | 0o777);
+        assert_eq!(go_file_mode(0o104755), (1 << 23) | 0o755);
+        assert_eq!(go_file_mode(0o041777), (1 << 31) | (1 << 20) | 0o777);
     }
 }

@@ -145,6 +145,11 @@ impl From<wharf_registry::RegistryError> for EngineError {
 }
 
 impl EngineError {
+    /// The registry refused the credentials given (or asked for some).
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Self::Registry(e) if matches!(**e, wharf_registry::RegistryError::Unauthorized { .. }))
+    }
+
     /// What the user can do about it, when there is something.
     pub fn hint(&self) -> Option<String> {
         match self {

@@ -474,11 +474,24 @@ impl Engine {
     /// Checks the credentials against the registry, then stores them in
     /// `~/.docker/config.json` (or its credential helper), as `docker login`.
     pub fn login(&self, server: Option<&str>, username: &str, password: &str) -> Result<String> {
-        let domain = registry_domain(server);
+        let domain = self.check_login(server, username, password)?;
         let auth = AuthConfig::basic(username, password);
-        self.registry_client()?.login(&domain, auth.clone())?;
         let config = DockerConfigFile::from_env().ok_or(EngineError::NoHome)?;
         config.store(&domain, &auth)?;
+        Ok(domain)
+    }
+
+    /// Checks the credentials against the registry of `server` (Docker Hub without one)
+    /// and returns its domain; stores nothing (the API's `/auth`: the client stores them).
+    pub fn check_login(
+        &self,
+        server: Option<&str>,
+        username: &str,
+        password: &str,
+    ) -> Result<String> {
+        let domain = registry_domain(server);
+        let auth = AuthConfig::basic(username, password);
+        self.registry_client()?.login(&domain, auth)?;
         Ok(domain)
     }
 

@@ -7,11 +7,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use libcgroups::common::{
-    AnyCgroupManager, CgroupConfig, CgroupManager, CgroupSetup, FreezerState,
+    AnyCgroupManager, CgroupConfig, CgroupManager, CgroupSetup, ControllerOpt, FreezerState,
 };
 use libcgroups::stats::Stats;
 use libcgroups::v1::ControllerType;
 
+use crate::config::Resources;
 use crate::run::RunError;
 
 /// One reading of a container's cgroup counters.
@@ -19,6 +20,9 @@ use crate::run::RunError;
 pub struct CgroupUsage {
     /// CPU time used by all its processes, in nanoseconds.
     pub cpu_ns: u64,
+    /// Of that, the time spent in user mode and in the kernel.
+    pub cpu_user_ns: u64,
+    pub cpu_kernel_ns: u64,
     /// Memory in use, without the inactive page cache (what Docker shows).
     pub memory_bytes: u64,
     /// The memory limit; `None` without one.
@@ -64,6 +68,21 @@ pub fn set_frozen(cgroups_path: &Path, id: &str, frozen: bool) -> Result<(), Run
             if frozen { "freeze" } else { "thaw" },
             cgroups_path,
         ))
+}
+
+/// Sets the limits of a running container's cgroup to `resources` (`update`).
+pub fn set_resources(cgroups_path: &Path, id: &str, resources: &Resources) -> Result<(), RunError> {
+    let mut resources = crate::spec::linux_resources(resources, false)?;
+    // The device rules stay as they are: rewriting them denies every device for a moment.
+    resources.set_devices(None);
+    manager(cgroups_path, id)?
+        .apply(&ControllerOpt {
+            resources: &resources,
+            disable_oom_killer: false,
+            oom_score_adj: None,
+            freezer_state: None,
+        })
+        .map_err(cgroup_error("set the limits of", cgroups_path))
 }
 
 /// Whether the cgroup is frozen (or freezing). A cgroup that does not exist is not.
@@ -131,6 +150,8 @@ fn usage_from(stats: &Stats, cpu_unit_ns: u64) -> CgroupUsage {
     };
     CgroupUsage {
         cpu_ns: stats.cpu.usage.usage_total.saturating_mul(cpu_unit_ns),
+        cpu_user_ns: stats.cpu.usage.usage_user.saturating_mul(cpu_unit_ns),
+        cpu_kernel_ns: stats.cpu.usage.usage_kernel.saturating_mul(cpu_unit_ns),
         memory_bytes: memory.memory.usage.saturating_sub(inactive),
         memory_limit,
         pids: stats.pids.current,
@@ -260,12 +281,18 @@ mod tests {
         let mut stats = Stats::default();
         // As libcgroups reads a v2 cgroup: cpu.stat in µs, memory.max "max", memory.stat.
         stats.cpu.usage.usage_total = 1_500;
+        stats.cpu.usage.usage_user = 1_000;
+        stats.cpu.usage.usage_kernel = 500;
         stats.memory.memory.usage = 10_000;
         stats.memory.memory.limit = u64::MAX;
         stats.memory.stats.insert("inactive_file".into(), 4_000);
         stats.pids.current = 2;
         let usage = usage_from(&stats, 1000);
         assert_eq!(usage.cpu_ns, 1_500_000);
+        assert_eq!(
+            (usage.cpu_user_ns, usage.cpu_kernel_ns),
+            (1_000_000, 500_000)
+        );
         assert_eq!(usage.memory_bytes, 6_000);
         assert_eq!(usage.memory_limit, None);
         assert_eq!(usage.pids, 2);

@@ -561,7 +561,7 @@ impl Process {
 }
 
 impl Resources {
-    fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(memory) = self.memory {
             if memory < MIN_MEMORY {
                 return Err(ConfigError::MemoryTooLow(memory));

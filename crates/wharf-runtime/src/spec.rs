@@ -14,7 +14,8 @@ use oci_spec::runtime::{
 
 use crate::caps;
 use crate::config::{
-    CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Propagation, RunConfig, INIT_PATH,
+    CapabilityName, ConfigError, MemorySwap, Mount, NetworkMode, Propagation, Resources, RunConfig,
+    INIT_PATH,
 };
 use crate::host::Host;
 use crate::seccomp::{self, KernelVersion, SeccompError};
@@ -451,13 +452,12 @@ fn device_rules(privileged: bool) -> Result<Vec<LinuxDeviceCgroup>, SpecError> {
     .collect()
 }
 
-fn linux(
-    config: &RunConfig,
-    caps: &[Capability],
-    kernel: KernelVersion,
-) -> Result<oci_spec::runtime::Linux, SpecError> {
-    let r = &config.resources;
-    let mut resources = LinuxResourcesBuilder::default().devices(device_rules(config.privileged)?);
+/// The cgroup limits of `r` (and the device rules), for the spec and for `update`.
+pub(crate) fn linux_resources(
+    r: &Resources,
+    privileged: bool,
+) -> Result<oci_spec::runtime::LinuxResources, SpecError> {
+    let mut resources = LinuxResourcesBuilder::default().devices(device_rules(privileged)?);
 
     if r.memory.is_some() || r.memory_reservation.is_some() {
         let mut memory = LinuxMemoryBuilder::default();
@@ -500,11 +500,18 @@ fn linux(
             LinuxPidsBuilder::default().limit(limit).build(),
         )?);
     }
+    built("resources", resources.build())
+}
 
+fn linux(
+    config: &RunConfig,
+    caps: &[Capability],
+    kernel: KernelVersion,
+) -> Result<oci_spec::runtime::Linux, SpecError> {
     let mut linux = LinuxBuilder::default()
         .namespaces(namespaces(config)?)
         .cgroups_path(config.cgroups_path())
-        .resources(built("resources", resources.build())?);
+        .resources(linux_resources(&config.resources, config.privileged)?);
 
     let mut sysctl = HashMap::new();
     if config.network == NetworkMode::New {

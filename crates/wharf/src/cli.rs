@@ -59,6 +59,14 @@ pub enum Command {
     Stats(StatsArgs),
     /// Display the running processes of a container
     Top(TopArgs),
+    /// Update the restart policy and the limits of one or more containers
+    Update(UpdateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(ContainerArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
+    /// Get real time events from wharf's containers
+    Events(EventsArgs),
     /// Build an image from a Dockerfile
     Build(BuildArgs),
     /// Check Dockerfiles and compose files (hadolint's rules, BuildKit's checks, Python advice)
@@ -276,6 +284,9 @@ pub enum ContainerCommand {
     Unpause(NamesArgs),
     Stats(StatsArgs),
     Top(TopArgs),
+    Update(UpdateArgs),
+    Diff(ContainerArgs),
+    Export(ExportArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
@@ -345,30 +356,14 @@ pub struct CreateArgs {
     /// Mount the container's root filesystem as read only
     #[arg(long)]
     pub read_only: bool,
-    /// Memory limit (e.g. 64m, 1g)
-    #[arg(short, long)]
-    pub memory: Option<String>,
-    /// Memory plus swap limit: a size, or -1 for unlimited swap
-    #[arg(long, allow_hyphen_values = true)]
-    pub memory_swap: Option<String>,
-    /// Memory soft limit (e.g. 32m)
-    #[arg(long)]
-    pub memory_reservation: Option<String>,
+    #[command(flatten)]
+    pub resources: ResourceArgs,
     /// Size of /dev/shm (e.g. 128m)
     #[arg(long)]
     pub shm_size: Option<String>,
     /// Kernel parameters of the container's namespaces (`net.core.somaxconn=1024`)
     #[arg(long)]
     pub sysctl: Vec<String>,
-    /// Number of CPUs (e.g. 0.5)
-    #[arg(long)]
-    pub cpus: Option<f64>,
-    /// CPU shares (relative weight)
-    #[arg(short = 'c', long)]
-    pub cpu_shares: Option<u64>,
-    /// Tune the container's pids limit
-    #[arg(long)]
-    pub pids_limit: Option<u64>,
     /// Ulimit options (`nofile=1024:2048`); never above the host's hard limit
     #[arg(long)]
     pub ulimit: Vec<String>,
@@ -566,6 +561,56 @@ pub struct RenameArgs {
     pub new_name: String,
 }
 
+/// The limits `run`/`create` set and `update` changes.
+#[derive(Debug, Args)]
+pub struct ResourceArgs {
+    /// Memory limit (e.g. 64m, 1g)
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Memory plus swap limit: a size, or -1 for unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Memory soft limit (e.g. 32m)
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// Number of CPUs (e.g. 0.5)
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<u64>,
+    /// Tune the container's pids limit
+    #[arg(long)]
+    pub pids_limit: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Restart policy when the container exits: `no`, `on-failure[:N]`, `always` or `unless-stopped`
+    #[arg(long)]
+    pub restart: Option<String>,
+    #[command(flatten)]
+    pub resources: ResourceArgs,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Filter output based on conditions provided (container, event, image, label, type)
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Format output: `json`, or a Go template such as `{{.Action}} {{.Actor.ID}}`
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Show the recorded events since a time: RFC 3339, Unix seconds, or relative (`10m`)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this time, then exit: RFC 3339, Unix seconds, or relative (`10m`)
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct StatsArgs {
     /// Show all containers (default shows just running)
@@ -581,6 +626,19 @@ pub struct StatsArgs {
     #[arg(long)]
     pub format: Option<String>,
     pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainerArgs {
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    pub container: String,
 }
 
 #[derive(Debug, Args)]
@@ -783,6 +841,11 @@ pub enum SystemCommand {
     Df(DfArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Get real time events from wharf's containers
+    Events(EventsArgs),
+    /// Remove stopped containers, unused networks, dangling images (all unused ones and the
+    /// build cache with -a) and, with --volumes, unused anonymous volumes
+    Prune(SystemPruneArgs),
     /// Verify the store: every image complete, every blob intact, every tag valid
     Check(CheckArgs),
     /// Remove every container, image, volume, network and cache of the state root, with
@@ -791,6 +854,19 @@ pub enum SystemCommand {
     /// Serve the Docker Engine API on a unix socket (docker-py, testcontainers, the docker
     /// CLI with DOCKER_HOST); socket-activated under systemd (LISTEN_FDS)
     Service(ServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Remove all unused images, not just dangling ones, and the build cache
+    #[arg(short, long)]
+    pub all: bool,
+    /// Prune anonymous volumes
+    #[arg(long)]
+    pub volumes: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

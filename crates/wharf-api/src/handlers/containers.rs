@@ -1,5 +1,5 @@
 //! `/containers/...`: create, list, inspect, start, stop, restart, kill, wait, remove, logs,
-//! attach, top, pause, unpause.
+//! attach, top, rename, update, changes, export, pause, unpause.
 
 use std::io::Write;
 
@@ -8,7 +8,9 @@ use serde_json::json;
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
 use crate::stream::{write_frame, STDERR, STDOUT};
-use crate::types::{ContainerCreate, ContainerSummary, LogEntry, LogsQuery, WaitCondition};
+use crate::types::{
+    ContainerCreate, ContainerSummary, HostConfig, LogEntry, LogsQuery, WaitCondition,
+};
 
 pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
     let body: ContainerCreate = call.json()?;
@@ -174,6 +176,48 @@ pub fn top(call: &mut Call) -> Result<Reply, ApiError> {
     ))
 }
 
+pub fn rename(call: &mut Call) -> Result<Reply, ApiError> {
+    let new_name = call
+        .query("name")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("name is required".into()))?
+        .to_string();
+    call.backend.rename_container(call.param(0), &new_name)?;
+    Ok(Reply::Empty(204))
+}
+
+/// `POST /containers/{id}/update`: Docker's `UpdateConfig`, read with `HostConfig`'s names.
+pub fn update(call: &mut Call) -> Result<Reply, ApiError> {
+    let body: HostConfig = call.json()?;
+    call.backend.update_container(call.param(0), body)?;
+    Ok(Reply::Json(200, json!({ "Warnings": [] })))
+}
+
+pub fn changes(call: &mut Call) -> Result<Reply, ApiError> {
+    let changes: Vec<_> = call
+        .backend
+        .container_changes(call.param(0))?
+        .into_iter()
+        .map(|(path, kind)| json!({ "Path": path, "Kind": kind }))
+        .collect();
+    Ok(Reply::Json(200, json!(changes)))
+}
+
+/// The tar streams as it is made; a failure midway cuts it short rather than ending it well.
+pub fn export(call: &mut Call) -> Result<Reply, ApiError> {
+    call.backend.inspect_container(call.param(0))?;
+    let name = call.param(0).to_string();
+    let backend = call.backend;
+    let mut out = call
+        .connection
+        .stream(200, "application/x-tar")
+        .map_err(gone)?;
+    if backend.export_container(&name, &mut out).is_ok() {
+        let _ = out.finish();
+    }
+    Ok(Reply::Written)
+}
+
 pub fn pause(call: &mut Call) -> Result<Reply, ApiError> {
     call.backend.pause_container(call.param(0))?;
     Ok(Reply::Empty(204))
@@ -288,6 +332,6 @@ pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
 }
 
 /// The client went away before the reply's head: nobody reads an error any more.
-fn gone(error: std::io::Error) -> ApiError {
+pub(crate) fn gone(error: std::io::Error) -> ApiError {
     ApiError::Engine(format!("the client went away: {error}"))
 }

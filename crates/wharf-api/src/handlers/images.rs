@@ -1,10 +1,12 @@
-//! `/images/...`: list, inspect, create (pull, with Docker's JSON progress stream), tag,
-//! remove.
+//! `/images/...`: list, inspect, create (pull) and push with Docker's JSON progress stream,
+//! tag, remove, save and load.
 
 use serde_json::{json, Value};
 
+use crate::backend::Backend;
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
+use crate::handlers::containers::gone;
 use crate::types::{ImageDeleted, ImageSummary, PullProgress};
 
 pub fn list(call: &mut Call) -> Result<Reply, ApiError> {
@@ -73,11 +75,37 @@ pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
         Some(tag) => format!("{image}:{tag}"),
         None => image.to_string(),
     };
+    let up_to_date = json!({ "status": format!("Status: Image is up to date for {reference}") });
+    progress_stream(call, up_to_date, |backend, progress| {
+        backend.pull_image(&reference, progress)
+    })
+}
+
+/// `POST /images/{name}/push?tag=TAG`, with `docker push`'s progress. Credentials come from
+/// the service's own `wharf login` (`X-Registry-Auth` is not read).
+pub fn push(call: &mut Call) -> Result<Reply, ApiError> {
+    let reference = match call.query("tag").filter(|t| !t.is_empty()) {
+        Some(tag) => format!("{}:{tag}", call.param(0)),
+        None => call.param(0).to_string(),
+    };
+    progress_stream(call, json!({}), |backend, progress| {
+        backend.push_image(&reference, progress)
+    })
+}
+
+/// Runs `work` with its progress as Docker's JSON stream. The stream starts with the first
+/// message, so that work that fails at once (no such image) is a plain error with its
+/// status; a later failure is the stream's last message (`errorDetail`, `error`).
+fn progress_stream(
+    call: &mut Call,
+    silent_reply: Value,
+    work: impl FnOnce(&dyn Backend, &mut (dyn FnMut(PullProgress) + Send)) -> Result<(), ApiError>,
+) -> Result<Reply, ApiError> {
     let backend = call.backend;
     let connection = &mut *call.connection;
     let mut stream = None;
     let mut alive = true;
-    let result = backend.pull_image(&reference, &mut |progress| {
+    let result = work(backend, &mut |progress| {
         if stream.is_none() {
             stream = connection.stream(200, "application/json").ok();
         }
@@ -87,10 +115,7 @@ pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
     });
     let Some(mut out) = stream else {
         result?;
-        return Ok(Reply::Json(
-            200,
-            json!({ "status": format!("Status: Image is up to date for {reference}") }),
-        ));
+        return Ok(Reply::Json(200, silent_reply));
     };
     if let Err(error) = result {
         let message = error.to_string();
@@ -99,6 +124,54 @@ pub fn create(call: &mut Call) -> Result<Reply, ApiError> {
     if alive {
         let _ = out.finish();
     }
+    Ok(Reply::Written)
+}
+
+/// `GET /images/{name}/get` and `GET /images/get?names=...`: `docker save`'s tar, streamed.
+/// Every image is looked up first, so that a missing one is a 404; a failure once the tar
+/// is under way cuts the stream short rather than ending it well.
+pub fn save(call: &mut Call) -> Result<Reply, ApiError> {
+    let names: Vec<String> = match call.params.first() {
+        Some(name) => vec![name.clone()],
+        None => call
+            .query_all("names")
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    };
+    if names.is_empty() {
+        return Err(ApiError::BadRequest("names is required".into()));
+    }
+    for name in &names {
+        call.backend.inspect_image(name)?;
+    }
+    let backend = call.backend;
+    let mut out = call
+        .connection
+        .stream(200, "application/x-tar")
+        .map_err(gone)?;
+    if backend.save_images(&names, &mut out).is_ok() {
+        let _ = out.finish();
+    }
+    Ok(Reply::Written)
+}
+
+/// `POST /images/load`: `docker load`'s lines, as JSON messages.
+pub fn load(call: &mut Call) -> Result<Reply, ApiError> {
+    let lines = call.backend.load_images(&call.request.body)?;
+    let mut out = call
+        .connection
+        .stream(200, "application/json")
+        .map_err(gone)?;
+    for line in lines {
+        if out
+            .json_line(&json!({ "stream": format!("{line}\n") }))
+            .is_err()
+        {
+            return Ok(Reply::Written);
+        }
+    }
+    let _ = out.finish();
     Ok(Reply::Written)
 }
 

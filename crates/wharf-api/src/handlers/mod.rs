@@ -3,8 +3,11 @@
 pub mod archive;
 pub mod build;
 pub mod containers;
+pub mod events;
 pub mod exec;
 pub mod images;
 pub mod networks;
+pub mod prune;
+pub mod stats;
 pub mod system;
 pub mod volumes;

@@ -1,9 +1,10 @@
-//! `/_ping`, `/version`, `/info`, and the swarm endpoints an engine without swarm refuses.
+//! `/_ping`, `/version`, `/info`, `/system/df`, `/auth`, and the swarm endpoints an engine without swarm refuses.
 
 use serde_json::json;
 
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
+use crate::types::AuthConfig;
 
 /// `GET|HEAD /_ping`: `OK`, with the headers clients negotiate the version from.
 pub fn ping(call: &mut Call) -> Result<Reply, ApiError> {
@@ -27,6 +28,21 @@ pub fn version(call: &mut Call) -> Result<Reply, ApiError> {
 
 pub fn info(call: &mut Call) -> Result<Reply, ApiError> {
     Ok(Reply::Json(200, call.backend.info()?))
+}
+
+pub fn df(call: &mut Call) -> Result<Reply, ApiError> {
+    Ok(Reply::Json(200, call.backend.disk_usage()?))
+}
+
+/// Checks the credentials as `docker login` does; the daemon keeps nothing (the client
+/// stores them).
+pub fn auth(call: &mut Call) -> Result<Reply, ApiError> {
+    let body: AuthConfig = call.json()?;
+    call.backend.check_auth(body)?;
+    Ok(Reply::Json(
+        200,
+        json!({ "Status": "Login Succeeded", "IdentityToken": "" }),
+    ))
 }
 
 pub fn no_swarm(_call: &mut Call) -> Result<Reply, ApiError> {

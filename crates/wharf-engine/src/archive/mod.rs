@@ -6,6 +6,7 @@ mod load;
 mod save;
 
 pub use load::{LoadReport, LoadedImage};
+pub(crate) use save::write_atomically;
 
 use serde::{Deserialize, Serialize};
 

@@ -31,18 +31,7 @@ impl Engine {
     pub fn save_to_file(&self, names: &[String], path: &Path) -> Result<()> {
         let _held = self.store.shared_lock()?;
         let selected = self.select_for_save(names)?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".wharf-save-")
-            .tempfile_in(dir)
-            .at("create a temp file in", dir)?;
-        self.write_archive(&selected, temp.as_file())?;
-        temp.as_file().sync_all().at("fsync", temp.path())?;
-        temp.persist(path).map_err(|e| e.error).at("write", path)?;
-        Ok(())
+        write_atomically(path, |file| self.write_archive(&selected, file))
     }
 
     fn select_for_save(&self, names: &[String]) -> Result<Vec<Selected>> {
@@ -182,4 +171,24 @@ fn blob_header(size: u64) -> tar::Header {
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
     header
+}
+
+/// Writes `path` through a temp file beside it, renamed over it once whole: a failure leaves
+/// nothing half-written (the temp file goes when dropped).
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&std::fs::File) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".wharf-")
+        .tempfile_in(dir)
+        .at("create a temp file in", dir)?;
+    write(temp.as_file())?;
+    temp.as_file().sync_all().at("fsync", temp.path())?;
+    temp.persist(path).map_err(|e| e.error).at("write", path)?;
+    Ok(())
 }

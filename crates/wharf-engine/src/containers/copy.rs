@@ -29,7 +29,60 @@ pub struct CopyOptions {
     pub follow_link: bool,
 }
 
+/// A path in a container as `docker cp` asks of it first (Docker's `PathStat`): the path
+/// itself, not what a final symlink points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStat {
+    pub name: String,
+    pub size: u64,
+    /// `st_mode`: the type and permission bits.
+    pub mode: u32,
+    /// Seconds and nanoseconds since the epoch.
+    pub mtime: (i64, u32),
+    /// What a symlink points to, as written in it; empty for anything else.
+    pub link_target: String,
+}
+
 impl Engine {
+    /// `HEAD /containers/{id}/archive`: what `path` is in the container.
+    pub fn stat_in_container(&self, container: &str, path: &str) -> Result<PathStat> {
+        use std::os::unix::fs::MetadataExt;
+        let root = self.container_root(container)?;
+        let (host, _) = root.resolve(path, false)?;
+        let meta = std::fs::symlink_metadata(&host).map_err(|_| EngineError::Copy {
+            path: path.to_string(),
+            message: "no such file or directory".into(),
+        })?;
+        let link_target = match meta.file_type().is_symlink() {
+            true => std::fs::read_link(&host)
+                .at("read the link", &host)?
+                .display()
+                .to_string(),
+            false => String::new(),
+        };
+        Ok(PathStat {
+            name: Path::new(path)
+                .file_name()
+                .map_or("/".into(), |n| n.to_string_lossy().into_owned()),
+            size: meta.len(),
+            mode: meta.mode(),
+            mtime: (meta.mtime(), meta.mtime_nsec() as u32),
+            link_target,
+        })
+    }
+
+    /// `wharf export`: the container's whole filesystem (its image with its changes, without
+    /// volumes and bind mounts) as a tar on `out`, as Docker's.
+    pub fn export_container(&self, container: &str, out: impl Write) -> Result<()> {
+        let root = self.container_root(container)?;
+        write_tar(&root.merged, None, out)
+    }
+
+    /// `wharf export -o FILE`: as [`Engine::export_container`], into `path` once whole.
+    pub fn export_container_to_file(&self, container: &str, path: &Path) -> Result<()> {
+        crate::archive::write_atomically(path, |file| self.export_container(container, file))
+    }
+
     /// `cp CONTAINER:SRC DEST`.
     pub fn copy_from_container(
         &self,
@@ -215,7 +268,12 @@ impl ContainerRoot {
     fn host_path(&self, rel: &Path) -> (PathBuf, bool) {
         for (destination, source, read_only) in &self.mounts {
             if let Ok(rest) = rel.strip_prefix(destination) {
-                return (source.join(rest), *read_only);
+                // `join("")` would add a slash, which a mounted file does not take.
+                let path = match rest.as_os_str().is_empty() {
+                    true => source.clone(),
+                    false => source.join(rest),
+                };
+                return (path, *read_only);
             }
         }
         (self.merged.join(rel), self.read_only_rootfs)

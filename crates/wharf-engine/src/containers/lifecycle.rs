@@ -244,6 +244,22 @@ impl Engine {
         }
     }
 
+    /// `container prune`: removes every container that is not running (created or exited);
+    /// returns their ids and the bytes of their writable layers.
+    pub fn prune_containers(&self) -> Result<(Vec<String>, u64)> {
+        let mut removed = Vec::new();
+        let mut reclaimed = 0;
+        for container in self.list_containers()? {
+            if matches!(container.state.status, Status::Exited | Status::Created) {
+                let size = self.writable_layer_size(&container.record.id);
+                self.remove_container(&container.record.id, false, false)?;
+                reclaimed += size;
+                removed.push(container.record.id);
+            }
+        }
+        Ok((removed, reclaimed))
+    }
+
     /// `wharf rm [-f] [-v]`: removes the container and its writable layer; with `volumes`,
     /// its anonymous volumes too.
     pub fn remove_container(&self, name: &str, force: bool, volumes: bool) -> Result<String> {
@@ -288,7 +304,11 @@ impl Engine {
             }
             _ => {}
         }
-        std::fs::remove_dir_all(&dir).at("remove", &dir)?;
+        match std::fs::remove_dir_all(&dir) {
+            // The other remover of a `--rm` container (its monitor, or `rm -f`) is at it too.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            result => result.at("remove", &dir)?,
+        }
         self.release_name(&info.record.name);
         // What a dead monitor left in the networks (its own are gone by now).
         let _ = self.detach_networks(&id);

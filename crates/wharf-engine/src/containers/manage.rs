@@ -20,6 +20,9 @@ pub struct ContainerStats {
     /// CPU time of the container's processes, and of the whole host, in nanoseconds.
     pub cpu_ns: u64,
     pub host_cpu_ns: u64,
+    /// Of `cpu_ns`, the time in user mode and in the kernel.
+    pub cpu_user_ns: u64,
+    pub cpu_kernel_ns: u64,
     pub online_cpus: u32,
     pub memory_bytes: u64,
     /// Its memory limit, or the host's memory without one (as Docker shows it).
@@ -133,6 +136,8 @@ impl Engine {
             running: false,
             cpu_ns: 0,
             host_cpu_ns: host.total_ns,
+            cpu_user_ns: 0,
+            cpu_kernel_ns: 0,
             online_cpus: host.online,
             memory_bytes: 0,
             memory_limit: 0,
@@ -169,6 +174,8 @@ impl Engine {
         };
         stats.running = true;
         stats.cpu_ns = usage.cpu_ns;
+        stats.cpu_user_ns = usage.cpu_user_ns;
+        stats.cpu_kernel_ns = usage.cpu_kernel_ns;
         stats.memory_bytes = usage.memory_bytes;
         stats.memory_limit = usage
             .memory_limit

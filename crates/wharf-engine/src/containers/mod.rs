@@ -3,6 +3,7 @@
 mod attach;
 mod copy;
 mod create;
+mod diff;
 mod exec;
 mod exec_record;
 mod health;
@@ -14,11 +15,13 @@ mod names;
 mod record;
 mod stop;
 mod sync;
+mod update;
 mod wait;
 
-pub use copy::CopyOptions;
+pub use copy::{CopyOptions, PathStat};
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};
+pub use diff::ChangeKind;
 pub use exec::ExecOptions;
 pub use exec_record::{ExecInstance, EXEC_INSTANCE_COMMAND};
 pub use health::{
@@ -35,4 +38,5 @@ pub(crate) use record::{
 };
 pub use record::{ContainerRecord, ContainerState, RestartPolicy, Status, VolumeMount};
 pub use stop::StopRequest;
+pub use update::UpdateOptions;
 pub use wait::WaitCondition;

@@ -345,12 +345,13 @@ impl Engine {
         }
         let code = state.exit_code.unwrap_or(125);
         self.record_event("die", &record, &[("exitCode", code.to_string())]);
+        // `update` may have changed the policy while the container ran.
+        let policy = read_json::<ContainerRecord>(
+            &container_dir(self.root(), &record.id).join(super::record::RECORD_FILE),
+        )
+        .map_or(record.restart_policy, |now| now.restart_policy);
         let restart = state.error.is_none()
-            && record.restart_policy.should_restart(
-                code,
-                state.restart_count,
-                stopped_marker.exists(),
-            );
+            && policy.should_restart(code, state.restart_count, stopped_marker.exists());
         if restart {
             state.status = Status::Restarting;
             state.restart_count += 1;

@@ -12,7 +12,7 @@ use wharf_runtime::{CapabilityChanges, CapabilityName, MemorySwap, Mount, Propag
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
     CreateArgs, ExecArgs, ExecInstanceArgs, HealthcheckArgs, KillArgs, LogsArgs, MonitorArgs,
-    NamesArgs, PruneArgs, PsArgs, RmArgs, RunArgs, StartArgs, StopArgs,
+    NamesArgs, PruneArgs, PsArgs, ResourceArgs, RmArgs, RunArgs, StartArgs, StopArgs,
 };
 use crate::format::{human_size, since};
 use crate::printer::Printer;
@@ -180,16 +180,7 @@ pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResul
     {
         return Ok(ExitCode::SUCCESS);
     }
-    let mut removed = Vec::new();
-    let mut reclaimed = 0;
-    for container in engine.list_containers()? {
-        if matches!(container.state.status, Status::Exited | Status::Created) {
-            let size = engine.writable_layer_size(&container.record.id);
-            engine.remove_container(&container.record.id, false, false)?;
-            reclaimed += size;
-            removed.push(container.record.id);
-        }
-    }
+    let (removed, reclaimed) = engine.prune_containers()?;
     if !removed.is_empty() {
         printer.data("Deleted Containers:");
         removed.iter().for_each(|id| printer.data(id));
@@ -380,7 +371,40 @@ pub(crate) fn parse_tail(tail: Option<&str>) -> Result<Option<usize>, CommandErr
     }
 }
 
-/// A `--since`/`--until` flag's time, the error naming the flag.
+/// `--memory`, `--memory-swap`, `--memory-reservation`, `--cpus`, `--cpu-shares` and
+/// `--pids-limit`, for `run`/`create` and `update`.
+pub(crate) fn resources(args: &ResourceArgs) -> Result<Resources, CommandError> {
+    let size = |flag: &str, value: &Option<String>, what: &str| {
+        value
+            .as_deref()
+            .map(|v| {
+                wharf_engine::parse_bytes(v).ok_or_else(|| CommandError {
+                    message: format!("{flag} {v}: not a size like {what}"),
+                    hint: None,
+                    exit_code: ENGINE_FAILED,
+                })
+            })
+            .transpose()
+    };
+    let memory_swap = match args.memory_swap.as_deref() {
+        Some("-1") => Some(MemorySwap::Unlimited),
+        _ => size("--memory-swap", &args.memory_swap, "128m, or -1")?.map(MemorySwap::Limit),
+    };
+    Ok(Resources {
+        memory: size("--memory", &args.memory, "64m or 1g")?,
+        memory_swap,
+        cpus: args.cpus,
+        cpu_shares: args.cpu_shares,
+        pids_limit: args.pids_limit,
+        memory_reservation: size(
+            "--memory-reservation",
+            &args.memory_reservation,
+            "64m or 1g",
+        )?,
+    })
+}
+
+/// A `--since`/`--until` flag's time (see [`parse_log_time`]).
 pub(crate) fn time_flag(
     flag: &str,
     value: Option<&str>,
@@ -630,14 +654,6 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
     for tmpfs in &args.tmpfs {
         mounts.push(tmpfs_mount(tmpfs).map_err(|why| bad("--tmpfs", tmpfs, &why))?);
     }
-    let memory = args
-        .memory
-        .as_deref()
-        .map(|m| {
-            wharf_engine::parse_bytes(m)
-                .ok_or_else(|| bad("--memory", m, "not a size like 64m or 1g"))
-        })
-        .transpose()?;
     let size = |flag: &str, value: &Option<String>| {
         value
             .as_deref()
@@ -654,14 +670,6 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
             .ok_or_else(|| bad("--sysctl", sysctl, "expected NAME=VALUE"))?;
         sysctls.insert(name.to_owned(), value.to_owned());
     }
-    let memory_swap = match args.memory_swap.as_deref() {
-        None => None,
-        Some("-1") => Some(MemorySwap::Unlimited),
-        Some(size) => Some(MemorySwap::Limit(
-            wharf_engine::parse_bytes(size)
-                .ok_or_else(|| bad("--memory-swap", size, "not a size like 128m, or -1"))?,
-        )),
-    };
     let capabilities = CapabilityChanges {
         add: parse_caps(&args.cap_add).map_err(|(c, e)| bad("--cap-add", &c, &e))?,
         drop: parse_caps(&args.cap_drop).map_err(|(c, e)| bad("--cap-drop", &c, &e))?,
@@ -736,14 +744,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         volumes,
         inherited_volumes: Vec::new(),
         read_only: args.read_only,
-        resources: Resources {
-            memory,
-            memory_swap,
-            cpus: args.cpus,
-            cpu_shares: args.cpu_shares,
-            pids_limit: args.pids_limit,
-            memory_reservation: size("--memory-reservation", &args.memory_reservation)?,
-        },
+        resources: resources(&args.resources)?,
         ulimits: parse_each("--ulimit", &args.ulimit, bad)?,
         devices: parse_each("--device", &args.device, bad)?,
         capabilities,

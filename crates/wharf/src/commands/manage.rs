@@ -1,14 +1,17 @@
-//! `rename`, `pause`, `unpause`, `stats` and `top`: a container managed while it runs.
+//! `rename`, `update`, `pause`, `unpause`, `stats`, `top`, `diff` and `export`: a container
+//! managed while it runs (or after).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::json;
-use wharf_engine::{ContainerInfo, ContainerStats, Engine, Status};
+use wharf_engine::{ContainerInfo, ContainerStats, Engine, Status, UpdateOptions};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
-use crate::cli::{NamesArgs, RenameArgs, StatsArgs, TopArgs};
+use crate::cli::{
+    ContainerArgs, ExportArgs, NamesArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs,
+};
 use crate::format::{human_binary_size, human_size};
 use crate::printer::Printer;
 
@@ -17,6 +20,56 @@ const STATS_INTERVAL: Duration = Duration::from_secs(1);
 
 pub fn rename(engine: &Engine, _printer: Printer, args: RenameArgs) -> CommandResult {
     engine.rename_container(&args.container, &args.new_name)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `update`: the same change to each container, named as given once done.
+pub fn update(engine: &Engine, printer: Printer, args: UpdateArgs) -> CommandResult {
+    let restart_policy = args
+        .restart
+        .as_deref()
+        .map(|text| {
+            text.parse().map_err(|why: String| {
+                CommandError::new(
+                    format!("--restart {text}: {why}"),
+                    Some("e.g. --restart on-failure:3 or --restart unless-stopped"),
+                )
+            })
+        })
+        .transpose()?;
+    let options = UpdateOptions {
+        restart_policy,
+        resources: super::container::resources(&args.resources)?,
+    };
+    super::for_each_name(&printer, &args.containers, |name| {
+        engine
+            .update_container(name, &options)
+            .map(|()| vec![name.to_string()])
+    })
+}
+
+/// `diff`: Docker's `C /etc`, `A /etc/new`, `D /gone` lines.
+pub fn diff(engine: &Engine, printer: Printer, args: ContainerArgs) -> CommandResult {
+    for (kind, path) in engine.container_changes(&args.container)? {
+        printer.data(format!("{} {path}", kind.letter()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `export`: the tar to `-o FILE` (whole or not at all), or to a stdout that is not a
+/// terminal.
+pub fn export(engine: &Engine, args: ExportArgs) -> CommandResult {
+    use std::io::IsTerminal;
+    match &args.output {
+        Some(path) => engine.export_container_to_file(&args.container, path)?,
+        None if std::io::stdout().is_terminal() => {
+            return Err(CommandError::new(
+                "cowardly refusing to save to a terminal",
+                Some("use the -o flag or redirect"),
+            ))
+        }
+        None => engine.export_container(&args.container, std::io::stdout().lock())?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -157,6 +210,8 @@ mod tests {
             running: true,
             cpu_ns,
             host_cpu_ns,
+            cpu_user_ns: cpu_ns,
+            cpu_kernel_ns: 0,
             online_cpus: 2,
             memory_bytes: 16 << 20,
             memory_limit: 64 << 20,

@@ -4,6 +4,7 @@ mod build;
 mod compose;
 mod container;
 pub(crate) mod cp;
+mod events;
 mod image;
 mod init;
 mod kube;
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 pub(crate) use container::{
     health_status, log_config, parse_caps, ps_row, state_name, tmpfs_mount, volume_flag, Requested,
 };
+pub(crate) use events::message as event_message;
 
 use serde_json::Value;
 use wharf_engine::{Engine, EngineError};
@@ -110,8 +112,20 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Unpause(args) | Command::Container(ContainerCommand::Unpause(args)) => {
             manage::unpause(&open()?, printer, args)
         }
+        Command::Events(args) | Command::System(SystemCommand::Events(args)) => {
+            events::events(&open()?, printer, args)
+        }
         Command::Stats(args) | Command::Container(ContainerCommand::Stats(args)) => {
             manage::stats(&open()?, printer, args)
+        }
+        Command::Diff(args) | Command::Container(ContainerCommand::Diff(args)) => {
+            manage::diff(&open()?, printer, args)
+        }
+        Command::Export(args) | Command::Container(ContainerCommand::Export(args)) => {
+            manage::export(&open()?, args)
+        }
+        Command::Update(args) | Command::Container(ContainerCommand::Update(args)) => {
+            manage::update(&open()?, printer, args)
         }
         Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => {
             manage::top(&open()?, printer, args)
@@ -174,6 +188,7 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         }
         Command::Image(ImageCommand::Prune(args)) => image::prune(&open()?, printer, args),
         Command::System(SystemCommand::Df(args)) => system::df(&open()?, printer, args),
+        Command::System(SystemCommand::Prune(args)) => system::prune(&open()?, printer, args),
         Command::System(SystemCommand::Check(args)) => system::check(&open()?, printer, args),
         Command::System(SystemCommand::Reset(args)) => system::reset(&open()?, printer, args),
         Command::System(SystemCommand::Service(args)) => {

@@ -5,9 +5,72 @@ use wharf_engine::{DiskUsage, Engine, ImageUsage, Usage};
 use wharf_oci::Reference;
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
-use crate::cli::{CheckArgs, CompletionArgs, FormatArgs, ResetArgs};
+use crate::cli::{CheckArgs, CompletionArgs, FormatArgs, ResetArgs, SystemPruneArgs};
 use crate::format::{human_size, Format};
 use crate::printer::Printer;
+
+/// `system prune`: what `container prune`, `network prune`, `image prune` (and `volume
+/// prune`, `builder prune`) would each remove, in Docker's order and words.
+pub fn prune(engine: &Engine, printer: Printer, args: SystemPruneArgs) -> CommandResult {
+    let mut warning = vec![
+        "  - all stopped containers",
+        "  - all networks not used by at least one container",
+    ];
+    if args.volumes {
+        warning.push("  - all anonymous volumes not used by at least one container");
+    }
+    warning.push(if args.all {
+        "  - all images without at least one container associated to them"
+    } else {
+        "  - all dangling images"
+    });
+    if args.all {
+        warning.push("  - all build cache");
+    }
+    let question = format!(
+        "WARNING! This will remove:\n{}\n\nAre you sure you want to continue?",
+        warning.join("\n")
+    );
+    if !args.force && !printer.confirm(&question) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let section = |title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            printer.data(title);
+            lines.iter().for_each(|line| printer.data(line));
+            printer.data("");
+        }
+    };
+    let (containers, mut reclaimed) = engine.prune_containers()?;
+    section("Deleted Containers:", containers);
+    section("Deleted Networks:", engine.prune_networks()?);
+    if args.volumes {
+        let volumes = engine.prune_volumes(false)?;
+        reclaimed += volumes.reclaimed;
+        section("Deleted Volumes:", volumes.removed);
+    }
+    let images = engine.prune_images(args.all)?;
+    reclaimed += images.reclaimed_bytes;
+    let untagged = images
+        .untagged
+        .iter()
+        .map(|t| format!("untagged: {}", t.familiar()));
+    let deleted = images
+        .deleted_images
+        .iter()
+        .map(|id| format!("deleted: {id}"));
+    section("Deleted Images:", untagged.chain(deleted).collect());
+    if args.all {
+        let (records, bytes) = engine.prune_build_cache()?;
+        reclaimed += bytes;
+        if records > 0 {
+            printer.data(format!("Deleted build cache objects: {records}"));
+            printer.data("");
+        }
+    }
+    printer.data(format!("Total reclaimed space: {}", human_size(reclaimed)));
+    Ok(ExitCode::SUCCESS)
+}
 
 pub fn df(engine: &Engine, printer: Printer, args: crate::cli::DfArgs) -> CommandResult {
     let format = parse_format(args.format.as_deref())?;

@@ -1,12 +1,12 @@
 //! `POST /containers/create`'s body onto the engine's [`CreateOptions`], as
 //! `commands/container.rs` maps `run`'s flags. Errors name the field of the body.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use wharf_api::types::{ContainerCreate, HealthConfig, HostConfig, MountSpec};
 use wharf_api::ApiError;
-use wharf_engine::{CreateOptions, HealthOptions, VolumeRequest};
+use wharf_engine::{CreateOptions, HealthOptions, RestartPolicy, VolumeRequest};
 use wharf_runtime::{CapabilityChanges, MemorySwap, Mount, Resources};
 
 use crate::commands::{log_config, parse_caps, tmpfs_mount, volume_flag, Requested};
@@ -52,6 +52,26 @@ pub fn options(name: Option<&str>, body: ContainerCreate) -> Result<CreateOption
         None => options.command = cmd,
     }
     host_options(&mut options, host, &bad)?;
+    // An anonymous volume each, unless a bind or a mount already has the path.
+    for path in body.volumes.unwrap_or_default().into_keys() {
+        let taken = options
+            .volumes
+            .iter()
+            .any(|v| v.destination == Path::new(&path))
+            || options
+                .mounts
+                .iter()
+                .any(|m| m.destination() == Path::new(&path));
+        if taken {
+            continue;
+        }
+        match volume_flag(&path).map_err(|why| bad("Volumes", &path, &why))? {
+            Requested::Volume(volume) => options.volumes.push(volume),
+            Requested::Mount(_) => {
+                return Err(bad("Volumes", &path, "not a path in the container"))
+            }
+        }
+    }
     if let Some(endpoints) = body.networking_config.and_then(|n| n.endpoints_config) {
         for (network, endpoint) in endpoints {
             if options.network.is_none() {
@@ -78,6 +98,10 @@ fn host_options(
     host: HostConfig,
     bad: &dyn Fn(&str, &str, &str) -> ApiError,
 ) -> Result<(), ApiError> {
+    if let Some(policy) = restart_policy(&host)? {
+        options.restart_policy = policy;
+    }
+    options.resources = resources(&host);
     for (i, bind) in host.binds.unwrap_or_default().iter().enumerate() {
         match volume_flag(bind).map_err(|why| bad(&format!("HostConfig.Binds[{i}]"), bind, &why))? {
             Requested::Mount(mount) => options.mounts.push(mount),
@@ -127,18 +151,6 @@ fn host_options(
     options.network = host
         .network_mode
         .filter(|m| !m.is_empty() && m != "default");
-    if let Some(policy) = host.restart_policy {
-        let text = match (
-            policy.name.as_deref().unwrap_or(""),
-            policy.maximum_retry_count,
-        ) {
-            ("on-failure", Some(n)) if n > 0 => format!("on-failure:{n}"),
-            (name, _) => name.to_string(),
-        };
-        options.restart_policy = text
-            .parse()
-            .map_err(|why: String| bad("HostConfig.RestartPolicy.Name", &text, &why))?;
-    }
     options.auto_remove = host.auto_remove.unwrap_or(false);
     options.init = host.init.unwrap_or(false).then(|| {
         std::env::var_os("WHARF_INIT_PATH").map_or(PathBuf::from(INIT_PATH), PathBuf::from)
@@ -159,18 +171,6 @@ fn host_options(
             "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true"
         )
     });
-    options.resources = Resources {
-        memory: host.memory.filter(|m| *m > 0),
-        memory_swap: match host.memory_swap {
-            Some(-1) => Some(MemorySwap::Unlimited),
-            Some(n) if n > 0 => Some(MemorySwap::Limit(n as u64)),
-            _ => None,
-        },
-        cpus: host.nano_cpus.filter(|n| *n > 0).map(|n| n as f64 / 1e9),
-        cpu_shares: host.cpu_shares.filter(|n| *n > 0),
-        pids_limit: host.pids_limit.filter(|n| *n > 0).map(|n| n as u64),
-        memory_reservation: host.memory_reservation.filter(|m| *m > 0),
-    };
     options.shm_size = host.shm_size.filter(|s| *s > 0);
     options.sysctls = host.sysctls.unwrap_or_default();
     if let Some(log) = host.log_config {
@@ -188,6 +188,40 @@ fn host_options(
             .map_err(|e| ApiError::BadRequest(format!("HostConfig.LogConfig: {}", e.message)))?;
     }
     Ok(())
+}
+
+/// `HostConfig.RestartPolicy` (also the body of `update`); `None` when not given.
+pub fn restart_policy(host: &HostConfig) -> Result<Option<RestartPolicy>, ApiError> {
+    let Some(policy) = &host.restart_policy else {
+        return Ok(None);
+    };
+    let text = match (
+        policy.name.as_deref().unwrap_or(""),
+        policy.maximum_retry_count,
+    ) {
+        ("on-failure", Some(n)) if n > 0 => format!("on-failure:{n}"),
+        (name, _) => name.to_string(),
+    };
+    text.parse().map(Some).map_err(|why: String| {
+        ApiError::BadRequest(format!("HostConfig.RestartPolicy.Name: {text:?}: {why}"))
+    })
+}
+
+/// The limits of `HostConfig` (also the body of `update`): zero is not set, as Docker reads
+/// them.
+pub fn resources(host: &HostConfig) -> Resources {
+    Resources {
+        memory: host.memory.filter(|m| *m > 0),
+        memory_swap: match host.memory_swap {
+            Some(-1) => Some(MemorySwap::Unlimited),
+            Some(n) if n > 0 => Some(MemorySwap::Limit(n as u64)),
+            _ => None,
+        },
+        cpus: host.nano_cpus.filter(|n| *n > 0).map(|n| n as f64 / 1e9),
+        cpu_shares: host.cpu_shares.filter(|n| *n > 0),
+        pids_limit: host.pids_limit.filter(|n| *n > 0).map(|n| n as u64),
+        memory_reservation: host.memory_reservation.filter(|m| *m > 0),
+    }
 }
 
 /// One of `HostConfig.Mounts`: bind, volume or tmpfs.

@@ -1,4 +1,5 @@
-//! Image calls of the API over the engine: list, pull (with Docker's progress), remove.
+//! Image calls of the API over the engine: list, pull and push (with Docker's progress),
+//! remove, save, load.
 
 use std::sync::Mutex;
 
@@ -6,7 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use wharf_api::types::{ImageDeleted, ImageSummary, PullProgress};
 use wharf_api::ApiError;
-use wharf_engine::{Engine, LayerEvent, LayerProgress};
+use wharf_engine::{BlobPushed, Engine, LayerEvent, LayerProgress};
 use wharf_oci::{Digest, Reference};
 
 use super::api_error;
@@ -39,6 +40,8 @@ pub fn list(engine: &Engine) -> Result<Vec<ImageSummary>, ApiError> {
 /// once the registry has answered, so that a missing image is a plain 404).
 struct Relay<'a> {
     progress: Mutex<(Sink<'a>, Option<String>)>,
+    /// Layers go up, not down: Docker's push words.
+    pushing: bool,
 }
 
 type Sink<'a> = &'a mut (dyn FnMut(PullProgress) + Send);
@@ -49,6 +52,11 @@ impl LayerProgress for Relay<'_> {
         let (status, current, total) = match event {
             LayerEvent::AlreadyExists => ("Already exists", None, None),
             LayerEvent::Waiting => ("Waiting", None, None),
+            LayerEvent::Moving { done, total } if self.pushing => {
+                ("Pushing", Some(done), Some(total))
+            }
+            // A pushed layer's line comes from the report, which says how it went up.
+            LayerEvent::Done if self.pushing => return,
             LayerEvent::Moving { done, total } => ("Downloading", Some(done), Some(total)),
             LayerEvent::Verifying => ("Verifying Checksum", None, None),
             LayerEvent::Downloaded => ("Download complete", None, None),
@@ -84,6 +92,7 @@ pub fn pull(
     let pulling_from = format!("{wanted}: Pulling from {}", parsed.path());
     let relay = Relay {
         progress: Mutex::new((progress, Some(pulling_from))),
+        pushing: false,
     };
     let report = engine
         .pull(reference, None, &relay)
@@ -113,15 +122,79 @@ pub fn pull(
 
 pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<Vec<ImageDeleted>, ApiError> {
     let removed = engine.remove_image(name, force).map_err(api_error)?;
-    Ok(removed
-        .untagged
+    Ok(deleted(&removed.untagged, &removed.deleted))
+}
+
+/// Docker's lines of a removal: the tags that went, then the images and layers.
+pub fn deleted(untagged: &[Reference], deleted: &[Digest]) -> Vec<ImageDeleted> {
+    untagged
         .iter()
         .map(|tag| ImageDeleted::Untagged(tag.familiar()))
         .chain(
-            removed
-                .deleted
+            deleted
                 .iter()
                 .map(|id| ImageDeleted::Deleted(id.to_string())),
         )
+        .collect()
+}
+
+/// `docker push`'s lines: the repository, each layer as it went up, the digest.
+pub fn push(
+    engine: &Engine,
+    reference: &str,
+    progress: &mut (dyn FnMut(PullProgress) + Send),
+) -> Result<(), ApiError> {
+    let parsed =
+        Reference::parse_normalized(reference).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let refers = format!("The push refers to repository [{}]", parsed.repository());
+    let relay = Relay {
+        progress: Mutex::new((progress, Some(refers))),
+        pushing: true,
+    };
+    let report = engine.push(reference, &relay).map_err(api_error)?;
+    let (progress, refers) = relay.progress.into_inner().expect("progress lock");
+    if let Some(line) = refers {
+        progress(PullProgress::Status(line));
+    }
+    for layer in &report.layers {
+        let status = match layer.how {
+            BlobPushed::Existed => "Layer already exists".to_string(),
+            BlobPushed::Mounted => match &layer.mounted_from {
+                Some(from) => format!("Mounted from {}", from.path()),
+                None => "Mounted from another repository".to_string(),
+            },
+            BlobPushed::Uploaded => "Pushed".to_string(),
+        };
+        progress(PullProgress::Layer {
+            id: layer.digest.short().to_string(),
+            status,
+            current: None,
+            total: None,
+        });
+    }
+    progress(PullProgress::Status(format!(
+        "{}: digest: {}",
+        report.reference.tag().unwrap_or("latest"),
+        report.digest
+    )));
+    Ok(())
+}
+
+/// What `docker load` prints per image: its tags, or its id when it has none.
+pub fn load(engine: &Engine, archive: &[u8]) -> Result<Vec<String>, ApiError> {
+    let report = engine
+        .load(archive, "the request body")
+        .map_err(api_error)?;
+    Ok(report
+        .images
+        .iter()
+        .flat_map(|image| match image.tags.is_empty() {
+            true => vec![format!("Loaded image ID: {}", image.id)],
+            false => image
+                .tags
+                .iter()
+                .map(|tag| format!("Loaded image: {}", tag.familiar()))
+                .collect(),
+        })
         .collect())
 }

@@ -8,9 +8,11 @@
 mod build;
 mod containers;
 mod create;
+mod events;
 mod exec;
 mod images;
 mod networks;
+mod system;
 mod volumes;
 
 use std::path::PathBuf;
@@ -139,6 +141,18 @@ impl wharf_api::Backend for EngineBackend {
         EngineBackend::info(self)
     }
 
+    fn events(
+        &self,
+        query: &wharf_api::types::EventsQuery,
+        each: &mut dyn FnMut(Option<&Value>) -> bool,
+    ) -> wharf_api::Result<()> {
+        events::events(&self.engine()?, query, each)
+    }
+
+    fn container_stats(&self, name: &str) -> wharf_api::Result<wharf_api::types::StatsSample> {
+        events::stats(&self.engine()?, name)
+    }
+
     fn create_container(
         &self,
         name: Option<&str>,
@@ -227,6 +241,25 @@ impl wharf_api::Backend for EngineBackend {
         })
     }
 
+    fn stat_path(&self, name: &str, path: &str) -> wharf_api::Result<wharf_api::types::PathStat> {
+        let stat = self
+            .engine()?
+            .stat_in_container(name, path)
+            .map_err(copy_error)?;
+        let mtime = time::OffsetDateTime::from_unix_timestamp(stat.mtime.0)
+            .map(|t| t.replace_nanosecond(stat.mtime.1).unwrap_or(t))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        Ok(wharf_api::types::PathStat {
+            name: stat.name,
+            size: stat.size,
+            unix_mode: stat.mode,
+            mtime: mtime
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("the time formats"),
+            link_target: stat.link_target,
+        })
+    }
+
     fn get_archive(
         &self,
         name: &str,
@@ -242,6 +275,51 @@ impl wharf_api::Backend for EngineBackend {
         self.engine()?
             .copy_tar_into_container(archive, name, path)
             .map_err(copy_error)
+    }
+
+    fn rename_container(&self, name: &str, new_name: &str) -> wharf_api::Result<()> {
+        self.engine()?
+            .rename_container(name, new_name)
+            .map_err(api_error)
+    }
+
+    fn update_container(
+        &self,
+        name: &str,
+        body: wharf_api::types::HostConfig,
+    ) -> wharf_api::Result<()> {
+        let options = wharf_engine::UpdateOptions {
+            restart_policy: create::restart_policy(&body)?,
+            resources: create::resources(&body),
+        };
+        self.engine()?
+            .update_container(name, &options)
+            .map_err(api_error)
+    }
+
+    fn container_changes(&self, name: &str) -> wharf_api::Result<Vec<(String, u8)>> {
+        let changes = self.engine()?.container_changes(name).map_err(api_error)?;
+        Ok(changes
+            .into_iter()
+            .map(|(kind, path)| {
+                let kind = match kind {
+                    wharf_engine::ChangeKind::Modified => 0,
+                    wharf_engine::ChangeKind::Added => 1,
+                    wharf_engine::ChangeKind::Deleted => 2,
+                };
+                (path, kind)
+            })
+            .collect())
+    }
+
+    fn export_container(&self, name: &str, out: &mut dyn std::io::Write) -> wharf_api::Result<()> {
+        self.engine()?
+            .export_container(name, out)
+            .map_err(api_error)
+    }
+
+    fn prune_containers(&self) -> wharf_api::Result<(Vec<String>, u64)> {
+        self.engine()?.prune_containers().map_err(api_error)
     }
 
     fn pause_container(&self, name: &str) -> wharf_api::Result<()> {
@@ -307,6 +385,12 @@ impl wharf_api::Backend for EngineBackend {
             .map_err(networks::network_error)
     }
 
+    fn prune_networks(&self) -> wharf_api::Result<Vec<String>> {
+        self.engine()?
+            .prune_networks()
+            .map_err(networks::network_error)
+    }
+
     fn create_volume(&self, body: wharf_api::types::VolumeCreate) -> wharf_api::Result<Value> {
         volumes::create_volume(&self.engine()?, body)
     }
@@ -321,6 +405,11 @@ impl wharf_api::Backend for EngineBackend {
 
     fn remove_volume(&self, name: &str, force: bool) -> wharf_api::Result<()> {
         volumes::remove_volume(&self.engine()?, name, force)
+    }
+
+    fn prune_volumes(&self, all: bool) -> wharf_api::Result<(Vec<String>, u64)> {
+        let report = self.engine()?.prune_volumes(all).map_err(api_error)?;
+        Ok((report.removed, report.reclaimed))
     }
 
     fn build_image(
@@ -348,6 +437,22 @@ impl wharf_api::Backend for EngineBackend {
         images::pull(&self.engine()?, reference, progress)
     }
 
+    fn push_image(
+        &self,
+        reference: &str,
+        progress: &mut (dyn FnMut(wharf_api::types::PullProgress) + Send),
+    ) -> wharf_api::Result<()> {
+        images::push(&self.engine()?, reference, progress)
+    }
+
+    fn save_images(&self, names: &[String], out: &mut dyn std::io::Write) -> wharf_api::Result<()> {
+        self.engine()?.save(names, out).map_err(api_error)
+    }
+
+    fn load_images(&self, archive: &[u8]) -> wharf_api::Result<Vec<String>> {
+        images::load(&self.engine()?, archive)
+    }
+
     fn tag_image(&self, name: &str, target: &str) -> wharf_api::Result<()> {
         self.engine()?.tag(name, target).map_err(api_error)
     }
@@ -358,5 +463,20 @@ impl wharf_api::Backend for EngineBackend {
         force: bool,
     ) -> wharf_api::Result<Vec<wharf_api::types::ImageDeleted>> {
         images::remove(&self.engine()?, name, force)
+    }
+
+    fn prune_images(
+        &self,
+        all: bool,
+    ) -> wharf_api::Result<(Vec<wharf_api::types::ImageDeleted>, u64)> {
+        system::prune_images(&self.engine()?, all)
+    }
+
+    fn disk_usage(&self) -> wharf_api::Result<Value> {
+        system::disk_usage(&self.engine()?)
+    }
+
+    fn check_auth(&self, body: wharf_api::types::AuthConfig) -> wharf_api::Result<()> {
+        system::check_auth(&self.engine()?, body)
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::print_stderr)]
 
+pub mod api;
 pub mod compose;
 pub mod disk;
 pub mod pypi;

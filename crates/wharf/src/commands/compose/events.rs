@@ -55,7 +55,11 @@ pub fn events(
     let now = time::OffsetDateTime::now_utc();
     let since = time_flag("--since", args.since.as_deref(), now)?;
     let until = time_flag("--until", args.until.as_deref(), now)?;
-    engine.follow_events_between(since, until, |event| {
+    let window = wharf_engine::EventWindow { since, until };
+    engine.watch_events(&window, |watched| {
+        let wharf_engine::WatchedEvent::Event(event) = watched else {
+            return true;
+        };
         let labels = &event.attributes;
         let service = labels.get(SERVICE).cloned().unwrap_or_default();
         let ours = labels.get(PROJECT) == Some(&project.name)
