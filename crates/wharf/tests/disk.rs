@@ -102,6 +102,28 @@ fn system_df_matches_du_and_prunes_free_what_they_report() {
         table.contains("SHARED SIZE   UNIQUE SIZE   CONTAINERS"),
         "{table}"
     );
+    // The Engine API's /system/df carries the same counts.
+    {
+        let service = common::api::Service::start(&wharf);
+        let (status, body) = service.request("GET", "/system/df", "");
+        assert_eq!(status, 200, "{body}");
+        let usage: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let volume = &usage["Volumes"][0]["UsageData"];
+        assert_eq!(volume["RefCount"], 1, "{body}");
+        let size = volume["Size"].as_u64().unwrap();
+        assert_near(
+            "API volume size",
+            size,
+            du(&wharf.path().join("volumes/data")),
+            1,
+        );
+        for image in usage["Images"].as_array().unwrap() {
+            assert!(
+                image["SharedSize"].as_u64().unwrap() > 200_000_000,
+                "{image}"
+            );
+        }
+    }
     let error = wharf.fails(&["system", "df", "-v", "--format", "{{.ID}}"]);
     assert!(
         error.contains("error: --format: system df -v prints a table or json"),

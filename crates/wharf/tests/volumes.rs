@@ -592,11 +592,11 @@ fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
     wharf.ok(&["stop", "-t", "0", "writer"]);
     let (counts, size, reclaimable) = df("Containers");
     assert_eq!((counts.as_str(), reclaimable), ("Containers|2|0", size));
-    // Docker's count: the writable layers (here as du counts them: 50 kB and folders).
+    // The containers' folders, as du counts them: the 50 kB, logs and configs.
     let uppers: u64 = wharf
         .container_ids()
         .iter()
-        .map(|id| du(&wharf.path().join("containers").join(id).join("upper")))
+        .map(|id| du(&wharf.path().join("containers").join(id)))
         .sum();
     let pruned = wharf.ok(&["container", "prune", "-f"]);
     let total = pruned
