@@ -50,7 +50,7 @@ bench() { # NAME BUILD_COMMAND CACHE_RESET_COMMAND
   hyperfine --runs "$runs" --prepare "$edit" --export-json "$work/$name-edit.json" "$build" >/dev/null
 }
 
-bench wharf "$wharf build -q -t bench-flask $ctx" "$wharf builder prune -f"
+bench wharf "$wharf build -q -t bench-flask $ctx" "$wharf builder prune -af"
 printf '%-34s %10s\n' "wharf cold build" "$(median "$work/wharf-cold.json")s"
 printf '%-34s %10s\n' "wharf rebuild, no change" "$(median "$work/wharf-nochange.json")s"
 printf '%-34s %10s\n' "wharf rebuild, app.py edited" "$(median "$work/wharf-edit.json")s"

@@ -41,3 +41,22 @@ ratio_table() {
     printf "%-${width}s %12s %12s %8s\n" "${phase#*:}" "$ours" "$theirs" "$ratio"
   done
 }
+
+# start_registry DIR: Debian's docker-registry on a free loopback port, its storage in
+# DIR/registry; sets $registry_port and $registry_pid (the caller's trap kills it).
+start_registry() {
+  registry_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat > "$1/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $1/registry
+http:
+  addr: 127.0.0.1:$registry_port
+log:
+  level: error
+YAML
+  docker-registry serve "$1/registry.yml" >/dev/null 2>&1 &
+  registry_pid=$!
+  until (exec 3<>/dev/tcp/127.0.0.1/"$registry_port") 2>/dev/null; do sleep 0.1; done
+}

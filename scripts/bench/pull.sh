@@ -7,23 +7,10 @@ source "$(dirname "$0")/lib.sh"
 
 runs=${RUNS:-5}
 work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-log:
-  level: error
-YAML
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
-registry_pid=$!
+start_registry "$work"
 trap 'kill $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
-until (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; do sleep 0.1; done
 
-image=127.0.0.1:$port/bench/python:3.11-slim
+image=127.0.0.1:$registry_port/bench/python:3.11-slim
 export WHARF_ROOT=$work/source WHARF_RUN=$work/run
 import_fixture python-3.11-slim "$image"
 "$wharf" push -q "$image" >/dev/null

@@ -7,9 +7,9 @@ mod build;
 mod changes;
 mod compose;
 mod containers;
+mod disk_usage;
 mod error;
 mod events;
-mod fs_size;
 mod images;
 mod import;
 mod network;
@@ -33,6 +33,7 @@ pub use containers::{
     UpdateOptions, VolumeMount, VolumeRequest, WaitCondition, EXEC_INSTANCE_COMMAND,
     HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
+pub use disk_usage::{CacheUsage, ContainerUsage, DiskUsage, ImageUsage, Usage, VolumeUsage};
 pub use error::{EngineError, Result};
 pub use events::{Event as ContainerEvent, EventFilters, EventWindow, Watched as WatchedEvent};
 pub use images::{HistoryRow, ImageSummary, PruneReport, RemovedImage};
@@ -42,7 +43,7 @@ pub use registry::{LayerEvent, LayerProgress, NoProgress, PullReport, PushReport
 pub use reset::ResetReport;
 pub use signals::{end_by, with_all_blocked, Signals, TERMINATING};
 pub use size::parse_bytes;
-pub use system::{DiskUsage, HostInfo, Usage};
+pub use system::HostInfo;
 pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};
 pub use wharf_net::PortBinding;

@@ -1,37 +1,10 @@
-//! `system df`, `info` and `version`: facts about the store and the host.
-
-use std::collections::HashSet;
+//! `info` and `version`: facts about the store and the host.
 
 use serde::Serialize;
-
-use wharf_oci::Digest;
 
 use crate::containers::container_dir;
 use crate::error::Result;
 use crate::Engine;
-
-/// `system df`: what images, containers, volumes and the build cache hold, as Docker counts it.
-#[derive(Debug, Serialize)]
-pub struct DiskUsage {
-    pub images: Usage,
-    pub containers: Usage,
-    pub volumes: Usage,
-    pub build_cache: Usage,
-}
-
-/// One row of `system df`.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Usage {
-    pub total: usize,
-    /// Images and volumes used by a container (any state), running containers; nothing of
-    /// the build cache is in use outside a build.
-    pub active: usize,
-    /// Bytes: unpacked layers (each shared one once); containers' writable layers; volumes'
-    /// content; the layers only the build cache keeps, and its cache mounts.
-    pub size: u64,
-    /// Bytes that removing what is not active would free.
-    pub reclaimable: u64,
-}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -54,101 +27,15 @@ pub struct HostInfo {
 }
 
 impl Engine {
-    pub fn disk_usage(&self) -> Result<DiskUsage> {
-        let index = self.store.index()?;
-        let containers = self.list_containers()?;
-        let layer_size = |chain_id: &Digest| {
-            self.store
-                .layer_info(chain_id)
-                .ok()
-                .flatten()
-                .map_or(0, |info| info.size)
-        };
-
-        let used_images: HashSet<&Digest> = containers.iter().map(|c| &c.record.image_id).collect();
-        let mut image_layers = HashSet::new();
-        let mut active_layers = HashSet::new();
-        for id in index.images.keys() {
-            let Ok(image) = self.store.image(&index, id) else {
-                continue;
-            };
-            for layer in image.layers().unwrap_or_default() {
-                if used_images.contains(id) {
-                    active_layers.insert(layer.chain_id.clone());
-                }
-                image_layers.insert(layer.chain_id);
-            }
-        }
-        let images_size: u64 = image_layers.iter().map(layer_size).sum();
-        let images = Usage {
-            total: index.images.len(),
-            active: index
-                .images
-                .keys()
-                .filter(|id| used_images.contains(id))
-                .count(),
-            size: images_size,
-            reclaimable: images_size - active_layers.iter().map(layer_size).sum::<u64>(),
-        };
-
-        let mut containers_usage = Usage {
-            total: containers.len(),
-            ..Usage::default()
-        };
-        for container in &containers {
-            let writable = self.writable_layer_size(&container.record.id);
-            containers_usage.size += writable;
-            if container.state.status.is_up() {
-                containers_usage.active += 1;
-            } else {
-                containers_usage.reclaimable += writable;
-            }
-        }
-
-        let volumes = self.list_volumes()?;
-        let mut volumes_usage = Usage {
-            total: volumes.len(),
-            ..Usage::default()
-        };
-        for volume in &volumes {
-            let size = crate::fs_size::bytes_under(&volume.mountpoint);
-            volumes_usage.size += size;
-            if containers
-                .iter()
-                .any(|c| c.record.volumes.iter().any(|v| v.name == volume.name))
-            {
-                volumes_usage.active += 1;
-            } else {
-                volumes_usage.reclaimable += size;
-            }
-        }
-
-        let records = self.store.build_records()?;
-        let cache_layers: HashSet<Digest> = records
-            .iter()
-            .filter_map(|record| record.layer.as_ref())
-            .map(|layer| layer.chain_id.clone())
-            .filter(|chain_id| !image_layers.contains(chain_id))
-            .collect();
-        let cache_size = cache_layers.iter().map(layer_size).sum::<u64>()
-            + crate::fs_size::bytes_under(&self.store.build_cache_dir().join("mounts"));
-        Ok(DiskUsage {
-            images,
-            containers: containers_usage,
-            volumes: volumes_usage,
-            build_cache: Usage {
-                total: records.len(),
-                active: 0,
-                size: cache_size,
-                reclaimable: cache_size,
-            },
-        })
+    /// The bytes in the writable layer of container `id` (its full id): Docker's `SizeRw`.
+    pub fn writable_layer_size(&self, id: &str) -> u64 {
+        wharf_store::disk_bytes(&container_dir(self.root(), id).join("upper"))
     }
 
-    /// The bytes in the writable layer of container `id` (its full id): what removing it
-    /// frees, besides its volumes.
-    pub fn writable_layer_size(&self, id: &str) -> u64 {
-        crate::fs_size::bytes_under(&container_dir(self.root(), id).join("upper"))
+    /// The bytes container `id` (its full id) takes: its whole folder, writable layer, log
+    /// and config, as `du` counts them; what removing it frees, besides its volumes.
+    pub fn container_disk_bytes(&self, id: &str) -> u64 {
+        wharf_store::disk_bytes(&container_dir(self.root(), id))
     }
 
     pub fn host_info(&self) -> Result<HostInfo> {

@@ -191,7 +191,7 @@ impl Engine {
             .volumes_dir()
             .join(format!("{REMOVING_PREFIX}{name}-{}", &random_id()?[..12]));
         std::fs::rename(&dir, &doomed).at("rename", &dir)?;
-        let size = crate::fs_size::bytes_under(&doomed);
+        let size = wharf_store::disk_bytes(&doomed);
         std::fs::remove_dir_all(&doomed).at("remove", &doomed)?;
         Ok(size)
     }

@@ -80,8 +80,17 @@ impl Store {
         )
     }
 
-    /// Every build record (those that do not parse are skipped), for gc and `system df`.
+    /// Every build record (those that do not parse are skipped), for gc.
     pub fn build_records(&self) -> Result<Vec<BuildRecord>> {
+        Ok(self
+            .keyed_build_records()?
+            .into_iter()
+            .map(|(_, record)| record)
+            .collect())
+    }
+
+    /// Every build record with its cache key (hex), for `system df` and `builder prune`.
+    pub fn keyed_build_records(&self) -> Result<Vec<(String, BuildRecord)>> {
         let dir = self.records_dir();
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -91,15 +100,34 @@ impl Store {
         let mut records = Vec::new();
         for entry in entries {
             let path = entry.at("list", &dir)?.path();
-            if let Ok(record) = fs::read(&path)
-                .ok()
-                .map(|b| serde_json::from_slice::<BuildRecord>(&b))
-                .transpose()
-            {
-                records.extend(record);
+            let key = path.file_stem().map(|k| k.to_string_lossy().into_owned());
+            if let (Some(key), Ok(Some(record))) = (
+                key,
+                fs::read(&path)
+                    .ok()
+                    .map(|b| serde_json::from_slice::<BuildRecord>(&b))
+                    .transpose(),
+            ) {
+                records.push((key, record));
             }
         }
         Ok(records)
+    }
+
+    /// Forgets the build step results of `keys` (hex, as [`Store::keyed_build_records`]
+    /// gives them); the next gc removes the layers only they kept. Returns the bytes their
+    /// records took.
+    pub fn forget_build_records(&self, keys: &[String]) -> Result<u64> {
+        let mut bytes = 0;
+        for key in keys {
+            let path = self.records_dir().join(format!("{key}.json"));
+            bytes += crate::disk_bytes(&path);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(e).at("remove", &path)?,
+                _ => {}
+            }
+        }
+        Ok(bytes)
     }
 
     /// Forgets every build step result and cache mount (`wharf builder prune`); the next gc

@@ -17,6 +17,7 @@ pub struct GcReport {
     pub removed_layers: Vec<Digest>,
     /// Leftovers of interrupted writes that were removed.
     pub removed_leftovers: usize,
+    /// Bytes on disk freed (as `du` counts them), leftovers included.
     pub reclaimed_bytes: u64,
 }
 
@@ -63,21 +64,21 @@ impl Store {
         let blobs = self.blobs();
         for digest in blobs.list()? {
             if !referenced.blobs.contains(&digest) {
-                report.reclaimed_bytes += blobs.size(&digest).unwrap_or(0);
+                report.reclaimed_bytes += self.blob_disk_bytes(&digest);
                 blobs.remove(&digest)?;
                 report.removed_blobs.push(digest);
             }
         }
         for chain_id in self.list_layers()? {
             if !referenced.layers.contains(&chain_id) {
-                if let Ok(Some(info)) = self.layer_info(&chain_id) {
-                    report.reclaimed_bytes += info.size;
-                }
+                report.reclaimed_bytes += self.layer_disk_bytes(&chain_id);
                 self.remove_layer(&chain_id)?;
                 report.removed_layers.push(chain_id);
             }
         }
-        report.removed_leftovers = self.remove_leftovers()?;
+        let (leftovers, bytes) = self.remove_leftovers()?;
+        report.removed_leftovers = leftovers;
+        report.reclaimed_bytes += bytes;
         Ok(report)
     }
 
@@ -111,15 +112,18 @@ impl Store {
         Ok(found)
     }
 
-    fn remove_leftovers(&self) -> Result<usize> {
+    /// Removes the leftovers; returns how many there were and the bytes they took.
+    fn remove_leftovers(&self) -> Result<(usize, u64)> {
         let leftovers = self.leftovers()?;
+        let mut bytes = 0;
         for path in &leftovers {
             if path.starts_with(self.build_steps_dir()) {
                 crate::build_cache::unmount_step_dir(path);
             }
+            bytes += crate::disk_bytes(path);
             remove_any(path)?;
         }
-        Ok(leftovers.len())
+        Ok((leftovers.len(), bytes))
     }
 }
 

@@ -34,6 +34,7 @@ mod index;
 mod layers;
 mod lock;
 mod read_ahead;
+mod usage;
 
 pub use blobs::{sniff_compression, BlobStore, Compression, Encoder, LayerCompression};
 pub use build_cache::{unmount_step_dir, BuildLayer, BuildRecord};
@@ -45,6 +46,7 @@ pub use image::{parse_manifest, Committed, Image, ImageLayer};
 pub use index::{ImageRecord, Index};
 pub use layers::{chain_id, chain_ids, LayerInfo, LayerToUnpack, UnpackStep};
 pub use lock::{ExclusiveLock, SharedLock};
+pub use usage::disk_bytes;
 
 use std::path::{Path, PathBuf};
 

@@ -838,7 +838,7 @@ pub struct NetworkDisconnectArgs {
 #[derive(Debug, Subcommand)]
 pub enum SystemCommand {
     /// Show wharf disk usage
-    Df(FormatArgs),
+    Df(DfArgs),
     /// Display system-wide information
     Info(FormatArgs),
     /// Get real time events from wharf's containers
@@ -1111,6 +1111,16 @@ pub struct CpArgs {
     pub source: String,
     /// `CONTAINER:DEST_PATH`, a local path, or `-` for a tar stream on stdout
     pub dest: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DfArgs {
+    /// Show detailed information on space usage
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Format output: `json` or a Go template
+    #[arg(short, long)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -263,11 +263,13 @@ fn an_unchanged_rebuild_is_cached_and_an_edit_reruns_from_its_copy() {
     let fresh = build(&wharf, &context, &["-t", "cached", "--no-cache"]);
     assert!(!fresh.contains("CACHED"), "{fresh}");
 
-    // The cache survives gc, and `builder prune` empties it.
+    // The cache survives gc and `builder prune` (the image holds its layers), and
+    // `builder prune -a` empties it.
     wharf.ok(&["system", "check", "--repair"]);
+    wharf.ok(&["builder", "prune", "-f"]);
     let again = build(&wharf, &context, &["-t", "cached"]);
     assert_eq!(again.matches("CACHED").count(), 5, "{again}");
-    wharf.ok(&["builder", "prune", "-f"]);
+    wharf.ok(&["builder", "prune", "-af"]);
     let pruned = build(&wharf, &context, &["-t", "cached"]);
     assert!(!pruned.contains("CACHED"), "{pruned}");
     wharf.assert_consistent();

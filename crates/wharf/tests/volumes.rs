@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::disk::{assert_near, bytes_of, du};
 use common::Wharf;
 use serde_json::Value;
 
@@ -498,6 +499,7 @@ fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
     let Some(wharf) = wharf_with_busybox() else {
         return;
     };
+    // TYPE|TOTAL|ACTIVE, then SIZE and RECLAIMABLE in bytes (sizes on disk, as du's).
     let df = |wanted: &str| {
         let rows = wharf.ok(&[
             "system",
@@ -505,14 +507,24 @@ fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
             "--format",
             "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}",
         ]);
-        rows.lines()
+        let row = rows
+            .lines()
             .find(|row| row.starts_with(wanted))
-            .unwrap_or_else(|| panic!("no {wanted} row in {rows}"))
-            .to_owned()
+            .unwrap_or_else(|| panic!("no {wanted} row in {rows}"));
+        let fields: Vec<&str> = row.split('|').collect();
+        (
+            fields[..3].join("|"),
+            bytes_of(fields[3]),
+            bytes_of(fields[4]),
+        )
     };
+    let store = du(&wharf.path().join("blobs")) + du(&wharf.path().join("layers"));
     // Nothing uses the image yet: all of it is reclaimable.
-    assert_eq!(df("Images"), "Images|1|0|1.98MB|1.98MB (100%)");
-    assert_eq!(df("Containers"), "Containers|0|0|0B|0B");
+    let (counts, size, reclaimable) = df("Images");
+    assert_eq!(counts, "Images|1|0");
+    assert_near("images", size, store, 2);
+    assert_eq!(reclaimable, size);
+    assert_eq!(df("Containers"), ("Containers|0|0".to_string(), 0, 0));
 
     wharf.ok(&["volume", "create", "data"]);
     wharf.ok(&[
@@ -525,7 +537,12 @@ fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
         "-c",
         "head -c 100000 /dev/zero > /data/f",
     ]);
-    assert_eq!(df("Local Volumes"), "Local Volumes|1|0|100kB|100kB (100%)");
+    let volume = du(&wharf.path().join("volumes/data"));
+    assert!(volume > 100_000, "{volume}");
+    let (counts, size, reclaimable) = df("Local Volumes");
+    assert_eq!(counts, "Local Volumes|1|0");
+    assert_near("volume", size, volume, 2);
+    assert_eq!(reclaimable, size);
 
     // A running container that wrote 50 kB into its own layer, using the image and the
     // volume; a created one that wrote nothing.
@@ -552,10 +569,20 @@ fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
         assert!(std::time::Instant::now() < deadline, "/big never appeared");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(df("Images"), "Images|1|1|1.98MB|0B (0%)");
-    assert_eq!(df("Containers"), "Containers|2|1|50kB|0B (0%)");
-    assert_eq!(df("Local Volumes"), "Local Volumes|1|1|100kB|0B (0%)");
-    assert_eq!(df("Build Cache"), "Build Cache|0|0|0B|0B");
+    let (counts, _, reclaimable) = df("Images");
+    assert_eq!((counts.as_str(), reclaimable), ("Images|1|1", 0));
+    // The containers' folders: writable layers, logs, configs; the idle one's is
+    // reclaimable.
+    let (counts, size, reclaimable) = df("Containers");
+    assert_eq!(counts, "Containers|2|1");
+    assert_near("containers", size, du(&wharf.path().join("containers")), 2);
+    assert!(
+        size > 50_000 && reclaimable > 0 && reclaimable < 50_000,
+        "{size} {reclaimable}"
+    );
+    let (counts, _, reclaimable) = df("Local Volumes");
+    assert_eq!((counts.as_str(), reclaimable), ("Local Volumes|1|1", 0));
+    assert_eq!(df("Build Cache"), ("Build Cache|0|0".to_string(), 0, 0));
 
     let info =
         "{{.Containers}} {{.ContainersRunning}} {{.ContainersPaused}} {{.ContainersStopped}}";
@@ -563,12 +590,21 @@ fn system_df_counts_images_containers_volumes_and_what_is_reclaimable() {
 
     // Stopped, its layer becomes reclaimable, and `container prune` says what it freed.
     wharf.ok(&["stop", "-t", "0", "writer"]);
-    assert_eq!(df("Containers"), "Containers|2|0|50kB|50kB (100%)");
+    let (counts, size, reclaimable) = df("Containers");
+    assert_eq!((counts.as_str(), reclaimable), ("Containers|2|0", size));
+    // The containers' folders, as du counts them: the 50 kB, logs and configs.
+    let uppers: u64 = wharf
+        .container_ids()
+        .iter()
+        .map(|id| du(&wharf.path().join("containers").join(id)))
+        .sum();
     let pruned = wharf.ok(&["container", "prune", "-f"]);
-    assert!(
-        pruned.ends_with("Total reclaimed space: 50kB\n"),
-        "{pruned}"
-    );
-    assert_eq!(df("Containers"), "Containers|0|0|0B|0B");
+    let total = pruned
+        .lines()
+        .find_map(|l| l.strip_prefix("Total reclaimed space: "))
+        .unwrap_or_else(|| panic!("{pruned}"));
+    assert!(uppers > 50_000, "{uppers}");
+    assert_near("container prune", bytes_of(total), uppers, 2);
+    assert_eq!(df("Containers"), ("Containers|0|0".to_string(), 0, 0));
     wharf.remove_all_containers_leaving_nothing();
 }

@@ -294,13 +294,50 @@ impl Engine {
             .at("create a temp folder in", &parent)
     }
 
-    /// `wharf builder prune`: forgets cached steps and cache mounts, then collects what only
-    /// they kept. Returns the records removed and the bytes reclaimed.
+    /// `wharf builder prune -a`: forgets cached steps and cache mounts, then collects what
+    /// only they kept. Returns the records removed and the bytes reclaimed (as `du` counts
+    /// them: the records, mounts and layers).
     pub fn prune_build_cache(&self) -> Result<(usize, u64)> {
         let exclusive = self.store.exclusive_lock()?;
+        let folder = wharf_store::disk_bytes(&self.store.build_cache_dir());
         let records = self.store.clear_build_cache()?;
         let report = self.store.gc(&exclusive)?;
-        Ok((records, report.reclaimed_bytes))
+        Ok((records, folder + report.reclaimed_bytes))
+    }
+
+    /// `wharf builder prune`: forgets the cached steps whose layer no image holds (Docker's
+    /// dangling cache: what removing frees bytes), keeping cache mounts and the steps under
+    /// images, then collects what only they kept.
+    pub fn prune_dangling_build_cache(&self) -> Result<(usize, u64)> {
+        let exclusive = self.store.exclusive_lock()?;
+        let index = self.store.index()?;
+        let mut in_images = std::collections::HashSet::new();
+        for id in index.images.keys() {
+            if let Ok(image) = self.store.image(&index, id) {
+                in_images.extend(
+                    image
+                        .layers()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|l| l.chain_id),
+                );
+            }
+        }
+        let dangling: Vec<String> = self
+            .store
+            .keyed_build_records()?
+            .into_iter()
+            .filter(|(_, record)| {
+                record
+                    .layer
+                    .as_ref()
+                    .is_some_and(|layer| !in_images.contains(&layer.chain_id))
+            })
+            .map(|(key, _)| key)
+            .collect();
+        let records = self.store.forget_build_records(&dangling)?;
+        let report = self.store.gc(&exclusive)?;
+        Ok((dangling.len(), records + report.reclaimed_bytes))
     }
 }
 

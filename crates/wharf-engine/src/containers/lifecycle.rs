@@ -251,7 +251,8 @@ impl Engine {
         let mut reclaimed = 0;
         for container in self.list_containers()? {
             if matches!(container.state.status, Status::Exited | Status::Created) {
-                let size = self.writable_layer_size(&container.record.id);
+                // Its whole folder, log and config with the writable layer: what `du` sees go.
+                let size = self.container_disk_bytes(&container.record.id);
                 self.remove_container(&container.record.id, false, false)?;
                 reclaimed += size;
                 removed.push(container.record.id);

@@ -250,14 +250,19 @@ fn stdin_source() -> Result<BuildSource, CommandError> {
 }
 
 pub fn prune(engine: &Engine, printer: Printer, args: PruneArgs) -> CommandResult {
-    if !args.force
-        && !printer.confirm(
-            "WARNING! This will remove all build cache.\nAre you sure you want to continue?",
-        )
-    {
+    let question = if args.all {
+        "WARNING! This will remove all build cache.\nAre you sure you want to continue?"
+    } else {
+        "WARNING! This will remove all dangling build cache.\nAre you sure you want to continue?"
+    };
+    if !args.force && !printer.confirm(question) {
         return Ok(ExitCode::SUCCESS);
     }
-    let (records, bytes) = engine.prune_build_cache()?;
+    let (records, bytes) = if args.all {
+        engine.prune_build_cache()?
+    } else {
+        engine.prune_dangling_build_cache()?
+    };
     printer.data(format!("Deleted build cache objects: {records}"));
     printer.data(format!("Total reclaimed space: {}", human_size(bytes)));
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
 use serde_json::json;
-use wharf_engine::{Engine, Usage};
+use wharf_engine::{DiskUsage, Engine, ImageUsage, Usage};
+use wharf_oci::Reference;
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{CheckArgs, CompletionArgs, FormatArgs, ResetArgs, SystemPruneArgs};
@@ -71,9 +72,12 @@ pub fn prune(engine: &Engine, printer: Printer, args: SystemPruneArgs) -> Comman
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn df(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResult {
+pub fn df(engine: &Engine, printer: Printer, args: crate::cli::DfArgs) -> CommandResult {
     let format = parse_format(args.format.as_deref())?;
     let usage = engine.disk_usage()?;
+    if args.verbose {
+        return df_verbose(&printer, &format, &usage);
+    }
     let rows = [
         ("Images", &usage.images),
         ("Containers", &usage.containers),
@@ -98,6 +102,134 @@ pub fn df(engine: &Engine, printer: Printer, args: FormatArgs) -> CommandResult 
     ];
     print_rows(&printer, &format, &columns, &rows)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `system df -v`: Docker's four sections (one JSON object of four lists with `--format
+/// json`). Sizes are bytes on disk; a container's is its whole folder (writable layer, log).
+fn df_verbose(printer: &Printer, format: &Format, usage: &DiskUsage) -> CommandResult {
+    let images: Vec<_> = usage.image_rows.iter().flat_map(image_rows).collect();
+    let containers: Vec<_> = usage
+        .container_rows
+        .iter()
+        .map(|row| {
+            let mut value = super::ps_row(&row.info, false, None);
+            value["LocalVolumes"] = json!(row.info.record.volumes.len().to_string());
+            value["Size"] = json!(human_size(row.size));
+            value
+        })
+        .collect();
+    let volumes: Vec<_> = usage
+        .volume_rows
+        .iter()
+        .map(|row| {
+            json!({
+                "Name": row.volume.name,
+                "Links": row.links.to_string(),
+                "Size": human_size(row.size),
+            })
+        })
+        .collect();
+    let cache: Vec<_> = usage
+        .cache_rows
+        .iter()
+        .map(|row| {
+            json!({
+                "ID": &row.id[..12.min(row.id.len())],
+                "CacheType": "regular",
+                "Size": human_size(row.size),
+                "CreatedSince": crate::format::since(Some(&row.created)),
+                "LastUsedSince": crate::format::since(Some(&row.created)),
+                "UsageCount": "0",
+                "Shared": row.shared.to_string(),
+            })
+        })
+        .collect();
+    if matches!(format, Format::Template { .. }) {
+        // Each section has fields of its own: one template cannot print them all.
+        return Err(CommandError::new(
+            "--format: system df -v prints a table or json, not a template",
+            Some("use --format json, or a template without -v"),
+        ));
+    }
+    if matches!(format, Format::Json) {
+        let all = json!({
+            "Images": images,
+            "Containers": containers,
+            "Volumes": volumes,
+            "BuildCache": cache,
+        });
+        printer.data(all.to_string());
+        return Ok(ExitCode::SUCCESS);
+    }
+    printer.data("Images space usage:\n");
+    let columns = [
+        ("REPOSITORY", "Repository"),
+        ("TAG", "Tag"),
+        ("IMAGE ID", "ID"),
+        ("CREATED", "CreatedSince"),
+        ("SIZE", "Size"),
+        ("SHARED SIZE", "SharedSize"),
+        ("UNIQUE SIZE", "UniqueSize"),
+        ("CONTAINERS", "Containers"),
+    ];
+    print_rows(printer, format, &columns, &images)?;
+    printer.data("\nContainers space usage:\n");
+    let columns = [
+        ("CONTAINER ID", "ID"),
+        ("IMAGE", "Image"),
+        ("COMMAND", "Command"),
+        ("LOCAL VOLUMES", "LocalVolumes"),
+        ("SIZE", "Size"),
+        ("CREATED", "RunningFor"),
+        ("STATUS", "Status"),
+        ("NAMES", "Names"),
+    ];
+    print_rows(printer, format, &columns, &containers)?;
+    printer.data("\nLocal Volumes space usage:\n");
+    let columns = [
+        ("VOLUME NAME", "Name"),
+        ("LINKS", "Links"),
+        ("SIZE", "Size"),
+    ];
+    print_rows(printer, format, &columns, &volumes)?;
+    printer.data(format!(
+        "\nBuild cache usage: {}\n",
+        human_size(usage.build_cache.size)
+    ));
+    let columns = [
+        ("CACHE ID", "ID"),
+        ("CACHE TYPE", "CacheType"),
+        ("SIZE", "Size"),
+        ("CREATED", "CreatedSince"),
+        ("LAST USED", "LastUsedSince"),
+        ("USAGE", "UsageCount"),
+        ("SHARED", "Shared"),
+    ];
+    print_rows(printer, format, &columns, &cache)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An image's `-v` rows: one per tag, or one `<none>` row, as Docker's.
+fn image_rows(image: &ImageUsage) -> Vec<serde_json::Value> {
+    let tags: Vec<Option<&Reference>> = if image.tags.is_empty() {
+        vec![None]
+    } else {
+        image.tags.iter().map(Some).collect()
+    };
+    tags.into_iter()
+        .map(|tag| {
+            json!({
+                "Repository": tag.map_or("<none>".to_string(), Reference::familiar_repository),
+                "Tag": tag.and_then(|t| t.tag()).unwrap_or("<none>"),
+                "ID": image.id.short().to_string(),
+                "CreatedSince": crate::format::since(image.created.as_deref()),
+                "Size": human_size(image.size),
+                "SharedSize": human_size(image.shared_size),
+                "UniqueSize": human_size(image.size - image.shared_size),
+                "Containers": image.containers.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Docker's RECLAIMABLE: the bytes, and their share of the size when there is any.

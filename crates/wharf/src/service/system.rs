@@ -14,8 +14,8 @@ pub fn prune_images(engine: &Engine, all: bool) -> Result<(Vec<ImageDeleted>, u6
 }
 
 /// Docker's `types.DiskUsage`: the lists `docker system df` adds up. Layers are counted
-/// once however many images share them (`LayersSize`, from the engine's own count); volume
-/// sizes are not computed per volume (-1, Docker's "not available").
+/// once however many images share them (`LayersSize`, bytes on disk as the engine counts
+/// them), as is each image's `SharedSize`; volumes carry their size and users.
 pub fn disk_usage(engine: &Engine) -> Result<Value, ApiError> {
     let usage = engine.disk_usage().map_err(api_error)?;
     let listed = engine.list_containers().map_err(api_error)?;
@@ -25,7 +25,11 @@ pub fn disk_usage(engine: &Engine) -> Result<Value, ApiError> {
             .iter()
             .filter(|c| c.record.image_id.to_string() == image.id)
             .count() as i64;
-        image.shared_size = 0;
+        image.shared_size = usage
+            .image_rows
+            .iter()
+            .find(|row| row.id.to_string() == image.id)
+            .map_or(0, |row| row.shared_size as i64);
     }
     let containers: Vec<Value> = containers::list(engine)?
         .into_iter()
@@ -39,7 +43,14 @@ pub fn disk_usage(engine: &Engine) -> Result<Value, ApiError> {
     let volumes: Vec<Value> = super::volumes::list_volumes(engine)?
         .into_iter()
         .map(|mut volume| {
-            volume["UsageData"] = json!({ "Size": -1, "RefCount": -1 });
+            let row = usage
+                .volume_rows
+                .iter()
+                .find(|row| volume["Name"] == row.volume.name.as_str());
+            volume["UsageData"] = match row {
+                Some(row) => json!({ "Size": row.size, "RefCount": row.links }),
+                None => json!({ "Size": -1, "RefCount": -1 }),
+            };
             volume
         })
         .collect();

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod compose;
+pub mod disk;
 pub mod pypi;
 pub mod registry;
 
