@@ -91,12 +91,14 @@ for path, extra in [(sys.argv[2], ""), (sys.argv[3], ", start_period: 60s, start
 PY
 
 # time_ms COMMAND...: runs it (output to $work/last.log), prints its wall time in ms.
+# Times from bash's own clock ($EPOCHREALTIME, microseconds): a `date` process on each side
+# would add its own start (a few ms) to every time.
 time_ms() {
   local start end
-  start=$(date +%s%N)
+  start=${EPOCHREALTIME/./}
   "$@" >"$work/last.log" 2>&1 || { echo "error: $* failed:" >&2; cat "$work/last.log" >&2; exit 1; }
-  end=$(date +%s%N)
-  echo $(((end - start) / 1000000))
+  end=${EPOCHREALTIME/./}
+  echo $(((end - start) / 1000))
 }
 
 # bench NAME COMPOSE...: the four phases ROUNDS times with COMPOSE (a command prefix);
