@@ -143,25 +143,75 @@ impl Store {
     }
 }
 
-/// Detaches the mounts a build step makes in its work folder (`merged` and `source-*`), so
-/// that removing the folder, after the step or after a crash, cannot reach through them.
+/// Detaches every mount under a build step's work folder (`merged`, `source-*`, and what a
+/// killed build or step left stacked there), so that removing the folder, after the step or
+/// after a crash, cannot reach through them or fail on them.
 pub fn unmount_step_dir(dir: &std::path::Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
+    // Deepest first; a mount stacked on another needs one detach each.
+    for _ in 0..8 {
+        let mut points = mount_points_under(dir);
+        if points.is_empty() {
+            return;
+        }
+        points.sort_by_key(|point| std::cmp::Reverse(point.components().count()));
+        for point in points {
+            let _ = rustix::mount::unmount(&point, rustix::mount::UnmountFlags::DETACH);
+        }
+    }
+}
+
+/// The mount points of this mount namespace at or below `dir`, from /proc/self/mountinfo
+/// (its fifth field, with `\040`-style escapes for spaces and the like).
+fn mount_points_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(table) = fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name == "merged" || name.starts_with("source-") {
-            // Mounts may be stacked there (the step's own rootfs under the build's view of
-            // it, when both were killed): detach until none is left.
-            for _ in 0..8 {
-                if rustix::mount::unmount(entry.path(), rustix::mount::UnmountFlags::DETACH)
-                    .is_err()
-                {
-                    break;
-                }
+    table
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(unescape_mount_path)
+        .filter(|point| point.starts_with(dir))
+        .collect()
+}
+
+fn unescape_mount_path(field: &str) -> std::path::PathBuf {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).and_then(|digits| {
+            std::str::from_utf8(digits)
+                .ok()
+                .and_then(|d| u8::from_str_radix(d, 8).ok())
+        });
+        match (bytes[i], octal) {
+            (b'\\', Some(byte)) => {
+                out.push(byte);
+                i += 4;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
             }
         }
+    }
+    let path: std::ffi::OsString = std::os::unix::ffi::OsStringExt::from_vec(out);
+    path.into()
+}
+
+#[cfg(test)]
+mod mount_tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(
+            unescape_mount_path(r"/tmp/a\040b/c\134d/merged"),
+            std::path::PathBuf::from("/tmp/a b/c\\d/merged")
+        );
+        assert_eq!(
+            unescape_mount_path(r"/plain\x"),
+            std::path::PathBuf::from(r"/plain\x")
+        );
     }
 }
