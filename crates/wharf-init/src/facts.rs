@@ -23,12 +23,12 @@ pub enum Manager {
 impl Manager {
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Requirements { .. } => "pip (requirements.txt)",
-            Self::Uv => "uv (uv.lock)",
+            Self::Requirements { .. } => "pip",
+            Self::Uv => "uv",
             Self::Poetry { .. } => "Poetry",
-            Self::Pipenv => "Pipenv (Pipfile.lock)",
-            Self::Pdm => "PDM (pdm.lock)",
-            Self::Setuptools => "pip (pyproject.toml / setup.py)",
+            Self::Pipenv => "Pipenv",
+            Self::Pdm => "PDM",
+            Self::Setuptools => "pip install .",
         }
     }
 }

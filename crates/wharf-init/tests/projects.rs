@@ -81,7 +81,7 @@ fn pip_flask() {
     assert_eq!(
         facts.reasons,
         [
-            "dependencies: pip (requirements.txt) (found requirements.txt)",
+            "dependencies: pip (found requirements.txt)",
             "Python: 3.11 (the project names no version)",
             "start: `app = Flask(...)` in app.py",
         ]
@@ -94,7 +94,7 @@ fn pip_flask() {
     assert_eq!(
         files[0].text,
         r#"# syntax=docker/dockerfile:1
-# Written by `wharf init`: pip (requirements.txt), Python 3.11.
+# Written by `wharf init`: pip, Python 3.11.
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app

@@ -10,7 +10,9 @@ use crate::facts::{App, Facts, Manager};
 const UV: &str = "uv==0.5.11";
 const POETRY: &str = "poetry==1.8.5";
 const PIPENV: &str = "pipenv==2024.4.0";
-const PDM: &str = "pdm==2.22.1";
+/// With the versions its `locked` extra names for the HTTP cache: newer hishel releases
+/// break PDM.
+const PDM: &str = "pdm==2.29.4 hishel==1.4.0 httpx2==2.14.0";
 
 const PIP_CACHE: &str = "--mount=type=cache,target=/root/.cache/pip";
 
