@@ -60,6 +60,8 @@ mod dl3045;
 mod dl3046;
 mod dl3047;
 mod dl3048;
+mod dl3049;
+mod dl3050;
 mod dl3059;
 mod dl3060;
 mod dl3061;
@@ -75,6 +77,8 @@ mod dl4003;
 mod dl4004;
 mod dl4005;
 mod dl4006;
+mod label_forms;
+mod label_values;
 mod start;
 mod wp_copy_before_deps;
 mod wp_debug_env;
@@ -155,6 +159,15 @@ pub const RULES: &[&Rule] = &[
     &dl3046::RULE,
     &dl3047::RULE,
     &dl3048::RULE,
+    &dl3049::RULE,
+    &dl3050::RULE,
+    &label_values::EMPTY,
+    &label_values::URL,
+    &label_values::RFC3339,
+    &label_values::SPDX,
+    &label_values::HASH,
+    &label_values::SEMVER,
+    &label_values::EMAIL,
     &dl3059::RULE,
     &dl3060::RULE,
     &dl3061::RULE,
@@ -321,7 +334,13 @@ pub(crate) mod test_support {
 
     /// The lines `rule` reports in `source`, alone and without configuration.
     pub(crate) fn lines(rule: &Rule, source: &str) -> Vec<usize> {
-        crate::lint_with(source, &Config::default(), &[rule])
+        lines_configured(rule, "", source)
+    }
+
+    /// The lines `rule` reports in `source`, alone, with `.hadolint.yaml` text `yaml`.
+    pub(crate) fn lines_configured(rule: &Rule, yaml: &str, source: &str) -> Vec<usize> {
+        let config = Config::from_yaml(yaml, ".hadolint.yaml").unwrap();
+        crate::lint_with(source, &config, &[rule])
             .into_iter()
             .filter(|finding| finding.rule == rule.code)
             .map(|finding| finding.line)
