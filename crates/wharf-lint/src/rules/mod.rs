@@ -15,6 +15,7 @@ mod buildkit_casing;
 mod buildkit_empty_continuation;
 mod buildkit_legacy_env;
 mod buildkit_undefined_var;
+mod dl1001;
 mod dl3000;
 mod dl3001;
 mod dl3002;
@@ -62,6 +63,7 @@ mod dl3047;
 mod dl3048;
 mod dl3049;
 mod dl3050;
+mod dl3057;
 mod dl3059;
 mod dl3060;
 mod dl3061;
@@ -99,6 +101,13 @@ pub struct Rule {
     pub check: fn(&File) -> Vec<Hit>,
 }
 
+impl Rule {
+    /// hadolint's rules that report nothing until `.hadolint.yaml` gives them a level.
+    pub fn off_by_default(&self) -> bool {
+        matches!(self.code, "DL1001" | "DL3057")
+    }
+}
+
 /// Where a rule fired, and a message for this place when the rule's own is too general.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
@@ -125,6 +134,7 @@ impl Hit {
 pub(crate) use dl3064::sensitive;
 
 pub const RULES: &[&Rule] = &[
+    &dl1001::RULE,
     &dl3000::RULE,
     &dl3001::RULE,
     &dl3002::RULE,
@@ -168,6 +178,7 @@ pub const RULES: &[&Rule] = &[
     &label_values::HASH,
     &label_values::SEMVER,
     &label_values::EMAIL,
+    &dl3057::RULE,
     &dl3059::RULE,
     &dl3060::RULE,
     &dl3061::RULE,
