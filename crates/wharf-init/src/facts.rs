@@ -15,7 +15,10 @@ pub enum Manager {
         package: bool,
     },
     Pipenv,
-    Pdm,
+    /// PDM; `package` is true for a distribution (`[build-system]`, or `distribution = true`).
+    Pdm {
+        package: bool,
+    },
     /// A `pyproject.toml` or `setup.py` installed with `pip install .`.
     Setuptools,
 }
@@ -27,7 +30,7 @@ impl Manager {
             Self::Uv => "uv",
             Self::Poetry { .. } => "Poetry",
             Self::Pipenv => "Pipenv",
-            Self::Pdm => "PDM",
+            Self::Pdm { .. } => "PDM",
             Self::Setuptools => "pip install .",
         }
     }

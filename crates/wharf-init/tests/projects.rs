@@ -317,3 +317,43 @@ fn requirement_files_and_their_includes_are_copied() {
     assert!(dockerfile.contains("COPY requirements.txt ./\nCOPY requirements/base.txt requirements/\nCOPY constraints.txt ./\nCOPY requirements/common.txt requirements/\n"), "{dockerfile}");
     assert_lints_clean(dir.path(), &facts);
 }
+
+fn dockerfile_of(facts: &Facts) -> String {
+    render(facts, "pw")
+        .into_iter()
+        .find(|file| file.name == "Dockerfile")
+        .unwrap()
+        .text
+}
+
+#[test]
+fn pdm_installs_a_distribution_after_its_locked_dependencies() {
+    let pyproject = "[build-system]\nrequires = [\"pdm-backend\"]\nbuild-backend = \"pdm.backend\"\n\n[project]\nname = \"hello\"\ndependencies = [\"flask\"]\n";
+    let app = "from flask import Flask\napp = Flask(__name__)\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("pdm.lock", ""),
+        ("src/hello/app.py", app),
+    ]);
+    let facts = facts(dir.path());
+    assert_eq!(facts.manager, Manager::Pdm { package: true });
+    let dockerfile = dockerfile_of(&facts);
+    let export = dockerfile.find("pdm export --prod").unwrap();
+    let install = dockerfile.find("pip install --no-deps .").unwrap();
+    assert!(
+        export < dockerfile.find("COPY . .").unwrap()
+            && dockerfile.find("COPY . .").unwrap() < install,
+        "{dockerfile}"
+    );
+    assert_lints_clean(dir.path(), &facts);
+
+    let app_pyproject = format!("{pyproject}\n[tool.pdm]\ndistribution = false\n");
+    let app_only = project(&[
+        ("pyproject.toml", app_pyproject.as_str()),
+        ("pdm.lock", ""),
+        ("app.py", app),
+    ]);
+    let facts = self::facts(app_only.path());
+    assert_eq!(facts.manager, Manager::Pdm { package: false });
+    assert!(!dockerfile_of(&facts).contains("--no-deps"));
+}

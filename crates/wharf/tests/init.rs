@@ -230,14 +230,35 @@ fn write_files(project: &Path, files: &[(&str, &str)]) {
 
 const FLASK_APP: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get(\"/\")\ndef index():\n    return \"Hello from wharf init!\"\n";
 
+/// The project's own package is installed in `image`'s venv, not only importable from the
+/// copied sources.
+fn assert_installed(builder: &Wharf, image: &str, package: &str) {
+    let shown = builder.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        image,
+        "pip",
+        "show",
+        package,
+    ]);
+    assert!(shown.contains(&format!("Name: {package}\n")), "{shown}");
+}
+
 #[test]
 fn an_initialized_pdm_project_builds_runs_and_answers() {
     let Some(builder) = builder() else { return };
     let project = tempfile::tempdir().unwrap();
-    let pyproject = "[project]\nname = \"hello\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"flask==3.0.3\"]\n\n[tool.pdm]\ndistribution = false\n";
+    // A distribution (a build backend): the package itself is installed too.
+    let pyproject = "[build-system]\nrequires = [\"pdm-backend==2.4.9\"]\nbuild-backend = \"pdm.backend\"\n\n[project]\nname = \"hello\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"flask==3.0.3\"]\n";
     write_files(
         project.path(),
-        &[("pyproject.toml", pyproject), ("app.py", FLASK_APP)],
+        &[
+            ("pyproject.toml", pyproject),
+            ("src/hello/__init__.py", ""),
+            ("src/hello/app.py", FLASK_APP),
+        ],
     );
     lock(
         &builder,
@@ -258,6 +279,7 @@ fn an_initialized_pdm_project_builds_runs_and_answers() {
         "{summary}"
     );
     build(&builder, project.path(), "init-pdm");
+    assert_installed(&builder, "init-pdm", "hello");
     assert_eq!(serve(&builder, "init-pdm", 8000), "Hello from wharf init!");
 }
 
@@ -291,18 +313,7 @@ fn an_initialized_setuptools_project_builds_runs_and_answers() {
         "{summary}"
     );
     build(&builder, project.path(), "init-setuptools");
-    // The package itself is installed, not only importable from the copied sources.
-    let installed = builder.ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "init-setuptools",
-        "pip",
-        "show",
-        "hello",
-    ]);
-    assert!(installed.contains("Name: hello\n"), "{installed}");
+    assert_installed(&builder, "init-setuptools", "hello");
     assert_eq!(
         serve(&builder, "init-setuptools", 8000),
         "Hello from wharf init!"

@@ -52,7 +52,7 @@ fn install_dependencies(manager: &Manager) -> String {
              pipenv requirements > /tmp/requirements.txt \\\n    \
              && /venv/bin/pip install -r /tmp/requirements.txt\n"
         ),
-        Manager::Pdm => format!(
+        Manager::Pdm { .. } => format!(
             "RUN {PIP_CACHE} pip install {PDM}\n\
              COPY pyproject.toml pdm.lock ./\n\
              RUN {PIP_CACHE} \\\n    \
@@ -71,10 +71,14 @@ fn install_project(manager: &Manager) -> &'static str {
         Manager::Setuptools => {
             "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install .\n"
         }
+        // Its dependencies are in from the lock already.
+        Manager::Pdm { package: true } => {
+            "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install --no-deps .\n"
+        }
         Manager::Poetry { package: false }
         | Manager::Requirements { .. }
         | Manager::Pipenv
-        | Manager::Pdm => "",
+        | Manager::Pdm { package: false } => "",
     }
 }
 
