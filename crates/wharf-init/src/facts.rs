@@ -19,8 +19,11 @@ pub enum Manager {
     Pdm {
         package: bool,
     },
-    /// A `pyproject.toml` or `setup.py` installed with `pip install .`.
-    Setuptools,
+    /// A `pyproject.toml` or `setup.py` installed with `pip install .`; `listed` when
+    /// `[project].dependencies` names the dependencies (they can be installed first).
+    Setuptools {
+        listed: bool,
+    },
 }
 
 impl Manager {
@@ -31,7 +34,7 @@ impl Manager {
             Self::Poetry { .. } => "Poetry",
             Self::Pipenv => "Pipenv",
             Self::Pdm { .. } => "PDM",
-            Self::Setuptools => "pip install .",
+            Self::Setuptools { .. } => "pip install .",
         }
     }
 }

@@ -278,14 +278,27 @@ fn flask_factory() {
         ("blog/__init__.py", "from flask import Flask\n\ndef create_app(config=None):\n    app = Flask(__name__)\n    return app\n"),
     ]);
     let facts = facts(dir.path());
-    assert_eq!(facts.manager, Manager::Setuptools);
+    assert_eq!(facts.manager, Manager::Setuptools { listed: true });
     assert_eq!(
         facts.app,
         App::Wsgi {
             target: "blog:create_app()".into()
         }
     );
+    // The listed dependencies are installed before the code is copied.
+    let dockerfile = dockerfile_of(&facts);
+    let dependencies = dockerfile
+        .find("pip install -r /tmp/requirements.txt")
+        .unwrap();
+    assert!(
+        dependencies < dockerfile.find("COPY . .").unwrap(),
+        "{dockerfile}"
+    );
     assert_lints_clean(dir.path(), &facts);
+    // Before Python 3.11 there is no tomllib to read them with: `pip install .` alone.
+    std::fs::write(dir.path().join(".python-version"), "3.10\n").unwrap();
+    let older = dockerfile_of(&self::facts(dir.path()));
+    assert!(!older.contains("tomllib"), "{older}");
 }
 
 #[test]

@@ -47,8 +47,9 @@ pub fn manager(files: &ProjectFiles) -> Option<(Manager, String)> {
     } else if files.has("Pipfile") {
         (Manager::Pipenv, "Pipfile")
     } else if files.has("pyproject.toml") || files.has("setup.py") {
+        let listed = toml_value(&pyproject, "[project]", "dependencies").is_some();
         (
-            Manager::Setuptools,
+            Manager::Setuptools { listed },
             if files.has("pyproject.toml") {
                 "pyproject.toml"
             } else {
