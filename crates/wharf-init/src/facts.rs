@@ -15,20 +15,26 @@ pub enum Manager {
         package: bool,
     },
     Pipenv,
-    Pdm,
-    /// A `pyproject.toml` or `setup.py` installed with `pip install .`.
-    Setuptools,
+    /// PDM; `package` is true for a distribution (`[build-system]`, or `distribution = true`).
+    Pdm {
+        package: bool,
+    },
+    /// A `pyproject.toml` or `setup.py` installed with `pip install .`; `listed` when
+    /// `[project].dependencies` names the dependencies (they can be installed first).
+    Setuptools {
+        listed: bool,
+    },
 }
 
 impl Manager {
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Requirements { .. } => "pip (requirements.txt)",
-            Self::Uv => "uv (uv.lock)",
+            Self::Requirements { .. } => "pip",
+            Self::Uv => "uv",
             Self::Poetry { .. } => "Poetry",
-            Self::Pipenv => "Pipenv (Pipfile.lock)",
-            Self::Pdm => "PDM (pdm.lock)",
-            Self::Setuptools => "pip (pyproject.toml / setup.py)",
+            Self::Pipenv => "Pipenv",
+            Self::Pdm { .. } => "PDM",
+            Self::Setuptools { .. } => "pip install .",
         }
     }
 }

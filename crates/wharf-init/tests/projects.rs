@@ -81,7 +81,7 @@ fn pip_flask() {
     assert_eq!(
         facts.reasons,
         [
-            "dependencies: pip (requirements.txt) (found requirements.txt)",
+            "dependencies: pip (found requirements.txt)",
             "Python: 3.11 (the project names no version)",
             "start: `app = Flask(...)` in app.py",
         ]
@@ -94,7 +94,7 @@ fn pip_flask() {
     assert_eq!(
         files[0].text,
         r#"# syntax=docker/dockerfile:1
-# Written by `wharf init`: pip (requirements.txt), Python 3.11.
+# Written by `wharf init`: pip, Python 3.11.
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
@@ -278,14 +278,27 @@ fn flask_factory() {
         ("blog/__init__.py", "from flask import Flask\n\ndef create_app(config=None):\n    app = Flask(__name__)\n    return app\n"),
     ]);
     let facts = facts(dir.path());
-    assert_eq!(facts.manager, Manager::Setuptools);
+    assert_eq!(facts.manager, Manager::Setuptools { listed: true });
     assert_eq!(
         facts.app,
         App::Wsgi {
             target: "blog:create_app()".into()
         }
     );
+    // The listed dependencies are installed before the code is copied.
+    let dockerfile = dockerfile_of(&facts);
+    let dependencies = dockerfile
+        .find("pip install -r /tmp/requirements.txt")
+        .unwrap();
+    assert!(
+        dependencies < dockerfile.find("COPY . .").unwrap(),
+        "{dockerfile}"
+    );
     assert_lints_clean(dir.path(), &facts);
+    // Before Python 3.11 there is no tomllib to read them with: `pip install .` alone.
+    std::fs::write(dir.path().join(".python-version"), "3.10\n").unwrap();
+    let older = dockerfile_of(&self::facts(dir.path()));
+    assert!(!older.contains("tomllib"), "{older}");
 }
 
 #[test]
@@ -316,4 +329,44 @@ fn requirement_files_and_their_includes_are_copied() {
     let dockerfile = &render(&facts, "pw")[0].text;
     assert!(dockerfile.contains("COPY requirements.txt ./\nCOPY requirements/base.txt requirements/\nCOPY constraints.txt ./\nCOPY requirements/common.txt requirements/\n"), "{dockerfile}");
     assert_lints_clean(dir.path(), &facts);
+}
+
+fn dockerfile_of(facts: &Facts) -> String {
+    render(facts, "pw")
+        .into_iter()
+        .find(|file| file.name == "Dockerfile")
+        .unwrap()
+        .text
+}
+
+#[test]
+fn pdm_installs_a_distribution_after_its_locked_dependencies() {
+    let pyproject = "[build-system]\nrequires = [\"pdm-backend\"]\nbuild-backend = \"pdm.backend\"\n\n[project]\nname = \"hello\"\ndependencies = [\"flask\"]\n";
+    let app = "from flask import Flask\napp = Flask(__name__)\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("pdm.lock", ""),
+        ("src/hello/app.py", app),
+    ]);
+    let facts = facts(dir.path());
+    assert_eq!(facts.manager, Manager::Pdm { package: true });
+    let dockerfile = dockerfile_of(&facts);
+    let export = dockerfile.find("pdm export --prod").unwrap();
+    let install = dockerfile.find("pip install --no-deps .").unwrap();
+    assert!(
+        export < dockerfile.find("COPY . .").unwrap()
+            && dockerfile.find("COPY . .").unwrap() < install,
+        "{dockerfile}"
+    );
+    assert_lints_clean(dir.path(), &facts);
+
+    let app_pyproject = format!("{pyproject}\n[tool.pdm]\ndistribution = false\n");
+    let app_only = project(&[
+        ("pyproject.toml", app_pyproject.as_str()),
+        ("pdm.lock", ""),
+        ("app.py", app),
+    ]);
+    let facts = self::facts(app_only.path());
+    assert_eq!(facts.manager, Manager::Pdm { package: false });
+    assert!(!dockerfile_of(&facts).contains("--no-deps"));
 }

