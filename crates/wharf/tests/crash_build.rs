@@ -141,5 +141,5 @@ fn a_build_killed_during_its_layer_commit_leaves_a_consistent_store() {
         &["--build-arg", "SIZE=200"],
         "step-written",
     );
-    assert_recovers(&wharf, context.path(), "count=200");
+    assert_recovers(&wharf, context.path(), "SIZE=200");
 }
