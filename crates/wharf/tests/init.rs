@@ -1,7 +1,7 @@
 //! `wharf init` as a user runs it: what it prints and writes, that it never overwrites
 //! without `--force`, that `wharf lint` finds nothing to warn about in what it wrote, and
-//! that pip/Flask, Pipenv/Flask, uv/FastAPI, Poetry/Django, PDM/Flask and setuptools/Flask
-//! projects it set up build with wharf (dependencies from PyPI), run as its non-root user and
+//! that pip/Flask, Pipenv/Flask, uv/FastAPI, Poetry/Django, PDM/Flask, setuptools/Flask and
+//! plain-script projects it set up build with wharf (dependencies from PyPI), run as its non-root user and
 //! answer on the port it chose; and the compose.yaml it writes for a Flask app using redis,
 //! for a Django app using postgres (its password from the generated .env), and for a Flask
 //! app with a Celery worker and beat comes up (`--wait` on the healthchecks) with the app
@@ -318,6 +318,34 @@ fn an_initialized_setuptools_project_builds_runs_and_answers() {
         serve(&builder, "init-setuptools", 8000),
         "Hello from wharf init!"
     );
+}
+
+/// A plain script with a dependency and no web framework: its command runs it, as the
+/// non-root user, with the dependency installed.
+#[test]
+fn an_initialized_script_project_builds_runs_and_prints() {
+    let Some(builder) = builder() else { return };
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[
+            ("requirements.txt", "six==1.16.0\n"),
+            (
+                "main.py",
+                "import os\nimport six\n\nif __name__ == \"__main__\":\n    print(\"script ran with six\", six.__version__, \"as\", os.getuid())\n",
+            ),
+        ],
+    );
+    let summary = String::from_utf8(
+        builder
+            .run(&["init", "--python", "3.11", text(project.path())])
+            .stderr,
+    )
+    .unwrap();
+    assert!(summary.contains("command: python main.py"), "{summary}");
+    build(&builder, project.path(), "init-script");
+    let output = builder.ok(&["run", "--rm", "--network", "none", "init-script"]);
+    assert_eq!(output, "script ran with six 1.16.0 as 10001\n");
 }
 
 /// Builds the image compose would build for the web service of project `name` where RUN
