@@ -841,8 +841,17 @@ fn a_killed_monitor_leaves_no_network_behind() {
         )
     };
     assert_eq!(veths().lines().count(), 1);
-    let monitor = processes_of(&wharf, "__monitor");
-    assert_eq!(monitor.len(), 1);
+    // `run -d` returns once the container is started; its init may still carry the
+    // monitor's command line for a moment, until it has exec'd the container's command.
+    let mut monitor = processes_of(&wharf, "__monitor");
+    for _ in 0..50 {
+        if monitor.len() == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        monitor = processes_of(&wharf, "__monitor");
+    }
+    assert_eq!(monitor.len(), 1, "{monitor:?}");
     let pid = std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
