@@ -5,7 +5,6 @@ use std::fmt;
 use wharf_oci::Digest;
 
 use crate::error::Result;
-use crate::gc::remove_any;
 use crate::lock::ExclusiveLock;
 use crate::Store;
 
@@ -189,7 +188,7 @@ impl Store {
                 report.repairs.push("removed tags of missing images".into());
             }
             for path in &report.leftovers {
-                remove_any(path)?;
+                self.remove_leftover(path)?;
             }
             let collected = self.gc(held)?;
             report.repairs.push(format!(

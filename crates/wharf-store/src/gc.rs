@@ -121,9 +121,39 @@ impl Store {
                 crate::build_cache::unmount_step_dir(path);
             }
             bytes += crate::disk_bytes(path);
-            remove_any(path)?;
+            self.remove_leftover(path)?;
         }
         Ok((leftovers.len(), bytes))
+    }
+
+    /// Removes one of [`Store::leftovers`]; a build step's folder with its mounts detached
+    /// first.
+    pub(crate) fn remove_leftover(&self, path: &Path) -> Result<()> {
+        if path.starts_with(self.build_steps_dir()) {
+            remove_step_dir(path)
+        } else {
+            remove_any(path)
+        }
+    }
+}
+
+/// Removes a killed build step's folder. The namespace of the step's container releases
+/// its mounts a moment after its last process has ended, and the folder is busy until
+/// then: detach and try again, for a second at most.
+fn remove_step_dir(path: &Path) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        crate::build_cache::unmount_step_dir(path);
+        match remove_any(path) {
+            Err(crate::StoreError::Io { source, .. })
+                if source.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error())
+                    && tries < 20 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
 
