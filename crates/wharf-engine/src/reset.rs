@@ -67,44 +67,14 @@ impl Engine {
 
 /// The first mount point at or below one of `folders` and not below one of `except`.
 fn mount_below(folders: &[PathBuf], except: &[PathBuf]) -> Result<Option<PathBuf>> {
-    let path = Path::new("/proc/self/mountinfo");
-    let table = std::fs::read_to_string(path).at("read", path)?;
     let folders: Vec<PathBuf> = folders
         .iter()
         .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()))
         .collect();
-    Ok(table
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .map(unescape_mount_path)
+    Ok(wharf_store::mount_points()?
+        .into_iter()
         .filter(|mount| !except.iter().any(|theirs| mount.starts_with(theirs)))
         .find(|mount| folders.iter().any(|folder| mount.starts_with(folder))))
-}
-
-/// A mount point as mountinfo writes it: space, tab, newline and backslash as `\ooo`.
-fn unescape_mount_path(field: &str) -> PathBuf {
-    let mut bytes = Vec::with_capacity(field.len());
-    let raw = field.as_bytes();
-    let mut i = 0;
-    while i < raw.len() {
-        let octal = raw.get(i + 1..i + 4).and_then(|digits| {
-            let text = std::str::from_utf8(digits).ok()?;
-            u8::from_str_radix(text, 8).ok()
-        });
-        match (raw[i], octal) {
-            (b'\\', Some(byte)) => {
-                bytes.push(byte);
-                i += 4;
-            }
-            (byte, _) => {
-                bytes.push(byte);
-                i += 1;
-            }
-        }
-    }
-    PathBuf::from(std::ffi::OsString::from(
-        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes),
-    ))
 }
 
 /// Deletes everything inside `folder` (not following links), keeping the folder itself.
@@ -134,15 +104,6 @@ fn empty_folder(folder: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_escaped_mount_points() {
-        assert_eq!(
-            unescape_mount_path(r"/tmp/a\040b\134c"),
-            PathBuf::from("/tmp/a b\\c")
-        );
-        assert_eq!(unescape_mount_path("/plain"), PathBuf::from("/plain"));
-    }
 
     #[test]
     fn finds_a_mount_below_a_folder_and_not_beside_it() {

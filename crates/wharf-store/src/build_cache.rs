@@ -160,58 +160,11 @@ pub fn unmount_step_dir(dir: &std::path::Path) {
     }
 }
 
-/// The mount points of this mount namespace at or below `dir`, from /proc/self/mountinfo
-/// (its fifth field, with `\040`-style escapes for spaces and the like).
+/// The mount points of this mount namespace at or below `dir`.
 fn mount_points_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(table) = fs::read_to_string("/proc/self/mountinfo") else {
-        return Vec::new();
-    };
-    table
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .map(unescape_mount_path)
+    crate::mounts::mount_points()
+        .unwrap_or_default()
+        .into_iter()
         .filter(|point| point.starts_with(dir))
         .collect()
-}
-
-fn unescape_mount_path(field: &str) -> std::path::PathBuf {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).and_then(|digits| {
-            std::str::from_utf8(digits)
-                .ok()
-                .and_then(|d| u8::from_str_radix(d, 8).ok())
-        });
-        match (bytes[i], octal) {
-            (b'\\', Some(byte)) => {
-                out.push(byte);
-                i += 4;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    let path: std::ffi::OsString = std::os::unix::ffi::OsStringExt::from_vec(out);
-    path.into()
-}
-
-#[cfg(test)]
-mod mount_tests {
-    use super::*;
-
-    #[test]
-    fn mountinfo_escapes_are_undone() {
-        assert_eq!(
-            unescape_mount_path(r"/tmp/a\040b/c\134d/merged"),
-            std::path::PathBuf::from("/tmp/a b/c\\d/merged")
-        );
-        assert_eq!(
-            unescape_mount_path(r"/plain\x"),
-            std::path::PathBuf::from(r"/plain\x")
-        );
-    }
 }

@@ -33,6 +33,7 @@ mod image;
 mod index;
 mod layers;
 mod lock;
+mod mounts;
 mod read_ahead;
 mod usage;
 
@@ -46,6 +47,7 @@ pub use image::{parse_manifest, Committed, Image, ImageLayer};
 pub use index::{ImageRecord, Index};
 pub use layers::{chain_id, chain_ids, LayerInfo, LayerToUnpack, UnpackStep};
 pub use lock::{ExclusiveLock, SharedLock};
+pub use mounts::mount_points;
 pub use usage::disk_bytes;
 
 use std::path::{Path, PathBuf};
