@@ -519,12 +519,7 @@ impl Engine {
     pub(crate) fn detach_ended_networks(&self, id: &str) -> Result<()> {
         if let Some(networks) = self.existing_networks()? {
             let title = format!("wharf: deleting a veth of container {}", &id[..12]);
-            networks.disconnect_ended(id, |removal| {
-                let run = move || drop(removal.run());
-                if wharf_runtime::fork_detached(&title, run).is_err() {
-                    run();
-                }
-            })?;
+            networks.disconnect_ended(id, in_a_child(title))?;
         }
         Ok(())
     }
@@ -868,7 +863,9 @@ impl Engine {
 
     /// `network rm` of several user networks at once (`compose down`): the pre-defined
     /// and unknown ones are refused, those that containers name are left (returned as the
-    /// errors that say so), the others go together. Returns the names removed.
+    /// errors that say so), the others go together. Returns the names removed. The kernel's
+    /// wait after each bridge is unlisted is left to a child process when this process has
+    /// one thread (else it is waited here).
     pub fn remove_networks(&self, names: &[String]) -> Result<(Vec<String>, Vec<EngineError>)> {
         let mut in_use = Vec::new();
         let mut ids = Vec::new();
@@ -891,9 +888,10 @@ impl Engine {
             }
         }
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        // The helpers end while the bridges go (each deletion waits for the kernel).
+        // The helpers end while the bridges and rules go.
         self.signal_dns_helpers(&ids);
-        let removed = self.networks()?.remove_many(&ids);
+        let title = "wharf: deleting the bridge of a removed network".to_owned();
+        let removed = self.networks()?.remove_many(&ids, in_a_child(title));
         self.await_dns_helpers(&ids);
         let removed = removed?;
         Ok((removed.into_iter().map(|n| n.name).collect(), in_use))
@@ -1241,6 +1239,18 @@ impl EngineError {
 
 /// `network connect`/`disconnect` do not apply to `--network host|none` containers, nor to
 /// the `host` and `none` networks.
+/// Runs each interface deletion in a child process that nobody waits for, as the kernel
+/// makes the deleting process wait 15-50 ms after it has unlisted the interface; here when
+/// this process cannot fork (it has threads). The child ends by itself.
+fn in_a_child(title: String) -> impl FnMut(wharf_net::LinkRemoval) {
+    move |removal| {
+        let run = move || drop(removal.run());
+        if wharf_runtime::fork_detached(&title, run).is_err() {
+            run();
+        }
+    }
+}
+
 fn refuse_pseudo(record: &ContainerRecord, network: &str) -> Result<()> {
     let mode = record.network_mode.as_str();
     let pseudo = PSEUDO_NETWORKS.iter().any(|(n, _)| *n == network);

@@ -187,13 +187,20 @@ impl Networks {
     /// `network rm`: refuses while containers are attached (naming them); removes the
     /// rules, the bridge and the state file.
     pub fn remove(&self, name_or_id: &str) -> Result<Network, NetError> {
-        let mut removed = self.remove_many(&[name_or_id])?;
+        let mut removed = self.remove_many(&[name_or_id], |removal| drop(removal.run()))?;
         Ok(removed.remove(0))
     }
 
     /// [`Networks::remove`] for several networks at once (`compose down`): all are checked
-    /// first, and the rules are loaded once for what remains.
-    pub fn remove_many(&self, names_or_ids: &[&str]) -> Result<Vec<Network>, NetError> {
+    /// first, and the rules are loaded once for what remains. Each bridge goes to
+    /// `start_removal`, as veths do in [`Networks::disconnect_ended`] and for the same
+    /// reason (the kernel's wait after unlisting it); the rules are loaded while the kernel
+    /// unlists the bridges, and when this returns none is left in this namespace.
+    pub fn remove_many(
+        &self,
+        names_or_ids: &[&str],
+        mut start_removal: impl FnMut(LinkRemoval),
+    ) -> Result<Vec<Network>, NetError> {
         let lock = self.store.lock_exclusive()?;
         let mut networks = self.store.load(&lock)?;
         let mut removed = Vec::new();
@@ -212,9 +219,17 @@ impl Networks {
             removed.push(network);
         }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
-
-        self.load_rules(&networks)?;
-        if let Err(error) = delete_links(&mut netlink, removed.iter().map(|n| &*n.bridge)) {
+        let bridges: Vec<String> = removed.iter().map(|n| n.bridge.clone()).collect();
+        // Only a shortcut: if watching fails, what is left is deleted below. The rules
+        // load while the kernel unlists the bridges.
+        let pending = PendingRemoval::start(&bridges, &mut start_removal);
+        let rules = self.load_rules(&networks);
+        if let Ok(pending) = pending {
+            let _ = pending.wait();
+        }
+        // The networks stay listed if the rules failed; a connect makes a bridge again.
+        rules?;
+        if let Err(error) = delete_links(&mut netlink, bridges.iter().map(String::as_str)) {
             networks.append(&mut removed);
             networks.sort_by(|a, b| a.name.cmp(&b.name));
             let cleanup = self.load_rules(&networks).err().into_iter().collect();
@@ -556,29 +571,57 @@ fn names(removed: Vec<(Network, Endpoint)>) -> Vec<String> {
         .collect()
 }
 
-/// Hands each of `veths` still there to `start_removal` and waits, up to [`REMOVAL_WAIT`],
+/// Hands each of `links` still there to `start_removal` and waits, up to [`REMOVAL_WAIT`],
 /// until the kernel has unlisted them.
 fn wait_for_removal(
-    veths: &[String],
+    links: &[String],
     start_removal: &mut impl FnMut(LinkRemoval),
 ) -> std::io::Result<()> {
-    // Subscribed before looking: a veth removed in between is not waited for.
-    let mut events = LinkEvents::subscribe()?;
-    let mut netlink = Netlink::open()?;
-    let mut present = BTreeMap::new();
-    for veth in veths {
-        if let Some(index) = netlink.link_index(veth)? {
-            present.insert(index, veth.as_str());
+    PendingRemoval::start(links, start_removal)?.wait()
+}
+
+/// Interfaces handed to a `start_removal` and not yet seen gone.
+struct PendingRemoval {
+    events: LinkEvents,
+    netlink: Netlink,
+    present: BTreeMap<u32, String>,
+}
+
+impl PendingRemoval {
+    /// Hands each of `links` still there to `start_removal`.
+    fn start(
+        links: &[String],
+        start_removal: &mut impl FnMut(LinkRemoval),
+    ) -> std::io::Result<Self> {
+        // Subscribed before looking: a link removed in between is not waited for.
+        let events = LinkEvents::subscribe()?;
+        let mut netlink = Netlink::open()?;
+        let mut present = BTreeMap::new();
+        for link in links {
+            if let Some(index) = netlink.link_index(link)? {
+                present.insert(index, link.clone());
+            }
         }
+        for (&index, link) in &present {
+            start_removal(LinkRemoval::new(index, link));
+        }
+        Ok(PendingRemoval {
+            events,
+            netlink,
+            present,
+        })
     }
-    for (&index, veth) in &present {
-        start_removal(LinkRemoval::new(index, veth));
+
+    /// Waits, up to [`REMOVAL_WAIT`], until the kernel has unlisted them.
+    fn wait(mut self) -> std::io::Result<()> {
+        let deadline = Instant::now() + REMOVAL_WAIT;
+        let (present, netlink) = (&self.present, &mut self.netlink);
+        self.events
+            .wait_removed(present.keys().copied().collect(), deadline, |index| {
+                Ok(netlink.link_index(&present[&index])? == Some(index))
+            })?;
+        Ok(())
     }
-    let deadline = Instant::now() + REMOVAL_WAIT;
-    events.wait_removed(present.keys().copied().collect(), deadline, |index| {
-        Ok(netlink.link_index(present[&index])? == Some(index))
-    })?;
-    Ok(())
 }
 
 /// What a failed [`Networks::connect`] undoes: interfaces it made, and the state it saved.
@@ -723,9 +766,9 @@ fn is_wharf_interface(name: &str, kind: Option<&str>) -> bool {
     }
 }
 
-/// The deletion of one interface of this namespace (an ended container's veth), handed
-/// out by [`Networks::disconnect_ended`]. Plain values, so that it can go to another
-/// process.
+/// The deletion of one interface of this namespace (an ended container's veth, a removed
+/// network's bridge), handed out by [`Networks::disconnect_ended`] and
+/// [`Networks::remove_many`]. Plain values, so that it can go to another process.
 #[derive(Debug, Clone, Copy)]
 pub struct LinkRemoval {
     index: u32,

@@ -104,31 +104,26 @@ pub(crate) fn down_project(
         .filter(|n| ours(&n.labels, NETWORK))
         .map(|n| n.name)
         .collect();
-    // Volumes are file work and networks kernel work: they go at the same time.
-    std::thread::scope(|scope| {
-        let volumes = scope.spawn(|| -> Result<(), CommandError> {
-            if args.volumes {
-                for volume in engine.list_volumes()? {
-                    if ours(&volume.labels, VOLUME) {
-                        engine.remove_volume(&volume.name)?;
-                        printer.info(format!(" ✔ Volume {}  Removed", volume.name));
-                    }
-                }
-            }
-            Ok(())
-        });
-        let (removed, in_use) = engine.remove_networks(&networks)?;
-        for name in removed {
-            printer.info(format!(" ✔ Network {name}  Removed"));
+    // Networks first, while this process has one thread: their bridges are then deleted
+    // by a child process that bears the kernel's wait (see Engine::remove_networks).
+    let (removed, in_use) = engine.remove_networks(&networks)?;
+    for name in removed {
+        printer.info(format!(" ✔ Network {name}  Removed"));
+    }
+    // As docker compose: a network still in use (by a container of `run`, say) stays.
+    for error in in_use {
+        if let wharf_engine::EngineError::NetworkUsed { network, .. } = error {
+            printer.info(format!(" ! Network {network}  Resource is still in use"));
         }
-        // As docker compose: a network still in use (by a container of `run`, say) stays.
-        for error in in_use {
-            if let wharf_engine::EngineError::NetworkUsed { network, .. } = error {
-                printer.info(format!(" ! Network {network}  Resource is still in use"));
+    }
+    if args.volumes {
+        for volume in engine.list_volumes()? {
+            if ours(&volume.labels, VOLUME) {
+                engine.remove_volume(&volume.name)?;
+                printer.info(format!(" ✔ Volume {}  Removed", volume.name));
             }
         }
-        volumes.join().expect("the removal of volumes panicked")
-    })?;
+    }
     if let Some(rmi) = &args.rmi {
         let images: BTreeSet<String> = project
             .services
