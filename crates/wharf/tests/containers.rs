@@ -947,14 +947,21 @@ fn a_container_stopped_or_killed_by_the_user_is_not_restarted() {
         "exit 3",
     ]);
     await_inspect(&wharf, "looping", "{{.State.Status}}", "restarting");
-    assert_eq!(
-        wharf
-            .ok(&["ps", "--format", "{{.Names}} {{.State}}"])
-            .trim(),
+    // ps lists a restarting container without -a (awaited: between two restarts it is up
+    // for a moment, and ps says so, as Docker's).
+    await_ps(
+        &wharf,
+        &["--format", "{{.Names}} {{.State}}"],
         "looping restarting",
-        "ps lists a restarting container without -a"
     );
-    assert!(wharf.ok(&["ps"]).contains("Restarting (3)"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !wharf.ok(&["ps"]).contains("Restarting (3)") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ps never said Restarting (3)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     wharf.ok(&["stop", "looping"]);
     assert_eq!(
         wharf

@@ -98,12 +98,25 @@ impl Engine {
         let record: ContainerRecord = read_json(&dir.join(RECORD_FILE))
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
         let mut state: ContainerState = read_json(&dir.join(STATE_FILE))?;
-        let starting = state.status == Status::Created && state.monitor_pid.is_some();
-        if (state.status.is_up() || starting)
-            && !state
-                .monitor_pid
-                .is_some_and(|pid| is_alive(pid, state.monitor_start_time))
-        {
+        let monitor_gone = |state: &ContainerState| {
+            let starting = state.status == Status::Created && state.monitor_pid.is_some();
+            (state.status.is_up() || starting)
+                && !state
+                    .monitor_pid
+                    .is_some_and(|pid| is_alive(pid, state.monitor_start_time))
+        };
+        // A restarting container's monitor hands it to the next one and then exits: a state
+        // read before the handover names a monitor gone by the time it is checked.
+        while monitor_gone(&state) {
+            let again: ContainerState = read_json(&dir.join(STATE_FILE))?;
+            if (again.monitor_pid, again.monitor_start_time)
+                == (state.monitor_pid, state.monitor_start_time)
+            {
+                break;
+            }
+            state = again;
+        }
+        if monitor_gone(&state) {
             // The monitor died without recording the end: kill what runs, clean up, say so.
             let _ = wharf_runtime::run::delete(&self.runtime_state_root(), id);
             let _ = self.detach_networks(id);
