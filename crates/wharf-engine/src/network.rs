@@ -360,12 +360,6 @@ impl Engine {
         };
         run.network_namespace = Some(PathBuf::from(format!("/proc/{pid}/ns/net")));
         run.hostname = owner.record.run.hostname.clone();
-        let hostname_variable = format!("HOSTNAME={}", run.hostname);
-        for variable in &mut run.process.env {
-            if variable.starts_with("HOSTNAME=") {
-                variable.clone_from(&hostname_variable);
-            }
-        }
         let owned = &owner.record.run;
         for (from, to) in [
             (owned.hostname_path(), run.hostname_path()),

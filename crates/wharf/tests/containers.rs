@@ -712,6 +712,16 @@ fn exec_runs_in_the_container_namespaces_with_its_env() {
         seen,
         format!("sleep 1000 \nsame-cgroup\n1 0 /tmp {}\n", &id[..12])
     );
+    // As Docker: HOSTNAME and HOME are the runtime's, in the processes but not in the
+    // container's Config.Env.
+    assert_eq!(
+        wharf.ok(&["inspect", "-f", "{{json .Config.Env}}", "box"]),
+        "[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"FROM_RUN=1\"]\n"
+    );
+    assert_eq!(
+        wharf.ok(&["exec", "box", "sh", "-c", "echo $HOSTNAME $HOME"]),
+        format!("{} /root\n", &id[..12])
+    );
     let overridden = wharf.ok(&[
         "exec",
         "-e",

@@ -148,12 +148,8 @@ impl Engine {
             .hostname
             .clone()
             .unwrap_or_else(|| id[..12].to_string());
-        merge_env(&mut env, &[format!("HOSTNAME={hostname}")]);
+        // As Docker's Config.Env: HOSTNAME and HOME are the runtime's, added at each start.
         merge_env(&mut env, &options.env);
-        if !env.iter().any(|e| e.starts_with("HOME=")) {
-            let home = user.as_ref().map_or("/", |user| &user.home);
-            env.push(format!("HOME={home}"));
-        }
         let cwd = options
             .workdir
             .clone()

@@ -210,7 +210,12 @@ impl Engine {
             let layers: Vec<PathBuf> = std::iter::once(run.upper_dir())
                 .chain(run.lower_dirs.iter().cloned())
                 .collect();
-            run.process.user = resolve_user(&record.user, &layers)?.ids();
+            let user = resolve_user(&record.user, &layers)?;
+            // As runc: HOME from the user's entry unless the container sets it.
+            if !run.process.env.iter().any(|e| e.starts_with("HOME=")) {
+                run.process.env.push(format!("HOME={}", user.home));
+            }
+            run.process.user = user.ids();
             netns = self.prepare_network(&record, &mut run)?;
             let created = (|| {
                 let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
