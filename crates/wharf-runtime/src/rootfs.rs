@@ -175,6 +175,34 @@ pub fn is_dir_in_root(root: &Path, path: &Path) -> Result<Option<bool>, Errno> {
     }
 }
 
+/// Opens the regular file `path` inside the tree at `root` for reading, resolved as a chroot
+/// would (a symlink in the image to the host's `/etc/passwd` stays in the image); `None`
+/// when it does not exist there or is not a regular file.
+pub fn open_file_in_root(root: &Path, path: &Path) -> Result<Option<std::fs::File>, Errno> {
+    let root = match rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(root) => root,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(errno) => return Err(errno),
+    };
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    match rustix::fs::openat2(&root, path, flags, Mode::empty(), resolve) {
+        Ok(fd) => {
+            let stat = rustix::fs::fstat(&fd)?;
+            Ok(
+                (FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile)
+                    .then(|| std::fs::File::from(fd)),
+            )
+        }
+        Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => Ok(None),
+        Err(errno) => Err(errno),
+    }
+}
+
 fn walk_dir_in_root(root: &Path, path: &Path, create: bool) -> Result<(), Errno> {
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let root = rustix::fs::open(root, flags, Mode::empty())?;

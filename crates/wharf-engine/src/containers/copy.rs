@@ -6,6 +6,11 @@
 //! symlink followed inside that tree and never out of it ([`resolve_in_tree`]). Bytes move as
 //! a tar stream, extracted by the build context's safe extractor, so no entry can write
 //! through a symlink out of the destination either.
+//!
+//! Resolving and then copying by path is only safe while nothing in the container changes
+//! the tree: a running container is frozen while its root is held, as Docker's `cp` pauses
+//! it (CVE-2018-15664: a process in the container swapped a folder for a symlink to the
+//! host's `/` between the check and the copy; tests/escapes.rs reenacts it).
 
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
@@ -16,6 +21,7 @@ use wharf_runtime::{Mount, Overlay};
 
 use super::lifecycle::is_mounted;
 use super::record::ContainerRecord;
+use super::record::Status;
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
 
@@ -163,20 +169,29 @@ impl Engine {
         Ok(())
     }
 
-    /// The container's files as `cp` sees them; a stopped container's root is mounted until
-    /// the returned value is dropped.
+    /// The container's files as `cp` sees them; a stopped container's root is mounted, and a
+    /// running one frozen, until the returned value is dropped.
     pub(super) fn container_root(&self, container: &str) -> Result<ContainerRoot> {
-        let record = self.find_container(container)?.record;
-        let run = &record.run;
+        let info = self.find_container(container)?;
+        let run = &info.record.run;
         let merged = run.merged_dir();
+        let frozen = if info.state.status == Status::Running && !info.paused {
+            self.set_frozen(&info, true)?;
+            Some((run.cgroups_path(), info.record.id.clone()))
+        } else {
+            None
+        };
         let overlay = if is_mounted(&merged) {
             None
         } else {
             let overlay = run.overlay();
-            overlay.mount()?;
+            if let Err(error) = overlay.mount() {
+                thaw(frozen.as_ref());
+                return Err(error.into());
+            }
             Some(overlay)
         };
-        Ok(ContainerRoot::new(&record, overlay))
+        Ok(ContainerRoot::new(&info.record, overlay, frozen))
     }
 
     /// Fills each new or empty volume of `record` from the image's content at its
@@ -225,10 +240,16 @@ pub(super) struct ContainerRoot {
     read_only_rootfs: bool,
     /// Mounted by us: unmounted on drop.
     overlay: Option<Overlay>,
+    /// The cgroup (path, container id) frozen by us: thawed on drop.
+    frozen: Option<(PathBuf, String)>,
 }
 
 impl ContainerRoot {
-    fn new(record: &ContainerRecord, overlay: Option<Overlay>) -> Self {
+    fn new(
+        record: &ContainerRecord,
+        overlay: Option<Overlay>,
+        frozen: Option<(PathBuf, String)>,
+    ) -> Self {
         let run = &record.run;
         let relative = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
         let mut mounts: Vec<(PathBuf, PathBuf, bool)> = run
@@ -260,6 +281,7 @@ impl ContainerRoot {
             mounts,
             read_only_rootfs: run.read_only_rootfs,
             overlay,
+            frozen,
         }
     }
 
@@ -301,6 +323,15 @@ impl Drop for ContainerRoot {
         if let Some(overlay) = &self.overlay {
             let _ = overlay.unmount();
         }
+        thaw(self.frozen.as_ref());
+    }
+}
+
+/// Thaws a container frozen for a copy. Nothing to tell if it fails: the container is gone
+/// (its cgroup with it), or `unpause` thaws it.
+fn thaw(frozen: Option<&(PathBuf, String)>) {
+    if let Some((cgroups_path, id)) = frozen {
+        let _ = wharf_runtime::cgroup::set_frozen(cgroups_path, id, false);
     }
 }
 
