@@ -4,6 +4,12 @@
 //! host-only `passwd`/`group`) is the target of every attack; afterwards it must be exactly
 //! as it was, and no `wharf-escaped` file may have appeared there or at `/` or `/tmp`.
 //!
+//! What the suite found, each fixed and kept as the regression: `cp` raced by a container
+//! swapping a folder for a symlink to the host read the host's file (CVE-2018-15664; a
+//! running container is now frozen while `cp`, compose secrets or `compose watch` resolve
+//! and copy in it); `-u`/`USER` names were looked up in a host `/etc/passwd` reached through
+//! an image's `/etc` symlink (now each layer is opened as its own root).
+//!
 //! Layer tars with `..`, absolute names, hard links out of the layer and a symlink followed
 //! by a write through it are in tests/hostile.rs (`import`) and tests/unpack.rs; ADD of such
 //! a tar in a build is here.
@@ -214,6 +220,7 @@ fn cve_2019_5736_container_cannot_overwrite_the_runtime_binary() {
     let attacker = r#"
         printf '#!/proc/self/exe\n' > /bin/evil; chmod +x /bin/evil
         me=$(readlink /proc/self/exe)
+        echo scanning
         while :; do
           for p in /proc/[0-9]*; do
             exe=$(readlink $p/exe 2>/dev/null) || continue
@@ -252,6 +259,7 @@ fn cve_2019_5736_container_cannot_overwrite_the_runtime_binary() {
         "the container overwrote the wharf binary:\n{logs}"
     );
     assert!(!logs.contains("wrote"), "{logs}");
+    assert!(logs.contains("scanning"), "the attacker never ran: {logs}");
     host.assert_untouched("CVE-2019-5736");
     wharf.remove_all_containers_leaving_nothing();
 }
@@ -812,4 +820,71 @@ fn compose_secrets_and_configs_through_symlinks_stay_in_the_container() {
     }
     let _ = compose(&["down", "-t", "0"]);
     wharf.remove_all_containers_leaving_nothing();
+}
+
+#[test]
+fn compose_watch_sync_through_symlinks_and_a_swapping_container_stays_in_the_container() {
+    let Some(wharf) = common::wharf_with_busybox() else {
+        return;
+    };
+    let host = Host::new();
+    let at = host.text();
+    // /app is the host folder's path; /w/sub is swapped between a folder and a symlink
+    // to it, over and over, while the watcher syncs into both.
+    built(
+        &wharf,
+        "watched",
+        &format!("FROM busybox\nRUN ln -s {at} /app && mkdir /w\n"),
+    );
+    let project = common::compose::ComposeProject {
+        wharf,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let swapper = format!(
+        "while :; do mkdir -p /w/sub; rm -rf /w/sub; ln -s {at} /w/sub; rm -f /w/sub; done"
+    );
+    project.write(&format!(
+        r#"
+name: wesc
+services:
+  web:
+    image: watched
+    network_mode: none
+    command: [sh, -c, "{swapper}"]
+    develop:
+      watch:
+        - {{path: ./src, action: sync, target: /app}}
+        - {{path: ./src, action: sync, target: /w/sub}}
+        - {{path: ./src, action: sync, target: /app/folder}}
+"#
+    ));
+    let src = project.path().join("src");
+    fs::create_dir(&src).unwrap();
+    let mut watch = common::compose::Watching::start(&project, &["watch"]);
+    watch.wait_for("Watch enabled");
+    for round in 0..10 {
+        // A file named like the host's, then its deletion: neither may reach the host.
+        watch.at_once(|| {
+            fs::write(src.join(ESCAPED), format!("round {round}")).unwrap();
+            fs::write(src.join("marker"), "synced").unwrap();
+            fs::write(src.join("inner"), "synced").unwrap();
+        });
+        watch.wait_for("Syncing service \"web\"");
+        host.assert_untouched("compose watch sync");
+        watch.at_once(|| {
+            fs::remove_file(src.join("marker")).unwrap();
+            fs::remove_file(src.join("inner")).unwrap();
+        });
+        watch.wait_for("Syncing service \"web\"");
+        host.assert_untouched("compose watch sync of a deletion");
+    }
+    assert!(watch.interrupt().success());
+    // The files went into the container's own folder of that name.
+    let seen = project
+        .wharf
+        .ok(&["exec", "wesc-web-1", "cat", &format!("{at}/{ESCAPED}")]);
+    assert_eq!(seen, "round 9");
+    project.ok(&["down", "-t", "0"]);
+    host.assert_untouched("compose watch");
+    project.wharf.remove_all_containers_leaving_nothing();
 }
