@@ -509,18 +509,38 @@ fn cve_2018_15664_cp_through_a_symlink_swapped_during_the_copy_stays_in_the_cont
     let payload = payload_dir.path().join(ESCAPED);
     fs::write(&payload, "payload").unwrap();
     let out = tempfile::tempdir().unwrap();
-    let mut copied = [0, 0];
-    for n in 0..150 {
-        let into = wharf.run(&["cp", payload.to_str().unwrap(), "target:/x/"]);
-        copied[0] += usize::from(into.status.success());
-        let dest = out.path().join(format!("{n}"));
-        let from = wharf.run(&["cp", "target:/x/marker", dest.to_str().unwrap()]);
-        copied[1] += usize::from(from.status.success());
-        assert!(
-            !holds_marker(&dest),
-            "cp target:/x/marker read the host's marker"
-        );
-    }
+    // Two copiers at once: they share the container's freeze, and the last one thaws it.
+    let copied: Vec<[usize; 2]> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|worker| {
+                let (wharf, payload, out) = (&wharf, &payload, &out);
+                scope.spawn(move || {
+                    let mut copied = [0, 0];
+                    for n in 0..75 {
+                        let into = wharf.run(&["cp", payload.to_str().unwrap(), "target:/x/"]);
+                        copied[0] += usize::from(into.status.success());
+                        let dest = out.path().join(format!("{worker}-{n}"));
+                        let from = wharf.run(&["cp", "target:/x/marker", dest.to_str().unwrap()]);
+                        copied[1] += usize::from(from.status.success());
+                        assert!(
+                            !holds_marker(&dest),
+                            "cp target:/x/marker read the host's marker"
+                        );
+                    }
+                    copied
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let copied = [copied[0][0] + copied[1][0], copied[0][1] + copied[1][1]];
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.Status}}", "target"])
+            .trim(),
+        "running",
+        "the copies left the container frozen"
+    );
     host.assert_untouched("CVE-2018-15664");
     // The race is real only if the copies went through now and then.
     assert!(

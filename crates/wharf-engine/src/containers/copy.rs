@@ -8,9 +8,7 @@
 //! through a symlink out of the destination either.
 //!
 //! Resolving and then copying by path is only safe while nothing in the container changes
-//! the tree: a running container is frozen while its root is held, as Docker's `cp` pauses
-//! it (CVE-2018-15664: a process in the container swapped a folder for a symlink to the
-//! host's `/` between the check and the copy; tests/escapes.rs reenacts it).
+//! the tree: a running container is frozen while its root is held ([`Freeze`]).
 
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
@@ -19,6 +17,7 @@ use std::path::{Path, PathBuf};
 use wharf_build::context::{extract_tar, resolve_in_tree};
 use wharf_runtime::{Mount, Overlay};
 
+use super::freeze::Freeze;
 use super::lifecycle::is_mounted;
 use super::record::ContainerRecord;
 use super::record::Status;
@@ -175,20 +174,15 @@ impl Engine {
         let info = self.find_container(container)?;
         let run = &info.record.run;
         let merged = run.merged_dir();
-        let frozen = if info.state.status == Status::Running && !info.paused {
-            self.set_frozen(&info, true)?;
-            Some((run.cgroups_path(), info.record.id.clone()))
-        } else {
-            None
+        let frozen = match info.state.status == Status::Running && !info.paused {
+            true => Some(Freeze::hold(self, &info)?),
+            false => None,
         };
         let overlay = if is_mounted(&merged) {
             None
         } else {
             let overlay = run.overlay();
-            if let Err(error) = overlay.mount() {
-                thaw(frozen.as_ref());
-                return Err(error.into());
-            }
+            overlay.mount()?;
             Some(overlay)
         };
         Ok(ContainerRoot::new(&info.record, overlay, frozen))
@@ -240,16 +234,12 @@ pub(super) struct ContainerRoot {
     read_only_rootfs: bool,
     /// Mounted by us: unmounted on drop.
     overlay: Option<Overlay>,
-    /// The cgroup (path, container id) frozen by us: thawed on drop.
-    frozen: Option<(PathBuf, String)>,
+    /// A running container's freeze, held until drop.
+    _frozen: Option<Freeze>,
 }
 
 impl ContainerRoot {
-    fn new(
-        record: &ContainerRecord,
-        overlay: Option<Overlay>,
-        frozen: Option<(PathBuf, String)>,
-    ) -> Self {
+    fn new(record: &ContainerRecord, overlay: Option<Overlay>, frozen: Option<Freeze>) -> Self {
         let run = &record.run;
         let relative = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
         let mut mounts: Vec<(PathBuf, PathBuf, bool)> = run
@@ -281,7 +271,7 @@ impl ContainerRoot {
             mounts,
             read_only_rootfs: run.read_only_rootfs,
             overlay,
-            frozen,
+            _frozen: frozen,
         }
     }
 
@@ -323,15 +313,6 @@ impl Drop for ContainerRoot {
         if let Some(overlay) = &self.overlay {
             let _ = overlay.unmount();
         }
-        thaw(self.frozen.as_ref());
-    }
-}
-
-/// Thaws a container frozen for a copy. Nothing to tell if it fails: the container is gone
-/// (its cgroup with it), or `unpause` thaws it.
-fn thaw(frozen: Option<&(PathBuf, String)>) {
-    if let Some((cgroups_path, id)) = frozen {
-        let _ = wharf_runtime::cgroup::set_frozen(cgroups_path, id, false);
     }
 }
 
