@@ -278,7 +278,7 @@ fn through_cwd(host: &Host) -> String {
 }
 
 #[test]
-fn cve_2024_21626_a_working_folder_on_a_leaked_fd_does_not_reach_the_host() {
+fn cve_2024_21626_a_working_folder_or_volume_on_a_leaked_fd_does_not_reach_the_host() {
     let Some(wharf) = common::wharf_with_busybox() else {
         return;
     };
@@ -304,6 +304,28 @@ fn cve_2024_21626_a_working_folder_on_a_leaked_fd_does_not_reach_the_host() {
             text(&output)
         );
         host.assert_untouched(&format!("run -w {workdir}"));
+        // A volume there, its working folder too: refused, /proc being the kernel's.
+        let volume = format!("leak:{workdir}");
+        let output = wharf.run(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            &volume,
+            "-w",
+            &workdir,
+            "busybox",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        let said = text(&output);
+        assert!(
+            !output.status.success() && said.contains("inside /proc"),
+            "-v {volume}: {said}"
+        );
+        host.assert_untouched(&format!("-v {volume}"));
     }
     wharf.ok(&[
         "run",
