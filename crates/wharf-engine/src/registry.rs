@@ -224,14 +224,27 @@ impl Engine {
         for layer in resolved.image.layers() {
             wanted.push((parse(layer.digest().as_ref())?, Some(layer.size())));
         }
+        let mut missing: Vec<&Digest> = wanted
+            .iter()
+            .map(|(digest, _)| digest)
+            .filter(|digest| !blobs.exists(digest))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        // Held until the blobs are adopted: another pull of the same blob waits meanwhile.
+        let mut partials = HashMap::new();
+        for digest in missing {
+            partials.insert(digest.clone(), blobs.lock_download(digest)?);
+        }
         let downloads: Vec<BlobDownload> = wanted
             .iter()
             .filter(|(digest, _)| !blobs.exists(digest))
-            .map(|(digest, size)| BlobDownload {
-                digest: digest.clone(),
-                size: *size,
-                // A stable name, so an interrupted pull resumes where it stopped.
-                path: blobs.tmp_dir().join(format!("pull-{}", digest.hex())),
+            .filter_map(|(digest, size)| {
+                Some(BlobDownload {
+                    digest: digest.clone(),
+                    size: *size,
+                    path: partials.get(digest)?.0.clone(),
+                })
             })
             .collect();
         let layer_sizes: HashMap<Digest, u64> = wanted[1..]
@@ -254,6 +267,7 @@ impl Engine {
         for download in &downloads {
             blobs.adopt(&download.path, &download.digest)?;
         }
+        drop(partials);
         let manifest_digest = blobs.put_bytes(&resolved.manifest.bytes)?;
 
         let config = ImageConfig::from_slice(&blobs.read(&config_digest)?).map_err(|e| {

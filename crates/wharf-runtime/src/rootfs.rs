@@ -4,7 +4,10 @@ use std::ffi::CString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStringExt;
+
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, CWD};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
@@ -175,6 +178,89 @@ pub fn is_dir_in_root(root: &Path, path: &Path) -> Result<Option<bool>, Errno> {
     }
 }
 
+/// Where `path` lands inside the tree at `root`, resolved as a chroot would (symlinks
+/// followed inside `root`), as a path of that tree: the longest part that exists is resolved
+/// by the kernel, the rest (`..` taken away first, as runc cleans a mount destination) is
+/// added as written, so a dangling symlink stays as it is named.
+pub fn resolve_in_root(root: &Path, path: &Path) -> Result<PathBuf, Errno> {
+    let root_fd = rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let root_path = rustix::fs::readlinkat(
+        CWD,
+        format!("/proc/self/fd/{}", root_fd.as_raw_fd()),
+        Vec::new(),
+    )?;
+    let root_path = PathBuf::from(std::ffi::OsString::from_vec(root_path.into_bytes()));
+    let mut components: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(_) => components.push(component),
+            Component::ParentDir => {
+                components.pop();
+            }
+            _ => {}
+        }
+    }
+    for existing in (0..=components.len()).rev() {
+        let prefix: PathBuf = components[..existing].iter().collect();
+        let prefix = if prefix.as_os_str().is_empty() {
+            PathBuf::from("/")
+        } else {
+            prefix
+        };
+        let fd = match rustix::fs::openat2(
+            &root_fd,
+            &prefix,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => continue,
+            Err(errno) => return Err(errno),
+        };
+        let found =
+            rustix::fs::readlinkat(CWD, format!("/proc/self/fd/{}", fd.as_raw_fd()), Vec::new())?;
+        let found = PathBuf::from(std::ffi::OsString::from_vec(found.into_bytes()));
+        let mut resolved =
+            Path::new("/").join(found.strip_prefix(&root_path).unwrap_or(Path::new("")));
+        resolved.extend(&components[existing..]);
+        return Ok(resolved);
+    }
+    Ok(PathBuf::from("/"))
+}
+
+/// Opens the regular file `path` inside the tree at `root` for reading, resolved as a chroot
+/// would (a symlink in the image to the host's `/etc/passwd` stays in the image); `None`
+/// when it does not exist there or is not a regular file.
+pub fn open_file_in_root(root: &Path, path: &Path) -> Result<Option<std::fs::File>, Errno> {
+    let root = match rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(root) => root,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(errno) => return Err(errno),
+    };
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    match rustix::fs::openat2(&root, path, flags, Mode::empty(), resolve) {
+        Ok(fd) => {
+            let stat = rustix::fs::fstat(&fd)?;
+            Ok(
+                (FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile)
+                    .then(|| std::fs::File::from(fd)),
+            )
+        }
+        Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => Ok(None),
+        Err(errno) => Err(errno),
+    }
+}
+
 fn walk_dir_in_root(root: &Path, path: &Path, create: bool) -> Result<(), Errno> {
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let root = rustix::fs::open(root, flags, Mode::empty())?;
@@ -218,6 +304,48 @@ fn walk_dir_in_root(root: &Path, path: &Path, create: bool) -> Result<(), Errno>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_resolve_and_files_open_inside_the_root_only() {
+        let host = tempfile::tempdir().unwrap();
+        std::fs::write(host.path().join("passwd"), b"host").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        std::fs::create_dir_all(root.join("proc")).unwrap();
+        std::os::unix::fs::symlink("/proc", root.join("p")).unwrap();
+        std::os::unix::fs::symlink("../../../..", root.join("up")).unwrap();
+        // The host folder's own path: it must name the root's folder of that name.
+        std::os::unix::fs::symlink(host.path(), root.join("etc")).unwrap();
+
+        let resolved = |p: &str| resolve_in_root(root, Path::new(p)).unwrap();
+        assert_eq!(resolved("/p"), Path::new("/proc"));
+        assert_eq!(resolved("/up/p/self"), Path::new("/proc/self"));
+        assert_eq!(resolved("/missing/../p/x"), Path::new("/proc/x"));
+        // A symlink to what the root does not have ends the part the kernel resolves.
+        assert_eq!(resolved("/etc/passwd"), Path::new("/etc/passwd"));
+        assert!(open_file_in_root(root, Path::new("/etc/passwd"))
+            .unwrap()
+            .is_none());
+        assert!(open_file_in_root(root, Path::new("/proc"))
+            .unwrap()
+            .is_none());
+        std::fs::create_dir_all(root.join(host.path().strip_prefix("/").unwrap())).unwrap();
+        std::fs::write(
+            root.join(host.path().strip_prefix("/").unwrap())
+                .join("passwd"),
+            b"image",
+        )
+        .unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut open_file_in_root(root, Path::new("/etc/passwd"))
+                .unwrap()
+                .unwrap(),
+            &mut text,
+        )
+        .unwrap();
+        assert_eq!(text, "image");
+    }
 
     #[test]
     fn dirs_are_made_inside_the_root_only() {

@@ -450,6 +450,7 @@ fn check_mount_points(config: &RunConfig, spec: &Spec, rootfs: &Path) -> Result<
             Mount::Tmpfs { .. } => ("tmpfs".to_owned(), true),
         };
         let destination = mount.destination();
+        refuse_in_proc(rootfs, destination)?;
         if below_a_mount(spec, destination) {
             continue;
         }
@@ -462,6 +463,38 @@ fn check_mount_points(config: &RunConfig, spec: &Spec, rootfs: &Path) -> Result<
                 mounted,
                 destination: destination.to_owned(),
                 source_is_dir,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What runc lets a mount cover inside /proc (lxcfs's files): anything else there would let
+/// the container change what the runtime reads and writes in /proc while it sets the
+/// container up (CVE-2019-19921), and an image's symlink to /proc must not get around it.
+const PROC_FILES_MOUNTABLE: [&str; 10] = [
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+];
+
+/// Refuses a mount whose destination is /proc or inside it, as written or once the image's
+/// symlinks are followed in `rootfs`, as runc does.
+fn refuse_in_proc(rootfs: &Path, destination: &Path) -> Result<(), StartError> {
+    let written: PathBuf = destination.components().collect();
+    let resolved = rootfs::resolve_in_root(rootfs, destination).unwrap_or_else(|_| written.clone());
+    for path in [&written, &resolved] {
+        if path.starts_with("/proc") && !PROC_FILES_MOUNTABLE.iter().any(|f| path == Path::new(f)) {
+            return Err(StartError::MountInProc {
+                destination: destination.to_owned(),
+                resolved: path.clone(),
             });
         }
     }

@@ -58,6 +58,12 @@ pub enum StartError {
         destination: PathBuf,
         source_is_dir: bool,
     },
+    /// runc's wording.
+    #[error("mount destination \"{destination}\" cannot be mounted because it is inside /proc (it resolves to {resolved})")]
+    MountInProc {
+        destination: PathBuf,
+        resolved: PathBuf,
+    },
     /// Docker's wording; the source was there at create, and is gone (or unreadable) now.
     #[error("invalid mount config for type \"bind\": bind source path does not exist: {path} ({})", describe(*errno))]
     BindSource { path: PathBuf, errno: i32 },
@@ -81,6 +87,7 @@ impl StartError {
             | StartError::Exec { .. } => 126,
             StartError::WorkingDir { .. }
             | StartError::MountType { .. }
+            | StartError::MountInProc { .. }
             | StartError::BindSource { .. }
             | StartError::Device { .. }
             | StartError::NotADevice { .. } => 125,
@@ -109,6 +116,9 @@ impl StartError {
             }
             // Docker's hint.
             StartError::MountType { .. } => "Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type".into(),
+            StartError::MountInProc { .. } => {
+                "mount the volume or folder somewhere else: /proc is the kernel's".into()
+            }
             StartError::BindSource { .. } => {
                 "make the folder or file again, or remove the container and create it without that mount".into()
             }

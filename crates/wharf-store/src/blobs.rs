@@ -8,6 +8,7 @@ use wharf_oci::{Digest, Sha256Writer};
 
 use crate::atomic::sync_dir;
 use crate::error::{IoResultExt, Result, StoreError};
+use crate::lock::ExclusiveLock;
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
@@ -328,6 +329,26 @@ impl BlobStore {
                 level: Some(6),
             },
         )
+    }
+
+    /// Where a download of `digest` is written (a stable name, so an interrupted pull
+    /// resumes it), locked for this process alone: of two pulls of images sharing a layer,
+    /// the second waits here and then finds the blob in the store. Lock digests in sorted
+    /// order, each once (a second lock of the same file waits for the first forever).
+    pub fn lock_download(&self, digest: &Digest) -> Result<(PathBuf, ExclusiveLock)> {
+        let path = self.tmp_dir().join(format!("pull-{}", digest.hex()));
+        let lock = ExclusiveLock::acquire(&path)?;
+        if self.exists(digest) {
+            // Fetched by whoever held it, or left by a pull killed after its rename: the
+            // partial is no use now. Only a holder whose blob exists removes it, so nobody
+            // downloads into a removed file.
+            // It may be gone already: the lock was taken on the file just renamed into place.
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(e).at("remove", &path)?,
+                _ => {}
+            }
+        }
+        Ok((path, lock))
     }
 
     /// Where in-flight writes live; on the store's filesystem, so [`Self::adopt`] renames.

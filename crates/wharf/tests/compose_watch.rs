@@ -7,89 +7,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
 
-use common::compose::ComposeProject;
-
-/// A running `compose watch` (or `up --watch`), its stdout and stderr read line by line.
-struct Watching {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Watching {
-    fn start(project: &ComposeProject, args: &[&str]) -> Self {
-        let file = project.path().join("compose.yaml").display().to_string();
-        let mut all = vec!["compose", "-f", &file];
-        all.extend(args);
-        let mut child = project
-            .wharf
-            .command(&all)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("wharf compose watch starts");
-        let (send, lines) = channel();
-        let stdout: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().unwrap());
-        let stderr: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().unwrap());
-        for stream in [stdout, stderr] {
-            let send = send.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if send.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for the next line containing `want` (a minute at most, against a hang).
-    fn wait_for(&mut self, want: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(want) {
-                        return line;
-                    }
-                    assert!(!line.starts_with("error:"), "{:#?}", self.seen);
-                }
-                Err(_) => panic!("no line with {want:?}; seen:\n{:#?}", self.seen),
-            }
-        }
-    }
-
-    /// Runs `changes` with the watcher stopped, so that they reach it at once (one batch)
-    /// even when this test is descheduled between two writes for longer than the quiet
-    /// period on a busy machine: its kernel queue keeps the events meanwhile.
-    fn at_once(&self, changes: impl FnOnce()) {
-        self.signal(rustix::process::Signal::STOP);
-        changes();
-        self.signal(rustix::process::Signal::CONT);
-    }
-
-    fn signal(&self, signal: rustix::process::Signal) {
-        let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, signal).unwrap();
-    }
-
-    /// Stops it as Ctrl-C does and waits for it.
-    fn interrupt(mut self) -> std::process::ExitStatus {
-        self.signal(rustix::process::Signal::INT);
-        self.child.wait().unwrap()
-    }
-}
+use common::compose::{ComposeProject, Watching};
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);

@@ -6,6 +6,9 @@
 //! symlink followed inside that tree and never out of it ([`resolve_in_tree`]). Bytes move as
 //! a tar stream, extracted by the build context's safe extractor, so no entry can write
 //! through a symlink out of the destination either.
+//!
+//! Resolving and then copying by path is only safe while nothing in the container changes
+//! the tree: a running container is frozen while its root is held ([`Freeze`]).
 
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
@@ -14,8 +17,10 @@ use std::path::{Path, PathBuf};
 use wharf_build::context::{extract_tar, resolve_in_tree};
 use wharf_runtime::{Mount, Overlay};
 
+use super::freeze::Freeze;
 use super::lifecycle::is_mounted;
 use super::record::ContainerRecord;
+use super::record::Status;
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
 
@@ -163,12 +168,16 @@ impl Engine {
         Ok(())
     }
 
-    /// The container's files as `cp` sees them; a stopped container's root is mounted until
-    /// the returned value is dropped.
+    /// The container's files as `cp` sees them; a stopped container's root is mounted, and a
+    /// running one frozen, until the returned value is dropped.
     pub(super) fn container_root(&self, container: &str) -> Result<ContainerRoot> {
-        let record = self.find_container(container)?.record;
-        let run = &record.run;
+        let info = self.find_container(container)?;
+        let run = &info.record.run;
         let merged = run.merged_dir();
+        let frozen = match info.state.status == Status::Running && !info.paused {
+            true => Some(Freeze::hold(self, &info)?),
+            false => None,
+        };
         let overlay = if is_mounted(&merged) {
             None
         } else {
@@ -176,7 +185,7 @@ impl Engine {
             overlay.mount()?;
             Some(overlay)
         };
-        Ok(ContainerRoot::new(&record, overlay))
+        Ok(ContainerRoot::new(&info.record, overlay, frozen))
     }
 
     /// Fills each new or empty volume of `record` from the image's content at its
@@ -225,10 +234,12 @@ pub(super) struct ContainerRoot {
     read_only_rootfs: bool,
     /// Mounted by us: unmounted on drop.
     overlay: Option<Overlay>,
+    /// A running container's freeze, held until drop.
+    _frozen: Option<Freeze>,
 }
 
 impl ContainerRoot {
-    fn new(record: &ContainerRecord, overlay: Option<Overlay>) -> Self {
+    fn new(record: &ContainerRecord, overlay: Option<Overlay>, frozen: Option<Freeze>) -> Self {
         let run = &record.run;
         let relative = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
         let mut mounts: Vec<(PathBuf, PathBuf, bool)> = run
@@ -260,6 +271,7 @@ impl ContainerRoot {
             mounts,
             read_only_rootfs: run.read_only_rootfs,
             overlay,
+            _frozen: frozen,
         }
     }
 

@@ -386,12 +386,21 @@ impl ResolvedUser {
 /// read from the topmost of `lower_dirs` (layers, or a container's root) that has them. Without a group, a user found in `/etc/passwd`
 /// also gets the groups that list it as a member (runc's rule; a group given replaces them).
 pub(crate) fn resolve_user(spec: &str, lower_dirs: &[PathBuf]) -> Result<ResolvedUser> {
+    // Each layer is opened as its own root: a symlink in it (to `/etc/passwd`, or `/etc`
+    // to a host folder) resolves inside it, never on the host (CVE-2014-6407's family).
     let find = |file: &str| {
         lower_dirs
             .iter()
-            .map(|dir| dir.join(file))
-            .find(|path| path.symlink_metadata().is_ok_and(|m| m.is_file()))
-            .and_then(|path| std::fs::read_to_string(path).ok())
+            .find_map(|dir| {
+                wharf_runtime::rootfs::open_file_in_root(dir, Path::new(file))
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|mut file| {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut file, &mut text).ok()?;
+                Some(text)
+            })
             .unwrap_or_default()
     };
     let (user, group) = match spec.split_once(':') {

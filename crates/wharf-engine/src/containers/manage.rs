@@ -118,7 +118,7 @@ impl Engine {
         Ok(info)
     }
 
-    fn set_frozen(&self, info: &ContainerInfo, frozen: bool) -> Result<()> {
+    pub(super) fn set_frozen(&self, info: &ContainerInfo, frozen: bool) -> Result<()> {
         wharf_runtime::cgroup::set_frozen(&info.record.run.cgroups_path(), &info.record.id, frozen)
             .map_err(|e| EngineError::Runtime {
                 name: info.record.name.clone(),

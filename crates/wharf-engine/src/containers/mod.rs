@@ -6,6 +6,7 @@ mod create;
 mod diff;
 mod exec;
 mod exec_record;
+mod freeze;
 mod health;
 mod lifecycle;
 mod logfile;
