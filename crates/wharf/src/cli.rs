@@ -1303,6 +1303,9 @@ pub struct KubePlayArgs {
     /// Remove what a previous play of this YAML created instead (as `kube down`)
     #[arg(long)]
     pub down: bool,
+    /// The image of each pod's infra container, which holds the pod's network (it runs `sleep`)
+    #[arg(long, default_value = wharf_kube::play::DEFAULT_INFRA_IMAGE)]
+    pub infra_image: String,
 }
 
 #[derive(Debug, Args)]
