@@ -1352,6 +1352,9 @@ pub struct ComposeBridgeConvertArgs {
     /// Image of the init containers that wait for healthy dependencies (needs `nc`)
     #[arg(long, default_value = wharf_kube::convert::DEFAULT_WAIT_IMAGE)]
     pub wait_image: String,
+    /// Image of the init containers that wait for a Job to complete (`kubectl wait`)
+    #[arg(long, default_value = wharf_kube::convert::DEFAULT_KUBECTL_IMAGE)]
+    pub kubectl_image: String,
 }
 
 #[derive(Debug, Args)]

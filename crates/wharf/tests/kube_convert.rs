@@ -212,6 +212,20 @@ fn tutorial_stacks_convert_to_valid_manifests_that_keep_their_meaning() {
         manifest(&dir, "migrate-job.yaml")["spec"]["template"]["spec"]["restartPolicy"],
         "Never"
     );
+    // The web pods wait for the migration Job with kubectl, as an account that may read Jobs.
+    let pod = &web["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "wait-for-jobs");
+    let wait = &pod["initContainers"][0];
+    assert_eq!(wait["args"][0], "wait");
+    assert_eq!(wait["args"][1], "--for=condition=complete");
+    assert_eq!(wait["args"][2], "job/migrate");
+    let role = manifest(&dir, "wait-for-jobs-role.yaml");
+    assert_eq!(role["rules"][0]["resources"][0], "jobs");
+    assert_eq!(role["rules"][0]["verbs"][0], "get");
+    let binding = manifest(&dir, "wait-for-jobs-rolebinding.yaml");
+    assert_eq!(binding["subjects"][0]["name"], "wait-for-jobs");
+    assert_eq!(binding["roleRef"]["name"], "wait-for-jobs");
+
     let config = manifest(&dir, "proxy-etc-nginx-conf-d-default-conf-configmap.yaml");
     let nginx_conf = std::fs::read_to_string(examples.join("flask-deploy/nginx.conf")).unwrap();
     assert_eq!(config["data"]["default.conf"], nginx_conf.as_str());

@@ -18,6 +18,9 @@
 //!   secrets with their content) where pods mount them.
 //! - PersistentVolumeClaims are named volumes; emptyDirs are volumes of the pod (memory
 //!   ones tmpfs); probes are healthchecks.
+//! - ServiceAccounts, Roles and RoleBindings grant access to a cluster's API, which a
+//!   play's pods have not: they are accepted and change nothing (a pod's
+//!   `serviceAccountName` must name one of the manifests, as a cluster checks).
 //! - NetworkPolicies of the shape `compose bridge convert` writes (a network's members
 //!   talk to each other) are compose networks; other shapes are refused.
 //!
@@ -150,6 +153,8 @@ pub(crate) struct World<'a> {
     pub networks: Vec<Network>,
     /// Per Job, the services of its pod's containers.
     pub jobs: BTreeMap<String, Vec<String>>,
+    /// The ServiceAccounts (pods may name them; nothing else follows from them here).
+    pub accounts: Vec<String>,
     pub options: &'a PlayOptions,
 }
 
@@ -174,6 +179,7 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
     let mut services = Vec::new();
     let mut networks = Vec::new();
     let mut jobs = BTreeMap::new();
+    let mut accounts = Vec::new();
     for manifest in manifests {
         let body = &manifest.body;
         let kind = body["kind"].as_str().unwrap_or_default();
@@ -212,8 +218,11 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
                 workloads.push(manifest);
             }
             "Pod" | "Deployment" | "StatefulSet" => workloads.push(manifest),
+            // They grant access to a cluster's API, which no pod of a play has.
+            "Role" | "RoleBinding" => {}
+            "ServiceAccount" => accounts.push(name),
             other => {
-                return Err(unsupported(manifest, "kind", &format!("{other} is not a kind `wharf kube play` runs (Pod, Deployment, StatefulSet, Job, Service, ConfigMap, Secret, PersistentVolumeClaim, NetworkPolicy)")))
+                return Err(unsupported(manifest, "kind", &format!("{other} is not a kind `wharf kube play` runs (Pod, Deployment, StatefulSet, Job, Service, ConfigMap, Secret, PersistentVolumeClaim, NetworkPolicy, ServiceAccount, Role, RoleBinding)")))
             }
         }
     }
@@ -222,6 +231,7 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
         services,
         networks,
         jobs,
+        accounts,
         options,
     };
     let mut compose = pod::Compose::default();

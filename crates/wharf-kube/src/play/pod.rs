@@ -52,6 +52,8 @@ const POD_SPEC: &[&str] = &[
     "hostAliases",
     "securityContext",
     "dnsPolicy",
+    "serviceAccountName",
+    "automountServiceAccountToken",
 ];
 /// Refuses the first key of `object` that is not in `allowed`.
 pub(super) fn check(
@@ -113,6 +115,15 @@ pub(crate) fn workload(
     let claim_templates = claim_templates(manifest, kind)?;
     let spec = &template["spec"];
     check(manifest, path, spec, POD_SPEC)?;
+    if let Some(account) = spec["serviceAccountName"].as_str() {
+        if !world.accounts.iter().any(|a| a == account) {
+            return Err(unsupported(
+                manifest,
+                &format!("{path}.serviceAccountName"),
+                &format!("the ServiceAccount {account} is not among the manifests"),
+            ));
+        }
+    }
     let labels = template["metadata"]["labels"]
         .as_object()
         .cloned()
@@ -356,21 +367,31 @@ impl Pod<'_> {
     /// a pod wait for a Job): the services of that Job's pod, which compose waits for with
     /// `service_completed_successfully`. Other uses of kubectl need a cluster.
     fn job_wait(&self, at: &str, init: &Value) -> Result<Option<Vec<String>>, KubeError> {
-        let command: Vec<&str> = init["command"]
+        let mut words: Vec<&str> = init["command"]
             .as_array()
             .into_iter()
             .flatten()
             .chain(init["args"].as_array().into_iter().flatten())
             .filter_map(Value::as_str)
             .collect();
-        if command.first() != Some(&"kubectl") {
+        // kubectl named in the command, or the image's entrypoint (registry.k8s.io/kubectl).
+        let image = init["image"].as_str().unwrap_or_default();
+        let repository = image.split('@').next().unwrap_or_default();
+        let name = repository.rsplit('/').next().unwrap_or_default();
+        let kubectl_image = name.split(':').next() == Some("kubectl");
+        if words
+            .first()
+            .is_some_and(|w| *w == "kubectl" || w.ends_with("/kubectl"))
+        {
+            words.remove(0);
+        } else if init["command"].is_array() || !kubectl_image {
             return Ok(None);
         }
-        let job = command
+        let job = words
             .iter()
             .find_map(|word| word.strip_prefix("job/"))
             .filter(|_| {
-                command.get(1) == Some(&"wait") && command.contains(&"--for=condition=complete")
+                words.first() == Some(&"wait") && words.contains(&"--for=condition=complete")
             });
         let Some(job) = job else {
             return Err(self.refuse(&format!("{at}.command"), "kubectl needs a cluster's API: only `kubectl wait --for=condition=complete job/NAME` runs here (as waiting for the Job's containers)"));

@@ -305,3 +305,51 @@ fn what_cannot_run_is_named() {
         error(remap).contains("Service s: spec.ports[0]: a ClusterIP Service whose port differs")
     );
 }
+
+#[test]
+fn kubectl_as_the_images_entrypoint_and_rbac_objects() {
+    let yaml = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: wait-for-jobs}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: wait-for-jobs}
+rules: [{apiGroups: [batch], resources: [jobs], verbs: [get]}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec: {template: {spec: {restartPolicy: Never, containers: [{name: m, image: app}]}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  serviceAccountName: wait-for-jobs
+  initContainers:
+    - {name: w, image: "registry.k8s.io/kubectl:v1.30.0", args: [wait, --for=condition=complete, job/migrate]}
+  containers: [{name: web, image: app}]
+"#;
+    let doc = document(yaml, false).unwrap();
+    assert_eq!(
+        doc["services"]["web-web"]["depends_on"]["migrate-m"]["condition"],
+        "service_completed_successfully"
+    );
+    let error = document(
+        &yaml.replace(
+            "serviceAccountName: wait-for-jobs",
+            "serviceAccountName: other",
+        ),
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains(
+            "spec.serviceAccountName: the ServiceAccount other is not among the manifests"
+        ),
+        "{error}"
+    );
+}
