@@ -18,6 +18,7 @@
 
 pub mod convert;
 mod error;
+mod helm;
 mod names;
 pub mod output;
 pub mod play;

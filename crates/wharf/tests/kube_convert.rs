@@ -88,6 +88,53 @@ fn manifest(dir: &Path, name: &str) -> Value {
     convert(&yaml_rust2::YamlLoader::load_from_str(&text).unwrap()[0])
 }
 
+/// The chart's templates rendered with `values`, as `helm template` would: the chart uses
+/// only `{{ index .Values "<service>" "<key>"... }}`, with `| quote` for strings.
+fn render(chart: &Path, values: &Value, out: &Path) {
+    std::fs::create_dir_all(out).unwrap();
+    for entry in std::fs::read_dir(chart.join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        let template = std::fs::read_to_string(&path).unwrap();
+        let mut text = String::new();
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("{{") {
+            text.push_str(&rest[..start]);
+            let end = start + rest[start..].find("}}").expect("an action ends") + 2;
+            let action = rest[start + 2..end - 2].trim();
+            rest = &rest[end..];
+            // Braces of the objects' own text.
+            if action == "\"{{\"" {
+                text.push_str("{{");
+                continue;
+            }
+            let (expression, quote) = match action.strip_suffix("| quote") {
+                Some(expression) => (expression.trim(), true),
+                None => (action, false),
+            };
+            let keys = expression
+                .strip_prefix("index .Values ")
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: `{action}` is not of the chart's one form",
+                        path.display()
+                    )
+                });
+            let mut value = values;
+            for key in keys.split(' ') {
+                value = &value[key.trim_matches('"')];
+            }
+            text.push_str(&match value {
+                Value::String(s) if quote => format!("{s:?}"),
+                Value::String(s) => s.clone(),
+                Value::Null => panic!("{}: no value for `{action}`", path.display()),
+                other => other.to_string(),
+            });
+        }
+        text.push_str(rest);
+        std::fs::write(out.join(path.file_name().unwrap()), text).unwrap();
+    }
+}
+
 fn container(workload: &Value) -> &Value {
     &workload["spec"]["template"]["spec"]["containers"][0]
 }
@@ -137,18 +184,45 @@ fn tutorial_stacks_convert_to_valid_manifests_that_keep_their_meaning() {
         convert(&wharf, &examples.join(stack), global, &registry, &dir);
         validate(&venv, &dir);
     }
-    for format in ["kustomize", "helm"] {
-        let dir = out.path().join(format);
-        let args = [registry[0], registry[1], "--format", format];
-        convert(&wharf, &examples.join("flask-postgres"), &[], &args, &dir);
-        validate(&venv, &dir);
-    }
+    let dir = out.path().join("kustomize");
+    let args = [registry[0], registry[1], "--format", "kustomize"];
+    convert(&wharf, &examples.join("flask-postgres"), &[], &args, &dir);
+    validate(&venv, &dir);
     assert!(out.path().join("kustomize/kustomization.yaml").is_file());
-    assert!(out.path().join("helm/Chart.yaml").is_file());
-    assert!(out
-        .path()
-        .join("helm/templates/web-deployment.yaml")
-        .is_file());
+
+    // The chart's values hold each workload's image, replicas and resources; its templates
+    // render (with its values, or changed ones) to valid manifests that use them.
+    let chart = out.path().join("helm");
+    let args = [registry[0], registry[1], "--format", "helm"];
+    let prod = ["-f", "compose.yaml", "-f", "compose.prod.yaml"];
+    convert(&wharf, &examples.join("flask-deploy"), &prod, &args, &chart);
+    assert!(chart.join("Chart.yaml").is_file());
+    let values = manifest(&chart, "values.yaml");
+    assert_eq!(values["web"]["replicas"], 3);
+    assert_eq!(
+        values["web"]["image"],
+        "registry.example/team/flask-deploy-web:latest"
+    );
+    assert_eq!(values["web"]["resources"]["limits"]["memory"], "512Mi");
+    assert_eq!(values["proxy"]["image"], "nginx:1.22");
+    let rendered = out.path().join("helm-rendered");
+    render(&chart, &values, &rendered);
+    validate(&venv, &rendered);
+    assert_eq!(
+        manifest(&rendered, "web-deployment.yaml"),
+        manifest(&out.path().join("flask-deploy"), "web-deployment.yaml")
+    );
+    let mut changed = values.clone();
+    changed["web"]["replicas"] = 5.into();
+    changed["web"]["resources"]["limits"]["cpu"] = "2".into();
+    changed["web"]["image"] = "registry.example/team/web:v2".into();
+    let rendered = out.path().join("helm-changed");
+    render(&chart, &changed, &rendered);
+    validate(&venv, &rendered);
+    let web = manifest(&rendered, "web-deployment.yaml");
+    assert_eq!(web["spec"]["replicas"], 5);
+    assert_eq!(container(&web)["resources"]["limits"]["cpu"], 2);
+    assert_eq!(container(&web)["image"], "registry.example/team/web:v2");
 
     // flask-postgres: the database's claim, its port from the image, its healthcheck as
     // probes; the app waits for it and gets its URL (with a password) from a Secret.
