@@ -151,8 +151,8 @@ pub(crate) struct World<'a> {
     pub data: Data,
     pub services: Vec<&'a Manifest>,
     pub networks: Vec<Network>,
-    /// Per Job, the services of its pod's containers.
-    pub jobs: BTreeMap<String, Vec<String>>,
+    /// Every workload's pods, to wait for.
+    pub pods: Vec<pod::Pods>,
     /// The ServiceAccounts (pods may name them; nothing else follows from them here).
     pub accounts: Vec<String>,
     pub options: &'a PlayOptions,
@@ -178,7 +178,6 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
     let mut workloads = Vec::new();
     let mut services = Vec::new();
     let mut networks = Vec::new();
-    let mut jobs = BTreeMap::new();
     let mut accounts = Vec::new();
     for manifest in manifests {
         let body = &manifest.body;
@@ -206,18 +205,7 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
                     networks.push(network);
                 }
             }
-            "Job" => {
-                // Its one pod is named after it.
-                let containers = manifest.body["spec"]["template"]["spec"]["containers"].as_array();
-                let services = containers
-                    .into_iter()
-                    .flatten()
-                    .map(|c| format!("{name}-{}", c["name"].as_str().unwrap_or_default()))
-                    .collect();
-                jobs.insert(name, services);
-                workloads.push(manifest);
-            }
-            "Pod" | "Deployment" | "StatefulSet" => workloads.push(manifest),
+            "Pod" | "Deployment" | "StatefulSet" | "Job" => workloads.push(manifest),
             // They grant access to a cluster's API, which no pod of a play has.
             "Role" | "RoleBinding" => {}
             "ServiceAccount" => accounts.push(name),
@@ -230,7 +218,10 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
         data,
         services,
         networks,
-        jobs,
+        pods: workloads
+            .iter()
+            .map(|manifest| pod::pods(manifest))
+            .collect::<Result<_, _>>()?,
         accounts,
         options,
     };

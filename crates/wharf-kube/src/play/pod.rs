@@ -84,13 +84,7 @@ pub(crate) fn workload(
     let body = &manifest.body;
     let workload = name(manifest)?;
     let kind = body["kind"].as_str().unwrap_or_default();
-    let (template, replicas, path) = if kind == "Pod" {
-        (
-            json!({ "metadata": body["metadata"], "spec": body["spec"] }),
-            1,
-            "spec",
-        )
-    } else {
+    if kind != "Pod" {
         check(manifest, "spec", &body["spec"], WORKLOAD_SPEC)?;
         for key in ["completions", "parallelism"] {
             if body["spec"][key].as_u64().is_some_and(|n| n > 1) {
@@ -101,17 +95,13 @@ pub(crate) fn workload(
                 ));
             }
         }
-        let replicas = if kind == "Job" {
-            1
-        } else {
-            body["spec"]["replicas"].as_u64().unwrap_or(1)
-        };
-        (
-            body["spec"]["template"].clone(),
-            replicas,
-            "spec.template.spec",
-        )
-    };
+    }
+    let Shape {
+        template,
+        replicas,
+        path,
+        pods,
+    } = shape(manifest, &workload);
     let claim_templates = claim_templates(manifest, kind)?;
     let spec = &template["spec"];
     check(manifest, path, spec, POD_SPEC)?;
@@ -141,15 +131,6 @@ pub(crate) fn workload(
         ("Job", _) | (_, Some("Never")) => "no",
         (_, Some("OnFailure")) => "on-failure",
         _ => "always",
-    };
-    let pods: Vec<(String, Option<u64>)> = match kind {
-        "StatefulSet" => (0..replicas)
-            .map(|n| (format!("{workload}-{n}"), Some(n)))
-            .collect(),
-        _ if replicas == 1 => vec![(workload.clone(), None)],
-        _ => (1..=replicas)
-            .map(|n| (format!("{workload}-{n}"), None))
-            .collect(),
     };
     let mut previous: Vec<String> = Vec::new();
     for (pod_name, ordinal) in &pods {
@@ -183,6 +164,85 @@ pub(crate) fn workload(
         previous = pod.services(&containers, restart, after, compose)?;
     }
     Ok(())
+}
+
+/// A workload's pod template and its pods.
+pub(super) struct Shape {
+    pub template: Value,
+    replicas: u64,
+    /// Where the pod spec is in the manifest.
+    path: &'static str,
+    /// Each pod's name and, in a StatefulSet, ordinal: `<workload>` for one replica,
+    /// `<workload>-<n>` from 1 for more, `<sts>-<n>` from 0.
+    pub pods: Vec<(String, Option<u64>)>,
+}
+
+pub(super) fn shape(manifest: &Manifest, workload: &str) -> Shape {
+    let body = &manifest.body;
+    let kind = body["kind"].as_str().unwrap_or_default();
+    let (template, replicas, path) = match kind {
+        "Pod" => (
+            json!({ "metadata": body["metadata"], "spec": body["spec"] }),
+            1,
+            "spec",
+        ),
+        "Job" => (body["spec"]["template"].clone(), 1, "spec.template.spec"),
+        _ => (
+            body["spec"]["template"].clone(),
+            body["spec"]["replicas"].as_u64().unwrap_or(1),
+            "spec.template.spec",
+        ),
+    };
+    let pods = match kind {
+        "StatefulSet" => (0..replicas)
+            .map(|n| (format!("{workload}-{n}"), Some(n)))
+            .collect(),
+        _ if replicas == 1 => vec![(workload.to_owned(), None)],
+        _ => (1..=replicas)
+            .map(|n| (format!("{workload}-{n}"), None))
+            .collect(),
+    };
+    Shape {
+        template,
+        replicas,
+        path,
+        pods,
+    }
+}
+
+/// A workload's pods as others wait for them: its pod labels and its containers' services.
+pub(crate) struct Pods {
+    kind: String,
+    name: String,
+    labels: Map<String, Value>,
+    containers: Vec<String>,
+}
+
+pub(super) fn pods(manifest: &Manifest) -> Result<Pods, KubeError> {
+    let workload = name(manifest)?;
+    let shape = shape(manifest, &workload);
+    let names: Vec<&str> = shape.template["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    Ok(Pods {
+        kind: manifest.body["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        labels: shape.template["metadata"]["labels"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        containers: shape
+            .pods
+            .iter()
+            .flat_map(|(pod, _)| names.iter().map(move |c| format!("{pod}-{c}")))
+            .collect(),
+        name: workload,
+    })
 }
 
 /// The names of a StatefulSet's volumeClaimTemplates (each pod gets its own claims).
@@ -298,7 +358,11 @@ impl Pod<'_> {
             let service_name = format!("{}-init-{container_name}", self.name);
             let mut service = self.container(&at, init, compose)?;
             service.insert("restart".into(), json!("no"));
-            self.join(&infra, &waits, &mut service);
+            let mut init_waits = waits.clone();
+            for other in self.named_pods(init) {
+                init_waits.insert(other, json!({ "condition": "service_started" }));
+            }
+            self.join(&infra, &init_waits, &mut service);
             self.insert(
                 compose,
                 &service_name,
@@ -396,13 +460,48 @@ impl Pod<'_> {
         let Some(job) = job else {
             return Err(self.refuse(&format!("{at}.command"), "kubectl needs a cluster's API: only `kubectl wait --for=condition=complete job/NAME` runs here (as waiting for the Job's containers)"));
         };
-        match self.world.jobs.get(job) {
-            Some(services) => Ok(Some(services.clone())),
+        let pods = self.world.pods.iter();
+        match pods.into_iter().find(|p| p.kind == "Job" && p.name == job) {
+            Some(pods) => Ok(Some(pods.containers.clone())),
             None => Err(self.refuse(
                 &format!("{at}.command"),
                 &format!("waits for the Job {job}, which is not among the manifests"),
             )),
         }
+    }
+
+    /// The containers of the pods selected by the Services an initContainer names (as
+    /// `until nslookup db` or `nc db 5432` do): it waits for them on its own, but compose
+    /// starts services in its plan's order, which must put those pods first.
+    fn named_pods(&self, init: &Value) -> Vec<String> {
+        let words: Vec<&str> = init["command"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(init["args"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .flat_map(|w| w.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.')))
+            .filter_map(|w| w.split('.').next())
+            .collect();
+        let own: Vec<&Manifest> = self.selecting().into_iter().map(|(m, _)| m).collect();
+        let mut containers = Vec::new();
+        for service in &self.world.services {
+            let named = service.body["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| words.contains(&n));
+            let Some(selector) = service.body["spec"]["selector"].as_object() else {
+                continue;
+            };
+            if !named || own.iter().any(|m| std::ptr::eq(*m, *service)) || selector.is_empty() {
+                continue;
+            }
+            for pods in &self.world.pods {
+                if selector.iter().all(|(k, v)| pods.labels.get(k) == Some(v)) {
+                    containers.extend(pods.containers.iter().cloned());
+                }
+            }
+        }
+        containers
     }
 
     /// A port of the pod's containers: a number, or the name of a `containerPort`.

@@ -353,3 +353,44 @@ spec:
         "{error}"
     );
 }
+
+#[test]
+fn an_init_container_that_waits_for_a_service_starts_after_its_pods() {
+    let yaml = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 5000}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers:
+        - {name: self, image: busybox, command: [sh, -c, "nslookup web"]}
+      containers: [{name: web, image: app}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: proxy}
+spec:
+  initContainers:
+    - {name: wait, image: busybox, command: [sh, -c, "until nc -w 2 web 5000 </dev/null; do sleep 1; done"]}
+  containers: [{name: proxy, image: nginx}]
+"#;
+    let doc = document(yaml, false).unwrap();
+    let depends = &doc["services"]["proxy-init-wait"]["depends_on"];
+    for web in ["web-1-web", "web-2-web"] {
+        assert_eq!(depends[web]["condition"], "service_started");
+    }
+    // A pod's own Service is no dependency of its own init containers.
+    let own = doc["services"]["web-1-init-self"]["depends_on"]
+        .as_object()
+        .unwrap();
+    assert_eq!(own.keys().collect::<Vec<_>>(), ["web-1-infra"]);
+}
