@@ -333,7 +333,7 @@ impl Pod<'_> {
         if !first.is_empty() {
             holder.insert("depends_on".into(), Value::Object(first));
         }
-        self.insert(compose, &infra, "infra", holder);
+        self.insert(compose, &infra, "infra", holder)?;
 
         // Each container waits for the holder and for the initContainers before it.
         let mut waits = Map::new();
@@ -368,7 +368,7 @@ impl Pod<'_> {
                 &service_name,
                 &format!("init-{container_name}"),
                 service,
-            );
+            )?;
             waits.insert(
                 service_name,
                 json!({ "condition": "service_completed_successfully" }),
@@ -387,7 +387,7 @@ impl Pod<'_> {
             }
             self.join(&infra, &waits, &mut service);
             let service_name = format!("{}-{container_name}", self.name);
-            self.insert(compose, &service_name, container_name, service);
+            self.insert(compose, &service_name, container_name, service)?;
             names.push(service_name);
         }
         Ok(names)
@@ -407,7 +407,15 @@ impl Pod<'_> {
         service: &str,
         container: &str,
         mut body: Map<String, Value>,
-    ) {
+    ) -> Result<(), KubeError> {
+        // Pods are named after their workloads, and containers after their pods: two
+        // workloads (or a container named `infra`) may meet on one name.
+        if compose.services.contains_key(service) {
+            return Err(self.refuse(
+                "metadata.name",
+                &format!("its pod {} would run a container {service}, as another pod of the play does: rename one of them", self.name),
+            ));
+        }
         body.insert(
             "container_name".into(),
             json!(format!(
@@ -425,6 +433,7 @@ impl Pod<'_> {
         compose
             .services
             .insert(service.to_owned(), Value::Object(body));
+        Ok(())
     }
 
     /// `kubectl wait --for=condition=complete job/NAME` (how `compose bridge convert` makes

@@ -300,6 +300,11 @@ fn what_cannot_run_is_named() {
     assert!(
         error(env).contains("spec.containers[0].envFrom[0]: missing is not among the manifests")
     );
+    let clash = "kind: Deployment\nmetadata: {name: web}\nspec: {replicas: 2, template: {spec: {containers: [{name: a, image: x}]}}}\n---\nkind: Pod\nmetadata: {name: web-1}\nspec: {containers: [{name: a, image: x}]}\n";
+    assert_eq!(
+        error(clash),
+        "play.yaml: Pod web-1: metadata.name: its pod web-1 would run a container web-1-infra, as another pod of the play does: rename one of them"
+    );
     let remap = "kind: Service\nmetadata: {name: s}\nspec: {selector: {app: p}, ports: [{port: 80, targetPort: 8080}]}\n---\nkind: Pod\nmetadata: {name: p, labels: {app: p}}\nspec: {containers: [{name: a, image: x}]}\n";
     assert!(
         error(remap).contains("Service s: spec.ports[0]: a ClusterIP Service whose port differs")
