@@ -7,6 +7,11 @@
 //! Replicas are pods of their own: `<workload>-<n>` (from 1) for a Deployment, `<sts>-<n>`
 //! (from 0) with stable names and claims `<template>-<sts>-<n>` for a StatefulSet, whose
 //! pods start in order (each after the previous one's containers are healthy or started).
+//!
+//! compose applies its plan in order, waiting where a service waits for another; a pod's
+//! initContainer that loops until a Service answers would wait forever for a pod the plan
+//! starts later, so it depends (started) on the containers of the pods that Service
+//! selects ([`Pod::named_pods`]).
 
 use serde_json::{json, Map, Value};
 
