@@ -10,12 +10,15 @@
 //! let web = wharf_compose::Service { name: "web".into(), image: "nginx:1.22".into(), ..Default::default() };
 //! project.services.insert("web".into(), web);
 //! let converted = convert(&project, &Sources::default(), &ConvertOptions::default())?;
-//! assert_eq!(converted.objects[0].kind, "Deployment");
+//! let kinds: Vec<&str> = converted.objects.iter().map(|o| o.kind).collect();
+//! // No ports known: a headless Service still makes `web` resolve to its pods.
+//! assert_eq!(kinds, ["Service", "Deployment"]);
 //! # Ok::<(), wharf_kube::KubeError>(())
 //! ```
 
 pub mod convert;
 mod error;
+mod helm;
 mod names;
 pub mod output;
 pub mod play;

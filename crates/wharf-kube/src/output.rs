@@ -1,5 +1,5 @@
 //! The converted objects as files: plain manifests (one file per object, or one stream),
-//! a kustomization around them, or a Helm chart whose templates they are.
+//! a kustomization around them, or a Helm chart whose templates they are (`helm.rs`).
 
 use serde_json::{json, Value};
 
@@ -49,17 +49,6 @@ pub fn files(objects: &[Object], format: Format, project: &str) -> Vec<(String, 
             files.push(("kustomization.yaml".into(), document(&kustomization)));
             files
         }
-        Format::Helm => {
-            let chart = json!({
-                "apiVersion": "v2",
-                "name": crate::names::dns_label(project),
-                "description": format!("The compose project {project}, converted by wharf"),
-                "type": "application",
-                "version": "0.1.0",
-            });
-            let mut files = vec![("Chart.yaml".to_owned(), document(&chart))];
-            files.extend(manifests.map(|(name, text)| (format!("templates/{name}"), text)));
-            files
-        }
+        Format::Helm => crate::helm::chart(objects, project),
     }
 }

@@ -1303,6 +1303,9 @@ pub struct KubePlayArgs {
     /// Remove what a previous play of this YAML created instead (as `kube down`)
     #[arg(long)]
     pub down: bool,
+    /// The image of each pod's infra container, which holds the pod's network (it runs `sleep`)
+    #[arg(long, default_value = wharf_kube::play::DEFAULT_INFRA_IMAGE)]
+    pub infra_image: String,
 }
 
 #[derive(Debug, Args)]
@@ -1349,6 +1352,9 @@ pub struct ComposeBridgeConvertArgs {
     /// Image of the init containers that wait for healthy dependencies (needs `nc`)
     #[arg(long, default_value = wharf_kube::convert::DEFAULT_WAIT_IMAGE)]
     pub wait_image: String,
+    /// Image of the init containers that wait for a Job to complete (`kubectl wait`)
+    #[arg(long, default_value = wharf_kube::convert::DEFAULT_KUBECTL_IMAGE)]
+    pub kubectl_image: String,
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::{is_root, pypi_reachable, skip, Wharf};
+use common::Wharf;
 
 /// One example stack, its images present, in a store of its own network namespace.
 struct Stack {
@@ -36,58 +36,19 @@ const FIXTURES: [(&str, &str); 4] = [
     ("nginx-1.22", "nginx:1.22"),
 ];
 
-/// Builds `images` (name, context folder under the example) of `examples/EXAMPLE` where
-/// RUN steps reach PyPI, with the names `compose up` looks for, and moves them into an
-/// isolated store with the fixtures `uses` (tags). `None` after a loud SKIPPED.
+/// `examples/EXAMPLE` with its `images` (name, context folder) built under the names
+/// `compose up` looks for, in an isolated store with the fixtures `uses` (tags). `None`
+/// after a loud SKIPPED.
 fn stack(example: &str, images: &[(&str, &str)], uses: &[&str]) -> Option<Stack> {
-    if !is_root() {
-        skip("compose stacks need root");
-        return None;
-    }
-    if !pypi_reachable() {
-        skip(&format!(
-            "{example}: PyPI cannot be reached from this host, its images cannot be built"
-        ));
-        return None;
-    }
-    let dir = common::repo_root().join("examples").join(example);
-    let builder = Wharf::new();
-    builder.import_fixture("python-3.11-slim", "python:3.11-slim");
-    builder.import_fixture("nginx-1.22", "nginx:1.22");
-    for (image, context) in images {
-        let context = dir.join(context).display().to_string();
-        let output = builder.run(&[
-            "build",
-            "--progress",
-            "plain",
-            "--host-ca-certs",
-            "-t",
-            image,
-            &context,
-        ]);
-        assert!(
-            output.status.success(),
-            "building {image} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let archive = builder.path().join("images.tar");
-    let mut save = vec!["save", "-o", archive.to_str().unwrap()];
-    save.extend(images.iter().map(|(image, _)| *image));
-    builder.ok(&save);
-
-    let wharf = Wharf::isolated();
-    if wharf.netns.is_none() {
-        skip("cannot make a network namespace for the test (`ip netns add`)");
-        return None;
-    }
-    for (fixture, tag) in FIXTURES.iter().filter(|(_, tag)| uses.contains(tag)) {
-        wharf.import_fixture(fixture, tag);
-    }
-    wharf.ok(&["load", "-i", archive.to_str().unwrap()]);
+    let fixtures: Vec<(&str, &str)> = FIXTURES
+        .iter()
+        .filter(|(_, tag)| uses.contains(tag))
+        .copied()
+        .collect();
+    let wharf = common::examples::isolated_store_with_images(example, images, &fixtures)?;
     Some(Stack {
         wharf,
-        dir,
+        dir: common::repo_root().join("examples").join(example),
         files: vec!["compose.yaml"],
     })
 }
@@ -141,33 +102,14 @@ impl Stack {
             .to_string()
     }
 
-    /// `curl ARGS` in the namespace that plays the host: the body when it answers 2xx.
     fn curl(&self, args: &[&str]) -> Option<String> {
-        let output = self
-            .wharf
-            .host_command("curl")
-            .args(["-fsS", "--max-time", "5"])
-            .args(args)
-            .output()
-            .unwrap();
-        output.status.success().then(|| common::stdout(&output))
+        common::examples::curl(&self.wharf, args)
     }
 
-    /// `curl ARGS` until it answers 2xx with a body `accept`s (services take a while to
-    /// start: Postgres makes its cluster, gunicorn boots); panics after two minutes, with
-    /// the stack's logs.
+    /// `curl ARGS` until it answers as `accept`s, or a panic with the stack's logs.
     fn await_answer(&self, args: &[&str], accept: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(body) = self.curl(args).filter(|b| accept(b)) {
-                return body;
-            }
-            if Instant::now() > deadline {
-                let logs = common::stdout(&self.run(&["logs", "--no-color"]));
-                panic!("curl {args:?} never answered as expected; the stack's logs:\n{logs}");
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
+        let logs = || common::stdout(&self.run(&["logs", "--no-color"]));
+        common::examples::await_answer(&self.wharf, args, accept, logs)
     }
 
     /// `down -v`, then nothing of the stack may remain: containers, volumes, networks,
@@ -175,16 +117,7 @@ impl Stack {
     fn down_leaving_nothing(&self) {
         let ids = self.wharf.container_ids();
         self.ok(&["down", "-v"]);
-        assert_eq!(self.wharf.ok(&["ps", "-a", "-q"]), "");
-        assert_eq!(self.wharf.ok(&["volume", "ls", "-q"]), "");
-        let networks = self.wharf.ok(&["network", "ls", "--format", "{{.Name}}"]);
-        assert!(
-            networks
-                .lines()
-                .all(|n| ["bridge", "host", "none"].contains(&n)),
-            "networks left behind:\n{networks}"
-        );
-        self.wharf.assert_nothing_leaked(&ids);
+        common::examples::assert_stack_gone(&self.wharf, &ids);
     }
 }
 
@@ -552,12 +485,12 @@ fn the_prod_override_runs_three_limited_replicas_after_a_healthy_chain_and_a_mig
 
 #[test]
 fn compose_builds_reach_pypi_through_the_hosts_ca_certificates_with_the_setting() {
-    if !is_root() {
-        skip("builds need root");
+    if !common::is_root() {
+        common::skip("builds need root");
         return;
     }
-    if !pypi_reachable() {
-        skip("compose build: PyPI cannot be reached from this host");
+    if !common::pypi_reachable() {
+        common::skip("compose build: PyPI cannot be reached from this host");
         return;
     }
     // In the host's network namespace, where RUN steps reach PyPI; `network_mode: none`

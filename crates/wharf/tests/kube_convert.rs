@@ -7,85 +7,56 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::kube::{manifest, validate, validator};
 use common::Wharf;
 use serde_json::Value;
 
-/// The Kubernetes versions every manifest must validate against.
-const VERSIONS: &[&str] = &["1.30.0", "1.37.0"];
-
-fn validator() -> Option<PathBuf> {
-    let script = common::repo_root().join("scripts/install-kube-validate.sh");
-    let output = Command::new(&script)
-        .output()
-        .expect("the install script runs");
-    if !output.status.success() {
-        common::skip(&format!(
-            "kubernetes-validate cannot be installed (PyPI unreachable?): {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-        return None;
-    }
-    Some(PathBuf::from(
-        std::env::var_os("WHARF_KUBE_VALIDATE_VENV").unwrap_or("/opt/wharf-kube-validate".into()),
-    ))
-}
-
-/// Every `*.yaml` under `dir` (a chart's too), validated strictly for each version.
-fn validate(venv: &Path, dir: &Path) {
-    let mut files = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml")
-                && !["Chart.yaml", "kustomization.yaml"]
-                    .contains(&path.file_name().unwrap().to_str().unwrap())
-            {
-                files.push(path);
+/// The chart's templates rendered with `values`, as `helm template` would: the chart uses
+/// only `{{ index .Values "<service>" "<key>"... }}`, with `| quote` for strings.
+fn render(chart: &Path, values: &Value, out: &Path) {
+    std::fs::create_dir_all(out).unwrap();
+    for entry in std::fs::read_dir(chart.join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        let template = std::fs::read_to_string(&path).unwrap();
+        let mut text = String::new();
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("{{") {
+            text.push_str(&rest[..start]);
+            let end = start + rest[start..].find("}}").expect("an action ends") + 2;
+            let action = rest[start + 2..end - 2].trim();
+            rest = &rest[end..];
+            // Braces of the objects' own text.
+            if action == "\"{{\"" {
+                text.push_str("{{");
+                continue;
             }
+            let (expression, quote) = match action.strip_suffix("| quote") {
+                Some(expression) => (expression.trim(), true),
+                None => (action, false),
+            };
+            let keys = expression
+                .strip_prefix("index .Values ")
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: `{action}` is not of the chart's one form",
+                        path.display()
+                    )
+                });
+            let mut value = values;
+            for key in keys.split(' ') {
+                value = &value[key.trim_matches('"')];
+            }
+            text.push_str(&match value {
+                Value::String(s) if quote => format!("{s:?}"),
+                Value::String(s) => s.clone(),
+                Value::Null => panic!("{}: no value for `{action}`", path.display()),
+                other => other.to_string(),
+            });
         }
+        text.push_str(rest);
+        std::fs::write(out.join(path.file_name().unwrap()), text).unwrap();
     }
-    assert!(!files.is_empty(), "no manifests in {}", dir.display());
-    for version in VERSIONS {
-        let output = Command::new(venv.join("bin/kubernetes-validate"))
-            .args(["--strict", "--quiet", "-k", version])
-            .args(&files)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{} fails Kubernetes {version} validation:\n{}{}",
-            dir.display(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-}
-
-/// A manifest file as data.
-fn manifest(dir: &Path, name: &str) -> Value {
-    let text = std::fs::read_to_string(dir.join(name))
-        .unwrap_or_else(|e| panic!("{name} in {}: {e}", dir.display()));
-    fn convert(yaml: &yaml_rust2::Yaml) -> Value {
-        use yaml_rust2::Yaml;
-        match yaml {
-            Yaml::Integer(n) => Value::from(*n),
-            Yaml::String(s) | Yaml::Real(s) => Value::String(s.clone()),
-            Yaml::Boolean(b) => Value::Bool(*b),
-            Yaml::Array(items) => Value::Array(items.iter().map(convert).collect()),
-            Yaml::Hash(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), convert(v)))
-                    .collect(),
-            ),
-            _ => Value::Null,
-        }
-    }
-    convert(&yaml_rust2::YamlLoader::load_from_str(&text).unwrap()[0])
 }
 
 fn container(workload: &Value) -> &Value {
@@ -137,18 +108,45 @@ fn tutorial_stacks_convert_to_valid_manifests_that_keep_their_meaning() {
         convert(&wharf, &examples.join(stack), global, &registry, &dir);
         validate(&venv, &dir);
     }
-    for format in ["kustomize", "helm"] {
-        let dir = out.path().join(format);
-        let args = [registry[0], registry[1], "--format", format];
-        convert(&wharf, &examples.join("flask-postgres"), &[], &args, &dir);
-        validate(&venv, &dir);
-    }
+    let dir = out.path().join("kustomize");
+    let args = [registry[0], registry[1], "--format", "kustomize"];
+    convert(&wharf, &examples.join("flask-postgres"), &[], &args, &dir);
+    validate(&venv, &dir);
     assert!(out.path().join("kustomize/kustomization.yaml").is_file());
-    assert!(out.path().join("helm/Chart.yaml").is_file());
-    assert!(out
-        .path()
-        .join("helm/templates/web-deployment.yaml")
-        .is_file());
+
+    // The chart's values hold each workload's image, replicas and resources; its templates
+    // render (with its values, or changed ones) to valid manifests that use them.
+    let chart = out.path().join("helm");
+    let args = [registry[0], registry[1], "--format", "helm"];
+    let prod = ["-f", "compose.yaml", "-f", "compose.prod.yaml"];
+    convert(&wharf, &examples.join("flask-deploy"), &prod, &args, &chart);
+    assert!(chart.join("Chart.yaml").is_file());
+    let values = manifest(&chart, "values.yaml");
+    assert_eq!(values["web"]["replicas"], 3);
+    assert_eq!(
+        values["web"]["image"],
+        "registry.example/team/flask-deploy-web:latest"
+    );
+    assert_eq!(values["web"]["resources"]["limits"]["memory"], "512Mi");
+    assert_eq!(values["proxy"]["image"], "nginx:1.22");
+    let rendered = out.path().join("helm-rendered");
+    render(&chart, &values, &rendered);
+    validate(&venv, &rendered);
+    assert_eq!(
+        manifest(&rendered, "web-deployment.yaml"),
+        manifest(&out.path().join("flask-deploy"), "web-deployment.yaml")
+    );
+    let mut changed = values.clone();
+    changed["web"]["replicas"] = 5.into();
+    changed["web"]["resources"]["limits"]["cpu"] = "2".into();
+    changed["web"]["image"] = "registry.example/team/web:v2".into();
+    let rendered = out.path().join("helm-changed");
+    render(&chart, &changed, &rendered);
+    validate(&venv, &rendered);
+    let web = manifest(&rendered, "web-deployment.yaml");
+    assert_eq!(web["spec"]["replicas"], 5);
+    assert_eq!(container(&web)["resources"]["limits"]["cpu"], 2);
+    assert_eq!(container(&web)["image"], "registry.example/team/web:v2");
 
     // flask-postgres: the database's claim, its port from the image, its healthcheck as
     // probes; the app waits for it and gets its URL (with a password) from a Secret.
@@ -212,6 +210,20 @@ fn tutorial_stacks_convert_to_valid_manifests_that_keep_their_meaning() {
         manifest(&dir, "migrate-job.yaml")["spec"]["template"]["spec"]["restartPolicy"],
         "Never"
     );
+    // The web pods wait for the migration Job with kubectl, as an account that may read Jobs.
+    let pod = &web["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "wait-for-jobs");
+    let wait = &pod["initContainers"][0];
+    assert_eq!(wait["args"][0], "wait");
+    assert_eq!(wait["args"][1], "--for=condition=complete");
+    assert_eq!(wait["args"][2], "job/migrate");
+    let role = manifest(&dir, "wait-for-jobs-role.yaml");
+    assert_eq!(role["rules"][0]["resources"][0], "jobs");
+    assert_eq!(role["rules"][0]["verbs"][0], "get");
+    let binding = manifest(&dir, "wait-for-jobs-rolebinding.yaml");
+    assert_eq!(binding["subjects"][0]["name"], "wait-for-jobs");
+    assert_eq!(binding["roleRef"]["name"], "wait-for-jobs");
+
     let config = manifest(&dir, "proxy-etc-nginx-conf-d-default-conf-configmap.yaml");
     let nginx_conf = std::fs::read_to_string(examples.join("flask-deploy/nginx.conf")).unwrap();
     assert_eq!(config["data"]["default.conf"], nginx_conf.as_str());

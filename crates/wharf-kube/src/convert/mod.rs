@@ -5,7 +5,7 @@
 //! The mapping, one file per part:
 //! - `workload`: a service is a Deployment (replicas from `scale`/`deploy.replicas`), or a
 //!   Job when another service waits for it with `service_completed_successfully` (compose's
-//!   one-shot). No StatefulSet: compose replicas share their named volumes, which a
+//!   one-shot; the waiting pods run `kubectl wait` for it in an initContainer). No StatefulSet: compose replicas share their named volumes, which a
 //!   StatefulSet's volumeClaimTemplates would split into one volume per replica; a
 //!   Deployment that mounts a claim is rolled out with `strategy: Recreate` instead, so the
 //!   old pod lets go of a ReadWriteOnce volume before the new one mounts it.
@@ -67,6 +67,8 @@ pub struct ConvertOptions {
     pub skip_unsupported: bool,
     /// The image of the initContainers that wait for a healthy dependency.
     pub wait_image: String,
+    /// The image of the initContainers that wait for a Job (`kubectl wait`).
+    pub kubectl_image: String,
 }
 
 impl Default for ConvertOptions {
@@ -78,6 +80,7 @@ impl Default for ConvertOptions {
             host_path: false,
             skip_unsupported: false,
             wait_image: DEFAULT_WAIT_IMAGE.to_owned(),
+            kubectl_image: DEFAULT_KUBECTL_IMAGE.to_owned(),
         }
     }
 }
@@ -86,6 +89,9 @@ impl Default for ConvertOptions {
 pub const DEFAULT_VOLUME_SIZE: &str = "1Gi";
 /// busybox has `nc`, which the wait loops use.
 pub const DEFAULT_WAIT_IMAGE: &str = "busybox:1.36";
+/// Kubernetes' own kubectl image (registry.k8s.io has one since 1.28; its entrypoint is
+/// kubectl).
+pub const DEFAULT_KUBECTL_IMAGE: &str = "registry.k8s.io/kubectl:v1.30.0";
 /// The volume label that sets its claim's size.
 pub const SIZE_LABEL: &str = "wharf.kube.size";
 
@@ -220,6 +226,9 @@ impl Out {
 fn kind_rank(kind: &str) -> usize {
     [
         "NetworkPolicy",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
         "ConfigMap",
         "Secret",
         "PersistentVolumeClaim",

@@ -1,5 +1,8 @@
 //! Ports and networks. A service with `ports` or `expose` gets a ClusterIP Service named
-//! after it, so that other services still reach it by its compose name; its published
+//! after it, so that other services still reach it by its compose name. One without any
+//! gets a headless Service without ports (`clusterIP: None`): compose lets any service
+//! reach another by name on any port, and a headless Service's name resolves to its ready
+//! pods' addresses, on any port, as kompose does too. Its published
 //! ports get a second Service, `<service>-published`, of type LoadBalancer (or NodePort
 //! with `--publish-type nodeport`: the cluster then picks the node port, 30000-32767,
 //! since compose's host ports rarely fall in that range).
@@ -81,20 +84,21 @@ pub(crate) fn services(context: &Context, out: &mut Out) {
     if super::context::is_job(context) {
         return;
     }
-    if ports.is_empty() {
-        let dependents = context.project.services.values().any(|s| {
-            s.depends_on.contains_key(&context.service.name)
-                || s.links
-                    .iter()
-                    .any(|l| l.split(':').next() == Some(&context.service.name))
-        });
-        if dependents {
-            context.note(out, "expose", "has no ports or expose, so no Service: other pods cannot reach it by name (add `expose:` with its ports)");
-        }
-        return;
-    }
     let name = context.name();
     let selector = json!({ SERVICE_LABEL: name });
+    if ports.is_empty() {
+        out.add(
+            "Service",
+            &name,
+            json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": metadata(context.project, &name, Some(&context.service.name)),
+                "spec": { "clusterIP": "None", "selector": selector },
+            }),
+        );
+        return;
+    }
     let cluster: Vec<Value> = ports
         .iter()
         .map(|p| json!({ "name": port_name(p.target, &p.protocol), "port": p.target, "targetPort": p.target, "protocol": p.protocol }))

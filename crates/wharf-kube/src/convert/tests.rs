@@ -167,7 +167,7 @@ services:
         converted
             .objects
             .iter()
-            .find(|o| o.name == name)
+            .find(|o| o.name == name && o.kind == "Deployment")
             .unwrap()
             .body["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
             .clone()
@@ -258,4 +258,29 @@ fn host_path_and_node_port_flags() {
     let text = yaml(&[("compose.yaml", compose)], &options);
     assert!(text.contains("type: NodePort"), "{text}");
     assert!(text.contains("hostPath:"), "{text}");
+}
+
+#[test]
+fn a_service_without_ports_gets_a_headless_service() {
+    let compose = "services:\n  worker:\n    image: a\n  web:\n    image: a\n    depends_on: {worker: {condition: service_healthy}}\n";
+    let (project, sources) = load(&[("compose.yaml", compose)]);
+    let converted = convert(&project, &sources, &ConvertOptions::default()).unwrap();
+    let worker = converted
+        .objects
+        .iter()
+        .find(|o| o.kind == "Service" && o.name == "worker")
+        .unwrap();
+    assert_eq!(worker.body["spec"]["clusterIP"], "None");
+    assert!(worker.body["spec"].get("ports").is_none());
+    let web = converted
+        .objects
+        .iter()
+        .find(|o| o.kind == "Deployment" && o.name == "web")
+        .unwrap();
+    let wait = &web.body["spec"]["template"]["spec"]["initContainers"][0]["command"][2];
+    assert_eq!(
+        wait,
+        "until nslookup worker >/dev/null 2>&1; do sleep 1; done"
+    );
+    assert!(converted.notes.is_empty(), "{:?}", converted.notes);
 }

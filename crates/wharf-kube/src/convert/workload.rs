@@ -102,9 +102,12 @@ fn pod_template(context: &Context, out: &mut Out) -> Value {
     }
 
     let mut spec = Map::new();
-    let waits = wait_containers(context, out);
+    let (waits, waits_for_jobs) = wait_containers(context, out);
     if !waits.is_empty() {
         spec.insert("initContainers".into(), Value::Array(waits));
+    }
+    if waits_for_jobs {
+        spec.insert("serviceAccountName".into(), json!(JOB_WAITER));
     }
     let (main, volumes) = container::container(context, out);
     spec.insert("containers".into(), json!([main]));
@@ -148,30 +151,78 @@ fn pod_template(context: &Context, out: &mut Out) -> Value {
 /// `depends_on: {db: {condition: service_healthy}}`: an initContainer that waits until
 /// db's Service answers. A Service routes only to ready pods, and readiness is db's
 /// healthcheck, so this is Kubernetes' form of waiting for healthy. `nc` without `-z`, with
-/// stdin closed: Debian's busybox has no `-z`.
-fn wait_containers(context: &Context, out: &mut Out) -> Vec<Value> {
+/// stdin closed: Debian's busybox has no `-z`. A dependency without ports has a headless
+/// Service, whose name resolves once a pod is ready: the loop waits for that.
+///
+/// `service_completed_successfully`: the dependency is a Job, and an initContainer waits
+/// for it with `kubectl wait --for=condition=complete` (the pod runs as [`JOB_WAITER`],
+/// which may read Jobs); `kube play` reads this back as compose's condition.
+fn wait_containers(context: &Context, out: &mut Out) -> (Vec<Value>, bool) {
     let mut waits = Vec::new();
+    let mut waits_for_jobs = false;
     for (dependency, condition) in &context.service.depends_on {
-        let key = format!("depends_on.{dependency}");
+        let host = dns_label(dependency);
         match condition.condition.as_str() {
             CONDITION_HEALTHY => {
                 let Some(other) = context.project.services.get(dependency) else {
                     continue;
                 };
-                let Some(port) = network::service_ports(other, context.sources).first().map(|p| p.target) else {
-                    context.refuse(out, &key, format!("waits for {dependency} to be healthy, but {dependency} has no ports or expose for its Service (nor an image in the local store that exposes one)"));
-                    continue;
+                let check = match network::service_ports(other, context.sources).first() {
+                    Some(port) => format!("nc -w 2 {host} {} </dev/null", port.target),
+                    None => format!("nslookup {host} >/dev/null 2>&1"),
                 };
-                let host = dns_label(dependency);
                 waits.push(json!({
                     "name": format!("wait-for-{host}"),
                     "image": context.options.wait_image,
-                    "command": ["sh", "-c", format!("until nc -w 2 {host} {port} </dev/null; do sleep 1; done")],
+                    "command": ["sh", "-c", format!("until {check}; do sleep 1; done")],
                 }));
             }
-            CONDITION_COMPLETED_SUCCESSFULLY => context.note(out, &key, format!("{dependency} becomes a Job, but pods cannot wait for a Job to complete: make {dependency} idempotent or run it before applying")),
+            CONDITION_COMPLETED_SUCCESSFULLY => {
+                waits_for_jobs = true;
+                waits.push(json!({
+                    "name": format!("wait-for-{host}"),
+                    "image": context.options.kubectl_image,
+                    "args": ["wait", "--for=condition=complete", format!("job/{host}"), "--timeout=-1s"],
+                }));
+            }
             _ => {}
         }
     }
-    waits
+    if waits_for_jobs {
+        job_waiter(context.project, out);
+    }
+    (waits, waits_for_jobs)
+}
+
+/// The ServiceAccount of pods that wait for Jobs, allowed to read them.
+pub const JOB_WAITER: &str = "wait-for-jobs";
+
+fn job_waiter(project: &wharf_compose::Project, out: &mut Out) {
+    let meta = || metadata(project, JOB_WAITER, None);
+    out.add(
+        "ServiceAccount",
+        JOB_WAITER,
+        json!({ "apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta() }),
+    );
+    out.add(
+        "Role",
+        JOB_WAITER,
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": meta(),
+            "rules": [{ "apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch"] }],
+        }),
+    );
+    out.add(
+        "RoleBinding",
+        JOB_WAITER,
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": meta(),
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": JOB_WAITER },
+            "subjects": [{ "kind": "ServiceAccount", "name": JOB_WAITER }],
+        }),
+    );
 }

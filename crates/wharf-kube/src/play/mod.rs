@@ -3,23 +3,30 @@
 //! returns (so every compose rule, name and label applies, and `kube down` is `compose
 //! down` of the same project).
 //!
-//! - Deployments, StatefulSets, Jobs and Pods: a pod of one container is a compose
-//!   service, its replicas compose's replicas (each its own network namespace, as pods);
-//!   in a pod of several containers the first holds the network namespace and the others
-//!   join it (`network_mode: service:`), so such a pod runs one replica. There is no
-//!   separate infra container: the first container is the holder. initContainers are
-//!   one-shot services the pod's containers wait for, one after the other.
+//! - Deployments, StatefulSets, Jobs and Pods: each replica is a pod, and each pod an
+//!   infra holder that owns its network namespace plus a service per initContainer and
+//!   container, joined to it (`pod.rs`). initContainers are one-shot services the pod's
+//!   containers wait for, one after the other; `kubectl wait --for=condition=complete
+//!   job/NAME` among them (how convert waits for a Job) waits for that Job's containers to
+//!   complete, as compose's `service_completed_successfully`.
 //! - Services: their names are network aliases of the pods they select, so a Service
-//!   name resolves to its pods; with `publish` their ports are published on the host.
+//!   name resolves to its pods (a Service without ports too, as a headless one); with
+//!   `publish` their ports are published on the host. Target ports may be containerPort
+//!   names. A ClusterIP Service whose port differs from its target is refused: its name
+//!   resolves to the pods, which answer on their own ports.
 //! - ConfigMaps and Secrets: `env`/`envFrom` values, and files (compose configs and
 //!   secrets with their content) where pods mount them.
 //! - PersistentVolumeClaims are named volumes; emptyDirs are volumes of the pod (memory
 //!   ones tmpfs); probes are healthchecks.
+//! - ServiceAccounts, Roles and RoleBindings grant access to a cluster's API, which a
+//!   play's pods have not: they are accepted and change nothing (a pod's
+//!   `serviceAccountName` must name one of the manifests, as a cluster checks).
 //! - NetworkPolicies of the shape `compose bridge convert` writes (a network's members
 //!   talk to each other) are compose networks; other shapes are refused.
 //!
 //! Any kind or field not in these lists is an error naming it, never skipped.
 
+mod container;
 mod pod;
 
 use std::collections::BTreeMap;
@@ -30,10 +37,28 @@ use yaml_rust2::{Yaml, YamlLoader};
 use crate::error::KubeError;
 
 /// The choices of `kube play`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PlayOptions {
+    /// The compose project the play runs as (its containers are `<project>-<pod>-<name>`).
+    pub project: String,
     /// Publish Services' ports on the host (`--publish`).
     pub publish: bool,
+    /// The image of each pod's infra holder (`--infra-image`); it runs `sleep`.
+    pub infra_image: String,
+}
+
+/// busybox: one static binary with `sleep`, and the image `compose bridge convert`
+/// already uses for its wait loops (as a cluster's nodes keep a pause image).
+pub const DEFAULT_INFRA_IMAGE: &str = "busybox:1.36";
+
+impl Default for PlayOptions {
+    fn default() -> Self {
+        PlayOptions {
+            project: "kube".into(),
+            publish: false,
+            infra_image: DEFAULT_INFRA_IMAGE.into(),
+        }
+    }
 }
 
 /// One object of a manifest file, with where it came from.
@@ -126,7 +151,23 @@ pub(crate) struct World<'a> {
     pub data: Data,
     pub services: Vec<&'a Manifest>,
     pub networks: Vec<Network>,
+    /// Every workload's pods, to wait for.
+    pub pods: Vec<pod::Pods>,
+    /// The ServiceAccounts (pods may name them; nothing else follows from them here).
+    pub accounts: Vec<String>,
     pub options: &'a PlayOptions,
+}
+
+impl World<'_> {
+    /// A StatefulSet's governing Service (`spec.serviceName`), when it is among the
+    /// manifests: its pods resolve as `<pod>.<service>`.
+    pub fn statefulset_service<'m>(&self, manifest: &'m Manifest) -> Option<&'m str> {
+        let governing = manifest.body["spec"]["serviceName"].as_str()?;
+        self.services
+            .iter()
+            .any(|s| s.body["metadata"]["name"] == governing)
+            .then_some(governing)
+    }
 }
 
 /// The compose document (as YAML data) that runs `manifests`; `$` is escaped so that
@@ -137,6 +178,7 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
     let mut workloads = Vec::new();
     let mut services = Vec::new();
     let mut networks = Vec::new();
+    let mut accounts = Vec::new();
     for manifest in manifests {
         let body = &manifest.body;
         let kind = body["kind"].as_str().unwrap_or_default();
@@ -164,8 +206,11 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
                 }
             }
             "Pod" | "Deployment" | "StatefulSet" | "Job" => workloads.push(manifest),
+            // They grant access to a cluster's API, which no pod of a play has.
+            "Role" | "RoleBinding" => {}
+            "ServiceAccount" => accounts.push(name),
             other => {
-                return Err(unsupported(manifest, "kind", &format!("{other} is not a kind `wharf kube play` runs (Pod, Deployment, StatefulSet, Job, Service, ConfigMap, Secret, PersistentVolumeClaim, NetworkPolicy)")))
+                return Err(unsupported(manifest, "kind", &format!("{other} is not a kind `wharf kube play` runs (Pod, Deployment, StatefulSet, Job, Service, ConfigMap, Secret, PersistentVolumeClaim, NetworkPolicy, ServiceAccount, Role, RoleBinding)")))
             }
         }
     }
@@ -173,6 +218,11 @@ pub fn compose_document(manifests: &[Manifest], options: &PlayOptions) -> Result
         data,
         services,
         networks,
+        pods: workloads
+            .iter()
+            .map(|manifest| pod::pods(manifest))
+            .collect::<Result<_, _>>()?,
+        accounts,
         options,
     };
     let mut compose = pod::Compose::default();

@@ -1,5 +1,17 @@
-//! A workload's pod template as compose services: containers, their env, files, volumes,
-//! probes and resources, and the pod's place on the play's networks.
+//! A workload as pods, and each pod as compose services, as Podman plays them: an infra
+//! holder (Kubernetes' pause container) owns the pod's network namespace, its
+//! initContainers and containers join it (`network_mode: service:<pod>-infra`). A container
+//! restarts on its own and finds the pod's address where it was; the holder carries what
+//! belongs to the pod (networks, Service names, published ports, hostname, hosts, sysctls).
+//!
+//! Replicas are pods of their own: `<workload>-<n>` (from 1) for a Deployment, `<sts>-<n>`
+//! (from 0) with stable names and claims `<template>-<sts>-<n>` for a StatefulSet, whose
+//! pods start in order (each after the previous one's containers are healthy or started).
+//!
+//! compose applies its plan in order, waiting where a service waits for another; a pod's
+//! initContainer that loops until a Service answers would wait forever for a pod the plan
+//! starts later, so it depends (started) on the containers of the pods that Service
+//! selects ([`Pod::named_pods`]).
 
 use serde_json::{json, Map, Value};
 
@@ -17,6 +29,10 @@ pub(crate) struct Compose {
     pub pod_volumes: Vec<String>,
 }
 
+/// What an infra holder runs: busybox's `sleep`, as PID 1, which ignores SIGTERM (so it is
+/// stopped with SIGKILL: it holds nothing to flush).
+const INFRA_COMMAND: &[&str] = &["sleep", "2147483647"];
+
 const WORKLOAD_SPEC: &[&str] = &[
     "replicas",
     "selector",
@@ -28,6 +44,8 @@ const WORKLOAD_SPEC: &[&str] = &[
     "ttlSecondsAfterFinished",
     "completions",
     "parallelism",
+    "volumeClaimTemplates",
+    "podManagementPolicy",
 ];
 const POD_SPEC: &[&str] = &[
     "containers",
@@ -39,40 +57,11 @@ const POD_SPEC: &[&str] = &[
     "hostAliases",
     "securityContext",
     "dnsPolicy",
+    "serviceAccountName",
+    "automountServiceAccountToken",
 ];
-const CONTAINER: &[&str] = &[
-    "name",
-    "image",
-    "imagePullPolicy",
-    "command",
-    "args",
-    "workingDir",
-    "env",
-    "envFrom",
-    "ports",
-    "resources",
-    "securityContext",
-    "readinessProbe",
-    "livenessProbe",
-    "volumeMounts",
-    "tty",
-    "stdin",
-    "terminationMessagePath",
-    "terminationMessagePolicy",
-];
-const PROBE: &[&str] = &[
-    "exec",
-    "httpGet",
-    "tcpSocket",
-    "initialDelaySeconds",
-    "periodSeconds",
-    "timeoutSeconds",
-    "failureThreshold",
-    "successThreshold",
-];
-
 /// Refuses the first key of `object` that is not in `allowed`.
-fn check(
+pub(super) fn check(
     manifest: &Manifest,
     path: &str,
     object: &Value,
@@ -100,21 +89,8 @@ pub(crate) fn workload(
     let body = &manifest.body;
     let workload = name(manifest)?;
     let kind = body["kind"].as_str().unwrap_or_default();
-    let (template, replicas, path) = if kind == "Pod" {
-        (
-            json!({ "metadata": body["metadata"], "spec": body["spec"] }),
-            1,
-            "spec",
-        )
-    } else {
+    if kind != "Pod" {
         check(manifest, "spec", &body["spec"], WORKLOAD_SPEC)?;
-        if body["spec"]["volumeClaimTemplates"].is_array() {
-            return Err(unsupported(
-                manifest,
-                "spec.volumeClaimTemplates",
-                "is not supported by `wharf kube play`",
-            ));
-        }
         for key in ["completions", "parallelism"] {
             if body["spec"][key].as_u64().is_some_and(|n| n > 1) {
                 return Err(unsupported(
@@ -124,19 +100,25 @@ pub(crate) fn workload(
                 ));
             }
         }
-        let replicas = if kind == "Job" {
-            1
-        } else {
-            body["spec"]["replicas"].as_u64().unwrap_or(1)
-        };
-        (
-            body["spec"]["template"].clone(),
-            replicas,
-            "spec.template.spec",
-        )
-    };
+    }
+    let Shape {
+        template,
+        replicas,
+        path,
+        pods,
+    } = shape(manifest, &workload);
+    let claim_templates = claim_templates(manifest, kind)?;
     let spec = &template["spec"];
     check(manifest, path, spec, POD_SPEC)?;
+    if let Some(account) = spec["serviceAccountName"].as_str() {
+        if !world.accounts.iter().any(|a| a == account) {
+            return Err(unsupported(
+                manifest,
+                &format!("{path}.serviceAccountName"),
+                &format!("the ServiceAccount {account} is not among the manifests"),
+            ));
+        }
+    }
     let labels = template["metadata"]["labels"]
         .as_object()
         .cloned()
@@ -149,157 +131,451 @@ pub(crate) fn workload(
             "a pod needs a container",
         ));
     }
-    if containers.len() > 1 && replicas > 1 {
-        return Err(unsupported(
-            manifest,
-            "spec.replicas",
-            "a pod of several containers runs one replica here",
-        ));
-    }
     let restart = match (kind, spec["restartPolicy"].as_str()) {
         ("Job", Some("OnFailure")) => "on-failure",
         ("Job", _) | (_, Some("Never")) => "no",
         (_, Some("OnFailure")) => "on-failure",
         _ => "always",
     };
-    let pod = Pod {
-        manifest,
-        world,
-        spec,
-        path,
-        workload: &workload,
-    };
-    // initContainers: one-shot services, each waiting for the one before.
-    let mut before: Option<String> = None;
-    for (index, init) in spec["initContainers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let service_name = format!(
-            "{workload}-init-{}",
-            init["name"].as_str().unwrap_or(&index.to_string())
-        );
-        let mut service =
-            pod.container(&format!("{path}.initContainers[{index}]"), init, compose)?;
-        service.insert("restart".into(), json!("no"));
-        if let Some(previous) = &before {
-            service.insert(
-                "depends_on".into(),
-                json!({ previous: { "condition": "service_completed_successfully" } }),
-            );
-        }
-        pod.join_networks(&labels, &mut service, false)?;
-        compose
-            .services
-            .insert(service_name.clone(), Value::Object(service));
-        before = Some(service_name);
-    }
-    let holder = if containers.len() == 1 {
-        workload.clone()
-    } else {
-        format!(
-            "{workload}-{}",
-            containers[0]["name"].as_str().unwrap_or("0")
-        )
-    };
-    for (index, container) in containers.iter().enumerate() {
-        let mut service =
-            pod.container(&format!("{path}.containers[{index}]"), container, compose)?;
-        let service_name = if containers.len() == 1 {
-            workload.clone()
-        } else {
-            format!(
-                "{workload}-{}",
-                container["name"].as_str().unwrap_or(&index.to_string())
-            )
+    let mut previous: Vec<String> = Vec::new();
+    for (pod_name, ordinal) in &pods {
+        let pod = Pod {
+            manifest,
+            world,
+            spec,
+            path,
+            kind,
+            workload: &workload,
+            name: pod_name,
+            ordinal: *ordinal,
+            labels: &labels,
+            claim_templates: &claim_templates,
         };
-        service.insert("restart".into(), json!(restart));
-        if replicas != 1 {
-            service.insert("scale".into(), json!(replicas));
+        if replicas > 1 && !pod.published_ports()?.is_empty() {
+            return Err(unsupported(
+                manifest,
+                "spec.replicas",
+                "--publish binds each port of a LoadBalancer or NodePort Service to one host port, which one pod can hold: run one replica, or reach the replicas by the Service name on the play's network",
+            ));
         }
-        if let Some(grace) = spec["terminationGracePeriodSeconds"].as_u64() {
-            service.insert("stop_grace_period".into(), json!(format!("{grace}s")));
-        }
-        if index == 0 {
-            pod.holder_settings(&labels, &mut service)?;
-            if replicas > 1 && service.contains_key("ports") {
-                return Err(unsupported(
-                    manifest,
-                    "spec.replicas",
-                    "--publish maps a Service port to one host port, so its pods run one replica",
-                ));
-            }
-        } else {
-            service.insert("network_mode".into(), json!(format!("service:{holder}")));
-        }
-        let mut depends = Map::new();
-        if let Some(init) = &before {
-            depends.insert(
-                init.clone(),
-                json!({ "condition": "service_completed_successfully" }),
-            );
-        }
-        if index > 0 {
-            depends.insert(holder.clone(), json!({ "condition": "service_started" }));
-        }
-        if !depends.is_empty() {
-            service.insert("depends_on".into(), Value::Object(depends));
-        }
-        service.insert(
-            "labels".into(),
-            json!({ "io.wharf.kube.workload": format!("{kind}/{workload}") }),
-        );
-        compose
-            .services
-            .insert(service_name, Value::Object(service));
+        // A StatefulSet starts its pods in order (OrderedReady), each once the one before
+        // is ready.
+        let after =
+            if kind == "StatefulSet" && body["spec"]["podManagementPolicy"] != json!("Parallel") {
+                previous.as_slice()
+            } else {
+                &[]
+            };
+        previous = pod.services(&containers, restart, after, compose)?;
     }
     Ok(())
 }
 
-struct Pod<'a> {
-    manifest: &'a Manifest,
-    world: &'a World<'a>,
-    spec: &'a Value,
-    path: &'a str,
+/// A workload's pod template and its pods.
+pub(super) struct Shape {
+    pub template: Value,
+    replicas: u64,
+    /// Where the pod spec is in the manifest.
+    path: &'static str,
+    /// Each pod's name and, in a StatefulSet, ordinal: `<workload>` for one replica,
+    /// `<workload>-<n>` from 1 for more, `<sts>-<n>` from 0.
+    pub pods: Vec<(String, Option<u64>)>,
+}
+
+pub(super) fn shape(manifest: &Manifest, workload: &str) -> Shape {
+    let body = &manifest.body;
+    let kind = body["kind"].as_str().unwrap_or_default();
+    let (template, replicas, path) = match kind {
+        "Pod" => (
+            json!({ "metadata": body["metadata"], "spec": body["spec"] }),
+            1,
+            "spec",
+        ),
+        "Job" => (body["spec"]["template"].clone(), 1, "spec.template.spec"),
+        _ => (
+            body["spec"]["template"].clone(),
+            body["spec"]["replicas"].as_u64().unwrap_or(1),
+            "spec.template.spec",
+        ),
+    };
+    let pods = match kind {
+        "StatefulSet" => (0..replicas)
+            .map(|n| (format!("{workload}-{n}"), Some(n)))
+            .collect(),
+        _ if replicas == 1 => vec![(workload.to_owned(), None)],
+        _ => (1..=replicas)
+            .map(|n| (format!("{workload}-{n}"), None))
+            .collect(),
+    };
+    Shape {
+        template,
+        replicas,
+        path,
+        pods,
+    }
+}
+
+/// A workload's pods as others wait for them: its pod labels and its containers' services.
+pub(crate) struct Pods {
+    kind: String,
+    name: String,
+    labels: Map<String, Value>,
+    containers: Vec<String>,
+}
+
+pub(super) fn pods(manifest: &Manifest) -> Result<Pods, KubeError> {
+    let workload = name(manifest)?;
+    let shape = shape(manifest, &workload);
+    let names: Vec<&str> = shape.template["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    Ok(Pods {
+        kind: manifest.body["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        labels: shape.template["metadata"]["labels"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        containers: shape
+            .pods
+            .iter()
+            .flat_map(|(pod, _)| names.iter().map(move |c| format!("{pod}-{c}")))
+            .collect(),
+        name: workload,
+    })
+}
+
+/// The names of a StatefulSet's volumeClaimTemplates (each pod gets its own claims).
+fn claim_templates(manifest: &Manifest, kind: &str) -> Result<Vec<String>, KubeError> {
+    let Some(templates) = manifest.body["spec"]["volumeClaimTemplates"].as_array() else {
+        return Ok(Vec::new());
+    };
+    if kind != "StatefulSet" {
+        return Err(unsupported(
+            manifest,
+            "spec.volumeClaimTemplates",
+            "only a StatefulSet has claim templates",
+        ));
+    }
+    templates
+        .iter()
+        .enumerate()
+        .map(|(index, template)| {
+            let at = format!("spec.volumeClaimTemplates[{index}]");
+            check(
+                manifest,
+                &at,
+                template,
+                &["apiVersion", "kind", "metadata", "spec"],
+            )?;
+            check(
+                manifest,
+                &format!("{at}.spec"),
+                &template["spec"],
+                &["accessModes", "resources", "storageClassName", "volumeMode"],
+            )?;
+            template["metadata"]["name"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| unsupported(manifest, &format!("{at}.metadata"), "has no name"))
+        })
+        .collect()
+}
+
+/// One pod of a workload.
+pub(super) struct Pod<'a> {
+    pub manifest: &'a Manifest,
+    pub world: &'a World<'a>,
+    pub spec: &'a Value,
+    pub path: &'a str,
+    kind: &'a str,
     workload: &'a str,
+    /// The pod's name: its hostname and the prefix of its services.
+    pub name: &'a str,
+    /// A StatefulSet pod's ordinal.
+    ordinal: Option<u64>,
+    labels: &'a Map<String, Value>,
+    pub claim_templates: &'a [String],
 }
 
 impl Pod<'_> {
-    fn refuse(&self, field: &str, message: &str) -> KubeError {
+    pub fn refuse(&self, field: &str, message: &str) -> KubeError {
         unsupported(self.manifest, field, message)
     }
 
-    /// The pod's networks (by the policies' member labels, else the default one), with the
-    /// names of the Services that select it as aliases when `aliases`.
-    fn join_networks(
+    /// The infra holder, the initContainers and the containers of the pod, as services;
+    /// returns the names of the containers' services. `after`: services the pod starts
+    /// after (ready when they have a healthcheck, started otherwise).
+    fn services(
         &self,
-        labels: &Map<String, Value>,
-        service: &mut Map<String, Value>,
-        aliases: bool,
+        containers: &[Value],
+        restart: &str,
+        after: &[String],
+        compose: &mut Compose,
+    ) -> Result<Vec<String>, KubeError> {
+        let infra = format!("{}-infra", self.name);
+        let mut holder = Map::new();
+        holder.insert("image".into(), json!(self.world.options.infra_image));
+        holder.insert("entrypoint".into(), json!(INFRA_COMMAND));
+        holder.insert("stop_signal".into(), json!("SIGKILL"));
+        holder.insert("restart".into(), json!("always"));
+        self.holder_settings(&mut holder)?;
+        let mut first = Map::new();
+        for service in after {
+            let healthy = compose.services[service].get("healthcheck").is_some();
+            let condition = if healthy {
+                "service_healthy"
+            } else {
+                "service_started"
+            };
+            first.insert(service.clone(), json!({ "condition": condition }));
+        }
+        if !first.is_empty() {
+            holder.insert("depends_on".into(), Value::Object(first));
+        }
+        self.insert(compose, &infra, "infra", holder)?;
+
+        // Each container waits for the holder and for the initContainers before it.
+        let mut waits = Map::new();
+        waits.insert(infra.clone(), json!({ "condition": "service_started" }));
+        for (index, init) in self.spec["initContainers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let at = format!("{}.initContainers[{index}]", self.path);
+            if let Some(job) = self.job_wait(&at, init)? {
+                for service in job {
+                    waits.insert(
+                        service.clone(),
+                        json!({ "condition": "service_completed_successfully" }),
+                    );
+                }
+                continue;
+            }
+            let container_name = init["name"].as_str().unwrap_or_default();
+            let service_name = format!("{}-init-{container_name}", self.name);
+            let mut service = self.container(&at, init, compose)?;
+            service.insert("restart".into(), json!("no"));
+            let mut init_waits = waits.clone();
+            for other in self.named_pods(init) {
+                init_waits.insert(other, json!({ "condition": "service_started" }));
+            }
+            self.join(&infra, &init_waits, &mut service);
+            self.insert(
+                compose,
+                &service_name,
+                &format!("init-{container_name}"),
+                service,
+            )?;
+            waits.insert(
+                service_name,
+                json!({ "condition": "service_completed_successfully" }),
+            );
+        }
+        let mut names = Vec::new();
+        for (index, container) in containers.iter().enumerate() {
+            let at = format!("{}.containers[{index}]", self.path);
+            let container_name = container["name"]
+                .as_str()
+                .ok_or_else(|| self.refuse(&format!("{at}.name"), "is required"))?;
+            let mut service = self.container(&at, container, compose)?;
+            service.insert("restart".into(), json!(restart));
+            if let Some(grace) = self.spec["terminationGracePeriodSeconds"].as_u64() {
+                service.insert("stop_grace_period".into(), json!(format!("{grace}s")));
+            }
+            self.join(&infra, &waits, &mut service);
+            let service_name = format!("{}-{container_name}", self.name);
+            self.insert(compose, &service_name, container_name, service)?;
+            names.push(service_name);
+        }
+        Ok(names)
+    }
+
+    /// A container of the pod joins the holder's network namespace after `waits`.
+    fn join(&self, infra: &str, waits: &Map<String, Value>, service: &mut Map<String, Value>) {
+        service.insert("network_mode".into(), json!(format!("service:{infra}")));
+        service.insert("depends_on".into(), Value::Object(waits.clone()));
+    }
+
+    /// Adds a service of the pod, its container named `<project>-<pod>-<container>` as
+    /// Podman names them (`<pod>-<container>`) within the play's project.
+    fn insert(
+        &self,
+        compose: &mut Compose,
+        service: &str,
+        container: &str,
+        mut body: Map<String, Value>,
     ) -> Result<(), KubeError> {
+        // Pods are named after their workloads, and containers after their pods: two
+        // workloads (or a container named `infra`) may meet on one name.
+        if compose.services.contains_key(service) {
+            return Err(self.refuse(
+                "metadata.name",
+                &format!("its pod {} would run a container {service}, as another pod of the play does: rename one of them", self.name),
+            ));
+        }
+        body.insert(
+            "container_name".into(),
+            json!(format!(
+                "{}-{}-{container}",
+                self.world.options.project, self.name
+            )),
+        );
+        body.insert(
+            "labels".into(),
+            json!({
+                "io.wharf.kube.workload": format!("{}/{}", self.kind, self.workload),
+                "io.wharf.kube.pod": self.name,
+            }),
+        );
+        compose
+            .services
+            .insert(service.to_owned(), Value::Object(body));
+        Ok(())
+    }
+
+    /// `kubectl wait --for=condition=complete job/NAME` (how `compose bridge convert` makes
+    /// a pod wait for a Job): the services of that Job's pod, which compose waits for with
+    /// `service_completed_successfully`. Other uses of kubectl need a cluster.
+    fn job_wait(&self, at: &str, init: &Value) -> Result<Option<Vec<String>>, KubeError> {
+        let mut words: Vec<&str> = init["command"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(init["args"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        // kubectl named in the command, or the image's entrypoint (registry.k8s.io/kubectl).
+        let image = init["image"].as_str().unwrap_or_default();
+        let repository = image.split('@').next().unwrap_or_default();
+        let name = repository.rsplit('/').next().unwrap_or_default();
+        let kubectl_image = name.split(':').next() == Some("kubectl");
+        if words
+            .first()
+            .is_some_and(|w| *w == "kubectl" || w.ends_with("/kubectl"))
+        {
+            words.remove(0);
+        } else if init["command"].is_array() || !kubectl_image {
+            return Ok(None);
+        }
+        let job = words
+            .iter()
+            .find_map(|word| word.strip_prefix("job/"))
+            .filter(|_| {
+                words.first() == Some(&"wait") && words.contains(&"--for=condition=complete")
+            });
+        let Some(job) = job else {
+            return Err(self.refuse(&format!("{at}.command"), "kubectl needs a cluster's API: only `kubectl wait --for=condition=complete job/NAME` runs here (as waiting for the Job's containers)"));
+        };
+        let pods = self.world.pods.iter();
+        match pods.into_iter().find(|p| p.kind == "Job" && p.name == job) {
+            Some(pods) => Ok(Some(pods.containers.clone())),
+            None => Err(self.refuse(
+                &format!("{at}.command"),
+                &format!("waits for the Job {job}, which is not among the manifests"),
+            )),
+        }
+    }
+
+    /// The containers of the pods selected by the Services an initContainer names (as
+    /// `until nslookup db` or `nc db 5432` do): it waits for them on its own, but compose
+    /// starts services in its plan's order, which must put those pods first.
+    fn named_pods(&self, init: &Value) -> Vec<String> {
+        let words: Vec<&str> = init["command"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(init["args"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .flat_map(|w| w.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.')))
+            .filter_map(|w| w.split('.').next())
+            .collect();
+        let own: Vec<&Manifest> = self.selecting().into_iter().map(|(m, _)| m).collect();
+        let mut containers = Vec::new();
+        for service in &self.world.services {
+            let named = service.body["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| words.contains(&n));
+            let Some(selector) = service.body["spec"]["selector"].as_object() else {
+                continue;
+            };
+            if !named || own.iter().any(|m| std::ptr::eq(*m, *service)) || selector.is_empty() {
+                continue;
+            }
+            for pods in &self.world.pods {
+                if selector.iter().all(|(k, v)| pods.labels.get(k) == Some(v)) {
+                    containers.extend(pods.containers.iter().cloned());
+                }
+            }
+        }
+        containers
+    }
+
+    /// A port of the pod's containers: a number, or the name of a `containerPort`.
+    pub fn port(&self, value: &Value) -> Option<u64> {
+        if let Some(number) = value.as_u64() {
+            return Some(number);
+        }
+        let name = value.as_str()?;
+        if let Ok(number) = name.parse() {
+            return Some(number);
+        }
+        self.spec["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["containerPort"].as_u64())
+    }
+
+    /// The pod's networks (by the policies' member labels, else the default one), with the
+    /// names of the ClusterIP Services that select it as aliases, and in a StatefulSet its
+    /// stable name `<pod>.<serviceName>`.
+    fn join_networks(&self, service: &mut Map<String, Value>) -> Result<(), KubeError> {
+        let labels = self.labels;
         let matches = |selector: &Map<String, Value>| {
             !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
         };
         let mut names: Vec<String> = Vec::new();
-        if aliases {
-            for (manifest, kind) in self.selecting(labels) {
-                if kind != "ClusterIP" {
-                    continue;
-                }
-                for port in manifest.body["spec"]["ports"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                {
-                    let target = port.get("targetPort").unwrap_or(&port["port"]);
-                    if target != &port["port"] {
-                        return Err(unsupported(manifest, "spec.ports", "a ClusterIP Service whose port differs from its targetPort cannot be played (containers are reached on their own ports)"));
-                    }
-                }
-                names.push(name(manifest)?);
+        for (manifest, kind) in self.selecting() {
+            if kind != "ClusterIP" {
+                continue;
             }
+            for (index, port) in manifest.body["spec"]["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let target = port.get("targetPort").unwrap_or(&port["port"]);
+                let Some(target) = self.port(target) else {
+                    return Err(unsupported(
+                        manifest,
+                        &format!("spec.ports[{index}].targetPort"),
+                        &format!(
+                            "{target} is not a containerPort name of the pod {}",
+                            self.name
+                        ),
+                    ));
+                };
+                if Some(target) != port["port"].as_u64() {
+                    return Err(unsupported(manifest, &format!("spec.ports[{index}]"), "a ClusterIP Service whose port differs from its targetPort cannot be played: its name resolves to the pods themselves, which answer on their own ports (a cluster's kube-proxy rewrites the port; use the container's port as the Service's)"));
+                }
+            }
+            names.push(name(manifest)?);
+        }
+        if let (Some(_), Some(governing)) =
+            (self.ordinal, self.world.statefulset_service(self.manifest))
+        {
+            names.push(format!("{}.{governing}", self.name));
         }
         let mut networks = Map::new();
         for network in &self.world.networks {
@@ -314,8 +590,9 @@ impl Pod<'_> {
         Ok(())
     }
 
-    /// The Services whose selector picks a pod with `labels`, with their types.
-    fn selecting(&self, labels: &Map<String, Value>) -> Vec<(&Manifest, &str)> {
+    /// The Services whose selector picks the pod, with their types.
+    fn selecting(&self) -> Vec<(&Manifest, &str)> {
+        let labels = self.labels;
         self.world
             .services
             .iter()
@@ -330,48 +607,56 @@ impl Pod<'_> {
             .collect()
     }
 
-    /// What the container holding the pod's network namespace carries for the pod.
-    fn holder_settings(
-        &self,
-        labels: &Map<String, Value>,
-        service: &mut Map<String, Value>,
-    ) -> Result<(), KubeError> {
-        self.join_networks(labels, service, true)?;
-        if self.world.options.publish {
-            let mut ports = Vec::new();
-            for (manifest, kind) in self.selecting(labels) {
-                if !matches!(kind, "LoadBalancer" | "NodePort") {
-                    continue;
-                }
-                for port in manifest.body["spec"]["ports"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                {
-                    let published = port["port"].as_u64().unwrap_or_default();
-                    let Some(target) = port.get("targetPort").unwrap_or(&port["port"]).as_u64()
-                    else {
-                        return Err(unsupported(
-                            manifest,
-                            "spec.ports",
-                            "named target ports cannot be published",
-                        ));
-                    };
-                    let protocol = port["protocol"]
-                        .as_str()
-                        .unwrap_or("TCP")
-                        .to_ascii_lowercase();
-                    ports.push(json!(format!("{published}:{target}/{protocol}")));
-                }
+    /// With `--publish`, the ports of the LoadBalancer and NodePort Services that select
+    /// the pod, as compose's `ports`.
+    fn published_ports(&self) -> Result<Vec<Value>, KubeError> {
+        let mut ports = Vec::new();
+        if !self.world.options.publish {
+            return Ok(ports);
+        }
+        for (manifest, kind) in self.selecting() {
+            if !matches!(kind, "LoadBalancer" | "NodePort") {
+                continue;
             }
-            if !ports.is_empty() {
-                service.insert("ports".into(), Value::Array(ports));
+            for (index, port) in manifest.body["spec"]["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let published = port["port"].as_u64().unwrap_or_default();
+                let target = port.get("targetPort").unwrap_or(&port["port"]);
+                let Some(target) = self.port(target) else {
+                    return Err(unsupported(
+                        manifest,
+                        &format!("spec.ports[{index}].targetPort"),
+                        &format!(
+                            "{target} is not a containerPort name of the pod {}",
+                            self.name
+                        ),
+                    ));
+                };
+                let protocol = port["protocol"]
+                    .as_str()
+                    .unwrap_or("TCP")
+                    .to_ascii_lowercase();
+                ports.push(json!(format!("{published}:{target}/{protocol}")));
             }
+        }
+        Ok(ports)
+    }
+
+    /// What the infra holder carries for the pod.
+    fn holder_settings(&self, service: &mut Map<String, Value>) -> Result<(), KubeError> {
+        self.join_networks(service)?;
+        let ports = self.published_ports()?;
+        if !ports.is_empty() {
+            service.insert("ports".into(), Value::Array(ports));
         }
         let spec = self.spec;
-        if let Some(hostname) = spec["hostname"].as_str() {
-            service.insert("hostname".into(), json!(hostname));
-        }
+        // Kubernetes names a pod's host after the pod.
+        let hostname = spec["hostname"].as_str().unwrap_or(self.name);
+        service.insert("hostname".into(), json!(hostname));
         let mut hosts = Vec::new();
         for alias in spec["hostAliases"].as_array().into_iter().flatten() {
             for host in alias["hostnames"].as_array().into_iter().flatten() {
@@ -407,457 +692,4 @@ impl Pod<'_> {
         }
         Ok(())
     }
-
-    /// One container as a compose service (without the pod-level keys).
-    fn container(
-        &self,
-        path: &str,
-        container: &Value,
-        compose: &mut Compose,
-    ) -> Result<Map<String, Value>, KubeError> {
-        check(self.manifest, path, container, CONTAINER)?;
-        let mut service = Map::new();
-        let image = container["image"]
-            .as_str()
-            .ok_or_else(|| self.refuse(&format!("{path}.image"), "is required"))?;
-        service.insert("image".into(), json!(image));
-        if let Some(policy) = container["imagePullPolicy"].as_str() {
-            let policy = match policy {
-                "Always" => "always",
-                "Never" => "never",
-                _ => "missing",
-            };
-            service.insert("pull_policy".into(), json!(policy));
-        }
-        // Kubernetes' command is compose's entrypoint; its args are compose's command.
-        if container["command"].is_array() {
-            service.insert("entrypoint".into(), container["command"].clone());
-        }
-        if container["args"].is_array() {
-            service.insert("command".into(), container["args"].clone());
-        }
-        if let Some(dir) = container["workingDir"].as_str() {
-            service.insert("working_dir".into(), json!(dir));
-        }
-        let environment = self.environment(path, container)?;
-        if !environment.is_empty() {
-            service.insert("environment".into(), Value::Object(environment));
-        }
-        let expose: Vec<Value> = container["ports"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| {
-                Some(json!(format!(
-                    "{}/{}",
-                    p["containerPort"].as_u64()?,
-                    p["protocol"].as_str().unwrap_or("TCP").to_ascii_lowercase()
-                )))
-            })
-            .collect();
-        if !expose.is_empty() {
-            service.insert("expose".into(), Value::Array(expose));
-        }
-        if let Some(resources) = self.resources(path, &container["resources"])? {
-            service.insert("deploy".into(), json!({ "resources": resources }));
-        }
-        self.security(path, &container["securityContext"], &mut service)?;
-        let probe = [&container["readinessProbe"], &container["livenessProbe"]]
-            .into_iter()
-            .find(|p| p.is_object());
-        if let Some(probe) = probe {
-            service.insert("healthcheck".into(), self.healthcheck(path, probe)?);
-        }
-        self.mounts(path, container, &mut service, compose)?;
-        if container["tty"] == json!(true) {
-            service.insert("tty".into(), json!(true));
-        }
-        if container["stdin"] == json!(true) {
-            service.insert("stdin_open".into(), json!(true));
-        }
-        Ok(service)
-    }
-
-    fn environment(&self, path: &str, container: &Value) -> Result<Map<String, Value>, KubeError> {
-        let data = &self.world.data;
-        let mut environment = Map::new();
-        for (index, from) in container["envFrom"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let at = format!("{path}.envFrom[{index}]");
-            let prefix = from["prefix"].as_str().unwrap_or_default();
-            let (map, name) = if let Some(name) = from["configMapRef"]["name"].as_str() {
-                (data.config_maps.get(name), name)
-            } else if let Some(name) = from["secretRef"]["name"].as_str() {
-                (data.secrets.get(name), name)
-            } else {
-                return Err(self.refuse(&at, "only configMapRef and secretRef are supported"));
-            };
-            let optional = from["configMapRef"]["optional"] == json!(true)
-                || from["secretRef"]["optional"] == json!(true);
-            match map {
-                Some(map) => {
-                    environment.extend(map.iter().map(|(k, v)| (format!("{prefix}{k}"), json!(v))))
-                }
-                None if optional => {}
-                None => return Err(self.refuse(&at, &format!("{name} is not among the manifests"))),
-            }
-        }
-        for (index, variable) in container["env"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let at = format!("{path}.env[{index}]");
-            let name = variable["name"]
-                .as_str()
-                .ok_or_else(|| self.refuse(&at, "has no name"))?;
-            let value = if let Some(value) = variable.get("value") {
-                value
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| value.to_string())
-            } else if let Some(from) = variable.get("valueFrom") {
-                let (map, reference) = if from["configMapKeyRef"].is_object() {
-                    (&data.config_maps, &from["configMapKeyRef"])
-                } else if from["secretKeyRef"].is_object() {
-                    (&data.secrets, &from["secretKeyRef"])
-                } else {
-                    return Err(self.refuse(
-                        &format!("{at}.valueFrom"),
-                        "only configMapKeyRef and secretKeyRef are supported",
-                    ));
-                };
-                let object = reference["name"].as_str().unwrap_or_default();
-                let key = reference["key"].as_str().unwrap_or_default();
-                match map.get(object).and_then(|m| m.get(key)) {
-                    Some(value) => value.clone(),
-                    None if reference["optional"] == json!(true) => continue,
-                    None => {
-                        return Err(self.refuse(
-                            &format!("{at}.valueFrom"),
-                            &format!("{object} has no key {key} among the manifests"),
-                        ))
-                    }
-                }
-            } else {
-                String::new()
-            };
-            environment.insert(name.to_owned(), json!(value));
-        }
-        Ok(environment)
-    }
-
-    fn resources(&self, path: &str, resources: &Value) -> Result<Option<Value>, KubeError> {
-        check(
-            self.manifest,
-            &format!("{path}.resources"),
-            resources,
-            &["limits", "requests"],
-        )?;
-        let mut out = Map::new();
-        for (from, to) in [("limits", "limits"), ("requests", "reservations")] {
-            let at = format!("{path}.resources.{from}");
-            let values = &resources[from];
-            check(self.manifest, &at, values, &["cpu", "memory"])?;
-            let mut entry = Map::new();
-            if let Some(cpu) = quantity_text(&values["cpu"]) {
-                let cpus = cpu_quantity(&cpu).ok_or_else(|| {
-                    self.refuse(
-                        &format!("{at}.cpu"),
-                        &format!("{cpu} is not a CPU quantity"),
-                    )
-                })?;
-                entry.insert("cpus".into(), json!(cpus.to_string()));
-            }
-            if let Some(memory) = quantity_text(&values["memory"]) {
-                let bytes = memory_quantity(&memory).ok_or_else(|| {
-                    self.refuse(
-                        &format!("{at}.memory"),
-                        &format!("{memory} is not a memory quantity"),
-                    )
-                })?;
-                entry.insert("memory".into(), json!(format!("{bytes}b")));
-            }
-            if !entry.is_empty() {
-                out.insert(to.into(), Value::Object(entry));
-            }
-        }
-        Ok((!out.is_empty()).then_some(Value::Object(out)))
-    }
-
-    fn security(
-        &self,
-        path: &str,
-        security: &Value,
-        service: &mut Map<String, Value>,
-    ) -> Result<(), KubeError> {
-        let at = format!("{path}.securityContext");
-        check(
-            self.manifest,
-            &at,
-            security,
-            &[
-                "runAsUser",
-                "runAsGroup",
-                "readOnlyRootFilesystem",
-                "capabilities",
-                "privileged",
-                "allowPrivilegeEscalation",
-            ],
-        )?;
-        match (
-            security["runAsUser"].as_u64(),
-            security["runAsGroup"].as_u64(),
-        ) {
-            (Some(user), Some(group)) => {
-                service.insert("user".into(), json!(format!("{user}:{group}")));
-            }
-            (Some(user), None) => {
-                service.insert("user".into(), json!(user.to_string()));
-            }
-            (None, Some(_)) => {
-                return Err(self.refuse(&format!("{at}.runAsGroup"), "needs runAsUser here"))
-            }
-            (None, None) => {}
-        }
-        if security["readOnlyRootFilesystem"] == json!(true) {
-            service.insert("read_only".into(), json!(true));
-        }
-        if security["privileged"] == json!(true) {
-            service.insert("privileged".into(), json!(true));
-        }
-        if security["allowPrivilegeEscalation"] == json!(false) {
-            service.insert("security_opt".into(), json!(["no-new-privileges"]));
-        }
-        for (from, to) in [("add", "cap_add"), ("drop", "cap_drop")] {
-            if let Some(list) = security["capabilities"][from].as_array() {
-                service.insert(to.into(), Value::Array(list.clone()));
-            }
-        }
-        Ok(())
-    }
-
-    /// A probe as a healthcheck: exec runs as is; httpGet and tcpSocket run curl (or wget)
-    /// and nc in the container, which the image must have.
-    fn healthcheck(&self, path: &str, probe: &Value) -> Result<Value, KubeError> {
-        check(self.manifest, &format!("{path}.probe"), probe, PROBE)?;
-        let test = if let Some(command) = probe["exec"]["command"].as_array() {
-            let mut test = vec![json!("CMD")];
-            test.extend(command.iter().cloned());
-            Value::Array(test)
-        } else if probe["httpGet"].is_object() {
-            let get = &probe["httpGet"];
-            let port = get["port"].as_u64().ok_or_else(|| {
-                self.refuse(
-                    &format!("{path}.probe.httpGet.port"),
-                    "named ports are not supported",
-                )
-            })?;
-            if get["scheme"].as_str().is_some_and(|s| s != "HTTP") {
-                return Err(self.refuse(
-                    &format!("{path}.probe.httpGet.scheme"),
-                    "only HTTP is supported",
-                ));
-            }
-            let url = format!(
-                "http://127.0.0.1:{port}{}",
-                get["path"].as_str().unwrap_or("/")
-            );
-            json!([
-                "CMD-SHELL",
-                format!("curl -fsS -o /dev/null {url} || wget -q -O /dev/null {url}")
-            ])
-        } else if let Some(port) = probe["tcpSocket"]["port"].as_u64() {
-            json!(["CMD-SHELL", format!("nc -z 127.0.0.1 {port}")])
-        } else {
-            return Err(self.refuse(
-                &format!("{path}.probe"),
-                "needs exec, httpGet or tcpSocket with a numbered port",
-            ));
-        };
-        let seconds =
-            |key: &str, default: u64| format!("{}s", probe[key].as_u64().unwrap_or(default));
-        let mut check = json!({
-            "test": test,
-            "interval": seconds("periodSeconds", 10),
-            "timeout": seconds("timeoutSeconds", 1),
-            "retries": probe["failureThreshold"].as_u64().unwrap_or(3),
-        });
-        if let Some(delay) = probe["initialDelaySeconds"].as_u64() {
-            check["start_period"] = json!(format!("{delay}s"));
-        }
-        Ok(check)
-    }
-
-    fn mounts(
-        &self,
-        path: &str,
-        container: &Value,
-        service: &mut Map<String, Value>,
-        compose: &mut Compose,
-    ) -> Result<(), KubeError> {
-        let mut volumes = Vec::new();
-        let mut configs = Vec::new();
-        let mut secrets = Vec::new();
-        for (index, mount) in container["volumeMounts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let at = format!("{path}.volumeMounts[{index}]");
-            check(
-                self.manifest,
-                &at,
-                mount,
-                &["name", "mountPath", "readOnly", "subPath"],
-            )?;
-            let volume_name = mount["name"].as_str().unwrap_or_default();
-            let target = mount["mountPath"]
-                .as_str()
-                .ok_or_else(|| self.refuse(&at, "has no mountPath"))?;
-            let read_only = mount["readOnly"] == json!(true);
-            let sub_path = mount["subPath"].as_str();
-            let volume = self.spec["volumes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|v| v["name"] == volume_name)
-                .ok_or_else(|| {
-                    self.refuse(&at, &format!("no pod volume is named {volume_name}"))
-                })?;
-            let mut long = json!({ "target": target, "read_only": read_only });
-            if let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str() {
-                long["type"] = json!("volume");
-                long["source"] = json!(claim);
-                if let Some(sub) = sub_path {
-                    long["volume"] = json!({ "subpath": sub });
-                }
-                if !compose.pod_volumes.iter().any(|v| v == claim) {
-                    compose.pod_volumes.push(claim.to_owned());
-                }
-            } else if volume["emptyDir"].is_object() {
-                if volume["emptyDir"]["medium"] == json!("Memory") {
-                    long["type"] = json!("tmpfs");
-                } else {
-                    // Shared by the pod's containers, gone with `kube down`.
-                    let name = format!("{}-{volume_name}", self.workload);
-                    long["type"] = json!("volume");
-                    long["source"] = json!(name);
-                    if !compose.pod_volumes.contains(&name) {
-                        compose.pod_volumes.push(name);
-                    }
-                }
-            } else if let Some(host) = volume["hostPath"]["path"].as_str() {
-                long["type"] = json!("bind");
-                long["source"] = json!(host);
-            } else if volume["configMap"].is_object() || volume["secret"].is_object() {
-                let secret = volume["secret"].is_object();
-                let (object, source) = if secret {
-                    (
-                        volume["secret"]["secretName"].as_str().unwrap_or_default(),
-                        &self.world.data.secrets,
-                    )
-                } else {
-                    (
-                        volume["configMap"]["name"].as_str().unwrap_or_default(),
-                        &self.world.data.config_maps,
-                    )
-                };
-                let data = source.get(object).ok_or_else(|| {
-                    self.refuse(&at, &format!("{object} is not among the manifests"))
-                })?;
-                let source_volume = if secret {
-                    &volume["secret"]
-                } else {
-                    &volume["configMap"]
-                };
-                let items: Vec<(String, String)> = match source_volume["items"].as_array() {
-                    Some(items) => items
-                        .iter()
-                        .map(|i| {
-                            (
-                                i["key"].as_str().unwrap_or_default().to_owned(),
-                                i["path"].as_str().unwrap_or_default().to_owned(),
-                            )
-                        })
-                        .collect(),
-                    None => data.keys().map(|k| (k.clone(), k.clone())).collect(),
-                };
-                for (key, file) in items {
-                    let file_target = match sub_path {
-                        Some(sub) if sub == file => target.to_owned(),
-                        Some(_) => continue,
-                        None => format!("{}/{file}", target.trim_end_matches('/')),
-                    };
-                    let content = data
-                        .get(&key)
-                        .ok_or_else(|| self.refuse(&at, &format!("{object} has no key {key}")))?;
-                    let name = format!("{object}-{}", key.replace('.', "-"));
-                    let (objects, list) = if secret {
-                        (&mut compose.secrets, &mut secrets)
-                    } else {
-                        (&mut compose.configs, &mut configs)
-                    };
-                    objects.insert(name.clone(), json!({ "content": content }));
-                    list.push(json!({ "source": name, "target": file_target }));
-                }
-                continue;
-            } else {
-                return Err(self.refuse(&at, "its volume is not a persistentVolumeClaim, emptyDir, hostPath, configMap or secret"));
-            }
-            volumes.push(long);
-        }
-        for (key, list) in [
-            ("volumes", volumes),
-            ("configs", configs),
-            ("secrets", secrets),
-        ] {
-            if !list.is_empty() {
-                service.insert(key.into(), Value::Array(list));
-            }
-        }
-        Ok(())
-    }
-}
-
-fn quantity_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// `500m` → 0.5, `2` → 2.
-fn cpu_quantity(text: &str) -> Option<f64> {
-    match text.strip_suffix('m') {
-        Some(millis) => Some(millis.parse::<f64>().ok()? / 1000.0),
-        None => text.parse().ok(),
-    }
-}
-
-/// `512Mi`, `1G`, `1e9`... in bytes.
-fn memory_quantity(text: &str) -> Option<u64> {
-    const SUFFIXES: &[(&str, f64)] = &[
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-    ];
-    for (suffix, scale) in SUFFIXES {
-        if let Some(number) = text.strip_suffix(suffix) {
-            return Some((number.parse::<f64>().ok()? * scale) as u64);
-        }
-    }
-    text.parse::<f64>().ok().map(|n| n as u64)
 }

@@ -21,8 +21,10 @@ pub fn run(engine: &Engine, printer: Printer, command: KubeCommand) -> CommandRe
         KubeCommand::Play(args) => {
             let options = PlayOptions {
                 publish: args.publish,
+                infra_image: args.infra_image,
+                ..PlayOptions::default()
             };
-            let project = load(&args.file, &options)?;
+            let project = load(&args.file, options)?;
             let mut flags = vec!["up", "--detach"];
             if args.wait {
                 flags.push("--wait");
@@ -41,7 +43,7 @@ pub fn run(engine: &Engine, printer: Printer, command: KubeCommand) -> CommandRe
 
 /// Removes the containers, networks and volumes (claims and emptyDirs) the play made.
 fn down(engine: &Engine, printer: Printer, file: &Path) -> CommandResult {
-    let project = load(file, &PlayOptions::default())?;
+    let project = load(file, PlayOptions::default())?;
     down_project(
         engine,
         printer,
@@ -58,9 +60,10 @@ fn compose_flags<T: clap::Args + clap::FromArgMatches>(flags: &[&str]) -> T {
 }
 
 /// The YAML of `file` as a loaded compose project.
-fn load(file: &Path, options: &PlayOptions) -> Result<Project, CommandError> {
+fn load(file: &Path, mut options: PlayOptions) -> Result<Project, CommandError> {
     let (name, manifests) = read(file)?;
-    let document = compose_document(&manifests, options).map_err(|error| CommandError {
+    options.project.clone_from(&name);
+    let document = compose_document(&manifests, &options).map_err(|error| CommandError {
         hint: error.hint(),
         message: error.to_string(),
         exit_code: 1,

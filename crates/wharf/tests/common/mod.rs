@@ -6,6 +6,8 @@
 pub mod api;
 pub mod compose;
 pub mod disk;
+pub mod examples;
+pub mod kube;
 pub mod pypi;
 pub mod registry;
 

@@ -80,6 +80,7 @@ fn convert_project(
         host_path: args.host_path,
         skip_unsupported: args.skip_unsupported,
         wait_image: args.wait_image.clone(),
+        kubectl_image: args.kubectl_image.clone(),
     };
     let converted =
         convert(&project, &sources, &convert_options).map_err(|error| CommandError {
