@@ -318,18 +318,21 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     ] {
         std::fs::create_dir_all(&sub).at("create directory", &sub)?;
     }
+    // Synced, as the record written last: a container that `create` reported must start
+    // after a power cut with its own files.
     let hostname = &record.run.hostname;
-    std::fs::write(record.run.hostname_path(), format!("{hostname}\n"))
-        .at("write", record.run.hostname_path())?;
+    wharf_store::write_new_durably(
+        &record.run.hostname_path(),
+        format!("{hostname}\n").as_bytes(),
+    )?;
     // Networked containers get their address here at start.
     let hosts = crate::network::hosts_file(hostname, None, &record.net.extra_hosts, None);
-    std::fs::write(record.run.hosts_path(), hosts).at("write", record.run.hosts_path())?;
+    wharf_store::write_new_durably(&record.run.hosts_path(), hosts.as_bytes())?;
     // The host's resolvers, as Docker copies them (the monitor points a container on a user
     // network at that network's DNS at start).
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let resolv = crate::network::resolv_conf(&host_resolv, &record.net, None, record.run.network);
-    std::fs::write(record.run.resolv_conf_path(), resolv)
-        .at("write", record.run.resolv_conf_path())?;
+    wharf_store::write_new_durably(&record.run.resolv_conf_path(), resolv.as_bytes())?;
     write_state(&dir.join(STATE_FILE), &ContainerState::created())?;
     // The record last: a folder without it is a leftover of a failed create.
     write_json(&dir.join(RECORD_FILE), record)

@@ -97,7 +97,12 @@ impl Engine {
         let dir = container_dir(self.root(), id);
         let record: ContainerRecord = read_json(&dir.join(RECORD_FILE))
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
-        let mut state: ContainerState = read_json(&dir.join(STATE_FILE))?;
+        let mut state: ContainerState = match read_json(&dir.join(STATE_FILE)) {
+            Ok(state) => state,
+            // It is replaced atomically but not synced: a power cut can lose it (empty or
+            // gone). No monitor outlives one, so the container is not running.
+            Err(_) => lost_state(&dir),
+        };
         let starting = state.status == Status::Created && state.monitor_pid.is_some();
         if (state.status.is_up() || starting)
             && !state
@@ -701,4 +706,18 @@ fn wait_monitor_gone(state: &ContainerState, limit: Duration) -> bool {
         std::thread::sleep(POLL);
     }
     true
+}
+
+/// The state of a container whose state file a crash lost: created if it never ran (it has
+/// no log yet), else exited as Docker shows a container that a crash of its daemon ended.
+fn lost_state(dir: &std::path::Path) -> ContainerState {
+    let mut state = ContainerState::created();
+    if dir.join(LOG_FILE).exists() {
+        state.status = Status::Exited;
+        state.exit_code = Some(255);
+        state.finished_at = Some(now_rfc3339());
+        state.error = Some("its state was lost in a crash".into());
+    }
+    let _ = write_state(&dir.join(STATE_FILE), &state);
+    state
 }

@@ -327,7 +327,12 @@ impl Engine {
             .create_new(true)
             .open(&path)
         {
-            Ok(mut file) => file.write_all(id.as_bytes()).at("write", &path),
+            // Synced: a container found by its name after a power cut (the new file's entry
+            // goes to the disk with it on ext4, xfs and btrfs).
+            Ok(mut file) => file
+                .write_all(id.as_bytes())
+                .and_then(|()| file.sync_data())
+                .at("write", &path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(EngineError::NameInUse {
                     name: name.to_string(),

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod compose;
 pub mod disk;
+pub mod power_cut;
 pub mod pypi;
 pub mod registry;
 
@@ -30,10 +31,20 @@ impl Wharf {
     }
 
     fn with_netns(netns: Option<TestNetns>) -> Self {
+        Self::in_dir(&std::env::temp_dir(), netns)
+    }
+
+    /// A store in a folder of `parent` (a filesystem of the test's own), in its own network
+    /// namespace as [`Wharf::isolated`] when `isolated`.
+    pub fn inside(parent: &Path, isolated: bool) -> Self {
+        Self::in_dir(parent, if isolated { TestNetns::new() } else { None })
+    }
+
+    fn in_dir(parent: &Path, netns: Option<TestNetns>) -> Self {
         Self {
             root: tempfile::Builder::new()
                 .prefix("wharf-test-")
-                .tempdir()
+                .tempdir_in(parent)
                 .expect("temp root"),
             dockerd: None,
             netns,
