@@ -166,6 +166,7 @@ impl Engine {
     /// The container's files as `cp` sees them; a stopped container's root is mounted until
     /// the returned value is dropped.
     pub(super) fn container_root(&self, container: &str) -> Result<ContainerRoot> {
+        let held = self.store.shared_lock()?;
         let record = self.find_container(container)?.record;
         let run = &record.run;
         let merged = run.merged_dir();
@@ -176,7 +177,7 @@ impl Engine {
             overlay.mount()?;
             Some(overlay)
         };
-        Ok(ContainerRoot::new(&record, overlay))
+        Ok(ContainerRoot::new(&record, overlay, held))
     }
 
     /// Fills each new or empty volume of `record` from the image's content at its
@@ -189,9 +190,7 @@ impl Engine {
         let empty: Vec<_> = record
             .volumes
             .iter()
-            .filter(|v| !skip(&v.destination))
-            .map(|v| (v, self.volume_data_dir(&v.name)))
-            .filter(|(_, data)| is_empty_dir(data))
+            .filter(|v| !skip(&v.destination) && is_empty_dir(&self.volume_data_dir(&v.name)))
             .collect();
         if empty.is_empty() {
             return Ok(());
@@ -200,14 +199,14 @@ impl Engine {
         let overlay = run.overlay();
         overlay.mount()?;
         let image = |rel: &Path| overlay.merged.join(rel);
-        let result = empty.iter().try_for_each(|(volume, data)| {
+        let result = empty.iter().try_for_each(|volume| {
             let rel = resolve_in_tree(image, &volume.destination, true)?;
             let source = image(&rel);
             match std::fs::symlink_metadata(&source) {
-                Ok(meta) if meta.is_dir() => {
-                    copy_through_tar(&source, None, data, None)?;
-                    copy_owner_and_mode(&meta, data)
-                }
+                Ok(meta) if meta.is_dir() => self.fill_empty_volume(&volume.name, |into| {
+                    copy_through_tar(&source, None, into, None)?;
+                    copy_owner_and_mode(&meta, into)
+                }),
                 _ => Ok(()),
             }
         });
@@ -225,10 +224,17 @@ pub(super) struct ContainerRoot {
     read_only_rootfs: bool,
     /// Mounted by us: unmounted on drop.
     overlay: Option<Overlay>,
+    /// Held while the root is in use: `system check --repair` (exclusive) takes a root
+    /// mounted with no copy at work for a leftover of a killed one.
+    _held: wharf_store::SharedLock,
 }
 
 impl ContainerRoot {
-    fn new(record: &ContainerRecord, overlay: Option<Overlay>) -> Self {
+    fn new(
+        record: &ContainerRecord,
+        overlay: Option<Overlay>,
+        held: wharf_store::SharedLock,
+    ) -> Self {
         let run = &record.run;
         let relative = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
         let mut mounts: Vec<(PathBuf, PathBuf, bool)> = run
@@ -260,6 +266,7 @@ impl ContainerRoot {
             mounts,
             read_only_rootfs: run.read_only_rootfs,
             overlay,
+            _held: held,
         }
     }
 

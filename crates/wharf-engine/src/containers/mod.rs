@@ -7,6 +7,7 @@ mod diff;
 mod exec;
 mod exec_record;
 mod health;
+mod leftovers;
 mod lifecycle;
 mod logfile;
 mod manage;

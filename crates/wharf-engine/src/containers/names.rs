@@ -313,7 +313,7 @@ fn random_name() -> String {
 }
 
 impl Engine {
-    fn names_dir(&self) -> PathBuf {
+    pub(super) fn names_dir(&self) -> PathBuf {
         self.root().join("containers/.names")
     }
 

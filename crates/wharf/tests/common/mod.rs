@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod compose;
+pub mod crash;
 pub mod disk;
 pub mod power_cut;
 pub mod pypi;
