@@ -294,8 +294,12 @@ impl Engine {
             self.claim_name(&name, &id)?;
         }
         let mut created_volumes = Vec::new();
+        // The record last, once its volumes exist and are filled: a create cut short (a
+        // kill) leaves a folder without it, which `system check --repair` removes, never a
+        // container that cannot start.
         let result = write_bundle(&record, &dir)
-            .and_then(|()| self.prepare_volumes(&record, &options.volumes, &mut created_volumes));
+            .and_then(|()| self.prepare_volumes(&record, &options.volumes, &mut created_volumes))
+            .and_then(|()| write_json(&dir.join(RECORD_FILE), &record));
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
             self.release_name(&record.name);
@@ -318,8 +322,8 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     ] {
         std::fs::create_dir_all(&sub).at("create directory", &sub)?;
     }
-    // Synced, as the record written last: a container that `create` reported must start
-    // after a power cut with its own files.
+    // Synced, as the record written after them: a container that `create` reported must
+    // start after a power cut with its own files.
     let hostname = &record.run.hostname;
     wharf_store::write_new_durably(
         &record.run.hostname_path(),
@@ -333,9 +337,7 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let resolv = crate::network::resolv_conf(&host_resolv, &record.net, None, record.run.network);
     wharf_store::write_new_durably(&record.run.resolv_conf_path(), resolv.as_bytes())?;
-    write_state(&dir.join(STATE_FILE), &ContainerState::created())?;
-    // The record last: a folder without it is a leftover of a failed create.
-    write_json(&dir.join(RECORD_FILE), record)
+    write_state(&dir.join(STATE_FILE), &ContainerState::created())
 }
 
 /// The container's entrypoint and command, by Docker's rule: `--entrypoint` replaces the

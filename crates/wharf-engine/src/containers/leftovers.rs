@@ -1,5 +1,6 @@
 //! What a killed `create`, `run` or `cp` leaves of containers, for `system check`: folders
-//! without a record (a create cut short before its record), names claimed for no container,
+//! without a record (a create cut short before its record, perhaps with its root still
+//! mounted for a volume fill), names claimed for no container,
 //! and the root of a container that nothing runs still mounted (a volume fill or a `cp` cut
 //! short). Only under the store's exclusive lock are they known to be dead: `create` and
 //! `cp` hold it shared.
@@ -21,6 +22,11 @@ impl Engine {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.len() == 64 && !entry.path().join(RECORD_FILE).exists() {
+                // A create killed while it filled a volume left the root mounted.
+                let merged = entry.path().join("merged");
+                if is_mounted(&merged) {
+                    found.push(Leftover::Mount(merged));
+                }
                 found.push(Leftover::Path(entry.path()));
             }
         }

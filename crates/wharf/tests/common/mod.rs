@@ -115,6 +115,46 @@ impl Wharf {
         }
     }
 
+    /// No veth, no published-port rule and no lease is left in the test's host namespace.
+    pub fn assert_no_network_leftovers(&self) {
+        let netns = self.netns.as_ref().unwrap();
+        let veths = Command::new("ip")
+            .args(["-n", &netns.name, "-o", "link", "show", "type", "veth"])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&veths), "", "veths left behind");
+        // The namespace is the test's own: every rule in it is this root's.
+        let ruleset = self
+            .host_command("nft")
+            .args(["list", "ruleset"])
+            .output()
+            .unwrap();
+        assert_success(&ruleset, &["nft", "list", "ruleset"]);
+        assert!(
+            !stdout(&ruleset).contains("dnat to"),
+            "port rules left behind:\n{}",
+            stdout(&ruleset)
+        );
+        for network in self
+            .ok(&[
+                "network",
+                "ls",
+                "-q",
+                "--no-trunc",
+                "--filter",
+                "driver=bridge",
+            ])
+            .lines()
+        {
+            assert_eq!(
+                self.ok(&["network", "inspect", "-f", "{{json .Containers}}", network])
+                    .trim(),
+                "{}",
+                "leases left behind on {network}"
+            );
+        }
+    }
+
     /// Every container's full id (`ps -a -q --no-trunc`).
     pub fn container_ids(&self) -> Vec<String> {
         self.ok(&["ps", "-a", "-q", "--no-trunc"])
