@@ -148,3 +148,109 @@ fn volumes_and_containers_survive_a_power_cut() {
     wharf.assert_consistent();
     wharf.remove_all_containers_leaving_nothing();
 }
+
+#[test]
+fn a_pulled_image_survives_a_power_cut() {
+    let Some(registry) = common::registry::Registry::start(None) else {
+        return;
+    };
+    let Some(mut disk) = PowerCutDisk::new() else {
+        return;
+    };
+    // In the host's namespace, where the registry listens.
+    let wharf = Wharf::inside(&disk.path(), false);
+    let source = Wharf::new();
+    let id = source.import_busybox();
+    let name = format!("{}/power/bb:1", registry.address);
+    source.ok(&["tag", "busybox", &name]);
+    source.ok(&["push", &name]);
+    wharf.ok(&["pull", &name]);
+    disk.cut_and_restore();
+    assert_eq!(wharf.ok(&["inspect", "-f", "{{.Id}}", &name]).trim(), id);
+    assert_layers_match_fixture(&wharf, "busybox");
+    wharf.assert_consistent();
+}
+
+const STACK: &str = r#"
+name: power
+services:
+  web:
+    image: busybox:latest
+    command: [sh, -c, 'mkdir -p /www; cat /shared/mark > /www/index.html; exec httpd -f -p 8080 -h /www']
+    ports: ["18080:8080"]
+    volumes: [shared:/shared]
+    networks: [back]
+  worker:
+    image: busybox:latest
+    command: [sh, -c, 'echo kept | dd of=/shared/mark conv=fsync 2>/dev/null; exec sleep 3600']
+    volumes: [shared:/shared]
+    networks: [back]
+networks: {back: {}}
+volumes: {shared: {}}
+"#;
+
+#[test]
+fn a_running_compose_project_comes_back_after_a_power_cut() {
+    let Some((mut disk, wharf)) = store_on_power_cut_disk() else {
+        return;
+    };
+    if wharf.netns.is_none() {
+        common::skip("cannot make a network namespace for the test (`ip netns add`)");
+        return;
+    }
+    wharf.import_busybox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(&file, STACK).unwrap();
+    let compose = |args: &[&str]| {
+        let mut all = vec!["compose", "-f", file.to_str().unwrap()];
+        all.extend_from_slice(args);
+        wharf.ok(&all)
+    };
+    compose(&["up", "-d"]);
+    common::crash::wait_until("the worker writes the volume", || {
+        wharf
+            .path()
+            .join("volumes/power_shared/_data/mark")
+            .exists()
+    });
+    let mut ids = wharf.container_ids();
+    disk.cut_running_and_reboot(&wharf);
+
+    // Nothing runs after a reboot, and the store says so.
+    let states = wharf.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+    assert!(!states.contains("running"), "{states}");
+    let report = wharf.ok(&["system", "check", "--repair"]);
+    assert!(
+        report.contains("consistent") || report.contains("repaired"),
+        "{report}"
+    );
+    compose(&["up", "-d"]);
+    let mut states: Vec<String> = wharf
+        .ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    states.sort();
+    assert_eq!(states, ["power-web-1 running", "power-worker-1 running"]);
+    let page = wharf
+        .host_command("curl")
+        .args([
+            "-fsS",
+            "--retry",
+            "20",
+            "--retry-connrefused",
+            "--retry-delay",
+            "0",
+        ])
+        .arg("http://127.0.0.1:18080/")
+        .output()
+        .unwrap();
+    assert_eq!(common::stdout(&page), "kept\n", "{page:?}");
+    wharf.assert_consistent();
+    ids.extend(wharf.container_ids());
+    compose(&["down", "-v"]);
+    assert_eq!(wharf.ok(&["ps", "-a", "-q"]), "");
+    wharf.assert_nothing_leaked(&ids);
+    wharf.assert_no_network_leftovers();
+}

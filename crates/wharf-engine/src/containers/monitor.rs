@@ -213,6 +213,8 @@ impl Engine {
             run.process.user = resolve_user(&record.user, &layers)?.ids();
             netns = self.prepare_network(&record, &mut run)?;
             let created = (|| {
+                wharf_runtime::run::clear_stale(&self.runtime_state_root(), &record.id)
+                    .map_err(|e| runtime_error(&record.name, &e))?;
                 let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
                     .map_err(|e| runtime_error(&record.name, &e))?;
                 let streams = match output {

@@ -98,20 +98,8 @@ impl Wharf {
                 assert!(!cmdline.contains(&root), "process left behind: {cmdline}");
             }
         }
-        // The unified hierarchy (cgroup v2) is /sys/fs/cgroup itself; v1 has one per controller.
-        for hierarchy in ["", "memory", "pids", "cpu", "freezer", "devices", "unified"] {
-            let wharf_cgroups = Path::new("/sys/fs/cgroup").join(hierarchy).join("wharf");
-            let Ok(cgroups) = std::fs::read_dir(&wharf_cgroups) else {
-                continue;
-            };
-            for cgroup in cgroups.flatten() {
-                let name = cgroup.file_name().to_string_lossy().into_owned();
-                assert!(
-                    !ids.iter().any(|id| name.starts_with(id.as_str())),
-                    "cgroup left behind: {}",
-                    cgroup.path().display()
-                );
-            }
+        for cgroup in cgroups_of(ids) {
+            panic!("cgroup left behind: {}", cgroup.display());
         }
     }
 
@@ -260,6 +248,26 @@ impl Wharf {
     }
 }
 
+/// wharf's cgroups whose name starts with one of `ids` (full or short container ids), in
+/// every hierarchy: the unified one (cgroup v2) is /sys/fs/cgroup itself, v1 has one per
+/// controller.
+pub fn cgroups_of(ids: &[String]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for hierarchy in ["", "memory", "pids", "cpu", "freezer", "devices", "unified"] {
+        let wharf_cgroups = Path::new("/sys/fs/cgroup").join(hierarchy).join("wharf");
+        let Ok(cgroups) = std::fs::read_dir(&wharf_cgroups) else {
+            continue;
+        };
+        for cgroup in cgroups.flatten() {
+            let name = cgroup.file_name().to_string_lossy().into_owned();
+            if ids.iter().any(|id| name.starts_with(id.as_str())) {
+                found.push(cgroup.path());
+            }
+        }
+    }
+    found
+}
+
 /// A network namespace made for one test (`ip netns add`, loopback up), deleted on drop.
 pub struct TestNetns {
     pub name: String,
@@ -294,6 +302,19 @@ impl TestNetns {
 
     pub fn path(&self) -> PathBuf {
         Path::new("/run/netns").join(&self.name)
+    }
+
+    /// A fresh namespace in its place, as a reboot leaves the host's: no bridge, veth or
+    /// firewall rule of before. Every process in the old one must be gone.
+    pub fn renew(&self) {
+        for args in [
+            &["netns", "del", &self.name][..],
+            &["netns", "add", &self.name],
+            &["-n", &self.name, "link", "set", "lo", "up"],
+        ] {
+            let status = Command::new("ip").args(args).status().expect("ip runs");
+            assert!(status.success(), "ip {args:?}");
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //! in a test's few seconds are those the code made durable, or that an fsync of something else
 //! carried along.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub struct PowerCutDisk {
@@ -98,6 +98,63 @@ impl PowerCutDisk {
         sh(&format!("xfs_io -x -c shutdown {}", mount.display()));
         sh(&format!("umount {}", mount.display()));
         self.mounted = false;
+        self.mount();
+    }
+}
+
+impl PowerCutDisk {
+    /// Cuts the power while `wharf`'s containers run, and reboots: the filesystem stops
+    /// first (nothing more reaches the disk), then every process of the store dies (its
+    /// monitors and helpers, each container's processes), its cgroups and mounts go, its
+    /// network namespace is a fresh one, and the filesystem is mounted again.
+    pub fn cut_running_and_reboot(&mut self, wharf: &super::Wharf) {
+        let ids: Vec<String> = std::fs::read_dir(wharf.path().join("containers"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| name.len() == 64)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cgroups = super::cgroups_of(&ids);
+        let mount = self.path();
+        sh(&format!("xfs_io -x -c shutdown {}", mount.display()));
+        let root = wharf.path().display().to_string();
+        loop {
+            let mut pids: Vec<String> = super::crash::processes_with(&root)
+                .iter()
+                .map(|p| p.split(':').next().unwrap().to_owned())
+                .collect();
+            for cgroup in &cgroups {
+                let procs =
+                    std::fs::read_to_string(cgroup.join("cgroup.procs")).unwrap_or_default();
+                pids.extend(procs.lines().map(str::to_owned));
+            }
+            if pids.is_empty() {
+                break;
+            }
+            sh(&format!("kill -9 {} 2>/dev/null || true", pids.join(" ")));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        for cgroup in &cgroups {
+            let _ = std::fs::remove_dir(cgroup);
+        }
+        // Every mount under the filesystem, then itself; deepest first.
+        let mut mounts: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.split(' ').nth(4).map(str::to_owned))
+            .filter(|point| Path::new(point).starts_with(&mount))
+            .collect();
+        mounts.sort_by_key(|point| std::cmp::Reverse(point.len()));
+        for point in mounts {
+            sh(&format!("umount -l {point}"));
+        }
+        self.mounted = false;
+        if let Some(netns) = &wharf.netns {
+            netns.renew();
+        }
         self.mount();
     }
 }
