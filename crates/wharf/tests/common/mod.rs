@@ -98,9 +98,11 @@ impl Wharf {
                 assert!(!cmdline.contains(&root), "process left behind: {cmdline}");
             }
         }
-        for cgroup in cgroups_of(ids) {
-            panic!("cgroup left behind: {}", cgroup.display());
-        }
+        assert_eq!(
+            cgroups_of(ids),
+            Vec::<PathBuf>::new(),
+            "cgroups left behind"
+        );
     }
 
     /// No veth, no published-port rule and no lease is left in the test's host namespace.
