@@ -56,25 +56,6 @@ fn states(project: &ComposeProject) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
-/// The page web serves through the published port, from the test's host namespace.
-fn page(project: &ComposeProject) -> String {
-    let output = project
-        .wharf
-        .host_command("curl")
-        .args([
-            "-fsS",
-            "--retry",
-            "20",
-            "--retry-connrefused",
-            "--retry-delay",
-            "0",
-        ])
-        .arg("http://127.0.0.1:18080/")
-        .output()
-        .unwrap();
-    common::stdout(&output)
-}
-
 /// Containers with a record in the store.
 fn containers_recorded(project: &ComposeProject) -> usize {
     std::fs::read_dir(project.wharf.path().join("containers"))
@@ -157,9 +138,9 @@ fn compose_up_killed_at_any_moment_converges_when_run_again() {
         project.ok(&["up", "-d"]);
         assert_eq!(states(&project), SERVICES);
         assert_eq!(
-            page(&project),
+            project.wharf.fetch_page("http://127.0.0.1:18080/"),
             "kept\n",
-            "the volume written before the kill"
+            "the volume written before the kill, served through the published port"
         );
         ids.extend(project.wharf.container_ids());
         project.ok(&["down"]);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::crash::{await_no_processes, check_and_repair, kill, mounts_under};
+use common::crash::{await_no_processes, check_and_repair, files_under, kill, mounts_under};
 use common::Wharf;
 
 const FILES: usize = 600;
@@ -23,21 +23,6 @@ fn big_tree(dir: &Path) {
     }
     let big: Vec<u8> = (0..8u32 << 20).map(|i| (i * 7 + i / 4096) as u8).collect();
     std::fs::write(dir.join("big"), &big).unwrap();
-}
-
-/// Regular files in `dir` and below.
-fn files_under(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => files_under(&e.path()),
-            Ok(t) if t.is_file() => 1,
-            _ => 0,
-        })
-        .sum()
 }
 
 /// Runs `wharf ARGS` and kills it `delay_ms` after `started` says the copy is under way.

@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::crash::{await_no_processes, check_and_repair, kill, mounts_under};
+use common::crash::{await_no_processes, check_and_repair, files_under, kill, mounts_under};
 use common::Wharf;
 
 /// Files and bytes the image holds at `/data`: enough that copying them takes a while.
@@ -38,35 +37,20 @@ fn image_with_data(wharf: &Wharf) {
     ]);
 }
 
-/// What the volume mounted at /data holds: the number of files and the big file's check.
-fn volume_content(wharf: &Wharf, volume: &str) -> String {
-    wharf.ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        &format!("{volume}:/data"),
-        "busybox",
-        "sh",
-        "-c",
-        "ls /data/files | wc -l && cd / && md5sum -c /data/big.md5",
-    ])
+/// `script` in busybox with `volume` at /data; its output.
+fn sh_with_volume(wharf: &Wharf, volume: &str, script: &str) -> String {
+    let volume = format!("{volume}:/data");
+    let args = ["run", "--rm", "--network", "none", "-v", &volume];
+    wharf.ok(&[&args[..], &["busybox", "sh", "-c", script]].concat())
 }
 
-/// Regular files in `dir` and below (wherever the fill writes them).
-fn files_under(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => files_under(&e.path()),
-            Ok(t) if t.is_file() && e.file_name() != "volume.json" => 1,
-            _ => 0,
-        })
-        .sum()
+/// What the volume mounted at /data holds: the number of files and the big file's check.
+fn volume_content(wharf: &Wharf, volume: &str) -> String {
+    sh_with_volume(
+        wharf,
+        volume,
+        "ls /data/files | wc -l && cd / && md5sum -c /data/big.md5",
+    )
 }
 
 #[test]
@@ -80,17 +64,19 @@ fn a_run_killed_while_it_fills_a_volume_leaves_it_to_be_filled_again() {
     let mut landed_midway = 0;
     for (i, delay_ms) in [0, 50, 250].into_iter().enumerate() {
         let volume = format!("filled{i}");
+        let mount = format!("{volume}:/data");
+        let fill = [
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            &mount,
+            "data:1",
+            "true",
+        ];
         let mut run = wharf
-            .command(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "-v",
-                &format!("{volume}:/data"),
-                "data:1",
-                "true",
-            ])
+            .command(&fill)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -111,17 +97,7 @@ fn a_run_killed_while_it_fills_a_volume_leaves_it_to_be_filled_again() {
         assert_eq!(mounts_under(&wharf), Vec::<String>::new(), "mounts left");
         // A killed fill leaves the volume empty (or whole), never half filled: the same run
         // fills it.
-        let output = wharf.run(&[
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "-v",
-            &format!("{volume}:/data"),
-            "data:1",
-            "true",
-        ]);
-        common::assert_success(&output, &["run"]);
+        wharf.ok(&fill);
         assert_eq!(
             volume_content(&wharf, &volume),
             whole,
@@ -143,18 +119,7 @@ fn a_container_killed_with_its_monitor_leaves_its_volume_whole() {
         return;
     };
     wharf.ok(&["volume", "create", "kept"]);
-    wharf.ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        "kept:/data",
-        "busybox",
-        "sh",
-        "-c",
-        "echo before > /data/before",
-    ]);
+    sh_with_volume(&wharf, "kept", "echo before > /data/before");
     let id = wharf
         .ok(&[
             "run",
@@ -192,18 +157,7 @@ fn a_container_killed_with_its_monitor_leaves_its_volume_whole() {
     assert!(status.starts_with("writer Exited (137)"), "{status}");
     check_and_repair(&wharf);
     wharf.remove_all_containers_leaving_nothing();
-    let read = wharf.ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        "kept:/data",
-        "busybox",
-        "sh",
-        "-c",
-        "cat /data/before && head -n 1 /data/log",
-    ]);
+    let read = sh_with_volume(&wharf, "kept", "cat /data/before && head -n 1 /data/log");
     assert_eq!(read, "before\nline\n");
     wharf.remove_all_containers_leaving_nothing();
     wharf.assert_consistent();

@@ -233,20 +233,7 @@ fn a_running_compose_project_comes_back_after_a_power_cut() {
         .collect();
     states.sort();
     assert_eq!(states, ["power-web-1 running", "power-worker-1 running"]);
-    let page = wharf
-        .host_command("curl")
-        .args([
-            "-fsS",
-            "--retry",
-            "20",
-            "--retry-connrefused",
-            "--retry-delay",
-            "0",
-        ])
-        .arg("http://127.0.0.1:18080/")
-        .output()
-        .unwrap();
-    assert_eq!(common::stdout(&page), "kept\n", "{page:?}");
+    assert_eq!(wharf.fetch_page("http://127.0.0.1:18080/"), "kept\n");
     wharf.assert_consistent();
     ids.extend(wharf.container_ids());
     compose(&["down", "-v"]);

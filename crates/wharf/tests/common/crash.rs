@@ -1,6 +1,7 @@
 //! For the tests that `kill -9` a wharf command midway: find what it left, kill it at a
 //! moment seen on disk, and check that the store recovers.
 
+use std::path::Path;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,22 @@ pub fn mounts_under(wharf: &Wharf) -> Vec<String> {
         .filter(|line| line.contains(&root))
         .map(str::to_owned)
         .collect()
+}
+
+/// Regular files in `dir` and below, but `volume.json` (how far a copy or a fill got,
+/// wherever it writes them).
+pub fn files_under(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => files_under(&e.path()),
+            Ok(t) if t.is_file() && e.file_name() != "volume.json" => 1,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Polls `done` every 5 ms for at most 30 s; panics naming `what` if it never holds.

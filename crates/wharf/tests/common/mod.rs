@@ -145,6 +145,25 @@ impl Wharf {
         }
     }
 
+    /// What `curl` gets from `url` in the namespace that plays the host, retrying while
+    /// nothing listens yet (a container just started).
+    pub fn fetch_page(&self, url: &str) -> String {
+        let output = self
+            .host_command("curl")
+            .args([
+                "-fsS",
+                "--retry",
+                "20",
+                "--retry-connrefused",
+                "--retry-delay",
+                "0",
+            ])
+            .arg(url)
+            .output()
+            .expect("curl runs");
+        stdout(&output)
+    }
+
     /// Every container's full id (`ps -a -q --no-trunc`).
     pub fn container_ids(&self) -> Vec<String> {
         self.ok(&["ps", "-a", "-q", "--no-trunc"])
