@@ -117,8 +117,10 @@ impl Engine {
             labels: labels.clone(),
             mountpoint: data,
         };
-        // The record last: it is what makes the volume exist.
+        // The record last: it is what makes the volume exist. Then the new folder's entry
+        // (ext4's journal carries it with the record; xfs and btrfs need its own fsync).
         write_json(&dir.join(RECORD_FILE), &volume)?;
+        wharf_store::sync_dir(&self.volumes_dir())?;
         Ok((volume, true))
     }
 

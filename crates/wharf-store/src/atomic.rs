@@ -25,19 +25,6 @@ pub fn write_file_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
-/// Writes the new file `path` (which must not exist) and fsyncs it: for a file in a folder
-/// that no reader sees yet, whose record is written last with [`write_file_durably`] (that
-/// makes the folder's entries durable too).
-pub fn write_new_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .at("create", path)?;
-    file.write_all(bytes).at("write", path)?;
-    file.sync_data().at("fsync", path)
-}
-
 /// Makes the entries of `dir` (a file created, renamed or removed in it) durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)

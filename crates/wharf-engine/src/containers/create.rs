@@ -322,22 +322,33 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     ] {
         std::fs::create_dir_all(&sub).at("create directory", &sub)?;
     }
-    // Synced, as the record written after them: a container that `create` reported must
-    // start after a power cut with its own files.
+    write_etc_files(record)?;
+    write_state(&dir.join(STATE_FILE), &ContainerState::created())
+}
+
+/// The container's /etc/hostname, /etc/hosts and /etc/resolv.conf. Not synced (three fsyncs
+/// on every create): a power cut may leave them empty, and the monitor writes them again at
+/// start when it finds them so ([`etc_files_lost`]).
+pub(crate) fn write_etc_files(record: &ContainerRecord) -> Result<()> {
     let hostname = &record.run.hostname;
-    wharf_store::write_new_durably(
-        &record.run.hostname_path(),
-        format!("{hostname}\n").as_bytes(),
-    )?;
+    std::fs::write(record.run.hostname_path(), format!("{hostname}\n"))
+        .at("write", record.run.hostname_path())?;
     // Networked containers get their address here at start.
     let hosts = crate::network::hosts_file(hostname, None, &record.net.extra_hosts, None);
-    wharf_store::write_new_durably(&record.run.hosts_path(), hosts.as_bytes())?;
+    std::fs::write(record.run.hosts_path(), hosts).at("write", record.run.hosts_path())?;
     // The host's resolvers, as Docker copies them (the monitor points a container on a user
     // network at that network's DNS at start).
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let resolv = crate::network::resolv_conf(&host_resolv, &record.net, None, record.run.network);
-    wharf_store::write_new_durably(&record.run.resolv_conf_path(), resolv.as_bytes())?;
-    write_state(&dir.join(STATE_FILE), &ContainerState::created())
+    std::fs::write(record.run.resolv_conf_path(), resolv).at("write", record.run.resolv_conf_path())
+}
+
+/// Whether a power cut emptied (or removed) the files [`write_etc_files`] wrote: hostname
+/// and hosts are never empty.
+pub(crate) fn etc_files_lost(record: &ContainerRecord) -> bool {
+    [record.run.hostname_path(), record.run.hosts_path()]
+        .iter()
+        .any(|path| std::fs::metadata(path).map_or(true, |m| m.len() == 0))
 }
 
 /// The container's entrypoint and command, by Docker's rule: `--entrypoint` replaces the

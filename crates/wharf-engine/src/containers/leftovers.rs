@@ -32,8 +32,11 @@ impl Engine {
         }
         if let Ok(names) = std::fs::read_dir(self.names_dir()) {
             for claim in names.flatten() {
-                let id = std::fs::read_to_string(claim.path()).unwrap_or_default();
-                if id.is_empty() || !container_dir(self.root(), &id).join(RECORD_FILE).exists() {
+                let name = claim.file_name().to_string_lossy().into_owned();
+                let owner = self.id_by_name(&name);
+                if !owner
+                    .is_some_and(|id| container_dir(self.root(), &id).join(RECORD_FILE).exists())
+                {
                     found.push(Leftover::Path(claim.path()));
                 }
             }

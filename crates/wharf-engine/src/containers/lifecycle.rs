@@ -97,11 +97,14 @@ impl Engine {
         let dir = container_dir(self.root(), id);
         let record: ContainerRecord = read_json(&dir.join(RECORD_FILE))
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
-        let mut state: ContainerState = match read_json(&dir.join(STATE_FILE)) {
+        let state_path = dir.join(STATE_FILE);
+        let mut state: ContainerState = match read_json(&state_path) {
             Ok(state) => state,
-            // It is replaced atomically but not synced: a power cut can lose it (empty or
-            // gone). No monitor outlives one, so the container is not running.
-            Err(_) => lost_state(&dir),
+            // It is replaced atomically but not synced: a power cut can leave it empty. No
+            // monitor outlives one, so the container is not running. (A file gone is an `rm`
+            // at work.)
+            Err(_) if state_path.exists() => lost_state(&dir),
+            Err(e) => return Err(e),
         };
         let starting = state.status == Status::Created && state.monitor_pid.is_some();
         if (state.status.is_up() || starting)

@@ -327,12 +327,9 @@ impl Engine {
             .create_new(true)
             .open(&path)
         {
-            // Synced: a container found by its name after a power cut (the new file's entry
-            // goes to the disk with it on ext4, xfs and btrfs).
-            Ok(mut file) => file
-                .write_all(id.as_bytes())
-                .and_then(|()| file.sync_data())
-                .at("write", &path),
+            // Not synced: the record written after it is, and names its container when a
+            // power cut empties this file (see `id_by_name`).
+            Ok(mut file) => file.write_all(id.as_bytes()).at("write", &path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(EngineError::NameInUse {
                     name: name.to_string(),
@@ -370,6 +367,21 @@ impl Engine {
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
             return None;
         }
-        std::fs::read_to_string(self.names_dir().join(name)).ok()
+        let path = self.names_dir().join(name);
+        let claimed = std::fs::read_to_string(&path).ok()?;
+        if !claimed.is_empty() {
+            return Some(claimed);
+        }
+        // Empty: being claimed right now, or a power cut lost what was written. The records
+        // say which container has the name; the claim is written again.
+        let id = self
+            .list_containers()
+            .ok()?
+            .into_iter()
+            .find(|c| c.record.name == name)?
+            .record
+            .id;
+        let _ = std::fs::write(&path, &id);
+        Some(id)
     }
 }
