@@ -244,6 +244,11 @@ impl Engine {
             .tempdir_in(&dir)
             .at("create a folder in", &dir)?;
         fill(temp.path())?;
+        // On the disk before it is in place, as a layer is: the rename (which a later fsync
+        // carries to the disk) must never show a volume whose files a power cut emptied.
+        std::fs::File::open(temp.path())
+            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(Into::into))
+            .at("flush the filled volume in", temp.path())?;
         match std::fs::rename(temp.path(), &data) {
             Ok(()) => {
                 // In place now: keep it from the temp guard's cleanup.
