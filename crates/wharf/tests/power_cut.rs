@@ -7,7 +7,7 @@
 //! What is synced, so that it survives:
 //! - records, each written to a temp file, fsynced, renamed, its folder fsynced
 //!   (`wharf_store::write_file_durably`): images/index.json, layer.json, build cache records,
-//!   container.json, volume.json (and the new volume's entry), exec records; networks keep
+//!   container.json, volume.json (and the new volume's entry); networks keep
 //!   their own store the same way (wharf-net);
 //! - blobs: temp file, fsync, rename, folder fsync;
 //! - unpacked layers and a volume's first fill from its image: the filesystem flushed once

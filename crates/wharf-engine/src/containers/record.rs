@@ -357,7 +357,8 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 /// Atomic but not fsynced: for state that the next command reconciles with reality anyway
-/// (state.json, pid files). Each fsync costs ~10 ms on the `run` path.
+/// (state.json, pid files, exec instances in WHARF_RUN). Each fsync costs ~10 ms on the
+/// `run` path.
 pub fn write_state<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().expect("container files live in a folder");
     let mut temp = tempfile::Builder::new()
