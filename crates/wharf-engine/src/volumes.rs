@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use wharf_runtime::Mount;
 
+use crate::check::Leftover;
 use crate::containers::{
     random_id, read_json, validate_name, write_json, ContainerRecord, CreateOptions, VolumeMount,
     VolumeRequest,
@@ -27,6 +28,9 @@ const DATA_DIR: &str = "_data";
 const RECORD_FILE: &str = "volume.json";
 /// A volume being removed is first renamed to this prefix, out of `volume ls`'s sight.
 const REMOVING_PREFIX: &str = ".removing-";
+/// A volume's first fill from an image is written into `volumes/<name>/.filling-*` and then
+/// renamed over its empty `_data`.
+const FILLING_PREFIX: &str = ".filling-";
 
 /// One volume, as `volume ls` and `volume inspect` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,8 +117,10 @@ impl Engine {
             labels: labels.clone(),
             mountpoint: data,
         };
-        // The record last: it is what makes the volume exist.
+        // The record last: it is what makes the volume exist. Then the new folder's entry
+        // (ext4's journal carries it with the record; xfs and btrfs need its own fsync).
         write_json(&dir.join(RECORD_FILE), &volume)?;
+        wharf_store::sync_dir(&self.volumes_dir())?;
         Ok((volume, true))
     }
 
@@ -210,6 +216,79 @@ impl Engine {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }
+    }
+
+    /// Fills the empty volume `name` through `fill`, which writes into a folder beside its
+    /// `_data` that is then renamed over it (a rename replaces an empty folder): a fill cut
+    /// short (a kill, a crash) leaves the volume empty, to be filled again by the next
+    /// container, never half filled. If another fill won the race, its content stays.
+    ///
+    /// A running container that mounts the empty volume would keep the folder the rename
+    /// replaced: then the fill is written in place, as before a crash could cut it short.
+    pub(crate) fn fill_empty_volume(
+        &self,
+        name: &str,
+        fill: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<()> {
+        let data = self.volume_data_dir(name);
+        let mounted = self
+            .list_containers()?
+            .iter()
+            .any(|c| c.state.status.is_up() && c.record.volumes.iter().any(|v| v.name == name));
+        if mounted {
+            return fill(&data);
+        }
+        let dir = self.volumes_dir().join(name);
+        let temp = tempfile::Builder::new()
+            .prefix(FILLING_PREFIX)
+            .tempdir_in(&dir)
+            .at("create a folder in", &dir)?;
+        fill(temp.path())?;
+        // On the disk before it is in place, as a layer is: the rename (which a later fsync
+        // carries to the disk) must never show a volume whose files a power cut emptied.
+        std::fs::File::open(temp.path())
+            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(Into::into))
+            .at("flush the filled volume in", temp.path())?;
+        match std::fs::rename(temp.path(), &data) {
+            Ok(()) => {
+                // In place now: keep it from the temp guard's cleanup.
+                let _ = temp.keep();
+                Ok(())
+            }
+            Err(e)
+                if matches!(
+                    rustix::io::Errno::from_io_error(&e),
+                    Some(rustix::io::Errno::NOTEMPTY | rustix::io::Errno::EXIST)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e).at("move the filled volume into place", &data),
+        }
+    }
+
+    /// What interrupted operations left in the volumes folder: volumes renamed for removal
+    /// and not yet removed, fills cut short. Only under the store's exclusive lock are they
+    /// known to be dead (`create` and `rm` hold it shared).
+    pub(crate) fn volume_leftovers(&self) -> Vec<Leftover> {
+        let Ok(entries) = std::fs::read_dir(self.volumes_dir()) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with(REMOVING_PREFIX) {
+                found.push(Leftover::Path(entry.path()));
+            } else if let Ok(inside) = std::fs::read_dir(entry.path()) {
+                found.extend(
+                    inside
+                        .flatten()
+                        .filter(|e| e.file_name().to_string_lossy().starts_with(FILLING_PREFIX))
+                        .map(|e| Leftover::Path(e.path())),
+                );
+            }
+        }
+        found
     }
 
     /// `volume prune`: removes the volumes no container uses; only anonymous ones unless

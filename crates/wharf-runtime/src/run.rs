@@ -750,6 +750,20 @@ pub fn kill(state_root: &Path, id: &str, signal: i32) -> Result<(), RunError> {
     kill_inner(&mut load(state_root, id)?, signal)
 }
 
+/// Before container `id` is created again: the state of a run whose monitor died without
+/// deleting it (killed, or a power cut; `WHARF_RUN` is not always cleared at boot) is
+/// deleted as [`delete`] does; a state torn by the crash, which cannot be read, is removed.
+pub fn clear_stale(state_root: &Path, id: &str) -> Result<(), RunError> {
+    let state_dir = state_root.join(id);
+    if !state_dir.exists() {
+        return Ok(());
+    }
+    if delete(state_root, id).is_err() && state_dir.exists() {
+        fs::remove_dir_all(&state_dir).map_err(io_error("remove", &state_dir))?;
+    }
+    Ok(())
+}
+
 /// Removes container `id` from any process, e.g. after its monitor died: kills what still
 /// runs, removes the cgroup and the state, and unmounts the rootfs named in its `config.json`.
 /// The init is not this process's child, so it is not reaped here.

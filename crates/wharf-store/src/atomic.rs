@@ -1,5 +1,7 @@
-//! Atomic file replacement: write a temp file in the same folder, fsync, rename, fsync the
-//! folder. Readers see the old content or the new, never a mix.
+//! Atomic and durable file replacement: write a temp file in the same folder, fsync, rename,
+//! fsync the folder. Readers see the old content or the new, never a mix, and once it returns
+//! the new content survives a power cut (the folder's fsync makes the rename durable). The one
+//! way wharf writes a record that must survive one: the engine's records use it too.
 
 use std::fs::File;
 use std::io::Write;
@@ -7,7 +9,7 @@ use std::path::Path;
 
 use crate::error::{IoResultExt, Result};
 
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_file_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .expect("atomic writes target a file inside a folder");
@@ -23,7 +25,8 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+/// Makes the entries of `dir` (a file created, renamed or removed in it) durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .at("fsync directory", dir)

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use wharf_oci::Digest;
 
-use crate::atomic::write_file;
+use crate::atomic::write_file_durably;
 use crate::error::{IoResultExt, Result};
 use crate::Store;
 
@@ -74,7 +74,7 @@ impl Store {
         let dir = self.records_dir();
         fs::create_dir_all(&dir).at("create directory", &dir)?;
         let path = dir.join(format!("{}.json", key.hex()));
-        write_file(
+        write_file_durably(
             &path,
             &serde_json::to_vec(record).expect("build records serialize"),
         )

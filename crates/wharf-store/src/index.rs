@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use wharf_oci::{Digest, Reference};
 
-use crate::atomic::write_file;
+use crate::atomic::write_file_durably;
 use crate::error::{IoResultExt, Result, StoreError};
 use crate::lock::ExclusiveLock;
 use crate::Store;
@@ -92,7 +92,7 @@ impl Store {
         let mut index = self.index()?;
         let result = change(&mut index)?;
         let bytes = serde_json::to_vec_pretty(&index).expect("the index always serializes");
-        write_file(&self.index_path(), &bytes)?;
+        write_file_durably(&self.index_path(), &bytes)?;
         Ok(result)
     }
 }

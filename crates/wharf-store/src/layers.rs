@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use wharf_oci::{Digest, Sha256Reader};
 
-use crate::atomic::{sync_dir, write_file};
+use crate::atomic::{sync_dir, write_file_durably};
 use crate::blobs::sniff_compression;
 use crate::error::{IoResultExt, Result, StoreError};
 use crate::read_ahead;
@@ -264,7 +264,7 @@ impl Store {
             return Ok(Vec::new());
         }
         for (temp, info) in &layers {
-            write_file(
+            write_file_durably(
                 &temp.path().join("layer.json"),
                 &serde_json::to_vec_pretty(info).expect("layer records serialize"),
             )?;

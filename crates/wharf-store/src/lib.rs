@@ -37,6 +37,7 @@ mod mounts;
 mod read_ahead;
 mod usage;
 
+pub use atomic::{sync_dir, write_file_durably};
 pub use blobs::{sniff_compression, BlobStore, Compression, Encoder, LayerCompression};
 pub use build_cache::{unmount_step_dir, BuildLayer, BuildRecord};
 pub use check::{CheckReport, Problem};

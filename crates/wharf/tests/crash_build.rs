@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::crash::{mounts_under, processes_with};
 use common::Wharf;
 
 /// A context whose RUN step says so, then sleeps `PAUSE` seconds, then writes `SIZE` MiB
@@ -25,34 +26,6 @@ fn context() -> tempfile::TempDir {
     )
     .unwrap();
     dir
-}
-
-/// Processes whose command line mentions `needle` (the build's own marker).
-fn processes_with(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if cmdline.contains(needle) {
-                found.push(format!(
-                    "{}: {cmdline}",
-                    entry.file_name().to_string_lossy()
-                ));
-            }
-        }
-    }
-    found
-}
-
-/// Mounts of this test's store.
-fn mounts_under(wharf: &Wharf) -> Vec<String> {
-    let root = wharf.path().to_string_lossy().into_owned();
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter(|line| line.contains(&root))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Starts the build and kills it (SIGKILL) once its output shows `line`.

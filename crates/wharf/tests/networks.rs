@@ -175,47 +175,6 @@ fn processes_of(wharf: &Wharf, needle: &str) -> Vec<String> {
         .collect()
 }
 
-/// No veth, no published-port rule and no lease is left in the test's host namespace.
-fn assert_no_network_leftovers(wharf: &Wharf) {
-    let netns = wharf.netns.as_ref().unwrap();
-    let veths = Command::new("ip")
-        .args(["-n", &netns.name, "-o", "link", "show", "type", "veth"])
-        .output()
-        .unwrap();
-    assert_eq!(common::stdout(&veths), "", "veths left behind");
-    // The namespace is the test's own: every rule in it is this root's.
-    let ruleset = wharf
-        .host_command("nft")
-        .args(["list", "ruleset"])
-        .output()
-        .unwrap();
-    common::assert_success(&ruleset, &["nft", "list", "ruleset"]);
-    assert!(
-        !common::stdout(&ruleset).contains("dnat to"),
-        "port rules left behind:\n{}",
-        common::stdout(&ruleset)
-    );
-    for network in wharf
-        .ok(&[
-            "network",
-            "ls",
-            "-q",
-            "--no-trunc",
-            "--filter",
-            "driver=bridge",
-        ])
-        .lines()
-    {
-        assert_eq!(
-            wharf
-                .ok(&["network", "inspect", "-f", "{{json .Containers}}", network])
-                .trim(),
-            "{}",
-            "leases left behind on {network}"
-        );
-    }
-}
-
 #[test]
 fn containers_find_each_other_by_name_and_alias_on_a_user_network() {
     let Some(wharf) = setup() else {
@@ -280,7 +239,7 @@ fn containers_find_each_other_by_name_and_alias_on_a_user_network() {
     wharf.ok(&["rm", "-f", "srv"]);
     wharf.ok(&["network", "rm", "app", "other"]);
     assert_eq!(processes_of(&wharf, "__dns"), Vec::<String>::new());
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[server]);
 }
 
@@ -333,7 +292,7 @@ fn an_internal_network_talks_inside_but_not_out() {
     );
     wharf.ok(&["rm", "-f", "inner", "outer"]);
     wharf.ok(&["network", "rm", "inside", "public"]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[inner, outer]);
 }
 
@@ -454,7 +413,7 @@ fn published_ports_answer_on_the_hosts_loopback() {
     );
 
     wharf.ok(&["rm", "-f", "web", "late", "all"]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     let refused = wharf
         .host_command("curl")
         .args(["-sS", "--max-time", "2", &url])
@@ -573,7 +532,7 @@ fn a_published_port_refuses_at_once_while_its_container_restarts() {
     assert!(count("connected") > 0 && count("refused") > 0, "{counts}");
 
     wharf.ok(&["rm", "-f", "web"]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[web]);
 }
 
@@ -709,7 +668,7 @@ fn network_commands_create_list_inspect_remove_prune() {
         wharf.ok(&["network", "ls", "--filter", "type=custom", "-q"]),
         ""
     );
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[]);
 }
 
@@ -806,7 +765,7 @@ fn connect_and_disconnect_a_running_container() {
     );
     wharf.ok(&["rm", "-f", "client", "srv2", "hosted"]);
     wharf.ok(&["network", "rm", "first", "second"]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[client, server]);
 }
 
@@ -872,7 +831,7 @@ fn a_killed_monitor_leaves_no_network_behind() {
         wharf.ok(&["ps", "-a", "--format", "{{.State}}"]).trim(),
         "exited"
     );
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
 
     // A stray veth of this root (a crash between creating it and saving the state: it is in
     // the group of the root's interfaces, like the network's bridge) is repaired.
@@ -925,7 +884,7 @@ fn a_killed_monitor_leaves_no_network_behind() {
     assert_eq!(veths(), "");
     wharf.ok(&["rm", &id]);
     wharf.ok(&["network", "rm", "crash"]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[id]);
 }
 
@@ -1004,7 +963,7 @@ fn network_flags_are_checked_and_errors_name_them() {
         "{text}"
     );
     assert!(text.contains("nameserver 10.1.1.1\n"), "{text}");
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[]);
 }
 
@@ -1134,7 +1093,7 @@ fn a_container_joins_another_containers_network() {
         stderr(&stopped)
     );
     wharf.ok(&["rm", "owner", id.trim()]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
 }
 
 #[test]
@@ -1168,7 +1127,7 @@ fn network_inspect_shows_each_containers_mac_address() {
     assert_eq!(endpoint["MacAddress"], inside.trim());
     wharf.ok(&["rm", "-f", "mac"]);
     wharf.ok(&["network", "rm", "macs"]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
 }
 
 // ---- Beside a running dockerd: its FORWARD policy is DROP and br_netfilter is on.
@@ -1431,7 +1390,7 @@ fn networks_work_beside_a_running_dockerd() {
     assert!(!rules.contains(&app_bridge), "{rules}");
     assert!(!rules.contains(" -i wh-"), "{rules}");
     drop(upstream);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
     wharf.assert_nothing_leaked(&[srv, web]);
 }
 
@@ -1523,7 +1482,7 @@ fn a_port_that_docker_or_another_root_forwards_is_refused_naming_who() {
     common::assert_success(&removed, &["docker", "rm", "-f"]);
     in_other(&["rm", "-f", "holder"]);
     in_other(&["system", "reset", "--force"]);
-    assert_no_network_leftovers(&wharf);
+    wharf.assert_no_network_leftovers();
 }
 
 // ---- system reset, and what roots whose folder is gone left on the host.

@@ -171,6 +171,7 @@ impl Engine {
     /// The container's files as `cp` sees them; a stopped container's root is mounted, and a
     /// running one frozen, until the returned value is dropped.
     pub(super) fn container_root(&self, container: &str) -> Result<ContainerRoot> {
+        let held = self.store.shared_lock()?;
         let info = self.find_container(container)?;
         let run = &info.record.run;
         let merged = run.merged_dir();
@@ -185,7 +186,7 @@ impl Engine {
             overlay.mount()?;
             Some(overlay)
         };
-        Ok(ContainerRoot::new(&info.record, overlay, frozen))
+        Ok(ContainerRoot::new(&info.record, overlay, frozen, held))
     }
 
     /// Fills each new or empty volume of `record` from the image's content at its
@@ -198,9 +199,7 @@ impl Engine {
         let empty: Vec<_> = record
             .volumes
             .iter()
-            .filter(|v| !skip(&v.destination))
-            .map(|v| (v, self.volume_data_dir(&v.name)))
-            .filter(|(_, data)| is_empty_dir(data))
+            .filter(|v| !skip(&v.destination) && is_empty_dir(&self.volume_data_dir(&v.name)))
             .collect();
         if empty.is_empty() {
             return Ok(());
@@ -209,14 +208,14 @@ impl Engine {
         let overlay = run.overlay();
         overlay.mount()?;
         let image = |rel: &Path| overlay.merged.join(rel);
-        let result = empty.iter().try_for_each(|(volume, data)| {
+        let result = empty.iter().try_for_each(|volume| {
             let rel = resolve_in_tree(image, &volume.destination, true)?;
             let source = image(&rel);
             match std::fs::symlink_metadata(&source) {
-                Ok(meta) if meta.is_dir() => {
-                    copy_through_tar(&source, None, data, None)?;
-                    copy_owner_and_mode(&meta, data)
-                }
+                Ok(meta) if meta.is_dir() => self.fill_empty_volume(&volume.name, |into| {
+                    copy_through_tar(&source, None, into, None)?;
+                    copy_owner_and_mode(&meta, into)
+                }),
                 _ => Ok(()),
             }
         });
@@ -236,10 +235,18 @@ pub(super) struct ContainerRoot {
     overlay: Option<Overlay>,
     /// A running container's freeze, held until drop.
     _frozen: Option<Freeze>,
+    /// Held while the root is in use: `system check --repair` (exclusive) takes a root
+    /// mounted with no copy at work for a leftover of a killed one.
+    _held: wharf_store::SharedLock,
 }
 
 impl ContainerRoot {
-    fn new(record: &ContainerRecord, overlay: Option<Overlay>, frozen: Option<Freeze>) -> Self {
+    fn new(
+        record: &ContainerRecord,
+        overlay: Option<Overlay>,
+        frozen: Option<Freeze>,
+        held: wharf_store::SharedLock,
+    ) -> Self {
         let run = &record.run;
         let relative = |p: &Path| p.strip_prefix("/").unwrap_or(p).to_path_buf();
         let mut mounts: Vec<(PathBuf, PathBuf, bool)> = run
@@ -272,6 +279,7 @@ impl ContainerRoot {
             read_only_rootfs: run.read_only_rootfs,
             overlay,
             _frozen: frozen,
+            _held: held,
         }
     }
 

@@ -290,8 +290,12 @@ impl Engine {
             self.claim_name(&name, &id)?;
         }
         let mut created_volumes = Vec::new();
+        // The record last, once its volumes exist and are filled: a create cut short (a
+        // kill) leaves a folder without it, which `system check --repair` removes, never a
+        // container that cannot start.
         let result = write_bundle(&record, &dir)
-            .and_then(|()| self.prepare_volumes(&record, &options.volumes, &mut created_volumes));
+            .and_then(|()| self.prepare_volumes(&record, &options.volumes, &mut created_volumes))
+            .and_then(|()| write_json(&dir.join(RECORD_FILE), &record));
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
             self.release_name(&record.name);
@@ -314,6 +318,14 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     ] {
         std::fs::create_dir_all(&sub).at("create directory", &sub)?;
     }
+    write_etc_files(record)?;
+    write_state(&dir.join(STATE_FILE), &ContainerState::created())
+}
+
+/// The container's /etc/hostname, /etc/hosts and /etc/resolv.conf. Not synced (three fsyncs
+/// on every create): a power cut may leave them empty, and the monitor writes them again at
+/// start when it finds them so ([`etc_files_lost`]).
+pub(crate) fn write_etc_files(record: &ContainerRecord) -> Result<()> {
     let hostname = &record.run.hostname;
     std::fs::write(record.run.hostname_path(), format!("{hostname}\n"))
         .at("write", record.run.hostname_path())?;
@@ -324,11 +336,15 @@ fn write_bundle(record: &ContainerRecord, dir: &Path) -> Result<()> {
     // network at that network's DNS at start).
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let resolv = crate::network::resolv_conf(&host_resolv, &record.net, None, record.run.network);
-    std::fs::write(record.run.resolv_conf_path(), resolv)
-        .at("write", record.run.resolv_conf_path())?;
-    write_state(&dir.join(STATE_FILE), &ContainerState::created())?;
-    // The record last: a folder without it is a leftover of a failed create.
-    write_json(&dir.join(RECORD_FILE), record)
+    std::fs::write(record.run.resolv_conf_path(), resolv).at("write", record.run.resolv_conf_path())
+}
+
+/// Whether a power cut emptied (or removed) the files [`write_etc_files`] wrote: hostname
+/// and hosts are never empty.
+pub(crate) fn etc_files_lost(record: &ContainerRecord) -> bool {
+    [record.run.hostname_path(), record.run.hosts_path()]
+        .iter()
+        .any(|path| std::fs::metadata(path).map_or(true, |m| m.len() == 0))
 }
 
 /// The container's entrypoint and command, by Docker's rule: `--entrypoint` replaces the

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::create::random_id;
 use super::exec::ExecOptions;
-use super::record::{read_json, write_json, Status};
+use super::record::{read_json, write_state, Status};
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::Engine;
 
@@ -70,7 +70,7 @@ impl Engine {
             exit_code: None,
             pid: None,
         };
-        write_json(&self.exec_path(&instance.id), &instance)?;
+        write_state(&self.exec_path(&instance.id), &instance)?;
         Ok(instance)
     }
 
@@ -103,7 +103,7 @@ impl Engine {
         let mut instance = self.exec_instance(id)?;
         instance.running = true;
         instance.pid = Some(std::process::id());
-        write_json(&self.exec_path(&instance.id), &instance)?;
+        write_state(&self.exec_path(&instance.id), &instance)?;
         let result = self.exec_in_container(&instance.container_id, &instance.options);
         instance.running = false;
         instance.exit_code = Some(match &result {
@@ -111,7 +111,7 @@ impl Engine {
             Err(EngineError::Runtime { exit_code, .. }) => *exit_code,
             Err(_) => 126,
         });
-        write_json(&self.exec_path(&instance.id), &instance)?;
+        write_state(&self.exec_path(&instance.id), &instance)?;
         result
     }
 

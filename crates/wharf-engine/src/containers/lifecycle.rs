@@ -97,7 +97,16 @@ impl Engine {
         let dir = container_dir(self.root(), id);
         let record: ContainerRecord = read_json(&dir.join(RECORD_FILE))
             .map_err(|_| EngineError::ContainerNotFound(id.to_string()))?;
-        let mut state: ContainerState = read_json(&dir.join(STATE_FILE))?;
+        let state_path = dir.join(STATE_FILE);
+        let read_state = || match read_json(&state_path) {
+            Ok(state) => Ok(state),
+            // It is replaced atomically but not synced: a power cut can leave it empty. No
+            // monitor outlives one, so the container is not running. (A file gone is an `rm`
+            // at work.)
+            Err(_) if state_path.exists() => Ok(lost_state(&dir)),
+            Err(e) => Err(e),
+        };
+        let mut state: ContainerState = read_state()?;
         let monitor_gone = |state: &ContainerState| {
             let starting = state.status == Status::Created && state.monitor_pid.is_some();
             (state.status.is_up() || starting)
@@ -108,7 +117,7 @@ impl Engine {
         // A restarting container's monitor hands it to the next one and then exits: a state
         // read before the handover names a monitor gone by the time it is checked.
         while monitor_gone(&state) {
-            let again: ContainerState = read_json(&dir.join(STATE_FILE))?;
+            let again = read_state()?;
             if (again.monitor_pid, again.monitor_start_time)
                 == (state.monitor_pid, state.monitor_start_time)
             {
@@ -714,4 +723,18 @@ fn wait_monitor_gone(state: &ContainerState, limit: Duration) -> bool {
         std::thread::sleep(POLL);
     }
     true
+}
+
+/// The state of a container whose state file a crash lost: created if it never ran (it has
+/// no log yet), else exited as Docker shows a container that a crash of its daemon ended.
+fn lost_state(dir: &std::path::Path) -> ContainerState {
+    let mut state = ContainerState::created();
+    if dir.join(LOG_FILE).exists() {
+        state.status = Status::Exited;
+        state.exit_code = Some(255);
+        state.finished_at = Some(now_rfc3339());
+        state.error = Some("its state was lost in a crash".into());
+    }
+    let _ = write_state(&dir.join(STATE_FILE), &state);
+    state
 }

@@ -8,6 +8,7 @@ mod exec;
 mod exec_record;
 mod freeze;
 mod health;
+mod leftovers;
 mod lifecycle;
 mod logfile;
 mod manage;

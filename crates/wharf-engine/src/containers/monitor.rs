@@ -22,7 +22,7 @@ use rustix::event::{poll, PollFd, PollFlags};
 use wharf_runtime::{ConsoleSocket, Container, RunError, StartError, Stdio as ContainerStdio};
 
 use super::attach::TtyDriver;
-use super::create::resolve_user;
+use super::create::{etc_files_lost, resolve_user, write_etc_files};
 use super::exec::dev_null;
 use super::health::HealthMonitor;
 use super::logfile::JsonLog;
@@ -203,52 +203,61 @@ impl Engine {
         // A bridged container's network namespace, named by its spec (which `exec` checks)
         // until the container has ended.
         let mut netns = None;
-        let created = self.prepare_resolv_conf(&record).and_then(|()| {
-            let mut run = self.join_owner_network(&record)?;
-            // As Docker: the user is looked up at each start, in the container's own files
-            // (its writable layer over the image's).
-            let layers: Vec<PathBuf> = std::iter::once(run.upper_dir())
-                .chain(run.lower_dirs.iter().cloned())
-                .collect();
-            let user = resolve_user(&record.user, &layers)?;
-            // As runc: HOME from the user's entry unless the container sets it.
-            if !run.process.env.iter().any(|e| e.starts_with("HOME=")) {
-                run.process.env.push(format!("HOME={}", user.home));
-            }
-            run.process.user = user.ids();
-            netns = self.prepare_network(&record, &mut run)?;
-            let created = (|| {
-                let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
-                    .map_err(|e| runtime_error(&record.name, &e))?;
-                let streams = match output {
-                    Output::Pipes { stdout, stderr } => vec![
-                        LogStream::new("stdout", stdout),
-                        LogStream::new("stderr", stderr),
-                    ],
-                    Output::Tty(console) => {
-                        let master = console
-                            .receive_master()
-                            .map_err(|e| runtime_error(&record.name, &e))?;
-                        // Before start, so the process sees the user's size from its first
-                        // moment. Not a terminal (output redirected): the pty keeps its default.
-                        if attached {
-                            let _ = wharf_runtime::copy_window_size(io::stdout(), &master);
+        let restored = if etc_files_lost(&record) {
+            write_etc_files(&record)
+        } else {
+            Ok(())
+        };
+        let created = restored
+            .and_then(|()| self.prepare_resolv_conf(&record))
+            .and_then(|()| {
+                let mut run = self.join_owner_network(&record)?;
+                // As Docker: the user is looked up at each start, in the container's own files
+                // (its writable layer over the image's).
+                let layers: Vec<PathBuf> = std::iter::once(run.upper_dir())
+                    .chain(run.lower_dirs.iter().cloned())
+                    .collect();
+                let user = resolve_user(&record.user, &layers)?;
+                // As runc: HOME from the user's entry unless the container sets it.
+                if !run.process.env.iter().any(|e| e.starts_with("HOME=")) {
+                    run.process.env.push(format!("HOME={}", user.home));
+                }
+                run.process.user = user.ids();
+                netns = self.prepare_network(&record, &mut run)?;
+                let created = (|| {
+                    wharf_runtime::run::clear_stale(&self.runtime_state_root(), &record.id)
+                        .map_err(|e| runtime_error(&record.name, &e))?;
+                    let mut container = Container::create(&run, &self.runtime_state_root(), stdio)
+                        .map_err(|e| runtime_error(&record.name, &e))?;
+                    let streams = match output {
+                        Output::Pipes { stdout, stderr } => vec![
+                            LogStream::new("stdout", stdout),
+                            LogStream::new("stderr", stderr),
+                        ],
+                        Output::Tty(console) => {
+                            let master = console
+                                .receive_master()
+                                .map_err(|e| runtime_error(&record.name, &e))?;
+                            // Before start, so the process sees the user's size from its first
+                            // moment. Not a terminal (output redirected): the pty keeps its default.
+                            if attached {
+                                let _ = wharf_runtime::copy_window_size(io::stdout(), &master);
+                            }
+                            // As Docker's json-file: what a pty prints is logged as stdout.
+                            vec![LogStream::new("stdout", master)]
                         }
-                        // As Docker's json-file: what a pty prints is logged as stdout.
-                        vec![LogStream::new("stdout", master)]
-                    }
-                };
-                container
-                    .start()
-                    .map_err(|e| runtime_error(&record.name, &e))?;
-                Ok((container, streams))
-            })();
-            if created.is_err() {
-                let _ = self.detach_networks(&record.id);
-                netns = None;
-            }
-            created
-        });
+                    };
+                    container
+                        .start()
+                        .map_err(|e| runtime_error(&record.name, &e))?;
+                    Ok((container, streams))
+                })();
+                if created.is_err() {
+                    let _ = self.detach_networks(&record.id);
+                    netns = None;
+                }
+                created
+            });
         let (mut container, streams) = match created {
             Ok(created) => created,
             Err(error) => {

@@ -313,7 +313,7 @@ fn random_name() -> String {
 }
 
 impl Engine {
-    fn names_dir(&self) -> PathBuf {
+    pub(super) fn names_dir(&self) -> PathBuf {
         self.root().join("containers/.names")
     }
 
@@ -327,6 +327,8 @@ impl Engine {
             .create_new(true)
             .open(&path)
         {
+            // Not synced: the record written after it is, and names its container when a
+            // power cut empties this file (see `id_by_name`).
             Ok(mut file) => file.write_all(id.as_bytes()).at("write", &path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(EngineError::NameInUse {
@@ -365,6 +367,21 @@ impl Engine {
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
             return None;
         }
-        std::fs::read_to_string(self.names_dir().join(name)).ok()
+        let path = self.names_dir().join(name);
+        let claimed = std::fs::read_to_string(&path).ok()?;
+        if !claimed.is_empty() {
+            return Some(claimed);
+        }
+        // Empty: being claimed right now, or a power cut lost what was written. The records
+        // say which container has the name; the claim is written again.
+        let id = self
+            .list_containers()
+            .ok()?
+            .into_iter()
+            .find(|c| c.record.name == name)?
+            .record
+            .id;
+        let _ = std::fs::write(&path, &id);
+        Some(id)
     }
 }

@@ -347,36 +347,37 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     })
 }
 
-/// Atomic and durable: temp file in the same folder, fsync, rename. For what is written once
-/// and must survive a crash (the container record).
+/// Atomic and durable ([`wharf_store::write_file_durably`]): for what is written once and
+/// must survive a crash or a power cut (container, volume and network records).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    write_atomic(path, value, true)
+    Ok(wharf_store::write_file_durably(
+        path,
+        &to_json(path, value)?,
+    )?)
 }
 
 /// Atomic but not fsynced: for state that the next command reconciles with reality anyway
-/// (state.json, pid files). Each fsync costs ~10 ms on the `run` path.
+/// (state.json, pid files, exec instances in WHARF_RUN). Each fsync costs ~10 ms on the
+/// `run` path.
 pub fn write_state<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    write_atomic(path, value, false)
-}
-
-fn write_atomic<T: Serialize>(path: &Path, value: &T, durable: bool) -> Result<()> {
     let dir = path.parent().expect("container files live in a folder");
     let mut temp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .at("create a temp file in", dir)?;
     // One write: serde_json writes each token separately to an unbuffered file.
-    let bytes = serde_json::to_vec_pretty(value).map_err(|e| EngineError::Io {
+    temp.write_all(&to_json(path, value)?)
+        .at("write", temp.path())?;
+    temp.persist(path).map_err(|e| e.error).at("write", path)?;
+    Ok(())
+}
+
+fn to_json<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(value).map_err(|e| EngineError::Io {
         op: "write",
         path: path.to_path_buf(),
         source: e.into(),
-    })?;
-    temp.write_all(&bytes).at("write", temp.path())?;
-    if durable {
-        temp.as_file().sync_all().at("fsync", temp.path())?;
-    }
-    temp.persist(path).map_err(|e| e.error).at("write", path)?;
-    Ok(())
+    })
 }
 
 pub fn container_dir(root: &Path, id: &str) -> PathBuf {

@@ -5,9 +5,11 @@
 
 pub mod api;
 pub mod compose;
+pub mod crash;
 pub mod disk;
 pub mod examples;
 pub mod kube;
+pub mod power_cut;
 pub mod pypi;
 pub mod registry;
 
@@ -32,10 +34,20 @@ impl Wharf {
     }
 
     fn with_netns(netns: Option<TestNetns>) -> Self {
+        Self::in_dir(&std::env::temp_dir(), netns)
+    }
+
+    /// A store in a folder of `parent` (a filesystem of the test's own), in its own network
+    /// namespace as [`Wharf::isolated`] when `isolated`.
+    pub fn inside(parent: &Path, isolated: bool) -> Self {
+        Self::in_dir(parent, if isolated { TestNetns::new() } else { None })
+    }
+
+    fn in_dir(parent: &Path, netns: Option<TestNetns>) -> Self {
         Self {
             root: tempfile::Builder::new()
                 .prefix("wharf-test-")
-                .tempdir()
+                .tempdir_in(parent)
                 .expect("temp root"),
             dockerd: None,
             netns,
@@ -88,21 +100,70 @@ impl Wharf {
                 assert!(!cmdline.contains(&root), "process left behind: {cmdline}");
             }
         }
-        // The unified hierarchy (cgroup v2) is /sys/fs/cgroup itself; v1 has one per controller.
-        for hierarchy in ["", "memory", "pids", "cpu", "freezer", "devices", "unified"] {
-            let wharf_cgroups = Path::new("/sys/fs/cgroup").join(hierarchy).join("wharf");
-            let Ok(cgroups) = std::fs::read_dir(&wharf_cgroups) else {
-                continue;
-            };
-            for cgroup in cgroups.flatten() {
-                let name = cgroup.file_name().to_string_lossy().into_owned();
-                assert!(
-                    !ids.iter().any(|id| name.starts_with(id.as_str())),
-                    "cgroup left behind: {}",
-                    cgroup.path().display()
-                );
-            }
+        assert_eq!(
+            cgroups_of(ids),
+            Vec::<PathBuf>::new(),
+            "cgroups left behind"
+        );
+    }
+
+    /// No veth, no published-port rule and no lease is left in the test's host namespace.
+    pub fn assert_no_network_leftovers(&self) {
+        let netns = self.netns.as_ref().unwrap();
+        let veths = Command::new("ip")
+            .args(["-n", &netns.name, "-o", "link", "show", "type", "veth"])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&veths), "", "veths left behind");
+        // The namespace is the test's own: every rule in it is this root's.
+        let ruleset = self
+            .host_command("nft")
+            .args(["list", "ruleset"])
+            .output()
+            .unwrap();
+        assert_success(&ruleset, &["nft", "list", "ruleset"]);
+        assert!(
+            !stdout(&ruleset).contains("dnat to"),
+            "port rules left behind:\n{}",
+            stdout(&ruleset)
+        );
+        for network in self
+            .ok(&[
+                "network",
+                "ls",
+                "-q",
+                "--no-trunc",
+                "--filter",
+                "driver=bridge",
+            ])
+            .lines()
+        {
+            assert_eq!(
+                self.ok(&["network", "inspect", "-f", "{{json .Containers}}", network])
+                    .trim(),
+                "{}",
+                "leases left behind on {network}"
+            );
         }
+    }
+
+    /// What `curl` gets from `url` in the namespace that plays the host, retrying while
+    /// nothing listens yet (a container just started).
+    pub fn fetch_page(&self, url: &str) -> String {
+        let output = self
+            .host_command("curl")
+            .args([
+                "-fsS",
+                "--retry",
+                "20",
+                "--retry-connrefused",
+                "--retry-delay",
+                "0",
+            ])
+            .arg(url)
+            .output()
+            .expect("curl runs");
+        stdout(&output)
     }
 
     /// Every container's full id (`ps -a -q --no-trunc`).
@@ -210,6 +271,26 @@ impl Wharf {
     }
 }
 
+/// wharf's cgroups whose name starts with one of `ids` (full or short container ids), in
+/// every hierarchy: the unified one (cgroup v2) is /sys/fs/cgroup itself, v1 has one per
+/// controller.
+pub fn cgroups_of(ids: &[String]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for hierarchy in ["", "memory", "pids", "cpu", "freezer", "devices", "unified"] {
+        let wharf_cgroups = Path::new("/sys/fs/cgroup").join(hierarchy).join("wharf");
+        let Ok(cgroups) = std::fs::read_dir(&wharf_cgroups) else {
+            continue;
+        };
+        for cgroup in cgroups.flatten() {
+            let name = cgroup.file_name().to_string_lossy().into_owned();
+            if ids.iter().any(|id| name.starts_with(id.as_str())) {
+                found.push(cgroup.path());
+            }
+        }
+    }
+    found
+}
+
 /// A network namespace made for one test (`ip netns add`, loopback up), deleted on drop.
 pub struct TestNetns {
     pub name: String,
@@ -244,6 +325,19 @@ impl TestNetns {
 
     pub fn path(&self) -> PathBuf {
         Path::new("/run/netns").join(&self.name)
+    }
+
+    /// A fresh namespace in its place, as a reboot leaves the host's: no bridge, veth or
+    /// firewall rule of before. Every process in the old one must be gone.
+    pub fn renew(&self) {
+        for args in [
+            &["netns", "del", &self.name][..],
+            &["netns", "add", &self.name],
+            &["-n", &self.name, "link", "set", "lo", "up"],
+        ] {
+            let status = Command::new("ip").args(args).status().expect("ip runs");
+            assert!(status.success(), "ip {args:?}");
+        }
     }
 }
 
