@@ -144,6 +144,17 @@ fn pause_freezes_the_container_and_stop_thaws_it() {
             .trim(),
         "ticker"
     );
+    // A copy into it (which freezes a running container while it works) leaves it paused.
+    let host = tempfile::tempdir().unwrap();
+    let file = host.path().join("note");
+    std::fs::write(&file, "x").unwrap();
+    wharf.ok(&["cp", file.to_str().unwrap(), "ticker:/tmp/"]);
+    assert_eq!(
+        wharf
+            .ok(&["inspect", "-f", "{{.State.Status}}", "ticker"])
+            .trim(),
+        "paused"
+    );
     // Frozen: no tick arrives, however long we look.
     let frozen_at = log_lines(&wharf, "ticker");
     std::thread::sleep(Duration::from_millis(300));

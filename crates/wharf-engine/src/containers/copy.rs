@@ -175,7 +175,7 @@ impl Engine {
         let info = self.find_container(container)?;
         let run = &info.record.run;
         let merged = run.merged_dir();
-        let frozen = match info.state.status == Status::Running && !info.paused {
+        let frozen = match info.state.status == Status::Running {
             true => Some(Freeze::hold(self, &info)?),
             false => None,
         };

@@ -104,6 +104,8 @@ impl Engine {
             });
         }
         self.set_frozen(&info, false)?;
+        // Thawed for good: a freeze a killed copy left is over too.
+        super::freeze::forget(&info);
         self.record_event("unpause", &info.record, &[]);
         Ok(())
     }
