@@ -65,6 +65,8 @@ pub enum Command {
     Diff(ContainerArgs),
     /// Export a container's filesystem as a tar archive
     Export(ExportArgs),
+    /// Create a new image from a container's changes
+    Commit(CommitArgs),
     /// Get real time events from wharf's containers
     Events(EventsArgs),
     /// Build an image from a Dockerfile
@@ -287,6 +289,7 @@ pub enum ContainerCommand {
     Update(UpdateArgs),
     Diff(ContainerArgs),
     Export(ExportArgs),
+    Commit(CommitArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
@@ -631,6 +634,25 @@ pub struct StatsArgs {
 #[derive(Debug, Args)]
 pub struct ContainerArgs {
     pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    pub container: String,
+    /// Repository and tag for the new image
+    pub reference: Option<String>,
+    /// Apply a Dockerfile instruction to the created image
+    #[arg(short, long = "change")]
+    pub changes: Vec<String>,
+    /// Commit message
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Pause container during commit
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub pause: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Containers: created from an image and flags, run by one monitor process each.
 
 mod attach;
+mod commit;
 mod copy;
 mod create;
 mod diff;
@@ -18,6 +19,7 @@ mod sync;
 mod update;
 mod wait;
 
+pub use commit::CommitOptions;
 pub use copy::{CopyOptions, PathStat};
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};

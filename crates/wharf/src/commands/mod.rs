@@ -124,6 +124,9 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         Command::Export(args) | Command::Container(ContainerCommand::Export(args)) => {
             manage::export(&open()?, args)
         }
+        Command::Commit(args) | Command::Container(ContainerCommand::Commit(args)) => {
+            image::commit(&open()?, printer, args)
+        }
         Command::Update(args) | Command::Container(ContainerCommand::Update(args)) => {
             manage::update(&open()?, printer, args)
         }

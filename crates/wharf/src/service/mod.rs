@@ -114,9 +114,10 @@ pub fn api_error(error: EngineError) -> ApiError {
         | EngineError::ImageHasSeveralTags { .. }
         | EngineError::VolumeInUse { .. }
         | EngineError::NetworkUsed { .. } => ApiError::Conflict(message()),
-        EngineError::BadOption { .. } | EngineError::Reference(_) | EngineError::NoCommand(_) => {
-            ApiError::BadRequest(message())
-        }
+        EngineError::BadOption { .. }
+        | EngineError::BadChange { .. }
+        | EngineError::Reference(_)
+        | EngineError::NoCommand(_) => ApiError::BadRequest(message()),
         _ => ApiError::Engine(message()),
     }
 }
@@ -451,6 +452,14 @@ impl wharf_api::Backend for EngineBackend {
 
     fn load_images(&self, archive: &[u8]) -> wharf_api::Result<Vec<String>> {
         images::load(&self.engine()?, archive)
+    }
+
+    fn image_history(&self, name: &str) -> wharf_api::Result<Vec<Value>> {
+        images::history(&self.engine()?, name)
+    }
+
+    fn commit_container(&self, commit: wharf_api::types::Commit) -> wharf_api::Result<String> {
+        images::commit(&self.engine()?, commit)
     }
 
     fn tag_image(&self, name: &str, target: &str) -> wharf_api::Result<()> {
