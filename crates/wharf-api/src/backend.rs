@@ -67,6 +67,15 @@ pub trait Backend: Send + Sync {
         query: &LogsQuery,
         each: &mut dyn FnMut(&LogEntry) -> bool,
     ) -> Result<()>;
+    /// A connection to the stdin of container `name` (created with `-i`): what is written
+    /// reaches its process, and shutting down the writing side ends its input (closes its
+    /// stdin with `StdinOnce`). Waits while the container has not started, until
+    /// `abandoned` says the client has gone; `None` when it has ended or takes no input.
+    fn attach_stdin(
+        &self,
+        name: &str,
+        abandoned: &dyn Fn() -> bool,
+    ) -> Result<Option<std::os::unix::net::UnixStream>>;
     /// The container's counters now.
     fn container_stats(&self, name: &str) -> Result<StatsSample>;
     fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;

@@ -49,6 +49,7 @@ pub struct ContainerCreate {
     pub user: Option<String>,
     pub tty: Option<bool>,
     pub open_stdin: Option<bool>,
+    pub stdin_once: Option<bool>,
     pub env: Option<Vec<String>>,
     pub cmd: Option<StrSlice>,
     pub entrypoint: Option<StrSlice>,

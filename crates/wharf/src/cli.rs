@@ -67,6 +67,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Create a new image from a container's changes
     Commit(CommitArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(AttachArgs),
     /// Get real time events from wharf's containers
     Events(EventsArgs),
     /// Build an image from a Dockerfile
@@ -290,6 +292,7 @@ pub enum ContainerCommand {
     Diff(ContainerArgs),
     Export(ExportArgs),
     Commit(CommitArgs),
+    Attach(AttachArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
@@ -634,6 +637,20 @@ pub struct StatsArgs {
 #[derive(Debug, Args)]
 pub struct ContainerArgs {
     pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    pub container: String,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// Do not attach STDIN
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub sig_proxy: bool,
 }
 
 #[derive(Debug, Args)]

@@ -163,3 +163,120 @@ fn docker_commit_makes_an_image_of_a_running_containers_changes() {
     drop(service);
     wharf.remove_all_containers_leaving_nothing();
 }
+
+/// An API attach with stdin on a hijacked connection: the reply's head, then the stream.
+fn attach_stdin(service: &Service, container: &str) -> std::os::unix::net::UnixStream {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(&service.socket).unwrap();
+    write!(
+        stream,
+        "POST /v1.44/containers/{container}/attach?stdin=1&stdout=1&stderr=1&stream=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "{head:?}");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    stream
+}
+
+/// Reads `stream` until `want` has come (or the stream ends: then fails).
+fn read_until(stream: &mut std::os::unix::net::UnixStream, want: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(want.len()).any(|w| w == want) {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the stream ended after {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+#[test]
+fn attach_relays_stdin_through_the_monitor_until_its_end_or_the_detach_keys() {
+    use std::io::{Read, Write};
+    let Some((wharf, service)) = cli_service_with_busybox() else {
+        return;
+    };
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+
+    // `docker run -i` attached: stdin piped in, its end is the container's (StdinOnce).
+    let mut child = std::process::Command::new(common::api::DOCKER)
+        .args(["run", "-i", "--rm", "busybox", "sh", "-c", "cat; echo done"])
+        .env("DOCKER_HOST", service.host())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hi\nthere\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "hi\nthere\ndone\n");
+
+    // A detached `-i` container: each client's input reaches it, its stdin stays open; the
+    // detach keys end the stream and the container runs on.
+    docker(&["run", "-d", "-i", "--name", "catter", "busybox", "cat"]);
+    let mut stream = attach_stdin(&service, "catter");
+    stream.write_all(b"first\n").unwrap();
+    let got = read_until(&mut stream, b"first\n");
+    assert_eq!(
+        &got[..8],
+        b"\x01\x00\x00\x00\x00\x00\x00\x06",
+        "stdout's frame"
+    );
+    stream.write_all(b"\x10\x11").unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{rest:?}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", "catter"]),
+        "running\n"
+    );
+    // `wharf attach`: its input goes in, and its detach keys leave the container running.
+    let attached = wharf.run_with_stdin(
+        &["attach", "--detach-keys", "ctrl-x", "catter"],
+        b"second\n\x18",
+    );
+    assert!(attached.status.success(), "{attached:?}");
+    assert_eq!(
+        docker(&["logs", "catter"]),
+        "first\nsecond\n",
+        "both clients' input reached cat"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", "catter"]),
+        "running\n"
+    );
+
+    // With a tty: the input goes through the pty, raw on the stream.
+    docker(&["run", "-d", "-i", "-t", "--name", "shell", "busybox", "sh"]);
+    let mut stream = attach_stdin(&service, "shell");
+    stream.write_all(b"echo $((6 * 7))\n").unwrap();
+    read_until(&mut stream, b"42\r\n");
+    stream.write_all(b"exit 3\n").unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert_eq!(docker(&["wait", "shell"]), "3\n");
+
+    docker_py(&wharf, &service, &["attach_socket"]);
+    docker(&["rm", "-f", "catter", "shell"]);
+    drop(service);
+    wharf.remove_all_containers_leaving_nothing();
+}

@@ -14,6 +14,7 @@ mod manage;
 mod monitor;
 mod names;
 mod record;
+mod stdin_relay;
 mod stop;
 mod sync;
 mod update;

@@ -227,6 +227,16 @@ impl wharf_api::Backend for EngineBackend {
         containers::logs(&self.engine()?, name, query, each)
     }
 
+    fn attach_stdin(
+        &self,
+        name: &str,
+        abandoned: &dyn Fn() -> bool,
+    ) -> wharf_api::Result<Option<std::os::unix::net::UnixStream>> {
+        self.engine()?
+            .connect_stdin(name, abandoned)
+            .map_err(api_error)
+    }
+
     fn top_container(
         &self,
         name: &str,
