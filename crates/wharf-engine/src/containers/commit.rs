@@ -43,6 +43,9 @@ impl Engine {
         let held = self.store.shared_lock()?;
         let result = self.commit_locked(&held, &info, options);
         let (id, paused) = self.clean_up_on_failure(held, result)?;
+        if let Some(reference) = &options.reference {
+            self.record_image_event("tag", &id.to_string(), &reference.familiar());
+        }
         let mut extra = vec![("imageID", id.to_string())];
         if let Some(reference) = &options.reference {
             extra.push(("imageRef", reference.familiar()));

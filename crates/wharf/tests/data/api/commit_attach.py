@@ -1,9 +1,13 @@
 """docker-py's commit and attach against `wharf system service` (DOCKER_HOST). Prints each
 check; the last line says all passed. Run by tests/api_commit_attach.rs."""
 
+import faulthandler
 import sys
 
 import docker
+
+# A hang fails with where it hung rather than at the test's timeout.
+faulthandler.dump_traceback_later(60, exit=True)
 
 client = docker.from_env()
 
