@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::types::{
-    AuthConfig, BuildQuery, ContainerCreate, ContainerSummary, EventsQuery, ExecCreate,
+    AuthConfig, BuildQuery, Commit, ContainerCreate, ContainerSummary, EventsQuery, ExecCreate,
     ExecProcess, HostConfig, ImageDeleted, ImageSummary, LogEntry, LogsQuery, NetworkConnect,
     NetworkCreate, PathStat, PullProgress, StatsSample, Top, Version, VolumeCreate, WaitCondition,
 };
@@ -67,6 +67,15 @@ pub trait Backend: Send + Sync {
         query: &LogsQuery,
         each: &mut dyn FnMut(&LogEntry) -> bool,
     ) -> Result<()>;
+    /// A connection to the stdin of container `name` (created with `-i`): what is written
+    /// reaches its process, and shutting down the writing side ends its input (closes its
+    /// stdin with `StdinOnce`). Waits while the container has not started, until
+    /// `abandoned` says the client has gone; `None` when it has ended or takes no input.
+    fn attach_stdin(
+        &self,
+        name: &str,
+        abandoned: &dyn Fn() -> bool,
+    ) -> Result<Option<std::os::unix::net::UnixStream>>;
     /// The container's counters now.
     fn container_stats(&self, name: &str) -> Result<StatsSample>;
     fn top_container(&self, name: &str, ps_args: &[String]) -> Result<Top>;
@@ -147,6 +156,10 @@ pub trait Backend: Send + Sync {
     fn save_images(&self, names: &[String], out: &mut dyn std::io::Write) -> Result<()>;
     /// Loads a `docker save` tar; Docker's `Loaded image: ...` line for each image.
     fn load_images(&self, archive: &[u8]) -> Result<Vec<String>>;
+    /// `GET /images/{name}/history`: Docker's rows, newest first.
+    fn image_history(&self, name: &str) -> Result<Vec<Value>>;
+    /// Makes an image of a container's changes; returns its id.
+    fn commit_container(&self, commit: Commit) -> Result<String>;
     /// Tags image `name` as `target` (`repo[:tag]`).
     fn tag_image(&self, name: &str, target: &str) -> Result<()>;
     fn remove_image(&self, name: &str, force: bool) -> Result<Vec<ImageDeleted>>;

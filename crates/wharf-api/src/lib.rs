@@ -17,6 +17,7 @@
 
 mod backend;
 mod call;
+mod detach;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -29,6 +30,7 @@ mod stream;
 pub mod types;
 
 pub use backend::{Backend, Result};
+pub use detach::{DetachKeys, DEFAULT_DETACH_KEYS};
 pub use error::ApiError;
 pub use http::{API_VERSION, MAX_BODY, MIN_API_VERSION};
 pub use routes::{find as find_route, Route};

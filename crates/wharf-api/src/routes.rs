@@ -67,6 +67,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/images/create", images::create),
     route("GET", "/images/{*}/json", images::inspect),
     route("POST", "/images/{*}/tag", images::tag),
+    route("GET", "/images/{*}/history", images::history),
+    route("POST", "/commit", images::commit),
     route("POST", "/images/{*}/push", images::push),
     route("GET", "/images/get", images::save),
     route("GET", "/images/{*}/get", images::save),

@@ -24,6 +24,21 @@ impl StrSlice {
     }
 }
 
+/// `POST /commit`: its query, and its body (a `Config` whose values win over the
+/// container's; `None` when empty).
+#[derive(Debug, Default)]
+pub struct Commit {
+    pub container: String,
+    /// `repo[:tag]`, or none for an untagged image.
+    pub reference: Option<String>,
+    pub comment: Option<String>,
+    pub author: Option<String>,
+    pub pause: bool,
+    /// Dockerfile instructions (`-c`).
+    pub changes: Vec<String>,
+    pub config: Option<Value>,
+}
+
 /// The body of `POST /containers/create`: `Config` with `HostConfig` and
 /// `NetworkingConfig` beside its fields.
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +49,7 @@ pub struct ContainerCreate {
     pub user: Option<String>,
     pub tty: Option<bool>,
     pub open_stdin: Option<bool>,
+    pub stdin_once: Option<bool>,
     pub env: Option<Vec<String>>,
     pub cmd: Option<StrSlice>,
     pub entrypoint: Option<StrSlice>,

@@ -150,7 +150,9 @@ impl Engine {
             }
             index.set_tag(&target, &id);
             Ok(())
-        })
+        })?;
+        self.record_image_event("tag", &id.to_string(), &target.familiar());
+        Ok(())
     }
 
     /// `wharf rmi [-f] NAME`: a tag is untagged and the image deleted when no tag is left;
@@ -201,7 +203,14 @@ impl Engine {
                 id
             }))
         })?;
+        if let Some(id) = &target {
+            let id = id.to_string();
+            for _ in &removed.untagged {
+                self.record_image_event("untag", &id, &id);
+            }
+        }
         if let Some(id) = deleted_id {
+            self.record_image_event("delete", &id.to_string(), &id.to_string());
             removed.deleted.push(id);
             removed.deleted.extend(self.store.gc(&held)?.removed_layers);
         }

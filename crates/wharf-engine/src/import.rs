@@ -28,7 +28,13 @@ impl Engine {
 
         let held = self.store.shared_lock()?;
         let result = self.import_locked(&held, input, options, config);
-        self.clean_up_on_failure(held, result)
+        let id = self.clean_up_on_failure(held, result)?;
+        let text = id.to_string();
+        if let Some(tag) = &options.reference {
+            self.record_image_event("tag", &text, &tag.familiar());
+        }
+        self.record_image_event("import", &text, &text);
+        Ok(id)
     }
 
     fn import_locked(

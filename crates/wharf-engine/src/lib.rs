@@ -27,11 +27,11 @@ pub use compose::{
     create_options as compose_create_options, observed as compose_observed, ComposeBackend,
 };
 pub use containers::{
-    parse_duration, signal_number, Attach, ChangeKind, ContainerInfo, ContainerRecord,
-    ContainerState, ContainerStats, CopyOptions, CreateOptions, ExecInstance, ExecOptions, Health,
-    HealthLog, HealthOptions, Healthcheck, LogConfig, LogDriver, LogLine, LogOptionError,
-    LogsOptions, PathStat, ProbeResult, ProcessTable, RestartPolicy, Status, StopRequest,
-    UpdateOptions, VolumeMount, VolumeRequest, WaitCondition, EXEC_INSTANCE_COMMAND,
+    parse_duration, signal_number, Attach, ChangeKind, CommitOptions, ContainerInfo,
+    ContainerRecord, ContainerState, ContainerStats, CopyOptions, CreateOptions, ExecInstance,
+    ExecOptions, Health, HealthLog, HealthOptions, Healthcheck, LogConfig, LogDriver, LogLine,
+    LogOptionError, LogsOptions, PathStat, ProbeResult, ProcessTable, RestartPolicy, Status,
+    StopRequest, UpdateOptions, VolumeMount, VolumeRequest, WaitCondition, EXEC_INSTANCE_COMMAND,
     HEALTHCHECK_COMMAND, MONITOR_COMMAND,
 };
 pub use disk_usage::{CacheUsage, ContainerUsage, DiskUsage, ImageUsage, Usage, VolumeUsage};

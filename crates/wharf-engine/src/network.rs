@@ -706,7 +706,9 @@ impl Engine {
         if PSEUDO_NETWORKS.iter().any(|(name, _)| *name == spec.name) {
             return Err(NetError::ReservedName(spec.name).into());
         }
-        Ok(self.networks()?.create(&spec)?.id)
+        let id = self.networks()?.create(&spec)?.id;
+        self.network_event("create", &id, &spec.name, None);
+        Ok(id)
     }
 
     /// `network ls`: the pre-defined `host` and `none`, and every stored network.
@@ -888,6 +890,9 @@ impl Engine {
         let removed = self.networks()?.remove_many(&ids, in_a_child(title));
         self.await_dns_helpers(&ids);
         let removed = removed?;
+        for network in &removed {
+            self.network_event("destroy", &network.id, &network.name, None);
+        }
         Ok((removed.into_iter().map(|n| n.name).collect(), in_use))
     }
 
@@ -912,6 +917,7 @@ impl Engine {
             if !used {
                 networks.remove(&network.id)?;
                 self.stop_dns(&network.id);
+                self.network_event("destroy", &network.id, &network.name, None);
                 removed.push(network.name);
             }
         }
@@ -1011,7 +1017,17 @@ impl Engine {
         if saved.is_err() && running {
             let _ = networks.disconnect(&network.id, &record.id);
         }
-        saved
+        saved?;
+        self.network_event("connect", &network.id, &network.name, Some(&record.id));
+        Ok(())
+    }
+
+    /// A network event as Docker's: the network's id, its name and type, and the
+    /// container for `connect` and `disconnect`.
+    fn network_event(&self, action: &str, id: &str, name: &str, container: Option<&str>) {
+        let mut attributes = vec![("name", name.to_string()), ("type", "bridge".to_string())];
+        attributes.extend(container.map(|c| ("container", c.to_string())));
+        self.record_object_event("network", action, id, &attributes);
     }
 
     /// `network disconnect`: leaves the network now if running, and at later starts.
@@ -1036,7 +1052,9 @@ impl Engine {
         if live {
             networks.disconnect(&network.id, &record.id)?;
         }
-        self.save_record(&record)
+        self.save_record(&record)?;
+        self.network_event("disconnect", &network.id, &network.name, Some(&record.id));
+        Ok(())
     }
 
     fn save_record(&self, record: &ContainerRecord) -> Result<()> {

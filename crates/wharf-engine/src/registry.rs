@@ -175,7 +175,13 @@ impl Engine {
         let client = self.registry_client()?;
         let held = self.store.shared_lock()?;
         let result = self.pull_locked(&held, &client, reference, &platform, progress);
-        self.clean_up_on_failure(held, result)
+        let report = self.clean_up_on_failure(held, result)?;
+        self.record_image_event(
+            "pull",
+            &report.reference.familiar(),
+            &report.reference.familiar_repository(),
+        );
+        Ok(report)
     }
 
     fn pull_locked(
@@ -448,6 +454,11 @@ impl Engine {
                     .flatten(),
             })
             .collect();
+        self.record_image_event(
+            "push",
+            &reference.familiar(),
+            &reference.familiar_repository(),
+        );
         Ok(PushReport {
             reference,
             digest,

@@ -121,6 +121,7 @@ impl Engine {
         // (ext4's journal carries it with the record; xfs and btrfs need its own fsync).
         write_json(&dir.join(RECORD_FILE), &volume)?;
         wharf_store::sync_dir(&self.volumes_dir())?;
+        self.volume_event("create", name);
         Ok((volume, true))
     }
 
@@ -199,7 +200,12 @@ impl Engine {
         std::fs::rename(&dir, &doomed).at("rename", &dir)?;
         let size = wharf_store::disk_bytes(&doomed);
         std::fs::remove_dir_all(&doomed).at("remove", &doomed)?;
+        self.volume_event("destroy", name);
         Ok(size)
+    }
+
+    fn volume_event(&self, action: &str, name: &str) {
+        self.record_object_event("volume", action, name, &[("driver", "local".to_string())]);
     }
 
     /// What a delete interrupted by a crash left (renamed out of sight, not yet removed).

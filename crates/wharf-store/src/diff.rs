@@ -47,38 +47,8 @@ impl Store {
         if fs::read_dir(upper).at("list", upper)?.next().is_none() {
             return Ok(None);
         }
-        let blobs = self.blobs();
-        let tmp_dir = blobs.tmp_dir();
-        let temp = tempfile::Builder::new()
-            .prefix("layer-")
-            .tempfile_in(&tmp_dir)
-            .at("create a temp file in", &tmp_dir)?;
-        let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
-        let encoder = compression
-            .encoder(blob_writer)
-            .at("compress layer of", upper)?;
-        let mut tar = tar::Builder::new(Sha256Writer::new(encoder));
-        let mut writer = DiffWriter {
-            mtime_clamp,
-            links: HashMap::new(),
-            size: 0,
-        };
-        writer.dir(&mut tar, upper, Path::new(""))?;
-        let (diff_id, _, encoder) = tar.into_inner().at("write layer of", upper)?.finish();
-        let (blob, blob_size, buffered) = encoder.finish().at("compress layer of", upper)?.finish();
-        buffered
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .at("write", temp.path())?;
-        blobs.adopt_written(temp, &blob)?;
-
-        let chain_id = crate::layers::chain_id(parent, &diff_id);
-        let layer = LayerToUnpack {
-            blob,
-            diff_id,
-            chain_id,
-            parent: parent.cloned(),
-        };
+        let writer = DiffWriter::new(mtime_clamp, false, Vec::new());
+        let (layer, blob_size, size) = self.write_diff(upper, parent, writer, compression)?;
         let info = if mtime_clamp.is_some() {
             self.unpack_layer(&layer)?
         } else {
@@ -96,7 +66,7 @@ impl Store {
                     diff_id: layer.diff_id,
                     parent: layer.parent,
                     blob: layer.blob,
-                    size: writer.size,
+                    size,
                 },
             )?
         };
@@ -106,10 +76,84 @@ impl Store {
             blob_size,
         }))
     }
+
+    /// As [`Self::add_layer_from_dir`], for the upper dir of a container that may still
+    /// run (`commit`): `upper` is only read, never moved nor changed, and the layer is
+    /// unpacked from its blob. `leave_out` names empty files (relative to `upper`) that are
+    /// not changes: the placeholders of the files the runtime mounts over; a folder that
+    /// holds nothing else is left out too. `None` when nothing else changed.
+    pub fn add_layer_from_live_dir(
+        &self,
+        upper: &Path,
+        parent: Option<&Digest>,
+        leave_out: Vec<PathBuf>,
+        compression: LayerCompression,
+    ) -> Result<Option<NewLayer>> {
+        let writer = DiffWriter::new(None, true, leave_out);
+        let empty = match fs::read_dir(upper) {
+            // A container that never ran has no upper dir.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e).at("list", upper),
+            Ok(mut entries) => {
+                entries.next().is_none() || writer.holds_only_left_out(upper, Path::new(""))?
+            }
+        };
+        if empty {
+            return Ok(None);
+        }
+        let (layer, blob_size, _) = self.write_diff(upper, parent, writer, compression)?;
+        Ok(Some(NewLayer {
+            info: self.unpack_layer(&layer)?,
+            media_type: compression.kind.layer_media_type(),
+            blob_size,
+        }))
+    }
+
+    /// Writes the layer blob of `upper`: the layer to record, the blob's size and the bytes
+    /// of file content in it.
+    fn write_diff(
+        &self,
+        upper: &Path,
+        parent: Option<&Digest>,
+        mut writer: DiffWriter,
+        compression: LayerCompression,
+    ) -> Result<(LayerToUnpack, u64, u64)> {
+        let blobs = self.blobs();
+        let tmp_dir = blobs.tmp_dir();
+        let temp = tempfile::Builder::new()
+            .prefix("layer-")
+            .tempfile_in(&tmp_dir)
+            .at("create a temp file in", &tmp_dir)?;
+        let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
+        let encoder = compression
+            .encoder(blob_writer)
+            .at("compress layer of", upper)?;
+        let mut tar = tar::Builder::new(Sha256Writer::new(encoder));
+        writer.dir(&mut tar, upper, Path::new(""))?;
+        let (diff_id, _, encoder) = tar.into_inner().at("write layer of", upper)?.finish();
+        let (blob, blob_size, buffered) = encoder.finish().at("compress layer of", upper)?.finish();
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at("write", temp.path())?;
+        blobs.adopt_written(temp, &blob)?;
+        let chain_id = crate::layers::chain_id(parent, &diff_id);
+        let layer = LayerToUnpack {
+            blob,
+            diff_id,
+            chain_id,
+            parent: parent.cloned(),
+        };
+        Ok((layer, blob_size, writer.size))
+    }
 }
 
 struct DiffWriter {
     mtime_clamp: Option<u64>,
+    /// The folder is a live container's: its overlayfs xattrs stay.
+    read_only: bool,
+    /// Empty files not to write, relative to the layer's root.
+    leave_out: Vec<PathBuf>,
     /// Files with several links already written: (device, inode) -> path in the layer.
     links: HashMap<(u64, u64), PathBuf>,
     /// Bytes of regular-file content written.
@@ -117,6 +161,43 @@ struct DiffWriter {
 }
 
 impl DiffWriter {
+    fn new(mtime_clamp: Option<u64>, read_only: bool, leave_out: Vec<PathBuf>) -> Self {
+        Self {
+            mtime_clamp,
+            read_only,
+            leave_out,
+            links: HashMap::new(),
+            size: 0,
+        }
+    }
+
+    /// Whether `full` (at `rel` in the layer) is an empty file of `leave_out`.
+    fn left_out(&self, rel: &Path, meta: &fs::Metadata) -> bool {
+        meta.is_file() && meta.len() == 0 && self.leave_out.iter().any(|p| p == rel)
+    }
+
+    /// Whether folder `full` (at `rel` in the layer) holds something, and only files left
+    /// out or folders holding only those.
+    fn holds_only_left_out(&self, full: &Path, rel: &Path) -> Result<bool> {
+        if self.leave_out.is_empty() || is_opaque(full) {
+            return Ok(false);
+        }
+        let mut any = false;
+        for entry in fs::read_dir(full).at("list", full)? {
+            let entry = entry.at("list", full)?;
+            let path = entry.path();
+            let entry_rel = rel.join(entry.file_name());
+            let meta = fs::symlink_metadata(&path).at("stat", &path)?;
+            let only = self.left_out(&entry_rel, &meta)
+                || (meta.is_dir() && self.holds_only_left_out(&path, &entry_rel)?);
+            if !only {
+                return Ok(false);
+            }
+            any = true;
+        }
+        Ok(any)
+    }
+
     /// Writes the entries of folder `full` (at `rel` in the layer), sorted by name so that the
     /// same changes make the same tar.
     fn dir<W: Write>(&mut self, tar: &mut tar::Builder<W>, full: &Path, rel: &Path) -> Result<()> {
@@ -131,6 +212,11 @@ impl DiffWriter {
             let entry_rel = rel.join(&name);
             let meta = fs::symlink_metadata(&path).at("stat", &path)?;
             let file_type = meta.file_type();
+            if self.left_out(&entry_rel, &meta)
+                || (file_type.is_dir() && self.holds_only_left_out(&path, &entry_rel)?)
+            {
+                continue;
+            }
             if file_type.is_char_device() && meta.rdev() == 0 {
                 let whiteout = rel.join(format!(".wh.{}", name.to_string_lossy()));
                 self.empty_entry(tar, &whiteout, &meta, EntryType::Regular, &path)?;
@@ -193,13 +279,14 @@ impl DiffWriter {
 
     /// Extended attributes other than overlayfs' own, as PAX records before the entry.
     /// overlayfs' bookkeeping (origin, impure...) is removed on the way, as the folder
-    /// becomes a lower dir; only the opaque marker means something there.
+    /// becomes a lower dir (unless it is a live container's); only the opaque marker means
+    /// something there.
     fn xattrs<W: Write>(&self, tar: &mut tar::Builder<W>, path: &Path) -> Result<()> {
         let names = list_xattrs(path).at("list xattrs of", path)?;
         let mut records = Vec::new();
         for name in names {
             if name.starts_with(OVERLAY_XATTR_PREFIX) {
-                if name != OVERLAY_OPAQUE_XATTR {
+                if name != OVERLAY_OPAQUE_XATTR && !self.read_only {
                     rustix::fs::lremovexattr(path, name.as_str())
                         .map_err(io::Error::from)
                         .at("remove xattr from", path)?;
@@ -420,6 +507,66 @@ mod tests {
         fs::create_dir(&upper).unwrap();
         assert!(store
             .add_layer_from_dir(&upper, None, None, LayerCompression::default())
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_live_upper_dir_is_read_but_left_as_it_was() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path().join("store")).unwrap();
+        let upper = root.path().join("upper");
+        fs::create_dir_all(upper.join("etc")).unwrap();
+        fs::create_dir_all(upper.join("srv/opaque")).unwrap();
+        fs::write(upper.join("etc/hostname"), "").unwrap();
+        fs::write(upper.join("srv/app.py"), "print(1)\n").unwrap();
+        rustix::fs::mknodat(
+            CWD,
+            upper.join("srv/gone"),
+            FileType::CharacterDevice,
+            Mode::empty(),
+            0,
+        )
+        .unwrap();
+        for (path, name) in [
+            ("srv", "trusted.overlay.impure"),
+            ("srv/opaque", OVERLAY_OPAQUE_XATTR),
+        ] {
+            rustix::fs::lsetxattr(upper.join(path), name, b"y", XattrFlags::empty()).unwrap();
+        }
+        let leave_out = vec![PathBuf::from("etc/hostname")];
+        let layer = store
+            .add_layer_from_live_dir(&upper, None, leave_out.clone(), LayerCompression::default())
+            .unwrap()
+            .unwrap();
+        let names: Vec<String> = entries(&store, &layer.info.blob)
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "srv",
+                "srv/app.py",
+                "srv/.wh.gone",
+                "srv/opaque",
+                "srv/opaque/.wh..wh..opq"
+            ]
+        );
+        // Nothing of the container's changed.
+        assert_eq!(
+            get_xattr(&upper.join("srv"), "trusted.overlay.impure").unwrap(),
+            b"y"
+        );
+        assert!(upper.join("etc/hostname").exists());
+        let diff = store.layer_diff_dir(&layer.info.chain_id);
+        assert!(is_opaque(&diff.join("srv/opaque")));
+        assert!(!diff.join("etc").exists());
+
+        // Only placeholders: no layer.
+        fs::remove_dir_all(upper.join("srv")).unwrap();
+        assert!(store
+            .add_layer_from_live_dir(&upper, None, leave_out, LayerCompression::default())
             .unwrap()
             .is_none());
     }

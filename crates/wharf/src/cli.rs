@@ -65,6 +65,10 @@ pub enum Command {
     Diff(ContainerArgs),
     /// Export a container's filesystem as a tar archive
     Export(ExportArgs),
+    /// Create a new image from a container's changes
+    Commit(CommitArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(AttachArgs),
     /// Get real time events from wharf's containers
     Events(EventsArgs),
     /// Build an image from a Dockerfile
@@ -287,6 +291,8 @@ pub enum ContainerCommand {
     Update(UpdateArgs),
     Diff(ContainerArgs),
     Export(ExportArgs),
+    Commit(CommitArgs),
+    Attach(AttachArgs),
     Inspect(InspectArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
@@ -631,6 +637,39 @@ pub struct StatsArgs {
 #[derive(Debug, Args)]
 pub struct ContainerArgs {
     pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    pub container: String,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// Do not attach STDIN
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub sig_proxy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    pub container: String,
+    /// Repository and tag for the new image
+    pub reference: Option<String>,
+    /// Apply a Dockerfile instruction to the created image
+    #[arg(short, long = "change")]
+    pub changes: Vec<String>,
+    /// Commit message
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Pause container during commit
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub pause: bool,
 }
 
 #[derive(Debug, Args)]

@@ -202,3 +202,82 @@ fn stats_are_dockers_json_one_shot_and_streamed() {
     drop(service);
     wharf.remove_all_containers_leaving_nothing();
 }
+
+#[test]
+fn image_network_and_volume_events_as_dockerd_writes_them() {
+    let Some((wharf, service)) = cli_service_with_busybox() else {
+        return;
+    };
+    let docker = |args: &[&str]| service.docker_ok(&wharf, args);
+    let busybox = docker(&["image", "inspect", "-f", "{{.Id}}", "busybox"]);
+    let busybox = busybox.trim();
+    let since = (unix_now() - 1).to_string();
+    docker(&["tag", "busybox", "evt:1"]);
+    docker(&["rmi", "evt:1"]);
+    docker(&["network", "create", "evnet"]);
+    docker(&["create", "--name", "evc", "busybox", "true"]);
+    docker(&["network", "connect", "evnet", "evc"]);
+    docker(&["network", "disconnect", "evnet", "evc"]);
+    docker(&["network", "rm", "evnet"]);
+    docker(&["volume", "create", "evvol"]);
+    docker(&["volume", "rm", "evvol"]);
+    let saved = wharf.path().join("saved.tar");
+    docker(&["save", "-o", saved.to_str().unwrap(), "busybox"]);
+    let until = (unix_now() + 1).to_string();
+    let events = docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "type=image",
+        "--filter",
+        "type=network",
+        "--filter",
+        "type=volume",
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}",
+    ]);
+    let network = events
+        .lines()
+        .find_map(|l| l.strip_prefix("network create "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no network create in {events}"))
+        .to_string();
+    // After the fixture's own import and tag.
+    let ours = &events[events.find("image tag ").unwrap()..];
+    let ours = &ours[ours
+        .find(" evt:1\n")
+        .map_or(0, |at| ours[..at].rfind("image tag ").unwrap_or(0))..];
+    assert_eq!(
+        ours,
+        format!(
+            "image tag {busybox} evt:1\n\
+             image untag {busybox} {busybox}\n\
+             network create {network} evnet\n\
+             network connect {network} evnet\n\
+             network disconnect {network} evnet\n\
+             network destroy {network} evnet\n\
+             volume create evvol <no value>\n\
+             volume destroy evvol <no value>\n\
+             image save {busybox} {busybox}\n"
+        )
+    );
+    // `container=` selects container events only.
+    let for_evc = wharf.ok(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "container=evc",
+        "--format",
+        "{{.Type}}",
+    ]);
+    assert_eq!(for_evc, "container\n");
+    docker(&["rm", "evc"]);
+    drop(service);
+    wharf.remove_all_containers_leaving_nothing();
+}

@@ -1,11 +1,14 @@
 //! `/containers/...`: create, list, inspect, start, stop, restart, kill, wait, remove, logs,
 //! attach, top, rename, update, changes, export, pause, unpause.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 
 use serde_json::json;
 
 use crate::call::{Call, Reply};
+use crate::detach::{DetachKeys, DEFAULT_DETACH_KEYS};
 use crate::error::ApiError;
 use crate::stream::{write_frame, STDERR, STDOUT};
 use crate::types::{
@@ -301,16 +304,14 @@ fn send_line(out: &mut impl Write, raw: bool, query: &LogsQuery, line: &LogEntry
 }
 
 /// `POST /containers/{id}/attach`: the container's output from now on (with `logs`, from
-/// its start), on a hijacked connection, until the container exits. Stdin is not relayed:
-/// the container's stdin belongs to its monitor.
+/// its start), on a hijacked connection, until the container exits. With `stdin` (a
+/// container created with `-i`), what the client sends goes to the container's stdin through
+/// its monitor, until the client's end of input or its `detachKeys`, which end the stream.
 pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
     let inspect = call.backend.inspect_container(call.param(0))?;
-    // Refused rather than ignored: a container created with -i would wait for input forever.
-    if call.flag("stdin") && inspect["Config"]["OpenStdin"].as_bool().unwrap_or(false) {
-        return Err(ApiError::NotImplemented(
-            "attaching stdin (docker run -i, docker attach)".into(),
-        ));
-    }
+    let stdin = call.flag("stdin") && inspect["Config"]["OpenStdin"].as_bool().unwrap_or(false);
+    let mut keys = DetachKeys::parse(call.query("detachKeys").unwrap_or(DEFAULT_DETACH_KEYS))
+        .map_err(|e| ApiError::BadRequest(format!("invalid detachKeys: {e}")))?;
     let raw = inspect["Config"]["Tty"].as_bool().unwrap_or(false);
     let query = LogsQuery {
         follow: call.flag_or("stream", false),
@@ -324,10 +325,45 @@ pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
     let request = &*call.request;
     let hijacked = call.connection.hijack(request).map_err(gone)?;
     let mut out = hijacked.output;
-    let _ = backend.container_logs(&name, &query, &mut |line| {
-        send_line(&mut out, raw, &query, line)
+    let ended = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if stdin {
+            let (mut input, ended, name) = (hijacked.input, &ended, name.clone());
+            let out = out.try_clone();
+            scope.spawn(move || {
+                let Ok(Some(mut to)) = backend.attach_stdin(&name, &|| ended.load(Relaxed)) else {
+                    return;
+                };
+                let mut buf = [0u8; 16 * 1024];
+                let mut pass = Vec::new();
+                loop {
+                    let n = match input.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    pass.clear();
+                    let detached = keys.scan(&buf[..n], &mut pass);
+                    if to.write_all(&pass).is_err() {
+                        break;
+                    }
+                    if detached {
+                        // As Docker's: the stream ends, the container runs on.
+                        if let Ok(out) = &out {
+                            let _ = out.shutdown(std::net::Shutdown::Both);
+                        }
+                        break;
+                    }
+                }
+                let _ = to.shutdown(std::net::Shutdown::Write);
+            });
+        }
+        let _ = backend.container_logs(&name, &query, &mut |line| {
+            send_line(&mut out, raw, &query, line)
+        });
+        ended.store(true, Relaxed);
+        // Ends the client's input too, so that the stdin relay above returns.
+        let _ = out.shutdown(std::net::Shutdown::Both);
     });
-    let _ = out.shutdown(std::net::Shutdown::Both);
     Ok(Reply::Written)
 }
 

@@ -7,7 +7,7 @@ use crate::backend::Backend;
 use crate::call::{Call, Reply};
 use crate::error::ApiError;
 use crate::handlers::containers::gone;
-use crate::types::{ImageDeleted, ImageSummary, PullProgress};
+use crate::types::{Commit, ImageDeleted, ImageSummary, PullProgress};
 
 pub fn list(call: &mut Call) -> Result<Reply, ApiError> {
     let filters = call.filters()?;
@@ -204,6 +204,55 @@ pub fn tag(call: &mut Call) -> Result<Reply, ApiError> {
     };
     call.backend.tag_image(call.param(0), &target)?;
     Ok(Reply::Empty(201))
+}
+
+pub fn history(call: &mut Call) -> Result<Reply, ApiError> {
+    let rows = call.backend.image_history(call.param(0))?;
+    Ok(Reply::Json(200, Value::Array(rows)))
+}
+
+/// `POST /commit`: the body is a `Config` (its fields at the top level); `null`, `{}` or
+/// nothing keeps the container's.
+pub fn commit(call: &mut Call) -> Result<Reply, ApiError> {
+    let Some(container) = call.query("container").filter(|c| !c.is_empty()) else {
+        return Err(ApiError::BadRequest("container is required".into()));
+    };
+    let text = |key: &str| {
+        call.query(key)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let reference = match (text("repo"), text("tag")) {
+        (Some(repo), Some(tag)) => Some(format!("{repo}:{tag}")),
+        (Some(repo), None) => Some(repo),
+        (None, Some(_)) => return Err(ApiError::BadRequest("a tag needs a repo".into())),
+        (None, None) => None,
+    };
+    let config = if call.request.body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match call.json::<Value>()? {
+            Value::Null => None,
+            Value::Object(map) if map.is_empty() => None,
+            config @ Value::Object(_) => Some(config),
+            other => return Err(ApiError::BadJson(format!("{other} is not a config object"))),
+        }
+    };
+    let commit = Commit {
+        container: container.to_string(),
+        reference,
+        comment: text("comment"),
+        author: text("author"),
+        pause: call.flag_or("pause", true),
+        changes: call
+            .query_all("changes")
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        config,
+    };
+    let id = call.backend.commit_container(commit)?;
+    Ok(Reply::Json(201, json!({ "Id": id })))
 }
 
 pub fn remove(call: &mut Call) -> Result<Reply, ApiError> {

@@ -62,7 +62,15 @@ impl Engine {
             .read_archive(input, name)
             .and_then(|files| self.find_images(&files))
             .and_then(|found| self.commit_found(&held, &found));
-        self.clean_up_on_failure(held, result)
+        let report = self.clean_up_on_failure(held, result)?;
+        for image in &report.images {
+            let id = image.id.to_string();
+            for tag in &image.tags {
+                self.record_image_event("tag", &id, &tag.familiar());
+            }
+            self.record_image_event("load", &id, &id);
+        }
+        Ok(report)
     }
 
     fn read_archive(&self, input: impl Read, name: &str) -> Result<ArchiveFiles> {

@@ -24,14 +24,24 @@ impl Engine {
     pub fn save(&self, names: &[String], out: impl Write) -> Result<()> {
         let _held = self.store.shared_lock()?;
         let selected = self.select_for_save(names)?;
-        self.write_archive(&selected, out)
+        self.write_archive(&selected, out)?;
+        self.saved(&selected);
+        Ok(())
+    }
+
+    fn saved(&self, selected: &[Selected]) {
+        for image in selected {
+            self.record_image_event("save", &image.id.to_string(), &image.id.to_string());
+        }
     }
 
     /// Like [`Self::save`] into a file that appears only when complete.
     pub fn save_to_file(&self, names: &[String], path: &Path) -> Result<()> {
         let _held = self.store.shared_lock()?;
         let selected = self.select_for_save(names)?;
-        write_atomically(path, |file| self.write_archive(&selected, file))
+        write_atomically(path, |file| self.write_archive(&selected, file))?;
+        self.saved(&selected);
+        Ok(())
     }
 
     fn select_for_save(&self, names: &[String]) -> Result<Vec<Selected>> {

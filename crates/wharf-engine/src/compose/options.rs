@@ -528,6 +528,7 @@ pub fn create_options(
         log_config,
         tty: service.tty,
         open_stdin: service.stdin_open,
+        stdin_once: false,
         init: service
             .init
             .unwrap_or(false)

@@ -10,7 +10,9 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::process::ExitStatus;
+use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use rustix::event::{poll, PollFd, PollFlags};
@@ -18,7 +20,9 @@ use rustix::io::Errno;
 use rustix::process::Pid;
 
 use super::monitor::Attach;
-use crate::error::{IoResultExt, Result};
+use super::record::Status;
+use super::stdin_relay::socket_path;
+use crate::error::{EngineError, IoResultExt, Result};
 use crate::signals::{Signals, PROXIED};
 use crate::Engine;
 
@@ -54,6 +58,36 @@ impl Engine {
                 // Before the container runs or after it ended there is nobody to signal,
                 // as with Docker's proxy.
                 let _ = self.kill_container(&id, &signal.to_string());
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// A connection to the stdin of container `name` (created with `-i`), through its
+    /// monitor (see `stdin_relay`): shutting down its writing side is the end of this
+    /// client's input. Waits while the container has not started yet, until `abandoned`
+    /// says so; `None` when the container takes no input or has ended.
+    pub fn connect_stdin(
+        &self,
+        name: &str,
+        abandoned: &dyn Fn() -> bool,
+    ) -> Result<Option<UnixStream>> {
+        let record = self.find_container(name)?.record;
+        if !record.open_stdin {
+            return Ok(None);
+        }
+        let path = socket_path(&self.run_root, &record.id);
+        loop {
+            if let Ok(stream) = UnixStream::connect(&path) {
+                return Ok(Some(stream));
+            }
+            match self.container_info(&record.id) {
+                Ok(now) if now.state.status == Status::Exited => return Ok(None),
+                Err(EngineError::ContainerNotFound(_)) => return Ok(None),
+                Err(error) => return Err(error),
+                Ok(_) if abandoned() => return Ok(None),
+                Ok(_) => std::thread::sleep(Duration::from_millis(10)),
             }
         }
     }

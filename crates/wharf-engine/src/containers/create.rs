@@ -80,6 +80,9 @@ pub struct CreateOptions {
     pub tty: bool,
     /// `-i`: keep the container's stdin open.
     pub open_stdin: bool,
+    /// Docker's `StdinOnce`: the first attached client's end of input closes the
+    /// container's stdin (without a tty).
+    pub stdin_once: bool,
     /// `--init`: this binary (tini, static so that it runs in any image) runs as PID 1,
     /// forwarding signals and reaping zombies.
     pub init: Option<PathBuf>,
@@ -280,6 +283,7 @@ impl Engine {
             log_config: options.log_config.clone(),
             volumes,
             open_stdin: options.open_stdin,
+            stdin_once: options.stdin_once,
             entrypoint,
             cmd,
             user: user_spec,

@@ -12,7 +12,7 @@ use crate::error::{IoResultExt, Result};
 use crate::Engine;
 
 /// The mount points of the files wharf gives every container.
-const PLACEHOLDERS: &[&str] = &["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"];
+pub(super) const PLACEHOLDERS: &[&str] = &["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ChangeKind {

@@ -129,8 +129,16 @@ fn relay_tty(
     let pid = rustix::process::Pid::from_raw(process.pid());
     let mut tty = TtyDriver::new(&master, input, pid)?;
     let streams = vec![LogStream::new("stdout", master)];
-    pump(streams, JsonLog::none(), true, None, Some(&mut tty), None)
-        .at("relay the terminal of", console.path())
+    pump(
+        streams,
+        JsonLog::none(),
+        true,
+        None,
+        Some(&mut tty),
+        None,
+        None,
+    )
+    .at("relay the terminal of", console.path())
 }
 
 /// `options` over what the container runs with.

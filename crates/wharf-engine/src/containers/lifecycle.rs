@@ -589,6 +589,7 @@ impl Engine {
                 },
                 "Tty": run.process.tty,
                 "OpenStdin": record.open_stdin,
+                "StdinOnce": record.stdin_once,
                 "Image": record.image_name,
                 "WorkingDir": run.process.cwd,
                 "Labels": record.labels,

@@ -1,6 +1,7 @@
 //! Containers: created from an image and flags, run by one monitor process each.
 
 mod attach;
+mod commit;
 mod copy;
 mod create;
 mod diff;
@@ -15,11 +16,13 @@ mod manage;
 mod monitor;
 mod names;
 mod record;
+mod stdin_relay;
 mod stop;
 mod sync;
 mod update;
 mod wait;
 
+pub use commit::CommitOptions;
 pub use copy::{CopyOptions, PathStat};
 pub(crate) use create::{random_id, resolve_user, validate_name};
 pub use create::{CreateOptions, VolumeRequest};

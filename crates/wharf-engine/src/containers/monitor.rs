@@ -30,6 +30,7 @@ use super::record::{
     container_dir, read_json, write_state, ContainerRecord, ContainerState, RestartPolicy, Status,
     LOG_FILE, STATE_FILE, STOPPED_BY_USER_FILE,
 };
+use super::stdin_relay::{socket_path, StdinRelay};
 use crate::error::{EngineError, IoResultExt, Result};
 use crate::{now_rfc3339, Engine};
 
@@ -179,7 +180,7 @@ impl Engine {
         let attached = matches!(attach, Attach::Attached { .. });
         let user_stdin = attach == Attach::Attached { stdin: true } && record.open_stdin;
         // Held until the container ends: its stdin stays open (`-i`) with nobody attached.
-        let (stdio, output, _idle_stdin) = self.container_stdio(&record, user_stdin)?;
+        let (stdio, output, mut idle_stdin) = self.container_stdio(&record, user_stdin)?;
         let me = rustix::process::getpid().as_raw_nonzero().get();
         let mut fresh = ContainerState::created();
         if attach == Attach::Restarted {
@@ -304,6 +305,22 @@ impl Engine {
             _ => None,
         };
 
+        // Nobody's input at start: attach clients may give it later.
+        let stdin_target = match (&idle_stdin, streams.as_slice()) {
+            _ if !record.open_stdin || user_stdin => None,
+            (Some(_), _) => idle_stdin.take(),
+            (None, [master]) => Some(master.fd.try_clone().at("duplicate", "the pty master")?),
+            (None, _) => None,
+        };
+        let mut relay = match stdin_target {
+            Some(target) => Some(StdinRelay::bind(
+                socket_path(&self.run_root, &record.id),
+                target,
+                record.stdin_once && !record.run.process.tty,
+            )?),
+            None => None,
+        };
+
         let log_path = dir.join(LOG_FILE);
         let log = JsonLog::open(&log_path, &record.log_config).at("open", &log_path)?;
         let ran = Instant::now();
@@ -327,10 +344,13 @@ impl Engine {
             attached,
             health.as_mut(),
             tty.as_mut(),
+            relay.as_mut(),
             release_pages_at,
         )
         .at("write the log", &log_path);
         drop(tty);
+        drop(relay);
+        drop(idle_stdin);
         // Its output has ended: no more probes (a probe cut short leaves its orphans to the
         // wait below).
         let health_failure = health.and_then(|health| {
@@ -608,6 +628,7 @@ pub(super) fn pump(
     attached: bool,
     mut health: Option<&mut HealthMonitor<'_>>,
     mut tty: Option<&mut TtyDriver>,
+    mut relay: Option<&mut StdinRelay>,
     mut release_pages_at: Option<Instant>,
 ) -> io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
@@ -624,6 +645,12 @@ pub(super) fn pump(
         let tty_fds = tty.as_deref().map(TtyDriver::poll_fds).unwrap_or_default();
         let tty_count = tty_fds.len();
         fds.extend(tty_fds);
+        let relay_fds = relay
+            .as_deref()
+            .map(StdinRelay::poll_fds)
+            .unwrap_or_default();
+        let relay_count = relay_fds.len();
+        fds.extend(relay_fds);
         let release_in = release_pages_at.map(|at| at.saturating_duration_since(Instant::now()));
         let health_in = health.as_deref().and_then(HealthMonitor::timeout);
         let timeout = [release_in, health_in]
@@ -646,6 +673,10 @@ pub(super) fn pump(
         }
         let mut ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
         drop(fds);
+        let relay_ready = ready.split_off(ready.len() - relay_count);
+        if let Some(relay) = relay.as_deref_mut() {
+            relay.handle(&relay_ready);
+        }
         let tty_ready = ready.split_off(ready.len() - tty_count);
         if let Some(tty) = tty.as_deref_mut() {
             tty.handle(&tty_ready)?;

@@ -60,6 +60,9 @@ pub struct ContainerRecord {
     /// `-i`: the container's stdin stays open (the attached user's, else an idle pipe).
     #[serde(default)]
     pub open_stdin: bool,
+    /// Docker's `StdinOnce`: an attached client's end of input closes the container's stdin.
+    #[serde(default)]
+    pub stdin_once: bool,
     /// Docker's `Config.Entrypoint` and `Config.Cmd`: what `run.process.args` was made of.
     /// Both empty in records written before they were kept.
     #[serde(default)]

@@ -79,6 +79,8 @@ fn matches_one(event: &Event, key: &str, value: &str) -> bool {
             Some((k, v)) => event.attributes.get(k).is_some_and(|l| l == v),
             None => event.attributes.contains_key(value),
         },
+        // `container=`, `network=`, `volume=`: events of that type only.
+        _ if key != event.kind => false,
         _ => event.id.starts_with(value) || (!name.is_empty() && name.starts_with(value)),
     }
 }

@@ -758,6 +758,8 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         log_config: log_config(&args.log_driver, &args.log_opts)?,
         tty: args.tty,
         open_stdin: args.interactive,
+        // Docker's CLI sets it only for an attached `run`, whose stdin wharf passes itself.
+        stdin_once: false,
         init: args.init.then(|| args.init_path.clone()),
         sysctls,
         shm_size: size("--shm-size", &args.shm_size)?,

@@ -75,15 +75,25 @@ fn text_line(event: &ContainerEvent) -> String {
 pub(crate) fn message(event: &ContainerEvent) -> Value {
     let nanos = OffsetDateTime::parse(&event.time, &Rfc3339)
         .map_or(0, OffsetDateTime::unix_timestamp_nanos);
-    json!({
-        "status": event.action,
-        "id": event.id,
-        "from": event.attributes.get("image"),
+    let mut message = json!({
         "Type": event.kind,
         "Action": event.action,
         "Actor": { "ID": event.id, "Attributes": event.attributes },
         "scope": "local",
         "time": nanos / 1_000_000_000,
         "timeNano": nanos,
-    })
+    });
+    // As Docker's: the legacy fields for containers and images only.
+    if matches!(event.kind.as_str(), "container" | "image") {
+        message["status"] = json!(event.action);
+        message["id"] = json!(event.id);
+    }
+    if let Some(image) = event
+        .attributes
+        .get("image")
+        .filter(|_| event.kind == "container")
+    {
+        message["from"] = json!(image);
+    }
+    message
 }

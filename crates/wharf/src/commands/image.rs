@@ -3,12 +3,13 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
-use wharf_engine::{Engine, ImportOptions};
+use wharf_engine::{CommitOptions, Engine, ImportOptions};
 use wharf_oci::{Digest, Reference};
 
 use super::{parse_format, print_rows, CommandError, CommandResult};
 use crate::cli::{
-    HistoryArgs, ImagesArgs, ImportArgs, LoadArgs, PruneArgs, RmiArgs, SaveArgs, TagArgs,
+    CommitArgs, HistoryArgs, ImagesArgs, ImportArgs, LoadArgs, PruneArgs, RmiArgs, SaveArgs,
+    TagArgs,
 };
 use crate::format::{human_size, since};
 use crate::printer::Printer;
@@ -26,17 +27,7 @@ pub fn import(engine: &Engine, printer: Printer, args: ImportArgs) -> CommandRes
     let options = ImportOptions {
         changes: args.changes,
         message: args.message,
-        reference: args
-            .reference
-            .as_deref()
-            .map(Reference::parse_normalized)
-            .transpose()
-            .map_err(|e| {
-                CommandError::new(
-                    format!("{e}"),
-                    Some("name the image like `name:tag`, in lowercase"),
-                )
-            })?,
+        reference: parse_reference(args.reference.as_deref())?,
         source: args.file.clone(),
     };
     let id = if args.file == "-" {
@@ -52,6 +43,33 @@ pub fn import(engine: &Engine, printer: Printer, args: ImportArgs) -> CommandRes
     };
     printer.data(id.to_string());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `commit`: prints the new image's id, as Docker's.
+pub fn commit(engine: &Engine, printer: Printer, args: CommitArgs) -> CommandResult {
+    let options = CommitOptions {
+        reference: parse_reference(args.reference.as_deref())?,
+        changes: args.changes,
+        message: args.message,
+        author: args.author,
+        pause: args.pause,
+        config: None,
+    };
+    let id = engine.commit_container(&args.container, &options)?;
+    printer.data(id.to_string());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_reference(reference: Option<&str>) -> Result<Option<Reference>, CommandError> {
+    reference
+        .map(Reference::parse_normalized)
+        .transpose()
+        .map_err(|e| {
+            CommandError::new(
+                format!("{e}"),
+                Some("name the image like `name:tag`, in lowercase"),
+            )
+        })
 }
 
 pub fn load(engine: &Engine, printer: Printer, args: LoadArgs) -> CommandResult {

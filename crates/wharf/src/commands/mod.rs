@@ -1,5 +1,6 @@
 //! One function per command: turn flags into engine calls and results into output.
 
+mod attach;
 mod build;
 mod compose;
 mod container;
@@ -123,6 +124,12 @@ pub fn run(cli: Cli, printer: Printer) -> CommandResult {
         }
         Command::Export(args) | Command::Container(ContainerCommand::Export(args)) => {
             manage::export(&open()?, args)
+        }
+        Command::Attach(args) | Command::Container(ContainerCommand::Attach(args)) => {
+            attach::attach(&open()?, printer, args)
+        }
+        Command::Commit(args) | Command::Container(ContainerCommand::Commit(args)) => {
+            image::commit(&open()?, printer, args)
         }
         Command::Update(args) | Command::Container(ContainerCommand::Update(args)) => {
             manage::update(&open()?, printer, args)

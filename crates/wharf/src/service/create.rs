@@ -31,6 +31,7 @@ pub fn options(name: Option<&str>, body: ContainerCreate) -> Result<CreateOption
         stop_timeout: body.stop_timeout,
         tty: body.tty.unwrap_or(false),
         open_stdin: body.open_stdin.unwrap_or(false),
+        stdin_once: body.stdin_once.unwrap_or(false),
         health: health(body.healthcheck),
         expose: body.exposed_ports.unwrap_or_default().into_keys().collect(),
         ..CreateOptions::default()

@@ -5,12 +5,68 @@ use std::sync::Mutex;
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use wharf_api::types::{ImageDeleted, ImageSummary, PullProgress};
+use wharf_api::types::{Commit, ImageDeleted, ImageSummary, PullProgress};
 use wharf_api::ApiError;
-use wharf_engine::{BlobPushed, Engine, LayerEvent, LayerProgress};
+use wharf_engine::{BlobPushed, CommitOptions, Engine, LayerEvent, LayerProgress};
 use wharf_oci::{Digest, Reference};
 
 use super::api_error;
+
+/// Docker's history rows: the top one has the image's id and tags, the others `<missing>`.
+pub fn history(engine: &Engine, name: &str) -> Result<Vec<serde_json::Value>, ApiError> {
+    let rows = engine.image_history(name).map_err(api_error)?;
+    let tags: Vec<String> = engine
+        .list_images()
+        .map_err(api_error)?
+        .into_iter()
+        .find(|image| rows.first().and_then(|r| r.id.as_ref()) == Some(&image.id))
+        .map(|image| image.tags.iter().map(Reference::familiar).collect())
+        .unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let top = row.id.is_some();
+            serde_json::json!({
+                "Id": row.id.map_or_else(|| "<missing>".to_string(), |id| id.to_string()),
+                "Created": row
+                    .created
+                    .as_deref()
+                    .and_then(|c| OffsetDateTime::parse(c, &Rfc3339).ok())
+                    .map_or(0, OffsetDateTime::unix_timestamp),
+                "CreatedBy": row.created_by,
+                "Tags": if top { Some(&tags) } else { None },
+                "Size": row.size,
+                "Comment": row.comment,
+            })
+        })
+        .collect())
+}
+
+/// `POST /commit`: the body's config read as Docker's `Config`.
+pub fn commit(engine: &Engine, commit: Commit) -> Result<String, ApiError> {
+    let bad = |what: &str, e: &dyn std::fmt::Display| ApiError::BadRequest(format!("{what}: {e}"));
+    let options = CommitOptions {
+        reference: commit
+            .reference
+            .as_deref()
+            .map(Reference::parse_normalized)
+            .transpose()
+            .map_err(|e| bad("invalid reference format", &e))?,
+        changes: commit.changes,
+        message: commit.comment,
+        author: commit.author,
+        pause: commit.pause,
+        config: commit
+            .config
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| bad("invalid config", &e))?,
+    };
+    let id = engine
+        .commit_container(&commit.container, &options)
+        .map_err(api_error)?;
+    Ok(id.to_string())
+}
 
 pub fn list(engine: &Engine) -> Result<Vec<ImageSummary>, ApiError> {
     let images = engine.list_images().map_err(api_error)?;

@@ -114,9 +114,10 @@ pub fn api_error(error: EngineError) -> ApiError {
         | EngineError::ImageHasSeveralTags { .. }
         | EngineError::VolumeInUse { .. }
         | EngineError::NetworkUsed { .. } => ApiError::Conflict(message()),
-        EngineError::BadOption { .. } | EngineError::Reference(_) | EngineError::NoCommand(_) => {
-            ApiError::BadRequest(message())
-        }
+        EngineError::BadOption { .. }
+        | EngineError::BadChange { .. }
+        | EngineError::Reference(_)
+        | EngineError::NoCommand(_) => ApiError::BadRequest(message()),
         _ => ApiError::Engine(message()),
     }
 }
@@ -224,6 +225,16 @@ impl wharf_api::Backend for EngineBackend {
         each: &mut dyn FnMut(&wharf_api::types::LogEntry) -> bool,
     ) -> wharf_api::Result<()> {
         containers::logs(&self.engine()?, name, query, each)
+    }
+
+    fn attach_stdin(
+        &self,
+        name: &str,
+        abandoned: &dyn Fn() -> bool,
+    ) -> wharf_api::Result<Option<std::os::unix::net::UnixStream>> {
+        self.engine()?
+            .connect_stdin(name, abandoned)
+            .map_err(api_error)
     }
 
     fn top_container(
@@ -451,6 +462,14 @@ impl wharf_api::Backend for EngineBackend {
 
     fn load_images(&self, archive: &[u8]) -> wharf_api::Result<Vec<String>> {
         images::load(&self.engine()?, archive)
+    }
+
+    fn image_history(&self, name: &str) -> wharf_api::Result<Vec<Value>> {
+        images::history(&self.engine()?, name)
+    }
+
+    fn commit_container(&self, commit: wharf_api::types::Commit) -> wharf_api::Result<String> {
+        images::commit(&self.engine()?, commit)
     }
 
     fn tag_image(&self, name: &str, target: &str) -> wharf_api::Result<()> {
