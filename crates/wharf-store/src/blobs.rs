@@ -68,6 +68,15 @@ impl Default for LayerCompression {
 }
 
 impl LayerCompression {
+    /// The level the encoder runs at (wharf's default when none was asked for).
+    pub fn effective_level(self) -> i32 {
+        match (self.kind, self.level) {
+            (Compression::None, _) => 0,
+            (Compression::Gzip, level) => level.map_or(1, |l| l.clamp(0, 9)),
+            (Compression::Zstd, level) => level.unwrap_or(3),
+        }
+    }
+
     /// An encoder writing into `writer`; [`Encoder::finish`] ends the stream.
     pub fn encoder<W: Write>(self, writer: W) -> io::Result<Encoder<W>> {
         Ok(match self.kind {
@@ -76,13 +85,11 @@ impl LayerCompression {
             // once.
             Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
                 writer,
-                self.level.map_or(flate2::Compression::fast(), |l| {
-                    flate2::Compression::new(l.clamp(0, 9) as u32)
-                }),
+                flate2::Compression::new(self.effective_level() as u32),
             )),
             Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(
                 writer,
-                self.level.unwrap_or(3),
+                self.effective_level(),
             )?),
         })
     }

@@ -2,18 +2,21 @@
 //! [`crate::extract`]. Overlay whiteouts (0:0 character devices) become `.wh.NAME` entries and
 //! opaque folders get a `.wh..wh..opq` entry, as the OCI image spec writes them.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use tar::{EntryType, Header};
 use wharf_oci::{Digest, Sha256Writer};
 
 use crate::blobs::LayerCompression;
 use crate::error::{IoResultExt, Result};
-use crate::layers::{LayerInfo, LayerToUnpack};
+use crate::layers::{write_record, LayerForm, LayerInfo, LayerToUnpack};
+use crate::tar_split::{ContentReader, Recorder, RecordingWriter};
 use crate::Store;
 
 const OVERLAY_XATTR_PREFIX: &str = "trusted.overlay.";
@@ -57,14 +60,23 @@ impl Store {
         let encoder = compression
             .encoder(blob_writer)
             .at("compress layer of", upper)?;
-        let mut tar = tar::Builder::new(Sha256Writer::new(encoder));
+        let recorder = Recorder::shared();
+        let mut tar = tar::Builder::new(RecordingWriter::new(
+            Sha256Writer::new(encoder),
+            recorder.clone(),
+        ));
         let mut writer = DiffWriter {
             mtime_clamp,
             links: HashMap::new(),
             size: 0,
+            recorder: recorder.clone(),
         };
         writer.dir(&mut tar, upper, Path::new(""))?;
-        let (diff_id, _, encoder) = tar.into_inner().at("write layer of", upper)?.finish();
+        let (diff_id, _, encoder) = tar
+            .into_inner()
+            .at("write layer of", upper)?
+            .into_inner()
+            .finish();
         let (blob, blob_size, buffered) = encoder.finish().at("compress layer of", upper)?.finish();
         buffered
             .into_inner()
@@ -87,6 +99,8 @@ impl Store {
                 .prefix("adopt-")
                 .tempdir_in(&tmp_root)
                 .at("create a temp folder in", &tmp_root)?;
+            let record = recorder.borrow_mut().finish().at("write layer of", upper)?;
+            write_record(&record, temp.path())?;
             let diff = temp.path().join("diff");
             fs::rename(upper, &diff).at("move layer into place", &diff)?;
             self.install_layer(
@@ -95,8 +109,14 @@ impl Store {
                     chain_id: layer.chain_id,
                     diff_id: layer.diff_id,
                     parent: layer.parent,
-                    blob: layer.blob,
+                    blob: layer.blob.clone(),
                     size: writer.size,
+                    forms: vec![LayerForm {
+                        digest: layer.blob,
+                        size: blob_size,
+                        media_type: compression.kind.layer_media_type().to_string(),
+                        level: Some(compression.effective_level()),
+                    }],
                 },
             )?
         };
@@ -114,6 +134,8 @@ struct DiffWriter {
     links: HashMap<(u64, u64), PathBuf>,
     /// Bytes of regular-file content written.
     size: u64,
+    /// Told where each file's content is, for the layer's tar-split record.
+    recorder: Rc<RefCell<Recorder>>,
 }
 
 impl DiffWriter {
@@ -163,7 +185,9 @@ impl DiffWriter {
                 self.size += meta.len();
                 let mut header = self.header(&meta, EntryType::Regular, meta.len());
                 let file = File::open(&path).at("open", &path)?;
-                tar.append_data(&mut header, &entry_rel, file)
+                let content =
+                    ContentReader::new(file, self.recorder.clone(), entry_rel.clone(), meta.len());
+                tar.append_data(&mut header, &entry_rel, content)
                     .at("write layer entry for", &path)?;
             } else {
                 let kind = if file_type.is_char_device() {

@@ -11,6 +11,7 @@ use crate::atomic::{sync_dir, write_file};
 use crate::blobs::sniff_compression;
 use crate::error::{IoResultExt, Result, StoreError};
 use crate::read_ahead;
+use crate::tar_split::{Record, Recorder, RECORD_FILE};
 use crate::Store;
 
 /// What `layers/<chain-id>/layer.json` records.
@@ -23,6 +24,33 @@ pub struct LayerInfo {
     pub blob: Digest,
     /// Bytes of regular-file content in the layer.
     pub size: u64,
+    /// The blobs the layer is known as (compressed or not), whether or not the store keeps
+    /// them: a registry that has one needs no upload.
+    #[serde(default)]
+    pub forms: Vec<LayerForm>,
+}
+
+/// One blob a layer is known as.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayerForm {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+    /// The compression level, when wharf compressed it: the same tar at the same level
+    /// makes the same blob again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<i32>,
+}
+
+impl LayerInfo {
+    /// Adds `form` unless the layer is known as that blob already; tells whether it did.
+    pub fn add_form(&mut self, form: LayerForm) -> bool {
+        if self.forms.iter().any(|known| known.digest == form.digest) {
+            return false;
+        }
+        self.forms.push(form);
+        true
+    }
 }
 
 /// The chain ids of a stack of layers: the first is its diff id, each next one is
@@ -203,7 +231,16 @@ impl Store {
 
         let blobs = self.blobs();
         let blob_path = blobs.path(&layer.blob);
-        let mut reader = BufReader::with_capacity(1 << 20, blobs.open(&layer.blob)?);
+        let blob_file = match blobs.open(&layer.blob) {
+            // Another process installed the layer and dropped its blob meanwhile.
+            Err(StoreError::BlobNotFound(_)) if self.layer_info(&layer.chain_id)?.is_some() => {
+                let info = self.layer_info(&layer.chain_id)?.expect("just seen");
+                return Ok(Unpacked::Existing(info));
+            }
+            opened => opened?,
+        };
+        let blob_size = blob_file.metadata().at("stat", &blob_path)?.len();
+        let mut reader = BufReader::with_capacity(1 << 20, blob_file);
         let compression = sniff_compression(&mut reader).at("read", &blob_path)?;
         let bad_tar = |source| StoreError::BadTar {
             blob: layer.blob.clone(),
@@ -213,11 +250,12 @@ impl Store {
         // it reads: the two take about as long).
         let (chunks, tar) = read_ahead::channel();
         let mut hashing = Sha256Reader::new(tar);
+        let recorder = Recorder::shared();
         let (size, diff_id) = std::thread::scope(|scope| {
             let producer = scope.spawn(move || chunks.send_all(compression.decoder(reader)?));
-            let unpacked = crate::extract::unpack(&mut hashing, &diff, &layer.blob, file_writers)
-                // The archive ends before the stream does (padding): the diff id covers all.
-                .and_then(|size| Ok((size, hashing.finish().map_err(bad_tar)?.0)));
+            let unpacked =
+                crate::extract::unpack(&mut hashing, &diff, &layer.blob, file_writers, &recorder)
+                    .and_then(|size| Ok((size, hashing.finish().map_err(bad_tar)?.0)));
             // After a failure the reader is gone with `hashing`, which stops the producer.
             let produced = producer.join().expect("the layer reader panicked");
             let (size, diff_id) = unpacked?;
@@ -231,12 +269,20 @@ impl Store {
                 actual: diff_id,
             });
         }
+        let record = recorder.borrow_mut().finish().map_err(bad_tar)?;
+        write_record(&record, temp.path())?;
         let info = LayerInfo {
             chain_id: layer.chain_id.clone(),
             diff_id,
             parent: layer.parent.clone(),
             blob: layer.blob.clone(),
             size,
+            forms: vec![LayerForm {
+                digest: layer.blob.clone(),
+                size: blob_size,
+                media_type: compression.layer_media_type().to_string(),
+                level: None,
+            }],
         };
         Ok(Unpacked::Fresh(temp, info))
     }
@@ -292,6 +338,16 @@ impl Store {
         sync_dir(&layers_dir)?;
         Ok(installed)
     }
+}
+
+/// Writes a layer's tar-split record into its folder `dir` (a temp folder not yet in place:
+/// [`Store::install_layers`] flushes it with the rest).
+pub(crate) fn write_record(record: &Record, dir: &std::path::Path) -> Result<()> {
+    let path = dir.join(RECORD_FILE);
+    let file = fs::File::create(&path).at("create", &path)?;
+    record
+        .write_to(std::io::BufWriter::new(file))
+        .at("write", &path)
 }
 
 /// A layer that [`Store::unpack_to_temp`] found unpacked, or unpacked.
