@@ -276,9 +276,9 @@ impl Engine {
     }
 
     /// `system check`.
-    pub fn check(&self, repair: bool) -> Result<wharf_store::CheckReport> {
+    pub fn check(&self, repair: bool, thorough: bool) -> Result<wharf_store::CheckReport> {
         let held = self.store.exclusive_lock()?;
-        Ok(self.store.check(&held, repair)?)
+        Ok(self.store.check(&held, repair, thorough)?)
     }
 }
 

@@ -40,6 +40,17 @@ impl Compression {
         })
     }
 
+    /// The compression an (OCI or Docker) layer media type names.
+    pub fn from_media_type(media_type: &str) -> Self {
+        if media_type.ends_with("gzip") {
+            Self::Gzip
+        } else if media_type.ends_with("zstd") {
+            Self::Zstd
+        } else {
+            Self::None
+        }
+    }
+
     /// The OCI media type of a layer compressed this way.
     pub fn layer_media_type(self) -> &'static str {
         match self {
@@ -254,42 +265,6 @@ impl BlobStore {
         sync_dir(&self.dir.join("sha256"))
     }
 
-    /// Stores the content of layer blob `digest` compressed as `to` asks (the same tar, so
-    /// the same diff id). Returns the new blob's digest and size.
-    pub fn recompress(&self, digest: &Digest, to: LayerCompression) -> Result<(Digest, u64)> {
-        let (temp, new, size) = self.compressed_copy(digest, to)?;
-        self.adopt_written(temp, &new)?;
-        Ok((new, size))
-    }
-
-    /// The content of layer blob `digest` (whatever its compression) compressed as `to` asks,
-    /// in a temp file of [`Self::tmp_dir`] (gone when the returned file is dropped), with
-    /// the copy's digest and size. The output is the same for the same input.
-    fn compressed_copy(
-        &self,
-        digest: &Digest,
-        to: LayerCompression,
-    ) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
-        let path = self.path(digest);
-        let mut reader = BufReader::with_capacity(1 << 20, self.open(digest)?);
-        let from = sniff_compression(&mut reader).at("read blob", &path)?;
-        let mut decoder = from.decoder(reader).at("read blob", &path)?;
-        let tmp_dir = self.tmp_dir();
-        let temp = tempfile::Builder::new()
-            .prefix("blob-")
-            .tempfile_in(&tmp_dir)
-            .at("create a temp file in", &tmp_dir)?;
-        let writer = Sha256Writer::new(io::BufWriter::with_capacity(1 << 20, temp.as_file()));
-        let mut encoder = to.encoder(writer).at("write", temp.path())?;
-        io::copy(&mut decoder, &mut encoder).at("compress blob", &path)?;
-        let (new, size, buffered) = encoder.finish().at("write", temp.path())?.finish();
-        buffered
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .at("write", temp.path())?;
-        Ok((temp, new, size))
-    }
-
     /// Re-reads a blob and checks that it still hashes to its name.
     pub fn verify(&self, digest: &Digest) -> Result<()> {
         let path = self.path(digest);
@@ -321,20 +296,6 @@ impl BlobStore {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(e).at("remove blob", &path),
             _ => Ok(()),
         }
-    }
-
-    /// Blob `digest` gzip-compressed into a temp file of [`Self::tmp_dir`] (gone when the
-    /// returned file is dropped), with the copy's digest and size: uncompressed layers go
-    /// to registries compressed. The gzip header has no name and mtime 0, so a second push
-    /// finds the same digest.
-    pub fn gzip_copy(&self, digest: &Digest) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
-        self.compressed_copy(
-            digest,
-            LayerCompression {
-                kind: Compression::Gzip,
-                level: Some(6),
-            },
-        )
     }
 
     /// Where in-flight writes live; on the store's filesystem, so [`Self::adopt`] renames.

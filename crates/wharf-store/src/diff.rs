@@ -50,13 +50,24 @@ impl Store {
         if fs::read_dir(upper).at("list", upper)?.next().is_none() {
             return Ok(None);
         }
+        // The blob is written only to be unpacked with clamped times; otherwise only its
+        // digest is kept (for the manifest): the layer's tree and record give it back.
         let blobs = self.blobs();
         let tmp_dir = blobs.tmp_dir();
-        let temp = tempfile::Builder::new()
-            .prefix("layer-")
-            .tempfile_in(&tmp_dir)
-            .at("create a temp file in", &tmp_dir)?;
-        let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
+        let temp = match mtime_clamp {
+            Some(_) => Some(
+                tempfile::Builder::new()
+                    .prefix("layer-")
+                    .tempfile_in(&tmp_dir)
+                    .at("create a temp file in", &tmp_dir)?,
+            ),
+            None => None,
+        };
+        let blob_out: Box<dyn Write> = match &temp {
+            Some(temp) => Box::new(temp.as_file()),
+            None => Box::new(io::sink()),
+        };
+        let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, blob_out));
         let encoder = compression
             .encoder(blob_writer)
             .at("compress layer of", upper)?;
@@ -81,8 +92,7 @@ impl Store {
         buffered
             .into_inner()
             .map_err(|e| e.into_error())
-            .at("write", temp.path())?;
-        blobs.adopt_written(temp, &blob)?;
+            .at("write layer of", upper)?;
 
         let chain_id = crate::layers::chain_id(parent, &diff_id);
         let layer = LayerToUnpack {
@@ -91,8 +101,21 @@ impl Store {
             chain_id,
             parent: parent.cloned(),
         };
-        let info = if mtime_clamp.is_some() {
-            self.unpack_layer(&layer)?
+        let info = if let Some(temp) = temp {
+            blobs.adopt_written(temp, &layer.blob)?;
+            self.unpack_layer(&layer)?;
+            self.record_layer_form(
+                &layer.chain_id,
+                LayerForm {
+                    digest: layer.blob.clone(),
+                    size: blob_size,
+                    media_type: compression.kind.layer_media_type().to_string(),
+                    level: Some(compression.effective_level()),
+                },
+            )?;
+            self.drop_layer_blobs([&layer.blob])?;
+            self.layer_info(&layer.chain_id)?
+                .expect("the layer was just unpacked")
         } else {
             let tmp_root = self.layers_dir().join("tmp");
             let temp = tempfile::Builder::new()
@@ -315,10 +338,20 @@ mod tests {
 
     use super::*;
 
-    /// Entries of a gzip layer blob: (path, type, link target).
-    fn entries(store: &Store, blob: &Digest) -> Vec<(String, EntryType, Option<String>)> {
-        let file = store.blobs().open(blob).unwrap();
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    /// Entries of a layer's tar (the store keeps no blob: it is rebuilt from tree and
+    /// record, checked against the diff id): (path, type, link target).
+    fn entries(store: &Store, info: &LayerInfo) -> Vec<(String, EntryType, Option<String>)> {
+        assert!(!store.blobs().exists(&info.blob), "no blob kept");
+        let mut tar = Vec::new();
+        let layer = crate::ImageLayer {
+            blob: info.blob.clone(),
+            media_type: String::new(),
+            blob_size: 0,
+            diff_id: info.diff_id.clone(),
+            chain_id: info.chain_id.clone(),
+        };
+        store.write_layer_tar(&layer, &mut tar).unwrap();
+        let mut archive = tar::Archive::new(&tar[..]);
         archive
             .entries()
             .unwrap()
@@ -368,7 +401,7 @@ mod tests {
             .add_layer_from_dir(&upper, None, Some(0), LayerCompression::default())
             .unwrap()
             .expect("changes make a layer");
-        let got = entries(&store, &layer.info.blob);
+        let got = entries(&store, &layer.info);
         let names: Vec<&str> = got.iter().map(|(p, _, _)| p.as_str()).collect();
         assert_eq!(
             names,
@@ -428,8 +461,8 @@ mod tests {
             store.layer_info(&layer.info.chain_id).unwrap().unwrap(),
             layer.info
         );
-        // The blob unpacks to the same diff id.
-        let names: Vec<String> = entries(&store, &layer.info.blob)
+        // The tar rebuilt from the moved folder and its record has the layer's diff id.
+        let names: Vec<String> = entries(&store, &layer.info)
             .into_iter()
             .map(|e| e.0)
             .collect();

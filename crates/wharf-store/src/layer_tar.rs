@@ -1,15 +1,17 @@
 //! A layer's tar, for `save`, `push` and recompression: read through one function, from its
 //! blob while the store keeps one, else rebuilt from its tree and tar-split record.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, ErrorKind, Write};
 use std::path::PathBuf;
 
 use wharf_oci::{Digest, Sha256Writer};
 
-use crate::blobs::sniff_compression;
+use crate::blobs::{sniff_compression, LayerCompression};
 use crate::error::{IoResultExt, Result, StoreError};
 use crate::image::ImageLayer;
+use crate::layers::LayerForm;
 use crate::tar_split::{rebuild, OutputErrors, Record, RECORD_FILE};
 use crate::Store;
 
@@ -112,5 +114,83 @@ impl Store {
             });
         }
         Ok(size)
+    }
+}
+
+impl Store {
+    /// The layer's tar compressed as `to` asks, written into `out`. The form it makes is
+    /// recorded with the layer (the same tar at the same level makes the same blob again,
+    /// so a later push finds it known) and returned.
+    pub fn compress_layer(
+        &self,
+        layer: &ImageLayer,
+        to: LayerCompression,
+        out: impl Write,
+    ) -> Result<LayerForm> {
+        let dir = self.layer_dir(&layer.chain_id);
+        let mut encoder = to
+            .encoder(Sha256Writer::new(out))
+            .at("compress the tar of layer", &dir)?;
+        self.write_layer_tar(layer, &mut encoder)?;
+        let (digest, size, _) = encoder
+            .finish()
+            .at("compress the tar of layer", &dir)?
+            .finish();
+        let form = LayerForm {
+            digest,
+            size,
+            media_type: to.kind.layer_media_type().to_string(),
+            level: Some(to.effective_level()),
+        };
+        self.record_layer_form(&layer.chain_id, form.clone())?;
+        Ok(form)
+    }
+
+    /// Records that layer `chain_id` is also known as blob `form`.
+    pub fn record_layer_form(&self, chain_id: &Digest, form: LayerForm) -> Result<()> {
+        match self.layer_info(chain_id)? {
+            Some(mut info) => {
+                if info.add_form(form) {
+                    self.write_layer_info(&info)?;
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the blobs `digests` of layers whose tree and record give their tar back.
+    /// A blob that a layer without a record (the store's former layout) still needs is
+    /// kept. Called after the images using the layers are committed.
+    pub fn drop_layer_blobs<'a>(
+        &self,
+        digests: impl IntoIterator<Item = &'a Digest>,
+    ) -> Result<()> {
+        let needed = self.blobs_needed_by_layers()?;
+        let blobs = self.blobs();
+        for digest in digests {
+            if !needed.contains(digest) {
+                blobs.remove(digest)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The blobs of layers that have no record: their tar is read from their blob.
+    pub(crate) fn blobs_needed_by_layers(&self) -> Result<HashSet<Digest>> {
+        let mut needed = HashSet::new();
+        for chain_id in self.list_layers()? {
+            if !self.layer_record_path(&chain_id).exists() {
+                if let Ok(Some(info)) = self.layer_info(&chain_id) {
+                    needed.insert(info.blob);
+                }
+            }
+        }
+        Ok(needed)
+    }
+
+    /// Whether the store can give the layer's tar: from its blob or its record.
+    pub fn layer_tar_available(&self, layer: &ImageLayer) -> bool {
+        self.blobs().exists(&layer.blob) || self.layer_record_path(&layer.chain_id).is_file()
     }
 }

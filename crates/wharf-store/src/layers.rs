@@ -10,6 +10,7 @@ use wharf_oci::{Digest, Sha256Reader};
 use crate::atomic::{sync_dir, write_file};
 use crate::blobs::sniff_compression;
 use crate::error::{IoResultExt, Result, StoreError};
+use crate::image::ImageLayer;
 use crate::read_ahead;
 use crate::tar_split::{Record, Recorder, RECORD_FILE};
 use crate::Store;
@@ -43,13 +44,24 @@ pub struct LayerForm {
 }
 
 impl LayerInfo {
-    /// Adds `form` unless the layer is known as that blob already; tells whether it did.
+    /// Adds `form` unless the layer is known as that blob already (then only learns the
+    /// level it was made at); tells whether anything changed.
     pub fn add_form(&mut self, form: LayerForm) -> bool {
-        if self.forms.iter().any(|known| known.digest == form.digest) {
-            return false;
+        match self
+            .forms
+            .iter_mut()
+            .find(|known| known.digest == form.digest)
+        {
+            Some(known) if known.level.is_none() && form.level.is_some() => {
+                known.level = form.level;
+                true
+            }
+            Some(_) => false,
+            None => {
+                self.forms.push(form);
+                true
+            }
         }
-        self.forms.push(form);
-        true
     }
 }
 
@@ -130,6 +142,64 @@ impl Store {
             }
         }
         Ok(layers)
+    }
+
+    /// Replaces the layer's `layer.json` atomically.
+    pub(crate) fn write_layer_info(&self, info: &LayerInfo) -> Result<()> {
+        write_file(
+            &self.layer_dir(&info.chain_id).join("layer.json"),
+            &serde_json::to_vec_pretty(info).expect("layer records serialize"),
+        )
+    }
+
+    /// Unpacks `layer` (unless it is) from the same tar as the unpacked layer `same_as`
+    /// (the same diff id on another parent): from its blob while the store keeps it, else
+    /// from the tar rebuilt from `same_as`.
+    pub fn unpack_layer_like(&self, layer: &LayerToUnpack, same_as: &Digest) -> Result<LayerInfo> {
+        if let Some(info) = self.layer_info(&layer.chain_id)? {
+            return Ok(info);
+        }
+        let blobs = self.blobs();
+        if blobs.exists(&layer.blob) {
+            return self.unpack_layer(layer);
+        }
+        let source = self
+            .layer_info(same_as)?
+            .ok_or_else(|| StoreError::LayerTarLost {
+                chain_id: same_as.clone(),
+            })?;
+        let tmp_dir = blobs.tmp_dir();
+        let temp = tempfile::Builder::new()
+            .prefix("layer-")
+            .tempfile_in(&tmp_dir)
+            .at("create a temp file in", &tmp_dir)?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, temp.as_file());
+        self.write_layer_tar(
+            &ImageLayer {
+                blob: source.blob.clone(),
+                media_type: String::new(),
+                blob_size: 0,
+                diff_id: layer.diff_id.clone(),
+                chain_id: same_as.clone(),
+            },
+            &mut writer,
+        )?;
+        writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at("write", temp.path())?;
+        // The tar hashed to the diff id on its way: it is the uncompressed blob.
+        blobs.adopt_written(temp, &layer.diff_id)?;
+        let mut info = self.unpack_layer(&LayerToUnpack {
+            blob: layer.diff_id.clone(),
+            ..layer.clone()
+        })?;
+        for form in source.forms {
+            info.add_form(form);
+        }
+        self.write_layer_info(&info)?;
+        self.drop_layer_blobs([&layer.diff_id])?;
+        Ok(info)
     }
 
     pub(crate) fn remove_layer(&self, chain_id: &Digest) -> Result<()> {

@@ -5,10 +5,14 @@
 //!
 //! ```text
 //! lock                         flock: shared while content is added or read, exclusive for gc
-//! blobs/sha256/<hex>           content-addressed blobs: manifests, configs, layer tarballs
+//! blobs/sha256/<hex>           content-addressed blobs: manifests and configs (layer blobs
+//!                              only while being unpacked, or in a store of layout 1)
 //! blobs/tmp/                   blobs being written (temp file, fsync, rename into sha256/)
 //! layers/<chain-id hex>/diff/  a layer unpacked once, in overlayfs form (an overlay lowerdir)
-//! layers/<chain-id hex>/layer.json   what the layer is: diff id, parent chain id, size
+//! layers/<chain-id hex>/layer.json   what the layer is: diff id, parent chain id, size, and
+//!                              the blobs (compressed forms) it is known as
+//! layers/<chain-id hex>/tar-split.zst  what gives the layer's exact tar back from diff/
+//!                              (headers, padding, content the tree lacks; see `tar_split`)
 //! layers/tmp/                  layers being unpacked (`chattr +T`; renamed into place once on disk)
 //! images/index.json            every image (id -> manifest) and every tag (ref -> id)
 //! images/index.lock            flock held while index.json is read, changed and replaced

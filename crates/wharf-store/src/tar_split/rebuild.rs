@@ -46,16 +46,8 @@ pub(crate) fn rebuild(
                         reason,
                     })
                 };
-                // Beneath the tree and through no symlink: the record names files only.
-                let fd = rustix::fs::openat2(
-                    &root,
-                    path,
-                    OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-                    Mode::empty(),
-                    ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
-                )
-                .map_err(|e| bad(format!("can't be opened: {}", io::Error::from(e))))?;
-                let mut file = File::from(fd);
+                let mut file =
+                    open_in_tree(&root, path).map_err(|e| bad(format!("can't be opened: {e}")))?;
                 let meta = file
                     .metadata()
                     .map_err(|e| bad(format!("can't be read: {e}")))?;
@@ -100,6 +92,19 @@ pub(crate) fn rebuild(
         }
     }
     Ok(())
+}
+
+/// Opens the file at `path` of the tree `root`, beneath it and through no symlink: a record
+/// names files only.
+pub(crate) fn open_in_tree(root: &File, path: &Path) -> io::Result<File> {
+    let fd = rustix::fs::openat2(
+        root,
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
+    )?;
+    Ok(File::from(fd))
 }
 
 fn crc_of(bytes: &[u8]) -> u32 {

@@ -109,7 +109,7 @@ fn pax_records_long_names_and_links_come_back() {
     let mut symlink = header(EntryType::Symlink, 0);
     tar.append_link(
         &mut symlink,
-        &format!("s/{}", "l".repeat(130)),
+        format!("s/{}", "l".repeat(130)),
         "/etc/passwd",
     )
     .unwrap();
