@@ -210,6 +210,9 @@ impl EngineError {
             Self::Store(StoreError::DigestMismatch { .. } | StoreError::DiffIdMismatch { .. }) => {
                 Some("the archive is corrupt or was tampered with; nothing of it was kept".into())
             }
+            Self::Store(StoreError::NewerLayout { .. }) => Some(
+                "use the newer wharf that wrote it, or another state root (WHARF_ROOT)".into(),
+            ),
             Self::Store(
                 StoreError::LayerFileChanged { .. }
                 | StoreError::BadLayerRecord { .. }

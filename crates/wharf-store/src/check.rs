@@ -62,6 +62,8 @@ pub struct CheckReport {
     pub blobs_verified: usize,
     /// Layers checked through their tar-split record (they keep no blob).
     pub records_checked: usize,
+    /// Layers still kept as blob and tree (the former layout): they work; `repair` moves them.
+    pub former_layout_layers: usize,
     pub problems: Vec<Problem>,
     /// Temp files and folders of interrupted writes: harmless, reclaimable.
     pub leftovers: Vec<std::path::PathBuf>,
@@ -212,6 +214,20 @@ impl Store {
                 broken_images.push(id.clone());
             }
             report.problems.extend(problems);
+        }
+
+        report.former_layout_layers = self.blobs_needed_by_layers()?.len();
+        if repair && report.former_layout_layers > 0 {
+            let failed = self.migrate_layers(held)?;
+            report.repairs.push(format!(
+                "moved {} layers to the tree + tar-split record layout",
+                report.former_layout_layers - failed.len()
+            ));
+            for (chain_id, reason) in failed {
+                report
+                    .repairs
+                    .push(format!("layer {chain_id} keeps its blob: {reason}"));
+            }
         }
 
         let referenced = self.referenced(&index);

@@ -71,6 +71,8 @@ pub enum StoreError {
     },
     #[error("layer {chain_id} has neither its blob nor a tar-split record: its tar can't be made")]
     LayerTarLost { chain_id: Digest },
+    #[error("the store at {root} has layout version {version}, newer than this wharf knows ({known})", known = crate::migrate::LAYOUT_VERSION)]
+    NewerLayout { root: PathBuf, version: u32 },
 }
 
 /// Attaches the operation and path to an I/O error.

@@ -4,6 +4,7 @@
 //! Layout under the store root (`WHARF_ROOT`, default `/var/lib/wharf`):
 //!
 //! ```text
+//! version                      the layout's version (2: layers kept as tree + tar-split record)
 //! lock                         flock: shared while content is added or read, exclusive for gc
 //! blobs/sha256/<hex>           content-addressed blobs: manifests and configs (layer blobs
 //!                              only while being unpacked, or in a store of layout 1)
@@ -38,6 +39,7 @@ mod index;
 mod layer_tar;
 mod layers;
 mod lock;
+mod migrate;
 mod mounts;
 mod read_ahead;
 mod tar_split;
@@ -79,6 +81,7 @@ impl Store {
             std::fs::create_dir_all(&dir).at("create directory", &dir)?;
         }
         mark_top_of_trees(&store.layers_dir().join("tmp"));
+        store.migrate_if_needed()?;
         Ok(store)
     }
 

@@ -351,3 +351,146 @@ fn push_skips_what_the_registry_has_and_compresses_the_rest_once() {
     puller.assert_consistent();
     fresh.assert_consistent();
 }
+
+/// Puts the store back in the layout wharf wrote before tar-split records, as that code
+/// wrote it: each layer's blob in `blobs/` (here the saved tar: these layers were
+/// imported or loaded uncompressed, so their blob is their tar), `layer.json` without
+/// known forms, no record, no `version` file.
+/// Returns the layer blobs it wrote. It runs no wharf command after its changes (the next
+/// one migrates the store).
+fn to_former_layout(wharf: &Wharf, images: &[&str]) -> Vec<PathBuf> {
+    let mut layers = Vec::new();
+    for image in images {
+        let saved = save(wharf, image);
+        layers.extend(
+            saved_layers(&saved)
+                .into_iter()
+                .zip(chain_ids(wharf, image)),
+        );
+    }
+    let mut written = Vec::new();
+    for (layer, chain) in layers {
+        let digest = format!("sha256:{}", sha256(&layer));
+        std::fs::write(blob_path(wharf, &digest), &layer).unwrap();
+        written.push(blob_path(wharf, &digest));
+        let dir = wharf.path().join("layers").join(&chain);
+        std::fs::remove_file(dir.join("tar-split.zst")).unwrap();
+        let mut info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("layer.json")).unwrap()).unwrap();
+        info.as_object_mut().unwrap().remove("forms");
+        assert_eq!(info["blob"], digest.as_str());
+        std::fs::write(dir.join("layer.json"), info.to_string()).unwrap();
+    }
+    std::fs::remove_file(wharf.path().join("version")).unwrap();
+    written
+}
+
+/// The chain ids (hex) of an image's layers, bottom first.
+fn chain_ids(wharf: &Wharf, image: &str) -> Vec<String> {
+    let mut chain: Vec<String> = Vec::new();
+    for diff_id in diff_ids(wharf, image) {
+        let next = match chain.last() {
+            None => diff_id.clone(),
+            Some(parent) => format!(
+                "sha256:{}",
+                sha256(format!("{parent} {diff_id}").as_bytes())
+            ),
+        };
+        chain.push(next);
+    }
+    chain
+        .into_iter()
+        .map(|c| c.trim_start_matches("sha256:").to_string())
+        .collect()
+}
+
+#[test]
+fn a_store_of_the_former_layout_is_migrated_on_open_and_keeps_working() {
+    let wharf = Wharf::new();
+    let id = wharf.import_busybox();
+    let layers = vec![hostile_layer()];
+    let archive = common::docker_save_archive(&layers, "", Some("hostile:1"));
+    common::assert_success(&wharf.run_with_stdin(&["load"], &archive), &["load"]);
+    let before = save(&wharf, "busybox");
+    let busybox_chain = chain_ids(&wharf, "busybox").remove(0);
+    let busybox_dir = wharf.path().join("layers").join(busybox_chain);
+    let hostile_dir = wharf
+        .path()
+        .join("layers")
+        .join(chain_ids(&wharf, "hostile:1").remove(0));
+    let hostile_record = std::fs::read(hostile_dir.join("tar-split.zst")).unwrap();
+    let blobs = to_former_layout(&wharf, &["busybox", "hostile:1"]);
+    assert_eq!(blobs.len(), 2);
+    assert!(blobs.iter().all(|blob| blob.is_file()));
+    // A migration that stopped while writing its temp record, and one that stopped after
+    // its record was in place but before its blob was dropped.
+    std::fs::write(busybox_dir.join(".tmp-record"), b"half a record").unwrap();
+    std::fs::write(hostile_dir.join("tar-split.zst"), hostile_record).unwrap();
+
+    // Any command opens the store, and the first one migrates it.
+    assert_eq!(
+        wharf.ok(&["inspect", "-f", "{{.Id}}", "busybox"]).trim(),
+        id
+    );
+    assert_eq!(
+        std::fs::read_to_string(wharf.path().join("version")).unwrap(),
+        "2\n"
+    );
+    assert!(blobs.iter().all(|blob| !blob.exists()));
+    for image in ["busybox", "hostile:1"] {
+        assert!(layer_blobs_kept(&wharf, image).is_empty(), "{image}");
+        for chain in chain_ids(&wharf, image) {
+            let dir = wharf.path().join("layers").join(chain);
+            assert!(dir.join("tar-split.zst").is_file());
+        }
+    }
+    assert!(
+        save(&wharf, "busybox") == before,
+        "the same archive as before"
+    );
+    assert!(saved_layers(&save(&wharf, "hostile:1"))[0] == layers[0]);
+    // The temp file of the interrupted run is a leftover that check reports and removes.
+    let report = wharf.ok(&["system", "check"]);
+    assert!(report.contains("1 leftovers"), "{report}");
+    wharf.ok(&["system", "check", "--repair"]);
+    assert!(!busybox_dir.join(".tmp-record").exists());
+    wharf.assert_consistent();
+    let thorough = wharf.ok(&["system", "check", "--thorough"]);
+    assert!(thorough.contains(": consistent"), "{thorough}");
+}
+
+#[test]
+fn a_layer_that_cannot_migrate_keeps_its_blob_and_check_says_so() {
+    let wharf = Wharf::new();
+    let layers = vec![tarball(&[
+        Entry::Dir("app/", 0o755),
+        Entry::File("app/main.py", b"print('hello')\n", 0o644),
+    ])];
+    let archive = common::docker_save_archive(&layers, "", Some("app:1"));
+    common::assert_success(&wharf.run_with_stdin(&["load"], &archive), &["load"]);
+    let blob = to_former_layout(&wharf, &["app:1"]).remove(0);
+    let mut damaged = layers[0].clone();
+    let at = damaged.windows(5).position(|w| w == b"hello").unwrap();
+    damaged[at] = b'j';
+    std::fs::write(&blob, &damaged).unwrap();
+
+    // The blob is not the layer's tar any more: the layer stays in the former layout, and
+    // check (of the blob, as before) names it.
+    let check = wharf.run(&["system", "check"]);
+    assert!(!check.status.success());
+    let report = common::stdout(&check);
+    assert!(
+        report.contains("INCONSISTENT")
+            && report.contains("1 layers keep their blob beside their tree"),
+        "{report}"
+    );
+    assert!(blob.exists());
+
+    // With its blob whole again, repair moves it.
+    std::fs::write(&blob, &layers[0]).unwrap();
+    let repaired = wharf.ok(&["system", "check", "--repair"]);
+    assert!(repaired.contains("moved 1 layers"), "{repaired}");
+    assert!(layer_blobs_kept(&wharf, "app:1").is_empty());
+    assert!(saved_layers(&save(&wharf, "app:1"))[0] == layers[0]);
+    wharf.assert_consistent();
+}

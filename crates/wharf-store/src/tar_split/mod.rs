@@ -20,7 +20,7 @@
 mod rebuild;
 mod record;
 
-pub(crate) use rebuild::{rebuild, OutputErrors};
+pub(crate) use rebuild::{open_in_tree, rebuild, OutputErrors};
 pub(crate) use record::{ContentReader, Recorder, RecordingReader, RecordingWriter};
 
 use std::ffi::OsStr;

@@ -101,6 +101,17 @@ impl Recorder {
         Ok(())
     }
 
+    /// The file announced last by [`Self::file`], whose content passed, is not in the
+    /// tree after all: `content` goes into the record instead.
+    pub fn keep_last_file(&mut self, content: Vec<u8>) {
+        if let Some(index) = self.items.len().checked_sub(1) {
+            if let Item::File { path, .. } = &self.items[index] {
+                self.in_tree.remove(path);
+                self.items[index] = Item::Bytes(content);
+            }
+        }
+    }
+
     /// The record of everything that passed. Fails when a file's content was cut short.
     pub fn finish(&mut self) -> io::Result<Record> {
         if self.passing.is_some() {

@@ -337,6 +337,12 @@ pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResul
             report.unreferenced_blobs,
             report.unreferenced_layers
         ));
+        if report.former_layout_layers > 0 {
+            printer.data(format!(
+                "{} layers keep their blob beside their tree (the former layout); `--repair` moves them",
+                report.former_layout_layers
+            ));
+        }
     }
     if report.problems.is_empty() || args.repair {
         Ok(ExitCode::SUCCESS)
