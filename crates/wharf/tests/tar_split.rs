@@ -199,15 +199,21 @@ fn loaded_hostile_layers_come_back_byte_for_byte() {
     wharf.assert_consistent();
 }
 
-#[test]
-fn a_changed_tree_file_stops_save_naming_layer_and_file() {
-    let wharf = Wharf::new();
+/// Loads `app:1`, one small layer; returns its layers.
+fn load_app(wharf: &Wharf) -> Vec<Vec<u8>> {
     let layers = vec![tarball(&[
         Entry::Dir("app/", 0o755),
         Entry::File("app/main.py", b"print('hello')\n", 0o644),
     ])];
     let archive = common::docker_save_archive(&layers, "", Some("app:1"));
     common::assert_success(&wharf.run_with_stdin(&["load"], &archive), &["load"]);
+    layers
+}
+
+#[test]
+fn a_changed_tree_file_stops_save_naming_layer_and_file() {
+    let wharf = Wharf::new();
+    load_app(&wharf);
     let chain = diff_ids(&wharf, "app:1")[0]
         .trim_start_matches("sha256:")
         .to_string();
@@ -462,12 +468,7 @@ fn a_store_of_the_former_layout_is_migrated_on_open_and_keeps_working() {
 #[test]
 fn a_layer_that_cannot_migrate_keeps_its_blob_and_check_says_so() {
     let wharf = Wharf::new();
-    let layers = vec![tarball(&[
-        Entry::Dir("app/", 0o755),
-        Entry::File("app/main.py", b"print('hello')\n", 0o644),
-    ])];
-    let archive = common::docker_save_archive(&layers, "", Some("app:1"));
-    common::assert_success(&wharf.run_with_stdin(&["load"], &archive), &["load"]);
+    let layers = load_app(&wharf);
     let blob = to_former_layout(&wharf, &["app:1"]).remove(0);
     let mut damaged = layers[0].clone();
     let at = damaged.windows(5).position(|w| w == b"hello").unwrap();
