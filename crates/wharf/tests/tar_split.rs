@@ -495,3 +495,62 @@ fn a_layer_that_cannot_migrate_keeps_its_blob_and_check_says_so() {
     assert!(saved_layers(&save(&wharf, "app:1"))[0] == layers[0]);
     wharf.assert_consistent();
 }
+
+#[test]
+fn a_built_layer_pushed_is_compressed_again_into_the_blob_its_manifest_names() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    if !common::is_root() {
+        return common::skip("builds need root");
+    }
+    // In the host's namespace (the registry is on its loopback), the step without network.
+    let wharf = Wharf::new();
+    wharf.import_busybox();
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        "FROM busybox\nRUN echo zstd > /made.txt\n",
+    )
+    .unwrap();
+    let name = format!("{}/built/z:1", registry.address);
+    wharf.ok(&[
+        "build",
+        "-q",
+        "--network",
+        "none",
+        "-t",
+        &name,
+        "--output",
+        "type=image,compression=zstd",
+        context.path().to_str().unwrap(),
+    ]);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(blob_path(&wharf, &manifest_digest(&wharf, &name))).unwrap(),
+    )
+    .unwrap();
+    let built = &manifest["layers"][1];
+    assert_eq!(
+        built["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+    let digest = built["digest"].as_str().unwrap();
+    assert!(
+        !blob_path(&wharf, digest).exists(),
+        "the zstd blob is not kept"
+    );
+    // The push makes it again from the tar, at the level the build used: the same blob
+    // the manifest names goes up.
+    let pushed = wharf.ok(&["push", &name]);
+    let short = &digest.trim_start_matches("sha256:")[..12];
+    assert!(
+        pushed.contains(&format!("{short}: Pushed")),
+        "{digest}\n{pushed}"
+    );
+    let other = Wharf::new();
+    other.ok(&["pull", &name]);
+    assert_eq!(
+        other.ok(&["inspect", "-f", "{{.Id}}", &name]),
+        wharf.ok(&["inspect", "-f", "{{.Id}}", &name])
+    );
+}
