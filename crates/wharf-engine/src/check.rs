@@ -9,10 +9,10 @@ use crate::Engine;
 
 impl Engine {
     /// `system check`, with `--repair`: leftovers removed (or unmounted), besides the
-    /// store's repairs.
-    pub fn check(&self, repair: bool) -> Result<wharf_store::CheckReport> {
+    /// store's repairs; `thorough` rebuilds each layer's tar (see the store's check).
+    pub fn check(&self, repair: bool, thorough: bool) -> Result<wharf_store::CheckReport> {
         let held = self.store.exclusive_lock()?;
-        let mut report = self.store.check(&held, repair)?;
+        let mut report = self.store.check(&held, repair, thorough)?;
         let leftovers = [self.container_leftovers()?, self.volume_leftovers()].concat();
         if repair {
             for leftover in &leftovers {

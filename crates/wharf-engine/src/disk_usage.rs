@@ -3,8 +3,9 @@
 //! of the state root but for its few small index files.
 //!
 //! What is counted where:
-//! - an image: its manifest and config blobs, its layer blobs (compressed or not, as kept)
-//!   and its unpacked layers; a blob or layer several images share is SHARED SIZE in each
+//! - an image: its manifest and config blobs, its unpacked layers (each folder with its
+//!   tar-split record), and layer blobs where a store of the former layout still keeps them
+//!   (0 once migrated); a blob or layer several images share is SHARED SIZE in each
 //!   and counted once in the total. This is bytes on disk, where `images` SIZE is Docker's
 //!   unpacked size.
 //! - a container: its whole folder: writable layer (`upper`), overlay `work`, log, config.

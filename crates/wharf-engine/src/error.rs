@@ -210,6 +210,18 @@ impl EngineError {
             Self::Store(StoreError::DigestMismatch { .. } | StoreError::DiffIdMismatch { .. }) => {
                 Some("the archive is corrupt or was tampered with; nothing of it was kept".into())
             }
+            Self::Store(StoreError::NewerLayout { .. }) => Some(
+                "use the newer wharf that wrote it, or another state root (WHARF_ROOT)".into(),
+            ),
+            Self::Store(
+                StoreError::LayerFileChanged { .. }
+                | StoreError::BadLayerRecord { .. }
+                | StoreError::RebuiltLayerMismatch { .. }
+                | StoreError::LayerTarLost { .. },
+            ) => Some(
+                "the store's copy of this layer is damaged; `wharf system check` lists what is hit, then remove the image (`wharf rmi`) and pull or load it again"
+                    .into(),
+            ),
             _ => None,
         }
     }

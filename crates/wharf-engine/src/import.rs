@@ -51,8 +51,9 @@ impl Engine {
             message: e.to_string(),
         };
         let compression = sniff_compression(&mut reader).map_err(bad)?;
-        // The layer is kept uncompressed: its blob digest is its diff id, and `save` copies it.
-        let (diff_id, _) = blobs.put(compression.decoder(reader).map_err(bad)?, None)?;
+        // The layer's blob is uncompressed: its digest is its diff id, and once unpacked its
+        // tree and record give it back (for `save`), so the blob goes.
+        let (diff_id, size) = blobs.put(compression.decoder(reader).map_err(bad)?, None)?;
         self.store.unpack_layers(&[LayerToUnpack {
             blob: diff_id.clone(),
             diff_id: diff_id.clone(),
@@ -74,13 +75,15 @@ impl Engine {
             ..HistoryEntry::default()
         }];
         let layer = wharf_build::Layer {
-            size: blobs.size(&diff_id)?,
+            size,
             blob: diff_id.clone(),
             chain_id: diff_id.clone(),
             diff_id,
             media_type: media_type::OCI_LAYER_TAR.into(),
         };
         let tags: Vec<Reference> = options.reference.iter().cloned().collect();
-        self.write_image(held, &config, &[layer], &tags, false)
+        let id = self.write_image(held, &config, &[layer], &tags, false)?;
+        self.store.drop_layer_blobs(&config.rootfs.diff_ids)?;
+        Ok(id)
     }
 }

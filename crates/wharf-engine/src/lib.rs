@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod images;
 mod import;
+mod manifest_edit;
 mod network;
 mod registry;
 mod reset;

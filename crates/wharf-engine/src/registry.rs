@@ -15,9 +15,12 @@ use wharf_registry::{
     AuthConfig, BlobDownload, BlobPushed, BlobUpload, Client, DockerConfigFile, Platform,
     RegistrySettings, TransferObserver,
 };
-use wharf_store::{chain_ids, Index, LayerToUnpack, SharedLock, UnpackStep};
+use wharf_store::{
+    chain_ids, Compression, Index, LayerCompression, LayerToUnpack, SharedLock, UnpackStep,
+};
 
 use crate::error::{EngineError, IoResultExt, Result};
+use crate::manifest_edit::{gzip_media_type, replace_layers, LayerBlob};
 use crate::Engine;
 
 const DEFAULT_SETTINGS_FILE: &str = "/etc/wharf/registries.json";
@@ -175,13 +178,7 @@ impl Engine {
         let client = self.registry_client()?;
         let held = self.store.shared_lock()?;
         let result = self.pull_locked(&held, &client, reference, &platform, progress);
-        let report = self.clean_up_on_failure(held, result)?;
-        self.record_image_event(
-            "pull",
-            &report.reference.familiar(),
-            &report.reference.familiar_repository(),
-        );
-        Ok(report)
+        self.clean_up_on_failure(held, result)
     }
 
     fn pull_locked(
@@ -226,38 +223,91 @@ impl Engine {
         }
 
         let blobs = self.store.blobs();
-        let mut wanted = vec![(config_digest.clone(), Some(resolved.image.config().size()))];
-        for layer in resolved.image.layers() {
-            wanted.push((parse(layer.digest().as_ref())?, Some(layer.size())));
+        // The config first: its diff ids tell which layers the store has (their blobs are
+        // not kept once unpacked).
+        if !blobs.exists(&config_digest) {
+            // Locked: another pull of the same blob waits, then finds it.
+            let (path, _partial) = blobs.lock_download(&config_digest)?;
+            if !blobs.exists(&config_digest) {
+                let config = BlobDownload {
+                    digest: config_digest.clone(),
+                    size: Some(resolved.image.config().size()),
+                    path,
+                };
+                client.download_blob(&reference, &config, &|_: &Digest, _| {})?;
+                blobs.adopt(&config.path, &config.digest)?;
+            }
         }
-        let mut missing: Vec<&Digest> = wanted
+        let config = ImageConfig::from_slice(&blobs.read(&config_digest)?).map_err(|e| {
+            EngineError::BadArchive {
+                archive: reference.familiar(),
+                message: format!("image config is not valid: {e}"),
+            }
+        })?;
+        let mut wanted = Vec::new();
+        for layer in resolved.image.layers() {
+            wanted.push((parse(layer.digest().as_ref())?, layer.size()));
+        }
+        let diff_ids = &config.rootfs.diff_ids;
+        if diff_ids.len() != wanted.len() {
+            return Err(EngineError::BadArchive {
+                archive: reference.familiar(),
+                message: format!(
+                    "the manifest has {} layers but the config {} diff ids",
+                    wanted.len(),
+                    diff_ids.len()
+                ),
+            });
+        }
+        let chain = chain_ids(diff_ids);
+        let layers: Vec<LayerToUnpack> = wanted
             .iter()
-            .map(|(digest, _)| digest)
-            .filter(|digest| !blobs.exists(digest))
+            .enumerate()
+            .map(|(i, (blob, _))| LayerToUnpack {
+                blob: blob.clone(),
+                diff_id: diff_ids[i].clone(),
+                chain_id: chain[i].clone(),
+                parent: i.checked_sub(1).map(|p| chain[p].clone()),
+            })
             .collect();
+        let needed = |layer: &LayerToUnpack| -> Result<bool> {
+            Ok(self.store.layer_info(&layer.chain_id)?.is_none() && !blobs.exists(&layer.blob))
+        };
+        let mut missing: Vec<&Digest> = Vec::new();
+        for layer in &layers {
+            if needed(layer)? {
+                missing.push(&layer.blob);
+            }
+        }
         missing.sort_unstable();
         missing.dedup();
-        // Held until the blobs are adopted: another pull of the same blob waits meanwhile.
+        // Held until the blobs are adopted: another pull of the same blob waits meanwhile,
+        // then finds it (or its layer unpacked).
         let mut partials = HashMap::new();
         for digest in missing {
             partials.insert(digest.clone(), blobs.lock_download(digest)?);
         }
-        let downloads: Vec<BlobDownload> = wanted
-            .iter()
-            .filter(|(digest, _)| !blobs.exists(digest))
-            .filter_map(|(digest, size)| {
-                Some(BlobDownload {
-                    digest: digest.clone(),
-                    size: *size,
-                    path: partials.get(digest)?.0.clone(),
-                })
-            })
-            .collect();
-        let layer_sizes: HashMap<Digest, u64> = wanted[1..]
-            .iter()
-            .map(|(digest, size)| (digest.clone(), size.unwrap_or(0)))
-            .collect();
-        for (layer, _) in &wanted[1..] {
+        let mut downloads: Vec<BlobDownload> = Vec::new();
+        for (layer, (_, size)) in layers.iter().zip(&wanted) {
+            if !needed(layer)? || downloads.iter().any(|d| d.digest == layer.blob) {
+                // Unpacked by the pull we waited for: its partial, made anew by the lock,
+                // is no use.
+                if let Some((path, _)) = partials.get(&layer.blob) {
+                    let _ = std::fs::remove_file(path);
+                }
+                continue;
+            }
+            let Some((path, _)) = partials.get(&layer.blob) else {
+                continue;
+            };
+            downloads.push(BlobDownload {
+                digest: layer.blob.clone(),
+                size: Some(*size),
+                path: path.clone(),
+            });
+        }
+        let layer_sizes: HashMap<Digest, u64> = wanted.iter().cloned().collect();
+        for (layer, _) in &wanted {
             let event = if downloads.iter().any(|d| d.digest == *layer) {
                 LayerEvent::Waiting
             } else {
@@ -275,35 +325,6 @@ impl Engine {
         }
         drop(partials);
         let manifest_digest = blobs.put_bytes(&resolved.manifest.bytes)?;
-
-        let config = ImageConfig::from_slice(&blobs.read(&config_digest)?).map_err(|e| {
-            EngineError::BadArchive {
-                archive: reference.familiar(),
-                message: format!("image config is not valid: {e}"),
-            }
-        })?;
-        let diff_ids = &config.rootfs.diff_ids;
-        if diff_ids.len() + 1 != wanted.len() {
-            return Err(EngineError::BadArchive {
-                archive: reference.familiar(),
-                message: format!(
-                    "the manifest has {} layers but the config {} diff ids",
-                    wanted.len() - 1,
-                    diff_ids.len()
-                ),
-            });
-        }
-        let chain = chain_ids(diff_ids);
-        let layers: Vec<LayerToUnpack> = wanted[1..]
-            .iter()
-            .enumerate()
-            .map(|(i, (blob, _))| LayerToUnpack {
-                blob: blob.clone(),
-                diff_id: diff_ids[i].clone(),
-                chain_id: chain[i].clone(),
-                parent: i.checked_sub(1).map(|p| chain[p].clone()),
-            })
-            .collect();
         let fresh = |layer: &LayerToUnpack| downloads.iter().any(|d| d.digest == layer.blob);
         self.store.unpack_layers_observed(&layers, &|layer, step| {
             if fresh(layer) {
@@ -319,6 +340,9 @@ impl Engine {
             .commit_image(held, &manifest_digest, &tags, false)?;
         self.store
             .record_repo_digest(&committed.id, &reference.with_digest(digest.clone()))?;
+        // Unpacked, each layer's tree and record give its tar back: its blob goes.
+        self.store
+            .drop_layer_blobs(layers.iter().map(|layer| &layer.blob))?;
         Ok(PullReport {
             reference,
             id: committed.id,
@@ -370,40 +394,105 @@ impl Engine {
                 path: blobs.path(digest),
             })
         };
-        let stored_manifest = blobs.read(&image.record.manifest)?;
-        let mut manifest: serde_json::Value = serde_json::from_slice(&stored_manifest)
-            .map_err(|e| bad_stored_manifest(&image.id, &e))?;
+        // One parallel push per source repository to mount from (and one for the rest).
+        let sources = self.mount_sources(&index, &reference)?;
         // The compressed copies live in temp files until the push is over.
         let mut compressed = Vec::new();
+        let mut replaced = Vec::new();
         let mut uploads = Vec::new();
+        let mut found = Vec::new();
         for (i, layer) in image.layers()?.iter().enumerate() {
-            let Some(gzip_type) = gzip_media_type(&layer.media_type) else {
+            let compressed_blob = !is_uncompressed(&layer.media_type);
+            if compressed_blob && self.store.layer_tar_from_blob(layer) {
                 uploads.push(stored(&layer.blob)?);
                 continue;
-            };
-            let (file, digest, size) = blobs.gzip_copy(&layer.blob)?;
-            let descriptor = manifest
-                .get_mut("layers")
-                .and_then(|layers| layers.get_mut(i))
-                .and_then(serde_json::Value::as_object_mut)
-                .ok_or_else(|| bad_stored_manifest(&image.id, &"a layer is not an object"))?;
-            descriptor.insert("mediaType".into(), gzip_type.into());
-            descriptor.insert("digest".into(), digest.to_string().into());
-            descriptor.insert("size".into(), size.into());
+            }
+            // A compressed form of the layer the registry has (or can mount) needs no
+            // upload: the manifest's own first, then the others the layer is known as.
+            let info = self.store.layer_info(&layer.chain_id)?;
+            let forms = info.as_ref().map_or(&[][..], |info| &info.forms[..]);
+            let mut candidates: Vec<LayerBlob> = Vec::new();
+            if compressed_blob {
+                candidates.push(LayerBlob {
+                    media_type: layer.media_type.clone(),
+                    digest: layer.blob.clone(),
+                    size: layer.blob_size,
+                });
+            }
+            for form in forms.iter().filter(|f| !is_uncompressed(&f.media_type)) {
+                if form.digest != layer.blob {
+                    candidates.push(LayerBlob {
+                        media_type: family_media_type(&layer.media_type, &form.media_type),
+                        digest: form.digest.clone(),
+                        size: form.size,
+                    });
+                }
+            }
+            let mut known = None;
+            for candidate in candidates {
+                if let Some(how) = client.find_blob(
+                    &reference,
+                    &candidate.digest,
+                    sources.get(&candidate.digest),
+                )? {
+                    known = Some((candidate, how));
+                    break;
+                }
+            }
+            if let Some((blob, how)) = known {
+                progress.layer(&blob.digest, LayerEvent::Done);
+                found.push((blob.digest.clone(), how));
+                if blob.digest != layer.blob {
+                    replaced.push((i, blob));
+                }
+                continue;
+            }
+            // None: compress the layer's tar, as wharf compressed it when it made the
+            // manifest's blob (the same bytes again), else gzip at a fixed level.
+            let to = forms
+                .iter()
+                .find(|f| f.digest == layer.blob && f.level.is_some() && compressed_blob)
+                .map_or(
+                    LayerCompression {
+                        kind: Compression::Gzip,
+                        level: Some(PUSH_GZIP_LEVEL),
+                    },
+                    |f| LayerCompression {
+                        kind: Compression::from_media_type(&f.media_type),
+                        level: f.level,
+                    },
+                );
+            let tmp_dir = blobs.tmp_dir();
+            let file = tempfile::Builder::new()
+                .prefix("push-")
+                .tempfile_in(&tmp_dir)
+                .at("create a temp file in", &tmp_dir)?;
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, file.as_file());
+            let form = self.store.compress_layer(layer, to, &mut writer)?;
+            writer
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .at("write", file.path())?;
+            if form.digest != layer.blob {
+                replaced.push((
+                    i,
+                    LayerBlob {
+                        media_type: family_media_type(&layer.media_type, &form.media_type),
+                        digest: form.digest.clone(),
+                        size: form.size,
+                    },
+                ));
+            }
             uploads.push(BlobUpload {
-                digest,
-                size,
+                digest: form.digest,
+                size: form.size,
                 path: file.path().to_path_buf(),
             });
             compressed.push(file);
         }
         let layer_count = uploads.len();
         uploads.push(stored(&id)?);
-        let manifest_bytes = if compressed.is_empty() {
-            stored_manifest
-        } else {
-            serde_json::to_vec(&manifest).expect("a JSON value serializes")
-        };
+        let manifest_bytes = replace_layers(&id, blobs.read(&image.record.manifest)?, &replaced)?;
 
         for upload in &uploads[..layer_count] {
             progress.layer(&upload.digest, LayerEvent::Waiting);
@@ -415,8 +504,6 @@ impl Engine {
                 .collect(),
             progress,
         };
-        // One parallel push per source repository to mount from (and one for the rest).
-        let sources = self.mount_sources(&index, &reference)?;
         let mut by_source: BTreeMap<Option<&Reference>, Vec<usize>> = BTreeMap::new();
         for (i, upload) in uploads.iter().enumerate() {
             by_source
@@ -443,22 +530,22 @@ impl Engine {
         drop(compressed);
         self.store
             .record_repo_digest(&id, &reference.with_digest(digest.clone()))?;
-        let layers = uploads[..layer_count]
-            .iter()
-            .zip(how)
-            .map(|(upload, how)| PushedLayer {
-                digest: upload.digest.clone(),
-                how,
+        let layers = found
+            .into_iter()
+            .chain(
+                uploads[..layer_count]
+                    .iter()
+                    .map(|upload| upload.digest.clone())
+                    .zip(how),
+            )
+            .map(|(digest, how)| PushedLayer {
                 mounted_from: (how == BlobPushed::Mounted)
-                    .then(|| sources.get(&upload.digest).cloned())
+                    .then(|| sources.get(&digest).cloned())
                     .flatten(),
+                digest,
+                how,
             })
             .collect();
-        self.record_image_event(
-            "push",
-            &reference.familiar(),
-            &reference.familiar_repository(),
-        );
         Ok(PushReport {
             reference,
             digest,
@@ -530,18 +617,24 @@ impl Engine {
 }
 
 /// The gzip media type for an uncompressed layer type; `None` for layers already compressed.
-fn gzip_media_type(media_type: &str) -> Option<&'static str> {
-    match media_type {
-        wharf_oci::media_type::OCI_LAYER_TAR => Some(wharf_oci::media_type::OCI_LAYER_GZIP),
-        wharf_oci::media_type::DOCKER_LAYER_TAR => Some(wharf_oci::media_type::DOCKER_LAYER_GZIP),
-        _ => None,
-    }
+/// The gzip level of layers compressed for a push: fixed, so that the same tar makes the
+/// same blob (and a second push finds it).
+const PUSH_GZIP_LEVEL: i32 = 6;
+
+fn is_uncompressed(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        wharf_oci::media_type::OCI_LAYER_TAR | wharf_oci::media_type::DOCKER_LAYER_TAR
+    )
 }
 
-fn bad_stored_manifest(image: &Digest, error: &dyn std::fmt::Display) -> EngineError {
-    EngineError::BadArchive {
-        archive: image.to_string(),
-        message: format!("its stored manifest cannot be rewritten for push: {error}"),
+/// The media type of a compressed `form` (an OCI media type) in the family (Docker's or
+/// OCI's) of the manifest's layer type `family_of`.
+fn family_media_type(family_of: &str, form: &str) -> String {
+    if form == wharf_oci::media_type::OCI_LAYER_GZIP {
+        gzip_media_type(family_of).to_string()
+    } else {
+        form.to_string()
     }
 }
 

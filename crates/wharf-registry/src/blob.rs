@@ -132,39 +132,11 @@ impl Client {
             endpoint: &endpoint,
             repository: repository.path(),
         };
-        let mount_from = mount_from.filter(|from| {
-            from.domain() == repository.domain() && from.path() != repository.path()
-        });
-        let mut scopes = vec![repository_scope(repository.path(), "pull,push")];
-        if let Some(from) = mount_from {
-            scopes.push(repository_scope(from.path(), "pull"));
-        }
-        let blob_url = target.url(&format!("blobs/{}", blob.digest));
-        let head = self.send(&target, &scopes, &Request::new(Method::HEAD, blob_url))?;
-        match head.status().as_u16() {
-            200 => return Ok(BlobPushed::Existed),
-            404 => {}
-            _ => {
-                return Err(target.error_from(head, "check blob", Some(Object::Blob(&blob.digest))))
-            }
-        }
-        let mut start = target.url("blobs/uploads/");
-        if let Some(from) = mount_from {
-            start.push_str(&format!(
-                "?mount={}&from={}",
-                percent_encode(&blob.digest.to_string()),
-                percent_encode(from.path())
-            ));
-        }
-        let request = Request::new(Method::POST, start).body(Payload::Bytes(&[]));
-        let response = self.send(&target, &scopes, &request)?;
-        match response.status().as_u16() {
-            201 if mount_from.is_some() => return Ok(BlobPushed::Mounted),
-            // 202 also answers a mount the registry could not do: upload instead.
-            202 => {}
-            _ => return Err(target.error_from(response, "start upload", None)),
-        }
-        let mut location = upload_location(&target, &response)?;
+        let (mount_from, scopes) = push_scopes(repository, mount_from);
+        let mut location = match self.start_push(&target, &scopes, &blob.digest, mount_from)? {
+            Start::There(how) => return Ok(how),
+            Start::Upload(location) => location,
+        };
         let report = |done: u64| progress.moved(&blob.digest, done);
         let finish = if blob.size > CHUNK_SIZE {
             location = self.upload_chunks(&target, &scopes, blob, location, &report)?;
@@ -194,6 +166,76 @@ impl Client {
             ));
         }
         Ok(BlobPushed::Uploaded)
+    }
+
+    /// Whether `repository` has blob `digest` already, or has it now, mounted from
+    /// `mount_from` (another repository of the same registry) without moving bytes; `None`
+    /// when it would have to be uploaded (an upload the mount attempt opened is cancelled).
+    pub fn find_blob(
+        &self,
+        repository: &Reference,
+        digest: &Digest,
+        mount_from: Option<&Reference>,
+    ) -> Result<Option<BlobPushed>> {
+        let endpoint = self.push_endpoint(repository.domain())?;
+        let target = Target {
+            endpoint: &endpoint,
+            repository: repository.path(),
+        };
+        let (mount_from, scopes) = push_scopes(repository, mount_from);
+        if mount_from.is_none() {
+            let there = self.has_blob(&target, &scopes, digest)?;
+            return Ok(there.then_some(BlobPushed::Existed));
+        }
+        match self.start_push(&target, &scopes, digest, mount_from)? {
+            Start::There(how) => Ok(Some(how)),
+            Start::Upload(location) => {
+                // Registries drop abandoned uploads in time; a failed cancel does no harm.
+                let _ = self.send(&target, &scopes, &Request::new(Method::DELETE, location));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Whether the repository has blob `digest` (HEAD).
+    fn has_blob(&self, target: &Target, scopes: &[String], digest: &Digest) -> Result<bool> {
+        let url = target.url(&format!("blobs/{digest}"));
+        let head = self.send(target, scopes, &Request::new(Method::HEAD, url))?;
+        match head.status().as_u16() {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(target.error_from(head, "check blob", Some(Object::Blob(digest)))),
+        }
+    }
+
+    /// Checks whether the repository has `digest`, else starts an upload (a mount when
+    /// `mount_from` is given, which the registry may answer with an upload instead).
+    fn start_push(
+        &self,
+        target: &Target,
+        scopes: &[String],
+        digest: &Digest,
+        mount_from: Option<&Reference>,
+    ) -> Result<Start> {
+        if self.has_blob(target, scopes, digest)? {
+            return Ok(Start::There(BlobPushed::Existed));
+        }
+        let mut start = target.url("blobs/uploads/");
+        if let Some(from) = mount_from {
+            start.push_str(&format!(
+                "?mount={}&from={}",
+                percent_encode(&digest.to_string()),
+                percent_encode(from.path())
+            ));
+        }
+        let request = Request::new(Method::POST, start).body(Payload::Bytes(&[]));
+        let response = self.send(target, scopes, &request)?;
+        match response.status().as_u16() {
+            201 if mount_from.is_some() => Ok(Start::There(BlobPushed::Mounted)),
+            // 202 also answers a mount the registry could not do: upload instead.
+            202 => Ok(Start::Upload(upload_location(target, &response)?)),
+            _ => Err(target.error_from(response, "start upload", None)),
+        }
     }
 
     /// Pushes blobs in parallel; the answer for each blob, in order.
@@ -434,6 +476,29 @@ fn file_len(path: &Path) -> Result<u64> {
 }
 
 /// The upload URL from a `Location` header, made absolute.
+/// Where a push stands after its first requests.
+enum Start {
+    /// The repository has the blob (it had it, or it was mounted).
+    There(BlobPushed),
+    /// An upload is open at this location.
+    Upload(String),
+}
+
+/// The mount source that can serve (same registry, another repository) and the token
+/// scopes a push needs.
+fn push_scopes<'a>(
+    repository: &Reference,
+    mount_from: Option<&'a Reference>,
+) -> (Option<&'a Reference>, Vec<String>) {
+    let mount_from = mount_from
+        .filter(|from| from.domain() == repository.domain() && from.path() != repository.path());
+    let mut scopes = vec![repository_scope(repository.path(), "pull,push")];
+    if let Some(from) = mount_from {
+        scopes.push(repository_scope(from.path(), "pull"));
+    }
+    (mount_from, scopes)
+}
+
 fn upload_location(target: &Target, response: &Response<Body>) -> Result<String> {
     let location = response
         .headers()

@@ -41,6 +41,17 @@ impl Compression {
         })
     }
 
+    /// The compression an (OCI or Docker) layer media type names.
+    pub fn from_media_type(media_type: &str) -> Self {
+        if media_type.ends_with("gzip") {
+            Self::Gzip
+        } else if media_type.ends_with("zstd") {
+            Self::Zstd
+        } else {
+            Self::None
+        }
+    }
+
     /// The OCI media type of a layer compressed this way.
     pub fn layer_media_type(self) -> &'static str {
         match self {
@@ -69,6 +80,15 @@ impl Default for LayerCompression {
 }
 
 impl LayerCompression {
+    /// The level the encoder runs at (wharf's default when none was asked for).
+    pub fn effective_level(self) -> i32 {
+        match (self.kind, self.level) {
+            (Compression::None, _) => 0,
+            (Compression::Gzip, level) => level.map_or(1, |l| l.clamp(0, 9)),
+            (Compression::Zstd, level) => level.unwrap_or(3),
+        }
+    }
+
     /// An encoder writing into `writer`; [`Encoder::finish`] ends the stream.
     pub fn encoder<W: Write>(self, writer: W) -> io::Result<Encoder<W>> {
         Ok(match self.kind {
@@ -77,13 +97,11 @@ impl LayerCompression {
             // once.
             Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
                 writer,
-                self.level.map_or(flate2::Compression::fast(), |l| {
-                    flate2::Compression::new(l.clamp(0, 9) as u32)
-                }),
+                flate2::Compression::new(self.effective_level() as u32),
             )),
             Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(
                 writer,
-                self.level.unwrap_or(3),
+                self.effective_level(),
             )?),
         })
     }
@@ -248,42 +266,6 @@ impl BlobStore {
         sync_dir(&self.dir.join("sha256"))
     }
 
-    /// Stores the content of layer blob `digest` compressed as `to` asks (the same tar, so
-    /// the same diff id). Returns the new blob's digest and size.
-    pub fn recompress(&self, digest: &Digest, to: LayerCompression) -> Result<(Digest, u64)> {
-        let (temp, new, size) = self.compressed_copy(digest, to)?;
-        self.adopt_written(temp, &new)?;
-        Ok((new, size))
-    }
-
-    /// The content of layer blob `digest` (whatever its compression) compressed as `to` asks,
-    /// in a temp file of [`Self::tmp_dir`] (gone when the returned file is dropped), with
-    /// the copy's digest and size. The output is the same for the same input.
-    fn compressed_copy(
-        &self,
-        digest: &Digest,
-        to: LayerCompression,
-    ) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
-        let path = self.path(digest);
-        let mut reader = BufReader::with_capacity(1 << 20, self.open(digest)?);
-        let from = sniff_compression(&mut reader).at("read blob", &path)?;
-        let mut decoder = from.decoder(reader).at("read blob", &path)?;
-        let tmp_dir = self.tmp_dir();
-        let temp = tempfile::Builder::new()
-            .prefix("blob-")
-            .tempfile_in(&tmp_dir)
-            .at("create a temp file in", &tmp_dir)?;
-        let writer = Sha256Writer::new(io::BufWriter::with_capacity(1 << 20, temp.as_file()));
-        let mut encoder = to.encoder(writer).at("write", temp.path())?;
-        io::copy(&mut decoder, &mut encoder).at("compress blob", &path)?;
-        let (new, size, buffered) = encoder.finish().at("write", temp.path())?.finish();
-        buffered
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .at("write", temp.path())?;
-        Ok((temp, new, size))
-    }
-
     /// Re-reads a blob and checks that it still hashes to its name.
     pub fn verify(&self, digest: &Digest) -> Result<()> {
         let path = self.path(digest);
@@ -315,20 +297,6 @@ impl BlobStore {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(e).at("remove blob", &path),
             _ => Ok(()),
         }
-    }
-
-    /// Blob `digest` gzip-compressed into a temp file of [`Self::tmp_dir`] (gone when the
-    /// returned file is dropped), with the copy's digest and size: uncompressed layers go
-    /// to registries compressed. The gzip header has no name and mtime 0, so a second push
-    /// finds the same digest.
-    pub fn gzip_copy(&self, digest: &Digest) -> Result<(tempfile::NamedTempFile, Digest, u64)> {
-        self.compressed_copy(
-            digest,
-            LayerCompression {
-                kind: Compression::Gzip,
-                level: Some(6),
-            },
-        )
     }
 
     /// Where a download of `digest` is written (a stable name, so an interrupted pull

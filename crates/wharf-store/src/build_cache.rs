@@ -63,7 +63,10 @@ impl Store {
             let unpacked = self
                 .layer_info(&layer.chain_id)?
                 .is_some_and(|info| info.diff_id == layer.diff_id);
-            if !unpacked || !self.blobs().exists(&layer.blob) {
+            // Its tar comes from its blob (the former layout) or its tree and record.
+            let whole = self.blobs().exists(&layer.blob)
+                || self.layer_record_path(&layer.chain_id).is_file();
+            if !unpacked || !whole {
                 return Ok(None);
             }
         }

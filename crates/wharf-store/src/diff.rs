@@ -2,18 +2,21 @@
 //! [`crate::extract`]. Overlay whiteouts (0:0 character devices) become `.wh.NAME` entries and
 //! opaque folders get a `.wh..wh..opq` entry, as the OCI image spec writes them.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use tar::{EntryType, Header};
 use wharf_oci::{Digest, Sha256Writer};
 
 use crate::blobs::LayerCompression;
 use crate::error::{IoResultExt, Result};
-use crate::layers::{LayerInfo, LayerToUnpack};
+use crate::layers::{write_record, LayerForm, LayerInfo, LayerToUnpack};
+use crate::tar_split::{ContentReader, Recorder, RecordingWriter};
 use crate::Store;
 
 const OVERLAY_XATTR_PREFIX: &str = "trusted.overlay.";
@@ -47,33 +50,44 @@ impl Store {
         if fs::read_dir(upper).at("list", upper)?.next().is_none() {
             return Ok(None);
         }
+        // The blob is written only to be unpacked with clamped times; otherwise only its
+        // digest is kept (for the manifest): the layer's tree and record give it back.
         let writer = DiffWriter::new(mtime_clamp, false, Vec::new());
-        let (layer, blob_size, size) = self.write_diff(upper, parent, writer, compression)?;
-        let info = if mtime_clamp.is_some() {
-            self.unpack_layer(&layer)?
-        } else {
-            let tmp_root = self.layers_dir().join("tmp");
-            let temp = tempfile::Builder::new()
-                .prefix("adopt-")
-                .tempdir_in(&tmp_root)
-                .at("create a temp folder in", &tmp_root)?;
-            let diff = temp.path().join("diff");
-            fs::rename(upper, &diff).at("move layer into place", &diff)?;
-            self.install_layer(
-                temp,
-                LayerInfo {
-                    chain_id: layer.chain_id,
-                    diff_id: layer.diff_id,
-                    parent: layer.parent,
-                    blob: layer.blob,
-                    size,
-                },
-            )?
+        let diff = self.write_diff(upper, parent, writer, compression, mtime_clamp.is_some())?;
+        let info = match diff.blob_file {
+            Some(temp) => self.unpack_written(temp, &diff.layer, diff.blob_size, compression)?,
+            None => {
+                let tmp_root = self.layers_dir().join("tmp");
+                let temp = tempfile::Builder::new()
+                    .prefix("adopt-")
+                    .tempdir_in(&tmp_root)
+                    .at("create a temp folder in", &tmp_root)?;
+                let record = diff
+                    .recorder
+                    .borrow_mut()
+                    .finish()
+                    .at("write layer of", upper)?;
+                write_record(&record, temp.path())?;
+                let moved = temp.path().join("diff");
+                fs::rename(upper, &moved).at("move layer into place", &moved)?;
+                let layer = diff.layer;
+                self.install_layer(
+                    temp,
+                    LayerInfo {
+                        chain_id: layer.chain_id,
+                        diff_id: layer.diff_id,
+                        parent: layer.parent,
+                        blob: layer.blob.clone(),
+                        size: diff.size,
+                        forms: vec![layer_form(&layer.blob, diff.blob_size, compression)],
+                    },
+                )?
+            }
         };
         Ok(Some(NewLayer {
             info,
             media_type: compression.kind.layer_media_type(),
-            blob_size,
+            blob_size: diff.blob_size,
         }))
     }
 
@@ -101,50 +115,112 @@ impl Store {
         if empty {
             return Ok(None);
         }
-        let (layer, blob_size, _) = self.write_diff(upper, parent, writer, compression)?;
+        let diff = self.write_diff(upper, parent, writer, compression, true)?;
+        let temp = diff.blob_file.expect("the blob was kept");
         Ok(Some(NewLayer {
-            info: self.unpack_layer(&layer)?,
+            info: self.unpack_written(temp, &diff.layer, diff.blob_size, compression)?,
             media_type: compression.kind.layer_media_type(),
-            blob_size,
+            blob_size: diff.blob_size,
         }))
     }
 
-    /// Writes the layer blob of `upper`: the layer to record, the blob's size and the bytes
-    /// of file content in it.
+    /// Writes the layer of `upper` as a tar (recorded for its tar-split record), its blob
+    /// into a temp file if `keep_blob`, else only hashed.
     fn write_diff(
         &self,
         upper: &Path,
         parent: Option<&Digest>,
         mut writer: DiffWriter,
         compression: LayerCompression,
-    ) -> Result<(LayerToUnpack, u64, u64)> {
-        let blobs = self.blobs();
-        let tmp_dir = blobs.tmp_dir();
-        let temp = tempfile::Builder::new()
-            .prefix("layer-")
-            .tempfile_in(&tmp_dir)
-            .at("create a temp file in", &tmp_dir)?;
-        let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, temp.as_file()));
+        keep_blob: bool,
+    ) -> Result<WrittenDiff> {
+        let tmp_dir = self.blobs().tmp_dir();
+        let temp = match keep_blob {
+            true => Some(
+                tempfile::Builder::new()
+                    .prefix("layer-")
+                    .tempfile_in(&tmp_dir)
+                    .at("create a temp file in", &tmp_dir)?,
+            ),
+            false => None,
+        };
+        let blob_out: Box<dyn Write> = match &temp {
+            Some(temp) => Box::new(temp.as_file()),
+            None => Box::new(io::sink()),
+        };
+        let blob_writer = Sha256Writer::new(BufWriter::with_capacity(1 << 20, blob_out));
         let encoder = compression
             .encoder(blob_writer)
             .at("compress layer of", upper)?;
-        let mut tar = tar::Builder::new(Sha256Writer::new(encoder));
+        let recorder = writer.recorder.clone();
+        let mut tar = tar::Builder::new(RecordingWriter::new(
+            Sha256Writer::new(encoder),
+            recorder.clone(),
+        ));
         writer.dir(&mut tar, upper, Path::new(""))?;
-        let (diff_id, _, encoder) = tar.into_inner().at("write layer of", upper)?.finish();
+        let (diff_id, _, encoder) = tar
+            .into_inner()
+            .at("write layer of", upper)?
+            .into_inner()
+            .finish();
         let (blob, blob_size, buffered) = encoder.finish().at("compress layer of", upper)?.finish();
         buffered
             .into_inner()
             .map_err(|e| e.into_error())
-            .at("write", temp.path())?;
-        blobs.adopt_written(temp, &blob)?;
+            .at("write layer of", upper)?;
         let chain_id = crate::layers::chain_id(parent, &diff_id);
-        let layer = LayerToUnpack {
-            blob,
-            diff_id,
-            chain_id,
-            parent: parent.cloned(),
-        };
-        Ok((layer, blob_size, writer.size))
+        Ok(WrittenDiff {
+            layer: LayerToUnpack {
+                blob,
+                diff_id,
+                chain_id,
+                parent: parent.cloned(),
+            },
+            blob_size,
+            size: writer.size,
+            blob_file: temp,
+            recorder,
+        })
+    }
+
+    /// Unpacks a layer from its blob just written (for times clamped as in the tar, or a
+    /// live folder left as it is), then drops the blob: tree and record give it back.
+    fn unpack_written(
+        &self,
+        temp: tempfile::NamedTempFile,
+        layer: &LayerToUnpack,
+        blob_size: u64,
+        compression: LayerCompression,
+    ) -> Result<LayerInfo> {
+        self.blobs().adopt_written(temp, &layer.blob)?;
+        self.unpack_layer(layer)?;
+        self.record_layer_form(
+            &layer.chain_id,
+            layer_form(&layer.blob, blob_size, compression),
+        )?;
+        self.drop_layer_blobs([&layer.blob])?;
+        Ok(self
+            .layer_info(&layer.chain_id)?
+            .expect("the layer was just unpacked"))
+    }
+}
+
+/// What [`Store::write_diff`] wrote.
+struct WrittenDiff {
+    layer: LayerToUnpack,
+    blob_size: u64,
+    /// Bytes of regular-file content in it.
+    size: u64,
+    blob_file: Option<tempfile::NamedTempFile>,
+    recorder: Rc<RefCell<Recorder>>,
+}
+
+fn layer_form(blob: &Digest, size: u64, compression: LayerCompression) -> LayerForm {
+    LayerForm {
+        digest: blob.clone(),
+        size,
+        media_type: compression.kind.layer_media_type().to_string(),
+        level: Some(compression.effective_level()),
     }
 }
 
@@ -158,6 +234,8 @@ struct DiffWriter {
     links: HashMap<(u64, u64), PathBuf>,
     /// Bytes of regular-file content written.
     size: u64,
+    /// Told where each file's content is, for the layer's tar-split record.
+    recorder: Rc<RefCell<Recorder>>,
 }
 
 impl DiffWriter {
@@ -168,6 +246,7 @@ impl DiffWriter {
             leave_out,
             links: HashMap::new(),
             size: 0,
+            recorder: Recorder::shared(),
         }
     }
 
@@ -249,7 +328,9 @@ impl DiffWriter {
                 self.size += meta.len();
                 let mut header = self.header(&meta, EntryType::Regular, meta.len());
                 let file = File::open(&path).at("open", &path)?;
-                tar.append_data(&mut header, &entry_rel, file)
+                let content =
+                    ContentReader::new(file, self.recorder.clone(), entry_rel.clone(), meta.len());
+                tar.append_data(&mut header, &entry_rel, content)
                     .at("write layer entry for", &path)?;
             } else {
                 let kind = if file_type.is_char_device() {
@@ -378,10 +459,20 @@ mod tests {
 
     use super::*;
 
-    /// Entries of a gzip layer blob: (path, type, link target).
-    fn entries(store: &Store, blob: &Digest) -> Vec<(String, EntryType, Option<String>)> {
-        let file = store.blobs().open(blob).unwrap();
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    /// Entries of a layer's tar (the store keeps no blob: it is rebuilt from tree and
+    /// record, checked against the diff id): (path, type, link target).
+    fn entries(store: &Store, info: &LayerInfo) -> Vec<(String, EntryType, Option<String>)> {
+        assert!(!store.blobs().exists(&info.blob), "no blob kept");
+        let mut tar = Vec::new();
+        let layer = crate::ImageLayer {
+            blob: info.blob.clone(),
+            media_type: String::new(),
+            blob_size: 0,
+            diff_id: info.diff_id.clone(),
+            chain_id: info.chain_id.clone(),
+        };
+        store.write_layer_tar(&layer, &mut tar).unwrap();
+        let mut archive = tar::Archive::new(&tar[..]);
         archive
             .entries()
             .unwrap()
@@ -431,7 +522,7 @@ mod tests {
             .add_layer_from_dir(&upper, None, Some(0), LayerCompression::default())
             .unwrap()
             .expect("changes make a layer");
-        let got = entries(&store, &layer.info.blob);
+        let got = entries(&store, &layer.info);
         let names: Vec<&str> = got.iter().map(|(p, _, _)| p.as_str()).collect();
         assert_eq!(
             names,
@@ -491,8 +582,8 @@ mod tests {
             store.layer_info(&layer.info.chain_id).unwrap().unwrap(),
             layer.info
         );
-        // The blob unpacks to the same diff id.
-        let names: Vec<String> = entries(&store, &layer.info.blob)
+        // The tar rebuilt from the moved folder and its record has the layer's diff id.
+        let names: Vec<String> = entries(&store, &layer.info)
             .into_iter()
             .map(|e| e.0)
             .collect();
@@ -539,7 +630,7 @@ mod tests {
             .add_layer_from_live_dir(&upper, None, leave_out.clone(), LayerCompression::default())
             .unwrap()
             .unwrap();
-        let names: Vec<String> = entries(&store, &layer.info.blob)
+        let names: Vec<String> = entries(&store, &layer.info)
             .into_iter()
             .map(|e| e.0)
             .collect();

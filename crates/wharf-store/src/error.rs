@@ -49,6 +49,30 @@ pub enum StoreError {
     },
     #[error("image {image}: {message}")]
     BadImage { image: Digest, message: String },
+    #[error("layer {chain_id}: file {file} of its unpacked tree {reason}")]
+    LayerFileChanged {
+        chain_id: Digest,
+        file: PathBuf,
+        reason: String,
+    },
+    #[error("layer {chain_id}: its tar-split record {path} is unusable: {reason}")]
+    BadLayerRecord {
+        chain_id: Digest,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error(
+        "layer {chain_id}: the tar rebuilt from its tree is {actual}, but its diff id is {expected}"
+    )]
+    RebuiltLayerMismatch {
+        chain_id: Digest,
+        expected: Digest,
+        actual: Digest,
+    },
+    #[error("layer {chain_id} has neither its blob nor a tar-split record: its tar can't be made")]
+    LayerTarLost { chain_id: Digest },
+    #[error("the store at {root} has layout version {version}, newer than this wharf knows ({known})", known = crate::migrate::LAYOUT_VERSION)]
+    NewerLayout { root: PathBuf, version: u32 },
 }
 
 /// Attaches the operation and path to an I/O error.

@@ -12,11 +12,13 @@
 //! Whiteouts become what overlayfs expects: `.wh.NAME` a 0:0 character device named NAME,
 //! `.wh..wh..opq` the `trusted.overlay.opaque=y` xattr on its folder.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fs::{self, Permissions};
 use std::io::{self, ErrorKind, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 use rustix::fs::{AtFlags, FileType, Mode, Timespec, Timestamps, XattrFlags, CWD};
@@ -25,6 +27,7 @@ use wharf_oci::Digest;
 
 use crate::error::{IoResultExt, Result, StoreError};
 use crate::file_writers::{self, create_file, FileMeta, FileWriters, MAX_QUEUED_FILE};
+use crate::tar_split::{Recorder, RecordingReader};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
@@ -32,13 +35,16 @@ const OVERLAY_OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const PAX_XATTR_PREFIX: &str = "SCHILY.xattr.";
 
 /// Unpacks the tar stream `reader` into `root` (an existing, empty folder), with
-/// `file_writers` threads writing the files' content. Returns the total size of the regular
-/// files written. `blob` names the layer in errors.
+/// `file_writers` threads writing the files' content, and tells `recorder` what it takes to
+/// write the same tar again from `root` (see [`crate::tar_split`]); the stream is read to
+/// its end. Returns the total size of the regular files written. `blob` names the layer
+/// in errors.
 pub(crate) fn unpack(
     reader: impl Read,
     root: &Path,
     blob: &Digest,
     file_writers: usize,
+    recorder: &Rc<RefCell<Recorder>>,
 ) -> Result<u64> {
     let (sender, shared) = file_writers::channel();
     std::thread::scope(|scope| {
@@ -49,8 +55,9 @@ pub(crate) fn unpack(
             dir_times: Vec::new(),
             size: 0,
             writers: FileWriters::start(scope, sender, &shared, file_writers),
+            recorder,
         };
-        let mut archive = tar::Archive::new(reader);
+        let mut archive = tar::Archive::new(RecordingReader::new(reader, recorder.clone()));
         let bad_tar = |source| StoreError::BadTar {
             blob: blob.clone(),
             source,
@@ -58,6 +65,8 @@ pub(crate) fn unpack(
         for entry in archive.entries().map_err(bad_tar)? {
             unpacker.entry(entry.map_err(bad_tar)?)?;
         }
+        // The archive ends before the stream does (padding): the record covers all.
+        archive.into_inner().drain().map_err(bad_tar)?;
         unpacker.writers.drain()?;
         // Folder times last: creating their children changed them.
         for (path, mtime) in unpacker.dir_times.iter().rev() {
@@ -75,6 +84,7 @@ struct Unpacker<'a> {
     dir_times: Vec<(PathBuf, SystemTime)>,
     size: u64,
     writers: FileWriters<'a>,
+    recorder: &'a Rc<RefCell<Recorder>>,
 }
 
 impl Unpacker<'_> {
@@ -130,6 +140,7 @@ impl Unpacker<'_> {
                     xattrs,
                 };
                 let declared = entry.size();
+                self.recorder.borrow_mut().file(&rel, declared);
                 if declared > MAX_QUEUED_FILE {
                     self.size += create_file(&full, &mut entry, &meta)?;
                     return Ok(());
@@ -298,14 +309,27 @@ impl Unpacker<'_> {
                 if self.writers.any_queued() {
                     self.writers.drain()?;
                 }
+                self.displace(rel)?;
                 fs::remove_dir_all(&full).at("replace directory", &full)?;
                 self.known_dirs.retain(|dir| !dir.starts_with(rel));
                 Ok(())
             }
-            Ok(_) => fs::remove_file(&full).at("replace file", &full),
+            Ok(_) => {
+                self.displace(rel)?;
+                fs::remove_file(&full).at("replace file", &full)
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e).at("stat", &full),
         }
+    }
+
+    /// Content recorded as held at `rel` (or below) goes into the record before it goes.
+    fn displace(&mut self, rel: &Path) -> Result<()> {
+        let full = self.root.join(rel);
+        self.recorder
+            .borrow_mut()
+            .displace(self.root, rel)
+            .at("keep the content of replaced", &full)
     }
 
     fn finish_dir(
@@ -432,7 +456,7 @@ mod tests {
         let tar = tar.into_inner().unwrap();
         let root = tempfile::tempdir().unwrap();
         let blob = Digest::of(&tar);
-        match unpack(&tar[..], root.path(), &blob, 1) {
+        match unpack(&tar[..], root.path(), &blob, 1, &Recorder::shared()) {
             Err(StoreError::UnsafeEntry { entry, reason, .. }) => {
                 assert_eq!(entry, "file");
                 assert!(reason.contains("modification time"), "{reason}");

@@ -91,6 +91,15 @@ impl Store {
                 found.push(entry.at("list", &dir)?.path());
             }
         }
+        // Temp files of a record migration that stopped (see `migrate`).
+        for chain_id in self.list_layers()? {
+            let dir = self.layer_dir(&chain_id);
+            for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                    found.push(entry.path());
+                }
+            }
+        }
         // Work folders of build steps that were killed; they may still hold mounts.
         let steps = self.build_steps_dir();
         if let Ok(entries) = fs::read_dir(&steps) {

@@ -184,7 +184,7 @@ impl Store {
         probe.images.insert(id.clone(), record.clone());
         let image = self.image(&probe, &id)?;
         for layer in image.layers()? {
-            if !blobs.exists(&layer.blob) {
+            if !self.layer_tar_available(&layer) {
                 return Err(StoreError::BlobNotFound(layer.blob));
             }
             match self.layer_info(&layer.chain_id)? {

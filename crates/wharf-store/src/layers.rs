@@ -10,7 +10,9 @@ use wharf_oci::{Digest, Sha256Reader};
 use crate::atomic::{sync_dir, write_file_durably};
 use crate::blobs::sniff_compression;
 use crate::error::{IoResultExt, Result, StoreError};
+use crate::image::ImageLayer;
 use crate::read_ahead;
+use crate::tar_split::{Record, Recorder, RECORD_FILE};
 use crate::Store;
 
 /// What `layers/<chain-id>/layer.json` records.
@@ -23,6 +25,44 @@ pub struct LayerInfo {
     pub blob: Digest,
     /// Bytes of regular-file content in the layer.
     pub size: u64,
+    /// The blobs the layer is known as (compressed or not), whether or not the store keeps
+    /// them: a registry that has one needs no upload.
+    #[serde(default)]
+    pub forms: Vec<LayerForm>,
+}
+
+/// One blob a layer is known as.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayerForm {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+    /// The compression level, when wharf compressed it: the same tar at the same level
+    /// makes the same blob again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<i32>,
+}
+
+impl LayerInfo {
+    /// Adds `form` unless the layer is known as that blob already (then only learns the
+    /// level it was made at); tells whether anything changed.
+    pub fn add_form(&mut self, form: LayerForm) -> bool {
+        match self
+            .forms
+            .iter_mut()
+            .find(|known| known.digest == form.digest)
+        {
+            Some(known) if known.level.is_none() && form.level.is_some() => {
+                known.level = form.level;
+                true
+            }
+            Some(_) => false,
+            None => {
+                self.forms.push(form);
+                true
+            }
+        }
+    }
 }
 
 /// The chain ids of a stack of layers: the first is its diff id, each next one is
@@ -102,6 +142,64 @@ impl Store {
             }
         }
         Ok(layers)
+    }
+
+    /// Replaces the layer's `layer.json` atomically.
+    pub(crate) fn write_layer_info(&self, info: &LayerInfo) -> Result<()> {
+        write_file_durably(
+            &self.layer_dir(&info.chain_id).join("layer.json"),
+            &serde_json::to_vec_pretty(info).expect("layer records serialize"),
+        )
+    }
+
+    /// Unpacks `layer` (unless it is) from the same tar as the unpacked layer `same_as`
+    /// (the same diff id on another parent): from its blob while the store keeps it, else
+    /// from the tar rebuilt from `same_as`.
+    pub fn unpack_layer_like(&self, layer: &LayerToUnpack, same_as: &Digest) -> Result<LayerInfo> {
+        if let Some(info) = self.layer_info(&layer.chain_id)? {
+            return Ok(info);
+        }
+        let blobs = self.blobs();
+        if blobs.exists(&layer.blob) {
+            return self.unpack_layer(layer);
+        }
+        let source = self
+            .layer_info(same_as)?
+            .ok_or_else(|| StoreError::LayerTarLost {
+                chain_id: same_as.clone(),
+            })?;
+        let tmp_dir = blobs.tmp_dir();
+        let temp = tempfile::Builder::new()
+            .prefix("layer-")
+            .tempfile_in(&tmp_dir)
+            .at("create a temp file in", &tmp_dir)?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, temp.as_file());
+        self.write_layer_tar(
+            &ImageLayer {
+                blob: source.blob.clone(),
+                media_type: String::new(),
+                blob_size: 0,
+                diff_id: layer.diff_id.clone(),
+                chain_id: same_as.clone(),
+            },
+            &mut writer,
+        )?;
+        writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at("write", temp.path())?;
+        // The tar hashed to the diff id on its way: it is the uncompressed blob.
+        blobs.adopt_written(temp, &layer.diff_id)?;
+        let mut info = self.unpack_layer(&LayerToUnpack {
+            blob: layer.diff_id.clone(),
+            ..layer.clone()
+        })?;
+        for form in source.forms {
+            info.add_form(form);
+        }
+        self.write_layer_info(&info)?;
+        self.drop_layer_blobs([&layer.diff_id])?;
+        Ok(info)
     }
 
     pub(crate) fn remove_layer(&self, chain_id: &Digest) -> Result<()> {
@@ -203,7 +301,16 @@ impl Store {
 
         let blobs = self.blobs();
         let blob_path = blobs.path(&layer.blob);
-        let mut reader = BufReader::with_capacity(1 << 20, blobs.open(&layer.blob)?);
+        let blob_file = match blobs.open(&layer.blob) {
+            // Another process installed the layer and dropped its blob meanwhile.
+            Err(StoreError::BlobNotFound(_)) if self.layer_info(&layer.chain_id)?.is_some() => {
+                let info = self.layer_info(&layer.chain_id)?.expect("just seen");
+                return Ok(Unpacked::Existing(info));
+            }
+            opened => opened?,
+        };
+        let blob_size = blob_file.metadata().at("stat", &blob_path)?.len();
+        let mut reader = BufReader::with_capacity(1 << 20, blob_file);
         let compression = sniff_compression(&mut reader).at("read", &blob_path)?;
         let bad_tar = |source| StoreError::BadTar {
             blob: layer.blob.clone(),
@@ -213,11 +320,12 @@ impl Store {
         // it reads: the two take about as long).
         let (chunks, tar) = read_ahead::channel();
         let mut hashing = Sha256Reader::new(tar);
+        let recorder = Recorder::shared();
         let (size, diff_id) = std::thread::scope(|scope| {
             let producer = scope.spawn(move || chunks.send_all(compression.decoder(reader)?));
-            let unpacked = crate::extract::unpack(&mut hashing, &diff, &layer.blob, file_writers)
-                // The archive ends before the stream does (padding): the diff id covers all.
-                .and_then(|size| Ok((size, hashing.finish().map_err(bad_tar)?.0)));
+            let unpacked =
+                crate::extract::unpack(&mut hashing, &diff, &layer.blob, file_writers, &recorder)
+                    .and_then(|size| Ok((size, hashing.finish().map_err(bad_tar)?.0)));
             // After a failure the reader is gone with `hashing`, which stops the producer.
             let produced = producer.join().expect("the layer reader panicked");
             let (size, diff_id) = unpacked?;
@@ -231,12 +339,20 @@ impl Store {
                 actual: diff_id,
             });
         }
+        let record = recorder.borrow_mut().finish().map_err(bad_tar)?;
+        write_record(&record, temp.path())?;
         let info = LayerInfo {
             chain_id: layer.chain_id.clone(),
             diff_id,
             parent: layer.parent.clone(),
             blob: layer.blob.clone(),
             size,
+            forms: vec![LayerForm {
+                digest: layer.blob.clone(),
+                size: blob_size,
+                media_type: compression.layer_media_type().to_string(),
+                level: None,
+            }],
         };
         Ok(Unpacked::Fresh(temp, info))
     }
@@ -292,6 +408,16 @@ impl Store {
         sync_dir(&layers_dir)?;
         Ok(installed)
     }
+}
+
+/// Writes a layer's tar-split record into its folder `dir` (a temp folder not yet in place:
+/// [`Store::install_layers`] flushes it with the rest).
+pub(crate) fn write_record(record: &Record, dir: &std::path::Path) -> Result<()> {
+    let path = dir.join(RECORD_FILE);
+    let file = fs::File::create(&path).at("create", &path)?;
+    record
+        .write_to(std::io::BufWriter::new(file))
+        .at("write", &path)
 }
 
 /// A layer that [`Store::unpack_to_temp`] found unpacked, or unpacked.

@@ -4,11 +4,16 @@
 //! Layout under the store root (`WHARF_ROOT`, default `/var/lib/wharf`):
 //!
 //! ```text
+//! version                      the layout's version (2: layers kept as tree + tar-split record)
 //! lock                         flock: shared while content is added or read, exclusive for gc
-//! blobs/sha256/<hex>           content-addressed blobs: manifests, configs, layer tarballs
+//! blobs/sha256/<hex>           content-addressed blobs: manifests and configs (layer blobs
+//!                              only while being unpacked, or in a store of layout 1)
 //! blobs/tmp/                   blobs being written (temp file, fsync, rename into sha256/)
 //! layers/<chain-id hex>/diff/  a layer unpacked once, in overlayfs form (an overlay lowerdir)
-//! layers/<chain-id hex>/layer.json   what the layer is: diff id, parent chain id, size
+//! layers/<chain-id hex>/layer.json   what the layer is: diff id, parent chain id, size, and
+//!                              the blobs (compressed forms) it is known as
+//! layers/<chain-id hex>/tar-split.zst  what gives the layer's exact tar back from diff/
+//!                              (headers, padding, content the tree lacks; see `tar_split`)
 //! layers/tmp/                  layers being unpacked (`chattr +T`; renamed into place once on disk)
 //! images/index.json            every image (id -> manifest) and every tag (ref -> id)
 //! images/index.lock            flock held while index.json is read, changed and replaced
@@ -31,10 +36,13 @@ mod file_writers;
 mod gc;
 mod image;
 mod index;
+mod layer_tar;
 mod layers;
 mod lock;
+mod migrate;
 mod mounts;
 mod read_ahead;
+mod tar_split;
 mod usage;
 
 pub use atomic::{sync_dir, write_file_durably};
@@ -46,7 +54,7 @@ pub use error::{IoResultExt, StoreError};
 pub use gc::GcReport;
 pub use image::{parse_manifest, Committed, Image, ImageLayer};
 pub use index::{ImageRecord, Index};
-pub use layers::{chain_id, chain_ids, LayerInfo, LayerToUnpack, UnpackStep};
+pub use layers::{chain_id, chain_ids, LayerForm, LayerInfo, LayerToUnpack, UnpackStep};
 pub use lock::{ExclusiveLock, SharedLock};
 pub use mounts::mount_points;
 pub use usage::disk_bytes;
@@ -74,6 +82,7 @@ impl Store {
             std::fs::create_dir_all(&dir).at("create directory", &dir)?;
         }
         mark_top_of_trees(&store.layers_dir().join("tmp"));
+        store.migrate_if_needed()?;
         Ok(store)
     }
 

@@ -1168,6 +1168,10 @@ pub struct CheckArgs {
     /// lost, remove leftovers of interrupted operations
     #[arg(long)]
     pub repair: bool,
+    /// Also rebuild the tar of every layer kept as its unpacked tree and tar-split record,
+    /// and check it against its diff id (reads every byte, as blobs are read)
+    #[arg(long)]
+    pub thorough: bool,
 }
 
 #[derive(Debug, Args)]

@@ -89,7 +89,7 @@ fn system_df_matches_du_and_prunes_free_what_they_report() {
     assert_eq!(images.len(), 2, "{verbose}");
     for image in images {
         let shared = bytes_of(image["SharedSize"].as_str().unwrap());
-        assert!(shared > 200_000_000, "python's layer is shared: {image}");
+        assert!(shared > 100_000_000, "python's layer is shared: {image}");
     }
     assert_eq!(
         verbose["Containers"].as_array().unwrap().len(),
@@ -119,7 +119,7 @@ fn system_df_matches_du_and_prunes_free_what_they_report() {
         );
         for image in usage["Images"].as_array().unwrap() {
             assert!(
-                image["SharedSize"].as_u64().unwrap() > 200_000_000,
+                image["SharedSize"].as_u64().unwrap() > 100_000_000,
                 "{image}"
             );
         }
@@ -153,7 +153,7 @@ fn system_df_matches_du_and_prunes_free_what_they_report() {
     let (output, freed) = prune(&["volume", "prune", "-af"]);
     assert_near("volume prune", reclaimed(&output), freed, 2);
     let (output, freed) = prune(&["image", "prune", "-af"]);
-    assert!(freed > 200_000_000, "{output}: du saw {freed} bytes go");
+    assert!(freed > 100_000_000, "{output}: du saw {freed} bytes go");
     assert_near("image prune", reclaimed(&output), freed, 2);
     wharf.assert_consistent();
 }
@@ -179,7 +179,7 @@ fn system_prune_frees_what_it_reports() {
     let before = du(wharf.path());
     let output = wharf.ok(&["system", "prune", "-af", "--volumes"]);
     let freed = before - du(wharf.path());
-    assert!(freed > 200_000_000, "{output}: du saw {freed} bytes go");
+    assert!(freed > 100_000_000, "{output}: du saw {freed} bytes go");
     assert_near("system prune", reclaimed(&output), freed, 2);
     assert!(output.contains("Deleted Images:"), "{output}");
 }

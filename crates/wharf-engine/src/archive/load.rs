@@ -339,6 +339,9 @@ impl Engine {
                 tags: image.tags.clone(),
             });
         }
+        // Unpacked, each layer's tree and record give its tar back: its blob goes.
+        self.store
+            .drop_layer_blobs(prepared.iter().map(|layer| &layer.blob))?;
         Ok(report)
     }
 

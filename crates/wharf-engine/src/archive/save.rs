@@ -9,8 +9,11 @@ use std::path::Path;
 use serde_json::json;
 use wharf_oci::{media_type, Digest, Reference};
 
+use wharf_store::ImageLayer;
+
 use super::{DockerManifestEntry, IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION};
 use crate::error::{EngineError, IoResultExt, Result};
+use crate::manifest_edit::{replace_layers, tar_media_type, LayerBlob};
 use crate::Engine;
 
 /// An image to save and the tags to save with it.
@@ -98,25 +101,45 @@ impl Engine {
         for image in selected {
             let stored = self.store.image(&index, &image.id)?;
             let layers = stored.layers()?;
-            let manifest_digest = &stored.record.manifest;
-            let contents = std::iter::once(manifest_digest.clone())
-                .chain(std::iter::once(image.id.clone()))
-                .chain(layers.iter().map(|l| l.blob.clone()));
-            for digest in contents {
-                if written.insert(digest.clone()) {
-                    let path = blobs.path(&digest);
-                    let file = blobs.open(&digest)?;
-                    let mut header = blob_header(blobs.size(&digest)?);
-                    builder
-                        .append_data(&mut header, path_of(&digest), file)
-                        .at("write blob from", &path)?;
+            // A layer goes as its blob while the store keeps one, else as its tar rebuilt
+            // from its tree (and the manifest saved names it so, as Docker's save does).
+            let mut replaced = Vec::new();
+            let mut layer_paths = Vec::new();
+            for (i, layer) in layers.iter().enumerate() {
+                if self.store.layer_tar_from_blob(layer) {
+                    self.append_blob(&mut builder, &mut written, &layer.blob)?;
+                    layer_paths.push(path_of(&layer.blob));
+                    continue;
                 }
+                if written.insert(layer.diff_id.clone()) {
+                    self.append_rebuilt_layer(&mut builder, layer, &path_of(&layer.diff_id))?;
+                }
+                replaced.push((
+                    i,
+                    LayerBlob {
+                        media_type: tar_media_type(&layer.media_type).to_string(),
+                        digest: layer.diff_id.clone(),
+                        size: self.store.layer_tar_size(layer)?,
+                    },
+                ));
+                layer_paths.push(path_of(&layer.diff_id));
             }
+            self.append_blob(&mut builder, &mut written, &image.id)?;
+            let manifest_bytes =
+                replace_layers(&image.id, blobs.read(&stored.record.manifest)?, &replaced)?;
+            let manifest_digest = Digest::of(&manifest_bytes);
+            if written.insert(manifest_digest.clone()) {
+                let mut header = blob_header(manifest_bytes.len() as u64);
+                builder
+                    .append_data(&mut header, path_of(&manifest_digest), &manifest_bytes[..])
+                    .at("write archive entry", path_of(&manifest_digest))?;
+            }
+            let manifest_digest = &manifest_digest;
             docker_manifest.push(DockerManifestEntry {
                 config: path_of(&image.id),
                 repo_tags: (!image.tags.is_empty())
                     .then(|| image.tags.iter().map(Reference::familiar).collect()),
-                layers: layers.iter().map(|l| path_of(&l.blob)).collect(),
+                layers: layer_paths,
             });
             let manifest_media_type = stored
                 .manifest
@@ -127,7 +150,7 @@ impl Engine {
                 let mut descriptor = json!({
                     "mediaType": manifest_media_type,
                     "digest": manifest_digest.to_string(),
-                    "size": blobs.size(manifest_digest).unwrap_or(0),
+                    "size": manifest_bytes.len(),
                 });
                 if let Some(annotations) = annotations {
                     descriptor["annotations"] = annotations;
@@ -169,6 +192,49 @@ impl Engine {
             .and_then(|mut out| out.flush())
             .at("finish archive", "output")?;
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Adds blob `digest` of the store to the archive, once.
+    fn append_blob<W: Write>(
+        &self,
+        builder: &mut tar::Builder<W>,
+        written: &mut BTreeSet<Digest>,
+        digest: &Digest,
+    ) -> Result<()> {
+        if !written.insert(digest.clone()) {
+            return Ok(());
+        }
+        let blobs = self.store.blobs();
+        let path = blobs.path(digest);
+        let file = blobs.open(digest)?;
+        let mut header = blob_header(blobs.size(digest)?);
+        builder
+            .append_data(&mut header, format!("blobs/sha256/{}", digest.hex()), file)
+            .at("write blob from", &path)
+    }
+
+    /// Adds the layer's tar, rebuilt from its tree and record, to the archive as `name`.
+    /// The store checks it on the way; a failure ends the archive there.
+    fn append_rebuilt_layer<W: Write>(
+        &self,
+        builder: &mut tar::Builder<W>,
+        layer: &ImageLayer,
+        name: &str,
+    ) -> Result<()> {
+        let size = self.store.layer_tar_size(layer)?;
+        let mut header = blob_header(size);
+        header.set_path(name).at("write archive entry", name)?;
+        header.set_cksum();
+        let out = builder.get_mut();
+        out.write_all(header.as_bytes())
+            .at("write archive entry", name)?;
+        let written = self.store.write_layer_tar(layer, out)?;
+        debug_assert_eq!(written, size);
+        let padding = (512 - size % 512) % 512;
+        out.write_all(&[0u8; 512][..padding as usize])
+            .at("write archive entry", name)
     }
 }
 

@@ -94,13 +94,16 @@ impl Executor for StepExecutor<'_> {
     fn rebase(&self, layer: &Layer, below: &[Layer]) -> Result<Layer, StepError> {
         let parent = below.last().map(|l| l.chain_id.clone());
         let chain_id = wharf_store::chain_id(parent.as_ref(), &layer.diff_id);
-        // The same files under another chain id: unpacked again from the blob, once.
-        self.engine.store().unpack_layer(&LayerToUnpack {
-            blob: layer.blob.clone(),
-            diff_id: layer.diff_id.clone(),
-            chain_id: chain_id.clone(),
-            parent,
-        })?;
+        // The same files under another chain id: unpacked again from the same tar, once.
+        self.engine.store().unpack_layer_like(
+            &LayerToUnpack {
+                blob: layer.blob.clone(),
+                diff_id: layer.diff_id.clone(),
+                chain_id: chain_id.clone(),
+                parent,
+            },
+            &layer.chain_id,
+        )?;
         Ok(Layer {
             chain_id,
             ..layer.clone()

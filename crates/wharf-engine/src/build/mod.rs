@@ -228,12 +228,21 @@ impl Engine {
         if options.force_compression {
             let media_type = options.compression.kind.layer_media_type();
             for layer in layers.iter_mut().filter(|l| l.media_type != media_type) {
-                let (blob, size) = self
-                    .store
-                    .blobs()
-                    .recompress(&layer.blob, options.compression)?;
-                layer.blob = blob;
-                layer.size = size;
+                // Only the digest is kept: the layer records the form, and a push makes
+                // the same bytes again from its tar.
+                let form = self.store.compress_layer(
+                    &wharf_store::ImageLayer {
+                        blob: layer.blob.clone(),
+                        media_type: layer.media_type.clone(),
+                        blob_size: layer.size,
+                        diff_id: layer.diff_id.clone(),
+                        chain_id: layer.chain_id.clone(),
+                    },
+                    options.compression,
+                    std::io::sink(),
+                )?;
+                layer.blob = form.digest;
+                layer.size = form.size;
                 layer.media_type = media_type.into();
             }
         }

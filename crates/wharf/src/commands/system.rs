@@ -296,7 +296,7 @@ pub fn reset(engine: &Engine, printer: Printer, args: ResetArgs) -> CommandResul
 }
 
 pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResult {
-    let report = engine.check(args.repair)?;
+    let report = engine.check(args.repair, args.thorough)?;
     for problem in &report.problems {
         printer.data(format!("problem: {problem}"));
     }
@@ -324,8 +324,11 @@ pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResul
         "INCONSISTENT"
     };
     printer.data(format!(
-        "{} images, {} blobs verified: {state}",
-        report.images, report.blobs_verified
+        "{} images, {} blobs verified, {} layers checked by their tar-split record{}: {state}",
+        report.images,
+        report.blobs_verified,
+        report.records_checked,
+        if args.thorough { " (rebuilt)" } else { "" }
     ));
     if !args.repair {
         printer.data(format!(
@@ -334,6 +337,12 @@ pub fn check(engine: &Engine, printer: Printer, args: CheckArgs) -> CommandResul
             report.unreferenced_blobs,
             report.unreferenced_layers
         ));
+        if report.former_layout_layers > 0 {
+            printer.data(format!(
+                "{} layers keep their blob beside their tree (the former layout); `--repair` moves them",
+                report.former_layout_layers
+            ));
+        }
     }
     if report.problems.is_empty() || args.repair {
         Ok(ExitCode::SUCCESS)
