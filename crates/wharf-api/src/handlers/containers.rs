@@ -313,11 +313,16 @@ pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
     let mut keys = DetachKeys::parse(call.query("detachKeys").unwrap_or(DEFAULT_DETACH_KEYS))
         .map_err(|e| ApiError::BadRequest(format!("invalid detachKeys: {e}")))?;
     let raw = inspect["Config"]["Tty"].as_bool().unwrap_or(false);
+    // Without `logs`, only output from now on: from this moment rather than from the log's
+    // end when it is opened, which may come after the echo of input already relayed.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
     let query = LogsQuery {
         follow: call.flag_or("stream", false),
         stdout: call.flag("stdout"),
         stderr: call.flag("stderr"),
-        tail: (!call.flag("logs")).then_some(0),
+        since: (!call.flag("logs")).then_some(now),
         ..LogsQuery::default()
     };
     let name = call.param(0).to_string();
