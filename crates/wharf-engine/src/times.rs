@@ -9,7 +9,10 @@ pub fn parse_time(text: &str, now: time::OffsetDateTime) -> Result<time::OffsetD
     use time::macros::format_description;
     if text != "0" {
         if let Ok(duration) = crate::parse_duration(text) {
-            return Ok(now - duration);
+            return time::Duration::try_from(duration)
+                .ok()
+                .and_then(|duration| now.checked_sub(duration))
+                .ok_or_else(|| format!("{text} before now is earlier than any time"));
         }
     }
     if let Ok(time) = time::OffsetDateTime::parse(text, &Rfc3339) {
@@ -69,5 +72,13 @@ mod tests {
         assert_eq!(at("0"), Ok(time::OffsetDateTime::UNIX_EPOCH));
         assert!(at("yesterday").is_err());
         assert!(at("12.x").is_err());
+    }
+
+    /// A duration longer than the time since year -9999 panicked in the subtraction.
+    #[test]
+    fn durations_before_the_first_time_are_refused_not_a_panic() {
+        let now = time::macros::datetime!(2026-01-02 15:04:05 UTC);
+        let error = parse_time("10000000000h", now).unwrap_err();
+        assert!(error.contains("10000000000h"), "{error}");
     }
 }
