@@ -18,8 +18,7 @@ pub fn write_document(value: &Value, out: &mut String) {
 fn write_map(map: &serde_json::Map<String, Value>, depth: usize, out: &mut String) {
     for (key, value) in map {
         out.push_str(&"  ".repeat(depth));
-        out.push_str(&scalar_text(key));
-        out.push(':');
+        write_key(key, depth, out);
         write_value(value, depth, out);
     }
 }
@@ -58,8 +57,7 @@ fn write_seq(items: &[Value], depth: usize, out: &mut String) {
                     } else {
                         out.push_str(&"  ".repeat(depth + 1));
                     }
-                    out.push_str(&scalar_text(key));
-                    out.push(':');
+                    write_key(key, depth + 1, out);
                     write_value(value, depth + 1, out);
                 }
             }
@@ -98,6 +96,24 @@ fn write_inline(value: &Value, depth: usize, out: &mut String) {
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
     }
+}
+
+/// YAML's limit on a key written before its `:` (an implicit key), in characters.
+const IMPLICIT_KEY_MAX: usize = 1024;
+
+/// `key:`, or for a key past [`IMPLICIT_KEY_MAX`], which no reader takes so, `? key` then
+/// `:` on a line of its own at the key's indent.
+fn write_key(key: &str, depth: usize, out: &mut String) {
+    let text = scalar_text(key);
+    if text.chars().count() < IMPLICIT_KEY_MAX {
+        out.push_str(&text);
+    } else {
+        out.push_str("? ");
+        out.push_str(&text);
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    }
+    out.push(':');
 }
 
 /// A string as a plain scalar when it reads back as the same string, else double-quoted.
@@ -168,5 +184,25 @@ mod tests {
             out,
             "name: demo\nservices:\n  web:\n    command:\n      - echo\n      - \"8080\"\n      - \"true\"\n      - \"-x\"\n    ports:\n      - target: 80\n        published: \"8080\"\n    volume: {}\n    script: |-\n      a\n      b\n"
         );
+    }
+
+    /// A key of 1024 characters or more written as `key:` did not read back (YAML caps
+    /// implicit keys): found by the kube_play fuzz target through a long pod name.
+    #[test]
+    fn long_keys_are_explicit_and_read_back() {
+        let long = "k".repeat(1100);
+        let value = serde_json::json!({
+            "services": {&long: {"image": "a", &long: ["x"]}},
+            "list": [{&long: 1, "b": {&long: {}}}],
+        });
+        let mut out = String::new();
+        write_document(&value, &mut out);
+        assert!(out.contains(&format!("  ? {long}\n  :\n")), "{out}");
+        let read = yaml_rust2::YamlLoader::load_from_str(&out).unwrap();
+        let service = &read[0]["services"][long.as_str()];
+        assert_eq!(service["image"].as_str(), Some("a"));
+        assert_eq!(service[long.as_str()][0].as_str(), Some("x"));
+        assert_eq!(read[0]["list"][0][long.as_str()].as_i64(), Some(1));
+        assert!(read[0]["list"][0]["b"][long.as_str()].as_hash().is_some());
     }
 }
