@@ -263,6 +263,30 @@ fn procfile_and_overrides_win() {
     );
 }
 
+/// A start command with a newline (`--cmd`, or a Procfile's) ended the CMD instruction
+/// mid-string: the Dockerfile did not parse. Found by the init fuzz target.
+#[test]
+fn a_command_with_newlines_and_controls_stays_one_instruction() {
+    let dir = project(&[("app.py", "print('hi')\n")]);
+    let overrides = Overrides {
+        command: Some("gunicorn \\\n  'app:create()'\t\u{1b}".into()),
+        ..Overrides::default()
+    };
+    let facts = detect(dir.path(), &overrides).unwrap();
+    let dockerfile = &render(&facts, "pw")[0].text;
+    assert!(
+        dockerfile.ends_with(
+            "CMD [\"sh\", \"-c\", \"exec gunicorn \\\\\\n  'app:create()'\\t\\u001b\"]\n"
+        ),
+        "{dockerfile}"
+    );
+    let findings = wharf_lint::lint_dockerfile(dockerfile, &Config::default()).findings;
+    assert!(
+        findings.iter().all(|f| f.severity > Severity::Error),
+        "{findings:?}\n{dockerfile}"
+    );
+}
+
 #[test]
 fn a_folder_without_python_is_refused() {
     let dir = project(&[("README.md", "hello\n")]);
