@@ -690,7 +690,11 @@ mod tests {
     /// the conversion to a `Duration`; Go refuses what overflows its durations, as here.
     #[test]
     fn durations_too_long_are_refused_not_a_panic() {
-        for text in ["99999999999999999999999h", "18446744073709551615s1h", "1e400h"] {
+        for text in [
+            "99999999999999999999999h",
+            "18446744073709551615s1h",
+            "1e400h",
+        ] {
             assert!(parse_duration(text).is_err(), "{text}");
         }
         let long = "9".repeat(400) + "s";
