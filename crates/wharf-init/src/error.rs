@@ -11,6 +11,8 @@ pub enum InitError {
         #[source]
         source: std::io::Error,
     },
+    #[error("--python {value}: not a Python version")]
+    PythonVersion { value: String },
     #[error("{dir}: no Python project found (no requirements.txt, pyproject.toml, Pipfile, setup.py or .py file)")]
     NotAProject { dir: PathBuf },
 }
@@ -19,6 +21,7 @@ impl InitError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Io { .. } => None,
+            Self::PythonVersion { .. } => Some("give a version such as 3.12 or 3.12.4".to_owned()),
             Self::NotAProject { .. } => Some(
                 "run wharf init in the project's folder, or name it: wharf init DIR".to_owned(),
             ),

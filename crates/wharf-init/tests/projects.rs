@@ -287,6 +287,39 @@ fn a_command_with_newlines_and_controls_stays_one_instruction() {
     );
 }
 
+/// `--python` went into the FROM lines as given: `3.12\nRUN x` made a broken (or a
+/// different) Dockerfile. Found by the init fuzz target.
+#[test]
+fn a_python_override_must_be_a_version() {
+    let dir = project(&[("app.py", "print('hi')\n")]);
+    for bad in [
+        "hon\n3.12",
+        "3.12 AS x",
+        "",
+        "3..12",
+        "3.12-slim",
+        "1.2.3.4",
+    ] {
+        let overrides = Overrides {
+            python: Some(bad.into()),
+            ..Overrides::default()
+        };
+        let error = detect(dir.path(), &overrides).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("--python {bad}: not a Python version")
+        );
+        assert!(error.hint().is_some());
+    }
+    for good in ["3", "3.13", "3.12.4"] {
+        let overrides = Overrides {
+            python: Some(good.into()),
+            ..Overrides::default()
+        };
+        assert_eq!(detect(dir.path(), &overrides).unwrap().python, good);
+    }
+}
+
 #[test]
 fn a_folder_without_python_is_refused() {
     let dir = project(&[("README.md", "hello\n")]);

@@ -36,6 +36,12 @@ pub fn detect(root: &std::path::Path, overrides: &Overrides) -> Result<Facts, In
     };
     let mut reasons = vec![manager_reason];
     let (python, python_reason) = match &overrides.python {
+        // It goes into FROM lines: anything else would break the Dockerfile.
+        Some(version) if !python::is_version(version) => {
+            return Err(InitError::PythonVersion {
+                value: version.clone(),
+            })
+        }
         Some(version) => (version.clone(), format!("Python: {version} (--python)")),
         None => python::python(&files),
     };
