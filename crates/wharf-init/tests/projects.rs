@@ -288,9 +288,10 @@ fn a_command_with_newlines_and_controls_stays_one_instruction() {
 }
 
 /// `--python` went into the FROM lines as given: `3.12\nRUN x` made a broken (or a
-/// different) Dockerfile. Found by the init fuzz target.
+/// different) Dockerfile; `--port 0` a compose.yaml compose refuses. Found by the init
+/// fuzz target.
 #[test]
-fn a_python_override_must_be_a_version() {
+fn python_and_port_overrides_must_be_usable() {
     let dir = project(&[("app.py", "print('hi')\n")]);
     for bad in [
         "hon\n3.12",
@@ -311,6 +312,13 @@ fn a_python_override_must_be_a_version() {
         );
         assert!(error.hint().is_some());
     }
+    // `--port 0` made `ports: ["0:0"]`, which compose refuses.
+    let overrides = Overrides {
+        port: Some(0),
+        ..Overrides::default()
+    };
+    let error = detect(dir.path(), &overrides).unwrap_err();
+    assert!(error.to_string().starts_with("--port 0: "), "{error}");
     for good in ["3", "3.13", "3.12.4"] {
         let overrides = Overrides {
             python: Some(good.into()),

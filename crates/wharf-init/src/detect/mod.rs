@@ -107,6 +107,10 @@ pub fn detect(root: &std::path::Path, overrides: &Overrides) -> Result<Facts, In
         App::Asgi { .. } if !deps.contains("uvicorn") => extra_packages.push("uvicorn==0.32.1"),
         _ => {}
     }
+    // Port 0 (any free port) cannot be published as `0:0` nor EXPOSEd.
+    if overrides.port == Some(0) {
+        return Err(InitError::Port);
+    }
     let port = overrides.port.unwrap_or(8000);
     Ok(Facts {
         manager,
