@@ -79,7 +79,13 @@ fn write_inline(value: &Value, depth: usize, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
         Value::Number(number) => out.push_str(&number.to_string()),
-        Value::String(text) if text.contains('\n') && !text.contains(['\r', '\t']) => {
+        // A block's indentation is read from its first line: one that starts with a space
+        // (or is empty) would lose that space, so such text is quoted instead.
+        Value::String(text)
+            if text.contains('\n')
+                && !text.contains(['\r', '\t'])
+                && !text.starts_with([' ', '\n']) =>
+        {
             let chomp = if text.ends_with('\n') { "" } else { "-" };
             out.push('|');
             out.push_str(chomp);
@@ -184,6 +190,18 @@ mod tests {
             out,
             "name: demo\nservices:\n  web:\n    command:\n      - echo\n      - \"8080\"\n      - \"true\"\n      - \"-x\"\n    ports:\n      - target: 80\n        published: \"8080\"\n    volume: {}\n    script: |-\n      a\n      b\n"
         );
+    }
+
+    /// ` #debug = false\n` as a block read back without its first space: found by the
+    /// kube_play fuzz target (a ConfigMap value).
+    #[test]
+    fn text_starting_with_a_space_or_newline_reads_back() {
+        for text in [" #debug = false\n", "  a\nb", "\n a\n", "\n\nx"] {
+            let mut out = String::new();
+            write_document(&serde_json::json!({ "k": text }), &mut out);
+            let read = yaml_rust2::YamlLoader::load_from_str(&out).unwrap();
+            assert_eq!(read[0]["k"].as_str(), Some(text), "{out}");
+        }
     }
 
     /// A key of 1024 characters or more written as `key:` did not read back (YAML caps

@@ -445,9 +445,14 @@ impl Parser {
             Some('{') => {
                 let start = self.at + 1;
                 self.skip_balanced('{', '}');
-                let inner: String = self.chars[start..self.at.saturating_sub(1)]
-                    .iter()
-                    .collect();
+                // Without its `}` (the text ended), the rest is the name.
+                let end = self.at.min(self.chars.len());
+                let end = if end > start && self.chars[end - 1] == '}' {
+                    end - 1
+                } else {
+                    end
+                };
+                let inner: String = self.chars[start.min(end)..end].iter().collect();
                 word.text.push_str(&format!("${{{inner}}}"));
                 word.literal = false;
             }
@@ -587,6 +592,22 @@ mod tests {
         assert_eq!(names("for f in a b\r\ndo echo $f\r\ndone"), ["echo"]);
         assert_eq!(names("[ -f a\r ] && ls"), ["ls"]);
         assert_eq!(names("[[ -f a\r ]] && ls"), ["ls"]);
+    }
+
+    /// `${` with no `}` before the end of the text sliced backwards: found by the lint
+    /// fuzz target.
+    #[test]
+    fn an_unclosed_brace_expansion_ends_the_word() {
+        for text in [
+            "echo ${",
+            "echo ${a",
+            "echo ${a\\",
+            "echo ${'a",
+            "echo ${{}",
+        ] {
+            assert_eq!(names(text), ["echo"], "{text}");
+        }
+        assert_eq!(Script::parse("echo ${a").commands[0].args, ["${a}"]);
     }
 
     #[test]
