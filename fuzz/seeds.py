@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import pathlib
 import sys
 import tarfile
@@ -182,3 +183,89 @@ for number, text in enumerate([
     "{{json .}}", "json", "table", "{{ .Labels.a }}\\n{{.Size}}",
 ]):
     seed("format_template", f"format-{number}", bytes(16) + text.encode())
+
+
+# Rust string literals of the test sources: "..." (with escapes), r"..." and r#"..."#.
+LITERAL = re.compile(r'r(#*)"(.*?)"\1|"((?:[^"\\]|\\.)*)"', re.S)
+
+
+def literals(text):
+    for match in LITERAL.finditer(text):
+        if match.group(2) is not None:
+            yield match.group(2)
+        else:
+            # Line continuations (a backslash, the newline and the indent) first.
+            body = re.sub(r"\\\n\s*", "", match.group(3))
+            yield body.encode("latin-1", "backslashreplace").decode("unicode_escape",
+                                                                    "replace")
+
+
+# kube play: the manifests of wharf-kube's tests and of the kube play integration tests;
+# the first byte is the options (1: --publish).
+manifests = [lit for source in [repo / "crates/wharf-kube/src/play/tests.rs",
+                                repo / "crates/wharf/tests/kube_play.rs"]
+             for lit in literals(source.read_text(errors="replace")) if "kind:" in lit]
+for number, manifest in enumerate(manifests):
+    seed("kube_play", f"manifest-{number}", b"\x00" + manifest.encode())
+    seed("kube_play", f"manifest-{number}-publish", b"\x01" + manifest.encode())
+
+# compose bridge convert: each test project's compose file with the files beside it
+# (`path\ncontent` parts after NUL bytes); the first byte is the options.
+project_folders = sorted((repo / "crates/wharf/tests/data/compose").iterdir())
+project_folders.append(repo / "crates/wharf/tests/data/kube/web-redis")
+for number, folder in enumerate(project_folders):
+    compose_files = sorted(folder.glob("*compose*.y*ml"))
+    if not compose_files:
+        continue
+    parts = [compose_files[0].read_bytes()]
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path != compose_files[0] and path.stat().st_size < 4096:
+            parts.append(str(path.relative_to(folder)).encode() + b"\n" + path.read_bytes())
+    seed("kube_convert", f"{folder.name}", bytes([number % 64]) + b"\0".join(parts))
+
+# lint: the lint corpus, each Dockerfile with its .hadolint.yaml (before a NUL) if it has one.
+corpus = repo / "crates/wharf-lint/tests/corpus"
+for path in sorted(corpus.rglob("*.Dockerfile")):
+    config = corpus / "configs" / f"{path.name}.yaml"
+    data = path.read_bytes()
+    if config.is_file():
+        data = config.read_bytes() + b"\0" + data
+    seed("lint", f"{path.parent.name}-{path.name}", data)
+for path in sorted(conformance.glob("testfiles/*/Dockerfile"))[:40]:
+    seed("lint", f"buildkit-{path.parent.name}", path.read_bytes())
+
+# init: the projects of wharf-init's tests, as `path\ncontent` parts.
+source = (repo / "crates/wharf-init/tests/projects.rs").read_text()
+for number, block in enumerate(re.findall(r"project\(&\[(.*?)\]\);", source, re.S)):
+    values = list(literals(block))
+    parts = [f"{name}\n{content}" for name, content in zip(values[0::2], values[1::2])]
+    seed("init", f"project-{number}", "\0".join(parts))
+seed("init", "overrides", "@python\n3.12\0@port\n5000\0@cmd\ngunicorn 'app:create()' -b :$PORT\0"
+     "requirements.txt\n-r requirements/base.txt\nflask\0requirements/base.txt\npsycopg2\0"
+     "app.py\nfrom flask import Flask\napp = Flask(__name__)\n")
+
+# events: filters (tab-separated), --since, --until, then the events file.
+event = {"time": "2026-01-02T03:04:05.123456789Z", "type": "container", "action": "start",
+         "id": "0123456789ab" * 5 + "cdef",
+         "attributes": {"name": "web", "image": "busybox:1", "com.docker.compose.project": "p"}}
+lines = []
+for action in ["create", "start", "health_status: healthy", "kill", "die", "destroy"]:
+    lines.append(json.dumps(dict(event, action=action)))
+old = json.dumps(dict(event, time="2025-12-31T23:59:59Z", action="stop"))
+for number, (filters, since, until, tail) in enumerate([
+    ("container=web\tevent=start", "0", "2026-01-02T15:04:05Z", ""),
+    ("label=com.docker.compose.project=p\ttype=container", "10m", "", '{"time": "2026'),
+    ("image=busybox\tscope=local", "2026-01-01", "1767366245.5", "\xff\xfe\n"),
+    ("colour=red", "1767366245", "99999h", ""),
+]):
+    text = f"{filters}\n{since}\n{until}\n".encode()
+    seed("events", f"events-{number}", text + old.encode() + b"\n\0"
+         + "\n".join(lines).encode() + b"\n" + tail.encode("latin-1"))
+
+# watch and api_hijack take structured input (arbitrary): their seeds are the compose
+# files with develop.watch rules and the API request seeds, read as bytes.
+for path in sorted((repo / "crates/wharf/tests/data/compose").rglob("*.y*ml")):
+    if b"develop" in path.read_bytes():
+        seed("watch", path.parent.name + "-" + path.name, path.read_bytes())
+for number, request in enumerate(requests):
+    seed("api_hijack", f"request-{number}", request)

@@ -40,7 +40,10 @@ else
     exit 2
 fi
 
-nice -n 19 cargo +nightly fuzz build -s "$sanitizer" --debug-assertions
+# One target builds alone; `all` builds every one.
+build_target=()
+[ "$target" = all ] || build_target=("$target")
+nice -n 19 cargo +nightly fuzz build -s "$sanitizer" --debug-assertions "${build_target[@]}"
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT

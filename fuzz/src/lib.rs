@@ -1,13 +1,16 @@
 //! What several targets share: tar archives built from a fuzzer-chosen description (random
 //! bytes almost never make a header whose checksum holds, so the fuzzer describes entries
 //! and this writes their headers), and a sandbox to check that an unpacker stayed inside
-//! its root.
+//! its root; YAML read back ([`yaml`]); a project's files in one input ([`files`]).
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use arbitrary::Arbitrary;
+
+pub mod files;
+pub mod yaml;
 
 /// A name in an archive. Absolute names point into the sandbox's `outside` folder, so a
 /// broken unpacker writes there (where the check sees it), never onto the host.

@@ -303,8 +303,12 @@ impl Connection {
             self.write_head(200, &[content_type])?;
         }
         self.writer.flush()?;
+        // What the client sent after the request (stdin written without waiting for the
+        // reply) may sit in the reader's buffer already: the stream starts with it.
+        let buffered = self.reader.buffer().to_vec();
+        self.reader.consume(buffered.len());
         Ok(Hijacked {
-            input: self.reader.get_ref().try_clone()?,
+            input: io::Cursor::new(buffered).chain(self.reader.get_ref().try_clone()?),
             output: self.writer.try_clone()?,
         })
     }
@@ -372,7 +376,7 @@ impl PeerWatch {
 
 /// A hijacked connection: the client's input, and the output to it.
 pub struct Hijacked {
-    pub input: UnixStream,
+    pub input: io::Chain<io::Cursor<Vec<u8>>, UnixStream>,
     pub output: UnixStream,
 }
 
@@ -448,6 +452,25 @@ mod tests {
                 ("end".into(), "%4".into()),
             ]
         );
+    }
+
+    /// Stdin sent right behind the request (before the `101`) was in the reader's buffer
+    /// and lost when the connection was hijacked: found by the api_hijack fuzz target.
+    #[test]
+    fn a_hijacked_stream_starts_with_what_followed_the_request() {
+        let (mut client, server) = UnixStream::pair().unwrap();
+        let mut bytes =
+            b"POST /exec/a/start HTTP/1.1\r\nUpgrade: tcp\r\nContent-Length: 2\r\n\r\n{}".to_vec();
+        bytes.extend_from_slice(b"stdin line 1\nline 2\n");
+        client.write_all(&bytes).unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut connection = Connection::new(server).unwrap();
+        let request = connection.read_request().unwrap();
+        assert_eq!(request.body, b"{}");
+        let mut hijacked = connection.hijack(&request).unwrap();
+        let mut stream = Vec::new();
+        hijacked.input.read_to_end(&mut stream).unwrap();
+        assert_eq!(stream, b"stdin line 1\nline 2\n");
     }
 
     /// Reads `bytes` as a client's request on a fresh connection.

@@ -18,8 +18,7 @@ pub fn write_document(value: &Value, out: &mut String) {
 fn write_map(map: &serde_json::Map<String, Value>, depth: usize, out: &mut String) {
     for (key, value) in map {
         out.push_str(&"  ".repeat(depth));
-        out.push_str(&scalar_text(key));
-        out.push(':');
+        write_key(key, depth, out);
         write_value(value, depth, out);
     }
 }
@@ -58,8 +57,7 @@ fn write_seq(items: &[Value], depth: usize, out: &mut String) {
                     } else {
                         out.push_str(&"  ".repeat(depth + 1));
                     }
-                    out.push_str(&scalar_text(key));
-                    out.push(':');
+                    write_key(key, depth + 1, out);
                     write_value(value, depth + 1, out);
                 }
             }
@@ -81,7 +79,13 @@ fn write_inline(value: &Value, depth: usize, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
         Value::Number(number) => out.push_str(&number.to_string()),
-        Value::String(text) if text.contains('\n') && !text.contains(['\r', '\t']) => {
+        // A block's indentation is read from its first line: one that starts with a space
+        // (or is empty) would lose that space, so such text is quoted instead.
+        Value::String(text)
+            if text.contains('\n')
+                && !text.contains(['\r', '\t'])
+                && !text.starts_with([' ', '\n']) =>
+        {
             let chomp = if text.ends_with('\n') { "" } else { "-" };
             out.push('|');
             out.push_str(chomp);
@@ -98,6 +102,24 @@ fn write_inline(value: &Value, depth: usize, out: &mut String) {
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
     }
+}
+
+/// YAML's limit on a key written before its `:` (an implicit key), in characters.
+const IMPLICIT_KEY_MAX: usize = 1024;
+
+/// `key:`, or for a key past [`IMPLICIT_KEY_MAX`], which no reader takes so, `? key` then
+/// `:` on a line of its own at the key's indent.
+fn write_key(key: &str, depth: usize, out: &mut String) {
+    let text = scalar_text(key);
+    if text.chars().count() < IMPLICIT_KEY_MAX {
+        out.push_str(&text);
+    } else {
+        out.push_str("? ");
+        out.push_str(&text);
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    }
+    out.push(':');
 }
 
 /// A string as a plain scalar when it reads back as the same string, else double-quoted.
@@ -168,5 +190,37 @@ mod tests {
             out,
             "name: demo\nservices:\n  web:\n    command:\n      - echo\n      - \"8080\"\n      - \"true\"\n      - \"-x\"\n    ports:\n      - target: 80\n        published: \"8080\"\n    volume: {}\n    script: |-\n      a\n      b\n"
         );
+    }
+
+    /// ` #debug = false\n` as a block read back without its first space: found by the
+    /// kube_play fuzz target (a ConfigMap value).
+    #[test]
+    fn text_starting_with_a_space_or_newline_reads_back() {
+        for text in [" #debug = false\n", "  a\nb", "\n a\n", "\n\nx"] {
+            let mut out = String::new();
+            write_document(&serde_json::json!({ "k": text }), &mut out);
+            let read = yaml_rust2::YamlLoader::load_from_str(&out).unwrap();
+            assert_eq!(read[0]["k"].as_str(), Some(text), "{out}");
+        }
+    }
+
+    /// A key of 1024 characters or more written as `key:` did not read back (YAML caps
+    /// implicit keys): found by the kube_play fuzz target through a long pod name.
+    #[test]
+    fn long_keys_are_explicit_and_read_back() {
+        let long = "k".repeat(1100);
+        let value = serde_json::json!({
+            "services": {&long: {"image": "a", &long: ["x"]}},
+            "list": [{&long: 1, "b": {&long: {}}}],
+        });
+        let mut out = String::new();
+        write_document(&value, &mut out);
+        assert!(out.contains(&format!("  ? {long}\n  :\n")), "{out}");
+        let read = yaml_rust2::YamlLoader::load_from_str(&out).unwrap();
+        let service = &read[0]["services"][long.as_str()];
+        assert_eq!(service["image"].as_str(), Some("a"));
+        assert_eq!(service[long.as_str()][0].as_str(), Some("x"));
+        assert_eq!(read[0]["list"][0][long.as_str()].as_i64(), Some(1));
+        assert!(read[0]["list"][0]["b"][long.as_str()].as_hash().is_some());
     }
 }

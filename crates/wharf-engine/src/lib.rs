@@ -20,6 +20,7 @@ mod reset;
 mod signals;
 mod size;
 mod system;
+mod times;
 mod volumes;
 
 pub use archive::{LoadReport, LoadedImage};
@@ -46,6 +47,7 @@ pub use reset::ResetReport;
 pub use signals::{end_by, with_all_blocked, Signals, TERMINATING};
 pub use size::parse_bytes;
 pub use system::HostInfo;
+pub use times::parse_time;
 pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
 pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};
 pub use wharf_net::PortBinding;

@@ -11,6 +11,10 @@ pub enum InitError {
         #[source]
         source: std::io::Error,
     },
+    #[error("--python {value}: not a Python version")]
+    PythonVersion { value: String },
+    #[error("--port 0: not a port the app can listen on and compose can publish")]
+    Port,
     #[error("{dir}: no Python project found (no requirements.txt, pyproject.toml, Pipfile, setup.py or .py file)")]
     NotAProject { dir: PathBuf },
 }
@@ -19,6 +23,8 @@ impl InitError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Io { .. } => None,
+            Self::PythonVersion { .. } => Some("give a version such as 3.12 or 3.12.4".to_owned()),
+            Self::Port => Some("give a port from 1 to 65535, such as 8000".to_owned()),
             Self::NotAProject { .. } => Some(
                 "run wharf init in the project's folder, or name it: wharf init DIR".to_owned(),
             ),

@@ -263,6 +263,71 @@ fn procfile_and_overrides_win() {
     );
 }
 
+/// A start command with a newline (`--cmd`, or a Procfile's) ended the CMD instruction
+/// mid-string: the Dockerfile did not parse. Found by the init fuzz target.
+#[test]
+fn a_command_with_newlines_and_controls_stays_one_instruction() {
+    let dir = project(&[("app.py", "print('hi')\n")]);
+    let overrides = Overrides {
+        command: Some("gunicorn \\\n  'app:create()'\t\u{1b}".into()),
+        ..Overrides::default()
+    };
+    let facts = detect(dir.path(), &overrides).unwrap();
+    let dockerfile = &render(&facts, "pw")[0].text;
+    assert!(
+        dockerfile.ends_with(
+            "CMD [\"sh\", \"-c\", \"exec gunicorn \\\\\\n  'app:create()'\\t\\u001b\"]\n"
+        ),
+        "{dockerfile}"
+    );
+    let findings = wharf_lint::lint_dockerfile(dockerfile, &Config::default()).findings;
+    assert!(
+        findings.iter().all(|f| f.severity > Severity::Error),
+        "{findings:?}\n{dockerfile}"
+    );
+}
+
+/// `--python` went into the FROM lines as given: `3.12\nRUN x` made a broken (or a
+/// different) Dockerfile; `--port 0` a compose.yaml compose refuses. Found by the init
+/// fuzz target.
+#[test]
+fn python_and_port_overrides_must_be_usable() {
+    let dir = project(&[("app.py", "print('hi')\n")]);
+    for bad in [
+        "hon\n3.12",
+        "3.12 AS x",
+        "",
+        "3..12",
+        "3.12-slim",
+        "1.2.3.4",
+    ] {
+        let overrides = Overrides {
+            python: Some(bad.into()),
+            ..Overrides::default()
+        };
+        let error = detect(dir.path(), &overrides).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("--python {bad}: not a Python version")
+        );
+        assert!(error.hint().is_some());
+    }
+    // `--port 0` made `ports: ["0:0"]`, which compose refuses.
+    let overrides = Overrides {
+        port: Some(0),
+        ..Overrides::default()
+    };
+    let error = detect(dir.path(), &overrides).unwrap_err();
+    assert!(error.to_string().starts_with("--port 0: "), "{error}");
+    for good in ["3", "3.13", "3.12.4"] {
+        let overrides = Overrides {
+            python: Some(good.into()),
+            ..Overrides::default()
+        };
+        assert_eq!(detect(dir.path(), &overrides).unwrap().python, good);
+    }
+}
+
 #[test]
 fn a_folder_without_python_is_refused() {
     let dir = project(&[("README.md", "hello\n")]);

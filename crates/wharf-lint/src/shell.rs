@@ -278,7 +278,7 @@ impl Parser {
                 '\n' | ';' | '&' | '|' if close == "]" => return,
                 '<' | '>' | '(' | ')' | ';' | '&' | '|' | '\n' => self.at += 1,
                 _ => {
-                    if self.word(&mut ignored).text == close {
+                    if self.skip_word(&mut ignored).text == close {
                         return;
                     }
                 }
@@ -293,10 +293,21 @@ impl Parser {
                 ';' | '\n' => return,
                 ' ' | '\t' => self.at += 1,
                 _ => {
-                    self.word(nested);
+                    self.skip_word(nested);
                 }
             }
         }
+    }
+
+    /// A word, or the character no word starts with (an operator, `\r`): the skipping
+    /// loops above always move on, whatever follows.
+    fn skip_word(&mut self, nested: &mut Vec<Command>) -> Word {
+        let at = self.at;
+        let word = self.word(nested);
+        if self.at == at {
+            self.at += 1;
+        }
+        word
     }
 
     fn word(&mut self, nested: &mut Vec<Command>) -> Word {
@@ -434,9 +445,14 @@ impl Parser {
             Some('{') => {
                 let start = self.at + 1;
                 self.skip_balanced('{', '}');
-                let inner: String = self.chars[start..self.at.saturating_sub(1)]
-                    .iter()
-                    .collect();
+                // Without its `}` (the text ended), the rest is the name.
+                let end = self.at.min(self.chars.len());
+                let end = if end > start && self.chars[end - 1] == '}' {
+                    end - 1
+                } else {
+                    end
+                };
+                let inner: String = self.chars[start.min(end)..end].iter().collect();
                 word.text.push_str(&format!("${{{inner}}}"));
                 word.literal = false;
             }
@@ -565,6 +581,33 @@ mod tests {
         assert_eq!(names("[[ -f a && -f b ]] && ls"), ["ls"]);
         assert_eq!(names("exec gunicorn app"), ["gunicorn"]);
         assert_eq!(names("$CMD run"), Vec::<String>::new());
+    }
+
+    /// A `for` clause or a test holding an operator or a `\r` (a CRLF Dockerfile) looped
+    /// forever: found by the `lint` fuzz target.
+    #[test]
+    fn clauses_and_tests_with_operators_or_carriage_returns_end() {
+        assert_eq!(names("for f in *.txt 2>&1; do rm $f; done"), ["rm"]);
+        assert_eq!(names("for f in a (b) | c\ndo echo $f; done"), ["echo"]);
+        assert_eq!(names("for f in a b\r\ndo echo $f\r\ndone"), ["echo"]);
+        assert_eq!(names("[ -f a\r ] && ls"), ["ls"]);
+        assert_eq!(names("[[ -f a\r ]] && ls"), ["ls"]);
+    }
+
+    /// `${` with no `}` before the end of the text sliced backwards: found by the lint
+    /// fuzz target.
+    #[test]
+    fn an_unclosed_brace_expansion_ends_the_word() {
+        for text in [
+            "echo ${",
+            "echo ${a",
+            "echo ${a\\",
+            "echo ${'a",
+            "echo ${{}",
+        ] {
+            assert_eq!(names(text), ["echo"], "{text}");
+        }
+        assert_eq!(Script::parse("echo ${a").commands[0].args, ["${a}"]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! and `.git` may exclude it. Patterns have `.dockerignore`'s syntax and meaning, through
 //! wharf-build's matcher.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use wharf_build::context::IgnoreMatcher;
 use wharf_compose::develop::WatchRule;
@@ -78,6 +78,10 @@ impl RuleMatcher {
     /// when the rule does not take it.
     pub fn take(&self, changed: &Path) -> Option<PathBuf> {
         let rel = changed.strip_prefix(&self.root).ok()?.to_path_buf();
+        // inotify never names `..`, but a path that climbs would sync outside the target.
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return None;
+        }
         if rel.as_os_str().is_empty() {
             // The root itself: a watched file, or the folder (removed or recreated).
             return Some(rel);
@@ -130,6 +134,16 @@ mod tests {
         assert!(takes(&m, "/p/app"));
         assert!(!takes(&m, "/p/application/a.py"));
         assert!(!takes(&m, "/p/other.py"));
+    }
+
+    /// `/p/app/../../etc/x` was taken, and synced to `/app/../../etc/x`: found by the
+    /// watch fuzz target.
+    #[test]
+    fn never_takes_a_path_that_climbs_out_of_the_root() {
+        let m = matcher(&[], &[], None);
+        assert!(!takes(&m, "/p/app/../../etc/passwd"));
+        assert!(!takes(&m, "/p/app/sub/../../x"));
+        assert!(takes(&m, "/p/app/./a.py"));
     }
 
     #[test]

@@ -661,7 +661,11 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
             _ => return Err(bad()),
         };
         rest = &rest[unit_end..];
-        total += Duration::from_secs_f64(number * scale);
+        // Go refuses what overflows its durations; ours are longer, but not endless.
+        total = Duration::try_from_secs_f64(number * scale)
+            .ok()
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(|| format!("`{text}` is longer than a duration can be"))?;
     }
     Ok(total)
 }
@@ -680,6 +684,21 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("").is_err());
         assert_eq!(go_duration(Duration::from_secs(30)), "30s");
+    }
+
+    /// `--health-interval 99999999999999999999h` (or `events --since` of one) panicked in
+    /// the conversion to a `Duration`; Go refuses what overflows its durations, as here.
+    #[test]
+    fn durations_too_long_are_refused_not_a_panic() {
+        for text in [
+            "99999999999999999999999h",
+            "18446744073709551615s1h",
+            "1e400h",
+        ] {
+            assert!(parse_duration(text).is_err(), "{text}");
+        }
+        let long = "9".repeat(400) + "s";
+        assert!(parse_duration(&long).is_err());
         assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
         assert_eq!(go_duration(Duration::from_millis(500)), "500ms");
     }

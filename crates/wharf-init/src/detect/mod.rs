@@ -36,6 +36,12 @@ pub fn detect(root: &std::path::Path, overrides: &Overrides) -> Result<Facts, In
     };
     let mut reasons = vec![manager_reason];
     let (python, python_reason) = match &overrides.python {
+        // It goes into FROM lines: anything else would break the Dockerfile.
+        Some(version) if !python::is_version(version) => {
+            return Err(InitError::PythonVersion {
+                value: version.clone(),
+            })
+        }
         Some(version) => (version.clone(), format!("Python: {version} (--python)")),
         None => python::python(&files),
     };
@@ -100,6 +106,10 @@ pub fn detect(root: &std::path::Path, overrides: &Overrides) -> Result<Facts, In
         App::Wsgi { .. } if !deps.contains("gunicorn") => extra_packages.push("gunicorn==23.0.0"),
         App::Asgi { .. } if !deps.contains("uvicorn") => extra_packages.push("uvicorn==0.32.1"),
         _ => {}
+    }
+    // Port 0 (any free port) cannot be published as `0:0` nor EXPOSEd.
+    if overrides.port == Some(0) {
+        return Err(InitError::Port);
     }
     let port = overrides.port.unwrap_or(8000);
     Ok(Facts {

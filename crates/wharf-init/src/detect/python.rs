@@ -20,6 +20,15 @@ fn major_minor(text: &str) -> Option<String> {
     Some(format!("{major}.{minor}"))
 }
 
+/// `3`, `3.12` or `3.12.4`: what a `python:<version>-slim` tag is made of.
+pub fn is_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() <= 3
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn version_key(version: &str) -> (u32, u32) {
     let (major, minor) = version.split_once('.').unwrap_or((version, "0"));
     (major.parse().unwrap_or(0), minor.parse().unwrap_or(0))

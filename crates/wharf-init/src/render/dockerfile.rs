@@ -127,11 +127,27 @@ pub(super) fn start_command(facts: &Facts) -> Vec<String> {
 }
 
 fn exec_form(argv: &[String]) -> String {
-    let words: Vec<String> = argv
-        .iter()
-        .map(|word| format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
+    let words: Vec<String> = argv.iter().map(|word| json_string(word)).collect();
     format!("[{}]", words.join(", "))
+}
+
+/// A JSON string, as the exec form is read: a newline (from `--cmd`) escaped, not ending
+/// the instruction.
+fn json_string(word: &str) -> String {
+    let mut out = String::from("\"");
+    for c in word.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 pub fn dockerfile(facts: &Facts) -> String {

@@ -412,7 +412,7 @@ pub(crate) fn time_flag(
 ) -> Result<Option<time::OffsetDateTime>, CommandError> {
     value
         .map(|text| {
-            parse_log_time(text, now).map_err(|why| {
+            wharf_engine::parse_time(text, now).map_err(|why| {
                 CommandError::new(
                     format!("{flag} {text}: {why}"),
                     Some("give an RFC 3339 time (2026-01-02T15:04:05Z), Unix seconds (1767366245) or a duration before now (10m, 1h30m)"),
@@ -420,41 +420,6 @@ pub(crate) fn time_flag(
             })
         })
         .transpose()
-}
-
-/// Docker's times for `logs --since/--until` and `events`: a duration before `now` (`10m`), RFC 3339
-/// (`2026-01-02T15:04:05Z`, also without zone or time of day: then UTC, where Docker takes
-/// local time), or Unix seconds with an optional fraction (`1767366245.5`).
-fn parse_log_time(text: &str, now: time::OffsetDateTime) -> Result<time::OffsetDateTime, String> {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-    if text != "0" {
-        if let Ok(duration) = wharf_engine::parse_duration(text) {
-            return Ok(now - duration);
-        }
-    }
-    if let Ok(time) = time::OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok(time);
-    }
-    let local = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    if let Ok(time) = time::PrimitiveDateTime::parse(text, &local) {
-        return Ok(time.assume_utc());
-    }
-    if let Ok(date) = time::Date::parse(text, &format_description!("[year]-[month]-[day]")) {
-        return Ok(date.midnight().assume_utc());
-    }
-    let (seconds, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let valid_fraction = fraction.len() <= 9 && fraction.bytes().all(|b| b.is_ascii_digit());
-    match (seconds.parse::<i64>(), valid_fraction) {
-        (Ok(seconds), true) => {
-            let nanos: i128 = format!("{fraction:0<9}").parse().unwrap_or(0);
-            time::OffsetDateTime::from_unix_timestamp_nanos(
-                i128::from(seconds) * 1_000_000_000 + nanos,
-            )
-            .map_err(|e| e.to_string())
-        }
-        _ => Err("not a time".into()),
-    }
 }
 
 /// `exec`: the process is this one's child, so its stdio is ours and its exit code ours.
@@ -1053,37 +1018,6 @@ pub(crate) fn parse_caps(names: &[String]) -> Result<Vec<CapabilityName>, (Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn log_times_parse_like_dockers() {
-        let now = time::macros::datetime!(2026-01-02 15:04:05 UTC);
-        let at = |text| parse_log_time(text, now);
-        assert_eq!(
-            at("10m"),
-            Ok(time::macros::datetime!(2026-01-02 14:54:05 UTC))
-        );
-        assert_eq!(
-            at("1h30m"),
-            Ok(time::macros::datetime!(2026-01-02 13:34:05 UTC))
-        );
-        assert_eq!(
-            at("2026-01-02T15:04:05.5+01:00"),
-            Ok(time::macros::datetime!(2026-01-02 14:04:05.5 UTC))
-        );
-        assert_eq!(at("2026-01-02T15:04:05"), Ok(now));
-        assert_eq!(
-            at("2026-01-02"),
-            Ok(time::macros::datetime!(2026-01-02 0:00 UTC))
-        );
-        assert_eq!(at("1767366245"), Ok(now));
-        assert_eq!(
-            at("1767366245.25"),
-            Ok(time::macros::datetime!(2026-01-02 15:04:05.25 UTC))
-        );
-        assert_eq!(at("0"), Ok(time::OffsetDateTime::UNIX_EPOCH));
-        assert!(at("yesterday").is_err());
-        assert!(at("12.x").is_err());
-    }
 
     #[test]
     fn log_options_parse_like_dockers() {
