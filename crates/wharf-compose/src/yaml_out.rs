@@ -80,13 +80,21 @@ fn write_inline(value: &Value, depth: usize, out: &mut String) {
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
         Value::Number(number) => out.push_str(&number.to_string()),
         // A block's indentation is read from its first line: one that starts with a space
-        // (or is empty) would lose that space, so such text is quoted instead.
+        // (or is empty) would lose that space, so such text is quoted instead; so is text
+        // with characters a block cannot hold as they are.
         Value::String(text)
             if text.contains('\n')
-                && !text.contains(['\r', '\t'])
+                && !text.chars().any(|c| c != '\n' && needs_escape(c))
                 && !text.starts_with([' ', '\n']) =>
         {
-            let chomp = if text.ends_with('\n') { "" } else { "-" };
+            // Clip keeps one final line break, keep all of them, strip none.
+            let chomp = if text.ends_with("\n\n") {
+                "+"
+            } else if text.ends_with('\n') {
+                ""
+            } else {
+                "-"
+            };
             out.push('|');
             out.push_str(chomp);
             let body = text.strip_suffix('\n').unwrap_or(text);
@@ -102,6 +110,12 @@ fn write_inline(value: &Value, depth: usize, out: &mut String) {
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
     }
+}
+
+/// Characters that are not printable in YAML, or that some readers take for a line break
+/// (NEL, LS, PS, from YAML 1.1) or a byte-order mark: written only escaped.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
 /// YAML's limit on a key written before its `:` (an implicit key), in characters.
@@ -196,7 +210,19 @@ mod tests {
     /// kube_play fuzz target (a ConfigMap value).
     #[test]
     fn text_starting_with_a_space_or_newline_reads_back() {
-        for text in [" #debug = false\n", "  a\nb", "\n a\n", "\n\nx"] {
+        for text in [
+            " #debug = false\n",
+            "  a\nb",
+            "\n a\n",
+            "\n\nx",
+            // Trailing empty lines, and characters a block cannot hold (a ConfigMap value
+            // with carriage returns, found by the kube_play fuzz target).
+            "a\n\n",
+            "a\n\n\n",
+            "a\r\nb\n",
+            "a\u{1}\nb",
+            "a\u{2028}\nb",
+        ] {
             let mut out = String::new();
             write_document(&serde_json::json!({ "k": text }), &mut out);
             let read = yaml_rust2::YamlLoader::load_from_str(&out).unwrap();
