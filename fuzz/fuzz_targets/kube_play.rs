@@ -34,6 +34,7 @@ fuzz_target!(|bytes: &[u8]| {
     };
     let options = PlayOptions {
         publish: flags & 1 == 1,
+        ..PlayOptions::default()
     };
     let document = match (play(text, &options), play(text, &options)) {
         (Ok(first), Ok(second)) => {

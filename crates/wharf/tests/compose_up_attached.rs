@@ -204,18 +204,19 @@ name: deps
 services:
   web:
     image: busybox:latest
-    command: [sh, -c, "echo web-start; sleep 2; echo web-end"]
+    command: [sh, -c, "echo web-start; sleep 6; echo web-end"]
     depends_on: [db]
   db:
     image: busybox:latest
     container_name: the-db
-    command: [sh, -c, "echo db-start; sleep 3; echo db-end"]
+    command: [sh, -c, "echo db-start; sleep 7; echo db-end"]
 "#;
     let Some(project) = ComposeProject::new(&[("busybox", "busybox:latest")], yaml) else {
         return;
     };
     // Running containers: only their lines from now on; none of their earlier ones.
-    // Listed by container name, as docker compose does.
+    // Listed by container name, as docker compose does. (They sleep long enough to be
+    // still running when the attached `up` comes, on a loaded machine too.)
     project.ok(&["up", "-d"]);
     let output = project.run(&["up"]);
     assert!(output.status.success(), "{output:?}");
