@@ -189,6 +189,19 @@ impl Store {
         Ok(needed)
     }
 
+    /// The form (size, media type) a layer of the store is known under as blob `digest`:
+    /// what a blob tells once another process unpacked its layer and dropped it.
+    pub fn layer_form_of_blob(&self, digest: &Digest) -> Result<Option<LayerForm>> {
+        for chain_id in self.list_layers()? {
+            if let Ok(Some(info)) = self.layer_info(&chain_id) {
+                if let Some(form) = info.forms.into_iter().find(|f| &f.digest == digest) {
+                    return Ok(Some(form));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Whether the store can give the layer's tar: from its blob or its record.
     pub fn layer_tar_available(&self, layer: &ImageLayer) -> bool {
         self.blobs().exists(&layer.blob) || self.layer_record_path(&layer.chain_id).is_file()

@@ -250,12 +250,27 @@ impl Engine {
         let blobs = self.store.blobs();
         let mut layer_descriptors = Vec::new();
         for layer in layers {
-            let mut head = [0u8; 4];
-            let read = blobs.open(layer)?.read(&mut head).unwrap_or(0);
+            let (media_type, size) = match blobs.open(layer) {
+                Ok(mut file) => {
+                    let mut head = [0u8; 4];
+                    let read = file.read(&mut head).unwrap_or(0);
+                    let media_type = Compression::detect(&head[..read]).layer_media_type();
+                    (media_type.to_owned(), blobs.size(layer)?)
+                }
+                // A load of the same layer beside this one unpacked it and dropped its blob:
+                // the layer knows the blob's form.
+                Err(wharf_store::StoreError::BlobNotFound(_)) => {
+                    match self.store.layer_form_of_blob(layer)? {
+                        Some(form) => (form.media_type, form.size),
+                        None => return Err(wharf_store::StoreError::BlobNotFound(layer.clone()))?,
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            };
             layer_descriptors.push(json!({
-                "mediaType": Compression::detect(&head[..read]).layer_media_type(),
+                "mediaType": media_type,
                 "digest": layer.to_string(),
-                "size": blobs.size(layer)?,
+                "size": size,
             }));
         }
         let manifest = json!({
