@@ -114,16 +114,17 @@ impl Engine {
                     .monitor_pid
                     .is_some_and(|pid| is_alive(pid, state.monitor_start_time))
         };
-        // A restarting container's monitor hands it to the next one and then exits: a state
-        // read before the handover names a monitor gone by the time it is checked.
+        // A monitor records the container's end, or hands a restarting one to the next
+        // monitor, and then exits: a state read just before names a monitor gone by the
+        // time it is checked. Only a state that stays the same names a dead one.
         while monitor_gone(&state) {
             let again = read_state()?;
-            if (again.monitor_pid, again.monitor_start_time)
-                == (state.monitor_pid, state.monitor_start_time)
-            {
+            let same = (again.status, again.monitor_pid, again.monitor_start_time)
+                == (state.status, state.monitor_pid, state.monitor_start_time);
+            state = again;
+            if same {
                 break;
             }
-            state = again;
         }
         if monitor_gone(&state) {
             // The monitor died without recording the end: kill what runs, clean up, say so.
