@@ -41,7 +41,11 @@ impl Freeze {
         let frozen = wharf_runtime::cgroup::is_frozen(&cgroups_path).unwrap_or(false);
         if !frozen {
             std::fs::write(&marker, b"").at("write", &marker)?;
-            engine.set_frozen(info, true)?;
+            if let Err(error) = engine.set_frozen(info, true) {
+                // Not frozen: a marker left would make a later copy thaw the user's pause.
+                let _ = std::fs::remove_file(&marker);
+                return Err(error);
+            }
         }
         Ok(Self {
             lock,
