@@ -72,7 +72,14 @@ pub enum ExpandErrorReason {
     Required { name: String, message: String },
     #[error("invalid pattern `{pattern}` in substitution: invalid escape `\\{escaped}`")]
     InvalidPattern { pattern: String, escaped: String },
+    /// Nested `${NAME//pattern/replacement}` multiply the text; a word stops at a bound.
+    #[error("its variables expand to more than {} MiB", MAX_EXPANSION >> 20)]
+    TooLong,
 }
+
+/// The most text the variables of one word may expand to, in bytes. Far beyond any real
+/// word; it keeps a nested `${NAME//.../${NAME//...}}` from growing exponentially.
+pub(crate) const MAX_EXPANSION: usize = 1 << 20;
 
 /// A word that could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,6 +159,7 @@ impl ShellLexer {
             vars,
             cursor: Cursor::new(word),
             keep_escapes: self.keep_escapes,
+            expanded: 0,
             matched: BTreeSet::new(),
             unmatched: BTreeSet::new(),
         };
@@ -249,6 +257,8 @@ struct WordProcessor<'a> {
     vars: &'a dyn Variables,
     cursor: Cursor,
     keep_escapes: bool,
+    /// Bytes the word's variables have expanded to so far, nested ones included.
+    expanded: usize,
     matched: BTreeSet<String>,
     unmatched: BTreeSet<String>,
 }
@@ -407,7 +417,17 @@ impl WordProcessor<'_> {
         text
     }
 
+    /// A `$` expansion, charged against the word's [`MAX_EXPANSION`].
     fn dollar(&mut self) -> Result<String, Reason> {
+        let value = self.dollar_value()?;
+        self.expanded += value.len();
+        if self.expanded > MAX_EXPANSION {
+            return Err(Reason::TooLong);
+        }
+        Ok(value)
+    }
+
+    fn dollar_value(&mut self) -> Result<String, Reason> {
         self.cursor.bump();
         if self.cursor.peek() != Some('{') {
             let name = self.name();
@@ -516,7 +536,10 @@ impl WordProcessor<'_> {
                 String::new()
             });
         };
-        Ok(compile(&pattern_text)?.replace(&value, &replacement, every))
+        let room = MAX_EXPANSION.saturating_sub(self.expanded);
+        compile(&pattern_text)?
+            .replace(&value, &replacement, every, room)
+            .ok_or(Reason::TooLong)
     }
 
     /// Text up to `stop` inside `${...}`; running off the end there is reported as the missing
@@ -715,6 +738,34 @@ mod tests {
                 .to_string(),
             r"invalid pattern `\x` in substitution: invalid escape `\x`"
         );
+    }
+
+    #[test]
+    fn nested_substitutions_stop_at_the_expansion_bound() {
+        // Each level puts the level inside it between every character of PATH: 14^n bytes.
+        let mut nested = String::from("-");
+        for _ in 0..8 {
+            nested = format!("${{PATH///{nested}}}");
+        }
+        let error = word(&nested, &[("PATH", "/usr/bin:/bin")]).unwrap_err();
+        assert_eq!(error.reason, ExpandErrorReason::TooLong);
+        assert!(
+            error.to_string().ends_with("expand to more than 1 MiB"),
+            "{error}"
+        );
+        // Up to the bound the same shape expands as BuildKit would.
+        let two = "${PATH///${PATH///-}}";
+        let inner = "-/-u-s-r-/-b-i-n-:-/-b-i-n-";
+        let expected: String = "/usr/bin:/bin"
+            .chars()
+            .flat_map(|ch| inner.chars().chain([ch]))
+            .chain(inner.chars())
+            .collect();
+        assert_eq!(word(two, &[("PATH", "/usr/bin:/bin")]).unwrap(), expected);
+        // Many siblings share one bound too.
+        let siblings = "${PATH///${PATH///${PATH///${PATH///-}}}}".repeat(200);
+        let error = word(&siblings, &[("PATH", "/usr/bin:/bin")]).unwrap_err();
+        assert_eq!(error.reason, ExpandErrorReason::TooLong);
     }
 
     #[test]

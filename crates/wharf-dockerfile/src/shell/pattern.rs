@@ -78,8 +78,15 @@ impl Pattern {
     }
 
     /// Replaces the first (or every) leftmost-longest match, the way Go's `ReplaceAllString`
-    /// walks a string: an empty match right after a previous match is not replaced.
-    pub(crate) fn replace(&self, value: &str, replacement: &str, every: bool) -> String {
+    /// walks a string: an empty match right after a previous match is not replaced. `None`
+    /// when the result would be longer than `limit` bytes.
+    pub(crate) fn replace(
+        &self,
+        value: &str,
+        replacement: &str,
+        every: bool,
+        limit: usize,
+    ) -> Option<String> {
         let text: Vec<char> = value.chars().collect();
         let mut matcher = Matcher::new(&self.tokens, &text, true);
         let mut out = String::new();
@@ -93,6 +100,9 @@ impl Pattern {
             if end > last_end || start == 0 {
                 out.push_str(replacement);
             }
+            if out.len() > limit {
+                return None;
+            }
             last_end = end;
             if !every {
                 break;
@@ -101,7 +111,7 @@ impl Pattern {
             search = if search + 1 > end { search + 1 } else { end };
         }
         out.extend(&text[last_end..]);
-        out
+        (out.len() <= limit).then_some(out)
     }
 }
 
@@ -176,6 +186,12 @@ mod tests {
         Pattern::compile(pattern).expect("valid pattern")
     }
 
+    fn replace(pattern: &str, value: &str, replacement: &str, every: bool) -> String {
+        compile(pattern)
+            .replace(value, replacement, every, usize::MAX)
+            .expect("no limit")
+    }
+
     #[test]
     fn escapes_are_limited_to_wildcards_and_backslash() {
         assert!(Pattern::compile(r"\*\?\\").is_ok());
@@ -207,26 +223,30 @@ mod tests {
 
     #[test]
     fn replacement_first_and_every() {
+        assert_eq!(replace("\\*/", "/foo*/*/*.txt", ".", false), "/foo.*/*.txt");
+        assert_eq!(replace("\\*/", "/foo*/*/*.txt", ".", true), "/foo..*.txt");
+        assert_eq!(replace("/?/", "/a/foo/b/c.txt", "/", true), "/foo/c.txt");
+        assert_eq!(replace("", "xxyy", "ww", false), "wwxxyy");
+        assert_eq!(replace("", "ab", "-", true), "-a-b-");
+        assert_eq!(replace("x*", "axxb", "-", true), "a-");
+    }
+
+    #[test]
+    fn replacement_stops_at_its_limit() {
         assert_eq!(
-            compile("\\*/").replace("/foo*/*/*.txt", ".", false),
-            "/foo.*/*.txt"
+            compile("").replace("ab", "-", true, 5).as_deref(),
+            Some("-a-b-")
         );
+        assert_eq!(compile("").replace("ab", "-", true, 4), None);
         assert_eq!(
-            compile("\\*/").replace("/foo*/*/*.txt", ".", true),
-            "/foo..*.txt"
+            compile("").replace("abc", "--", false, 5).as_deref(),
+            Some("--abc")
         );
-        assert_eq!(
-            compile("/?/").replace("/a/foo/b/c.txt", "/", true),
-            "/foo/c.txt"
-        );
-        assert_eq!(compile("").replace("xxyy", "ww", false), "wwxxyy");
-        assert_eq!(compile("").replace("ab", "-", true), "-a-b-");
-        assert_eq!(compile("x*").replace("axxb", "-", true), "a-");
     }
 
     #[test]
     fn wildcards_stop_at_newlines() {
         assert_eq!(compile("*").trim_prefix("ab\ncd", true), "\ncd");
-        assert_eq!(compile("a?c").replace("a\nc abc", "-", true), "a\nc -");
+        assert_eq!(replace("a?c", "a\nc abc", "-", true), "a\nc -");
     }
 }
