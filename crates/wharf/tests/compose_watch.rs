@@ -2,7 +2,8 @@
 //! symlinks reach the container, ignored and editors' files do not, a burst is one batch,
 //! `sync+restart` restarts, `sync+exec` runs its command, `rebuild` rebuilds and recreates only its service, a Python
 //! server in the container sees the synced file through its own inotify watch, and bad
-//! rules fail before anything starts. Each step waits for the watcher's line that says the
+//! rules fail before anything starts; a Flask app under `flask run --reload` serves the synced
+//! code. Each step waits for the watcher's line that says the
 //! batch is applied, so no assertion depends on timing.
 
 mod common;
@@ -354,4 +355,84 @@ fn bad_rules_fail_before_anything_starts() {
     project.write("name: wb\nservices:\n  web:\n    image: busybox:latest\n");
     let stderr = project.fails(&["watch"]);
     assert!(stderr.contains("none of the selected services is configured for watch"));
+}
+
+const FLASK_APP: &str = "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef hello():\n    return 'VERSION'\n";
+
+const FLASK: &str = r#"
+name: wf
+services:
+  web:
+    image: flask-dev
+    command: [flask, --app, app, run, --reload, --host, 0.0.0.0, --port, "5000"]
+    develop:
+      watch:
+        - path: ./app.py
+          action: sync
+          target: /app/app.py
+"#;
+
+/// The issue's own check: Flask's development server (`flask run --reload`, Werkzeug's stat
+/// reloader, which polls the modules' modification times) restarts on the synced `app.py`
+/// and serves the new code. Flask comes from PyPI, so the image is built where RUN steps
+/// reach it and moved into the project's isolated store.
+#[test]
+fn a_flask_app_under_flask_run_reload_shows_the_new_code() {
+    let Some(builder) = common::pypi::builder() else {
+        return;
+    };
+    let context = tempfile::tempdir().unwrap();
+    let dir = context.path();
+    write(dir, "app.py", &FLASK_APP.replace("VERSION", "v1"));
+    write(
+        dir,
+        "Dockerfile",
+        "FROM python:3.11-slim\nRUN pip install --no-cache-dir 'flask>=3,<4'\nWORKDIR /app\nCOPY app.py .\n",
+    );
+    common::pypi::build(&builder, dir, "flask-dev");
+    let archive = builder.path().join("flask-dev.tar");
+    builder.ok(&["save", "-o", archive.to_str().unwrap(), "flask-dev"]);
+
+    let Some(project) = ComposeProject::new(&[], FLASK) else {
+        return;
+    };
+    project.wharf.ok(&["load", "-i", archive.to_str().unwrap()]);
+    let dir = project.path();
+    write(dir, "app.py", &FLASK_APP.replace("VERSION", "v1"));
+    let mut watch = Watching::start(&project, &["watch"]);
+    watch.wait_for("Watch enabled");
+    let fetch = "python -c \"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:5000/').read().decode())\" 2>/dev/null";
+    let page = |expected: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let output = project.wharf.run(&["exec", "wf-web-1", "sh", "-c", fetch]);
+            let seen = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            if seen == expected {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the app served {seen:?}, not {expected:?}; its log:\n{}",
+                String::from_utf8_lossy(&project.wharf.run(&["logs", "wf-web-1"]).stderr)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    page("v1");
+
+    write(dir, "app.py", &FLASK_APP.replace("VERSION", "v2"));
+    watch.wait_for("Syncing service \"web\"");
+    page("v2");
+    // Werkzeug's reloader restarted the server for the change (the container did not); it
+    // logs on stderr, which `logs` gives on its own stderr as Docker does.
+    let log = project.wharf.run(&["logs", "wf-web-1"]);
+    let log = String::from_utf8_lossy(&log.stderr);
+    assert!(
+        log.contains("Detected change in '/app/app.py', reloading"),
+        "{log}"
+    );
+    assert_eq!(project.inspect("{{.RestartCount}}", "wf-web-1"), "0");
+
+    assert!(watch.interrupt().success());
+    project.ok(&["down", "-t", "0"]);
 }
