@@ -22,7 +22,7 @@ use crate::build::{BuildOptions, BuildSource};
 use crate::containers::{Attach, ContainerInfo};
 use crate::error::{EngineError, Result};
 use crate::network::{ConnectOptions, NetworkCreateOptions};
-use crate::registry::LayerProgress;
+use crate::registry::{LayerProgress, NoProgress};
 use crate::Engine;
 
 /// The engine, as wharf-compose's [`Backend`].
@@ -34,6 +34,9 @@ pub struct ComposeBackend<'a> {
     pub host_ca_certs: bool,
     pub build_reporter: &'a dyn wharf_build::Reporter,
     pub pull_progress: &'a dyn LayerProgress,
+    /// The cgroup warm-up ([`Engine::warm_up_container_start`]) runs once, at the first
+    /// create or start: an `up` with nothing to do does not wait for it at exit.
+    warmed_up: std::sync::Once,
 }
 /// A container of a compose project, from its labels.
 pub fn observed(info: &ContainerInfo) -> Option<Observed> {
@@ -92,6 +95,29 @@ impl Engine {
             .zip(names)
             .map(|(child, name)| self.await_detached_start(child?, name))
             .collect()
+    }
+}
+
+impl<'a> ComposeBackend<'a> {
+    pub fn new(
+        engine: &'a Engine,
+        init_path: PathBuf,
+        host_ca_certs: bool,
+        build_reporter: &'a dyn wharf_build::Reporter,
+    ) -> Self {
+        Self {
+            engine,
+            init_path,
+            host_ca_certs,
+            build_reporter,
+            pull_progress: &NoProgress,
+            warmed_up: std::sync::Once::new(),
+        }
+    }
+
+    fn warm_up_container_start(&self) {
+        self.warmed_up
+            .call_once(|| self.engine.warm_up_container_start());
     }
 }
 
@@ -312,6 +338,7 @@ impl Backend for ComposeBackend<'_> {
         service: &Service,
         container: &ContainerRequest,
     ) -> Result<(), BackendError> {
+        self.warm_up_container_start();
         let options =
             create_options(project, service, container, &self.init_path, true).map_err(boxed)?;
         self.create_on_networks(project, service, container, &options, true)
@@ -320,6 +347,7 @@ impl Backend for ComposeBackend<'_> {
     }
 
     fn start(&self, names: &[String]) -> Vec<Result<(), BackendError>> {
+        self.warm_up_container_start();
         self.engine
             .start_detached_together(names)
             .into_iter()
@@ -348,6 +376,7 @@ impl Backend for ComposeBackend<'_> {
         timeout: Option<Duration>,
         keep_volumes: bool,
     ) -> Result<(), BackendError> {
+        self.warm_up_container_start();
         let name = &container.name;
         self.stop(name, timeout)?;
         let old = self.engine.find_container(name).map_err(boxed)?;

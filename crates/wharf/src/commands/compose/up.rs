@@ -10,7 +10,7 @@ use wharf_compose::model::CONDITION_COMPLETED_SUCCESSFULLY;
 use wharf_compose::{
     selected_services, up, Event, PlanOptions, Project, Pull, Readiness, UpOptions,
 };
-use wharf_engine::{ComposeBackend, Engine, NoProgress};
+use wharf_engine::{ComposeBackend, Engine};
 
 use super::down::stop_in_parallel;
 use super::logs::{follow_until_signal, short_name, AbortOn};
@@ -31,13 +31,7 @@ pub(super) fn backend<'a>(
     reporter: &'a dyn wharf_engine::BuildReporter,
     host_ca_certs: bool,
 ) -> ComposeBackend<'a> {
-    ComposeBackend {
-        engine,
-        init_path: init_path(),
-        host_ca_certs,
-        build_reporter: reporter,
-        pull_progress: &NoProgress,
-    }
+    ComposeBackend::new(engine, init_path(), host_ca_certs, reporter)
 }
 
 fn scale(values: &[String]) -> Result<BTreeMap<String, u32>, CommandError> {
@@ -115,7 +109,6 @@ fn converge(
             .map_err(|why| CommandError::new(format!("--pull: {why}"), None))?,
         ..base
     };
-    engine.warm_up_container_start();
     up(&backend, project, &options, &mut |event| {
         if !(args.quiet_pull && matches!(event, Event::Pulled(_))) {
             printer.info(event_line(&event))
