@@ -207,6 +207,7 @@ impl Engine {
             networks: Vec::new(),
             ports,
             publish_all: options.publish_all,
+            port_bindings_as_sent: options.port_bindings_as_sent.clone(),
             exposed_ports,
             dns,
             extra_hosts,
@@ -1222,6 +1223,10 @@ impl Engine {
                 }
             }
         }
+        let bindings = match &record.net.port_bindings_as_sent {
+            Some(sent) => sent.clone(),
+            None => Value::Object(bindings),
+        };
         let host_config = json!({
             "PortBindings": bindings,
             "PublishAllPorts": record.net.publish_all,

@@ -325,22 +325,6 @@ fn socket_activation_serves_the_socket_systemd_passes() {
 /// files below run and must pass.
 const TESTCONTAINERS_DESELECTED: &[(&str, &str)] = &[
     (
-        "core/tests/test_core_ports.py::test_docker_container_with_bind_ports[8125/udp-8125/udp]",
-        "inspect's HostConfig.PortBindings has the host port wharf read (8125), not the text sent (8125/udp)",
-    ),
-    (
-        "core/tests/test_core_ports.py::test_docker_container_with_bind_ports[8092/udp-8092/udp]",
-        "the same",
-    ),
-    (
-        "core/tests/test_core_ports.py::test_docker_container_with_bind_ports[9000/tcp-9000/tcp]",
-        "the same",
-    ),
-    (
-        "core/tests/test_core_ports.py::test_docker_container_with_bind_ports[8080-8080/udp]",
-        "the same",
-    ),
-    (
         "core/tests/test_network.py::test_containers_can_communicate_over_network",
         "pings from the nginx image; our nginx fixture (Debian's) has no ping",
     ),

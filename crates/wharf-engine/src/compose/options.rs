@@ -477,6 +477,7 @@ pub fn create_options(
             .or_else(|| first_network.map(|(key, _)| project.networks[key].name.clone())),
         publish: service.ports.iter().map(publish_text).collect(),
         publish_all: false,
+        port_bindings_as_sent: None,
         expose: service.expose.clone(),
         ip: first_network
             .and_then(|(_, n)| n)

@@ -42,6 +42,10 @@ pub struct CreateOptions {
     pub publish: Vec<String>,
     /// `-P`: publish every exposed port of the image on a free host port.
     pub publish_all: bool,
+    /// `HostConfig.PortBindings` as an API client sent it, which inspect shows as sent, as
+    /// Docker does (docker-py passes `8125/udp` through as a host port; the port published
+    /// is the number). `None`: inspect shows what `publish` asked for.
+    pub port_bindings_as_sent: Option<serde_json::Value>,
     /// `--expose` (the API's `ExposedPorts`): exposed beside the image's, `80` or `80/udp`.
     pub expose: Vec<String>,
     /// `--ip`.

@@ -203,6 +203,9 @@ pub struct NetConfig {
     /// `-P`.
     #[serde(default)]
     pub publish_all: bool,
+    /// See [`CreateOptions::port_bindings_as_sent`](crate::CreateOptions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_bindings_as_sent: Option<serde_json::Value>,
     /// The image's exposed ports (`8000/tcp`), shown by `ps` and `inspect`.
     #[serde(default)]
     pub exposed_ports: Vec<String>,

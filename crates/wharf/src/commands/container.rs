@@ -700,6 +700,7 @@ fn create_options(args: &CreateArgs) -> Result<CreateOptions, CommandError> {
         network: args.network.clone(),
         publish: args.publish.clone(),
         publish_all: args.publish_all,
+        port_bindings_as_sent: None,
         expose: args.expose.clone(),
         ip: args.ip.clone(),
         network_aliases: args.network_aliases.clone(),

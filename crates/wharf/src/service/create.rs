@@ -123,6 +123,7 @@ fn host_options(
             .mounts
             .push(tmpfs_mount(&spec).map_err(|why| bad("HostConfig.Tmpfs", &destination, &why))?);
     }
+    let mut as_sent = serde_json::Map::new();
     for (port, bindings) in host.port_bindings.unwrap_or_default() {
         let port = if port.contains('/') {
             port
@@ -130,6 +131,16 @@ fn host_options(
             format!("{port}/tcp")
         };
         let bindings = bindings.unwrap_or_default();
+        as_sent.insert(
+            port.clone(),
+            bindings
+                .iter()
+                .map(|b| {
+                    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+                    serde_json::json!({"HostIp": text(&b.host_ip), "HostPort": text(&b.host_port)})
+                })
+                .collect(),
+        );
         if bindings.is_empty() {
             options.publish.push(port.clone());
         }
@@ -148,6 +159,7 @@ fn host_options(
                 });
         }
     }
+    options.port_bindings_as_sent = Some(serde_json::Value::Object(as_sent));
     options.publish_all = host.publish_all_ports.unwrap_or(false);
     options.network = host
         .network_mode
