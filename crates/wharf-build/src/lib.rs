@@ -11,6 +11,6 @@ pub use graph::{
     Op, RemoteSource, StageGraph, Step,
 };
 pub use solver::{
-    BuildError, Cache, CacheRecord, Executor, Reporter, Solver, StageResult, StepError, StepId,
-    StepOutcome, StepRun,
+    BuildError, Cache, CacheRecord, Executor, PlannedLine, Reporter, Solver, StageResult,
+    StepError, StepId, StepOutcome, StepRun,
 };

@@ -86,8 +86,25 @@ pub enum StepOutcome {
     Failed(Duration),
 }
 
+/// One line of the frontend's plan, in source order: every instruction of the stages to
+/// build, including those that are no step (ENV, CMD...). Display only, for progress that
+/// lists every instruction as Docker's classic builder does; the solver never reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedLine {
+    /// The stage (an index of [`crate::BuildGraph::stages`]); `None` before the first.
+    pub stage: Option<usize>,
+    /// As written, continuation lines joined: `FROM python:3.11`, `CMD echo hi`.
+    pub text: String,
+    /// The stage's step it became (0-based), if any.
+    pub step: Option<usize>,
+    /// A stage's first line names its base image, when it has one.
+    pub base_image: Option<Digest>,
+}
+
 /// Receives progress; the CLI turns it into lines or a live view.
 pub trait Reporter: Sync {
+    /// The plan, before any step starts.
+    fn planned(&self, _lines: &[PlannedLine]) {}
     fn step_started(&self, step: &StepId, label: &str);
     fn step_output(&self, step: &StepId, chunk: &[u8]);
     fn step_finished(&self, step: &StepId, outcome: StepOutcome);

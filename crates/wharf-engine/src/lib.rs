@@ -49,7 +49,9 @@ pub use size::parse_bytes;
 pub use system::HostInfo;
 pub use times::parse_time;
 pub use volumes::{Volume, VolumePruneReport, ANONYMOUS_LABEL};
-pub use wharf_build::{Network as BuildNetwork, Reporter as BuildReporter, StepId, StepOutcome};
+pub use wharf_build::{
+    Network as BuildNetwork, PlannedLine, Reporter as BuildReporter, StepId, StepOutcome,
+};
 pub use wharf_net::PortBinding;
 pub use wharf_oci::error_chain;
 pub use wharf_registry::BlobPushed;

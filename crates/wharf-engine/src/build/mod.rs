@@ -204,6 +204,7 @@ impl Engine {
         };
         let epoch_text = epoch.map(rfc3339_of);
         let now = || epoch_text.clone().unwrap_or_else(crate::now_rfc3339);
+        reporter.planned(&plan.lines);
         let results = Solver {
             executor: &executor,
             cache: &executor,

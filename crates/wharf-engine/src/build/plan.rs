@@ -10,14 +10,14 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use wharf_build::{
     Base, BuildGraph, CacheSharing, CopyOp, ExecMount, ExecOp, FileSource, Layer, MkdirOp, Network,
-    Op, RemoteSource, StageGraph, StageResult, Step,
+    Op, PlannedLine, RemoteSource, StageGraph, StageResult, Step,
 };
 use wharf_dockerfile::instructions::{
     AddInstruction, CacheSharing as Sharing, CommandLine, Healthcheck, Mount, MountType,
     NetworkMode, RunInstruction, SecurityMode,
 };
 use wharf_dockerfile::{
-    BuildArgs, BuildStages, Dockerfile, Instruction, Located, ShellLexer, StageBase, PROXY_ARGS,
+    BuildArgs, BuildStages, Dockerfile, Instruction, LineSpan, ShellLexer, StageBase, PROXY_ARGS,
 };
 use wharf_oci::config::host_architecture;
 use wharf_oci::{ContainerConfig, Digest, HistoryEntry, ImageConfig};
@@ -57,6 +57,8 @@ pub(crate) struct Plan {
     pub stages: Vec<PlannedStage>,
     /// Build arguments given but used by no stage, as BuildKit warns.
     pub unused_args: Vec<String>,
+    /// Every instruction of the stages built, for progress ([`PlannedLine`]).
+    pub lines: Vec<PlannedLine>,
 }
 
 pub(crate) struct PlannedStage {
@@ -167,10 +169,22 @@ pub(crate) fn plan(input: &PlanInput<'_>) -> Result<Plan> {
         graph_index: &graph_index,
         used_args: Default::default(),
     };
+    let mut lines: Vec<PlannedLine> = Vec::new();
+    for global in &stages.global_args {
+        // One ARG line may declare several.
+        if lines.last().map(|l| &l.text) != Some(&planner.written(&global.lines)) {
+            lines.push(PlannedLine {
+                stage: None,
+                text: planner.written(&global.lines),
+                step: None,
+                base_image: None,
+            });
+        }
+    }
     let mut graph_stages = Vec::new();
     let mut planned: Vec<PlannedStage> = Vec::new();
     for &index in &order {
-        let (graph_stage, stage) = planner.stage(index, &planned)?;
+        let (graph_stage, stage) = planner.stage(index, &planned, &mut lines)?;
         graph_stages.push(graph_stage);
         planned.push(stage);
     }
@@ -189,6 +203,7 @@ pub(crate) fn plan(input: &PlanInput<'_>) -> Result<Plan> {
         },
         stages: planned,
         unused_args,
+        lines,
     })
 }
 
@@ -207,13 +222,33 @@ impl Planner<'_> {
         format!("{}:{line}", self.input.dockerfile_name)
     }
 
-    /// The instruction as written, continuation lines joined, for progress and history.
-    fn text(&self, located: &Located<Instruction>) -> String {
+    /// The instruction on `lines` as Docker's classic builder shows it: indentation before
+    /// it dropped, each escaped line end removed and the next line kept as written.
+    fn written(&self, lines: &LineSpan) -> String {
+        let mut text = String::new();
+        let raw = self
+            .input
+            .source
+            .lines()
+            .skip(lines.start.saturating_sub(1));
+        for (i, line) in raw.take(lines.end + 1 - lines.start).enumerate() {
+            let blank_or_comment = line.trim().is_empty() || line.trim_start().starts_with('#');
+            if i > 0 && blank_or_comment {
+                continue;
+            }
+            let line = if i == 0 { line.trim_start() } else { line }.trim_end();
+            text.push_str(line.strip_suffix(self.stages.escape).unwrap_or(line));
+        }
+        text
+    }
+
+    /// The instruction written on `lines`, continuation lines joined, for history.
+    fn text(&self, lines: &LineSpan) -> String {
         self.input
             .source
             .lines()
-            .skip(located.lines.start.saturating_sub(1))
-            .take(located.lines.end + 1 - located.lines.start)
+            .skip(lines.start.saturating_sub(1))
+            .take(lines.end + 1 - lines.start)
             .map(|l| l.trim().trim_end_matches('\\').trim())
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .collect::<Vec<_>>()
@@ -245,10 +280,12 @@ impl Planner<'_> {
         Ok(expansion.value)
     }
 
+    /// Plans stage `index` (of the Dockerfile), adding its instructions to `lines`.
     fn stage(
         &mut self,
         index: usize,
         planned: &[PlannedStage],
+        lines: &mut Vec<PlannedLine>,
     ) -> Result<(StageGraph, PlannedStage)> {
         let stage = &self.stages.stages[index];
         let from_line = stage.from.lines.start;
@@ -329,9 +366,30 @@ impl Planner<'_> {
                 self.instruction(&located.value, from_line, trigger.clone(), &mut state)?;
             }
         }
+        let graph_stage = planned.len();
+        lines.push(PlannedLine {
+            stage: Some(graph_stage),
+            text: self.written(&stage.from.lines),
+            step: None,
+            base_image: match &graph_base {
+                Base::Image { id, .. } => Some(id.clone()),
+                _ => None,
+            },
+        });
         for located in &stage.instructions {
-            let text = self.text(located);
+            let text = self.text(&located.lines);
+            let steps_before = state.steps.len();
             self.instruction(&located.value, located.lines.start, text, &mut state)?;
+            lines.push(PlannedLine {
+                stage: Some(graph_stage),
+                text: self.written(&located.lines),
+                step: state
+                    .steps
+                    .len()
+                    .checked_sub(1)
+                    .filter(|&s| s >= steps_before),
+                base_image: None,
+            });
         }
         let name = stage
             .name()
@@ -995,6 +1053,49 @@ mod tests {
         assert_eq!(join_path("/app", "src/../lib"), "/app/lib");
         assert_eq!(join_path("/app", "/srv/"), "/srv");
         assert_eq!(join_path("/a/b", ".."), "/a");
+    }
+
+    #[test]
+    fn planned_lines_are_every_instruction_as_the_classic_builder_shows_it() {
+        let source = "ARG BASE=alpine\n  FROM $BASE AS one\nRUN echo a && \\\n    # a comment\n    echo b\nENV A=1\n\nFROM one\nCMD [\"sh\"]\n";
+        let dockerfile = wharf_dockerfile::parse(source).unwrap();
+        let base = Digest::of(b"base");
+        let resolve_image = |_: &str| {
+            Ok(BaseImage {
+                id: base.clone(),
+                layers: Vec::new(),
+                config: ImageConfig::default(),
+            })
+        };
+        let plan = plan(&PlanInput {
+            dockerfile: &dockerfile,
+            dockerfile_name: "Dockerfile",
+            source,
+            build_args: &BTreeMap::new(),
+            target: None,
+            network: Network::Default,
+            extra_hosts: &[],
+            host_ca_certs: false,
+            secret_ids: &[],
+            resolve_image: &resolve_image,
+        })
+        .unwrap();
+        let lines: Vec<(Option<usize>, &str, Option<usize>, bool)> = plan
+            .lines
+            .iter()
+            .map(|l| (l.stage, l.text.as_str(), l.step, l.base_image.is_some()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (None, "ARG BASE=alpine", None, false),
+                (Some(0), "FROM $BASE AS one", None, true),
+                (Some(0), "RUN echo a &&     echo b", Some(0), false),
+                (Some(0), "ENV A=1", None, false),
+                (Some(1), "FROM one", None, false),
+                (Some(1), "CMD [\"sh\"]", None, false),
+            ]
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use wharf_api::types::BuildQuery;
 use wharf_api::ApiError;
 use wharf_engine::{
-    BuildNetwork, BuildOptions, BuildReporter, BuildSource, Engine, StepId, StepOutcome,
+    BuildNetwork, BuildOptions, BuildReporter, BuildSource, Engine, PlannedLine, StepId,
+    StepOutcome,
 };
 use wharf_oci::Reference;
 
@@ -14,9 +15,21 @@ use super::api_error;
 
 type Sink<'a> = &'a mut (dyn FnMut(String) + Send);
 
-/// Steps as Docker's classic builder shows them in `stream` messages.
+/// Every instruction as Docker's classic builder shows it in `stream` messages (the API's
+/// builder unless a client asks for BuildKit): `Step 3/7 : RUN ...` and then `\n` as a
+/// message of its own, ` ---> ID` after a FROM and after the last instruction, the output
+/// of what runs, ` ---> Using cache` for a cached step. An instruction is shown when a step
+/// at or after it (in the Dockerfile's order) starts, the rest when the build is done.
+/// wharf keeps no intermediate images, so no id follows the instructions in between.
 struct Relay<'a> {
     progress: Mutex<Sink<'a>>,
+    plan: Mutex<Plan>,
+}
+
+#[derive(Default)]
+struct Plan {
+    lines: Vec<PlannedLine>,
+    shown: Vec<bool>,
 }
 
 impl Relay<'_> {
@@ -24,15 +37,53 @@ impl Relay<'_> {
         let mut progress = self.progress.lock().expect("progress lock");
         (*progress)(text);
     }
+
+    /// Shows the lines not shown yet whose index `upto` selects, in order.
+    fn show(&self, upto: impl Fn(usize) -> bool) {
+        let mut plan = self.plan.lock().expect("plan lock");
+        let Plan { lines, shown } = &mut *plan;
+        let total = lines.len();
+        for (index, line) in lines.iter().enumerate() {
+            if shown[index] || !upto(index) {
+                continue;
+            }
+            shown[index] = true;
+            self.say(format!("Step {}/{total} : {}", index + 1, line.text));
+            self.say("\n".into());
+            if let Some(base) = &line.base_image {
+                self.say(format!(" ---> {}\n", short_id(base.hex())));
+            }
+        }
+    }
+
+    /// The build made image `id`: the lines left, then its id.
+    fn finish(&self, id: &str) {
+        self.show(|_| true);
+        self.say(format!(" ---> {}\n", short_id(id)));
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
 }
 
 impl BuildReporter for Relay<'_> {
-    fn step_started(&self, step: &StepId, label: &str) {
-        self.say(format!(
-            "Step {}/{} : {label}\n",
-            step.number + 1,
-            step.count + 1
-        ));
+    fn planned(&self, lines: &[PlannedLine]) {
+        let mut plan = self.plan.lock().expect("plan lock");
+        plan.lines = lines.to_vec();
+        plan.shown = vec![false; lines.len()];
+    }
+
+    fn step_started(&self, step: &StepId, _label: &str) {
+        let position = {
+            let plan = self.plan.lock().expect("plan lock");
+            plan.lines.iter().position(|line| {
+                line.stage == Some(step.stage) && line.step == Some(step.number - 1)
+            })
+        };
+        // Every line up to the step's own, in the Dockerfile's order.
+        self.show(|index| position.is_some_and(|p| index <= p));
     }
 
     fn step_output(&self, _step: &StepId, chunk: &[u8]) {
@@ -89,7 +140,10 @@ pub fn build(
     };
     let relay = Relay {
         progress: Mutex::new(progress),
+        plan: Mutex::default(),
     };
     let outcome = engine.build(options, &relay).map_err(api_error)?;
-    Ok(outcome.id.to_string())
+    let id = outcome.id.to_string();
+    relay.finish(&id);
+    Ok(id)
 }
