@@ -41,8 +41,9 @@ install() {
 }
 
 install docker-py "docker==$DOCKER_PY" "docker==$DOCKER_PY"
-install testcontainers "testcontainers==$TESTCONTAINERS" \
-    "testcontainers[redis,postgres]==$TESTCONTAINERS" pytest "psycopg2-binary" "sqlalchemy"
+# anyio brings the pytest plugin that the redis module's async tests use.
+install testcontainers "testcontainers==$TESTCONTAINERS anyio" \
+    "testcontainers[redis,postgres]==$TESTCONTAINERS" pytest anyio "psycopg2-binary" "sqlalchemy"
 
 if [[ "$(cat "$CACHE/testcontainers-tests/.installed" 2>/dev/null)" != "$TESTCONTAINERS" ]]; then
     work=$(mktemp -d)

@@ -365,10 +365,6 @@ fn socket_activation_serves_the_socket_systemd_passes() {
 /// files below run and must pass.
 const TESTCONTAINERS_DESELECTED: &[(&str, &str)] = &[
     (
-        "core/tests/test_network.py::test_containers_can_communicate_over_network",
-        "pings from the nginx image; our nginx fixture (Debian's) has no ping",
-    ),
-    (
         "core/tests/test_image.py::test_docker_image[",
         "racy as the next one: it reads an `echo` container's logs right after start (the classic builder's step lines it checks first are Docker's; it passes alone)",
     ),
@@ -392,19 +388,12 @@ const TESTCONTAINERS_DESELECTED: &[(&str, &str)] = &[
         "core/tests/test_waiting_utils.py::test_wait_container_is_ready_decorator_with_container",
         "racy: it waits for hello-world to be running and only copes with a timeout; a container that has already exited raises StopIteration",
     ),
-    (
-        "modules/redis/tests/test_redis.py::test_key_set_in_async_redis",
-        "needs the anyio pytest plugin",
-    ),
-    (
-        "modules/redis/tests/test_redis.py::test_docker_run_async_redis_with_password",
-        "needs the anyio pytest plugin",
-    ),
 ];
 
 /// What testcontainers' tests run, under the names they use: our fixtures (busybox stands
-/// for alpine and ubuntu, nginx 1.22 for the nginx tags, postgres 15 for postgres:latest;
-/// hello-world is built from busybox to print Docker's greeting).
+/// for alpine and ubuntu, nginx 1.22 for the nginx tags (with busybox's ping and wget for
+/// the alpine ones), postgres 15 for postgres:latest; hello-world is built from busybox to
+/// print Docker's greeting).
 fn testcontainers_images(wharf: &Wharf) {
     let busybox = wharf.import_busybox();
     for tag in ["alpine:latest", "ubuntu:latest"] {
@@ -415,10 +404,14 @@ fn testcontainers_images(wharf: &Wharf) {
         b"FROM busybox\nCMD [\"echo\", \"Hello from Docker!\"]\n",
     );
     common::assert_success(&hello, &["build", "hello-world"]);
-    let nginx = wharf.import_fixture("nginx-1.22", "nginx:latest");
-    for tag in ["nginx:1.25.4-alpine-slim", "nginx:alpine-slim"] {
-        wharf.ok(&["tag", &nginx, tag]);
-    }
+    wharf.import_fixture("nginx-1.22", "nginx:latest");
+    // The alpine images have busybox's ping and wget, which the network test uses.
+    let slim = wharf.run_with_stdin(
+        &["build", "-q", "-t", "nginx:alpine-slim", "-"],
+        b"FROM nginx:latest\nCOPY --from=busybox /bin/busybox /bin/busybox\nRUN ln -s /bin/busybox /usr/local/bin/ping && ln -s /bin/busybox /usr/local/bin/wget\n",
+    );
+    common::assert_success(&slim, &["build", "nginx:alpine-slim"]);
+    wharf.ok(&["tag", "nginx:alpine-slim", "nginx:1.25.4-alpine-slim"]);
     wharf.import_fixture("redis-7", "redis:latest");
     let postgres = wharf.import_fixture("postgres-15", "postgres:15");
     wharf.ok(&["tag", &postgres, "postgres:latest"]);

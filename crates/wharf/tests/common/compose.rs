@@ -175,3 +175,13 @@ impl Watching {
         self.child.wait().unwrap()
     }
 }
+
+/// A test that fails before it interrupts the watcher does not leave it running.
+impl Drop for Watching {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
