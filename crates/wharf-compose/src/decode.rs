@@ -135,8 +135,12 @@ const SERVICE_SHAPES: &[(&str, Shape)] = &[
     ("volumes.*.tmpfs.size", Shape::Scalar),
     ("volumes.*.tmpfs.mode", Shape::Scalar),
     ("pre_start", Shape::Raw),
-    ("post_start", Shape::Raw),
-    ("pre_stop", Shape::Raw),
+    ("post_start.*.command", Shape::ShellCommand),
+    ("post_start.*.privileged", Shape::Scalar),
+    ("pre_stop.*.privileged", Shape::Scalar),
+    ("post_start.*.environment", Shape::MappingWithEquals),
+    ("pre_stop.*.command", Shape::ShellCommand),
+    ("pre_stop.*.environment", Shape::MappingWithEquals),
 ];
 
 /// Paths below a top-level network, volume, secret or config.

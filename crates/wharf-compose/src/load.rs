@@ -49,6 +49,9 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, ComposeError> {
     select::resolve_secrets(&mut project);
     select::apply_profiles(&mut project, &profiles(options, &context.environment));
     consistency::check_consistency(&mut project, &tree)?;
+    if options.interpolate {
+        select::resolve_label_files(&mut project, &context.environment)?;
+    }
     if options.resolve_env_files {
         select::resolve_env_files(&mut project, &context.environment)?;
     }
@@ -174,6 +177,7 @@ fn load_document(
     }
     let tags = take_tags(&mut document);
     interpolate_document(&mut document, context)?;
+    check_ulimits(&document)?;
     extends::apply(&mut document, file, working_dir, &tags, context)?;
     let mut merged = merged;
     apply_tags(&mut merged, &tags);
@@ -191,6 +195,46 @@ fn load_document(
     canonical(&mut merged, &mut context.warnings, !context.interpolate)?;
     enforce_unicity(&mut merged)?;
     Ok(merged)
+}
+
+/// As compose's schema, which checks each file before any merge: a ulimit written as a
+/// mapping gives both `soft` and `hard` (an override cannot give one alone).
+fn check_ulimits(document: &Node) -> Result<(), ComposeError> {
+    let Some(services) = document.get("services").and_then(Node::as_map) else {
+        return Ok(());
+    };
+    for (service, node) in services {
+        let Some(ulimits) = node.get("ulimits").and_then(Node::as_map) else {
+            continue;
+        };
+        for (name, limit) in ulimits {
+            let Some(fields) = limit.as_map() else {
+                continue;
+            };
+            let path = KeyPath::root()
+                .join("services")
+                .join(service.clone())
+                .join("ulimits")
+                .join(name.clone());
+            if let Some(unknown) = fields.keys().find(|k| *k != "soft" && *k != "hard") {
+                return Err(ComposeError::invalid(
+                    &limit.at,
+                    &path,
+                    format!("unknown key '{unknown}'"),
+                )
+                .with_hint("a ulimit is a number, or a mapping with `soft` and `hard`"));
+            }
+            if !(fields.contains_key("soft") && fields.contains_key("hard")) {
+                return Err(ComposeError::invalid(
+                    &limit.at,
+                    &path,
+                    "must be a number, or a mapping with both `soft` and `hard`",
+                )
+                .with_hint(format!("write `{name}: {{soft: N, hard: N}}` in full")));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn interpolate_document(

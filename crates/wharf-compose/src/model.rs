@@ -263,10 +263,10 @@ pub struct Service {
     pub working_dir: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_start: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub post_start: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pre_stop: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_start: Vec<ServiceHook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_stop: Vec<ServiceHook>,
 
     /// `x-*` keys of the service: printed in YAML, left out of JSON and of the hash.
     #[serde(skip)]
@@ -500,6 +500,22 @@ pub struct Extends {
     pub file: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub service: String,
+}
+
+/// One of `post_start:` or `pre_stop:` (compose-go's `ServiceHook`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceHook {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub user: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub privileged: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub working_dir: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: MappingWithEquals,
 }
 
 /// `healthcheck:`. `test` is `["CMD-SHELL", text]` for the string form.

@@ -197,3 +197,49 @@ pub fn resolve_env_files(
     }
     Ok(())
 }
+
+/// Reads each service's `label_file`s into its `labels` (what the service sets itself wins
+/// over the files, a later file over an earlier one) and forgets the files, as docker
+/// compose does for every use of the model (`config --hash` included).
+pub fn resolve_label_files(
+    project: &mut Project,
+    environment: &BTreeMap<String, String>,
+) -> Result<(), ComposeError> {
+    project
+        .services
+        .values_mut()
+        .try_for_each(|service| resolve_service_label_files(service, environment))
+}
+
+fn resolve_service_label_files(
+    service: &mut Service,
+    environment: &BTreeMap<String, String>,
+) -> Result<(), ComposeError> {
+    let mut from_files = BTreeMap::new();
+    for label_file in &service.label_file {
+        let path = Path::new(label_file);
+        if !path.exists() {
+            return Err(ComposeError::project(format!(
+                "label file {label_file} not found: stat {label_file}: no such file or directory"
+            ))
+            .with_hint(format!(
+                "create it, or remove it from services.{}.label_file",
+                service.name
+            )));
+        }
+        let text = std::fs::read_to_string(path).at("read", path)?;
+        let lookup = |name: &str| environment.get(name).cloned();
+        let labels = dotenv::parse(&text, &lookup).map_err(|error| ComposeError::EnvFile {
+            at: Position {
+                file: label_file.as_str().into(),
+                line: error.line,
+            },
+            message: error.message,
+        })?;
+        from_files.extend(labels);
+    }
+    from_files.extend(std::mem::take(&mut service.labels));
+    service.labels = from_files;
+    service.label_file.clear();
+    Ok(())
+}
