@@ -21,6 +21,8 @@ enum Transform {
     DependsOn,
     EnvFile,
     StringToList,
+    /// `gpus: all` is one request of every device: `[{count: all}]`.
+    Gpus,
     Extends,
     ListToMap,
     VolumeMount,
@@ -51,6 +53,7 @@ const TRANSFORMS: &[(&str, Transform)] = &[
     ("services.*.volumes.*", Transform::VolumeMount),
     ("services.*.devices.*", Transform::Device),
     ("services.*.dns", Transform::StringToList),
+    ("services.*.gpus", Transform::Gpus),
     ("services.*.secrets.*", Transform::FileMount),
     ("services.*.configs.*", Transform::FileMount),
     ("services.*.ports", Transform::Ports),
@@ -252,6 +255,13 @@ fn apply(
                 })
                 .collect();
             node.value = Value::Seq(items);
+        }
+        Transform::Gpus => {
+            if let Value::String(_) = node.value {
+                let count = map_node([("count".to_owned(), node.clone())], &node.at);
+                node.value = Value::Seq(vec![count]);
+                node.tag = None;
+            }
         }
         Transform::StringToList => {
             if let Value::String(_) = node.value {

@@ -101,6 +101,26 @@ fn check_service(
         )
         .with_hint("add `image:` or `build:` to the service"));
     }
+    let reserved = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.resources.reservations.as_ref())
+        .and_then(|r| r.devices.as_ref());
+    let requests = [("gpus", service.gpus.as_ref()), ("deploy", reserved)];
+    for (key, requests) in requests {
+        if requests
+            .into_iter()
+            .flatten()
+            .any(|r| r.count != 0 && !r.device_ids.is_empty())
+        {
+            return Err(error(
+                key,
+                "a device request gives both \"count\" and \"device_ids\", which are exclusive"
+                    .into(),
+            )
+            .with_hint("keep one of them"));
+        }
+    }
     if let Some(build) = &service.build {
         if !build.dockerfile_inline.is_empty() && !build.dockerfile.is_empty() {
             return Err(error(

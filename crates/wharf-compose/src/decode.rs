@@ -16,7 +16,7 @@ enum Shape {
     Mapping,
     /// `map[string]*string`: as [`Shape::Mapping`], but `KEY` alone or null is unset.
     MappingWithEquals,
-    /// A string is a one-item list.
+    /// A string (or a number or a boolean, as a string) is a one-item list.
     StringList,
     /// Numbers are strings.
     StringOrNumberList,
@@ -59,7 +59,8 @@ const SERVICE_SHAPES: &[(&str, Shape)] = &[
     ("develop.watch.*.exec.environment", Shape::MappingWithEquals),
     ("develop.watch.*.exec.privileged", Shape::Scalar),
     ("develop.watch.*.exec.x-*", Shape::Raw),
-    ("blkio_config", Shape::Raw),
+    ("blkio_config.weight", Shape::Scalar),
+    ("blkio_config.*.*.weight", Shape::Scalar),
     ("cpu_count", Shape::Scalar),
     ("cpu_percent", Shape::Scalar),
     ("cpu_period", Shape::Scalar),
@@ -82,7 +83,8 @@ const SERVICE_SHAPES: &[(&str, Shape)] = &[
     ("deploy.resources.*.cpus", Shape::Scalar),
     ("deploy.resources.*.memory", Shape::Scalar),
     ("deploy.resources.*.pids", Shape::Scalar),
-    ("deploy.resources.*.devices", Shape::Raw),
+    ("deploy.resources.*.devices.*.count", Shape::Scalar),
+    ("deploy.resources.*.devices.*.options", Shape::Mapping),
     ("deploy.resources.*.generic_resources", Shape::Raw),
     ("deploy.restart_policy.max_attempts", Shape::Scalar),
     ("deploy.placement.preferences", Shape::Raw),
@@ -90,12 +92,13 @@ const SERVICE_SHAPES: &[(&str, Shape)] = &[
     ("dns", Shape::StringList),
     ("dns_search", Shape::StringList),
     ("entrypoint", Shape::ShellCommand),
-    ("provider", Shape::Raw),
+    ("provider.options.*", Shape::StringList),
     ("environment", Shape::MappingWithEquals),
     ("env_file.*.required", Shape::Scalar),
     ("expose", Shape::StringOrNumberList),
     ("extra_hosts", Shape::Raw),
-    ("gpus", Shape::Raw),
+    ("gpus.*.count", Shape::Scalar),
+    ("gpus.*.options", Shape::Mapping),
     ("healthcheck.test", Shape::HealthcheckTest),
     ("healthcheck.retries", Shape::Scalar),
     ("healthcheck.disable", Shape::Scalar),
@@ -346,7 +349,9 @@ fn shape(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
         Some(Shape::Mapping) => to_mapping(value, false),
         Some(Shape::MappingWithEquals) => to_mapping(value, true),
         Some(Shape::StringList) => match value {
-            Value::String(text) => Value::Array(vec![Value::String(text)]),
+            scalar @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => {
+                Value::Array(vec![stringify(scalar)])
+            }
             Value::Array(items) => Value::Array(items.into_iter().map(stringify).collect()),
             other => other,
         },
@@ -369,35 +374,41 @@ fn shape(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
             Value::Array(items) => Value::Array(items.into_iter().map(stringify).collect()),
             other => other,
         },
-        None => match value {
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(key, child)| {
-                        let child_path = if path.is_empty() {
-                            key.clone()
-                        } else {
-                            format!("{path}.{key}")
-                        };
-                        (key, shape(child, &child_path, shapes))
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => Value::Array(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        let child_path = if path.is_empty() {
-                            index.to_string()
-                        } else {
-                            format!("{path}.{index}")
-                        };
-                        shape(item, &child_path, shapes)
-                    })
-                    .collect(),
-            ),
-            scalar => stringify(scalar),
-        },
+        None => shape_inside(value, path, shapes),
+    }
+}
+
+/// Shapes what is inside `value` (at `path`) by its own paths; a scalar with no rule is a
+/// string.
+fn shape_inside(value: Value, path: &str, shapes: &[(&str, Shape)]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, child)| {
+                    let child_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    (key, shape(child, &child_path, shapes))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    let child_path = if path.is_empty() {
+                        index.to_string()
+                    } else {
+                        format!("{path}.{index}")
+                    };
+                    shape(item, &child_path, shapes)
+                })
+                .collect(),
+        ),
+        scalar => stringify(scalar),
     }
 }
 

@@ -76,7 +76,7 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub develop: Option<crate::develop::Develop>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blkio_config: Option<Value>,
+    pub blkio_config: Option<BlkioConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_add: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -134,7 +134,7 @@ pub struct Service {
     #[serde(default)]
     pub entrypoint: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<Value>,
+    pub provider: Option<Provider>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: MappingWithEquals,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -155,7 +155,7 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_add: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpus: Option<Value>,
+    pub gpus: Option<Vec<DeviceRequest>>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hostname: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -429,9 +429,55 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub pids: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Value>,
+    pub devices: Option<Vec<DeviceRequest>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generic_resources: Option<Value>,
+}
+
+/// A request for devices: an entry of `gpus:` or of `deploy.resources.*.devices`
+/// (compose-go's `DeviceRequest`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequest {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub driver: String,
+    /// `all` is -1.
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero_i64",
+        deserialize_with = "device_count"
+    )]
+    pub count: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: Mapping,
+}
+
+/// A device count: a number, or `all` (-1).
+fn device_count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Number(number) => number
+            .as_i64()
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid count: {number}"))),
+        Value::String(text) if text == "all" => Ok(-1),
+        Value::String(text) => text
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("invalid count: '{text}'"))),
+        other => Err(serde::de::Error::custom(format!("invalid count: {other}"))),
+    }
+}
+
+/// `provider:` (compose-go's `ServiceProviderConfig`): every option is a list of strings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    #[serde(default, skip_serializing_if = "String::is_empty", rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, Vec<String>>,
 }
 
 /// `deploy.restart_policy`.
@@ -500,6 +546,46 @@ pub struct Extends {
     pub file: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub service: String,
+}
+
+/// `blkio_config:` (compose-go's `BlkioConfig`). Its device entries have no JSON names in
+/// compose-go, so its JSON shows Go's field names (`Path`, `Rate`, `Weight`); YAML shows
+/// the keys as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlkioConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight_device: Vec<WeightDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_read_bps: Vec<ThrottleDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_read_iops: Vec<ThrottleDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_write_bps: Vec<ThrottleDevice>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_write_iops: Vec<ThrottleDevice>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightDevice {
+    #[serde(rename(serialize = "Path", deserialize = "path"))]
+    pub path: String,
+    #[serde(rename(serialize = "Weight", deserialize = "weight"))]
+    pub weight: u16,
+}
+
+/// A rate: bytes per second for `*_bps`, operations per second for `*_iops` (both read
+/// with byte units, as compose-go does).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleDevice {
+    #[serde(rename(serialize = "Path", deserialize = "path"))]
+    pub path: String,
+    #[serde(rename(serialize = "Rate", deserialize = "rate"))]
+    pub rate: UnitBytes,
 }
 
 /// One of `post_start:` or `pre_stop:` (compose-go's `ServiceHook`).

@@ -152,6 +152,19 @@ fn service_json(service: &Service) -> Value {
 
 /// What go-yaml writes differently from JSON for a service.
 fn yaml_service(fields: &mut Map<String, Value>, service: &Service) {
+    // YAML names the block IO device entries' fields as written (see BlkioConfig).
+    if let Some(Value::Object(blkio)) = fields.get_mut("blkio_config") {
+        for entries in blkio.values_mut() {
+            for entry in entries.as_array_mut().into_iter().flatten() {
+                if let Value::Object(entry) = entry {
+                    *entry = std::mem::take(entry)
+                        .into_iter()
+                        .map(|(key, value)| (key.to_lowercase(), value))
+                        .collect();
+                }
+            }
+        }
+    }
     for key in ["command", "entrypoint"] {
         if fields.get(key) == Some(&Value::Null) {
             fields.shift_remove(key);
