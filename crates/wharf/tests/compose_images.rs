@@ -172,3 +172,68 @@ services:
     let error = project.fails(&["pull", "--policy", "sometimes"]);
     assert!(error.contains("--policy"), "{error}");
 }
+
+/// `build --push` to a real registry, then `pull` brings the image back (and `pull -q` says
+/// nothing). In the host's network namespace, where the registry listens; no container runs.
+#[test]
+fn build_push_reaches_a_registry_and_pull_brings_it_back() {
+    let Some(registry) = common::registry::Registry::start(None) else {
+        return;
+    };
+    if !common::is_root() {
+        common::skip("builds need root");
+        return;
+    }
+    let wharf = common::Wharf::new();
+    wharf.import_busybox();
+    let dir = tempfile::tempdir().unwrap();
+    let image = format!("{}/imgs/web:1", registry.address);
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!("name: pushed\nservices:\n  web:\n    build: .\n    image: {image}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox:latest\nRUN echo pushed > /p\n",
+    )
+    .unwrap();
+    let file = dir.path().join("compose.yaml");
+    let compose = |args: &[&str]| {
+        let mut all = vec!["compose", "-f", file.to_str().unwrap()];
+        all.extend(args);
+        wharf.run(&all)
+    };
+    let built = compose(&["build", "--push"]);
+    assert!(built.status.success(), "{built:?}");
+    let stderr = text(&built.stderr);
+    assert!(stderr.contains(" ✔ Service web  Built"), "{stderr}");
+    let tags = wharf
+        .host_command("curl")
+        .args([
+            "-fsS",
+            &format!("http://{}/v2/imgs/web/tags/list", registry.address),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&tags.stdout),
+        "{\"name\":\"imgs/web\",\"tags\":[\"1\"]}\n"
+    );
+
+    wharf.ok(&["rmi", &image]);
+    let pulled = compose(&["pull"]);
+    assert!(pulled.status.success(), "{pulled:?}");
+    assert!(
+        text(&pulled.stderr).contains(" ✔ web Pulled"),
+        "{}",
+        text(&pulled.stderr)
+    );
+    assert_eq!(
+        wharf.ok(&["run", "--rm", "--network", "none", &image, "cat", "/p"]),
+        "pushed\n"
+    );
+    let quiet = compose(&["pull", "-q"]);
+    assert!(quiet.status.success(), "{quiet:?}");
+    assert_eq!(text(&quiet.stderr), "");
+}
