@@ -37,7 +37,11 @@ fn abort_on_container_exit_and_exit_code_from() {
     assert!(stdout.starts_with("Attaching to a-1, b-1\n"), "{stdout}");
     assert!(stdout.contains("\na-1  | a-out\n"), "{stdout}");
     assert!(stdout.contains("\nb-1  | b-out\n"), "{stdout}");
-    assert!(stdout.contains("\na-1 exited with code 3\n"), "{stdout}");
+    // After docker compose's carriage return and erase-line.
+    assert!(
+        stdout.contains("\n\r\x1b[Ka-1 exited with code 3\n"),
+        "{stdout}"
+    );
     assert!(stderr.contains("Aborting on container exit..."), "{stderr}");
     assert_eq!(project.inspect("{{.State.Status}}", "ab-b-1"), "exited");
 

@@ -66,9 +66,11 @@ impl Prefix {
         printer.raw(&line.stream, &format!("{}{time}{}", self.text, line.text));
     }
 
-    /// docker compose's `web-1 exited with code 0`, in the container's color.
+    /// docker compose's `web-1 exited with code 0`, in the container's color, after the
+    /// carriage return and erase-line that docker compose writes before it even when its
+    /// output is no terminal.
     fn exited(&self, printer: Printer, name: &str, code: i32) {
-        let line = format!("{name} exited with code {code}");
+        let line = format!("\r\x1b[K{name} exited with code {code}");
         match self.color.is_empty() {
             true => printer.data(line),
             false => printer.data(format!("{}{line}\x1b[0m", self.color)),
