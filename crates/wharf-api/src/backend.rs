@@ -59,6 +59,8 @@ pub trait Backend: Send + Sync {
     fn inspect_container(&self, name: &str) -> Result<Value>;
     /// Every container, newest first; the API filters.
     fn list_containers(&self) -> Result<Vec<ContainerSummary>>;
+    /// A container's writable layer's bytes, and those plus its image's.
+    fn container_sizes(&self, id: &str) -> Result<(u64, u64)>;
     /// Calls `each` per line, oldest first; with `follow`, until the container has exited or
     /// `each` returns false (the client has gone).
     fn container_logs(

@@ -282,6 +282,12 @@ pub struct ContainerSummary {
     pub host_config: SummaryHostConfig,
     pub network_settings: SummaryNetworks,
     pub mounts: Vec<Value>,
+    /// With `size=true`: the writable layer's bytes (left out when none, as Docker).
+    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<u64>,
+    /// With `size=true`: the writable layer's and the image's bytes.
+    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<u64>,
     /// For the `health` filter; not part of Docker's reply.
     #[serde(skip)]
     pub health: String,

@@ -73,6 +73,19 @@ impl Engine {
         Ok(summaries)
     }
 
+    /// Docker's `SizeRw` and `SizeRootFs` of container `id` (its full id): the bytes of its
+    /// writable layer, and those plus its image's.
+    pub fn container_sizes(&self, id: &str) -> Result<(u64, u64)> {
+        let info = self.container_info(id)?;
+        let writable = self.writable_layer_size(id);
+        let index = self.store.index()?;
+        let image = self.find_image(&index, &info.record.image_id.to_string());
+        Ok((
+            writable,
+            writable + image.map_or(0, |i| self.image_size(&i)),
+        ))
+    }
+
     fn image_size(&self, image: &Image) -> u64 {
         image
             .layers()

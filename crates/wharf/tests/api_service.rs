@@ -61,6 +61,13 @@ fn the_docker_cli_runs_lists_logs_execs_inspects_and_removes() {
         "web\n"
     );
     assert_eq!(docker(&["ps", "--filter", "label=app=other", "-q"]), "");
+    // The daemon's command text quotes a word with a space, as Docker's; sizes on request.
+    assert_eq!(
+        docker(&["ps", "--no-trunc", "--format", "{{.Command}}"]),
+        "\"sh -c 'echo started; exec sleep 60'\"\n"
+    );
+    let size = docker(&["ps", "--format", "{{.Size}}"]);
+    assert!(size.contains("(virtual "), "{size}");
     // The CLI sees what the API made: both work on the same state.
     assert!(wharf.ok(&["ps", "--format", "{{.Names}}"]).contains("web"));
     assert_eq!(

@@ -48,6 +48,15 @@ pub fn list(call: &mut Call) -> Result<Reply, ApiError> {
     if let Some(limit) = limit.filter(|l| *l > 0) {
         containers.truncate(limit as usize);
     }
+    if call.flag("size") {
+        for container in &mut containers {
+            // One removed since it was listed (an auto-removed one, say) has no size.
+            if let Ok((writable, root)) = call.backend.container_sizes(&container.id) {
+                container.size_rw = (writable > 0).then_some(writable);
+                container.size_root_fs = (root > 0).then_some(root);
+            }
+        }
+    }
     Ok(Reply::Json(
         200,
         serde_json::to_value(containers).expect("summaries serialize"),

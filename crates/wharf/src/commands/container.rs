@@ -262,12 +262,24 @@ fn ports_column(c: &ContainerInfo, bindings: Option<&Vec<wharf_engine::PortBindi
     parts.join(", ")
 }
 
+/// A container's command as Docker's daemon lists it: its words joined by spaces, a word
+/// holding a space between single quotes (nothing else is quoted or escaped).
+pub(crate) fn command_text(args: &[String]) -> String {
+    args.iter()
+        .map(|arg| match arg.contains(' ') {
+            true => format!("'{arg}'"),
+            false => arg.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub(crate) fn ps_row(
     c: &ContainerInfo,
     no_trunc: bool,
     ports: Option<&Vec<wharf_engine::PortBinding>>,
 ) -> serde_json::Value {
-    let command = c.record.run.process.args.join(" ");
+    let command = command_text(&c.record.run.process.args);
     let command = if no_trunc || command.chars().count() <= 20 {
         format!("\"{command}\"")
     } else {

@@ -20,7 +20,8 @@ mod volume;
 use std::process::ExitCode;
 
 pub(crate) use container::{
-    health_status, log_config, parse_caps, ps_row, state_name, tmpfs_mount, volume_flag, Requested,
+    command_text, health_status, log_config, parse_caps, ps_row, state_name, tmpfs_mount,
+    volume_flag, Requested,
 };
 pub(crate) use events::message as event_message;
 

@@ -126,7 +126,7 @@ pub fn list(engine: &Engine) -> Result<Vec<ContainerSummary>, ApiError> {
                 names: vec![format!("/{}", c.record.name)],
                 image: c.record.image_name.clone(),
                 image_id: c.record.image_id.to_string(),
-                command: c.record.run.process.args.join(" "),
+                command: crate::commands::command_text(&c.record.run.process.args),
                 created: OffsetDateTime::parse(&c.record.created, &Rfc3339)
                     .map_or(0, OffsetDateTime::unix_timestamp),
                 ports: port_rows,
@@ -138,6 +138,8 @@ pub fn list(engine: &Engine) -> Result<Vec<ContainerSummary>, ApiError> {
                 },
                 network_settings: SummaryNetworks { networks },
                 mounts,
+                size_rw: None,
+                size_root_fs: None,
                 health: crate::commands::health_status(c).into(),
             }
         })

@@ -218,6 +218,10 @@ impl wharf_api::Backend for EngineBackend {
         containers::list(&self.engine()?)
     }
 
+    fn container_sizes(&self, id: &str) -> wharf_api::Result<(u64, u64)> {
+        self.engine()?.container_sizes(id).map_err(api_error)
+    }
+
     fn container_logs(
         &self,
         name: &str,
