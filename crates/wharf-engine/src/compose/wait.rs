@@ -1,16 +1,53 @@
 //! Waiting for a compose `depends_on` condition.
 
+use std::os::fd::OwnedFd;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
 use wharf_compose::model::CONDITION_RUNNING_OR_HEALTHY;
 use wharf_compose::Readiness;
 
-use crate::containers::Status;
+use crate::containers::{container_dir, Status};
 use crate::error::Result;
 use crate::Engine;
 
-/// How often a wait for a dependency looks at its state.
-const WAIT_POLL: Duration = Duration::from_millis(20);
+/// The longest a wait for a dependency goes without looking at its state; a new state
+/// written by the monitor wakes it at once.
+const WAIT_POLL: Duration = Duration::from_millis(100);
+
+/// The monitor's writes of a container's state (a new `state.json` renamed into its folder,
+/// or the folder removed), watched with inotify; `None` where inotify cannot watch it, and
+/// a wait then looks every [`WAIT_POLL`].
+struct StateWrites(Option<OwnedFd>);
+
+impl StateWrites {
+    fn watch(dir: &Path) -> Self {
+        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).ok();
+        let watched = |fd: &OwnedFd| {
+            let flags = WatchFlags::MOVED_TO | WatchFlags::DELETE_SELF;
+            inotify::add_watch(fd, dir, flags).is_ok()
+        };
+        Self(fd.filter(watched))
+    }
+
+    /// Returns after a write, or after [`WAIT_POLL`].
+    fn wait(&self) {
+        let Some(fd) = &self.0 else {
+            std::thread::sleep(WAIT_POLL);
+            return;
+        };
+        let timeout = Timespec {
+            tv_sec: 0,
+            tv_nsec: WAIT_POLL.as_nanos() as _,
+        };
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        let _ = poll(&mut fds, Some(&timeout));
+        let mut events = [0u8; 4096];
+        while rustix::io::read(fd, &mut events).is_ok_and(|n| n > 0) {}
+    }
+}
 
 impl Engine {
     /// Waits until the container meets a compose `depends_on` condition, or `up --wait`'s
@@ -21,6 +58,9 @@ impl Engine {
         condition: &str,
         deadline: Option<Instant>,
     ) -> Result<Readiness> {
+        // Watched before the state is first read: every write after a look wakes the wait.
+        let id = self.find_container(name)?.record.id;
+        let writes = StateWrites::watch(&container_dir(self.root(), &id));
         loop {
             let info = self.find_container(name)?;
             let state = &info.state;
@@ -72,7 +112,7 @@ impl Engine {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(Readiness::Failed("did not get ready in time".into()));
             }
-            std::thread::sleep(WAIT_POLL);
+            writes.wait();
         }
     }
 }
