@@ -109,6 +109,17 @@ fuzz_target!(|bytes: &[u8]| {
     };
     for format in [Format::Kubernetes, Format::Kustomize, Format::Helm] {
         let written = output::files(&conversion.objects, format, &project.name);
+        // A chart's templates read back once rendered with its own values.
+        let values = written
+            .iter()
+            .find(|(name, _)| name == "values.yaml")
+            .map(|(_, text)| {
+                documents(text)
+                    .unwrap_or_else(|e| panic!("values.yaml: {e}\n{text}"))
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default()
+            });
         let mut names: Vec<&str> = written.iter().map(|(name, _)| name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
@@ -123,6 +134,11 @@ fuzz_target!(|bytes: &[u8]| {
                 !file.is_empty() && !file.contains('/') && file != "." && file != "..",
                 "a file named {name:?} is not in the output folder"
             );
+            let written = match (&values, name.starts_with("templates/")) {
+                (Some(values), true) => wharf_kube::helm::render(&written, values)
+                    .unwrap_or_else(|e| panic!("{name}: {e}\n{written}")),
+                _ => written,
+            };
             let read = documents(&written).unwrap_or_else(|e| panic!("{name}: {e}\n{written}"));
             assert_eq!(read.len(), 1, "{name}: one document:\n{written}");
             if let Some(object) = conversion

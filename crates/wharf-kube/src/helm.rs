@@ -101,6 +101,48 @@ fn actions(text: &str) -> String {
     out
 }
 
+/// A template of the chart rendered with `values` as `helm template` renders it: the chart
+/// uses only `{{ index .Values "<service>" "<key>"... }}` (with `| quote` for strings) and
+/// `{{ "{{" }}`. For checking a chart where Helm is not at hand; an action of another form
+/// or a value missing is an error.
+pub fn render(template: &str, values: &Value) -> Result<String, String> {
+    let mut text = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        text.push_str(&rest[..start]);
+        let end = start
+            + rest[start..]
+                .find("}}")
+                .ok_or_else(|| "an action does not end".to_owned())?
+            + 2;
+        let action = rest[start + 2..end - 2].trim();
+        rest = &rest[end..];
+        if action == "\"{{\"" {
+            text.push_str("{{");
+            continue;
+        }
+        let (expression, quote) = match action.strip_suffix("| quote") {
+            Some(expression) => (expression.trim(), true),
+            None => (action, false),
+        };
+        let keys = expression
+            .strip_prefix("index .Values ")
+            .ok_or_else(|| format!("`{action}` is not of the chart's one form"))?;
+        let mut value = values;
+        for key in keys.split(' ') {
+            value = &value[key.trim_matches('"')];
+        }
+        text.push_str(&match value {
+            Value::String(s) if quote => format!("{s:?}"),
+            Value::String(s) => s.clone(),
+            Value::Null => return Err(format!("no value for `{action}`")),
+            other => other.to_string(),
+        });
+    }
+    text.push_str(rest);
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@
 
 pub mod convert;
 mod error;
-mod helm;
+pub mod helm;
 mod names;
 pub mod output;
 pub mod play;

@@ -12,49 +12,14 @@ use common::kube::{manifest, validate, validator};
 use common::Wharf;
 use serde_json::Value;
 
-/// The chart's templates rendered with `values`, as `helm template` would: the chart uses
-/// only `{{ index .Values "<service>" "<key>"... }}`, with `| quote` for strings.
+/// The chart's templates rendered with `values`, as `helm template` would.
 fn render(chart: &Path, values: &Value, out: &Path) {
     std::fs::create_dir_all(out).unwrap();
     for entry in std::fs::read_dir(chart.join("templates")).unwrap() {
         let path = entry.unwrap().path();
         let template = std::fs::read_to_string(&path).unwrap();
-        let mut text = String::new();
-        let mut rest = template.as_str();
-        while let Some(start) = rest.find("{{") {
-            text.push_str(&rest[..start]);
-            let end = start + rest[start..].find("}}").expect("an action ends") + 2;
-            let action = rest[start + 2..end - 2].trim();
-            rest = &rest[end..];
-            // Braces of the objects' own text.
-            if action == "\"{{\"" {
-                text.push_str("{{");
-                continue;
-            }
-            let (expression, quote) = match action.strip_suffix("| quote") {
-                Some(expression) => (expression.trim(), true),
-                None => (action, false),
-            };
-            let keys = expression
-                .strip_prefix("index .Values ")
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{}: `{action}` is not of the chart's one form",
-                        path.display()
-                    )
-                });
-            let mut value = values;
-            for key in keys.split(' ') {
-                value = &value[key.trim_matches('"')];
-            }
-            text.push_str(&match value {
-                Value::String(s) if quote => format!("{s:?}"),
-                Value::String(s) => s.clone(),
-                Value::Null => panic!("{}: no value for `{action}`", path.display()),
-                other => other.to_string(),
-            });
-        }
-        text.push_str(rest);
+        let text = wharf_kube::helm::render(&template, values)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         std::fs::write(out.join(path.file_name().unwrap()), text).unwrap();
     }
 }
