@@ -133,7 +133,8 @@ pub fn render(template: &str, values: &Value) -> Result<String, String> {
             value = &value[key.trim_matches('"')];
         }
         text.push_str(&match value {
-            Value::String(s) if quote => go_quote(s),
+            // Helm's `quote` writes Go's `%q`; a JSON string reads back the same in YAML.
+            Value::String(s) if quote => Value::String(s.clone()).to_string(),
             Value::String(s) => s.clone(),
             Value::Null => return Err(format!("no value for `{action}`")),
             other => other.to_string(),
@@ -143,42 +144,16 @@ pub fn render(template: &str, values: &Value) -> Result<String, String> {
     Ok(text)
 }
 
-/// Go's `%q` of a string, which Helm's `quote` writes: control characters as `\n`-style
-/// or `\xNN` escapes, other unprintable ones as `\uNNNN`; YAML reads every one of them.
-fn go_quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            ch if (ch as u32) < 0x20 || ch as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", ch as u32))
-            }
-            ch if ch.is_control() => out.push_str(&format!("\\u{:04x}", ch as u32)),
-            ch => out.push(ch),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn quoting_is_gos_and_reads_back_in_yaml() {
+    fn quoted_strings_read_back_in_yaml() {
         let text = "a\"b\\c\n\u{1a}\u{85}é";
-        let quoted = go_quote(text);
-        assert_eq!(quoted, "\"a\\\"b\\\\c\\n\\x1a\\u0085é\"");
-        let read = yaml_rust2::YamlLoader::load_from_str(&format!("v: {quoted}")).unwrap();
+        let values = json!({"s": {"image": text}});
+        let rendered = render("v: {{ index .Values \"s\" \"image\" | quote }}", &values).unwrap();
+        let read = yaml_rust2::YamlLoader::load_from_str(&rendered).unwrap();
         assert_eq!(read[0]["v"].as_str(), Some(text));
     }
 
