@@ -98,6 +98,24 @@ fn images_top_port_cp_ls_and_wait() {
         "{top}"
     );
 
+    // `ps --format json` has docker compose's fields, publishers by target port.
+    let ps = project.ok(&["ps", "--format", "json", "web"]);
+    let row: serde_json::Value = serde_json::from_str(ps.lines().next().unwrap()).unwrap();
+    let publishers = row["Publishers"].as_array().unwrap();
+    assert_eq!(publishers.len(), 2, "{ps}");
+    assert_eq!(publishers[0]["TargetPort"], 53, "{ps}");
+    assert_eq!(publishers[0]["Protocol"], "udp", "{ps}");
+    assert_eq!(publishers[1]["TargetPort"], 80, "{ps}");
+    assert_eq!(publishers[1]["URL"], "0.0.0.0", "{ps}");
+    assert_eq!(row["Health"], "", "{ps}");
+    assert_eq!(row["ExitCode"], 0, "{ps}");
+    assert_eq!(row["LocalVolumes"], "0", "{ps}");
+    let created = row["CreatedAt"].as_str().unwrap();
+    assert!(
+        created.ends_with(" +0000 UTC") && created.len() == 29,
+        "{ps}"
+    );
+
     // Each replica has one port of each range.
     let first = project.ok(&["port", "web", "80"]);
     let second = project.ok(&["port", "--index", "2", "web", "80"]);

@@ -250,16 +250,33 @@ fn ports_column(c: &ContainerInfo, bindings: Option<&Vec<wharf_engine::PortBindi
         return String::new();
     }
     let bindings = bindings.map(Vec::as_slice).unwrap_or_default();
-    let mut parts: Vec<String> = bindings.iter().map(ToString::to_string).collect();
+    // As the docker CLI orders them: by container port, then host address and port.
+    let mut parts: Vec<(u16, String, u16, String)> = bindings
+        .iter()
+        .map(|b| {
+            (
+                b.container_port,
+                b.host_ip.to_string(),
+                b.host_port,
+                b.to_string(),
+            )
+        })
+        .collect();
     for exposed in &c.record.net.exposed_ports {
         let published = bindings
             .iter()
             .any(|b| format!("{}/{}", b.container_port, b.protocol) == *exposed);
         if !published {
-            parts.push(exposed.clone());
+            let port = exposed.split('/').next().and_then(|p| p.parse().ok());
+            parts.push((port.unwrap_or(0), String::new(), 0, exposed.clone()));
         }
     }
-    parts.join(", ")
+    parts.sort();
+    parts
+        .into_iter()
+        .map(|(.., text)| text)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A container's command as Docker's daemon lists it: its words joined by spaces, a word
@@ -313,7 +330,7 @@ pub(crate) fn ps_row(
         "ID": if no_trunc { c.record.id.clone() } else { c.record.id[..12].to_string() },
         "Image": c.record.image_name,
         "Command": command,
-        "CreatedAt": c.record.created,
+        "CreatedAt": go_time(&c.record.created),
         "RunningFor": since(Some(&c.record.created)),
         "Status": status,
         "State": state_name(c),
@@ -326,6 +343,18 @@ pub(crate) fn ps_row(
             c.record.net.networks.iter().map(|n| n.network.as_str()).collect::<Vec<_>>().join(",")
         },
     })
+}
+
+/// An RFC 3339 time as Go prints a `time.Time` in UTC (`2026-12-07 22:32:55 +0000 UTC`),
+/// which Docker's and docker compose's `CreatedAt` show; unreadable text is kept as is.
+fn go_time(rfc3339: &str) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] +0000 UTC"
+    );
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&format).ok())
+        .unwrap_or_else(|| rfc3339.to_owned())
 }
 
 /// Docker's state names: those of [`Status`], and `paused`.

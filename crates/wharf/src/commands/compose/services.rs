@@ -12,7 +12,7 @@ use crate::cli::{
     ComposeExecArgs, ComposeProjectArgs, ComposePsArgs, ComposeRmArgs, ComposeServicesArgs,
     ComposeStopArgs, ComposeVersionArgs,
 };
-use crate::commands::container::{ps_row, state_name};
+use crate::commands::container::{health_status, ps_row, state_name};
 use crate::commands::{print_rows, CommandError, CommandResult};
 use crate::format::Format;
 use crate::printer::Printer;
@@ -60,6 +60,29 @@ pub fn ps(
             row["Service"] = service_of(c).into();
             row["Name"] = c.record.name.clone().into();
             row["Project"] = project.name.clone().into();
+            row["Health"] = match health_status(c) {
+                "none" => "",
+                health => health,
+            }
+            .into();
+            row["ExitCode"] = c.state.exit_code.unwrap_or(0).into();
+            row["Publishers"] = publishers(c, ports.get(&c.record.id)).into();
+            let mounts = engine
+                .inspect_container(&c.record.id)
+                .map(|inspect| inspect["Mounts"].as_array().cloned().unwrap_or_default())
+                .unwrap_or_default();
+            let volumes = mounts.iter().filter(|m| m["Type"] == "volume").count();
+            row["LocalVolumes"] = volumes.to_string().into();
+            row["Mounts"] = mounts
+                .iter()
+                .map(|m| {
+                    let name = m["Name"].as_str().filter(|n| !n.is_empty());
+                    ellipsis(name.or(m["Source"].as_str()).unwrap_or_default(), 15)
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+                .into();
+            row["Size"] = "0B".into();
             row
         })
         .collect();
@@ -74,6 +97,45 @@ pub fn ps(
     ];
     print_rows(&printer, &format, &columns, &rows)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// docker compose's `Publishers`: each exposed port, published or not (URL empty and port 0
+/// then), by target port.
+fn publishers(
+    c: &ContainerInfo,
+    bindings: Option<&Vec<wharf_engine::PortBinding>>,
+) -> Vec<serde_json::Value> {
+    let mut rows: Vec<(u16, String, u16, String)> = bindings
+        .into_iter()
+        .flatten()
+        .map(|b| {
+            let url = b.host_ip.to_string();
+            (b.container_port, url, b.host_port, b.protocol.to_string())
+        })
+        .collect();
+    for exposed in &c.record.net.exposed_ports {
+        let (port, protocol) = exposed.split_once('/').unwrap_or((exposed, "tcp"));
+        let port: u16 = port.parse().unwrap_or(0);
+        if !rows.iter().any(|(target, ..)| *target == port) {
+            rows.push((port, String::new(), 0, protocol.to_owned()));
+        }
+    }
+    rows.sort();
+    rows.into_iter()
+        .map(|(target, url, published, protocol)| {
+            serde_json::json!({"URL": url, "TargetPort": target, "PublishedPort": published, "Protocol": protocol})
+        })
+        .collect()
+}
+
+/// Docker's `stringutils.Ellipsis`: at most `max` characters, the last one `…` when cut.
+fn ellipsis(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
 }
 
 pub fn exec(
