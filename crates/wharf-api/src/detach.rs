@@ -2,6 +2,8 @@
 //! into an attached stdin, detaches the client and is never passed on. Shared by the API's
 //! attach and `wharf attach`.
 
+use std::io::{Read, Write};
+
 /// Docker's default: ctrl-p, ctrl-q.
 pub const DEFAULT_DETACH_KEYS: &str = "ctrl-p,ctrl-q";
 
@@ -32,6 +34,27 @@ impl DetachKeys {
             keys.push(byte);
         }
         Ok(Self { keys, matched: 0 })
+    }
+
+    /// Copies `input` to `to` until its end (or a failed read or write) or the sequence;
+    /// true when the sequence ended it.
+    pub fn relay(&mut self, input: &mut impl Read, to: &mut impl Write) -> bool {
+        let mut buf = [0u8; 16 * 1024];
+        let mut pass = Vec::new();
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => n,
+            };
+            pass.clear();
+            let detached = self.scan(&buf[..n], &mut pass);
+            if to.write_all(&pass).is_err() {
+                return false;
+            }
+            if detached {
+                return true;
+            }
+        }
     }
 
     /// Appends to `out` what of `input` goes on to the container; true when the input
@@ -75,6 +98,18 @@ mod tests {
             }
         }
         (out, false)
+    }
+
+    #[test]
+    fn relay_copies_until_the_end_or_the_sequence() {
+        let mut keys = DetachKeys::parse(DEFAULT_DETACH_KEYS).unwrap();
+        let mut to = Vec::new();
+        assert!(keys.relay(&mut &b"echo hi\n\x10\x11after"[..], &mut to));
+        assert_eq!(to, b"echo hi\n");
+        let mut keys = DetachKeys::parse(DEFAULT_DETACH_KEYS).unwrap();
+        let mut to = Vec::new();
+        assert!(!keys.relay(&mut &b"a\x10b"[..], &mut to));
+        assert_eq!(to, b"a\x10b");
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub use gc::GcReport;
 pub use image::{parse_manifest, Committed, Image, ImageLayer};
 pub use index::{ImageRecord, Index};
 pub use layers::{chain_id, chain_ids, LayerForm, LayerInfo, LayerToUnpack, UnpackStep};
-pub use lock::{ExclusiveLock, SharedLock};
+pub use lock::{lock_file, ExclusiveLock, SharedLock};
 pub use mounts::mount_points;
 pub use usage::disk_bytes;
 

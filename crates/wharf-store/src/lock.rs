@@ -45,7 +45,9 @@ impl ExclusiveLock {
     }
 }
 
-fn lock_file(path: &Path, operation: FlockOperation) -> Result<File> {
+/// Opens (creating) the lock file `path` and takes `operation` on it; released when the
+/// file is dropped.
+pub fn lock_file(path: &Path, operation: FlockOperation) -> Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)

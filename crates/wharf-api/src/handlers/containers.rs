@@ -1,7 +1,7 @@
 //! `/containers/...`: create, list, inspect, start, stop, restart, kill, wait, remove, logs,
 //! attach, top, rename, update, changes, export, pause, unpause.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -348,24 +348,10 @@ pub fn attach(call: &mut Call) -> Result<Reply, ApiError> {
                 let Ok(Some(mut to)) = backend.attach_stdin(&name, &|| ended.load(Relaxed)) else {
                     return;
                 };
-                let mut buf = [0u8; 16 * 1024];
-                let mut pass = Vec::new();
-                loop {
-                    let n = match input.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    pass.clear();
-                    let detached = keys.scan(&buf[..n], &mut pass);
-                    if to.write_all(&pass).is_err() {
-                        break;
-                    }
-                    if detached {
-                        // As Docker's: the stream ends, the container runs on.
-                        if let Ok(out) = &out {
-                            let _ = out.shutdown(std::net::Shutdown::Both);
-                        }
-                        break;
+                if keys.relay(&mut input, &mut to) {
+                    // As Docker's: the stream ends, the container runs on.
+                    if let Ok(out) = &out {
+                        let _ = out.shutdown(std::net::Shutdown::Both);
                     }
                 }
                 let _ = to.shutdown(std::net::Shutdown::Write);

@@ -277,17 +277,7 @@ impl Engine {
             }
         };
         let image = self.store.image(&index, &id)?;
-        let layers = image
-            .layers()?
-            .into_iter()
-            .map(|l| Layer {
-                diff_id: l.diff_id,
-                blob: l.blob,
-                media_type: l.media_type,
-                size: l.blob_size,
-                chain_id: l.chain_id,
-            })
-            .collect();
+        let layers = solver_layers(&image)?;
         Ok(BaseImage {
             id,
             layers,
@@ -349,6 +339,21 @@ impl Engine {
         let report = self.store.gc(&exclusive)?;
         Ok((dangling.len(), records + report.reclaimed_bytes))
     }
+}
+
+/// An image's layers as the build solver stacks them.
+pub(crate) fn solver_layers(image: &wharf_store::Image) -> Result<Vec<Layer>> {
+    Ok(image
+        .layers()?
+        .into_iter()
+        .map(|l| Layer {
+            diff_id: l.diff_id,
+            blob: l.blob,
+            media_type: l.media_type,
+            size: l.blob_size,
+            chain_id: l.chain_id,
+        })
+        .collect())
 }
 
 fn rfc3339_of(seconds: u64) -> String {

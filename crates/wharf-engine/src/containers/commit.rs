@@ -108,17 +108,7 @@ impl Engine {
         crate::changes::apply(&mut config, &options.changes)?;
         merge(&mut config, container);
 
-        let mut layers: Vec<wharf_build::Layer> = parent
-            .layers()?
-            .into_iter()
-            .map(|l| wharf_build::Layer {
-                diff_id: l.diff_id,
-                blob: l.blob,
-                media_type: l.media_type,
-                size: l.blob_size,
-                chain_id: l.chain_id,
-            })
-            .collect();
+        let mut layers = crate::build::solver_layers(&parent)?;
         let leave_out: Vec<PathBuf> = PLACEHOLDERS
             .iter()
             .map(|p| PathBuf::from(p.trim_start_matches('/')))

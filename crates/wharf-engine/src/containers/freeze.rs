@@ -11,7 +11,7 @@
 //! copy, or to `unpause`.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rustix::fs::{flock, FlockOperation};
 
@@ -35,8 +35,8 @@ impl Freeze {
     pub(super) fn hold(engine: &Engine, info: &ContainerInfo) -> Result<Self> {
         let dir = info.record.run.container_dir.clone();
         let cgroups_path = info.record.run.cgroups_path();
-        let _mutex = lock_file(&dir.join(MUTEX_FILE), FlockOperation::LockExclusive)?;
-        let lock = lock_file(&dir.join(LOCK_FILE), FlockOperation::LockShared)?;
+        let _mutex = wharf_store::lock_file(&dir.join(MUTEX_FILE), FlockOperation::LockExclusive)?;
+        let lock = wharf_store::lock_file(&dir.join(LOCK_FILE), FlockOperation::LockShared)?;
         let marker = dir.join(MARKER_FILE);
         let frozen = wharf_runtime::cgroup::is_frozen(&cgroups_path).unwrap_or(false);
         if !frozen {
@@ -58,7 +58,8 @@ impl Freeze {
 
 impl Drop for Freeze {
     fn drop(&mut self) {
-        let Ok(_mutex) = lock_file(&self.dir.join(MUTEX_FILE), FlockOperation::LockExclusive)
+        let Ok(_mutex) =
+            wharf_store::lock_file(&self.dir.join(MUTEX_FILE), FlockOperation::LockExclusive)
         else {
             return;
         };
@@ -75,17 +76,4 @@ impl Drop for Freeze {
 /// After `unpause`: the container is no longer frozen by copies.
 pub(super) fn forget(info: &ContainerInfo) {
     let _ = std::fs::remove_file(info.record.run.container_dir.join(MARKER_FILE));
-}
-
-fn lock_file(path: &Path, operation: FlockOperation) -> Result<File> {
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .at("open lock file", path)?;
-    flock(&file, operation)
-        .map_err(std::io::Error::from)
-        .at("lock", path)?;
-    Ok(file)
 }

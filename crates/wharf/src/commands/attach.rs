@@ -3,7 +3,7 @@
 //! monitor, until it exits or the detach keys are typed. With `--sig-proxy` (the default,
 //! without a tty) the signals that end a process go to the container instead, as Docker's.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal};
 use std::net::Shutdown;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,23 +83,9 @@ fn relay_stdin(
     mut keys: DetachKeys,
     raw: &Mutex<Option<RawMode>>,
 ) {
-    let mut buf = [0u8; 16 * 1024];
-    let mut pass = Vec::new();
-    let mut input = io::stdin().lock();
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        pass.clear();
-        let detached = keys.scan(&buf[..n], &mut pass);
-        if to.write_all(&pass).is_err() {
-            break;
-        }
-        if detached {
-            drop(raw.lock().map(|mut raw| raw.take()));
-            std::process::exit(0);
-        }
+    if keys.relay(&mut io::stdin().lock(), &mut to) {
+        drop(raw.lock().map(|mut raw| raw.take()));
+        std::process::exit(0);
     }
     let _ = to.shutdown(Shutdown::Write);
 }
