@@ -70,6 +70,13 @@ impl HostScope {
         }
     }
 
+    /// The interface group this root's interfaces move to just before they are deleted
+    /// together, so that they are still known as this root's if a crash comes in between:
+    /// between 2^29 and 2^30, clear of every root's own group (and what `ip` parses).
+    pub fn removal_group(&self) -> u32 {
+        (self.group & 0x1fff_ffff) | 0x2000_0000
+    }
+
     /// Whether this is the main root's scope, whose interfaces older wharf versions made
     /// without a group.
     pub(crate) fn is_main(&self) -> bool {

@@ -4,12 +4,11 @@
 //! container is made by entering its namespace on this thread, creating the socket and
 //! returning at once ([`Netlink::open_in`]); no thread is spawned.
 
-use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use netlink_packet_core::{
     NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE,
@@ -24,13 +23,12 @@ use netlink_packet_route::route::{
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
 
 /// The loopback interface's index in every network namespace.
 const LOOPBACK_INDEX: u32 = 1;
-/// The rtnetlink multicast group of link changes (`RTNLGRP_LINK`).
-const LINK_GROUP: u32 = 1;
+/// How often [`wait_unlisted`] looks: an unlisting takes a millisecond or two.
+const UNLISTED_POLL: Duration = Duration::from_micros(500);
 
 pub(crate) struct Netlink {
     socket: Socket,
@@ -333,26 +331,18 @@ impl Netlink {
         }
     }
 
-    /// Deletes the interfaces `indexes` with one request, so that the kernel waits for its
-    /// grace periods once for all of them instead of once each: they are moved to an
-    /// interface group no link of the namespace is in, and the group is deleted.
-    pub fn delete_links(&mut self, indexes: &[u32]) -> io::Result<()> {
+    /// Deletes the interfaces `indexes` with one request, so that the kernel unlists them
+    /// all at once and waits for its grace periods once for the batch, instead of each
+    /// deletion waiting for the previous one's (a bridge's own `rcu_barrier` is still paid
+    /// once per bridge, after the unlisting): they are moved to the interface group `group`,
+    /// which must hold nothing but interfaces bound to go, and the group is deleted.
+    pub fn delete_links(&mut self, indexes: &[u32], group: u32) -> io::Result<()> {
         if let [index] = indexes {
             return self.delete_link(*index);
         }
         if indexes.is_empty() {
             return Ok(());
         }
-        let used: Vec<u32> = self.links()?.iter().map(|link| link.group).collect();
-        let group = loop {
-            // Random, as another root may be doing the same in this namespace.
-            let mut bytes = [0; 4];
-            std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-            let candidate = u32::from_ne_bytes(bytes);
-            if candidate != 0 && !used.contains(&candidate) {
-                break candidate;
-            }
-        };
         let mut in_group = || {
             for index in indexes {
                 let mut message = LinkMessage::default();
@@ -364,7 +354,7 @@ impl Netlink {
             message.attributes = vec![LinkAttribute::Group(group)];
             self.request(RouteNetlinkMessage::DelLink(message), 0)
         };
-        // One at a time if that failed, rather than leave an interface in a foreign group.
+        // One at a time if that failed (another process deleted the group first, say).
         if in_group().is_err() {
             for index in indexes {
                 self.delete_link(*index)?;
@@ -449,81 +439,45 @@ impl Netlink {
     }
 }
 
-/// A subscription to the link changes of this thread's network namespace, to wait for
-/// interfaces that another process deletes, or the kernel with a dying namespace.
-pub(crate) struct LinkEvents {
-    socket: Socket,
-    buffer: Vec<u8>,
-}
-
-impl LinkEvents {
-    pub fn subscribe() -> io::Result<Self> {
-        let mut socket = Socket::new(NETLINK_ROUTE)?;
-        socket.bind_auto()?;
-        socket.add_membership(LINK_GROUP)?;
-        Ok(LinkEvents {
-            socket,
-            buffer: vec![0; 64 * 1024],
-        })
-    }
-
-    /// Waits until every interface of `indexes` has been removed or `deadline` has come;
-    /// returns those still there. Interfaces removed before the subscription must not be
-    /// in `indexes` (look them up after subscribing). If the kernel drops notifications
-    /// (`ENOBUFS`), `still_there` tells which are left.
-    pub fn wait_removed(
-        &mut self,
-        mut indexes: BTreeSet<u32>,
-        deadline: Instant,
-        mut still_there: impl FnMut(u32) -> io::Result<bool>,
-    ) -> io::Result<BTreeSet<u32>> {
-        while !indexes.is_empty() {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                break;
-            };
-            let timeout = Timespec::try_from(left).unwrap_or(Timespec {
-                tv_sec: 1,
-                tv_nsec: 0,
-            });
-            let mut fds = [PollFd::new(&self.socket, PollFlags::IN)];
-            match poll(&mut fds, Some(&timeout)) {
-                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
-                Ok(_) => {}
-                Err(error) => return Err(error.into()),
-            }
-            let size = match self.socket.recv(&mut &mut self.buffer[..], 0) {
-                Ok(size) => size,
-                Err(error)
-                    if error.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) =>
-                {
-                    let mut left = BTreeSet::new();
-                    for index in indexes {
-                        if still_there(index)? {
-                            left.insert(index);
-                        }
-                    }
-                    indexes = left;
-                    continue;
-                }
-                Err(error) => return Err(error),
-            };
-            let mut offset = 0;
-            while offset < size {
-                let bytes = &self.buffer[offset..size];
-                let Ok(frame) = NetlinkBuffer::new_checked(bytes) else {
-                    break;
-                };
-                let length = frame.length() as usize;
-                offset += (length + 3) & !3;
-                if let Ok(NetlinkMessage {
-                    payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)),
-                    ..
-                }) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[..length])
-                {
-                    indexes.remove(&link.header.index);
-                }
+/// Waits until none of `links` (an index and the name it had) is listed in this thread's
+/// network namespace any more, or `deadline` has come; returns those still listed. A
+/// name that now belongs to another index (a restarted container's veth, made anew) counts
+/// as gone.
+///
+/// Looks each name up with the `SIOCGIFINDEX` ioctl, which reads the kernel's list of
+/// interfaces under RCU. An rtnetlink request would not do: a deletion unlists its
+/// interfaces as soon as it holds the rtnl lock, but keeps that lock while it waits for the
+/// machine's pending RCU callbacks (a bridge waits for a whole `rcu_barrier`, 15-40 ms
+/// here, in `br_multicast_dev_del`), and only then sends its notifications; every request
+/// and every event would come that late.
+pub(crate) fn wait_unlisted(
+    links: &[(u32, String)],
+    deadline: Instant,
+) -> io::Result<Vec<(u32, String)>> {
+    let socket = rustix::net::socket(
+        rustix::net::AddressFamily::INET,
+        rustix::net::SocketType::DGRAM,
+        None,
+    )?;
+    let listed = |(index, name): &(u32, String)| match rustix::net::netdevice::name_to_index(
+        &socket, name,
+    ) {
+        Ok(found) => Ok(found == *index),
+        Err(rustix::io::Errno::NODEV) => Ok(false),
+        Err(error) => Err(io::Error::from(error)),
+    };
+    let mut left = links.to_vec();
+    loop {
+        let mut still = Vec::new();
+        for link in left {
+            if listed(&link)? {
+                still.push(link);
             }
         }
-        Ok(indexes)
+        left = still;
+        if left.is_empty() || Instant::now() >= deadline {
+            return Ok(left);
+        }
+        std::thread::sleep(UNLISTED_POLL);
     }
 }

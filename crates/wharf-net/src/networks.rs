@@ -19,7 +19,7 @@ use crate::model::{
     mac_for, Attach, Endpoint, HostScope, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX,
     DEFAULT_BRIDGE, DEFAULT_NETWORK, VETH_PREFIX,
 };
-use crate::netlink::{Link, LinkEvents, Netlink, Route};
+use crate::netlink::{wait_unlisted, Link, Netlink, Route};
 use crate::nft;
 use crate::ports::{PortBinding, PortSpec};
 use crate::ruleset;
@@ -70,7 +70,7 @@ impl Networks {
     /// named as wharf named them before interfaces had a group.
     fn made_here(&self, link: &Link) -> bool {
         let kind = link.kind.as_deref();
-        if link.group == self.scope.group {
+        if link.group == self.scope.group || link.group == self.scope.removal_group() {
             return matches!(kind, Some("veth" | "bridge"));
         }
         link.group == 0 && self.scope.is_main() && is_wharf_interface(&link.name, kind)
@@ -220,16 +220,18 @@ impl Networks {
         }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
         let bridges: Vec<String> = removed.iter().map(|n| n.bridge.clone()).collect();
-        // Only a shortcut: if watching fails, what is left is deleted below. The rules
+        // Only a shortcut: what is still listed afterwards is deleted below. The rules
         // load while the kernel unlists the bridges.
-        let pending = PendingRemoval::start(&bridges, &mut start_removal);
+        let group = self.scope.removal_group();
+        let pending = PendingRemoval::start(&bridges, group, &mut start_removal);
         let rules = self.load_rules(&networks);
-        if let Ok(pending) = pending {
-            let _ = pending.wait();
-        }
+        let left = match pending {
+            Ok(pending) => pending.wait().unwrap_or_else(|_| bridges.clone()),
+            Err(_) => bridges.clone(),
+        };
         // The networks stay listed if the rules failed; a connect makes a bridge again.
         rules?;
-        if let Err(error) = delete_links(&mut netlink, bridges.iter().map(String::as_str)) {
+        if let Err(error) = delete_links(&mut netlink, &left, group) {
             networks.append(&mut removed);
             networks.sort_by(|a, b| a.name.cmp(&b.name));
             let cleanup = self.load_rules(&networks).err().into_iter().collect();
@@ -424,7 +426,8 @@ impl Networks {
         let lock = self.store.lock_exclusive()?;
         let mut networks = self.store.load(&lock)?;
         let removed = take_endpoints(&mut networks, container_id);
-        self.teardown(&lock, &networks, &removed, &[], has_ports(&removed))?;
+        let veths = veths(&removed);
+        self.teardown(&lock, &networks, &removed, &veths, has_ports(&removed))?;
         Ok(names(removed))
     }
 
@@ -440,10 +443,10 @@ impl Networks {
     /// callback of the machine, 15-50 ms on a small one; the removal of a dying network
     /// namespace, the other way veths go, first waits for a normal grace period, queued
     /// behind the previous namespace's (up to 40 ms when containers end back to back). So
-    /// this hands each veth to `start_removal`, which should [`LinkRemoval::run`] it where
+    /// this hands the veths to `start_removal`, which should [`LinkRemoval::run`] them where
     /// that wait costs nobody (a process of its own), and returns once the kernel has
     /// unlisted them. A veth still there after half a second (`start_removal` did nothing),
-    /// or when the kernel's link events cannot be watched, is deleted here, as by
+    /// or when the interfaces cannot be looked up, is deleted here, as by
     /// [`Networks::disconnect_all`]. Either way, when this returns no
     /// interface of the container is left in this namespace, and its addresses are free.
     pub fn disconnect_ended(
@@ -461,10 +464,11 @@ impl Networks {
         if reload_rules {
             self.load_rules(&networks)?;
         }
-        let veths: Vec<String> = removed.iter().map(|(_, e)| e.veth.clone()).collect();
-        // Only a shortcut: if watching fails, teardown deletes what is left itself.
-        let _ = wait_for_removal(&veths, &mut start_removal);
-        self.teardown(&lock, &networks, &removed, &[], false)?;
+        // Only a shortcut: what is still listed afterwards is deleted here.
+        let group = self.scope.removal_group();
+        let left = wait_for_removal(&veths(&removed), group, &mut start_removal)
+            .unwrap_or_else(|_| veths(&removed));
+        self.teardown(&lock, &networks, &removed, &left, false)?;
         Ok(names(removed))
     }
 
@@ -506,7 +510,8 @@ impl Networks {
             .filter(|link| !known.contains(link.name.as_str()))
             .map(|link| link.name.clone())
             .collect();
-        self.teardown(&lock, &networks, &removed, &strays, true)?;
+        let doomed: Vec<String> = veths(&removed).into_iter().chain(strays.clone()).collect();
+        self.teardown(&lock, &networks, &removed, &doomed, true)?;
         Ok(Reconciled {
             endpoints: removed
                 .into_iter()
@@ -517,25 +522,21 @@ impl Networks {
     }
 
     /// Loads the rules for `networks` (the state after the change) if `reload_rules`,
-    /// deletes the veths of `removed` endpoints and the `strays`, then saves the changed
-    /// networks.
+    /// deletes the interfaces `links` that exist, then saves the networks that `removed`
+    /// endpoints left.
     fn teardown(
         &self,
         lock: &Lock,
         networks: &[Network],
         removed: &[(Network, Endpoint)],
-        strays: &[String],
+        links: &[String],
         reload_rules: bool,
     ) -> Result<(), NetError> {
         if reload_rules {
             self.load_rules(networks)?;
         }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
-        for name in removed
-            .iter()
-            .map(|(_, endpoint)| &endpoint.veth)
-            .chain(strays)
-        {
+        for name in links {
             delete_link(&mut netlink, name)?;
         }
         let changed: BTreeSet<&str> = removed.iter().map(|(n, _)| n.id.as_str()).collect();
@@ -564,6 +565,10 @@ fn has_ports(removed: &[(Network, Endpoint)]) -> bool {
         .any(|(_, endpoint)| !endpoint.ports.is_empty())
 }
 
+fn veths(removed: &[(Network, Endpoint)]) -> Vec<String> {
+    removed.iter().map(|(_, e)| e.veth.clone()).collect()
+}
+
 fn names(removed: Vec<(Network, Endpoint)>) -> Vec<String> {
     removed
         .into_iter()
@@ -572,55 +577,46 @@ fn names(removed: Vec<(Network, Endpoint)>) -> Vec<String> {
 }
 
 /// Hands each of `links` still there to `start_removal` and waits, up to [`REMOVAL_WAIT`],
-/// until the kernel has unlisted them.
+/// until the kernel has unlisted them; returns those still listed.
 fn wait_for_removal(
     links: &[String],
+    group: u32,
     start_removal: &mut impl FnMut(LinkRemoval),
-) -> std::io::Result<()> {
-    PendingRemoval::start(links, start_removal)?.wait()
+) -> std::io::Result<Vec<String>> {
+    PendingRemoval::start(links, group, start_removal)?.wait()
 }
 
 /// Interfaces handed to a `start_removal` and not yet seen gone.
 struct PendingRemoval {
-    events: LinkEvents,
-    netlink: Netlink,
-    present: BTreeMap<u32, String>,
+    present: Vec<(u32, String)>,
 }
 
 impl PendingRemoval {
-    /// Hands each of `links` still there to `start_removal`.
+    /// Hands the links still there to `start_removal`, [`LinkRemoval::MAX`] at a time, to
+    /// be deleted through the interface group `group`.
     fn start(
         links: &[String],
+        group: u32,
         start_removal: &mut impl FnMut(LinkRemoval),
     ) -> std::io::Result<Self> {
-        // Subscribed before looking: a link removed in between is not waited for.
-        let events = LinkEvents::subscribe()?;
         let mut netlink = Netlink::open()?;
-        let mut present = BTreeMap::new();
+        let mut present = Vec::new();
         for link in links {
             if let Some(index) = netlink.link_index(link)? {
-                present.insert(index, link.clone());
+                present.push((index, link.clone()));
             }
         }
-        for (&index, link) in &present {
-            start_removal(LinkRemoval::new(index, link));
+        for batch in present.chunks(LinkRemoval::MAX) {
+            start_removal(LinkRemoval::new(batch, group));
         }
-        Ok(PendingRemoval {
-            events,
-            netlink,
-            present,
-        })
+        Ok(PendingRemoval { present })
     }
 
-    /// Waits, up to [`REMOVAL_WAIT`], until the kernel has unlisted them.
-    fn wait(mut self) -> std::io::Result<()> {
-        let deadline = Instant::now() + REMOVAL_WAIT;
-        let (present, netlink) = (&self.present, &mut self.netlink);
-        self.events
-            .wait_removed(present.keys().copied().collect(), deadline, |index| {
-                Ok(netlink.link_index(&present[&index])? == Some(index))
-            })?;
-        Ok(())
+    /// Waits, up to [`REMOVAL_WAIT`], until the kernel has unlisted them; returns the names
+    /// of those still listed.
+    fn wait(self) -> std::io::Result<Vec<String>> {
+        let left = wait_unlisted(&self.present, Instant::now() + REMOVAL_WAIT)?;
+        Ok(left.into_iter().map(|(_, name)| name).collect())
     }
 }
 
@@ -766,50 +762,64 @@ fn is_wharf_interface(name: &str, kind: Option<&str>) -> bool {
     }
 }
 
-/// The deletion of one interface of this namespace (an ended container's veth, a removed
-/// network's bridge), handed out by [`Networks::disconnect_ended`] and
+/// The deletion of interfaces of this namespace (an ended container's veths, removed
+/// networks' bridges), handed out by [`Networks::disconnect_ended`] and
 /// [`Networks::remove_many`]. Plain values, so that it can go to another process.
 #[derive(Debug, Clone, Copy)]
 pub struct LinkRemoval {
-    index: u32,
-    /// The interface's name, NUL-padded (IFNAMSIZ).
-    name: [u8; 16],
+    /// Indexes and names (NUL-padded, IFNAMSIZ); the first `count` are used.
+    links: [(u32, [u8; 16]); LinkRemoval::MAX],
+    count: usize,
+    /// The interface group they go through (the root's removal group).
+    group: u32,
 }
 
 impl LinkRemoval {
-    fn new(index: u32, name: &str) -> Self {
-        let mut padded = [0; 16];
-        let len = name.len().min(15);
-        padded[..len].copy_from_slice(&name.as_bytes()[..len]);
-        LinkRemoval {
-            index,
-            name: padded,
+    /// How many interfaces one removal deletes (together: see [`Netlink::delete_links`]).
+    const MAX: usize = 8;
+
+    fn new(links: &[(u32, String)], group: u32) -> Self {
+        let mut removal = LinkRemoval {
+            links: [(0, [0; 16]); LinkRemoval::MAX],
+            count: links.len().min(LinkRemoval::MAX),
+            group,
+        };
+        for (slot, (index, name)) in removal.links.iter_mut().zip(links) {
+            let len = name.len().min(15);
+            slot.0 = *index;
+            slot.1[..len].copy_from_slice(&name.as_bytes()[..len]);
         }
+        removal
     }
 
-    fn name(&self) -> &str {
-        let len = self.name.iter().position(|&b| b == 0).unwrap_or(16);
-        std::str::from_utf8(&self.name[..len]).unwrap_or_default()
+    fn links(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.links[..self.count].iter().map(|(index, name)| {
+            let len = name.iter().position(|&b| b == 0).unwrap_or(16);
+            (
+                *index,
+                std::str::from_utf8(&name[..len]).unwrap_or_default(),
+            )
+        })
     }
 
-    /// Deletes the interface, in the network namespace of the calling thread, which must be
-    /// that of [`Networks::disconnect_ended`]'s caller; if it is gone already, or its name
+    /// Deletes the interfaces, in the network namespace of the calling thread, which must
+    /// be that of [`Networks::disconnect_ended`]'s caller; one gone already, or whose name
     /// and index are another interface's by now (a restarted container's veth, made anew
-    /// under the same name), there is nothing to do. Returns once the kernel has finished
-    /// with it: see [`Networks::disconnect_ended`].
+    /// under the same name), is left alone. Returns once the kernel has finished with
+    /// them: see [`Networks::disconnect_ended`].
     pub fn run(self) -> Result<(), NetError> {
-        let op = || format!("delete interface {}", self.name());
+        let names: Vec<&str> = self.links().map(|(_, name)| name).collect();
+        let op = || format!("delete interfaces {}", names.join(", "));
         let mut netlink = Netlink::open().map_err(netlink_error(op()))?;
-        if netlink
-            .link_index(self.name())
-            .map_err(netlink_error(op()))?
-            == Some(self.index)
-        {
-            netlink
-                .delete_link(self.index)
-                .map_err(netlink_error(op()))?;
+        let mut indexes = Vec::new();
+        for (index, name) in self.links() {
+            if netlink.link_index(name).map_err(netlink_error(op()))? == Some(index) {
+                indexes.push(index);
+            }
         }
-        Ok(())
+        netlink
+            .delete_links(&indexes, self.group)
+            .map_err(netlink_error(op()))
     }
 }
 
@@ -822,20 +832,18 @@ fn delete_link(netlink: &mut Netlink, name: &str) -> Result<(), NetError> {
     Ok(())
 }
 
-/// Deletes the interfaces named `names` that exist, together.
-fn delete_links<'a>(
-    netlink: &mut Netlink,
-    names: impl Iterator<Item = &'a str>,
-) -> Result<(), NetError> {
-    let names: Vec<&str> = names.collect();
+/// Deletes the interfaces named `names` that exist, together, through group `group`.
+fn delete_links(netlink: &mut Netlink, names: &[String], group: u32) -> Result<(), NetError> {
     let op = || format!("delete interfaces {}", names.join(", "));
     let mut indexes = Vec::new();
-    for name in &names {
+    for name in names {
         if let Some(index) = netlink.link_index(name).map_err(netlink_error(op()))? {
             indexes.push(index);
         }
     }
-    netlink.delete_links(&indexes).map_err(netlink_error(op()))
+    netlink
+        .delete_links(&indexes, group)
+        .map_err(netlink_error(op()))
 }
 
 /// Inside the container: address on the interface, interface and `lo` up, default route.

@@ -588,6 +588,17 @@ fn reconcile_removes_the_leftovers_of_a_crash() {
     world
         .host
         .ip(&["link", "add", "wh-0123456789ab", "type", "bridge"]);
+    // A crash between moving a bridge to the root's removal group and deleting the group.
+    let removal_group = world.scope.removal_group().to_string();
+    world.host.ip(&[
+        "link",
+        "add",
+        "moved",
+        "group",
+        &removal_group,
+        "type",
+        "bridge",
+    ]);
     world.host.ip(&[
         "link",
         "add",
@@ -603,7 +614,7 @@ fn reconcile_removes_the_leftovers_of_a_crash() {
     assert_eq!(reconciled.endpoints, [("web".to_owned(), "c1".to_owned())]);
     let mut interfaces = reconciled.interfaces.clone();
     interfaces.sort();
-    assert_eq!(interfaces, ["wh-0123456789ab", "wv0123456789ab"]);
+    assert_eq!(interfaces, ["moved", "wh-0123456789ab", "wv0123456789ab"]);
 
     let table = world.host.nft_table().unwrap();
     assert!(!table.contains("dport 8080"), "{table}");

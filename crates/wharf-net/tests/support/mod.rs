@@ -159,6 +159,7 @@ impl Drop for Ns {
 /// state directory.
 pub struct World {
     pub networks: Networks,
+    pub scope: HostScope,
     pub host: Ns,
     pub outside: Ns,
     _state: tempfile::TempDir,
@@ -206,14 +207,16 @@ impl World {
         move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::Network))
             .expect("enter host netns");
         let state = tempfile::tempdir().expect("temp dir");
+        let scope = HostScope::for_root(state.path(), true);
         let networks = Networks::open(
             &state.path().join("networks"),
             &state.path().join("leases"),
-            HostScope::for_root(state.path(), true),
+            scope.clone(),
         )
         .expect("open networks");
         World {
             networks,
+            scope,
             host,
             outside,
             _state: state,
