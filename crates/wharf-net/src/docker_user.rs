@@ -33,9 +33,10 @@ use crate::process::run_with_input;
 
 const CHAIN: &str = "DOCKER-USER";
 
-/// Makes this root's rules in `DOCKER-USER` (if the chain exists) accept exactly `bridges`.
-pub(crate) fn sync(table: &str, bridges: &[&str]) -> Result<(), NetError> {
-    let Some(listing) = list_chain()? else {
+/// Makes this root's rules in `DOCKER-USER` accept exactly `bridges`, given the chain's
+/// `listing` from [`list_chain`] (nothing to do without the chain).
+pub(crate) fn sync(listing: Option<String>, table: &str, bridges: &[&str]) -> Result<(), NetError> {
+    let Some(listing) = listing else {
         return Ok(());
     };
     let mark = mark(table);
@@ -72,8 +73,10 @@ pub(crate) fn sync(table: &str, bridges: &[&str]) -> Result<(), NetError> {
 }
 
 /// `iptables -S DOCKER-USER`, or `None` where there is no such chain (dockerd has not run
-/// since boot, or runs with `--iptables=false`) or no `iptables` at all.
-fn list_chain() -> Result<Option<String>, NetError> {
+/// since boot, or runs with `--iptables=false`) or no `iptables` at all. Asked before an
+/// nft change, not after: a netfilter socket closed after one that deleted rules waits
+/// until the kernel has freed them (see [`crate::nft::apply`]).
+pub(crate) fn list_chain() -> Result<Option<String>, NetError> {
     if !chain_may_exist() {
         return Ok(None);
     }

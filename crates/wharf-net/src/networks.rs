@@ -61,9 +61,10 @@ impl Networks {
     /// Makes this root's nftables table, and its rules in Docker's chain where dockerd runs,
     /// match `networks`.
     fn load_rules(&self, networks: &[Network]) -> Result<(), NetError> {
+        let listing = docker_user::list_chain()?;
         nft::apply(&nft::render(&self.scope, networks))?;
         let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
-        docker_user::sync(&self.scope.table, &bridges)
+        docker_user::sync(listing, &self.scope.table, &bridges)
     }
 
     /// Whether `link` is a veth or bridge of this root: in its group, or, for the main root,
@@ -367,7 +368,7 @@ impl Networks {
             // A dockerd started since the rules were last loaded (at boot, after wharf's
             // containers came back) has made its chain anew: add this root's rules to it.
             let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
-            docker_user::sync(&self.scope.table, &bridges)
+            docker_user::sync(docker_user::list_chain()?, &self.scope.table, &bridges)
         })();
         match result {
             Ok(()) => Ok(endpoint),

@@ -23,11 +23,17 @@
 //!   bridge) or from the network itself (hairpin), so that replies come back the same way.
 
 use std::fmt::Write as _;
+use std::os::fd::{AsFd as _, OwnedFd};
 use std::path::Path;
+use std::process::{Child, Stdio};
 
-use crate::error::NetError;
+use netlink_sys::{protocols::NETLINK_NETFILTER, Socket};
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::process::{pidfd_open, Pid, PidfdFlags};
+
+use crate::error::{io_error, NetError};
 use crate::model::{Endpoint, HostScope, Network};
-use crate::process::run_with_input;
+use crate::process::{judge_written, leave_child, reap_left_children, spawn_with_input};
 
 /// The script that makes the table `ip <table>` of `scope` match `networks`.
 pub(crate) fn render(scope: &HostScope, networks: &[Network]) -> String {
@@ -155,9 +161,34 @@ const CHAINS: [(&str, &str, &str, i32); 5] = [
     ("input", "filter", "input", 0),
 ];
 
-/// Loads `script` with one `nft -f -` run in this thread's network namespace.
+/// Loads `script` with one `nft -f -` run in this thread's network namespace, and returns
+/// as soon as the kernel has committed it.
+///
+/// That is before nft ends: a process that closes a netfilter socket after a change that
+/// deleted rules waits there (10-20 ms) until the kernel has freed them, after an RCU grace
+/// period, and nft closes its socket only after the commit. So the kernel's announcement
+/// of the new ruleset generation, which names the process that committed it, is watched
+/// for (the watching socket is nft's stdout, so that nft, not this process, closes it
+/// last), and nft is left to end by itself. Without the announcement (the kernel dropped
+/// it, or the script changed nothing) nft's exit status tells.
 pub(crate) fn apply(script: &str) -> Result<(), NetError> {
-    let output = run_with_input("nft", &["-f", "-"], script)?;
+    reap_left_children();
+    let watch = CommitWatch::subscribe();
+    let stdout = match &watch {
+        Ok(watch) => watch.share().map_or_else(|_| Stdio::null(), Stdio::from),
+        Err(_) => Stdio::null(),
+    };
+    let (mut child, written) = spawn_with_input("nft", &["-f", "-"], script, stdout)?;
+    if let (Ok(watch), Some(Ok(()))) = (&watch, &written) {
+        if let Ok(Some(pidfd)) = watch.wait_for_commit(&mut child) {
+            leave_child(pidfd);
+            return Ok(());
+        }
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(io_error("wait for", "nft"))?;
+    judge_written("nft", &output, written)?;
     if !output.status.success() {
         return Err(NetError::Nft {
             status: output.status.to_string(),
@@ -167,10 +198,131 @@ pub(crate) fn apply(script: &str) -> Result<(), NetError> {
     Ok(())
 }
 
+/// A subscription to nf_tables' announcements (`NFNLGRP_NFTABLES`) in this thread's
+/// network namespace.
+struct CommitWatch {
+    socket: Socket,
+}
+
+impl CommitWatch {
+    const GROUP: u32 = 7;
+    /// `NFT_MSG_NEWGEN` of subsystem `NFNL_SUBSYS_NFTABLES`.
+    const NEW_GENERATION: u16 = (10 << 8) | 15;
+    /// `NFTA_GEN_PROC_PID`, big-endian.
+    const PROCESS_ID: u16 = 2;
+
+    fn subscribe() -> std::io::Result<Self> {
+        let mut socket = Socket::new(NETLINK_NETFILTER)?;
+        socket.bind_auto()?;
+        socket.add_membership(Self::GROUP)?;
+        Ok(CommitWatch { socket })
+    }
+
+    fn share(&self) -> std::io::Result<OwnedFd> {
+        self.socket.as_fd().try_clone_to_owned()
+    }
+
+    /// Waits until `child` commits a generation (returns its pidfd, to reap it later) or
+    /// ends (`None`: its exit status tells). An error when the announcements cannot be
+    /// read whole: the exit status tells then too.
+    fn wait_for_commit(&self, child: &mut Child) -> std::io::Result<Option<OwnedFd>> {
+        let pid = Pid::from_child(child);
+        let pidfd = pidfd_open(pid, PidfdFlags::empty())?;
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            let mut fds = [
+                PollFd::new(&self.socket, PollFlags::IN),
+                PollFd::new(&pidfd, PollFlags::IN),
+            ];
+            match poll(&mut fds, None) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(error) => return Err(error.into()),
+            }
+            if fds[0].revents().contains(PollFlags::IN) {
+                let size = self.socket.recv(&mut &mut buffer[..], 0)?;
+                if committed_by(&buffer[..size], pid.as_raw_nonzero().get()) {
+                    return Ok(Some(pidfd));
+                }
+            } else if !fds[1].revents().is_empty() {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// Whether the netlink messages in `bytes` include the announcement of a generation
+/// committed by process `pid`.
+fn committed_by(bytes: &[u8], pid: i32) -> bool {
+    let mut rest = bytes;
+    while rest.len() >= 20 {
+        let length = u32::from_ne_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+        let kind = u16::from_ne_bytes(rest[4..6].try_into().expect("2 bytes"));
+        if length < 20 || length > rest.len() {
+            return false;
+        }
+        // After the header (16 bytes) and nfgenmsg (4): the attributes.
+        let mut attributes = &rest[20..length];
+        while kind == CommitWatch::NEW_GENERATION && attributes.len() >= 4 {
+            let size = u16::from_ne_bytes(attributes[..2].try_into().expect("2 bytes")) as usize;
+            let kind = u16::from_ne_bytes(attributes[2..4].try_into().expect("2 bytes"));
+            if size < 4 || size > attributes.len() {
+                break;
+            }
+            if kind == CommitWatch::PROCESS_ID && size == 8 {
+                let value = i32::from_be_bytes(attributes[4..8].try_into().expect("4 bytes"));
+                if value == pid {
+                    return true;
+                }
+            }
+            attributes = &attributes[size.next_multiple_of(4).min(attributes.len())..];
+        }
+        rest = &rest[length.next_multiple_of(4).min(rest.len())..];
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
     use std::net::Ipv4Addr;
+
+    /// A `NFT_MSG_NEWGEN` announcement as the kernel sends it: generation, pid (both
+    /// big-endian), process name.
+    fn new_generation(pid: i32) -> Vec<u8> {
+        let mut message = vec![0; 4];
+        message.extend_from_slice(&CommitWatch::NEW_GENERATION.to_ne_bytes());
+        message.extend_from_slice(&[0; 10]); // flags, sequence, port
+        message.extend_from_slice(&[0, 0, 0, 7]); // nfgenmsg
+        message.extend_from_slice(&8u16.to_ne_bytes());
+        message.extend_from_slice(&1u16.to_ne_bytes());
+        message.extend_from_slice(&24u32.to_be_bytes());
+        message.extend_from_slice(&8u16.to_ne_bytes());
+        message.extend_from_slice(&CommitWatch::PROCESS_ID.to_ne_bytes());
+        message.extend_from_slice(&pid.to_be_bytes());
+        message.extend_from_slice(&8u16.to_ne_bytes());
+        message.extend_from_slice(&3u16.to_ne_bytes());
+        message.extend_from_slice(b"nft\0");
+        let length = message.len() as u32;
+        message[..4].copy_from_slice(&length.to_ne_bytes());
+        message
+    }
+
+    #[test]
+    fn a_commit_is_known_by_the_pid_in_its_announcement() {
+        assert!(committed_by(&new_generation(31056), 31056));
+        assert!(!committed_by(&new_generation(31057), 31056));
+        // Another announcement first (a rule of the same commit), then the generation.
+        let mut both = new_generation(31056);
+        both[4..6].copy_from_slice(&((10u16 << 8) | 6).to_ne_bytes());
+        both.extend(new_generation(31056));
+        assert!(committed_by(&both, 31056));
+        let mut rule_only = new_generation(31056);
+        rule_only[4..6].copy_from_slice(&((10u16 << 8) | 6).to_ne_bytes());
+        assert!(!committed_by(&rule_only, 31056));
+        // Cut short: nothing is read past the end.
+        let whole = new_generation(31056);
+        assert!(!committed_by(&whole[..whole.len() - 6], 31056));
+    }
 
     use super::*;
     use crate::model::Driver;

@@ -65,8 +65,9 @@ pub fn remove_orphaned_roots() -> Result<Vec<OrphanedRoot>, NetError> {
                 }
             }
         }
+        let listing = docker_user::list_chain()?;
         nft::apply(&nft::render(&scope, &[]))?;
-        docker_user::sync(&scope.table, &[])?;
+        docker_user::sync(listing, &scope.table, &[])?;
         removed.push(OrphanedRoot {
             root: scope.root,
             table: scope.table,
