@@ -1,11 +1,9 @@
 //! Waiting for a compose `depends_on` condition.
 
-use std::os::fd::OwnedFd;
-use std::path::Path;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
 use wharf_compose::model::CONDITION_RUNNING_OR_HEALTHY;
 use wharf_compose::Readiness;
 
@@ -13,39 +11,43 @@ use crate::containers::{container_dir, Status};
 use crate::error::Result;
 use crate::Engine;
 
-/// The longest a wait for a dependency goes without looking at its state; a new state
-/// written by the monitor wakes it at once.
+/// The longest a wait for a dependency goes without reading its state whole.
 const WAIT_POLL: Duration = Duration::from_millis(100);
+/// How often a wait looks whether the monitor has written a new state.
+const STATE_LOOK: Duration = Duration::from_millis(2);
 
-/// The monitor's writes of a container's state (a new `state.json` renamed into its folder,
-/// or the folder removed), watched with inotify; `None` where inotify cannot watch it, and
-/// a wait then looks every [`WAIT_POLL`].
-struct StateWrites(Option<OwnedFd>);
+/// The monitor's writes of a container's state: each renames a new `state.json` into the
+/// container's folder, so a new inode there is a new state (and none, a removed container).
+/// Looked for with a `statx` every [`STATE_LOOK`], nothing read. Not with inotify, which
+/// would tell at once: closing an inotify descriptor that watched a folder waits for an SRCU
+/// grace period (15 ms here), when the wait ends or at the latest when the process exits.
+struct StateWrites {
+    path: PathBuf,
+    seen: Option<(u64, u64)>,
+}
 
 impl StateWrites {
     fn watch(dir: &Path) -> Self {
-        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).ok();
-        let watched = |fd: &OwnedFd| {
-            let flags = WatchFlags::MOVED_TO | WatchFlags::DELETE_SELF;
-            inotify::add_watch(fd, dir, flags).is_ok()
-        };
-        Self(fd.filter(watched))
+        let path = dir.join("state.json");
+        let seen = Self::identity(&path);
+        Self { path, seen }
+    }
+
+    fn identity(path: &Path) -> Option<(u64, u64)> {
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
     }
 
     /// Returns after a write, or after [`WAIT_POLL`].
-    fn wait(&self) {
-        let Some(fd) = &self.0 else {
-            std::thread::sleep(WAIT_POLL);
-            return;
-        };
-        let timeout = Timespec {
-            tv_sec: 0,
-            tv_nsec: WAIT_POLL.as_nanos() as _,
-        };
-        let mut fds = [PollFd::new(fd, PollFlags::IN)];
-        let _ = poll(&mut fds, Some(&timeout));
-        let mut events = [0u8; 4096];
-        while rustix::io::read(fd, &mut events).is_ok_and(|n| n > 0) {}
+    fn wait(&mut self) {
+        let deadline = Instant::now() + WAIT_POLL;
+        while Instant::now() < deadline {
+            std::thread::sleep(STATE_LOOK);
+            let now = Self::identity(&self.path);
+            if now != self.seen {
+                self.seen = now;
+                return;
+            }
+        }
     }
 }
 
@@ -60,7 +62,7 @@ impl Engine {
     ) -> Result<Readiness> {
         // Watched before the state is first read: every write after a look wakes the wait.
         let id = self.find_container(name)?.record.id;
-        let writes = StateWrites::watch(&container_dir(self.root(), &id));
+        let mut writes = StateWrites::watch(&container_dir(self.root(), &id));
         loop {
             let info = self.find_container(name)?;
             let state = &info.state;
