@@ -533,6 +533,9 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
+    /// Display total file sizes
+    #[arg(short, long)]
+    pub size: bool,
     /// Filter output (`status=running|restarting|exited|created`, `health=starting|healthy|unhealthy|none`, `name=NAME`, `id=ID`, `label=KEY[=VALUE]`)
     #[arg(short, long = "filter")]
     pub filters: Vec<String>,

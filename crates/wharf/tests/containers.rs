@@ -415,6 +415,60 @@ fn pids_limit_stops_a_fork_loop_and_seccomp_denies_unshare() {
 }
 
 #[test]
+fn ps_shows_mounts_and_sizes_as_docker_does() {
+    let Some(wharf) = wharf_with_busybox() else {
+        return;
+    };
+    let bind = tempfile::tempdir().unwrap();
+    let source = bind.path().join("a-long-folder-name");
+    std::fs::create_dir(&source).unwrap();
+    let source = source.display().to_string();
+    let bind_spec = format!("{source}:/host");
+    wharf.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "keeper",
+        "-v",
+        "psdata:/data",
+        "-v",
+        &bind_spec,
+        "busybox",
+        "sh",
+        "-c",
+        "echo hello > /data/f; sleep 100",
+    ]);
+    let row: serde_json::Value =
+        serde_json::from_str(wharf.ok(&["ps", "--format", "json"]).trim()).unwrap();
+    assert_eq!(row["LocalVolumes"], "1", "{row}");
+    // Each mount by volume name or source, cut to 15 characters as Docker's `Ellipsis`.
+    let cut: String = source.chars().take(14).collect::<String>() + "…";
+    let mounts = row["Mounts"].as_str().unwrap();
+    let mut names: Vec<&str> = mounts.split(',').collect();
+    names.sort();
+    let mut expected = vec!["psdata", cut.as_str()];
+    expected.sort();
+    assert_eq!(names, expected, "{row}");
+    assert_eq!(row["Size"], "0B", "{row}");
+    let untruncated = wharf.ok(&["ps", "--no-trunc", "--format", "{{.Mounts}}"]);
+    assert!(untruncated.contains(&source), "{untruncated}");
+
+    // `-s`: the writable layer, then with the image (`8.19kB (virtual 4.5MB)`).
+    let size = wharf.ok(&["ps", "-s", "--format", "{{.Size}}"]);
+    let (writable, rest) = size.trim().split_once(" (virtual ").expect(&size);
+    let root = rest.strip_suffix(')').expect(&size);
+    for value in [writable, root] {
+        let number = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        assert!(number.parse::<f64>().is_ok(), "{size}");
+        assert!(value.ends_with('B'), "{size}");
+    }
+    let table = wharf.ok(&["ps", "-s"]);
+    assert!(table.lines().next().unwrap().ends_with("SIZE"), "{table}");
+    wharf.ok(&["rm", "-f", "keeper"]);
+    wharf.ok(&["volume", "rm", "psdata"]);
+}
+
+#[test]
 fn detached_lifecycle_logs_stop_and_remove() {
     let Some(wharf) = wharf_with_busybox() else {
         return;

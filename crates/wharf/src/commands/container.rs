@@ -226,11 +226,18 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
         return Ok(ExitCode::SUCCESS);
     }
     let ports = engine.published_ports()?;
-    let rows: Vec<_> = containers
-        .iter()
-        .map(|c| ps_row(c, args.no_trunc, ports.get(&c.record.id)))
-        .collect();
-    let columns = [
+    let mut rows = Vec::new();
+    for c in &containers {
+        let mut row = ps_row(c, args.no_trunc, ports.get(&c.record.id));
+        add_mount_fields(engine, c, args.no_trunc, &mut row);
+        if args.size {
+            // Docker's SIZE: the writable layer, then with the image's layers.
+            let (writable, root) = engine.container_sizes(&c.record.id)?;
+            row["Size"] = format!("{} (virtual {})", human_size(writable), human_size(root)).into();
+        }
+        rows.push(row);
+    }
+    let mut columns = vec![
         ("CONTAINER ID", "ID"),
         ("IMAGE", "Image"),
         ("COMMAND", "Command"),
@@ -239,8 +246,53 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
         ("PORTS", "Ports"),
         ("NAMES", "Names"),
     ];
+    if args.size {
+        columns.push(("SIZE", "Size"));
+    }
     print_rows(&printer, &format, &columns, &rows)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Docker's `LocalVolumes` (how many volumes are mounted), `Mounts` (each mount's volume
+/// name or source, cut to 15 characters unless `no_trunc`) and `Size` (`0B` until sizes are
+/// asked for) of a `ps` row.
+pub(crate) fn add_mount_fields(
+    engine: &Engine,
+    c: &ContainerInfo,
+    no_trunc: bool,
+    row: &mut serde_json::Value,
+) {
+    let mounts = engine
+        .inspect_container(&c.record.id)
+        .map(|inspect| inspect["Mounts"].as_array().cloned().unwrap_or_default())
+        .unwrap_or_default();
+    let volumes = mounts.iter().filter(|m| m["Type"] == "volume").count();
+    row["LocalVolumes"] = volumes.to_string().into();
+    row["Mounts"] = mounts
+        .iter()
+        .map(|m| {
+            let name = m["Name"].as_str().filter(|n| !n.is_empty());
+            let name = name.or(m["Source"].as_str()).unwrap_or_default();
+            if no_trunc {
+                name.to_owned()
+            } else {
+                ellipsis(name, 15)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+        .into();
+    row["Size"] = "0B".into();
+}
+
+/// Docker's `stringutils.Ellipsis`: at most `max` characters, the last one `…` when cut.
+fn ellipsis(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// Docker's PORTS column: `0.0.0.0:8080->8000/tcp`, and exposed ports that are not

@@ -12,7 +12,7 @@ use crate::cli::{
     ComposeExecArgs, ComposeProjectArgs, ComposePsArgs, ComposeRmArgs, ComposeServicesArgs,
     ComposeStopArgs, ComposeVersionArgs,
 };
-use crate::commands::container::{health_status, ps_row, state_name};
+use crate::commands::container::{add_mount_fields, health_status, ps_row, state_name};
 use crate::commands::{print_rows, CommandError, CommandResult};
 use crate::format::Format;
 use crate::printer::Printer;
@@ -67,22 +67,7 @@ pub fn ps(
             .into();
             row["ExitCode"] = c.state.exit_code.unwrap_or(0).into();
             row["Publishers"] = publishers(c, ports.get(&c.record.id)).into();
-            let mounts = engine
-                .inspect_container(&c.record.id)
-                .map(|inspect| inspect["Mounts"].as_array().cloned().unwrap_or_default())
-                .unwrap_or_default();
-            let volumes = mounts.iter().filter(|m| m["Type"] == "volume").count();
-            row["LocalVolumes"] = volumes.to_string().into();
-            row["Mounts"] = mounts
-                .iter()
-                .map(|m| {
-                    let name = m["Name"].as_str().filter(|n| !n.is_empty());
-                    ellipsis(name.or(m["Source"].as_str()).unwrap_or_default(), 15)
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-                .into();
-            row["Size"] = "0B".into();
+            add_mount_fields(engine, c, false, &mut row);
             row
         })
         .collect();
@@ -126,16 +111,6 @@ fn publishers(
             serde_json::json!({"URL": url, "TargetPort": target, "PublishedPort": published, "Protocol": protocol})
         })
         .collect()
-}
-
-/// Docker's `stringutils.Ellipsis`: at most `max` characters, the last one `…` when cut.
-fn ellipsis(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max - 1).collect();
-    cut.push('…');
-    cut
 }
 
 pub fn exec(
