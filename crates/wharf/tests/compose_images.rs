@@ -174,7 +174,8 @@ services:
 }
 
 /// `build --push` to a real registry, then `pull` brings the image back (and `pull -q` says
-/// nothing). In the host's network namespace, where the registry listens; no container runs.
+/// nothing), and `up` pulls it too (`--quiet-pull` quietly). In the host's network
+/// namespace, where the registry listens; the container that runs has no network.
 #[test]
 fn build_push_reaches_a_registry_and_pull_brings_it_back() {
     let Some(registry) = common::registry::Registry::start(None) else {
@@ -236,4 +237,44 @@ fn build_push_reaches_a_registry_and_pull_brings_it_back() {
     let quiet = compose(&["pull", "-q"]);
     assert!(quiet.status.success(), "{quiet:?}");
     assert_eq!(text(&quiet.stderr), "");
+
+    // `up` pulls a missing image, and says so unless `--quiet-pull`. The container has no
+    // network (`network_mode: none`): no bridge or rule is made in the host's namespace.
+    let runner = dir.path().join("runner.yaml");
+    std::fs::write(
+        &runner,
+        format!(
+            "name: pulledup\nservices:\n  app:\n    image: {image}\n    network_mode: none\n    command: [sleep, \"100\"]\n"
+        ),
+    )
+    .unwrap();
+    let up = |extra: &[&str]| {
+        let mut all = vec!["compose", "-f", runner.to_str().unwrap(), "up", "-d"];
+        all.extend(extra);
+        wharf.run(&all)
+    };
+    let down = || wharf.ok(&["compose", "-f", runner.to_str().unwrap(), "down", "-t", "0"]);
+    wharf.ok(&["rmi", &image]);
+    let loud = up(&[]);
+    assert!(loud.status.success(), "{loud:?}");
+    assert!(
+        text(&loud.stderr).contains("Pulled"),
+        "{}",
+        text(&loud.stderr)
+    );
+    down();
+    wharf.ok(&["rmi", &image]);
+    let silent = up(&["--quiet-pull"]);
+    assert!(silent.status.success(), "{silent:?}");
+    let stderr = text(&silent.stderr);
+    assert!(!stderr.contains("Pulled"), "{stderr}");
+    assert!(
+        stderr.contains(" ✔ Container pulledup-app-1  Started"),
+        "{stderr}"
+    );
+    assert_eq!(
+        wharf.ok(&["exec", "pulledup-app-1", "cat", "/p"]),
+        "pushed\n"
+    );
+    down();
 }
