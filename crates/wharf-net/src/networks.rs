@@ -252,6 +252,14 @@ impl Networks {
     /// published ports.
     pub fn connect(&self, attach: &Attach) -> Result<Endpoint, NetError> {
         validate_interface(&attach.interface)?;
+        // Other tables' rules (another root's, Docker's) change without this root's lock:
+        // read before it is taken, as `nft` takes a while, which other containers of the
+        // root would otherwise spend waiting for the lock.
+        let foreign = if attach.ports.is_empty() {
+            Vec::new()
+        } else {
+            ruleset::read()?
+        };
         let lock = self.store.lock_exclusive()?;
         let mut networks = self.store.load(&lock)?;
         let index = find(&networks, &attach.network)?;
@@ -269,7 +277,7 @@ impl Networks {
             return Err(NetError::PublishOnInternal(network.name.clone()));
         }
         let ip = ipam::allocate(network, attach.ip)?;
-        let ports = resolve_ports(&networks, &attach.ports, &self.scope.table)?;
+        let ports = resolve_ports(&networks, &attach.ports, &foreign, &self.scope.table)?;
         let netns_path = attach.netns.path();
         let netns =
             File::open(&netns_path).map_err(io_error("open network namespace", &netns_path))?;
@@ -924,20 +932,15 @@ fn host_routes(networks: &[Network]) -> Result<Vec<HostRoute>, NetError> {
         .collect())
 }
 
-/// Host ports for the requested specs: explicit ones checked, ranges and "any" resolved to
-/// free ports. A port is taken if any endpoint has it or a host socket is bound to it.
-/// The host bindings of `specs`: each host port free of this root's containers, of sockets
-/// on the host and of DNAT rules of other tables than `own_table` (another root's, Docker's).
+/// The host bindings of `specs` (explicit ports checked, ranges and "any" resolved to free
+/// ports): each host port free of this root's containers, of sockets on the host and of
+/// DNAT rules in `ruleset` of other tables than `own_table` (another root's, Docker's).
 fn resolve_ports(
     networks: &[Network],
     specs: &[PortSpec],
+    ruleset: &[ruleset::Table],
     own_table: &str,
 ) -> Result<Vec<PortBinding>, NetError> {
-    let ruleset = if specs.is_empty() {
-        Vec::new()
-    } else {
-        ruleset::read()?
-    };
     let taken: Vec<(&PortBinding, &str)> = networks
         .iter()
         .flat_map(|network| network.endpoints.iter())
@@ -965,7 +968,7 @@ fn resolve_ports(
                 container: "this container (requested twice)".to_owned(),
             });
         }
-        if let Some(holder) = ruleset::port_holder(&ruleset, own_table, binding) {
+        if let Some(holder) = ruleset::port_holder(ruleset, own_table, binding) {
             return Err(NetError::PortInUse {
                 port: binding.host_side(),
                 holder,
