@@ -176,6 +176,14 @@ pub fn warm_up_moves() {
         .spawn(|| drop(move_into_own_cgroup()));
 }
 
+/// As [`warm_up_moves`], in a child process of its own, for a process that must stay
+/// single-threaded (a monitor about to start a healthcheck probe, whose helper joins the
+/// container's cgroup a few milliseconds later); returns the child's pid, for the caller
+/// to reap. Refused in a process with more than one thread.
+pub fn warm_up_moves_in_child() -> io::Result<i32> {
+    crate::sys::fork_detached("wharf: cgroup warm-up", || drop(move_into_own_cgroup()))
+}
+
 /// Moves this process into the cgroup it is in (in the pids hierarchy on cgroup v1, the
 /// unified one on v2); returns the `cgroup.procs` file written.
 fn move_into_own_cgroup() -> Result<PathBuf, RunError> {

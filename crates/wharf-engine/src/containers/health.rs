@@ -278,6 +278,9 @@ pub(crate) struct HealthMonitor<'a> {
     started: Instant,
     next: Instant,
     probe: Option<Probe>,
+    /// The child that paid the kernel's wait for the last probe's move into the container's
+    /// cgroup, until reaped.
+    warm_up: Option<i32>,
     /// Why healthchecking stopped (state could not be written...): it does not run on.
     failed: Option<EngineError>,
 }
@@ -305,6 +308,7 @@ impl<'a> HealthMonitor<'a> {
             state_path,
             started: now,
             probe: None,
+            warm_up: None,
             failed: None,
         })
     }
@@ -339,6 +343,7 @@ impl<'a> HealthMonitor<'a> {
     }
 
     fn try_tick(&mut self) -> Result<()> {
+        self.reap_warm_up();
         if let Some(probe) = &mut self.probe {
             let exited = probe.helper.try_wait().ok().flatten();
             let stuck = probe.started.elapsed() >= self.check.timeout() + HELPER_GRACE;
@@ -398,9 +403,26 @@ impl<'a> HealthMonitor<'a> {
         }
     }
 
+    /// Reaps the warm-up child once it has ended (the monitor reaps any child only once the
+    /// container has ended).
+    fn reap_warm_up(&mut self) {
+        if let Some(pid) = self.warm_up.and_then(rustix::process::Pid::from_raw) {
+            let options = rustix::process::WaitOptions::NOHANG;
+            if !matches!(rustix::process::waitpid(Some(pid), options), Ok(None)) {
+                self.warm_up = None;
+            }
+        }
+    }
+
     fn start_probe(&mut self) -> Result<()> {
         use crate::error::IoResultExt;
         let start_time = now_rfc3339();
+        // The helper's move into the container's cgroup waits for an RCU grace period
+        // (~8 ms here) unless another move came just before: a child pays it meanwhile,
+        // while the helper starts. Best effort: without it the probe only starts later.
+        if self.warm_up.is_none() {
+            self.warm_up = wharf_runtime::cgroup::warm_up_moves_in_child().ok();
+        }
         let result = std::fs::File::create(&self.result_path).at("create", &self.result_path)?;
         let exe = std::env::current_exe().at("find", "the wharf executable")?;
         let helper = std::process::Command::new(&exe)
