@@ -20,7 +20,7 @@ use crate::model::{
     DEFAULT_BRIDGE, DEFAULT_NETWORK, VETH_PREFIX,
 };
 use crate::netlink::{wait_unlisted, Link, Netlink, Route};
-use crate::nft;
+use crate::nft::{self, Settle};
 use crate::ports::{PortBinding, PortSpec};
 use crate::ruleset;
 use crate::store::{Lock, Store};
@@ -59,10 +59,10 @@ impl Networks {
     }
 
     /// Makes this root's nftables table, and its rules in Docker's chain where dockerd runs,
-    /// match `networks`.
-    fn load_rules(&self, networks: &[Network]) -> Result<(), NetError> {
+    /// match `networks`; returns as `settle` says.
+    fn load_rules(&self, networks: &[Network], settle: Settle) -> Result<(), NetError> {
         let listing = docker_user::list_chain()?;
-        nft::apply(&nft::render(&self.scope, networks))?;
+        nft::apply(&nft::render(&self.scope, networks), settle)?;
         let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
         docker_user::sync(listing, &self.scope.table, &bridges)
     }
@@ -225,7 +225,7 @@ impl Networks {
         // load while the kernel unlists the bridges.
         let group = self.scope.removal_group();
         let pending = PendingRemoval::start(&bridges, group, &mut start_removal);
-        let rules = self.load_rules(&networks);
+        let rules = self.load_rules(&networks, Settle::Committed);
         let left = match pending {
             Ok(pending) => pending.wait().unwrap_or_else(|_| bridges.clone()),
             Err(_) => bridges.clone(),
@@ -235,7 +235,11 @@ impl Networks {
         if let Err(error) = delete_links(&mut netlink, &left, group) {
             networks.append(&mut removed);
             networks.sort_by(|a, b| a.name.cmp(&b.name));
-            let cleanup = self.load_rules(&networks).err().into_iter().collect();
+            let cleanup = self
+                .load_rules(&networks, Settle::Committed)
+                .err()
+                .into_iter()
+                .collect();
             return Err(error.with_cleanup(cleanup));
         }
         for network in &removed {
@@ -368,9 +372,13 @@ impl Networks {
             if !endpoint.ports.is_empty() || first {
                 networks[index] = updated;
                 let added = !first
-                    && nft::apply(&nft::render_added_ports(&self.scope.table, &endpoint)).is_ok();
+                    && nft::apply(
+                        &nft::render_added_ports(&self.scope.table, &endpoint),
+                        Settle::Committed,
+                    )
+                    .is_ok();
                 if !added {
-                    return self.load_rules(&networks);
+                    return self.load_rules(&networks, Settle::Committed);
                 }
             }
             // A dockerd started since the rules were last loaded (at boot, after wharf's
@@ -400,12 +408,15 @@ impl Networks {
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
         let has_ports = !endpoint.ports.is_empty();
         if has_ports {
-            self.load_rules(&networks)?;
+            self.load_rules(&networks, Settle::Drained)?;
         }
         if let Err(error) = delete_link(&mut netlink, &endpoint.veth) {
             networks[index] = before;
             let cleanup = if has_ports {
-                self.load_rules(&networks).err().into_iter().collect()
+                self.load_rules(&networks, Settle::Committed)
+                    .err()
+                    .into_iter()
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -444,8 +455,9 @@ impl Networks {
     /// with `start_removal` deleting its veths. Call it while the container's network
     /// namespace is still held open: a connection to a published port must be refused
     /// (the namespace answers a SYN with a reset), never go unanswered, so the port rules
-    /// go first, and only then the veths (a SYN sent on to an address with no veth behind
-    /// it is dropped without a word, and the client tries again only a second later).
+    /// go first, and the veths only once every packet those rules forwarded is past them
+    /// ([`Settle::Drained`]: a SYN sent on to an address with no veth behind it is dropped
+    /// without a word, and the client tries again only a second later).
     ///
     /// Deleting an interface unlists it at once (after an expedited RCU grace period: well
     /// under a millisecond) but then makes the deleting process wait for every pending RCU
@@ -471,7 +483,7 @@ impl Networks {
         }
         let reload_rules = has_ports(&removed);
         if reload_rules {
-            self.load_rules(&networks)?;
+            self.load_rules(&networks, Settle::Drained)?;
         }
         // Only a shortcut: what is still listed afterwards is deleted here.
         let group = self.scope.removal_group();
@@ -542,7 +554,7 @@ impl Networks {
         reload_rules: bool,
     ) -> Result<(), NetError> {
         if reload_rules {
-            self.load_rules(networks)?;
+            self.load_rules(networks, Settle::Drained)?;
         }
         let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
         for name in links {

@@ -161,19 +161,34 @@ const CHAINS: [(&str, &str, &str, i32); 5] = [
     ("input", "filter", "input", 0),
 ];
 
+/// When [`apply`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settle {
+    /// Once the kernel has committed the change.
+    Committed,
+    /// Once, moreover, every packet that met the rules it deleted is past them (nft ends
+    /// only after the kernel has freed them, an RCU grace period later): before an
+    /// interface those rules sent packets to goes, so that none is dropped on its way there
+    /// without an answer.
+    Drained,
+}
+
 /// Loads `script` with one `nft -f -` run in this thread's network namespace, and returns
-/// as soon as the kernel has committed it.
+/// as soon as the kernel has committed it, or with [`Settle::Drained`] once nft has ended.
 ///
-/// That is before nft ends: a process that closes a netfilter socket after a change that
+/// A commit comes before nft ends: a process that closes a netfilter socket after a change that
 /// deleted rules waits there (10-20 ms) until the kernel has freed them, after an RCU grace
 /// period, and nft closes its socket only after the commit. So the kernel's announcement
 /// of the new ruleset generation, which names the process that committed it, is watched
 /// for (the watching socket is nft's stdout, so that nft, not this process, closes it
 /// last), and nft is left to end by itself. Without the announcement (the kernel dropped
 /// it, or the script changed nothing) nft's exit status tells.
-pub(crate) fn apply(script: &str) -> Result<(), NetError> {
+pub(crate) fn apply(script: &str, settle: Settle) -> Result<(), NetError> {
     reap_left_children();
-    let watch = CommitWatch::subscribe();
+    let watch = match settle {
+        Settle::Committed => CommitWatch::subscribe(),
+        Settle::Drained => Err(std::io::ErrorKind::Unsupported.into()),
+    };
     let stdout = match &watch {
         Ok(watch) => watch.share().map_or_else(|_| Stdio::null(), Stdio::from),
         Err(_) => Stdio::null(),

@@ -66,7 +66,7 @@ pub fn remove_orphaned_roots() -> Result<Vec<OrphanedRoot>, NetError> {
             }
         }
         let listing = docker_user::list_chain()?;
-        nft::apply(&nft::render(&scope, &[]))?;
+        nft::apply(&nft::render(&scope, &[]), nft::Settle::Committed)?;
         docker_user::sync(listing, &scope.table, &[])?;
         removed.push(OrphanedRoot {
             root: scope.root,
