@@ -29,7 +29,7 @@ pub use compose::{
     create_options as compose_create_options, observed as compose_observed, ComposeBackend,
 };
 pub use containers::{
-    parse_duration, signal_number, Attach, ChangeKind, CommitOptions, ContainerInfo,
+    mounts_json, parse_duration, signal_number, Attach, ChangeKind, CommitOptions, ContainerInfo,
     ContainerRecord, ContainerState, ContainerStats, CopyOptions, CreateOptions, ExecInstance,
     ExecOptions, Health, HealthLog, HealthOptions, Healthcheck, LogConfig, LogDriver, LogLine,
     LogOptionError, LogsOptions, PathStat, ProbeResult, ProcessTable, RestartPolicy, Status,

@@ -186,15 +186,15 @@ pub(crate) enum Settle {
 pub(crate) fn apply(script: &str, settle: Settle) -> Result<(), NetError> {
     reap_left_children();
     let watch = match settle {
-        Settle::Committed => CommitWatch::subscribe(),
-        Settle::Drained => Err(std::io::ErrorKind::Unsupported.into()),
+        Settle::Committed => CommitWatch::subscribe().ok(),
+        Settle::Drained => None,
     };
-    let stdout = match &watch {
-        Ok(watch) => watch.share().map_or_else(|_| Stdio::null(), Stdio::from),
-        Err(_) => Stdio::null(),
-    };
+    let stdout = watch
+        .as_ref()
+        .and_then(|watch| watch.share().ok())
+        .map_or_else(Stdio::null, Stdio::from);
     let (mut child, written) = spawn_with_input("nft", &["-f", "-"], script, stdout)?;
-    if let (Ok(watch), Some(Ok(()))) = (&watch, &written) {
+    if let (Some(watch), Some(Ok(()))) = (&watch, &written) {
         if let Ok(Some(pidfd)) = watch.wait_for_commit(&mut child) {
             leave_child(pidfd);
             return Ok(());
@@ -301,6 +301,10 @@ mod tests {
     use std::collections::BTreeMap;
     use std::net::Ipv4Addr;
 
+    use super::*;
+    use crate::model::Driver;
+    use crate::ports::{PortBinding, Protocol};
+
     /// A `NFT_MSG_NEWGEN` announcement as the kernel sends it: generation, pid (both
     /// big-endian), process name.
     fn new_generation(pid: i32) -> Vec<u8> {
@@ -338,10 +342,6 @@ mod tests {
         let whole = new_generation(31056);
         assert!(!committed_by(&whole[..whole.len() - 6], 31056));
     }
-
-    use super::*;
-    use crate::model::Driver;
-    use crate::ports::{PortBinding, Protocol};
 
     fn network(name: &str, bridge: &str, subnet: &str, internal: bool) -> Network {
         let subnet: crate::Subnet = subnet.parse().unwrap();

@@ -487,25 +487,7 @@ impl Engine {
             paused,
         } = self.find_container(name)?;
         let run = &record.run;
-        let mounts: Vec<Value> = run
-            .mounts
-            .iter()
-            .map(|mount| match mount {
-                wharf_runtime::Mount::Bind { source, destination, read_only, propagation } => {
-                    match record.volumes.iter().find(|v| &v.destination == destination) {
-                        Some(volume) => json!({
-                            "Type": "volume", "Name": volume.name, "Source": source, "Destination": destination, "Driver": "local", "Mode": if *read_only { "ro" } else { "z" }, "RW": !read_only, "Propagation": "",
-                        }),
-                        None => json!({
-                            "Type": "bind", "Source": source, "Destination": destination, "Mode": if *read_only { "ro" } else { "" }, "RW": !read_only, "Propagation": propagation.as_str(),
-                        }),
-                    }
-                }
-                wharf_runtime::Mount::Tmpfs { destination, read_only, .. } => json!({
-                    "Type": "tmpfs", "Source": "", "Destination": destination, "Mode": "", "RW": !read_only, "Propagation": "",
-                }),
-            })
-            .collect();
+        let mounts = mounts_json(&record);
         let zero_time = "0001-01-01T00:00:00Z";
         let health = record.healthcheck.as_ref().map(|_| {
             state.health.clone().unwrap_or_else(|| crate::Health {
@@ -739,4 +721,28 @@ fn lost_state(dir: &std::path::Path) -> ContainerState {
     }
     let _ = write_state(&dir.join(STATE_FILE), &state);
     state
+}
+
+/// A container's `Mounts`, in Docker's JSON shape (inspect's, which `ps` summarises).
+pub fn mounts_json(record: &ContainerRecord) -> Vec<Value> {
+    record
+        .run
+        .mounts
+        .iter()
+        .map(|mount| match mount {
+            wharf_runtime::Mount::Bind { source, destination, read_only, propagation } => {
+                match record.volumes.iter().find(|v| &v.destination == destination) {
+                    Some(volume) => json!({
+                        "Type": "volume", "Name": volume.name, "Source": source, "Destination": destination, "Driver": "local", "Mode": if *read_only { "ro" } else { "z" }, "RW": !read_only, "Propagation": "",
+                    }),
+                    None => json!({
+                        "Type": "bind", "Source": source, "Destination": destination, "Mode": if *read_only { "ro" } else { "" }, "RW": !read_only, "Propagation": propagation.as_str(),
+                    }),
+                }
+            }
+            wharf_runtime::Mount::Tmpfs { destination, read_only, .. } => json!({
+                "Type": "tmpfs", "Source": "", "Destination": destination, "Mode": "", "RW": !read_only, "Propagation": "",
+            }),
+        })
+        .collect()
 }

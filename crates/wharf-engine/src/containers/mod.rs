@@ -32,7 +32,7 @@ pub use exec_record::{ExecInstance, EXEC_INSTANCE_COMMAND};
 pub use health::{
     parse_duration, Health, HealthLog, HealthOptions, Healthcheck, ProbeResult, HEALTHCHECK_COMMAND,
 };
-pub use lifecycle::{signal_number, ContainerInfo, LogLine, LogsOptions};
+pub use lifecycle::{mounts_json, signal_number, ContainerInfo, LogLine, LogsOptions};
 pub use logfile::{LogConfig, LogDriver, LogOptionError};
 pub use manage::{ContainerStats, ProcessTable};
 pub(crate) use monitor::{announce, is_alive, now_rfc3339_nanos, process_start_time};

@@ -229,7 +229,7 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
     let mut rows = Vec::new();
     for c in &containers {
         let mut row = ps_row(c, args.no_trunc, ports.get(&c.record.id));
-        add_mount_fields(engine, c, args.no_trunc, &mut row);
+        add_mount_fields(c, args.no_trunc, &mut row);
         if args.size {
             // Docker's SIZE: the writable layer, then with the image's layers.
             let (writable, root) = engine.container_sizes(&c.record.id)?;
@@ -256,16 +256,8 @@ pub fn list(engine: &Engine, printer: Printer, args: PsArgs) -> CommandResult {
 /// Docker's `LocalVolumes` (how many volumes are mounted), `Mounts` (each mount's volume
 /// name or source, cut to 15 characters unless `no_trunc`) and `Size` (`0B` until sizes are
 /// asked for) of a `ps` row.
-pub(crate) fn add_mount_fields(
-    engine: &Engine,
-    c: &ContainerInfo,
-    no_trunc: bool,
-    row: &mut serde_json::Value,
-) {
-    let mounts = engine
-        .inspect_container(&c.record.id)
-        .map(|inspect| inspect["Mounts"].as_array().cloned().unwrap_or_default())
-        .unwrap_or_default();
+pub(crate) fn add_mount_fields(c: &ContainerInfo, no_trunc: bool, row: &mut serde_json::Value) {
+    let mounts = wharf_engine::mounts_json(&c.record);
     let volumes = mounts.iter().filter(|m| m["Type"] == "volume").count();
     row["LocalVolumes"] = volumes.to_string().into();
     row["Mounts"] = mounts

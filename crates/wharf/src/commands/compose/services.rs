@@ -67,7 +67,7 @@ pub fn ps(
             .into();
             row["ExitCode"] = c.state.exit_code.unwrap_or(0).into();
             row["Publishers"] = publishers(c, ports.get(&c.record.id)).into();
-            add_mount_fields(engine, c, false, &mut row);
+            add_mount_fields(c, false, &mut row);
             row
         })
         .collect();
