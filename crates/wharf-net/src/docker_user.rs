@@ -26,9 +26,8 @@ use std::fs;
 use std::io;
 use std::process::{Command, Stdio};
 
-use netlink_sys::{protocols::NETLINK_NETFILTER, Socket};
-
 use crate::error::NetError;
+use crate::nft;
 use crate::process::run_with_input;
 
 const CHAIN: &str = "DOCKER-USER";
@@ -50,18 +49,11 @@ pub(crate) fn sync(listing: Option<String>, table: &str, bridges: &[&str]) -> Re
             })
         })
         .collect();
-    let present_set: BTreeSet<Rule> = present.iter().cloned().collect();
-    if present_set == wanted && present.len() == wanted.len() {
+    let script = changes(&present, &wanted, &mark);
+    if script.is_empty() {
         return Ok(());
     }
-    let mut script = String::from("*filter\n");
-    for rule in &present {
-        script.push_str(&rule.line("-D", &mark));
-    }
-    for rule in &wanted {
-        script.push_str(&rule.line("-I", &mark));
-    }
-    script.push_str("COMMIT\n");
+    let script = format!("*filter\n{script}COMMIT\n");
     let output = run_with_input("iptables-restore", &["-w", "--noflush"], &script)?;
     if !output.status.success() {
         return Err(NetError::DockerUser {
@@ -70,6 +62,23 @@ pub(crate) fn sync(listing: Option<String>, table: &str, bridges: &[&str]) -> Re
         });
     }
     Ok(())
+}
+
+/// The `iptables-restore` lines that turn the rules `present` into `wanted`. Only what
+/// differs changes: a change that deletes rules makes the machine's next netfilter change
+/// wait (see [`crate::nft::apply`]). A rule listed twice goes once.
+fn changes(present: &[Rule], wanted: &BTreeSet<Rule>, mark: &str) -> String {
+    let mut seen = BTreeSet::new();
+    let mut lines = String::new();
+    for rule in present {
+        if !wanted.contains(rule) || !seen.insert(rule) {
+            lines.push_str(&rule.line("-D", mark));
+        }
+    }
+    for rule in wanted.difference(&present.iter().cloned().collect()) {
+        lines.push_str(&rule.line("-I", mark));
+    }
+    lines
 }
 
 /// `iptables -S DOCKER-USER`, or `None` where there is no such chain (dockerd has not run
@@ -101,67 +110,10 @@ pub(crate) fn list_chain() -> Result<Option<String>, NetError> {
 /// table `ip filter` (where iptables-nft keeps it); where it has none, a loaded legacy
 /// `filter` table (`/proc/net/ip_tables_names`) may hold it. When in doubt, yes.
 fn chain_may_exist() -> bool {
-    match nft_chain_exists("filter", CHAIN) {
+    match nft::exists(nft::Object::Chain, "filter", CHAIN) {
         Ok(true) | Err(_) => true,
         Ok(false) => fs::read_to_string("/proc/net/ip_tables_names")
             .is_ok_and(|tables| tables.lines().any(|table| table == "filter")),
-    }
-}
-
-/// Asks nf_tables (family `ip`) whether `table` has chain `chain`: one `NFT_MSG_GETCHAIN`
-/// request on a netfilter netlink socket, answered with the chain or `ENOENT`.
-fn nft_chain_exists(table: &str, chain: &str) -> io::Result<bool> {
-    const NFNL_SUBSYS_NFTABLES: u16 = 10;
-    const NFT_MSG_NEWCHAIN: u16 = 3;
-    const NFT_MSG_GETCHAIN: u16 = 4;
-    const NFTA_CHAIN_TABLE: u16 = 1;
-    const NFTA_CHAIN_NAME: u16 = 3;
-    const NLMSG_ERROR: u16 = 2;
-    const NLM_F_REQUEST_ACK: u16 = 1 | 4;
-    const NFPROTO_IPV4: u8 = 2;
-
-    let mut message = Vec::with_capacity(64);
-    message.extend_from_slice(&[0; 4]); // length, set below
-    message.extend_from_slice(&((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN).to_ne_bytes());
-    message.extend_from_slice(&NLM_F_REQUEST_ACK.to_ne_bytes());
-    message.extend_from_slice(&1u32.to_ne_bytes()); // sequence
-    message.extend_from_slice(&0u32.to_ne_bytes()); // port: the kernel's
-    message.extend_from_slice(&[NFPROTO_IPV4, 0, 0, 0]); // nfgenmsg: family, version, res_id
-    for (kind, value) in [(NFTA_CHAIN_TABLE, table), (NFTA_CHAIN_NAME, chain)] {
-        let length = 4 + value.len() + 1;
-        message.extend_from_slice(&(length as u16).to_ne_bytes());
-        message.extend_from_slice(&kind.to_ne_bytes());
-        message.extend_from_slice(value.as_bytes());
-        message.push(0);
-        message.resize(message.len().next_multiple_of(4), 0);
-    }
-    let length = message.len() as u32;
-    message[..4].copy_from_slice(&length.to_ne_bytes());
-
-    let socket = Socket::new(NETLINK_NETFILTER)?;
-    socket.send(&message, 0)?;
-    let mut found = false;
-    loop {
-        let (reply, _) = socket.recv_from_full()?;
-        let mut rest = reply.as_slice();
-        while rest.len() >= 16 {
-            let length = u32::from_ne_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
-            let kind = u16::from_ne_bytes(rest[4..6].try_into().expect("2 bytes"));
-            if length < 16 || length > rest.len() {
-                return Err(io::Error::other("a cut netfilter netlink reply"));
-            }
-            if kind == (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN {
-                found = true;
-            } else if kind == NLMSG_ERROR && length >= 20 {
-                let error = i32::from_ne_bytes(rest[16..20].try_into().expect("4 bytes"));
-                return match error {
-                    0 => Ok(found),
-                    error if -error == rustix::io::Errno::NOENT.raw_os_error() => Ok(false),
-                    error => Err(io::Error::from_raw_os_error(-error)),
-                };
-            }
-            rest = &rest[length.next_multiple_of(4).min(rest.len())..];
-        }
     }
 }
 
@@ -258,27 +210,31 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::print_stderr)]
-    fn asks_nf_tables_for_a_chain() {
-        if !rustix::process::geteuid().is_root() {
-            eprintln!("SKIPPED: asking nf_tables needs root (CAP_NET_ADMIN)");
-            return;
-        }
-        // A thread in a network namespace of its own: nft and the probe act there.
-        std::thread::spawn(|| {
-            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-            assert!(!nft_chain_exists("filter", CHAIN).unwrap());
-            let made = Command::new("nft")
-                .args(["add table ip filter; add chain ip filter DOCKER-USER"])
-                .status()
-                .unwrap();
-            assert!(made.success());
-            assert!(nft_chain_exists("filter", CHAIN).unwrap());
-            assert!(!nft_chain_exists("filter", "OTHER").unwrap());
-            assert!(!nft_chain_exists("nat", CHAIN).unwrap());
-        })
-        .join()
-        .unwrap();
+    fn changes_only_what_differs() {
+        let rule = |direction, bridge: &str| Rule {
+            direction,
+            bridge: bridge.into(),
+        };
+        let mark = mark("wharf");
+        let present = [
+            rule(Direction::In, "wh-1"),
+            rule(Direction::Out, "wh-1"),
+            rule(Direction::In, "wh-1"),
+            rule(Direction::In, "wh-2"),
+        ];
+        let wanted = BTreeSet::from([
+            rule(Direction::In, "wh-1"),
+            rule(Direction::Out, "wh-1"),
+            rule(Direction::In, "wh-3"),
+        ]);
+        assert_eq!(
+            changes(&present, &wanted, &mark),
+            "-D DOCKER-USER -i wh-1 -m comment --comment \"wharf:wharf\" -j ACCEPT\n\
+             -D DOCKER-USER -i wh-2 -m comment --comment \"wharf:wharf\" -j ACCEPT\n\
+             -I DOCKER-USER -i wh-3 -m comment --comment \"wharf:wharf\" -j ACCEPT\n"
+        );
+        let same = BTreeSet::from([rule(Direction::In, "wh-1"), rule(Direction::Out, "wh-1")]);
+        assert_eq!(changes(&present[..2], &same, &mark), "");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The host side that is not netlink: sysctls, and whether a host port is free (by binding
-//! it) and which process holds it if not.
+//! The host side that is not netlink: sysctls, the main routing table, and whether a host
+//! port is free (by binding it) and which process holds it if not.
 //!
 //! Everything here acts in this thread's network namespace: `/proc/sys/net` follows the
 //! calling thread, and sockets are made by it; `/proc/thread-self/net` is read, not
@@ -11,6 +11,7 @@ use std::net::{Ipv4Addr, TcpListener, UdpSocket};
 use std::path::Path;
 
 use crate::error::{io_error, NetError};
+use crate::ipam::HostRoute;
 use crate::ports::{PortBinding, Protocol};
 
 /// Sets a sysctl under `/proc/sys/net/ipv4` to `1` unless it already is.
@@ -20,6 +21,39 @@ pub(crate) fn enable_ipv4_sysctl(name: &str) -> Result<(), NetError> {
         return Ok(());
     }
     fs::write(&path, "1\n").map_err(io_error("write", path))
+}
+
+/// The IPv4 unicast routes of the main table, from `/proc/thread-self/net/route`, which
+/// the kernel lists under RCU: a netlink dump of the routes (and of the interfaces, for
+/// their names) waits for the rtnl lock, which the cleanup of ended containers' network
+/// namespaces holds for tens of milliseconds right after a `down`.
+pub(crate) fn main_routes() -> Result<Vec<HostRoute>, NetError> {
+    let path = Path::new("/proc/thread-self/net/route");
+    let text = fs::read_to_string(path).map_err(io_error("read", path))?;
+    Ok(parse_routes(&text))
+}
+
+fn parse_routes(text: &str) -> Vec<HostRoute> {
+    /// `RTF_REJECT`: an unreachable, prohibit or blackhole route.
+    const REJECT: u16 = 0x0200;
+    // Addresses are the network-order bytes printed as a native-endian number.
+    let address = |hex: &str| u32::from_str_radix(hex, 16).ok().map(u32::to_ne_bytes);
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let &[device, destination, _, flags, _, _, _, mask, ..] = fields.as_slice() else {
+                return None;
+            };
+            let flags = u16::from_str_radix(flags, 16).ok()?;
+            (flags & REJECT == 0).then_some(())?;
+            Some(HostRoute {
+                destination: Ipv4Addr::from(address(destination)?),
+                prefix: u32::from_ne_bytes(address(mask)?).count_ones() as u8,
+                device: device.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// Whether the host port of `binding` can be bound by a process; `Err` names who holds it.
@@ -94,6 +128,26 @@ fn socket_inode(table: &str, port: u16) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn reads_the_main_tables_routes() {
+        let text =
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+            eth0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+            eth0\t0000000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+            wh-abc\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n\
+            *\t0000A8C0\t00000000\t0201\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
+        let routes = parse_routes(text);
+        let shown: Vec<String> = routes
+            .iter()
+            .map(|r| format!("{}/{} {}", r.destination, r.prefix, r.device))
+            .collect();
+        assert_eq!(
+            shown,
+            ["0.0.0.0/0 eth0", "10.0.0.0/24 eth0", "172.17.0.0/16 wh-abc"]
+        );
+    }
+
     use super::*;
 
     #[test]

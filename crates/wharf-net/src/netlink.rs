@@ -48,14 +48,6 @@ pub(crate) struct Link {
     pub group: u32,
 }
 
-/// An IPv4 route of the main table, as listed by [`Netlink::routes`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Route {
-    pub destination: Ipv4Addr,
-    pub prefix: u8,
-    pub interface: Option<u32>,
-}
-
 impl Netlink {
     /// A socket in this thread's network namespace.
     pub fn open() -> io::Result<Self> {
@@ -400,42 +392,6 @@ impl Netlink {
             RouteNetlinkMessage::NewRoute(message),
             NLM_F_CREATE | NLM_F_EXCL,
         )
-    }
-
-    /// The unicast IPv4 routes of the main table.
-    pub fn routes(&mut self) -> io::Result<Vec<Route>> {
-        let mut query = RouteMessage::default();
-        query.header.address_family = AddressFamily::Inet;
-        let replies = self.dump(RouteNetlinkMessage::GetRoute(query))?;
-        Ok(replies
-            .into_iter()
-            .filter_map(|reply| match reply {
-                RouteNetlinkMessage::NewRoute(route) => Some(route),
-                _ => None,
-            })
-            .filter(|route| {
-                route.header.kind == RouteType::Unicast
-                    && route.header.address_family == AddressFamily::Inet
-            })
-            .filter_map(|route| {
-                let mut destination = Ipv4Addr::UNSPECIFIED;
-                let mut interface = None;
-                let mut table = u32::from(route.header.table);
-                for attribute in &route.attributes {
-                    match attribute {
-                        RouteAttribute::Destination(RouteAddress::Inet(ip)) => destination = *ip,
-                        RouteAttribute::Oif(index) => interface = Some(*index),
-                        RouteAttribute::Table(id) => table = *id,
-                        _ => {}
-                    }
-                }
-                (table == u32::from(RouteHeader::RT_TABLE_MAIN)).then_some(Route {
-                    destination,
-                    prefix: route.header.destination_prefix_length,
-                    interface,
-                })
-            })
-            .collect())
     }
 }
 

@@ -19,7 +19,7 @@ use crate::model::{
     mac_for, Attach, Endpoint, HostScope, Network, NetworkSpec, Reconciled, BRIDGE_PREFIX,
     DEFAULT_BRIDGE, DEFAULT_NETWORK, VETH_PREFIX,
 };
-use crate::netlink::{wait_unlisted, Link, Netlink, Route};
+use crate::netlink::{wait_unlisted, Link, Netlink};
 use crate::nft::{self, Settle};
 use crate::ports::{PortBinding, PortSpec};
 use crate::ruleset;
@@ -255,18 +255,81 @@ impl Networks {
     /// namespace, with its address, `lo` up, a default route (unless internal) and the
     /// published ports.
     pub fn connect(&self, attach: &Attach) -> Result<Endpoint, NetError> {
-        validate_interface(&attach.interface)?;
+        let mut endpoints = self.connect_all(std::slice::from_ref(attach))?;
+        Ok(endpoints.remove(0))
+    }
+
+    /// [`Networks::connect`] to several networks at once (a container's start): under one
+    /// lock and with one change of the rules. All or nothing: when one fails, none of them
+    /// stays connected.
+    pub fn connect_all(&self, attaches: &[Attach]) -> Result<Vec<Endpoint>, NetError> {
+        for attach in attaches {
+            validate_interface(&attach.interface)?;
+        }
         // Other tables' rules (another root's, Docker's) change without this root's lock:
         // read before it is taken, as `nft` takes a while, which other containers of the
         // root would otherwise spend waiting for the lock.
-        let foreign = if attach.ports.is_empty() {
+        let foreign = if attaches.iter().all(|attach| attach.ports.is_empty()) {
             Vec::new()
         } else {
-            ruleset::read()?
+            ruleset::read_unless_alone(&self.scope.table)?
         };
         let lock = self.store.lock_exclusive()?;
         let mut networks = self.store.load(&lock)?;
-        let index = find(&networks, &attach.network)?;
+        let mut host = Netlink::open().map_err(netlink_error("open netlink"))?;
+        let mut undo = Undo::default();
+        let result: Result<Vec<Endpoint>, NetError> = (|| {
+            let mut endpoints = Vec::new();
+            let mut script = String::new();
+            let table = &self.scope.table;
+            for attach in attaches {
+                let (index, endpoint, first) =
+                    self.join(&lock, &mut networks, &mut host, attach, &foreign, &mut undo)?;
+                // A first container on the network, or a new bridge (a first container
+                // since boot: the rules may be gone with the reboot): the network joins the
+                // layout's sets then, which only adds.
+                if first {
+                    script.push_str(&nft::render_added_network(table, &networks[index]));
+                }
+                script.push_str(&nft::render_added_ports(table, &endpoint));
+                endpoints.push(endpoint);
+            }
+            if !script.is_empty() {
+                // Without the layout (the table deleted with the root's last network, or
+                // gone with a reboot), or if adding fails, the rules are loaded whole.
+                let added = nft::exists(nft::Object::Set, table, nft::LAYOUT_SET).unwrap_or(false)
+                    && nft::apply(&script, Settle::Committed).is_ok();
+                if !added {
+                    self.load_rules(&networks, Settle::Committed)?;
+                    return Ok(endpoints);
+                }
+            }
+            // A dockerd started since the rules were last loaded (at boot, after wharf's
+            // containers came back) has made its chain anew: add this root's rules to it.
+            let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
+            docker_user::sync(docker_user::list_chain()?, &self.scope.table, &bridges)?;
+            Ok(endpoints)
+        })();
+        match result {
+            Ok(endpoints) => Ok(endpoints),
+            Err(error) => Err(error.with_cleanup(undo.run(&self.store, &lock, &mut host))),
+        }
+    }
+
+    /// Joins `attach`'s container to its network (in `networks`, saved, with what to undo
+    /// in `undo`); returns the network's index, the endpoint, and whether the network's
+    /// rules are to be added (its first container, or a new bridge). The rules are the
+    /// caller's.
+    fn join(
+        &self,
+        lock: &Lock,
+        networks: &mut [Network],
+        host: &mut Netlink,
+        attach: &Attach,
+        foreign: &[ruleset::Table],
+        undo: &mut Undo,
+    ) -> Result<(usize, Endpoint, bool), NetError> {
+        let index = find(networks, &attach.network)?;
         let network = &networks[index];
         if network.endpoints.contains_key(&attach.container_id) {
             return Err(NetError::AlreadyConnected {
@@ -281,7 +344,8 @@ impl Networks {
             return Err(NetError::PublishOnInternal(network.name.clone()));
         }
         let ip = ipam::allocate(network, attach.ip)?;
-        let ports = resolve_ports(&networks, &attach.ports, &foreign, &self.scope.table)?;
+        let ports = resolve_ports(networks, &attach.ports, foreign, &self.scope.table)?;
+        let network = &networks[index];
         let netns_path = attach.netns.path();
         let netns =
             File::open(&netns_path).map_err(io_error("open network namespace", &netns_path))?;
@@ -299,7 +363,6 @@ impl Networks {
                 container: attach.container_id.clone(),
             });
         }
-        let mut host = Netlink::open().map_err(netlink_error("open netlink"))?;
         let veth = veth_name(&network.id, &attach.container_id);
         let endpoint = Endpoint {
             container_name: attach.container_name.clone(),
@@ -309,87 +372,61 @@ impl Networks {
             veth: veth.clone(),
             ports,
         };
-
-        let mut undo = Undo::default();
-        let result: Result<(), NetError> = (|| {
-            let network = &networks[index];
-            // Under the lock and absent from the state: the leftover of a crashed attach.
-            delete_link(&mut host, &veth)?;
-            let existing = usable_bridge(&mut host, network)?;
-            let bridge = match existing {
-                Some(bridge) => bridge,
-                None => {
-                    let op = format!("create bridge {}", network.bridge);
-                    let bridge = host
-                        .add_bridge(&network.bridge, self.scope.group, mac_for(network.gateway))
-                        .map_err(netlink_error(&op))?;
-                    undo.links.push(network.bridge.clone());
-                    host.add_address(
-                        bridge,
-                        network.gateway,
-                        network.subnet.prefix(),
-                        network.subnet.broadcast(),
-                    )
+        // Under the lock and absent from the state: the leftover of a crashed attach.
+        delete_link(host, &veth)?;
+        let existing = usable_bridge(host, network)?;
+        let bridge = match existing {
+            Some(bridge) => bridge,
+            None => {
+                let op = format!("create bridge {}", network.bridge);
+                let bridge = host
+                    .add_bridge(&network.bridge, self.scope.group, mac_for(network.gateway))
                     .map_err(netlink_error(&op))?;
-                    host::enable_ipv4_sysctl(&format!("conf/{}/route_localnet", network.bridge))?;
-                    bridge
-                }
-            };
-            if !network.internal {
-                host::enable_ipv4_sysctl("ip_forward")?;
+                undo.links.push(network.bridge.clone());
+                host.add_address(
+                    bridge,
+                    network.gateway,
+                    network.subnet.prefix(),
+                    network.subnet.broadcast(),
+                )
+                .map_err(netlink_error(&op))?;
+                host::enable_ipv4_sysctl(&format!("conf/{}/route_localnet", network.bridge))?;
+                bridge
             }
-            host.add_veth(
-                &veth,
-                bridge,
-                self.scope.group,
-                &attach.interface,
-                mac_for(endpoint.ip),
-                netns.as_fd(),
-            )
-            .map_err(netlink_error(format!(
-                "create veth pair {veth} for container {}",
-                attach.container_id
-            )))?;
-            undo.links.push(veth.clone());
-            configure_container(&mut inner, network, &endpoint).map_err(netlink_error(format!(
-                "configure {} of container {}",
-                attach.interface, attach.container_id
-            )))?;
-            let deadline = Instant::now() + TRANSMIT_WAIT;
-            wait_until_transmitting(&mut host, &[&network.bridge, &veth], deadline)?;
-            wait_until_transmitting(&mut inner, &[&attach.interface], deadline)?;
-
-            let mut updated = network.clone();
-            updated
-                .endpoints
-                .insert(attach.container_id.clone(), endpoint.clone());
-            self.store.save(&lock, &updated)?;
-            undo.state = Some(network.clone());
-            // A first container on the network, or a new bridge (a first container since
-            // boot: the rules may be gone with the reboot): load the rules whole then, or if
-            // adding to them fails.
-            let first = network.endpoints.is_empty() || existing.is_none();
-            if !endpoint.ports.is_empty() || first {
-                networks[index] = updated;
-                let added = !first
-                    && nft::apply(
-                        &nft::render_added_ports(&self.scope.table, &endpoint),
-                        Settle::Committed,
-                    )
-                    .is_ok();
-                if !added {
-                    return self.load_rules(&networks, Settle::Committed);
-                }
-            }
-            // A dockerd started since the rules were last loaded (at boot, after wharf's
-            // containers came back) has made its chain anew: add this root's rules to it.
-            let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
-            docker_user::sync(docker_user::list_chain()?, &self.scope.table, &bridges)
-        })();
-        match result {
-            Ok(()) => Ok(endpoint),
-            Err(error) => Err(error.with_cleanup(undo.run(&self.store, &lock, &mut host))),
+        };
+        if !network.internal {
+            host::enable_ipv4_sysctl("ip_forward")?;
         }
+        host.add_veth(
+            &veth,
+            bridge,
+            self.scope.group,
+            &attach.interface,
+            mac_for(endpoint.ip),
+            netns.as_fd(),
+        )
+        .map_err(netlink_error(format!(
+            "create veth pair {veth} for container {}",
+            attach.container_id
+        )))?;
+        undo.links.push(veth.clone());
+        configure_container(&mut inner, network, &endpoint).map_err(netlink_error(format!(
+            "configure {} of container {}",
+            attach.interface, attach.container_id
+        )))?;
+        let deadline = Instant::now() + TRANSMIT_WAIT;
+        wait_until_transmitting(host, &[&network.bridge, &veth], deadline)?;
+        wait_until_transmitting(&mut inner, &[&attach.interface], deadline)?;
+
+        let first = network.endpoints.is_empty() || existing.is_none();
+        let mut updated = network.clone();
+        updated
+            .endpoints
+            .insert(attach.container_id.clone(), endpoint.clone());
+        self.store.save(lock, &updated)?;
+        undo.states
+            .push(std::mem::replace(&mut networks[index], updated));
+        Ok((index, endpoint, first))
     }
 
     /// `network disconnect`: removes the veth pair (and with it the container's interface),
@@ -641,20 +678,19 @@ impl PendingRemoval {
     }
 }
 
-/// What a failed [`Networks::connect`] undoes: interfaces it made, and the state it saved.
+/// What a failed [`Networks::connect_all`] undoes: interfaces it made, and the states it
+/// saved (the states before, in order).
 #[derive(Default)]
 struct Undo {
     links: Vec<String>,
-    state: Option<Network>,
+    states: Vec<Network>,
 }
 
 impl Undo {
     fn run(self, store: &Store, lock: &Lock, netlink: &mut Netlink) -> Vec<NetError> {
         let mut errors = Vec::new();
-        if let Some(network) = self.state {
-            store
-                .save(lock, &network)
-                .unwrap_or_else(|e| errors.push(e));
+        for network in self.states.iter().rev() {
+            store.save(lock, network).unwrap_or_else(|e| errors.push(e));
         }
         for name in self.links.iter().rev() {
             delete_link(netlink, name).unwrap_or_else(|e| errors.push(e));
@@ -718,11 +754,9 @@ fn usable_bridge(host: &mut Netlink, network: &Network) -> Result<Option<u32>, N
     else {
         return Ok(None);
     };
-    let routes: Vec<Route> = host
-        .routes()
-        .map_err(netlink_error("list routes"))?
+    let routes: Vec<HostRoute> = host::main_routes()?
         .into_iter()
-        .filter(|route| route.interface == Some(bridge))
+        .filter(|route| route.device == network.bridge)
         .collect();
     let subnet = &network.subnet;
     if routes
@@ -923,23 +957,13 @@ const TRANSMIT_WAIT: Duration = Duration::from_secs(1);
 /// The host's routes that a new subnet must not overlap: not the default route, not the
 /// routes of wharf's own bridges.
 fn host_routes(networks: &[Network]) -> Result<Vec<HostRoute>, NetError> {
-    let mut netlink = Netlink::open().map_err(netlink_error("open netlink"))?;
-    let links = netlink.links().map_err(netlink_error("list interfaces"))?;
-    let routes = netlink.routes().map_err(netlink_error("list routes"))?;
-    Ok(routes
+    Ok(host::main_routes()?
         .into_iter()
         .filter(|route| route.prefix > 0)
-        .filter_map(|route| {
-            let device = route
-                .interface
-                .and_then(|index| links.iter().find(|link| link.index == index))
-                .map_or_else(|| "?".to_owned(), |link| link.name.clone());
-            let ours = networks.iter().any(|network| network.bridge == device);
-            (!ours).then_some(HostRoute {
-                destination: route.destination,
-                prefix: route.prefix,
-                device,
-            })
+        .filter(|route| {
+            !networks
+                .iter()
+                .any(|network| network.bridge == route.device)
         })
         .collect())
 }
