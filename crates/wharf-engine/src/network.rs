@@ -378,32 +378,37 @@ impl Engine {
     /// the container's networks (see [`Self::attach_networks`]), which `run` then names for
     /// the runtime to put the container in. Made first for speed (see
     /// `wharf_net::NewNetns`); the caller keeps it until the container has ended. `None`
-    /// (and `run` unchanged) for the other network modes.
+    /// (and `run` unchanged) for the other network modes. With it come the DNS helpers
+    /// still starting: [`DnsStart::ready`] them before the container starts.
     pub(crate) fn prepare_network(
         &self,
         record: &ContainerRecord,
         run: &mut RunConfig,
-    ) -> Result<Option<NewNetns>> {
+    ) -> Result<Option<(NewNetns, Vec<DnsStart>)>> {
         if record.net.networks.is_empty() || run.network != NetworkMode::New {
             return Ok(None);
         }
         let netns = NewNetns::create()?;
-        self.attach_networks(record, netns.netns())?;
+        let dns = self.attach_networks(record, netns.netns())?;
         run.network_namespace = Some(netns.path());
-        Ok(Some(netns))
+        Ok(Some((netns, dns)))
     }
 
     /// Joins the container (its namespace `netns`) to its networks, publishes its ports on
-    /// the first, writes its address into `/etc/hosts` and makes sure its user networks have
-    /// a DNS helper. Undoes all of it on failure.
-    fn attach_networks(&self, record: &ContainerRecord, netns: Netns) -> Result<()> {
+    /// the first, writes its address into `/etc/hosts` and starts the DNS helpers its user
+    /// networks lack, which start meanwhile. Undoes all of it on failure.
+    fn attach_networks(&self, record: &ContainerRecord, netns: Netns) -> Result<Vec<DnsStart>> {
         let networks = self.networks()?;
         let mut attached: Vec<String> = Vec::new();
+        let mut dns = Vec::new();
         let result = (|| -> Result<()> {
-            let mut first: Option<(Endpoint, Network)> = None;
             let ports = self.ports_to_publish(&record.net);
-            for (index, attachment) in record.net.networks.iter().enumerate() {
-                let attach = Attach {
+            let attaches: Vec<Attach> = record
+                .net
+                .networks
+                .iter()
+                .enumerate()
+                .map(|(index, attachment)| Attach {
                     network: attachment.network_id.clone(),
                     container_id: record.id.clone(),
                     container_name: record.name.clone(),
@@ -416,18 +421,19 @@ impl Engine {
                     } else {
                         Vec::new()
                     },
-                };
-                let endpoint = networks
-                    .connect(&attach)
-                    .map_err(|e| self.name_port_holder(e))?;
-                attached.push(attachment.network_id.clone());
-                let network = networks.inspect(&attachment.network_id)?;
+                })
+                .collect();
+            let endpoints = networks
+                .connect_all(&attaches)
+                .map_err(|e| self.name_port_holder(e))?;
+            attached = attaches.into_iter().map(|attach| attach.network).collect();
+            let mut first = None;
+            for (endpoint, network_id) in endpoints.into_iter().zip(&attached) {
+                let network = networks.inspect(network_id)?;
                 if network.name != DEFAULT_NETWORK {
-                    self.ensure_dns(&network)?;
+                    dns.push(self.start_dns(&network)?);
                 }
-                if first.is_none() {
-                    first = Some((endpoint, network));
-                }
+                first.get_or_insert((endpoint, network));
             }
             if let Some((endpoint, network)) = first {
                 let hosts = hosts_file(
@@ -447,7 +453,7 @@ impl Engine {
                 let _ = networks.disconnect(network, &record.id);
             }
         }
-        result
+        result.map(|()| dns)
     }
 
     /// `-p`, plus with `-P` every exposed port not published otherwise.
@@ -565,11 +571,22 @@ impl Engine {
 
     /// Starts the DNS helper of `network` unless one serves it; returns once it answers.
     fn ensure_dns(&self, network: &Network) -> Result<()> {
+        self.start_dns(network)?.ready(self)
+    }
+
+    /// Starts the DNS helper of `network` unless one serves it, without waiting for it:
+    /// its start (a process of its own) overlaps the container's.
+    fn start_dns(&self, network: &Network) -> Result<DnsStart> {
+        let mut start = DnsStart {
+            network_id: network.id.clone(),
+            network_name: network.name.clone(),
+            helper: None,
+        };
         if self.dns_helper(&network.id).is_some() {
-            return Ok(());
+            return Ok(start);
         }
         let exe = std::env::current_exe().at("find", "the wharf executable")?;
-        let mut child = Command::new(&exe)
+        let helper = Command::new(&exe)
             .arg("--root")
             .arg(self.root())
             .arg("--run-root")
@@ -582,39 +599,8 @@ impl Engine {
             .stderr(Stdio::piped())
             .spawn()
             .at("start the DNS helper", &exe)?;
-        let mut out = String::new();
-        if let Some(mut stdout) = child.stdout.take() {
-            let _ = stdout.read_to_string(&mut out);
-        }
-        if out.trim() == DNS_READY {
-            return Ok(());
-        }
-        let mut err = String::new();
-        if let Some(mut stderr) = child.stderr.take() {
-            let _ = stderr.read_to_string(&mut err);
-        }
-        let _ = child.wait();
-        // Lost a race with another monitor starting the same helper: fine once it runs.
-        let deadline = Instant::now() + Duration::from_millis(500);
-        while Instant::now() < deadline {
-            if self.dns_helper(&network.id).is_some() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let message = err
-            .lines()
-            .find_map(|l| l.strip_prefix("error: "))
-            .unwrap_or(err.trim())
-            .to_owned();
-        Err(EngineError::Runtime {
-            name: network.name.clone(),
-            message: format!(
-                "the DNS helper of network {} failed: {message}",
-                network.name
-            ),
-            exit_code: 125,
-        })
+        start.helper = Some(helper);
+        Ok(start)
     }
 
     /// The DNS helper process: serves `network_id` until it is gone or idle. Prints `ready`
@@ -1429,6 +1415,57 @@ fn dns_names<'a>(
         .chain([short_id, hostname])
         .filter(|n| !n.is_empty() && seen.insert(*n))
         .collect()
+}
+
+/// A network's DNS helper, maybe still starting (see [`Engine::prepare_network`]).
+pub(crate) struct DnsStart {
+    network_id: String,
+    network_name: String,
+    /// The helper this process started; `None` when one served already.
+    helper: Option<std::process::Child>,
+}
+
+impl DnsStart {
+    /// Returns once the network's helper answers.
+    pub(crate) fn ready(self, engine: &Engine) -> Result<()> {
+        let Some(mut helper) = self.helper else {
+            return Ok(());
+        };
+        let mut out = String::new();
+        if let Some(mut stdout) = helper.stdout.take() {
+            let _ = stdout.read_to_string(&mut out);
+        }
+        if out.trim() == DNS_READY {
+            return Ok(());
+        }
+        let mut err = String::new();
+        if let Some(mut stderr) = helper.stderr.take() {
+            let _ = stderr.read_to_string(&mut err);
+        }
+        let _ = helper.wait();
+        // Lost a race with another monitor starting the same helper, which has bound the
+        // address then: fine once it has written its pid.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline {
+            if engine.dns_helper(&self.network_id).is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let message = err
+            .lines()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or(err.trim())
+            .to_owned();
+        Err(EngineError::Runtime {
+            name: self.network_name.clone(),
+            message: format!(
+                "the DNS helper of network {} failed: {message}",
+                self.network_name
+            ),
+            exit_code: 125,
+        })
+    }
 }
 
 #[cfg(test)]

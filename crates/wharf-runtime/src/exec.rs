@@ -58,6 +58,26 @@ pub fn exec(
     config: &ExecConfig,
     stdio: Stdio,
 ) -> Result<ExecProcess, RunError> {
+    prepare_exec(state_root, id, config)?.run(stdio)
+}
+
+/// An [`exec`] made ready up to the start of its process: the container's state and spec
+/// read, the process written down. What is left takes a few milliseconds less than the
+/// whole (a healthcheck prepares its probe before it is due). Dropped without
+/// [`PreparedExec::run`], it removes what it wrote.
+#[derive(Debug)]
+pub struct PreparedExec {
+    id: String,
+    executor: FilteringExecutor,
+    private_root: PathBuf,
+}
+
+/// [`exec`]'s first part: checks `config` and the container, and prepares its process.
+pub fn prepare_exec(
+    state_root: &Path,
+    id: &str,
+    config: &ExecConfig,
+) -> Result<PreparedExec, RunError> {
     if config.args.is_empty() {
         return Err(RunError::Spec(crate::SpecError::Config(
             crate::ConfigError::EmptyArgs,
@@ -73,7 +93,6 @@ pub fn exec(
             )));
         }
     }
-    ensure_single_threaded()?;
     let state_dir = state_root.join(id);
     let inner = Inner::load(state_dir.clone()).map_err(|source| RunError::Libcontainer {
         action: "load the state of",
@@ -100,44 +119,85 @@ pub fn exec(
     // one (a copy of the container's state) inside the container's, removed when done, and
     // at the latest with the container.
     static COUNT: AtomicU32 = AtomicU32::new(0);
-    let private_root = state_dir.join(format!(
-        "exec-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let private_dir = private_root.join(id);
-    let process_json = private_root.join("process.json");
-    let pid_file = private_root.join("exec.pid");
-    let built = write_private_state(&state_dir, &private_dir, &process_json, &process)
-        .and_then(|()| build(&private_root, id, &process_json, &pid_file, stdio, executor));
-    let mut cleanup = Vec::new();
-    if built.is_err() {
-        // The process may exist (it failed to exec): reap it.
-        if let Err(error) = crate::run::reap_failed_init(&pid_file, id) {
+    let prepared = PreparedExec {
+        id: id.to_owned(),
+        executor,
+        private_root: state_dir.join(format!(
+            "exec-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        )),
+    };
+    write_private_state(
+        &state_dir,
+        &prepared.private_root.join(id),
+        &prepared.process_json(),
+        &process,
+    )?;
+    Ok(prepared)
+}
+
+impl PreparedExec {
+    fn process_json(&self) -> PathBuf {
+        self.private_root.join("process.json")
+    }
+
+    /// Starts the process; returns once its program is exec'd.
+    ///
+    /// **Call only from a single-threaded process** (checked).
+    pub fn run(mut self, stdio: Stdio) -> Result<ExecProcess, RunError> {
+        ensure_single_threaded()?;
+        let pid_file = self.private_root.join("exec.pid");
+        let built = build(
+            &self.private_root,
+            &self.id,
+            &self.process_json(),
+            &pid_file,
+            stdio,
+            std::mem::take(&mut self.executor),
+        );
+        let mut cleanup = Vec::new();
+        if built.is_err() {
+            // The process may exist (it failed to exec): reap it.
+            if let Err(error) = crate::run::reap_failed_init(&pid_file, &self.id) {
+                cleanup.push(error);
+            }
+        }
+        if let Err(error) = self.remove() {
             cleanup.push(error);
         }
+        let pid = built.map_err(|error| error.with_cleanup(std::mem::take(&mut cleanup)))?;
+        let mut process = ExecProcess {
+            id: self.id.clone(),
+            pid,
+            exit: None,
+        };
+        if let Some(error) = cleanup.into_iter().next() {
+            // Nothing half-done: a process whose files could not be removed does not run on.
+            let _ = process.kill(rustix::process::Signal::KILL.as_raw());
+            let _ = process.wait();
+            return Err(error);
+        }
+        Ok(process)
     }
-    match fs::remove_dir_all(&private_root) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => cleanup.push(RunError::Io {
-            action: "remove",
-            path: private_root.clone(),
-            source: e,
-        }),
-        _ => {}
+
+    fn remove(&self) -> Result<(), RunError> {
+        match fs::remove_dir_all(&self.private_root) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(RunError::Io {
+                action: "remove",
+                path: self.private_root.clone(),
+                source: e,
+            }),
+            _ => Ok(()),
+        }
     }
-    let pid = built.map_err(|error| error.with_cleanup(std::mem::take(&mut cleanup)))?;
-    let mut process = ExecProcess {
-        id: id.to_owned(),
-        pid,
-        exit: None,
-    };
-    if let Some(error) = cleanup.into_iter().next() {
-        // Nothing half-done: a process whose files could not be removed does not run on.
-        let _ = process.kill(rustix::process::Signal::KILL.as_raw());
-        let _ = process.wait();
-        return Err(error);
+}
+
+impl Drop for PreparedExec {
+    fn drop(&mut self) {
+        // Removed already after a run; nobody to report to otherwise.
+        let _ = self.remove();
     }
-    Ok(process)
 }
 
 fn write_private_state(

@@ -29,7 +29,7 @@ pub use config::{
     Mount, NetworkMode, Process, Propagation, Resources, RunConfig, Ulimit, User, INIT_PATH,
 };
 pub use console::{copy_window_size, ConsoleSocket};
-pub use exec::{exec, ExecConfig, ExecProcess};
+pub use exec::{exec, prepare_exec, ExecConfig, ExecProcess, PreparedExec};
 pub use filter::FilterError;
 pub use host::{Host, HostError};
 pub use rootfs::{Overlay, RootfsError};

@@ -14,7 +14,7 @@ use crate::Engine;
 /// The longest a wait for a dependency goes without reading its state whole.
 const WAIT_POLL: Duration = Duration::from_millis(100);
 /// How often a wait looks whether the monitor has written a new state.
-const STATE_LOOK: Duration = Duration::from_millis(2);
+const STATE_LOOK: Duration = Duration::from_millis(1);
 
 /// The monitor's writes of a container's state: each renames a new `state.json` into the
 /// container's folder, so a new inode there is a new state (and none, a removed container).

@@ -218,7 +218,7 @@ pub struct HealthLog {
 }
 
 impl Health {
-    fn starting() -> Self {
+    pub(crate) fn starting() -> Self {
         Self {
             status: "starting".into(),
             failing_streak: 0,
@@ -245,10 +245,13 @@ impl Health {
     }
 }
 
-/// One probe under way.
+/// One probe, under way or armed.
 struct Probe {
     helper: std::process::Child,
     pidfd: OwnedFd,
+    /// While armed: the monitor's end of the helper's stdin, on which it waits for its go.
+    go: Option<OwnedFd>,
+    /// When it was told to go.
     started: Instant,
     start_time: String,
 }
@@ -286,31 +289,30 @@ pub(crate) struct HealthMonitor<'a> {
 }
 
 impl<'a> HealthMonitor<'a> {
-    /// For a container that has just started: `state` is what the monitor wrote.
+    /// For a container that started at `started`: `state` is what the monitor wrote, with
+    /// its health [`Health::starting`].
     pub(crate) fn new(
         engine: &'a Engine,
         record: &'a ContainerRecord,
         check: Healthcheck,
-        mut state: ContainerState,
+        state: ContainerState,
         state_path: PathBuf,
-    ) -> Result<Self> {
-        state.health = Some(Health::starting());
-        write_state(&state_path, &state)?;
-        let now = Instant::now();
-        Ok(Self {
+        started: Instant,
+    ) -> Self {
+        Self {
             engine,
             output_path: record.run.container_dir.join(OUTPUT_FILE),
             result_path: record.run.container_dir.join(RESULT_FILE),
             record,
-            next: now + check.first_interval(),
+            next: started + check.first_interval(),
             check,
             state,
             state_path,
-            started: now,
+            started,
             probe: None,
             warm_up: None,
             failed: None,
-        })
+        }
     }
 
     /// How long the poll loop may sleep before [`HealthMonitor::tick`] has work.
@@ -320,14 +322,18 @@ impl<'a> HealthMonitor<'a> {
         }
         let now = Instant::now();
         Some(match &self.probe {
-            Some(probe) => {
+            Some(probe) if probe.go.is_none() => {
                 (probe.started + self.check.timeout() + HELPER_GRACE).saturating_duration_since(now)
             }
-            None => self.next.saturating_duration_since(now),
+            Some(_) => self.next.saturating_duration_since(now),
+            None => self
+                .next
+                .saturating_duration_since(now)
+                .saturating_sub(ARM_AHEAD),
         })
     }
 
-    /// The running probe's pidfd: readable once it has exited.
+    /// The probe helper's pidfd: readable once it has exited.
     pub(crate) fn fd(&self) -> Option<BorrowedFd<'_>> {
         self.probe.as_ref().map(|p| p.pidfd.as_fd())
     }
@@ -344,6 +350,25 @@ impl<'a> HealthMonitor<'a> {
 
     fn try_tick(&mut self) -> Result<()> {
         self.reap_warm_up();
+        if self.probe.is_none() && Instant::now() + ARM_AHEAD >= self.next {
+            self.arm_probe()?;
+        }
+        if let Some(probe) = self.probe.as_mut().filter(|probe| probe.go.is_some()) {
+            // A helper that ended before its go (it failed) is judged at once.
+            let ended = probe.helper.try_wait().ok().flatten().is_some();
+            if Instant::now() >= self.next || ended {
+                // As Docker: no probe while the container is paused; the next an interval
+                // later.
+                let paused = wharf_runtime::cgroup::is_frozen(&self.record.run.cgroups_path())
+                    .unwrap_or(false);
+                if paused && !ended {
+                    self.next = Instant::now() + self.interval();
+                    return Ok(());
+                }
+                self.go()?;
+            }
+            return Ok(());
+        }
         if let Some(probe) = &mut self.probe {
             let exited = probe.helper.try_wait().ok().flatten();
             let stuck = probe.started.elapsed() >= self.check.timeout() + HELPER_GRACE;
@@ -375,13 +400,8 @@ impl<'a> HealthMonitor<'a> {
             };
             self.record_result(probe.start_time, exit_code, output)?;
             self.next = Instant::now() + self.interval();
-        }
-        if Instant::now() >= self.next {
-            // As Docker: no probe while the container is paused; the next an interval later.
-            if wharf_runtime::cgroup::is_frozen(&self.record.run.cgroups_path()).unwrap_or(false) {
-                self.next = Instant::now() + self.interval();
-            } else {
-                self.start_probe()?;
+            if Instant::now() + ARM_AHEAD >= self.next {
+                self.arm_probe()?;
             }
         }
         Ok(())
@@ -414,17 +434,15 @@ impl<'a> HealthMonitor<'a> {
         }
     }
 
-    fn start_probe(&mut self) -> Result<()> {
+    /// Starts the helper of the next probe ahead of time: it gets ready (the `wharf`
+    /// binary started, the container looked up) and waits for [`HealthMonitor::go`], so
+    /// that at the due time only the test's own start is left.
+    fn arm_probe(&mut self) -> Result<()> {
         use crate::error::IoResultExt;
-        let start_time = now_rfc3339();
-        // The helper's move into the container's cgroup waits for an RCU grace period
-        // (~8 ms here) unless another move came just before: a child pays it meanwhile,
-        // while the helper starts. Best effort: without it the probe only starts later.
-        if self.warm_up.is_none() {
-            self.warm_up = wharf_runtime::cgroup::warm_up_moves_in_child().ok();
-        }
         let result = std::fs::File::create(&self.result_path).at("create", &self.result_path)?;
         let exe = std::env::current_exe().at("find", "the wharf executable")?;
+        let (ours, theirs) =
+            std::os::unix::net::UnixStream::pair().at("create a socket pair for", &exe)?;
         let helper = std::process::Command::new(&exe)
             .arg("--root")
             .arg(self.engine.root())
@@ -432,7 +450,7 @@ impl<'a> HealthMonitor<'a> {
             .arg(&self.engine.run_root)
             .arg(HEALTHCHECK_COMMAND)
             .arg(&self.record.id)
-            .stdin(std::process::Stdio::null())
+            .stdin(OwnedFd::from(theirs))
             .stdout(result)
             .stderr(std::process::Stdio::null())
             // A group of its own, for `Probe::kill` to end with what it started.
@@ -459,9 +477,28 @@ impl<'a> HealthMonitor<'a> {
         self.probe = Some(Probe {
             helper,
             pidfd,
+            go: Some(ours.into()),
             started: Instant::now(),
-            start_time,
+            start_time: String::new(),
         });
+        Ok(())
+    }
+
+    /// Tells the armed helper to run the test now.
+    fn go(&mut self) -> Result<()> {
+        // The helper's move into the container's cgroup waits for an RCU grace period
+        // (~8 ms here) unless another move came just before: a child pays it meanwhile,
+        // while the helper gets on. Best effort: without it the probe only starts later.
+        if self.warm_up.is_none() {
+            self.warm_up = wharf_runtime::cgroup::warm_up_moves_in_child().ok();
+        }
+        let probe = self.probe.as_mut().expect("an armed probe");
+        probe.start_time = now_rfc3339();
+        probe.started = Instant::now();
+        if let Some(go) = probe.go.take() {
+            // A helper that has ended cannot read it: its exit tells.
+            let _ = rustix::net::send(&go, GO, rustix::net::SendFlags::NOSIGNAL);
+        }
         Ok(())
     }
 
@@ -506,6 +543,10 @@ impl<'a> HealthMonitor<'a> {
 
 /// How long past the timeout the monitor waits for a helper before killing it.
 const HELPER_GRACE: Duration = Duration::from_secs(5);
+/// How long before a probe is due its helper starts (see [`HealthMonitor::arm_probe`]).
+const ARM_AHEAD: Duration = Duration::from_millis(50);
+/// What the monitor sends an armed helper to run the test.
+const GO: &[u8] = b"g";
 
 /// The helper's result line.
 fn parse_result(line: &str) -> Option<ProbeResult> {
@@ -529,11 +570,12 @@ impl ProbeResult {
 }
 
 impl Engine {
-    /// The healthcheck helper: runs container `id`'s test once in it, output to the
-    /// container's `health.out`, killing it after the timeout. A test that cannot run counts
-    /// as exit code -1, its error as output, as Docker's. **Call only from a single-threaded
-    /// process.**
-    pub fn run_healthcheck(&self, id: &str) -> Result<ProbeResult> {
+    /// The healthcheck helper: once its monitor says go on stdin, runs container `id`'s
+    /// test once in it, output to the container's `health.out`, killing it after the
+    /// timeout. A test that cannot run counts as exit code -1, its error as output, as
+    /// Docker's. `None` when the monitor went away instead (stdin closed): nothing ran.
+    /// **Call only from a single-threaded process.**
+    pub fn run_healthcheck(&self, id: &str) -> Result<Option<ProbeResult>> {
         use crate::error::IoResultExt;
         // Started by a monitor that may block SIGWINCH (tty); the probe must not inherit it.
         crate::signals::unblock_all().at("unblock signals of", "the healthcheck")?;
@@ -559,7 +601,19 @@ impl Engine {
             args: check.args(),
             ..ExecConfig::default()
         };
-        let mut process = match self.exec_process(record, &config, stdio) {
+        // Prepared before the go: at the due time only the process's start is left.
+        let prepared = wharf_runtime::prepare_exec(&self.runtime_state_root(), &record.id, &config)
+            .map_err(|e| super::monitor::runtime_error(&record.name, &e));
+        let mut go = [0u8; 1];
+        if !matches!(rustix::io::read(std::io::stdin(), &mut go), Ok(1) if go == GO) {
+            return Ok(None);
+        }
+        let started = prepared.and_then(|prepared| {
+            prepared
+                .run(stdio)
+                .map_err(|e| super::monitor::runtime_error(&record.name, &e))
+        });
+        let mut process = match started {
             Ok(process) => process,
             Err(error) => {
                 let message = match &error {
@@ -568,17 +622,19 @@ impl Engine {
                     other => other.to_string(),
                 };
                 let _ = std::fs::write(&output_path, message);
-                return Ok(ProbeResult::Exited(-1));
+                return Ok(Some(ProbeResult::Exited(-1)));
             }
         };
-        Ok(match wait_with_timeout(&mut process, check.timeout())? {
-            Some(status) => ProbeResult::Exited(status.code()),
-            None => {
-                let _ = process.kill(rustix::process::Signal::KILL.as_raw());
-                let _ = process.wait();
-                ProbeResult::TimedOut
-            }
-        })
+        Ok(Some(
+            match wait_with_timeout(&mut process, check.timeout())? {
+                Some(status) => ProbeResult::Exited(status.code()),
+                None => {
+                    let _ = process.kill(rustix::process::Signal::KILL.as_raw());
+                    let _ = process.wait();
+                    ProbeResult::TimedOut
+                }
+            },
+        ))
     }
 }
 

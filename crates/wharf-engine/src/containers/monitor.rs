@@ -24,7 +24,7 @@ use wharf_runtime::{ConsoleSocket, Container, RunError, StartError, Stdio as Con
 use super::attach::TtyDriver;
 use super::create::{etc_files_lost, resolve_user, write_etc_files};
 use super::exec::dev_null;
-use super::health::HealthMonitor;
+use super::health::{Health, HealthMonitor};
 use super::logfile::JsonLog;
 use super::record::{
     container_dir, read_json, write_state, ContainerRecord, ContainerState, RestartPolicy, Status,
@@ -224,7 +224,13 @@ impl Engine {
                     run.process.env.push(format!("HOME={}", user.home));
                 }
                 run.process.user = user.ids();
-                netns = self.prepare_network(&record, &mut run)?;
+                let dns = match self.prepare_network(&record, &mut run)? {
+                    Some((new, dns)) => {
+                        netns = Some(new);
+                        dns
+                    }
+                    None => Vec::new(),
+                };
                 let created = (|| {
                     wharf_runtime::run::clear_stale(&self.runtime_state_root(), &record.id)
                         .map_err(|e| runtime_error(&record.name, &e))?;
@@ -248,6 +254,10 @@ impl Engine {
                             vec![LogStream::new("stdout", master)]
                         }
                     };
+                    // The container's first lookup must find its networks' DNS helpers.
+                    for start in dns {
+                        start.ready(self)?;
+                    }
                     container
                         .start()
                         .map_err(|e| runtime_error(&record.name, &e))?;
@@ -287,9 +297,12 @@ impl Engine {
                 });
             }
         };
+        // Healthchecks count their first interval from here, as Docker's from the start.
+        let ran = Instant::now();
         state.status = Status::Running;
         state.pid = Some(container.pid());
         state.started_at = Some(now_rfc3339());
+        state.health = record.healthcheck.as_ref().map(|_| Health::starting());
         write_state(&state_path, &state)?;
         self.record_event("start", &record, &[]);
         if attach == Attach::Detached {
@@ -323,17 +336,16 @@ impl Engine {
 
         let log_path = dir.join(LOG_FILE);
         let log = JsonLog::open(&log_path, &record.log_config).at("open", &log_path)?;
-        let ran = Instant::now();
-        let mut health = match &record.healthcheck {
-            Some(check) => Some(HealthMonitor::new(
+        let mut health = record.healthcheck.as_ref().map(|check| {
+            HealthMonitor::new(
                 self,
                 &record,
                 check.clone(),
                 state.clone(),
                 state_path.clone(),
-            )?),
-            None => None,
-        };
+                ran,
+            )
+        });
         // From here on the monitor only copies output and waits: the code that set the
         // container up need not stay resident for the container's lifetime. Not done for a
         // container that ends at once (`run --rm IMAGE true`), where it would only cost time.
@@ -362,11 +374,13 @@ impl Engine {
         let ran_for = ran.elapsed();
         reap_orphans();
         let oom_killed = container.oom_killed().unwrap_or(false);
-        let deleted = container.delete();
         // Held until its ports and veths are gone: a namespace with no process left still
         // refuses connections to the published ports, where one that is gone drops them.
+        // Let go before the runtime's cleanup: the kernel's cleanup of the namespace (tens
+        // of milliseconds, holding locks every network change waits for) overlaps it.
         let detached = self.detach_ended_networks(&record.id);
         drop(netns);
+        let deleted = container.delete();
         state.status = Status::Exited;
         state.finished_at = Some(now_rfc3339());
         state.oom_killed = oom_killed;
@@ -599,7 +613,8 @@ fn println_started() {
 /// Prints `word` for the process that started us, then lets go of its pipes.
 #[allow(clippy::print_stdout)]
 pub(crate) fn announce(word: &str) {
-    println!("{word}");
+    // Nobody may be reading any more (a helper's starter gave up): not worth a panic.
+    let _ = writeln!(io::stdout(), "{word}");
     let _ = io::stdout().flush();
     // Let go of the CLI's pipes so it sees end of file and returns.
     if let Ok(null) = OpenOptions::new().write(true).open("/dev/null") {

@@ -560,9 +560,12 @@ pub fn exec_instance(engine: &Engine, _printer: Printer, args: ExecInstanceArgs)
     }
 }
 
-/// The hidden healthcheck helper: runs one probe, prints `exit N` or `timeout` for the monitor.
+/// The hidden healthcheck helper: runs one probe when its monitor says go, prints `exit N`
+/// or `timeout` for the monitor.
 pub fn healthcheck(engine: &Engine, printer: Printer, args: HealthcheckArgs) -> CommandResult {
-    printer.data(engine.run_healthcheck(&args.id)?.line());
+    if let Some(result) = engine.run_healthcheck(&args.id)? {
+        printer.data(result.line());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
