@@ -2,9 +2,11 @@
 //! read its usage (`stats`) and list its processes (`top`). cgroup v1 (this host, hybrid)
 //! and v2 both, through libcgroups where it has the operation.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use libcgroups::common::{
     AnyCgroupManager, CgroupConfig, CgroupManager, CgroupSetup, ControllerOpt, FreezerState,
@@ -240,22 +242,47 @@ pub(crate) fn controller_file(
     v2_file: &str,
 ) -> Result<PathBuf, RunError> {
     let relative = cgroups_path.strip_prefix("/").unwrap_or(cgroups_path);
-    Ok(
-        match libcgroups::common::get_cgroup_setup().map_err(RunError::CgroupSetup)? {
-            CgroupSetup::Legacy | CgroupSetup::Hybrid => {
-                libcgroups::v1::util::get_subsystem_mount_point(&v1)
-                    .map_err(|source| RunError::CgroupHierarchy {
-                        controller: v1.to_string(),
-                        source: Box::new(source),
-                    })?
-                    .join(relative)
-                    .join(v1_file)
-            }
-            CgroupSetup::Unified => Path::new(libcgroups::common::DEFAULT_CGROUP_ROOT)
-                .join(relative)
-                .join(v2_file),
-        },
-    )
+    let (root, legacy) = controller_root(v1)?;
+    Ok(root
+        .join(relative)
+        .join(if legacy { v1_file } else { v2_file }))
+}
+
+/// Where controller `v1`'s hierarchy is mounted (and `true`), or the unified hierarchy's
+/// root (and `false`). Looked up once per process: libcgroups reads the whole mount table
+/// each time, about a millisecond with containers' overlay mounts listed, which every
+/// `ps` paid per container and every healthcheck per probe.
+fn controller_root(v1: ControllerType) -> Result<(PathBuf, bool), RunError> {
+    static ROOTS: Mutex<BTreeMap<String, (PathBuf, bool)>> = Mutex::new(BTreeMap::new());
+    let key = v1.to_string();
+    let known = ROOTS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .cloned();
+    if let Some(root) = known {
+        return Ok(root);
+    }
+    let root = match libcgroups::common::get_cgroup_setup().map_err(RunError::CgroupSetup)? {
+        CgroupSetup::Legacy | CgroupSetup::Hybrid => {
+            let mount = libcgroups::v1::util::get_subsystem_mount_point(&v1).map_err(|source| {
+                RunError::CgroupHierarchy {
+                    controller: v1.to_string(),
+                    source: Box::new(source),
+                }
+            })?;
+            (mount, true)
+        }
+        CgroupSetup::Unified => (
+            PathBuf::from(libcgroups::common::DEFAULT_CGROUP_ROOT),
+            false,
+        ),
+    };
+    ROOTS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, root.clone());
+    Ok(root)
 }
 
 /// The file's text, or `None` when it does not exist (the cgroup is gone).

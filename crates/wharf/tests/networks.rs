@@ -795,15 +795,7 @@ fn a_killed_monitor_leaves_no_network_behind() {
         .trim()
         .to_string();
     let netns = wharf.netns.as_ref().unwrap();
-    let veths = || {
-        common::stdout(
-            &Command::new("ip")
-                .args(["-n", &netns.name, "-o", "link", "show", "type", "veth"])
-                .output()
-                .unwrap(),
-        )
-    };
-    assert_eq!(veths().lines().count(), 1);
+    assert_eq!(wharf_veths(&wharf).len(), 1);
     // `run -d` returns once the container is started; its init may still carry the
     // monitor's command line for a moment, until it has exec'd the container's command.
     let mut monitor = processes_of(&wharf, "__monitor");
@@ -883,9 +875,10 @@ fn a_killed_monitor_leaves_no_network_behind() {
         "{repaired}"
     );
     assert!(!repaired.contains("wvfedcba987654"), "{repaired}");
-    assert!(veths().contains("wvfedcba987654"), "{}", veths());
+    let veths = wharf_veths(&wharf);
+    assert!(veths.iter().any(|v| v == "wvfedcba987654"), "{veths:?}");
     ip(&["link", "del", "wvfedcba987654"]);
-    assert_eq!(veths(), "");
+    assert_eq!(wharf_veths(&wharf), Vec::<String>::new());
     wharf.ok(&["rm", &id]);
     wharf.ok(&["network", "rm", "crash"]);
     wharf.assert_no_network_leftovers();
@@ -1098,6 +1091,72 @@ fn a_container_joins_another_containers_network() {
     );
     wharf.ok(&["rm", "owner", id.trim()]);
     wharf.assert_no_network_leftovers();
+}
+
+/// A container's networks are joined all or none: when its second network fails (the
+/// static address is taken), the start fails naming the address and leaves nothing on the
+/// first network (no lease, no veth); once the address is free it starts on both.
+#[test]
+fn a_start_whose_second_network_fails_leaves_nothing_on_the_first() {
+    let Some(wharf) = setup() else {
+        return;
+    };
+    wharf.ok(&["network", "create", "first"]);
+    wharf.ok(&["network", "create", "--subnet", "10.124.0.0/24", "second"]);
+    let sleeper = |name: &str, network: &str, ip: Option<&str>| {
+        let mut args = vec!["create", "--name", name, "--network", network];
+        if let Some(ip) = ip {
+            args.extend(["--ip", ip]);
+        }
+        args.extend(["busybox", "sleep", "100"]);
+        wharf.ok(&args);
+    };
+    sleeper("holder", "second", Some("10.124.0.9"));
+    wharf.ok(&["start", "holder"]);
+    sleeper("late", "first", None);
+    wharf.ok(&["network", "connect", "--ip", "10.124.0.9", "second", "late"]);
+    let veths_before = wharf_veths(&wharf);
+
+    let refused = wharf.run(&["start", "late"]);
+    assert_ne!(code(&refused), 0);
+    assert!(
+        stderr(&refused).contains("10.124.0.9"),
+        "{}",
+        stderr(&refused)
+    );
+    for network in ["first", "second"] {
+        let containers = wharf.ok(&["network", "inspect", "-f", "{{json .Containers}}", network]);
+        assert!(!containers.contains("\"late\""), "{network}: {containers}");
+    }
+    assert_eq!(wharf_veths(&wharf), veths_before);
+
+    wharf.ok(&["rm", "-f", "holder"]);
+    wharf.ok(&["start", "late"]);
+    let addresses = inspect(
+        &wharf,
+        "late",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+    );
+    let addresses: Vec<&str> = addresses.split_whitespace().collect();
+    assert_eq!(addresses.len(), 2, "{addresses:?}");
+    assert!(addresses.contains(&"10.124.0.9"), "{addresses:?}");
+    wharf.ok(&["rm", "-f", "late"]);
+}
+
+/// The names of the veths in the test's network namespace.
+fn wharf_veths(wharf: &Wharf) -> Vec<String> {
+    let netns = wharf.netns.as_ref().expect("an isolated wharf");
+    let output = Command::new("ip")
+        .args(["-n", &netns.name, "-o", "link", "show", "type", "veth"])
+        .output()
+        .unwrap();
+    let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split(": ").nth(1))
+        .map(|name| name.split('@').next().unwrap_or(name).to_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
