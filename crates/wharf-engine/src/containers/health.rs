@@ -365,7 +365,7 @@ impl<'a> HealthMonitor<'a> {
                     self.next = Instant::now() + self.interval();
                     return Ok(());
                 }
-                self.go()?;
+                self.go();
             }
             return Ok(());
         }
@@ -485,7 +485,7 @@ impl<'a> HealthMonitor<'a> {
     }
 
     /// Tells the armed helper to run the test now.
-    fn go(&mut self) -> Result<()> {
+    fn go(&mut self) {
         // The helper's move into the container's cgroup waits for an RCU grace period
         // (~8 ms here) unless another move came just before: a child pays it meanwhile,
         // while the helper gets on. Best effort: without it the probe only starts later.
@@ -499,7 +499,6 @@ impl<'a> HealthMonitor<'a> {
             // A helper that has ended cannot read it: its exit tells.
             let _ = rustix::net::send(&go, GO, rustix::net::SendFlags::NOSIGNAL);
         }
-        Ok(())
     }
 
     fn read_output(&self) -> String {
