@@ -423,13 +423,12 @@ impl Engine {
                     },
                 })
                 .collect();
-            let endpoints = networks
+            let joined = networks
                 .connect_all(&attaches)
                 .map_err(|e| self.name_port_holder(e))?;
             attached = attaches.into_iter().map(|attach| attach.network).collect();
             let mut first = None;
-            for (endpoint, network_id) in endpoints.into_iter().zip(&attached) {
-                let network = networks.inspect(network_id)?;
+            for (network, endpoint) in joined {
                 if network.name != DEFAULT_NETWORK {
                     dns.push(self.start_dns(&network)?);
                 }

@@ -255,14 +255,14 @@ impl Networks {
     /// namespace, with its address, `lo` up, a default route (unless internal) and the
     /// published ports.
     pub fn connect(&self, attach: &Attach) -> Result<Endpoint, NetError> {
-        let mut endpoints = self.connect_all(std::slice::from_ref(attach))?;
-        Ok(endpoints.remove(0))
+        let mut joined = self.connect_all(std::slice::from_ref(attach))?;
+        Ok(joined.remove(0).1)
     }
 
     /// [`Networks::connect`] to several networks at once (a container's start): under one
     /// lock and with one change of the rules. All or nothing: when one fails, none of them
-    /// stays connected.
-    pub fn connect_all(&self, attaches: &[Attach]) -> Result<Vec<Endpoint>, NetError> {
+    /// stays connected. Returns each network as it now is, with its new endpoint.
+    pub fn connect_all(&self, attaches: &[Attach]) -> Result<Vec<(Network, Endpoint)>, NetError> {
         for attach in attaches {
             validate_interface(&attach.interface)?;
         }
@@ -278,8 +278,8 @@ impl Networks {
         let mut networks = self.store.load(&lock)?;
         let mut host = Netlink::open().map_err(netlink_error("open netlink"))?;
         let mut undo = Undo::default();
-        let result: Result<Vec<Endpoint>, NetError> = (|| {
-            let mut endpoints = Vec::new();
+        let result: Result<Vec<(Network, Endpoint)>, NetError> = (|| {
+            let mut joined = Vec::new();
             let mut script = String::new();
             let table = &self.scope.table;
             for attach in attaches {
@@ -292,7 +292,7 @@ impl Networks {
                     script.push_str(&nft::render_added_network(table, &networks[index]));
                 }
                 script.push_str(&nft::render_added_ports(table, &endpoint));
-                endpoints.push(endpoint);
+                joined.push((networks[index].clone(), endpoint));
             }
             if !script.is_empty() {
                 // Without the layout (the table deleted with the root's last network, or
@@ -301,17 +301,17 @@ impl Networks {
                     && nft::apply(&script, Settle::Committed).is_ok();
                 if !added {
                     self.load_rules(&networks, Settle::Committed)?;
-                    return Ok(endpoints);
+                    return Ok(joined);
                 }
             }
             // A dockerd started since the rules were last loaded (at boot, after wharf's
             // containers came back) has made its chain anew: add this root's rules to it.
             let bridges: Vec<&str> = networks.iter().map(|n| n.bridge.as_str()).collect();
             docker_user::sync(docker_user::list_chain()?, &self.scope.table, &bridges)?;
-            Ok(endpoints)
+            Ok(joined)
         })();
         match result {
-            Ok(endpoints) => Ok(endpoints),
+            Ok(joined) => Ok(joined),
             Err(error) => Err(error.with_cleanup(undo.run(&self.store, &lock, &mut host))),
         }
     }
